@@ -1,0 +1,249 @@
+#include "model/builder.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fwtax {
+
+Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
+  Backend b;
+  b.gpu = d.kind == DeviceKind::gpu;
+  b.parallel_units = d.parallel_units > 0 ? d.parallel_units : (b.gpu ? 80 : 8);
+  b.tf32_matmul = f.tf32_matmul;
+  b.tf32_conv = f.tf32_conv && d.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0;
+  b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
+  b.fold_batch_norm = f.fold_batch_norm;
+  b.drop_noop_ops = f.drop_noop_ops;
+  return b;
+}
+
+Builder::Builder(Workload& w, const Backend& b, DType dtype)
+    : w_(w), b_(b), dt_(dtype), elem_(bytes_per_element(dtype)) {
+  n_.view = id("aten::view");
+  n_.dropout = id("aten::dropout");
+  n_.empty = id("aten::empty");
+  n_.linear = id("aten::linear");
+  n_.matmul = id("aten::matmul");
+  n_.layer_norm = id("aten::layer_norm");
+  n_.softmax = id("aten::softmax");
+  n_.sdpa = id("aten::scaled_dot_product_attention");
+  n_.embedding = id("aten::embedding");
+  n_.conv = id("aten::conv2d");
+  n_.batch_norm = id("aten::batch_norm");
+  n_.cat = id("aten::cat");
+  n_.module = id("nn.Module");
+  n_.k_gemm = id("gemm");
+  n_.k_gemv = id("gemv");
+  n_.k_splitk_memset = id("gemm_splitk_memset");
+  n_.k_splitk_scale = id("gemm_splitk_scale");
+  n_.k_splitk_epilogue = id("gemm_splitk_epilogue");
+  n_.k_attn = id("fused_attention");
+  n_.k_attn_memset = id("attention_stats_memset");
+  n_.k_elementwise = id("elementwise");
+  n_.k_norm = id("norm");
+  n_.k_softmax = id("softmax");
+  n_.k_gather = id("gather");
+  n_.k_conv = id("conv_implicit_gemm");
+  n_.k_conv_dw = id("conv_depthwise");
+  n_.k_conv_ws = id("conv_workspace_memset");
+  n_.k_to_nhwc = id("nchw_to_nhwc");
+  n_.k_to_nchw = id("nhwc_to_nchw");
+  n_.k_bn_cvt = id("batch_norm_param_convert");
+  n_.k_bn = id("batch_norm_inference");
+  n_.k_pool = id("pool");
+  n_.k_reduce = id("reduce");
+  n_.k_copy = id("copy");
+}
+
+std::uint32_t Builder::begin_op(std::uint32_t name, OpClass cls) {
+  if (fused_) return static_cast<std::uint32_t>(w_.ops.size() - 1);
+  Op op;
+  op.name = name;
+  op.cls = cls;
+  op.first_kernel = static_cast<std::uint32_t>(w_.kernels.size());
+  w_.ops.push_back(op);
+  return static_cast<std::uint32_t>(w_.ops.size() - 1);
+}
+
+void Builder::add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m,
+                         double n, double k, GemmForm form) {
+  Kernel kn;
+  kn.name = name;
+  kn.kind = kind;
+  kn.math = math;
+  kn.flops = flops;
+  kn.bytes = bytes;
+  kn.m = m;
+  kn.n = n;
+  kn.k = k;
+  kn.form = form;
+  w_.kernels.push_back(kn);
+  w_.ops.back().kernel_count++;
+}
+
+void Builder::module(OpClass glue, std::string_view scope) {
+  fused_ = false;
+  std::uint32_t op = begin_op(n_.module, glue);
+  if (b_.record_scopes && !scope.empty()) w_.ops[op].scope = id(scope);
+}
+
+void Builder::begin_fused(std::string_view aten, OpClass cls) {
+  fused_ = false;
+  begin_op(id(aten), cls);
+  fused_ = true;
+}
+
+void Builder::view(std::string_view aten) { begin_op(id(aten), OpClass::view); }
+
+void Builder::dropout() {
+  if (!b_.drop_noop_ops) begin_op(n_.dropout, OpClass::view);
+}
+
+void Builder::alloc() { begin_op(n_.empty, OpClass::alloc); }
+
+void Builder::gemm_kernels(double m, double n, double k, GemmForm form, bool bias, double batch) {
+  Math math = matmul_math(dt_, b_.tf32_matmul);
+  if (!b_.half_tensor_cores && (dt_ == DType::fp16 || dt_ == DType::bf16)) math = Math::fp32_simt;
+  double flops = 2 * m * n * k * batch + (bias ? m * n * batch : 0);
+  double bytes = (m * k * batch + k * n * (form == GemmForm::linear ? 1 : batch) + m * n * batch) * elem_;
+  if (!b_.gpu) {
+    add_kernel(n_.k_gemm, KernelKind::gemm, math, flops, bytes, m * batch, n, k, form);
+    return;
+  }
+  if (m * batch <= 1) {  // a vector-matrix product runs as gemv
+    add_kernel(n_.k_gemv, KernelKind::gemm, math, flops, bytes, 1, n, k, form);
+    return;
+  }
+  // cuBLAS's FP32 (SIMT) path splits K when the output has too few 128x32 tiles to fill half the
+  // SMs: a memset and a beta scaling before, a reduction with the bias after (seen in the H100
+  // traces for 128x768x768 and 128x768x3072, not for 128x3072x768 or 1024x768x768).
+  double tiles = std::ceil(m / 128.0) * std::ceil(n / 32.0) * batch;
+  if (math == Math::fp32_simt && tiles * 2 < b_.parallel_units && k >= 512) {
+    double out = m * n * batch * 4;
+    add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, out);
+    add_kernel(n_.k_splitk_scale, KernelKind::elementwise, Math::fp32_simt, m * n * batch, 2 * out);
+    add_kernel(n_.k_gemm, KernelKind::gemm, math, flops, bytes, m * batch, n, k, form);
+    add_kernel(n_.k_splitk_epilogue, KernelKind::elementwise, Math::fp32_simt, m * n * batch, 2 * out);
+    return;
+  }
+  // cuBLASLt's stream-K kernels for large tensor-core outputs clear a workspace first (seen in the
+  // traces for 8192x3072 and 8192x2304 outputs, not for 8192x768).
+  if (math != Math::fp32_simt && m * n * batch >= (1 << 23))
+    add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, 4096);
+  add_kernel(n_.k_gemm, KernelKind::gemm, math, flops, bytes, m * batch, n, k, form);
+}
+
+void Builder::linear(double rows, double in, double out, bool bias) {
+  begin_op(n_.linear, OpClass::linear);
+  gemm_kernels(rows, out, in, GemmForm::linear, bias, 1);
+}
+
+void Builder::matmul(double batch, double m, double n, double k, std::string_view aten) {
+  begin_op(id(aten), OpClass::matmul);
+  gemm_kernels(m, n, k, GemmForm::matmul, false, batch);
+}
+
+void Builder::elementwise(std::string_view aten, double elems, int inputs, double flops_per_elem) {
+  begin_op(id(aten), OpClass::elementwise);
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, vector_math(dt_), elems * flops_per_elem,
+             (inputs + 1) * elems * elem_);
+}
+
+void Builder::layer_norm(double rows, double cols, std::string_view aten) {
+  begin_op(aten == "aten::layer_norm" ? n_.layer_norm : id(aten), OpClass::layer_norm);
+  add_kernel(n_.k_norm, KernelKind::norm, vector_math(dt_), 8 * rows * cols, (2 * rows * cols + 2 * cols) * elem_);
+}
+
+void Builder::softmax(double rows, double cols) {
+  begin_op(n_.softmax, OpClass::softmax);
+  add_kernel(n_.k_softmax, KernelKind::softmax, vector_math(dt_), 5 * rows * cols, 2 * rows * cols * elem_);
+}
+
+void Builder::sdpa(double b, double h, double sq, double sk, double d, bool causal) {
+  begin_op(n_.sdpa, OpClass::attention);
+  double flops = 4 * b * h * sq * sk * d * (causal ? 0.5 : 1.0);
+  double bytes = b * h * (2 * sq + 2 * sk) * d * elem_;
+  bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
+  Math math = half && b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt;
+  // The cuDNN / flash kernels for half types clear their softmax statistics first.
+  if (b_.gpu && half) add_kernel(n_.k_attn_memset, KernelKind::memset, Math::fp32_simt, 0, b * h * sq * 4);
+  add_kernel(n_.k_attn, KernelKind::attention, math, flops, bytes, b * h * sq, sk, d);
+}
+
+void Builder::embedding(double rows, double dim) {
+  begin_op(n_.embedding, OpClass::embedding);
+  add_kernel(n_.k_gather, KernelKind::gather, vector_math(dt_), 0, 2 * rows * dim * elem_ + rows * 8);
+}
+
+void Builder::gather(double elems, std::string_view aten) {
+  begin_op(id(aten), OpClass::elementwise);
+  add_kernel(n_.k_gather, KernelKind::gather, vector_math(DType::int64), 0, 3 * elems * 8);
+}
+
+void Builder::conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
+                     double pad, double groups, bool bias) {
+  begin_op(n_.conv, OpClass::conv);
+  double oh = conv_out(h, kh, stride, pad), ow = conv_out(w, kw, stride, pad);
+  double in_elems = n * cin * h * w, w_elems = cout * (cin / groups) * kh * kw, out_elems = n * cout * oh * ow;
+  double flops = 2 * n * oh * ow * cout * (cin / groups) * kh * kw + (bias ? out_elems : 0);
+  double bytes = (in_elems + w_elems + out_elems) * elem_;
+  double gm = n * oh * ow, gn = cout, gk = (cin / groups) * kh * kw;
+  if (groups > 1 && groups == cin) {  // depthwise: a dedicated streaming kernel, no tensor cores
+    add_kernel(n_.k_conv_dw, KernelKind::conv, vector_math(dt_), flops, bytes, gm, gn, gk);
+    return;
+  }
+  Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
+                                 : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
+  bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
+  if (!b_.gpu || math == Math::fp32_simt) {
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    return;
+  }
+  if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
+    if (out_elems >= (1 << 20)) add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0, out_elems * 4 / 16);
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    return;
+  }
+  // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
+  // first, and large outputs are transformed back.
+  add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_);
+  add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_);
+  add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+  if (out_elems >= (1 << 20)) add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
+}
+
+void Builder::batch_norm(double n, double c, double h, double w) {
+  if (b_.fold_batch_norm) return;
+  begin_op(n_.batch_norm, OpClass::batch_norm);
+  double elems = n * c * h * w;
+  // cuDNN's inference kernel takes fp32 parameters only; a half model falls back to ATen's kernel,
+  // which first converts the running statistics.
+  if (b_.gpu && dt_ != DType::fp32) {
+    add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
+    add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
+  }
+  add_kernel(n_.k_bn, KernelKind::norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_);
+}
+
+void Builder::pool(std::string_view aten, double in_elems, double out_elems) {
+  begin_op(id(aten), OpClass::pool);
+  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_);
+}
+
+void Builder::reduction(std::string_view aten, double in_elems, double out_elems) {
+  begin_op(id(aten), OpClass::reduction);
+  add_kernel(n_.k_reduce, KernelKind::reduction, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_);
+}
+
+void Builder::copy(std::string_view aten, double elems, double out_elem_bytes) {
+  begin_op(id(aten), OpClass::copy);
+  double out = out_elem_bytes > 0 ? out_elem_bytes : elem_;
+  add_kernel(n_.k_copy, KernelKind::copy, vector_math(dt_), 0, elems * (elem_ + out));
+}
+
+void Builder::concat(double out_elems) {
+  begin_op(n_.cat, OpClass::copy);
+  add_kernel(n_.k_copy, KernelKind::copy, vector_math(dt_), 0, 2 * out_elems * elem_);
+}
+
+}  // namespace fwtax

@@ -1,0 +1,97 @@
+#pragma once
+// Emits framework ops and the kernels each one launches, following what PyTorch 2.x dispatches on
+// CUDA (cuBLAS, cuDNN 9) or on the CPU. Architecture builders and the HF config reader call it;
+// shapes are in elements, sizes are computed here once so every builder counts FLOPs and bytes
+// the same way.
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include "model/device.hpp"
+#include "model/framework.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+// The execution environment facts that change which kernels an op launches.
+struct Backend {
+  bool gpu = true;
+  double parallel_units = 132;   // SMs (GPU) or cores (CPU)
+  bool tf32_matmul = false;      // fp32 matmuls on TF32 tensor cores
+  bool tf32_conv = true;         // fp32 convolutions on TF32 tensor cores
+  bool half_tensor_cores = true; // fp16/bf16 tensor cores present
+  bool fold_batch_norm = false;  // BN folded into the preceding conv (frozen TorchScript)
+  bool drop_noop_ops = false;    // dropout and similar no-ops removed (frozen TorchScript)
+  bool record_scopes = false;    // keep module paths for breakdowns (slower)
+};
+Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
+
+class Builder {
+ public:
+  Builder(Workload& w, const Backend& b, DType dtype);
+
+  const Backend& backend() const { return b_; }
+  DType dtype() const { return dt_; }
+  double elem() const { return elem_; }
+
+  // Python module call (no kernels); `scope` names it in breakdowns.
+  void module(OpClass glue, std::string_view scope = {});
+  // Ops without kernels: view, reshape, transpose, expand, slice, select, flatten, t.
+  void view(std::string_view aten = "aten::view");
+  void dropout();  // inference dropout: no kernel, removed by frozen TorchScript
+  void alloc();
+
+  // y = x W^T + b on `rows` rows.
+  void linear(double rows, double in, double out, bool bias = true);
+  // Batched matrix product [batch, m, k] x [batch, k, n].
+  void matmul(double batch, double m, double n, double k, std::string_view aten = "aten::matmul");
+  // Streaming elementwise op reading `inputs` tensors of `elems` elements and writing one.
+  void elementwise(std::string_view aten, double elems, int inputs = 1, double flops_per_elem = 1);
+  void layer_norm(double rows, double cols, std::string_view aten = "aten::layer_norm");
+  void softmax(double rows, double cols);
+  // Fused scaled-dot-product attention over [b, h, sq, d] x [b, h, sk, d].
+  void sdpa(double b, double h, double sq, double sk, double d, bool causal);
+  void embedding(double rows, double dim);
+  // Index gather without a table (e.g. HF BERT's buffered token_type_ids).
+  void gather(double elems, std::string_view aten = "aten::gather");
+  void conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
+              double pad, double groups = 1, bool bias = false);
+  void batch_norm(double n, double c, double h, double w);
+  void pool(std::string_view aten, double in_elems, double out_elems);
+  void reduction(std::string_view aten, double in_elems, double out_elems);
+  void copy(std::string_view aten, double elems, double out_elem_bytes = 0);
+  void concat(double out_elems);
+
+  // Between begin_fused and end_fused every kernel joins one op (a C++ op that runs a whole layer).
+  void begin_fused(std::string_view aten, OpClass cls);
+  void end_fused() { fused_ = false; }
+
+  // Output side of a convolution, for callers that track shapes.
+  static double conv_out(double in, double k, double stride, double pad) {
+    return std::floor((in + 2 * pad - k) / stride) + 1;
+  }
+
+ private:
+  std::uint32_t begin_op(std::uint32_t name, OpClass cls);
+  void add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m = 0,
+                  double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
+  void gemm_kernels(double m, double n, double k, GemmForm form, bool bias, double batch);
+  std::uint32_t id(std::string_view s) { return w_.intern(s); }
+
+  Workload& w_;
+  Backend b_;
+  DType dt_;
+  double elem_;
+  bool fused_ = false;
+  // Names interned once per workload: the hot path does no string work.
+  struct Names {
+    std::uint32_t view, dropout, empty, linear, matmul, layer_norm, softmax, sdpa, embedding, conv, batch_norm,
+        cat, module;
+    std::uint32_t k_gemm, k_gemv, k_splitk_memset, k_splitk_scale, k_splitk_epilogue, k_attn, k_attn_memset,
+        k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_ws, k_to_nhwc, k_to_nchw, k_bn_cvt, k_bn,
+        k_pool, k_reduce, k_copy;
+  } n_;
+};
+
+}  // namespace fwtax

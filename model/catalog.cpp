@@ -1,0 +1,133 @@
+#include "model/catalog.hpp"
+
+#include <algorithm>
+
+#include "model/embedded.hpp"
+#include "model/error.hpp"
+
+namespace fwtax {
+
+bool looks_like_path(std::string_view ref) {
+  return ref.find('/') != std::string_view::npos || (ref.size() > 5 && ref.substr(ref.size() - 5) == ".json");
+}
+
+Json load_json_file(const std::string& path) { return parse_json(read_file_text(path), path); }
+
+Catalog::Catalog() {
+  std::size_t n = 0;
+  const EmbeddedFile* f = embedded_files(&n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string p = f[i].path;
+    if (p.size() < 5 || p.substr(p.size() - 5) != ".json") continue;
+    files_.push_back({p, f[i].text(), nullptr});
+  }
+}
+
+const Json& Catalog::parsed(const File& f) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!f.json) f.json = std::make_unique<Json>(parse_json(f.text, "builtin:" + f.path));
+  return *f.json;
+}
+
+const Catalog& Catalog::builtin() {
+  static const Catalog c;
+  return c;
+}
+
+const Catalog::File* Catalog::find(std::string_view dir, std::string_view name) const {
+  std::string want = std::string(dir) + "/" + std::string(name) + ".json";
+  for (const auto& f : files_)
+    if (f.path == want) return &f;
+  return nullptr;
+}
+
+std::vector<CatalogEntry> Catalog::list(std::string_view dir) const {
+  std::vector<CatalogEntry> out;
+  std::string prefix = std::string(dir) + "/";
+  for (const auto& f : files_) {
+    if (f.path.rfind(prefix, 0) != 0 || f.path.find('/', prefix.size()) != std::string::npos) continue;
+    std::string name = f.path.substr(prefix.size(), f.path.size() - prefix.size() - 5);
+    const Json& j = parsed(f);
+    std::string desc = j.is_object() ? j.value("description", std::string()) : std::string();
+    out.push_back({name, desc});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<CatalogEntry> Catalog::devices() const { return list("devices"); }
+std::vector<CatalogEntry> Catalog::frameworks() const { return list("frameworks"); }
+std::vector<CatalogEntry> Catalog::hosts() const { return list("hosts"); }
+
+const Json* Catalog::builtin_json(std::string_view path) const {
+  for (const auto& f : files_)
+    if (f.path == path) return &parsed(f);
+  return nullptr;
+}
+
+std::vector<std::string> Catalog::builtin_paths() const {
+  std::vector<std::string> out;
+  for (const auto& f : files_) out.push_back(f.path);
+  return out;
+}
+
+namespace {
+
+// Resolves `ref` to (file label, JSON): a file path, or a built-in name in `dir`.
+template <typename Lister>
+std::pair<std::string, Json> resolve(const Catalog& c, std::string_view dir, std::string_view ref,
+                                     std::string_view what, std::string_view flag, Lister list) {
+  if (looks_like_path(ref)) {
+    std::string path(ref);
+    return {path, load_json_file(path)};
+  }
+  if (const Json* j = c.builtin_json(std::string(dir) + "/" + std::string(ref) + ".json"))
+    return {"builtin:" + std::string(dir) + "/" + std::string(ref) + ".json", *j};
+  std::string names;
+  for (const auto& e : list()) names += (names.empty() ? "" : ", ") + e.name;
+  throw InputError(std::string(flag), "", "unknown " + std::string(what) + " '" + std::string(ref) +
+                                              "' - built-in " + std::string(what) + "s are " + names +
+                                              "; or give a path to a JSON profile");
+}
+
+}  // namespace
+
+DeviceSpec Catalog::device(std::string_view ref) const {
+  auto [file, j] = resolve(*this, "devices", ref, "device", "--device", [&] { return devices(); });
+  Diagnostics diag(file);
+  DeviceSpec d = parse_device(j, diag);
+  diag.throw_if_any();
+  if (!d.efficiency_like.empty()) {
+    if (d.efficiency_like == d.name || looks_like_path(d.efficiency_like))
+      throw InputError(file, "/efficiency/like", "expected the name of another built-in device, got \"" +
+                                                     d.efficiency_like + "\"");
+    const File* ref_file = find("devices", d.efficiency_like);
+    if (!ref_file)
+      throw InputError(file, "/efficiency/like", "unknown device \"" + d.efficiency_like + "\"");
+    Diagnostics rd("builtin:" + ref_file->path);
+    DeviceSpec base = parse_device(parsed(*ref_file), rd);
+    rd.throw_if_any();
+    if (!base.efficiency_like.empty())
+      throw InputError(file, "/efficiency/like", "\"" + d.efficiency_like + "\" inherits its curves itself");
+    inherit_efficiency(d, base);
+  }
+  return d;
+}
+
+FrameworkSpec Catalog::framework(std::string_view ref) const {
+  auto [file, j] = resolve(*this, "frameworks", ref, "framework", "--framework", [&] { return frameworks(); });
+  Diagnostics diag(file);
+  FrameworkSpec f = parse_framework(j, diag);
+  diag.throw_if_any();
+  return f;
+}
+
+HostSpec Catalog::host(std::string_view ref) const {
+  auto [file, j] = resolve(*this, "hosts", ref, "host", "host", [&] { return hosts(); });
+  Diagnostics diag(file);
+  HostSpec h = parse_host(j, diag);
+  diag.throw_if_any();
+  return h;
+}
+
+}  // namespace fwtax

@@ -1,0 +1,57 @@
+#pragma once
+// The catalog of devices, hosts and frameworks: built-in profiles by name, or JSON files by path.
+// Every loaded profile is validated; errors name the file (or "builtin:<path>") and the place.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/device.hpp"
+#include "model/framework.hpp"
+#include "model/host.hpp"
+
+namespace fwtax {
+
+struct CatalogEntry {
+  std::string name;
+  std::string description;
+};
+
+class Catalog {
+ public:
+  // The built-in data; parsed lazily and cached.
+  static const Catalog& builtin();
+
+  std::vector<CatalogEntry> devices() const;
+  std::vector<CatalogEntry> frameworks() const;
+  std::vector<CatalogEntry> hosts() const;
+
+  // `ref` is a built-in name or a path to a JSON file (anything with '/' or ending in ".json").
+  DeviceSpec device(std::string_view ref) const;
+  FrameworkSpec framework(std::string_view ref) const;
+  HostSpec host(std::string_view ref) const;
+
+  // The raw JSON of a built-in file ("devices/h100.json"), for tests and `fwtax show`.
+  const Json* builtin_json(std::string_view path) const;
+  std::vector<std::string> builtin_paths() const;
+
+ private:
+  Catalog();
+  struct File {
+    std::string path;
+    std::string_view text;
+    mutable std::unique_ptr<Json> json;  // parsed on first use
+  };
+  std::vector<File> files_;
+  mutable std::mutex mutex_;
+  const Json& parsed(const File& f) const;
+  const File* find(std::string_view dir, std::string_view name) const;
+  std::vector<CatalogEntry> list(std::string_view dir) const;
+};
+
+bool looks_like_path(std::string_view ref);
+// Loads and parses a JSON file, or throws an InputError naming it.
+Json load_json_file(const std::string& path);
+
+}  // namespace fwtax

@@ -1,0 +1,99 @@
+#include "model/curve.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+namespace fwtax {
+namespace {
+
+// log10 for positive normal doubles, accurate to about 1e-7: the exponent from the bits and a
+// polynomial for the mantissa. Curve lookups sit in the simulator's inner loop, where std::log10
+// was a third of the time per kernel; efficiencies need nowhere near full precision.
+double fast_log10(double x) {
+  std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+  int exponent = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+  if (exponent == -1023 || exponent == 1024) return std::log10(x);  // zero, subnormal, inf, nan
+  double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);  // [1, 2)
+  // log2(m) via log((1+t)/(1-t)) = 2 (t + t^3/3 + t^5/5 + ...), t = (m-1)/(m+1) in [0, 1/3)
+  double t = (m - 1) / (m + 1), t2 = t * t;
+  double log2m = 2.8853900817779268 * t * (1 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9 + t2 / 11)))));
+  return (exponent + log2m) * 0.30102999566398120;
+}
+
+}  // namespace
+
+Curve::Curve(std::vector<std::pair<double, double>> points) {
+  std::sort(points.begin(), points.end());
+  for (std::size_t i = 0; i < points.size();) {
+    std::size_t j = i;
+    double sum = 0;
+    while (j < points.size() && points[j].first == points[i].first) sum += points[j++].second;
+    lx_.push_back(std::log10(points[i].first));
+    y_.push_back(sum / static_cast<double>(j - i));
+    i = j;
+  }
+}
+
+double Curve::at(double x) const {
+  if (lx_.empty()) return 1.0;
+  if (!(x > 0)) return y_.front();
+  double l = fast_log10(x);
+  if (l <= lx_.front()) return y_.front();
+  if (l >= lx_.back()) return y_.back();
+  auto it = std::upper_bound(lx_.begin(), lx_.end(), l);
+  std::size_t hi = static_cast<std::size_t>(it - lx_.begin()), lo = hi - 1;
+  double t = (l - lx_[lo]) / (lx_[hi] - lx_[lo]);
+  return y_[lo] + t * (y_[hi] - y_[lo]);
+}
+
+Curve Curve::scaled_x(double factor) const {
+  Curve c = *this;
+  double shift = std::log10(factor);
+  for (auto& l : c.lx_) l -= shift;
+  return c;
+}
+
+std::vector<std::pair<double, double>> Curve::points() const {
+  std::vector<std::pair<double, double>> p;
+  for (std::size_t i = 0; i < lx_.size(); ++i) p.emplace_back(std::pow(10.0, lx_[i]), y_[i]);
+  return p;
+}
+
+Curve read_curve(const Json& value, const std::string& pointer, Diagnostics& diag, NumberRule y_rule) {
+  if (!value.is_array() || value.empty()) {
+    diag.add(pointer, "expected a non-empty array of [size, value] pairs, got " + describe(value));
+    return {};
+  }
+  std::vector<std::pair<double, double>> pts;
+  bool good = true;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    std::string p = pointer + "/" + std::to_string(i);
+    const Json& e = value[i];
+    if (!e.is_array() || e.size() != 2) {
+      diag.add(p, "expected a [size, value] pair, got " + describe(e));
+      good = false;
+      continue;
+    }
+    double x = 0, y = 0;
+    if (auto m = check_number(e[0], NumberRule::positive, &x); !m.empty()) {
+      diag.add(p + "/0", m);
+      good = false;
+    }
+    if (auto m = check_number(e[1], y_rule, &y); !m.empty()) {
+      diag.add(p + "/1", m);
+      good = false;
+    }
+    pts.emplace_back(x, y);
+  }
+  return good ? Curve(std::move(pts)) : Curve();
+}
+
+Json curve_to_json(const Curve& c) {
+  Json a = Json::array();
+  for (auto [x, y] : c.points()) a.push_back({x, y});
+  return a;
+}
+
+}  // namespace fwtax

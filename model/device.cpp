@@ -1,0 +1,174 @@
+#include "model/device.hpp"
+
+#include <cmath>
+
+namespace fwtax {
+namespace {
+
+const std::vector<std::string> kKinds = {"gpu", "cpu"};
+
+void read_math_curves(const Json* obj, const std::string& ptr, Diagnostics& diag,
+                      std::array<Curve, kMathCount>& out) {
+  if (!obj) return;
+  ObjectReader r(*obj, ptr, diag);
+  r.allow({"source"});
+  for (int i = 0; i < kMathCount; ++i) {
+    auto key = math_name(static_cast<Math>(i));
+    if (const Json* c = r.member(key)) out[i] = read_curve(*c, pointer_join(ptr, key), diag, NumberRule::fraction);
+  }
+  r.finish();
+}
+
+}  // namespace
+
+DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
+  DeviceSpec d;
+  ObjectReader r(j, "", diag);
+  r.allow({"source", "schema", "calibration"});
+  d.name = r.string("name");
+  d.description = r.string_or("description", "");
+  d.kind = r.choice("kind", kKinds, "gpu") == "cpu" ? DeviceKind::cpu : DeviceKind::gpu;
+  if (!r.has("kind")) diag.add("/kind", "missing required member (\"gpu\" or \"cpu\")");
+  d.host = r.string("host");
+  d.parallel_units = r.number_or("parallel_units", NumberRule::at_least_one, 0);
+
+  if (const Json* p = r.object("peak_flops_per_s", true)) {
+    ObjectReader pr(*p, "/peak_flops_per_s", diag);
+    pr.allow({"source"});
+    for (int i = 0; i < kMathCount; ++i)
+      d.peak_flops_per_s[i] = pr.number_or(math_name(static_cast<Math>(i)), NumberRule::positive, 0);
+    pr.finish();
+    if (pr.ok() && d.peak_flops_per_s[static_cast<int>(Math::fp32_simt)] <= 0 &&
+        !pr.has("fp32_simt"))
+      diag.add("/peak_flops_per_s/fp32_simt", "missing required member (every device computes in fp32)");
+  }
+  if (const Json* m = r.object("memory", true)) {
+    ObjectReader mr(*m, "/memory", diag);
+    mr.allow({"source"});
+    d.memory_bandwidth_bytes_per_s = mr.number("bandwidth_bytes_per_s", NumberRule::positive);
+    d.memory_capacity_bytes = mr.number_or("capacity_bytes", NumberRule::positive, 0);
+    mr.finish();
+  }
+  if (const Json* e = r.object("efficiency", true)) {
+    ObjectReader er(*e, "/efficiency", diag);
+    er.allow({"source"});
+    d.efficiency_like = er.string_or("like", "");
+    read_math_curves(er.object("gemm", false), "/efficiency/gemm", diag, d.gemm_efficiency);
+    read_math_curves(er.object("linear", false), "/efficiency/linear", diag, d.linear_efficiency);
+    if (const Json* c = er.member("memory"))
+      d.memory_efficiency = read_curve(*c, "/efficiency/memory", diag, NumberRule::fraction);
+    if (const Json* f = er.object("kind_time_factor", false)) {
+      ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
+      fr.allow({"source"});
+      for (int i = 0; i < kKernelKindCount; ++i)
+        d.kind_time_factor[i] =
+            fr.number_or(kernel_kind_name(static_cast<KernelKind>(i)), NumberRule::at_least_one, 1.0);
+      fr.finish();
+    }
+    if (er.ok() && d.efficiency_like.empty()) {
+      if (d.memory_efficiency.empty() && !er.has("memory"))
+        diag.add("/efficiency/memory", "missing required member (or give \"like\": a calibrated device)");
+      if (d.gemm_efficiency[static_cast<int>(Math::fp32_simt)].empty() && !er.has("gemm"))
+        diag.add("/efficiency/gemm", "missing required member (or give \"like\": a calibrated device)");
+    }
+    er.finish();
+  }
+  d.kernel_min_s = r.number("kernel_min_s", NumberRule::positive);
+  if (const Json* l = r.object("launch", d.kind == DeviceKind::gpu)) {
+    ObjectReader lr(*l, "/launch", diag);
+    lr.allow({"source"});
+    d.launch_host_s = lr.number("host_s", NumberRule::non_negative);
+    d.launch_latency_s = lr.number("latency_s", NumberRule::non_negative);
+    d.sync_s = lr.number("sync_s", NumberRule::non_negative);
+    d.graph_launch_host_s = lr.number_or("graph_launch_host_s", NumberRule::non_negative, 0);
+    d.graph_launch_latency_s = lr.number_or("graph_launch_latency_s", NumberRule::non_negative, 0);
+    d.graph_kernel_gap_s = lr.number_or("graph_kernel_gap_s", NumberRule::non_negative, 0);
+    d.stream_kernel_gap_s = lr.number_or("stream_kernel_gap_s", NumberRule::non_negative, 0);
+    lr.finish();
+  }
+  r.finish();
+  return d;
+}
+
+Json device_to_json(const DeviceSpec& d, const Json& sources) {
+  auto src = [&](const char* k) { return sources.contains(k) ? sources[k] : Json("unspecified"); };
+  Json j;
+  j["name"] = d.name;
+  j["description"] = d.description;
+  j["kind"] = d.kind == DeviceKind::gpu ? "gpu" : "cpu";
+  j["host"] = d.host;
+  if (d.parallel_units > 0) j["parallel_units"] = d.parallel_units;
+  Json peak;
+  for (int i = 0; i < kMathCount; ++i)
+    if (d.peak_flops_per_s[i] > 0) peak[std::string(math_name(static_cast<Math>(i)))] = d.peak_flops_per_s[i];
+  peak["source"] = src("peak");
+  j["peak_flops_per_s"] = peak;
+  Json mem{{"bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s}};
+  if (d.memory_capacity_bytes > 0) mem["capacity_bytes"] = d.memory_capacity_bytes;
+  mem["source"] = src("memory");
+  j["memory"] = mem;
+  Json eff;
+  if (!d.efficiency_like.empty()) eff["like"] = d.efficiency_like;
+  Json gemm, lin;
+  for (int i = 0; i < kMathCount; ++i) {
+    std::string k(math_name(static_cast<Math>(i)));
+    if (!d.gemm_efficiency[i].empty()) gemm[k] = curve_to_json(d.gemm_efficiency[i]);
+    if (!d.linear_efficiency[i].empty()) lin[k] = curve_to_json(d.linear_efficiency[i]);
+  }
+  if (!gemm.is_null()) eff["gemm"] = gemm;
+  if (!lin.is_null()) eff["linear"] = lin;
+  if (!d.memory_efficiency.empty()) eff["memory"] = curve_to_json(d.memory_efficiency);
+  Json f;
+  for (int i = 0; i < kKernelKindCount; ++i)
+    if (d.kind_time_factor[i] != 1.0) f[std::string(kernel_kind_name(static_cast<KernelKind>(i)))] = d.kind_time_factor[i];
+  if (!f.is_null()) eff["kind_time_factor"] = f;
+  eff["source"] = src("efficiency");
+  j["efficiency"] = eff;
+  j["kernel_min_s"] = d.kernel_min_s;
+  if (d.kind == DeviceKind::gpu) {
+    j["launch"] = {{"host_s", d.launch_host_s},
+                   {"latency_s", d.launch_latency_s},
+                   {"sync_s", d.sync_s},
+                   {"graph_launch_host_s", d.graph_launch_host_s},
+                   {"graph_launch_latency_s", d.graph_launch_latency_s},
+                   {"graph_kernel_gap_s", d.graph_kernel_gap_s},
+                   {"stream_kernel_gap_s", d.stream_kernel_gap_s},
+                   {"source", src("launch")}};
+  }
+  return j;
+}
+
+Math effective_math(const DeviceSpec& d, Math m) {
+  auto has = [&](Math x) { return d.peak_flops_per_s[static_cast<int>(x)] > 0; };
+  if (has(m)) return m;
+  switch (m) {
+    // Without tensor cores, cuBLAS runs half and bfloat16 GEMMs with fp32 arithmetic.
+    case Math::fp16_tensor: return Math::fp32_simt;
+    case Math::bf16_tensor: return Math::fp32_simt;
+    case Math::tf32_tensor: return Math::fp32_simt;
+    case Math::int8_tensor: return has(Math::fp16_tensor) ? Math::fp16_tensor : Math::fp32_simt;
+    default: return Math::fp32_simt;
+  }
+}
+
+void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
+  for (int i = 0; i < kMathCount; ++i) {
+    auto m = static_cast<Math>(i);
+    double own = d.peak_flops_per_s[i], theirs = ref.peak_flops_per_s[static_cast<int>(effective_math(ref, m))];
+    if (own <= 0 || theirs <= 0) continue;
+    // Work needed to fill a device grows with its throughput: a kernel of F FLOPs on this device
+    // behaves like one of F * (their peak / our peak) on the reference.
+    double factor = theirs / own;
+    const Curve& g = ref.gemm_efficiency[static_cast<int>(effective_math(ref, m))];
+    const Curve& l = ref.linear_efficiency[static_cast<int>(effective_math(ref, m))];
+    if (d.gemm_efficiency[i].empty() && !g.empty()) d.gemm_efficiency[i] = g.scaled_x(factor);
+    if (d.linear_efficiency[i].empty() && !l.empty()) d.linear_efficiency[i] = l.scaled_x(factor);
+  }
+  if (d.memory_efficiency.empty() && !ref.memory_efficiency.empty())
+    d.memory_efficiency = ref.memory_efficiency.scaled_x(ref.memory_bandwidth_bytes_per_s /
+                                                         d.memory_bandwidth_bytes_per_s);
+  for (int i = 0; i < kKernelKindCount; ++i)
+    if (d.kind_time_factor[i] == 1.0) d.kind_time_factor[i] = ref.kind_time_factor[i];
+}
+
+}  // namespace fwtax

@@ -1,0 +1,62 @@
+#pragma once
+// Device profile: what the hardware can do (peaks, bandwidth, calibrated efficiency curves) and
+// what it costs to feed it (launch, graph replay, synchronization). JSON -> DeviceSpec -> validate.
+#include <array>
+#include <string>
+
+#include "model/curve.hpp"
+#include "model/dtype.hpp"
+#include "model/json_spec.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+enum class DeviceKind { gpu, cpu };
+
+struct DeviceSpec {
+  std::string name;                  // required
+  std::string description;           // defaulted: ""
+  DeviceKind kind = DeviceKind::gpu;  // required
+  std::string host;                  // required: the host profile it is paired with
+  double parallel_units = 0;         // optional: SMs (GPU) or cores (CPU); sizes efficiency curves
+
+  // Peak FLOP/s per math; 0 = not supported by the hardware (falls back, see effective_math()).
+  std::array<double, kMathCount> peak_flops_per_s{};
+  double memory_bandwidth_bytes_per_s = 0;  // required
+  double memory_capacity_bytes = 0;         // optional
+
+  // Efficiency curves (fraction of peak): GEMM-like kernels by FLOPs, streaming kernels by bytes.
+  std::array<Curve, kMathCount> gemm_efficiency;
+  std::array<Curve, kMathCount> linear_efficiency;  // x @ W^T + b; falls back to gemm_efficiency
+  Curve memory_efficiency;
+  // Per kernel kind, time relative to the base curve (attention vs GEMM, norm vs streaming): >= 1.
+  std::array<double, kKernelKindCount> kind_time_factor = filled(1.0);
+  std::string efficiency_like;  // inherit curves from this device, with sizes rescaled
+
+  double kernel_min_s = 0;           // required: shortest kernel, back to back on the GPU
+  double launch_host_s = 0;          // host time of one kernel launch (GPU)
+  double launch_latency_s = 0;       // enqueue -> start on an idle GPU
+  double sync_s = 0;                 // host return after the GPU finishes (synchronize)
+  double graph_launch_host_s = 0;    // host time of one graph launch
+  double graph_launch_latency_s = 0; // graph launch -> first kernel start
+  double graph_kernel_gap_s = 0;     // GPU time between consecutive kernels of a graph replay
+  double stream_kernel_gap_s = 0;    // GPU time between queued kernels launched one by one
+
+  static std::array<double, kKernelKindCount> filled(double v) {
+    std::array<double, kKernelKindCount> a{};
+    a.fill(v);
+    return a;
+  }
+};
+
+// Parses and validates a device profile; every problem goes to `diag`.
+DeviceSpec parse_device(const Json& j, Diagnostics& diag);
+Json device_to_json(const DeviceSpec& d, const Json& sources);
+
+// The math actually used for `m` on this device: unsupported tensor-core maths fall back to SIMT.
+Math effective_math(const DeviceSpec& d, Math m);
+// Copies efficiency curves from `ref`, rescaling their size axes so that a device with fewer
+// parallel units (or a lower peak) saturates at proportionally smaller kernels.
+void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref);
+
+}  // namespace fwtax

@@ -1,0 +1,213 @@
+#include "model/engine.hpp"
+
+#include <algorithm>
+
+#include "model/error.hpp"
+
+namespace fwtax {
+
+std::string_view measure_name(Measure m) { return m == Measure::sync ? "sync" : "pipelined"; }
+
+std::string_view regime_name(Regime r) {
+  switch (r) {
+    case Regime::framework: return "framework";
+    case Regime::memory: return "memory";
+    case Regime::compute: return "compute";
+  }
+  return "framework";
+}
+
+namespace {
+
+// State carried across calls (pipelined measure issues calls back to back).
+struct Clock {
+  double host = 0;  // host time
+  double gpu = 0;   // end of the last kernel on the stream
+};
+
+struct CallStats {
+  double host_busy = 0;
+};
+
+// Host cost of one op: its class cost (which includes the first kernel launch) plus one launch for
+// every further kernel. An op imported from a trace carries its own measured host time.
+struct OpCost {
+  double total = 0;       // host time of the whole op
+  double first = 0;       // host time until its first kernel is enqueued
+  double per_extra = 0;   // host time between further kernel enqueues
+};
+
+OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double extra_launch) {
+  OpCost c;
+  if (op.host_s >= 0) {
+    c.total = op.host_s * o.host_factor;
+    double n = std::max<std::uint32_t>(op.kernel_count, 1);
+    c.first = c.total / n;
+    c.per_extra = c.first;
+    return c;
+  }
+  c.first = f.op_host_s[static_cast<int>(op.cls)] * o.host_factor;
+  c.per_extra = extra_launch;
+  c.total = c.first + (op.kernel_count > 1 ? (op.kernel_count - 1) * extra_launch : 0);
+  return c;
+}
+
+double extra_launch_cost(const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
+  if (d.kind == DeviceKind::cpu) return f.extra_kernel_host_s * o.host_factor;
+  return f.extra_kernel_host_s > 0 ? f.extra_kernel_host_s * o.host_factor : d.launch_host_s * o.launch_factor;
+}
+
+// One eager or scripted call on a GPU: ops dispatched one by one. The clocks live in locals so the
+// loop keeps them in registers; the timeline variant is a separate instantiation.
+template <bool kTimeline>
+void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
+                   const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
+  double host = c.host, gpu = c.gpu, busy = s.host_busy;
+  double call = f.call_host_s * o.host_factor;
+  if constexpr (kTimeline) tl->host_spans.push_back({host, call, UINT32_MAX, 0});
+  host += call;
+  busy += call;
+  const double extra = extra_launch_cost(d, f, o);
+  const double latency = d.launch_latency_s, gap = d.stream_kernel_gap_s, sync = d.sync_s * o.launch_factor;
+  const std::uint32_t n_ops = static_cast<std::uint32_t>(w.ops.size());
+  for (std::uint32_t i = 0; i < n_ops; ++i) {
+    const Op& op = w.ops[i];
+    OpCost cost = op_cost(op, f, o, extra);
+    double t0 = host;
+    double enqueue = t0 + cost.first;
+    for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
+      std::uint32_t ki = op.first_kernel + j;
+      // A queued kernel starts one stream gap after the previous one; an idle GPU starts it one launch
+      // latency after the enqueue.
+      double start = std::max(enqueue + latency, gpu + gap);
+      gpu = start + kt[ki].time_s;
+      if constexpr (kTimeline) tl->gpu_spans.push_back({start, kt[ki].time_s, i, ki});
+      enqueue += cost.per_extra;
+    }
+    host = t0 + cost.total;
+    busy += cost.total;
+    if constexpr (kTimeline) tl->host_spans.push_back({t0, cost.total, i, 0});
+    if (op.sync) {
+      double wait_end = std::max(host, gpu) + sync;
+      if constexpr (kTimeline) tl->host_spans.push_back({host, wait_end - host, UINT32_MAX - 1, 0});
+      host = wait_end;
+    }
+  }
+  c.host = host;
+  c.gpu = gpu;
+  s.host_busy = busy;
+}
+
+// One call replayed from a CUDA graph: one host launch, kernels back to back.
+void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
+               const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
+  double host = f.call_host_s * o.host_factor + d.graph_launch_host_s * o.launch_factor;
+  double t0 = c.host;
+  c.host += host;
+  s.host_busy += host;
+  if (tl) tl->host_spans.push_back({t0, host, UINT32_MAX, 0});
+  double t = std::max(c.host + d.graph_launch_latency_s, c.gpu);
+  for (std::uint32_t ki = 0; ki < kt.size(); ++ki) {
+    if (tl) tl->gpu_spans.push_back({t, kt[ki].time_s, UINT32_MAX, ki});
+    t += kt[ki].time_s + d.graph_kernel_gap_s;
+  }
+  c.gpu = t;
+  // Map kernels back to their ops for the timeline.
+  if (tl) {
+    for (std::uint32_t i = 0; i < w.ops.size(); ++i)
+      for (std::uint32_t j = 0; j < w.ops[i].kernel_count; ++j) {
+        std::uint32_t ki = w.ops[i].first_kernel + j;
+        std::size_t at = tl->gpu_spans.size() - kt.size() + ki;
+        tl->gpu_spans[at].op = i;
+      }
+  }
+}
+
+// One call on a CPU device: the host thread dispatches and then runs each kernel itself.
+void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const FrameworkSpec& f,
+             const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
+  double call = f.call_host_s * o.host_factor;
+  c.host += call;
+  s.host_busy += call;
+  for (std::uint32_t i = 0; i < w.ops.size(); ++i) {
+    const Op& op = w.ops[i];
+    double cost = op_cost(op, f, o, f.extra_kernel_host_s * o.host_factor).total;
+    if (tl) tl->host_spans.push_back({c.host, cost, i, 0});
+    c.host += cost;
+    s.host_busy += cost;
+    for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
+      std::uint32_t ki = op.first_kernel + j;
+      if (tl) tl->gpu_spans.push_back({c.host, kt[ki].time_s, i, ki});
+      c.host += kt[ki].time_s;
+    }
+  }
+  c.gpu = c.host;
+}
+
+}  // namespace
+
+SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
+  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
+    throw InputError("--framework", f.name,
+                     "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+  SimResult r;
+  KernelTimer timer(d);
+  std::vector<KernelTime> kt(w.kernels.size());
+  for (std::size_t i = 0; i < w.kernels.size(); ++i) {
+    kt[i] = timer.time(w.kernels[i]);
+    r.gpu_busy_s += kt[i].time_s;
+    switch (kt[i].bound) {
+      case Bound::compute: r.gpu_compute_s += kt[i].time_s; break;
+      case Bound::memory: r.gpu_memory_s += kt[i].time_s; break;
+      case Bound::floor: r.gpu_floor_s += kt[i].time_s; break;
+    }
+    r.flops += w.kernels[i].flops;
+    r.bytes += w.kernels[i].bytes;
+  }
+  r.kernels = w.kernels.size();
+  for (const Op& op : w.ops) r.ops += is_module_class(op.cls) ? 0 : 1;
+
+  auto one_call = [&](Clock& c, CallStats& s, SimResult* tl) {
+    if (d.kind == DeviceKind::cpu)
+      run_cpu(w, kt, f, o, c, s, tl);
+    else if (f.mode == ExecMode::graph)
+      run_graph(w, kt, d, f, o, c, s, tl);
+    else if (tl)
+      run_eager_gpu<true>(w, kt, d, f, o, c, s, tl);
+    else
+      run_eager_gpu<false>(w, kt, d, f, o, c, s, nullptr);
+  };
+
+  bool gpu = d.kind == DeviceKind::gpu;
+  double sync = gpu ? d.sync_s * o.launch_factor : 0;
+  if (o.measure == Measure::sync) {
+    Clock c;
+    CallStats s;
+    one_call(c, s, o.timeline ? &r : nullptr);
+    r.latency_s = std::max(c.host, c.gpu) + sync;
+    r.host_busy_s = s.host_busy;
+    if (o.timeline && gpu) r.host_spans.push_back({c.host, r.latency_s - c.host, UINT32_MAX - 1, 0});
+  } else {
+    // Calls issued back to back, synchronized only at the ends: the steady-state period.
+    constexpr int kCalls = 4;
+    Clock c;
+    double end[kCalls];
+    CallStats s;
+    for (int i = 0; i < kCalls; ++i) {
+      CallStats si;
+      one_call(c, si, nullptr);
+      end[i] = std::max(c.host, c.gpu);
+      s = si;
+    }
+    r.latency_s = (end[kCalls - 1] - end[1]) / (kCalls - 2);
+    r.host_busy_s = s.host_busy;
+  }
+  r.framework_tax_s = std::max(0.0, r.latency_s - r.gpu_busy_s);
+  if (r.host_busy_s >= r.gpu_busy_s)
+    r.bound = Regime::framework;
+  else
+    r.bound = r.gpu_compute_s >= r.gpu_memory_s + r.gpu_floor_s ? Regime::compute : Regime::memory;
+  return r;
+}
+
+}  // namespace fwtax

@@ -1,0 +1,56 @@
+#pragma once
+// The event simulation of one host thread and one GPU stream. The host pays each op's cost and
+// enqueues its kernels; a kernel starts at max(enqueue + launch latency, end of the previous
+// kernel); a sync makes the host wait for the GPU; a CUDA graph replays every kernel from one host
+// launch. On a CPU device the host runs the kernels itself.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "model/device.hpp"
+#include "model/framework.hpp"
+#include "model/kernel_time.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+enum class Measure { sync, pipelined };
+std::string_view measure_name(Measure m);
+
+// What limits the latency of a configuration.
+enum class Regime : std::uint8_t { framework, memory, compute };
+std::string_view regime_name(Regime r);
+
+struct SimOptions {
+  Measure measure = Measure::sync;
+  double host_factor = 1.0;    // multiplies framework host costs (host speed ratio and --host-x)
+  double launch_factor = 1.0;  // multiplies the device's host-side launch and sync costs (--host-x)
+  bool timeline = false;       // record the spans of one call (sync measure only)
+};
+
+struct Span {
+  double start_s = 0;
+  double dur_s = 0;
+  std::uint32_t op = 0;      // index into Workload::ops
+  std::uint32_t kernel = 0;  // index into Workload::kernels (GPU spans)
+};
+
+struct SimResult {
+  double latency_s = 0;        // one call (sync) or the steady-state period per call (pipelined)
+  double host_busy_s = 0;      // host time spent dispatching (not waiting) per call
+  double gpu_busy_s = 0;       // device time spent in kernels per call
+  double framework_tax_s = 0;  // device idle time within the call: latency - gpu busy
+  Regime bound = Regime::framework;
+  double gpu_compute_s = 0, gpu_memory_s = 0, gpu_floor_s = 0;  // device time by binding limit
+  std::size_t kernels = 0;  // kernels per call
+  std::size_t ops = 0;      // framework ops per call (Python module calls not counted)
+  double flops = 0, bytes = 0;
+  std::vector<Span> host_spans, gpu_spans;  // with SimOptions::timeline
+};
+
+// Simulates one configuration. Throws InputError when the mode cannot run on the device (CUDA
+// graphs on a CPU).
+SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,
+                   const SimOptions& options);
+
+}  // namespace fwtax

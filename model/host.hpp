@@ -1,0 +1,19 @@
+#pragma once
+// Host profile: the CPU that runs the framework. Framework host costs are measured on a reference
+// host; a host's relative_time says how much longer the same dispatch work takes on it.
+#include <string>
+
+#include "model/json_spec.hpp"
+
+namespace fwtax {
+
+struct HostSpec {
+  std::string name;         // required
+  std::string description;  // defaulted: ""
+  std::string cpu;          // defaulted: "" (the CPU model, when known)
+  double relative_time = 1.0;  // required: dispatch time relative to the reference host (> 0)
+};
+
+HostSpec parse_host(const Json& j, Diagnostics& diag);
+
+}  // namespace fwtax

@@ -1,0 +1,36 @@
+#pragma once
+// Kernel time: a roofline of compute and memory time under calibrated efficiencies, floored by the
+// shortest kernel the device runs. Each result records which limit bound it.
+#include <cstdint>
+#include <string_view>
+
+#include "model/device.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+enum class Bound : std::uint8_t { compute, memory, floor };
+std::string_view bound_name(Bound b);
+
+struct KernelTime {
+  double time_s = 0;
+  double utilization = 0;  // achieved fraction of the binding peak (FLOP/s or bytes/s)
+  Bound bound = Bound::floor;
+};
+
+// Times kernels on one device. Cheap to construct; time() does no allocation.
+class KernelTimer {
+ public:
+  explicit KernelTimer(const DeviceSpec& device) : d_(device) {}
+  KernelTime time(const Kernel& k) const;
+  // Compute and memory time alone (for reports and the roofline baseline).
+  double compute_time_s(const Kernel& k) const;
+  double memory_time_s(const Kernel& k) const;
+
+ private:
+  const DeviceSpec& d_;
+};
+
+bool is_matrix_kind(KernelKind k);
+
+}  // namespace fwtax

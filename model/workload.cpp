@@ -1,0 +1,61 @@
+#include "model/workload.hpp"
+
+#include <array>
+
+namespace fwtax {
+namespace {
+constexpr std::array<std::string_view, kKernelKindCount> kKindNames = {
+    "gemm", "conv", "attention", "elementwise", "reduction", "norm", "softmax",
+    "gather", "pool", "copy", "layout", "memset", "other"};
+constexpr std::array<std::string_view, kOpClassCount> kClassNames = {
+    "view",  "alloc",     "elementwise", "linear", "matmul",      "conv",         "batch_norm",
+    "layer_norm", "softmax", "attention", "fused_layer", "embedding", "pool", "reduction", "copy", "other",
+    "module_leaf", "module_block", "module_heavy", "module_fastpath"};
+}  // namespace
+
+std::string_view kernel_kind_name(KernelKind k) { return kKindNames[static_cast<int>(k)]; }
+std::optional<KernelKind> parse_kernel_kind(std::string_view s) {
+  for (int i = 0; i < kKernelKindCount; ++i)
+    if (kKindNames[i] == s) return static_cast<KernelKind>(i);
+  return std::nullopt;
+}
+std::string_view op_class_name(OpClass c) { return kClassNames[static_cast<int>(c)]; }
+std::optional<OpClass> parse_op_class(std::string_view s) {
+  for (int i = 0; i < kOpClassCount; ++i)
+    if (kClassNames[i] == s) return static_cast<OpClass>(i);
+  return std::nullopt;
+}
+bool is_module_class(OpClass c) {
+  return c == OpClass::module_leaf || c == OpClass::module_block || c == OpClass::module_heavy ||
+         c == OpClass::module_fastpath;
+}
+
+std::uint32_t Workload::intern(std::string_view s) {
+  std::string key(s);
+  auto it = index_.find(key);
+  if (it != index_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(names.size());
+  names.push_back(key);
+  index_.emplace(std::move(key), id);
+  return id;
+}
+
+double Workload::total_flops() const {
+  double f = 0;
+  for (const auto& k : kernels) f += k.flops;
+  return f;
+}
+
+double Workload::total_bytes() const {
+  double b = 0;
+  for (const auto& k : kernels) b += k.bytes;
+  return b;
+}
+
+std::size_t Workload::framework_op_count() const {
+  std::size_t n = 0;
+  for (const auto& op : ops) n += is_module_class(op.cls) ? 0 : 1;
+  return n;
+}
+
+}  // namespace fwtax

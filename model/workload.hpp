@@ -1,0 +1,113 @@
+#pragma once
+// The workload IR: the ordered framework-level ops that one forward call dispatches from the host,
+// each with the kernels it launches. Builders (architectures, HF configs, traces) produce it; the
+// simulator consumes it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/dtype.hpp"
+
+namespace fwtax {
+
+// What a kernel does; decides which efficiency curve times it.
+enum class KernelKind : std::uint8_t {
+  gemm,         // dense matrix product (cuBLAS / oneDNN)
+  conv,         // convolution as implicit GEMM
+  attention,    // fused scaled-dot-product attention
+  elementwise,  // streaming map over tensors
+  reduction,    // sums, means, argmax
+  norm,         // layer / batch / group / RMS norm
+  softmax,
+  gather,       // embedding lookups, index_select
+  pool,
+  copy,         // contiguous(), casts, concatenation
+  layout,       // NCHW <-> NHWC transforms inserted by a library
+  memset,
+  other,
+  count
+};
+constexpr int kKernelKindCount = static_cast<int>(KernelKind::count);
+std::string_view kernel_kind_name(KernelKind k);
+std::optional<KernelKind> parse_kernel_kind(std::string_view s);
+
+// The host-cost class of a framework op: the key into a framework profile's per-op costs.
+// module_* entries are Python nn.Module calls (their forward's Python code, no kernels).
+enum class OpClass : std::uint8_t {
+  view,         // view, reshape, transpose, slice, expand, dropout in eval: no kernel
+  alloc,        // empty, empty_like
+  elementwise,  // add, mul, relu, gelu, tanh ...
+  linear,       // nn.Linear / F.linear / addmm with bias
+  matmul,       // matmul, bmm, baddbmm
+  conv,
+  batch_norm,
+  layer_norm,   // also RMS and group norm
+  softmax,
+  attention,    // scaled_dot_product_attention and fused MHA
+  fused_layer,  // one op running a whole layer in C++ (torch.nn Transformer fast path)
+  embedding,
+  pool,
+  reduction,
+  copy,         // contiguous, to(dtype), cat
+  other,        // an aten op with no better class (trace import)
+  module_leaf,      // a torch.nn leaf module call (Linear, Conv2d, ReLU ...)
+  module_block,     // a small user module (torchvision block, Sequential)
+  module_heavy,     // a module with much Python (HF transformers layers)
+  module_fastpath,  // torch.nn.TransformerEncoderLayer's fast-path checks
+  count
+};
+constexpr int kOpClassCount = static_cast<int>(OpClass::count);
+std::string_view op_class_name(OpClass c);
+std::optional<OpClass> parse_op_class(std::string_view s);
+bool is_module_class(OpClass c);
+
+enum class GemmForm : std::uint8_t { matmul, linear };
+
+struct Kernel {
+  double flops = 0;  // FLOPs (multiply-add = 2)
+  double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
+  double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product
+  std::uint32_t name = 0;      // index into Workload::names
+  KernelKind kind = KernelKind::other;
+  Math math = Math::fp32_simt;
+  GemmForm form = GemmForm::matmul;
+};
+
+struct Op {
+  std::uint32_t name = 0;  // index into Workload::names, e.g. "aten::linear"
+  OpClass cls = OpClass::other;
+  bool sync = false;                  // the host waits for the GPU after this op (e.g. .item())
+  std::uint32_t first_kernel = 0;     // kernels [first_kernel, first_kernel + kernel_count)
+  std::uint32_t kernel_count = 0;
+  double host_s = -1;                 // host time known from a trace; < 0: from the framework profile
+  std::uint32_t scope = 0;            // index into Workload::names: the module path, for breakdowns
+};
+
+struct WorkloadConfig {
+  std::string model;
+  DType dtype = DType::fp32;
+  long long batch = 1;
+  long long seq = 0;    // tokens per sample; 0 when not a token model
+  long long image = 0;  // image side; 0 when not an image model
+};
+
+struct Workload {
+  WorkloadConfig config;
+  std::vector<Op> ops;
+  std::vector<Kernel> kernels;
+  std::vector<std::string> names;
+
+  std::uint32_t intern(std::string_view s);
+  const std::string& name(std::uint32_t i) const { return names[i]; }
+  double total_flops() const;
+  double total_bytes() const;
+  std::size_t framework_op_count() const;  // ops that are not Python module calls
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> index_;
+};
+
+}  // namespace fwtax
