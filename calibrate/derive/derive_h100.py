@@ -1,0 +1,442 @@
+#!/usr/bin/env python3
+"""Derives fwtax's built-in H100 profiles from the shared H100 measurements.
+
+Reads ../shared/data/h100-2026-11/ (microbench.json and the Kineto traces with their unprofiled
+latencies) and writes, each number with a `source`:
+  data/devices/h100.json         device profile of the H100 on machine A
+  data/hosts/h100-vm-a.json      machine A's host (the reference host, relative_time 1)
+  data/hosts/h100-vm-b.json      machine B's host (where the traces were taken)
+  data/frameworks/{pytorch-eager,libtorch,torchscript,cuda-graphs}.json
+
+Nothing here uses an end-to-end latency of runs.json: the eager and CUDA-graph runs there are what
+these profiles are validated against. The traces' unprofiled latencies are used once, to estimate
+the profiler's own cost per recorded event, so that per-op host times can be read off the traces.
+
+Run from the repository root:  python3 calibrate/derive/derive_h100.py [--shared ../shared]
+"""
+import argparse
+import collections
+import gzip
+import json
+import math
+import os
+import statistics
+
+MB = "h100-2026-11/microbench.json"
+TRACES = "h100-2026-11/traces"
+
+# NVIDIA H100 SXM5 80GB datasheet / whitepaper (dense, boost clock): the peaks that efficiencies
+# are fractions of.
+H100_PEAK = {
+    "fp32_simt": 66.9e12, "fp16_simt": 133.8e12, "bf16_simt": 133.8e12, "tf32_tensor": 494.7e12,
+    "fp16_tensor": 989.4e12, "bf16_tensor": 989.4e12, "int8_tensor": 1978.9e12,
+}
+H100_BW = 3.35e12
+H100_MEM = 80e9
+GEMM_MATH = {"fp32": "fp32_simt", "tf32": "tf32_tensor", "fp16": "fp16_tensor", "bf16": "bf16_tensor"}
+
+# How aten op names map to fwtax op classes (the same table as model/trace import).
+CLASS_OF = {
+    "aten::linear": "linear", "aten::addmm": "linear", "aten::matmul": "matmul", "aten::bmm": "matmul",
+    "aten::conv2d": "conv", "aten::convolution": "conv", "aten::batch_norm": "batch_norm",
+    "aten::layer_norm": "layer_norm", "aten::softmax": "softmax",
+    "aten::scaled_dot_product_attention": "attention", "aten::embedding": "embedding",
+    "aten::max_pool2d": "pool", "aten::adaptive_avg_pool2d": "reduction",
+    "aten::_transformer_encoder_layer_fwd": "fused_layer",
+    "aten::add": "elementwise", "aten::add_": "elementwise", "aten::relu_": "elementwise",
+    "aten::gelu": "elementwise", "aten::tanh": "elementwise", "aten::gather": "elementwise",
+    "aten::view": "view", "aten::transpose": "view", "aten::reshape": "view", "aten::dropout": "view",
+    "aten::expand": "view", "aten::slice": "view", "aten::select": "view", "aten::flatten": "view",
+}
+
+
+def rel(path, shared):
+    return os.path.relpath(path, os.path.dirname(shared.rstrip("/")))
+
+
+def load_trace(path):
+    d = json.load(gzip.open(path))
+    ev = [e for e in d["traceEvents"] if e.get("ph") == "X"]
+    cpu = sorted([e for e in ev if e.get("cat") == "cpu_op"], key=lambda e: (e["ts"], -e["dur"]))
+    rt = sorted([e for e in ev if e.get("cat") in ("cuda_runtime", "cuda_driver")], key=lambda e: e["ts"])
+    kernels = [e for e in ev if e.get("cat") in ("kernel", "gpu_memset", "gpu_memcpy")]
+    top, end = [], -1.0
+    for e in cpu:
+        if e["ts"] >= end:
+            top.append(e)
+            end = e["ts"] + e["dur"]
+    # nested events of each top-level op (cpu ops and runtime calls), for deflation
+    ci = 0
+    for t in top:
+        t1 = t["ts"] + t["dur"]
+        t["n_cpu"] = sum(1 for e in cpu if t["ts"] <= e["ts"] < t1)
+        t["rt"] = [r for r in rt if t["ts"] <= r["ts"] <= t1]
+    corr = collections.defaultdict(list)
+    for k in kernels:
+        corr[k["args"].get("correlation")].append(k)
+    for t in top:
+        t["kernels"] = [k for r in t["rt"] for k in corr.get(r["args"].get("correlation"), [])]
+    span = max(e["ts"] + e["dur"] for e in top) - top[0]["ts"]
+    return {"top": top, "n_events": len(cpu) + len(rt), "span_us": span,
+            "gpu_busy_us": sum(k["dur"] for k in kernels),
+            "top_busy_us": sum(t["dur"] for t in top)}
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default="../shared/data")
+    ap.add_argument("--out", default="data")
+    args = ap.parse_args()
+    shared = args.shared
+    mb_path = os.path.join(shared, MB)
+    mb = json.load(open(mb_path))
+    mb_src = "../shared/data/" + MB
+    index = json.load(open(os.path.join(shared, TRACES, "index.json")))["traces"]
+    traces = {}
+    for t in index:
+        traces[t["file"]] = (t, load_trace(os.path.join(shared, TRACES, t["file"])))
+    tr_src = "../shared/data/" + TRACES
+
+    # ---- profiler slow-down, from host-bound traces ------------------------------------------
+    # In a host-bound trace the unprofiled latency is the host's time; the profiled host span is
+    # longer by the profiler's own work. Host times read off a trace are scaled by their ratio
+    # (the trace's own where host-bound, else the median).
+    scale = {}
+    for f, (meta, tr) in sorted(traces.items()):
+        lat_us = meta["latency_median_s"] * 1e6
+        if tr["gpu_busy_us"] < 0.5 * lat_us:
+            scale[f] = lat_us / tr["span_us"]
+    median_scale = median(list(scale.values()))
+    for f in traces:
+        scale.setdefault(f, median_scale)
+    c_evt = median_scale
+
+    def deflated(t, f):
+        return t["dur"] * scale[f]
+
+    # ---- per-class host cost on machine B (deflated), and Python glue between ops ------------
+    by_class = collections.defaultdict(list)
+    gaps_by_model = collections.defaultdict(list)
+    for f, (meta, tr) in traces.items():
+        for t in tr["top"]:
+            cls = CLASS_OF.get(t["name"])
+            if cls and not (t["name"] == "aten::gather" and t["dur"] > 200):  # first op carries profiler start-up
+                by_class[(cls, meta["model"])].append(deflated(t, f))
+        gaps_by_model[meta["model"]].append(((tr["span_us"] - tr["top_busy_us"]) * scale[f], len(tr["top"])))
+
+    def b_cost(cls, models=None):
+        xs = [x for (c, m), v in by_class.items() if c == cls and (models is None or m in models) for x in v]
+        return median(xs)
+
+    py = {k[:-len("_host_us")]: v * 1e-6 for k, v in mb["python_dispatch"].items()}
+    at = {k[:-len("_host_us")]: v * 1e-6 for k, v in mb["aten_dispatch"].items() if k.endswith("_host_us")}
+
+    # Python binding overhead per op on A: Python op minus the same op from C++.
+    py_bind = median([py[k] - at[k] for k in ("add", "mul_scalar", "relu", "gelu", "linear", "matmul",
+                                              "layer_norm", "softmax", "view_nokernel")])
+
+    # In-model factor: an op inside a model costs more than the same op repeated in a tight
+    # microbenchmark loop (cold caches, varied shapes, allocator work). Measured as B's in-model op
+    # times (Python level: aten time plus binding overhead) over A's Python microbenchmarks of the same
+    # ops; machines A and B are VMs of the same kind, so their speed is taken as equal.
+    pairs = [("linear", py["linear"]), ("layer_norm", py["layer_norm"]),
+             ("elementwise", statistics.mean([py["add"], py["relu"], py["gelu"]]))]
+    ratios = [(b_cost(c) * 1e-6 + py_bind) / a for c, a in pairs]
+    in_model = median(ratios)
+
+    def a_from_trace(cls, models=None):
+        """Python-level in-model host cost of an op class seen in the traces."""
+        return b_cost(cls, models) * 1e-6 + py_bind
+
+    def a_cpp_from_trace(cls, models=None):
+        return b_cost(cls, models) * 1e-6
+
+    # Python glue (module calls) from the gaps between top-level ops on B: each op's binding
+    # overhead happens in a gap, the rest is module code. Leaf modules cost what the microbench
+    # says (nn.Linear module minus F.linear); the remainder is spread over the model's other modules.
+    leaf = statistics.mean([py["nn_linear_module"] - py["linear"], py["nn_layernorm_module"] - py["layer_norm"]])
+    modules = {  # (leaf, other) module calls per forward, from the builders in model/arch/
+        "bert-base": (139, 76, "module_heavy"),
+        "resnet50": (158, 25, "module_block"),
+        "bert-base-torchnn": (3, 14, "module_fastpath"),
+    }
+    glue = {}
+    glue_detail = {}
+    for model, (n_leaf, n_other, cls) in modules.items():
+        gap_us = median([g for g, _ in gaps_by_model[model]])
+        n_top = gaps_by_model[model][0][1]
+        gap_a = gap_us * 1e-6
+        other = (gap_a - n_top * py_bind - n_leaf * leaf * in_model) / n_other
+        glue[cls] = max(other, leaf)
+        glue_detail[cls] = {"model": model, "gap_b_s": gap_us * 1e-6, "top_level_ops": n_top,
+                            "leaf_modules": n_leaf, "other_modules": n_other}
+
+    # ---- device profile ---------------------------------------------------------------------
+    ceil = mb["ceilings"]
+    raw = mb["raw_cuda"]
+    # The sweeps were timed by replaying CUDA graphs of identical kernels. Their per-kernel times match
+    # the CUPTI durations of kernels of the same size in the traces (a 1.2 us add), so they are used
+    # as kernel durations; the gap between different kernels is added by the model (stream gap).
+    gemm = collections.defaultdict(list)
+    for g in ceil["gemm_sweep"]:
+        m = GEMM_MATH[g["dtype"]]
+        gemm[m].append([g["flops"], min(1.0, g["flops"] / (g["kernel_s"] * H100_PEAK[m]))])
+    memory = [[s["bytes_moved"], min(1.0, s["bytes_moved"] / (s["kernel_s"] * H100_BW))] for s in ceil["add_fp32_sweep"]]
+
+    # Kernel-level calibration from the torch.nn BERT traces (not the HF BERT or ResNet ones, which
+    # the model is validated on): nn.Linear GEMMs (weights transposed, bias epilogue), fused attention
+    # relative to a GEMM of the same FLOPs, and norms relative to a streaming kernel of the same bytes.
+    def gemm_eff(m, flops):
+        pts = sorted(gemm[m])
+        lx = [math.log10(p[0]) for p in pts]
+        l = math.log10(flops)
+        if l <= lx[0]:
+            return pts[0][1]
+        if l >= lx[-1]:
+            return pts[-1][1]
+        for i in range(1, len(pts)):
+            if l <= lx[i]:
+                w = (l - lx[i - 1]) / (lx[i] - lx[i - 1])
+                return pts[i - 1][1] + w * (pts[i][1] - pts[i - 1][1])
+
+    def mem_eff(b):
+        pts = sorted(memory)
+        lx = [math.log10(p[0]) for p in pts]
+        l = math.log10(b)
+        if l <= lx[0]:
+            return pts[0][1]
+        if l >= lx[-1]:
+            return pts[-1][1]
+        for i in range(1, len(pts)):
+            if l <= lx[i]:
+                w = (l - lx[i - 1]) / (lx[i] - lx[i - 1])
+                return pts[i - 1][1] + w * (pts[i][1] - pts[i - 1][1])
+
+    linear_pts = collections.defaultdict(list)
+    attn_ratio = collections.defaultdict(list)
+    norm_ratio = []
+    for f, (meta, tr) in traces.items():
+        if meta["model"] != "bert-base-torchnn":
+            continue
+        dt = meta["dtype"]
+        esize = 4 if dt == "fp32" else 2
+        tokens = meta["batch"] * meta["seq"]
+        heads, d, s = 12, 64, meta["seq"]
+        for t in tr["top"]:
+            if t["name"] != "aten::_transformer_encoder_layer_fwd":
+                continue
+            ks = t["kernels"]
+            gemms = [k for k in ks if ("gemm" in k["name"] or "nvjet" in k["name"] or "sgemm" in k["name"])
+                     and "splitKreduce" not in k["name"] and "epilogue" not in k["name"]]
+            # GEMMs in the layer, in order: in_proj (H->3H), out_proj (H->H), linear1 (H->I), linear2 (I->H)
+            shapes = [(tokens, 2304, 768), (tokens, 768, 768), (tokens, 3072, 768), (tokens, 768, 3072)]
+            if len(gemms) == 4:
+                for k, (m_, n_, k_) in zip(gemms, shapes):
+                    fl = 2.0 * m_ * n_ * k_
+                    linear_pts[GEMM_MATH[dt]].append([fl, min(1.0, fl / (k["dur"] * 1e-6 * H100_PEAK[GEMM_MATH[dt]]))])
+            for k in ks:
+                if "sdpa" in k["name"] or "fmha" in k["name"] or "attention" in k["name"].lower():
+                    fl = 4.0 * meta["batch"] * heads * s * s * d
+                    m = GEMM_MATH[dt]
+                    predicted = fl / (H100_PEAK[m] * gemm_eff(m, fl))
+                    attn_ratio[dt].append(k["dur"] * 1e-6 / predicted)
+                if "layer_norm" in k["name"]:
+                    b = 2.0 * tokens * 768 * esize
+                    predicted = b / (H100_BW * mem_eff(b))
+                    norm_ratio.append(k["dur"] * 1e-6 / predicted)
+    attn_factor = max(1.0, median([x for v in attn_ratio.values() for x in v]))
+    # Gap between kernels queued on a busy stream (eager): CUPTI start minus previous end, where the
+    # next launch returned before the previous kernel ended.
+    stream_gaps = []
+    for f, (meta, tr) in traces.items():
+        if meta["model"] != "bert-base-torchnn":
+            continue
+        ks = sorted([k for t in tr["top"] for k in t["kernels"]], key=lambda k: k["ts"])
+        launch_end = {}
+        for t in tr["top"]:
+            for r in t["rt"]:
+                launch_end[r["args"].get("correlation")] = r["ts"] + r["dur"]
+        for a, b in zip(ks, ks[1:]):
+            le = launch_end.get(b["args"].get("correlation"))
+            if le is not None and le < a["ts"] + a["dur"] - 2:
+                stream_gaps.append(b["ts"] - (a["ts"] + a["dur"]))
+    stream_gap = median(stream_gaps) * 1e-6
+    norm_factor = max(1.0, median(norm_ratio))
+
+    graph_host = median([raw[f"graph_K{k}_host_us_per_launch"] for k in (1, 10, 100, 1000)]) * 1e-6
+    kernel_min = raw["graph_K1000_gpu_us_per_kernel"] * 1e-6
+    graph_latency = max(0.0, raw["graph_K1_gpu_us_per_kernel"] * 1e-6 - kernel_min)
+    launch_latency = 2.0e-6  # assumption: enqueue-to-start on an idle GPU (not separable in the data)
+    sync = raw["launch_sync_roundtrip_us"] * 1e-6 - raw["launch_host_us"] * 1e-6 - kernel_min - launch_latency
+
+    device = {
+        "name": "h100",
+        "description": "NVIDIA H100 80GB HBM3 SXM (132 SMs), calibrated on an H100 VM (machine A, 2026-11)",
+        "source": f"efficiency and launch costs fitted from {mb_src} by calibrate/derive/derive_h100.py; "
+                  "peaks from the NVIDIA H100 datasheet",
+        "kind": "gpu",
+        "host": "h100-vm-a",
+        "parallel_units": mb["env"]["sm_count"],
+        "peak_flops_per_s": dict(H100_PEAK, source="NVIDIA H100 SXM5 datasheet and Hopper whitepaper, dense, boost clock"),
+        "memory": {"bandwidth_bytes_per_s": H100_BW, "capacity_bytes": H100_MEM,
+                   "source": "NVIDIA H100 SXM5 datasheet (HBM3); the measured copy bandwidth is "
+                             f"{ceil['copy_bw_Bps']:.4g} B/s ({mb_src} /ceilings/copy_bw_Bps)"},
+        "efficiency": {
+            "gemm": {m: sorted(v) for m, v in gemm.items()},
+            "linear": {m: sorted(v) for m, v in linear_pts.items()},
+            "memory": sorted(memory),
+            "kind_time_factor": {
+                "attention": round(attn_factor, 3),
+                "norm": round(norm_factor, 3),
+                "source": f"median kernel time in {tr_src}/bert-base-torchnn_*.json.gz over the time of a "
+                          "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm)",
+            },
+            "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
+                      "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "
+                      f"(x W^T + b) in {tr_src}/bert-base-torchnn_*.json.gz; memory: /ceilings/add_fp32_sweep "
+                      "(bytes read plus written over the datasheet bandwidth)",
+        },
+        "kernel_min_s": kernel_min,
+        "launch": {
+            "host_s": raw["launch_host_us"] * 1e-6,
+            "latency_s": launch_latency,
+            "sync_s": round(sync, 12),
+            "graph_launch_host_s": graph_host,
+            "graph_launch_latency_s": round(graph_latency, 12),
+            "graph_kernel_gap_s": round(stream_gap, 12),
+            "stream_kernel_gap_s": round(stream_gap, 12),
+            "source": f"{mb_src} /raw_cuda: host_s = launch_host_us; sync_s = launch_sync_roundtrip_us - "
+                      "launch_host_us - kernel_min_s - latency_s; latency_s = 2 us is an assumption (not "
+                      "separable from sync in these data); graph_launch_host_s = median of graph_K*_host_us_per_launch; "
+                      "kernel_min_s = graph_K1000_gpu_us_per_kernel (an empty kernel back to back); "
+                      "graph_launch_latency_s = graph_K1_gpu_us_per_kernel - kernel_min_s; stream_kernel_gap_s = median "
+                      f"gap between queued kernels in {tr_src}/bert-base-torchnn_*.json.gz; graph_kernel_gap_s: the "
+                      "same gap (assumption: graph replay removes the host's launch cost, not the GPU's gap between "
+                      "different kernels)",
+        },
+    }
+
+    def r9(x):
+        return float(f"{x:.4g}")
+
+    trace_note = (f"in-model aten-op host times from {tr_src} (machine B, a VM of the same kind as A), scaled by "
+                  f"unprofiled latency over profiled host span (median {c_evt:.3f})")
+    k = in_model
+    eager_costs = {
+        "view": r9(k * py["view_nokernel"]), "alloc": r9(k * py["empty_alloc"]),
+        "elementwise": r9(k * statistics.mean([py["add"], py["mul_scalar"], py["relu"], py["gelu"]])),
+        "linear": r9(k * py["linear"]), "matmul": r9(k * py["matmul"]), "layer_norm": r9(k * py["layer_norm"]),
+        "softmax": r9(k * py["softmax"]), "copy": r9(k * (py["transpose_contiguous"] - py["view_nokernel"])),
+        "conv": r9(a_from_trace("conv")), "batch_norm": r9(a_from_trace("batch_norm")),
+        "attention": r9(a_from_trace("attention")), "embedding": r9(a_from_trace("embedding")),
+        "pool": r9(a_from_trace("pool")), "reduction": r9(a_from_trace("reduction")),
+        "fused_layer": r9(a_from_trace("fused_layer")), "other": r9(k * py["add"]),
+        "module_leaf": r9(k * leaf), "module_block": r9(glue["module_block"]),
+        "module_heavy": r9(glue["module_heavy"]), "module_fastpath": r9(glue["module_fastpath"]),
+        "source": f"view, alloc, elementwise (mean of add, mul, relu, gelu), linear, matmul, layer_norm, softmax, "
+                  f"copy (transpose_contiguous - view), other (add), module_leaf: {mb_src} /python_dispatch (machine A) "
+                  f"times the in-model factor {k:.3f} (in-model op times in the traces over the microbenchmark; "
+                  f"median over linear, layer_norm, elementwise); conv, batch_norm, "
+                  f"attention, embedding, pool, reduction, fused_layer: {trace_note}, plus the Python binding "
+                  f"overhead {py_bind * 1e6:.2f} us (median python_dispatch - aten_dispatch); module_leaf: "
+                  "nn_linear_module - linear and nn_layernorm_module - layer_norm; module_block/heavy/fastpath: "
+                  "the time between top-level ops in the resnet50 / bert-base / bert-base-torchnn traces, less the "
+                  "ops' binding overhead and the leaf modules, per remaining module call",
+    }
+    cpp_costs = {
+        "view": r9(k * at["view_nokernel"]), "alloc": r9(k * at["empty_alloc"]),
+        "elementwise": r9(k * statistics.mean([at["add"], at["mul_scalar"], at["relu"], at["gelu"]])),
+        "linear": r9(k * at["linear"]), "matmul": r9(k * at["matmul"]), "layer_norm": r9(k * at["layer_norm"]),
+        "softmax": r9(k * at["softmax"]), "copy": r9(k * (at["transpose_contiguous"] - at["view_nokernel"])),
+        "conv": r9(a_cpp_from_trace("conv")), "batch_norm": r9(a_cpp_from_trace("batch_norm")),
+        "attention": r9(a_cpp_from_trace("attention")), "embedding": r9(a_cpp_from_trace("embedding")),
+        "pool": r9(a_cpp_from_trace("pool")), "reduction": r9(a_cpp_from_trace("reduction")),
+        "fused_layer": r9(a_cpp_from_trace("fused_layer")), "other": r9(k * at["add"]),
+        "module_leaf": 0.0, "module_block": 0.0, "module_heavy": 0.0, "module_fastpath": 0.0,
+        "source": f"{mb_src} /aten_dispatch (machine A, libtorch C++ on CUDA tensors) times the in-model factor "
+                  f"{k:.3f} for view, alloc, elementwise, linear, matmul, layer_norm, softmax, copy, other; "
+                  f"{trace_note} for the rest; C++ module calls are plain virtual calls (0)",
+    }
+    # The TorchScript interpreter calls every op through the boxed dispatcher: arguments pushed to and
+    # popped from an IValue stack. Its per-op cost is taken as the Python binding overhead (also a
+    # boxing of arguments), an assumption: no TorchScript microbenchmark exists in these data.
+    ts_costs = {c: (v if c == "source" else r9(v + (0 if c.startswith("module_") else py_bind)))
+                for c, v in cpp_costs.items()}
+    ts_costs["source"] = (cpp_costs["source"] + f"; plus {py_bind * 1e6:.2f} us per op of interpreter work (the median "
+                          "Python binding overhead, python_dispatch - aten_dispatch, as a proxy for boxed dispatch)")
+    frameworks = {
+        "pytorch-eager": {
+            "name": "pytorch-eager",
+            "description": "PyTorch eager mode driven from Python (model.eval(), torch.no_grad())",
+            "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"] - py["linear"]),
+            "op_host_s": eager_costs, "tf32_matmul": False, "tf32_conv": True,
+            "source": "PyTorch 2.11 on machine A; call_host_s is one module call (the model's own __call__); "
+                      "tf32 flags are PyTorch's defaults",
+        },
+        "libtorch": {
+            "name": "libtorch",
+            "description": "PyTorch eager ops called from C++ (libtorch), no Python",
+            "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": 0.0,
+            "op_host_s": cpp_costs, "tf32_matmul": False, "tf32_conv": True,
+            "source": "libtorch 2.11 on machine A",
+        },
+        "torchscript": {
+            "name": "torchscript",
+            "description": "torch.jit.trace + freeze: the TorchScript interpreter dispatches the ops, BN folded",
+            "mode": "script", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"]),
+            "op_host_s": ts_costs,
+            "tf32_matmul": False, "tf32_conv": True, "fold_batch_norm": True, "drop_noop_ops": True,
+            "source": "freezing folds inference batch norm into convolutions and removes dropout (torch.jit.freeze); "
+                      "call_host_s: one Python call into the scripted module (nn_linear_module as a proxy)",
+        },
+        "cuda-graphs": {
+            "name": "cuda-graphs",
+            "description": "the eager forward captured once in a CUDA graph, then replayed (torch.cuda.CUDAGraph)",
+            "mode": "graph", "call_host_s": r9(py["view_nokernel"]), "tf32_matmul": False, "tf32_conv": True,
+            "source": f"call_host_s: one Python call into C++ (view_nokernel of {mb_src} /python_dispatch as a proxy "
+                      "for graph.replay()); the graph launch itself is the device's graph_launch_host_s",
+        },
+    }
+    hosts = {
+        "h100-vm-a": {
+            "name": "h100-vm-a", "relative_time": 1.0,
+            "description": "machine A: 16 cores of an unnamed Intel Xeon in the H100 VM (the reference host)",
+            "cpu": mb["env"].get("cpu_model", ""),
+            "source": f"{mb_src} /env; the reference that framework host costs are given for",
+        },
+        "h100-vm-b": {
+            "name": "h100-vm-b", "relative_time": 1.0,
+            "description": "machine B: the second H100 VM, where the Kineto traces were taken",
+            "cpu": "Intel Xeon (unnamed)",
+            "source": "../shared/data/h100-2026-11/README.md: a second H100 VM of the same kind as machine A; "
+                      "taken as fast as A (the traces give in-model costs, A the microbenchmarks: their ratio per op "
+                      "class is in 'fit', and is used as the in-model factor rather than a speed difference)",
+            "fit": {"in_model_over_microbench": {c: round(r, 4) for (c, _), r in zip(pairs, ratios)}},
+        },
+    }
+    os.makedirs(os.path.join(args.out, "devices"), exist_ok=True)
+    os.makedirs(os.path.join(args.out, "frameworks"), exist_ok=True)
+    os.makedirs(os.path.join(args.out, "hosts"), exist_ok=True)
+
+    def write(path, obj):
+        with open(os.path.join(args.out, path), "w") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+    write("devices/h100.json", device)
+    for name, fw in frameworks.items():
+        write(f"frameworks/{name}.json", fw)
+    for name, h in hosts.items():
+        write(f"hosts/{name}.json", h)
+    print(json.dumps({"profiler_scale": c_evt, "scales": scale, "in_model": in_model,
+                      "ratios": ratios, "py_bind_s": py_bind, "glue_s": glue, "glue_detail": glue_detail,
+                      "attn_factor": attn_factor, "norm_factor": norm_factor,
+                      "b_costs_us": {f"{c}/{m}": median(v) for (c, m), v in sorted(by_class.items())}},
+                     indent=1))
+
+
+if __name__ == "__main__":
+    main()
