@@ -1,0 +1,42 @@
+#pragma once
+// Command-line parsing: strict flags (unknown ones are errors), lists such as 1,2,4 or 1:256.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fwtax::cli {
+
+struct FlagSpec {
+  std::string name;  // "--batch"
+  bool takes_value = true;
+  std::string help;  // one line
+  std::string value_name = "";  // "LIST", "FILE"...
+};
+
+// Parsed arguments of one command.
+class Args {
+ public:
+  // Throws InputError for unknown flags, missing values and repeated flags.
+  Args(const std::vector<std::string>& argv, const std::vector<FlagSpec>& specs);
+  bool has(std::string_view flag) const;
+  std::optional<std::string> get(std::string_view flag) const;
+  std::string get_or(std::string_view flag, std::string fallback) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::vector<std::string> positional_;
+};
+
+// "1,2,4" or a power-of-two range "1:256", or a mix "1:8,12"; every value in [lo, hi].
+std::vector<long long> parse_int_list(std::string_view flag, std::string_view text, long long lo, long long hi);
+// A positive number list "1,2,4,8" (--speedup and friends).
+std::vector<double> parse_number_list(std::string_view flag, std::string_view text);
+double parse_number(std::string_view flag, std::string_view text, double lo, double hi);
+std::vector<std::string> split_list(std::string_view flag, std::string_view text);
+
+std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs);
+
+}  // namespace fwtax::cli

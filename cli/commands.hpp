@@ -1,0 +1,16 @@
+#pragma once
+// The fwtax command line as a library: main() forwards here, tests call it directly.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace fwtax::cli {
+
+// Runs `fwtax <args...>`; returns the exit status (0 ok, 2 bad input, 1 internal error).
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+int cmd_simulate(const std::vector<std::string>& args, std::ostream& out);
+int cmd_list(const std::vector<std::string>& args, std::ostream& out);
+int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
+
+}  // namespace fwtax::cli

@@ -1,0 +1,95 @@
+#include <fstream>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "model/error.hpp"
+#include "simulate/report.hpp"
+#include "simulate/sweep.hpp"
+
+namespace fwtax::cli {
+namespace {
+
+const std::vector<FlagSpec> kFlags = {
+    {"--model", true, "model names or architecture files (default bert-base)", "LIST"},
+    {"--device", true, "device names or profile files (default h100)", "LIST"},
+    {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
+    {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
+    {"--batch", true, "batch sizes: 1,2,4 or a power-of-two range 1:256 (default 1)", "LIST"},
+    {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
+    {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
+    {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
+    {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
+    {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
+    {"--timeline", true, "write the first configuration's predicted timeline as a Chrome trace", "FILE"},
+    {"--breakdown", false, "per-op host and GPU time, FLOPs and bytes of each configuration", ""},
+    {"--help", false, "this help", ""},
+};
+
+}  // namespace
+
+SweepRequest parse_sweep_request(const Args& a) {
+  SweepRequest q;
+  if (auto v = a.get("--model")) q.models = split_list("--model", *v);
+  if (auto v = a.get("--device")) q.devices = split_list("--device", *v);
+  if (auto v = a.get("--framework")) q.frameworks = split_list("--framework", *v);
+  if (auto v = a.get("--dtype")) {
+    q.dtypes.clear();
+    for (const auto& s : split_list("--dtype", *v)) {
+      auto t = parse_dtype(s);
+      if (!t || !is_model_dtype(*t)) throw InputError("--dtype", "", "expected fp32, fp16 or bf16, got \"" + s + "\"");
+      q.dtypes.push_back(*t);
+    }
+  }
+  if (auto v = a.get("--batch")) q.batches = parse_int_list("--batch", *v, 1, 1LL << 40);
+  if (auto v = a.get("--seq")) q.seqs = parse_int_list("--seq", *v, 1, 1LL << 24);
+  if (auto v = a.get("--image")) q.images = parse_int_list("--image", *v, 32, 1 << 16);
+  std::string m = a.get_or("--measure", "sync");
+  if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
+  q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
+  if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
+  q.breakdown = a.has("--breakdown");
+  return q;
+}
+
+int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
+  Args a(argv, kFlags);
+  if (a.has("--help")) {
+    out << usage_of("Usage: fwtax simulate [options]\n\nPredicts one row per configuration of the cartesian "
+                    "product of the lists given.",
+                    kFlags);
+    return 0;
+  }
+  if (!a.positional().empty())
+    throw InputError(a.positional().front(), "", "unexpected argument (options start with --; see --help)");
+  SweepRequest q = parse_sweep_request(a);
+  std::string format = a.get_or("--format", "table");
+  if (format != "table" && format != "matrix" && format != "csv" && format != "json")
+    throw InputError("--format", "", "expected table, matrix, csv or json, got \"" + format + "\"");
+  std::size_t configs = q.models.size() * q.devices.size() * q.frameworks.size() * q.dtypes.size() *
+                        q.batches.size() * std::max<std::size_t>(1, std::max(q.seqs.size(), q.images.size()));
+  if (configs > 1000000)
+    throw InputError("simulate", "", "the sweep has " + std::to_string(configs) +
+                                         " configurations; at most 1000000 are simulated at once");
+  const Catalog& catalog = Catalog::builtin();
+  auto rows = run_sweep(q, catalog);
+  if (auto path = a.get("--timeline")) {
+    std::ofstream f(*path);
+    if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");
+    write_chrome_trace(f, simulate_timeline(q, catalog));
+  }
+  if (format == "json") write_json(out, rows);
+  else if (format == "csv") write_csv(out, rows);
+  else if (format == "matrix") write_matrix(out, rows);
+  else {
+    write_table(out, rows);
+    if (q.breakdown)
+      for (const auto& r : rows) {
+        out << '\n';
+        write_breakdown(out, r);
+      }
+  }
+  return 0;
+}
+
+}  // namespace fwtax::cli

@@ -1,0 +1,243 @@
+#include "simulate/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace fwtax {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string size_label(const ResultRow& r) {
+  return r.seq > 0 ? "seq " + std::to_string(r.seq) : "image " + std::to_string(r.image);
+}
+
+double tax_fraction(const SimResult& s) { return s.latency_s > 0 ? s.framework_tax_s / s.latency_s : 0; }
+
+void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from) {
+  std::vector<std::size_t> width;
+  for (const auto& row : cells)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : cells) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::size_t padn = width[i] - row[i].size();
+      if (i >= right_from) line += std::string(padn, ' ') + row[i];
+      else line += row[i] + (i + 1 < row.size() ? std::string(padn, ' ') : "");
+      if (i + 1 < row.size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+}
+
+std::string crossover_text(const ResultRow& r) {
+  return r.crossover_batch ? "batch " + std::to_string(*r.crossover_batch) : "not in range";
+}
+
+}  // namespace
+
+std::string format_duration(double s) {
+  if (s >= 1) return fmt("%.2f s", s);
+  if (s >= 1e-3) return fmt(s >= 0.1 ? "%.0f ms" : s >= 0.01 ? "%.1f ms" : "%.2f ms", s * 1e3);
+  return fmt(s >= 1e-4 ? "%.0f us" : s >= 1e-5 ? "%.1f us" : "%.2f us", s * 1e6);
+}
+
+void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"model", "device", "framework", "dtype", "batch", "size", "latency", "host busy", "gpu busy",
+                   "tax", "tax %", "bound", "kernels"});
+  for (const auto& r : rows) {
+    const SimResult& s = r.sim;
+    cells.push_back({r.model, r.device, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
+                     r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
+                     format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
+                     fmt("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
+                     std::to_string(s.kernels)});
+  }
+  pad_print(out, cells, 4);
+  // One line per series: where it leaves the framework-bound regime.
+  std::set<std::string> seen;
+  bool header = false;
+  for (const auto& r : rows) {
+    std::string key = r.model + " " + r.device + " " + r.framework + " " + std::string(dtype_name(r.dtype)) + " " +
+                      size_label(r);
+    if (!seen.insert(key).second) continue;
+    bool many = std::count_if(rows.begin(), rows.end(), [&](const ResultRow& o) {
+                  return o.model == r.model && o.device == r.device && o.framework == r.framework &&
+                         o.dtype == r.dtype && o.seq == r.seq && o.image == r.image;
+                }) > 1;
+    if (!many) continue;
+    if (!header) {
+      out << "\nleaves the framework-bound regime at:\n";
+      header = true;
+    }
+    out << "  " << key << ": " << crossover_text(r) << '\n';
+  }
+}
+
+void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
+  // Blocks: one per (model, dtype, size); rows: device x framework; columns: batch.
+  std::vector<std::string> block_order;
+  std::map<std::string, std::vector<const ResultRow*>> blocks;
+  for (const auto& r : rows) {
+    std::string key = r.model + " " + std::string(dtype_name(r.dtype)) + ", " + size_label(r);
+    if (!blocks.count(key)) block_order.push_back(key);
+    blocks[key].push_back(&r);
+  }
+  bool first = true;
+  for (const auto& key : block_order) {
+    const auto& rs = blocks[key];
+    std::vector<long long> batches;
+    std::vector<std::string> series;
+    for (const auto* r : rs) {
+      if (std::find(batches.begin(), batches.end(), r->batch) == batches.end()) batches.push_back(r->batch);
+      std::string s = r->device + "  " + r->framework;
+      if (std::find(series.begin(), series.end(), s) == series.end()) series.push_back(s);
+    }
+    std::sort(batches.begin(), batches.end());
+    if (!first) out << '\n';
+    first = false;
+    out << key << ": latency in ms (share of it the GPU sits idle) by batch size\n";
+    std::vector<std::vector<std::string>> cells;
+    std::vector<std::string> head = {"device", "framework"};
+    for (long long b : batches) head.push_back(std::to_string(b));
+    head.push_back("leaves framework-bound");
+    cells.push_back(head);
+    for (const auto& s : series) {
+      std::vector<std::string> line;
+      const ResultRow* any = nullptr;
+      for (long long b : batches) {
+        const ResultRow* hit = nullptr;
+        for (const auto* r : rs)
+          if (r->batch == b && r->device + "  " + r->framework == s) hit = r;
+        if (!any && hit) any = hit;
+        if (!hit) {
+          line.push_back("-");
+          continue;
+        }
+        double ms = hit->sim.latency_s * 1e3;
+        line.push_back(fmt(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f", ms) +
+                       fmt(" (%.0f%%)", 100 * tax_fraction(hit->sim)));
+      }
+      line.insert(line.begin(), any ? any->framework : "");
+      line.insert(line.begin(), any ? any->device : "");
+      line.push_back(any ? (any->crossover_batch ? "at batch " + std::to_string(*any->crossover_batch) : "never (in range)")
+                         : "");
+      cells.push_back(line);
+    }
+    pad_print(out, cells, 2);
+  }
+}
+
+void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
+  out << "model,device,framework,dtype,batch,seq,image,latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
+         "crossover_batch,kernels,ops,flops,bytes\n";
+  for (const auto& r : rows) {
+    const SimResult& s = r.sim;
+    out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
+        << r.seq << ',' << r.image << ',' << fmt("%.9g", s.latency_s) << ',' << fmt("%.9g", s.host_busy_s) << ','
+        << fmt("%.9g", s.gpu_busy_s) << ',' << fmt("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
+        << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
+        << fmt("%.9g", s.flops) << ',' << fmt("%.9g", s.bytes) << '\n';
+  }
+}
+
+Json row_to_json(const ResultRow& r) {
+  const SimResult& s = r.sim;
+  Json j;
+  j["model"] = r.model;
+  j["device"] = r.device;
+  j["framework"] = r.framework;
+  j["dtype"] = std::string(dtype_name(r.dtype));
+  j["batch"] = r.batch;
+  j["seq"] = r.seq > 0 ? Json(r.seq) : Json(nullptr);
+  j["image"] = r.image > 0 ? Json(r.image) : Json(nullptr);
+  j["latency_s"] = s.latency_s;
+  j["host_busy_s"] = s.host_busy_s;
+  j["gpu_busy_s"] = s.gpu_busy_s;
+  j["framework_tax_s"] = s.framework_tax_s;
+  j["framework_tax_fraction"] = tax_fraction(s);
+  j["bound"] = std::string(regime_name(s.bound));
+  j["crossover_batch"] = r.crossover_batch ? Json(*r.crossover_batch) : Json(nullptr);
+  j["kernels"] = s.kernels;
+  j["ops"] = s.ops;
+  j["flops"] = s.flops;
+  j["bytes"] = s.bytes;
+  j["gpu_time_by_limit_s"] = {{"compute", s.gpu_compute_s}, {"memory", s.gpu_memory_s}, {"floor", s.gpu_floor_s}};
+  if (!r.breakdown.empty()) {
+    Json ops = Json::array();
+    for (const auto& o : r.breakdown)
+      ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
+                     {"kernels", o.kernels}, {"flops", o.flops}, {"bytes", o.bytes}});
+    j["breakdown"] = ops;
+  }
+  return j;
+}
+
+void write_json(std::ostream& out, const std::vector<ResultRow>& rows) {
+  Json a = Json::array();
+  for (const auto& r : rows) a.push_back(row_to_json(r));
+  out << a.dump(1) << '\n';
+}
+
+void write_breakdown(std::ostream& out, const ResultRow& r) {
+  out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
+      << r.batch << ", " << size_label(r) << "): per-op breakdown\n";
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"#", "op", "class", "host", "gpu", "kernels", "GFLOP", "MB"});
+  std::size_t i = 0;
+  for (const auto& o : r.breakdown) {
+    ++i;
+    if (o.op_class.rfind("module_", 0) == 0) continue;
+    cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
+                     std::to_string(o.kernels), fmt("%.3f", o.flops / 1e9), fmt("%.2f", o.bytes / 1e6)});
+  }
+  pad_print(out, cells, 3);
+}
+
+void write_chrome_trace(std::ostream& out, const TimelineRun& t) {
+  const Workload& w = t.workload;
+  Json ev = Json::array();
+  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0}, {"args", {{"name", "host (" + t.framework + ")"}}}});
+  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", "GPU stream (" + t.device + ")"}}}});
+  auto us = [](double s) { return std::round(s * 1e9) / 1e3; };
+  for (const auto& sp : t.result.host_spans) {
+    std::string name = sp.op == UINT32_MAX       ? "call overhead"
+                       : sp.op == UINT32_MAX - 1 ? "wait for GPU"
+                                                 : w.name(w.ops[sp.op].name);
+    Json e = {{"ph", "X"}, {"pid", 0}, {"tid", 0}, {"name", name}, {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}};
+    if (sp.op < w.ops.size()) {
+      e["cat"] = std::string(op_class_name(w.ops[sp.op].cls));
+      if (w.ops[sp.op].scope) e["args"] = {{"module", w.name(w.ops[sp.op].scope)}};
+    }
+    ev.push_back(e);
+  }
+  for (const auto& sp : t.result.gpu_spans) {
+    const Kernel& k = w.kernels[sp.kernel];
+    Json args = {{"flops", k.flops}, {"bytes", k.bytes}, {"kind", std::string(kernel_kind_name(k.kind))}};
+    if (sp.op < w.ops.size()) args["op"] = w.name(w.ops[sp.op].name);
+    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 0}, {"name", w.name(k.name)}, {"cat", "kernel"},
+                  {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}, {"args", args}});
+  }
+  Json doc = {{"traceEvents", ev},
+              {"displayTimeUnit", "ms"},
+              {"otherData",
+               {{"generator", "fwtax simulate --timeline"},
+                {"model", w.config.model},
+                {"latency_s", t.result.latency_s},
+                {"framework_tax_s", t.result.framework_tax_s}}}};
+  out << doc.dump(1) << '\n';
+}
+
+}  // namespace fwtax

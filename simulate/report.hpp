@@ -1,0 +1,24 @@
+#pragma once
+// Writing simulation results: a long table, a batch-by-configuration matrix, CSV, JSON, and the
+// predicted timeline as a Chrome trace (Perfetto, chrome://tracing).
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "simulate/sweep.hpp"
+
+namespace fwtax {
+
+void write_table(std::ostream& out, const std::vector<ResultRow>& rows);
+void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows);
+void write_csv(std::ostream& out, const std::vector<ResultRow>& rows);
+// One JSON array, one object per configuration (SI units), deterministic.
+void write_json(std::ostream& out, const std::vector<ResultRow>& rows);
+Json row_to_json(const ResultRow& r);
+void write_breakdown(std::ostream& out, const ResultRow& r);
+void write_chrome_trace(std::ostream& out, const TimelineRun& t);
+
+// "12.3 ms", "850 us": a duration for people.
+std::string format_duration(double seconds);
+
+}  // namespace fwtax

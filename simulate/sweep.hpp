@@ -1,0 +1,73 @@
+#pragma once
+// Sweeps: the cartesian product of models, devices, frameworks, dtypes, batches and sequence
+// lengths (or image sizes), each simulated once, plus the crossover batch of each series.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/arch/architecture.hpp"
+#include "model/catalog.hpp"
+#include "model/engine.hpp"
+
+namespace fwtax {
+
+struct SweepRequest {
+  std::vector<std::string> models = {"bert-base"};
+  std::vector<std::string> devices = {"h100"};
+  std::vector<std::string> frameworks = {"pytorch-eager"};
+  std::vector<DType> dtypes = {DType::fp32};
+  std::vector<long long> batches = {1};
+  std::vector<long long> seqs;    // empty: each token model's default
+  std::vector<long long> images;  // empty: each image model's default
+  Measure measure = Measure::sync;
+  double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
+  bool breakdown = false;         // keep per-op results of each configuration
+};
+
+// Per-op result, for --breakdown.
+struct OpResult {
+  std::string name;
+  std::string op_class;
+  double host_s = 0;
+  double gpu_s = 0;
+  double flops = 0;
+  double bytes = 0;
+  std::size_t kernels = 0;
+};
+
+struct ResultRow {
+  std::string model, device, framework;
+  DType dtype = DType::fp32;
+  long long batch = 1, seq = 0, image = 0;
+  SimResult sim;
+  // Smallest batch of this row's series (same model, device, framework, dtype, seq, image) at which
+  // the configuration is no longer framework-bound; empty when it stays framework-bound.
+  std::optional<long long> crossover_batch;
+  std::vector<OpResult> breakdown;
+};
+
+// Loaded inputs of a sweep, resolved once.
+struct ResolvedModel {
+  std::string ref;
+  Architecture arch;
+};
+ResolvedModel resolve_model(const std::string& ref);
+
+std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog);
+
+// The host factor for a device/framework pair: how much slower the device's host dispatches than
+// the framework's reference host.
+double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework);
+
+// The first configuration of a request, simulated with its timeline recorded (--timeline).
+struct TimelineRun {
+  Workload workload;
+  SimResult result;
+  std::string device, framework;
+};
+TimelineRun simulate_timeline(const SweepRequest& request, const Catalog& catalog);
+
+// Fills crossover_batch over series of rows that differ only in batch.
+void mark_crossovers(std::vector<ResultRow>& rows);
+
+}  // namespace fwtax

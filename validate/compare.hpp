@@ -1,0 +1,35 @@
+#pragma once
+// Predictions against measured runs: the error of each configuration, and MAPE and median error
+// overall and by regime, mode, device and model, with two naive baselines computed alongside.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/catalog.hpp"
+#include "validate/measured.hpp"
+
+namespace fwtax {
+
+struct Comparison {
+  MeasuredRun run;
+  bool ok = false;          // false: the configuration could not be predicted (reason says why)
+  std::string reason;
+  double predicted_s = 0;
+  double ape = 0;           // |predicted - measured| / measured
+  Regime regime = Regime::framework;  // the regime fwtax predicts for it
+  double roofline_s = 0;    // baseline: kernel time alone, no host overhead
+  double flops = 0;
+};
+
+struct ErrorStats {
+  std::size_t configs = 0;
+  double mape_percent = 0;
+  double median_ape_percent = 0;
+};
+ErrorStats error_stats(const std::vector<double>& apes);
+
+// Predicts every run (with the run's device, framework and measure). Runs of unknown models or
+// devices are kept with ok = false and a reason.
+std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+
+}  // namespace fwtax

@@ -1,0 +1,35 @@
+#pragma once
+// Measured runs: end-to-end latencies of real configurations, read from the datasets fwtax knows
+// (the shared H100 runs.json format, our own measured-runs JSON, the Framework Tax paper's CSVs).
+#include <string>
+#include <vector>
+
+#include "model/dtype.hpp"
+#include "model/engine.hpp"
+#include "model/json_spec.hpp"
+
+namespace fwtax {
+
+struct MeasuredRun {
+  std::string model;      // fwtax model name
+  std::string device;     // fwtax device name
+  std::string framework;  // fwtax framework name
+  std::string mode;       // the dataset's own name for the mode ("eager", "cudagraph" ...)
+  DType dtype = DType::fp32;
+  long long batch = 1, seq = 0, image = 0;
+  Measure measure = Measure::sync;
+  double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
+  double min_s = 0;
+  std::string source;    // file the run came from
+};
+
+// The runs.json format of ../shared/data/h100-2026-11 (median of synchronized calls).
+// `device` names the fwtax device the runs were measured on.
+std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file, const std::string& device);
+
+// The fwtax model name of a dataset's model name ("vit_b_16" -> "vit-b16"); unchanged if unknown.
+std::string canonical_model_name(const std::string& name);
+// The fwtax framework of a dataset's mode name ("cudagraph" -> "cuda-graphs").
+std::string framework_of_mode(const std::string& mode);
+
+}  // namespace fwtax
