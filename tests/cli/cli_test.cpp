@@ -1,0 +1,104 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "model/json_spec.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+Run run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int s = cli::run_cli(args, out, err);
+  return {s, out.str(), err.str()};
+}
+
+// Runs the real binary; returns its exit status and stderr.
+Run binary(const std::string& args) {
+  std::string err_file = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test.err";
+  std::string cmd = std::string(FWTAX_BINARY) + " " + args + " > /dev/null 2> " + err_file;
+  int raw = std::system(cmd.c_str());
+  std::ifstream in(err_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {WEXITSTATUS(raw), "", ss.str()};
+}
+
+}  // namespace
+
+TEST_CASE("simulate --format json prints one object per configuration with the contract's keys") {
+  Run r = run({"simulate", "--model", "bert-base", "--batch", "1:4", "--dtype", "fp16", "--format", "json"});
+  REQUIRE(r.status == 0);
+  Json j = Json::parse(r.out);
+  REQUIRE(j.is_array());
+  CHECK(j.size() == 3);
+  for (const char* key : {"model", "device", "framework", "dtype", "batch", "seq", "image", "latency_s", "host_busy_s",
+                          "gpu_busy_s", "framework_tax_s", "bound", "kernels", "ops"})
+    CHECK(j[0].contains(key));
+  CHECK(j[0]["batch"] == 1);
+  CHECK(j[2]["batch"] == 4);
+  CHECK(j[0]["image"].is_null());
+}
+
+TEST_CASE("bad --batch values are input errors with exit status 2") {
+  for (const char* bad : {"0", "-4", "abc", "1:", "4:1", "1,,2", "99999999999999999999"}) {
+    CAPTURE(bad);
+    Run r = run({"simulate", "--batch", bad});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("fwtax: error: --batch") == 0);
+  }
+}
+
+TEST_CASE("unknown names and flags say what is valid") {
+  Run d = run({"simulate", "--device", "h1000"});
+  CHECK(d.status == 2);
+  CHECK(d.err.find("unknown device 'h1000'") != std::string::npos);
+  Run m = run({"simulate", "--model", "bert-huge"});
+  CHECK(m.status == 2);
+  CHECK(m.err.find("built-in models are") != std::string::npos);
+  Run f = run({"simulate", "--frobnicate"});
+  CHECK(f.status == 2);
+  CHECK(f.err.find("unknown option - valid options are --model") != std::string::npos);
+  Run t = run({"simulate", "--dtype", "fp64"});
+  CHECK(t.status == 2);
+}
+
+TEST_CASE("--timeline writes a Chrome trace with host and GPU events") {
+  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_timeline.json";
+  Run r = run({"simulate", "--model", "resnet50", "--timeline", path});
+  REQUIRE(r.status == 0);
+  Json j = Json::parse(read_file_text(path));
+  REQUIRE(j.contains("traceEvents"));
+  int host = 0, gpu = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    (e["pid"] == 0 ? host : gpu)++;
+  }
+  CHECK(host > 100);
+  CHECK(gpu > 200);
+}
+
+TEST_CASE("list prints one line per entry") {
+  Run r = run({"list", "devices"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("h100") != std::string::npos);
+  CHECK(run({"list", "gizmos"}).status == 2);
+}
+
+TEST_CASE("the binary exits 2 on bad input and names the file") {
+  Run r = binary("simulate --device /nonexistent.json");
+  CHECK(r.status == 2);
+  CHECK(r.err == "fwtax: error: /nonexistent.json: cannot open the file for reading\n");
+  CHECK(binary("simulate --batch 1:8").status == 0);
+  CHECK(binary("").status == 2);
+}

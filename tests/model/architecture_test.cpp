@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "model/arch/architecture.hpp"
+#include "model/catalog.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+Workload build(const std::string& model, DType dt, long long batch) {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec d = c.device("h100");
+  FrameworkSpec f = c.framework("pytorch-eager");
+  const Architecture* a = find_builtin_architecture(model);
+  REQUIRE(a != nullptr);
+  WorkloadConfig cfg;
+  cfg.model = model;
+  cfg.dtype = dt;
+  cfg.batch = batch;
+  if (a->input == InputKind::tokens)
+    cfg.seq = 128;
+  else
+    cfg.image = 224;
+  return build_workload(*a, cfg, make_backend(d, f));
+}
+
+}  // namespace
+
+TEST_CASE("per-forward op and kernel counts match the shared H100 traces within 10%") {
+  const Json* counts = Catalog::builtin().builtin_json("measured/h100-2026-11-trace-counts.json");
+  REQUIRE(counts != nullptr);
+  int checked = 0;
+  for (const auto& t : (*counts)["traces"]) {
+    std::string model = t["model"];
+    if (!find_builtin_architecture(model)) continue;
+    DType dt = *parse_dtype(t["dtype"].get<std::string>());
+    Workload w = build(model, dt, t["batch"].get<long long>());
+    double ops = static_cast<double>(w.framework_op_count()), top = t["top_level_ops"].get<double>();
+    double kernels = static_cast<double>(w.kernels.size()), measured = t["kernels"].get<double>();
+    CAPTURE(t["file"]);
+    CAPTURE(ops);
+    CAPTURE(kernels);
+    CHECK(std::fabs(ops - top) / top <= 0.10);
+    CHECK(std::fabs(kernels - measured) / measured <= 0.10);
+    ++checked;
+  }
+  CHECK(checked == 18);
+}
+
+TEST_CASE("BERT's FLOPs include the attention matmuls") {
+  Workload w = build("bert-base", DType::fp16, 1);
+  // 12 layers of 4 H x H and 2 H x I projections on 128 tokens, plus QK^T and PV (4 S^2 H per layer).
+  double proj = 12 * 128.0 * 2 * (4 * 768.0 * 768 + 2 * 768.0 * 3072);
+  double attn = 12 * 4 * 128.0 * 128 * 768;
+  double attention_flops = 0;
+  for (const auto& k : w.kernels)
+    if (k.kind == KernelKind::attention) attention_flops += k.flops;
+  CHECK(attention_flops == doctest::Approx(attn));
+  CHECK(w.total_flops() > proj + attn);
+  CHECK(w.total_flops() < (proj + attn) * 1.02);
+}
+
+TEST_CASE("ResNet-50 has 53 convolutions and 4.1 GFLOP (MACs x 2) per image") {
+  Workload w = build("resnet50", DType::fp32, 1);
+  int convs = 0;
+  double conv_flops = 0;
+  for (const auto& op : w.ops)
+    if (op.cls == OpClass::conv) ++convs;
+  for (const auto& k : w.kernels)
+    if (k.kind == KernelKind::conv) conv_flops += k.flops;
+  CHECK(convs == 53);
+  CHECK(conv_flops == doctest::Approx(2 * 4.09e9).epsilon(0.02));
+  CHECK(resnet_params({}) == doctest::Approx(25.557e6).epsilon(0.001));
+  CHECK(encoder_params({}) == doctest::Approx(109.48e6).epsilon(0.001));
+}
+
+TEST_CASE("frozen TorchScript folds batch norm away") {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec d = c.device("h100");
+  WorkloadConfig cfg{"resnet50", DType::fp32, 1, 0, 224};
+  Workload eager = build_workload(*find_builtin_architecture("resnet50"), cfg, make_backend(d, c.framework("pytorch-eager")));
+  Workload ts = build_workload(*find_builtin_architecture("resnet50"), cfg, make_backend(d, c.framework("torchscript")));
+  CHECK(eager.framework_op_count() - ts.framework_op_count() == 53);
+}
+
+TEST_CASE("impossible configurations are input errors") {
+  const Architecture* a = find_builtin_architecture("bert-base");
+  Backend b;
+  auto seq = test::messages_of([&] { build_workload(*a, {"bert-base", DType::fp32, 1, 1024, 0}, b); });
+  REQUIRE(seq.size() == 1);
+  CHECK(seq[0].find("exceeds the model's 512 position embeddings") != std::string::npos);
+  CHECK(!test::messages_of([&] { build_workload(*a, {"bert-base", DType::fp32, 0, 128, 0}, b); }).empty());
+}

@@ -1,0 +1,53 @@
+#include <doctest/doctest.h>
+
+#include <functional>
+
+#include "model/catalog.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+TEST_CASE("every built-in device, framework and host loads without errors") {
+  const Catalog& c = Catalog::builtin();
+  CHECK(c.devices().size() >= 11);
+  for (const auto& e : c.devices()) {
+    CAPTURE(e.name);
+    DeviceSpec d = c.device(e.name);
+    CHECK(d.name == e.name);
+    CHECK(!d.memory_efficiency.empty());
+    CHECK(!d.gemm_efficiency[static_cast<int>(Math::fp32_simt)].empty());
+    CHECK_NOTHROW(c.host(d.host));
+  }
+  for (const auto& e : c.frameworks()) CHECK_NOTHROW(c.framework(e.name));
+  for (const auto& e : c.hosts()) CHECK_NOTHROW(c.host(e.name));
+}
+
+TEST_CASE("every number in the built-in data has a source") {
+  const Catalog& c = Catalog::builtin();
+  // A number is sourced when the object holding it, or one of its ancestors, has a "source".
+  std::function<void(const Json&, bool, const std::string&)> walk = [&](const Json& j, bool sourced,
+                                                                        const std::string& where) {
+    if (j.is_object()) {
+      bool here = sourced || (j.contains("source") && j["source"].is_string() && !j["source"].get<std::string>().empty());
+      for (auto it = j.begin(); it != j.end(); ++it) walk(it.value(), here, where + "/" + it.key());
+    } else if (j.is_array()) {
+      for (std::size_t i = 0; i < j.size(); ++i) walk(j[i], sourced, where + "/" + std::to_string(i));
+    } else if (j.is_number()) {
+      CAPTURE(where);
+      CHECK(sourced);
+    }
+  };
+  for (const auto& p : c.builtin_paths()) walk(*c.builtin_json(p), false, p);
+}
+
+TEST_CASE("an unknown device name lists the built-in ones") {
+  auto m = test::messages_of([] { Catalog::builtin().device("h1000"); });
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].find("--device: unknown device 'h1000' - built-in devices are 1080ti, 2080ti") == 0);
+}
+
+TEST_CASE("a profile file that does not exist is named in the error") {
+  auto m = test::messages_of([] { Catalog::builtin().device("/nonexistent/gpu.json"); });
+  REQUIRE(m.size() == 1);
+  CHECK(m[0] == "/nonexistent/gpu.json: cannot open the file for reading");
+}

@@ -1,0 +1,131 @@
+#include <doctest/doctest.h>
+
+#include "model/engine.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+// n ops, each with one kernel of the given FLOPs and bytes (fp32), optionally a sync after op `sync_at`.
+Workload chain(int n, double flops, double bytes, int sync_at = -1) {
+  Workload w;
+  w.config.model = "chain";
+  std::uint32_t name = w.intern("op");
+  for (int i = 0; i < n; ++i) {
+    Op op;
+    op.name = name;
+    op.cls = OpClass::elementwise;
+    op.first_kernel = static_cast<std::uint32_t>(w.kernels.size());
+    op.kernel_count = 1;
+    op.sync = i == sync_at;
+    w.ops.push_back(op);
+    Kernel k;
+    k.kind = KernelKind::gemm;
+    k.math = Math::fp32_simt;
+    k.flops = flops;
+    k.bytes = bytes;
+    k.name = name;
+    w.kernels.push_back(k);
+  }
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("framework-bound: tiny kernels wait for the host, the GPU idles between them") {
+  DeviceSpec d = test::toy_gpu();
+  SimResult r = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), {});
+  // Op i ends on the host at 20(i+1) us and its 1 us kernel runs right away: the last ends at 201 us.
+  CHECK(r.latency_s == doctest::Approx(201e-6));
+  CHECK(r.host_busy_s == doctest::Approx(200e-6));
+  CHECK(r.gpu_busy_s == doctest::Approx(10e-6));
+  CHECK(r.framework_tax_s == doctest::Approx(191e-6));
+  CHECK(r.bound == Regime::framework);
+}
+
+TEST_CASE("compute-bound: kernels queue back to back and the host finishes early") {
+  DeviceSpec d = test::toy_gpu();
+  SimResult r = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
+  // 100 us kernels: the first starts at 10 us, the second queues behind it: 10 + 100 + 100.
+  CHECK(r.latency_s == doctest::Approx(210e-6));
+  CHECK(r.bound == Regime::compute);
+}
+
+TEST_CASE("memory-bound: streaming kernels set the pace") {
+  DeviceSpec d = test::toy_gpu();
+  SimResult r = simulate(chain(3, 1e3, 1e8), d, test::toy_eager(10e-6), {});
+  CHECK(r.latency_s == doctest::Approx(10e-6 + 300e-6));
+  CHECK(r.bound == Regime::memory);
+}
+
+TEST_CASE("a sync point makes the host wait for the GPU") {
+  DeviceSpec d = test::toy_gpu();
+  d.sync_s = 4e-6;
+  Workload w = chain(3, 1e10, 0, 1);
+  w.kernels[1].flops = 0;  // op 1 is a tiny kernel followed by a sync (like .item())
+  w.kernels[2].flops = 0;
+  SimResult r = simulate(w, d, test::toy_eager(10e-6), {});
+  // kernel 0: 10..110; op 1 dispatched at 20, its kernel runs 110..111; the host waits until 111 + 4;
+  // op 2 costs 10 more (125) and its kernel ends at 126; the final sync adds 4.
+  CHECK(r.latency_s == doctest::Approx(130e-6));
+  SimResult no_sync = simulate(chain(3, 1e10, 0), d, test::toy_eager(10e-6), {});
+  CHECK(no_sync.latency_s > 300e-6);  // three 100 us kernels, no waiting
+}
+
+TEST_CASE("CUDA graphs: one host launch, kernels back to back with the graph's gap") {
+  DeviceSpec d = test::toy_gpu();
+  d.graph_launch_host_s = 3e-6;
+  d.graph_launch_latency_s = 1e-6;
+  d.graph_kernel_gap_s = 0.5e-6;
+  FrameworkSpec f = test::toy_eager(1.0);  // per-op costs must not matter
+  f.mode = ExecMode::graph;
+  f.call_host_s = 2e-6;
+  SimResult r = simulate(chain(3, 1e9, 0), d, f, {});
+  // host: 2 + 3 = 5 us; first kernel at 6 us; 3 x (10 + 0.5) us
+  CHECK(r.latency_s == doctest::Approx(37.5e-6));
+  CHECK(r.host_busy_s == doctest::Approx(5e-6));
+  CHECK(r.bound == Regime::compute);
+}
+
+TEST_CASE("pipelined calls overlap host and GPU: the period is the slower of the two") {
+  DeviceSpec d = test::toy_gpu();
+  SimOptions o;
+  o.measure = Measure::pipelined;
+  SimResult host_bound = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), o);
+  CHECK(host_bound.latency_s == doctest::Approx(200e-6));
+  SimResult gpu_bound = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), o);
+  CHECK(gpu_bound.latency_s == doctest::Approx(200e-6));
+  SimResult sync = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
+  CHECK(sync.latency_s > gpu_bound.latency_s);
+}
+
+TEST_CASE("a host twice as slow doubles the framework-bound latency") {
+  DeviceSpec d = test::toy_gpu();
+  SimOptions o;
+  o.host_factor = 2.0;
+  SimResult r = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), o);
+  CHECK(r.latency_s == doctest::Approx(401e-6));
+}
+
+TEST_CASE("on a CPU device the host runs each kernel itself") {
+  DeviceSpec d = test::toy_gpu();
+  d.kind = DeviceKind::cpu;
+  SimResult r = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
+  CHECK(r.latency_s == doctest::Approx(220e-6));
+  CHECK(r.bound == Regime::compute);
+  FrameworkSpec g = test::toy_eager(0);
+  g.mode = ExecMode::graph;
+  CHECK(!test::messages_of([&] { simulate(chain(1, 0, 0), d, g, {}); }).empty());
+}
+
+TEST_CASE("the timeline records every op on the host and every kernel on the GPU") {
+  DeviceSpec d = test::toy_gpu();
+  SimOptions o;
+  o.timeline = true;
+  SimResult r = simulate(chain(4, 1e9, 0), d, test::toy_eager(10e-6), o);
+  CHECK(r.gpu_spans.size() == 4);
+  CHECK(r.host_spans.size() >= 4);
+  for (std::size_t i = 1; i < r.gpu_spans.size(); ++i)
+    CHECK(r.gpu_spans[i].start_s >= r.gpu_spans[i - 1].start_s + r.gpu_spans[i - 1].dur_s - 1e-12);
+}

@@ -1,0 +1,75 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "simulate/report.hpp"
+#include "simulate/sweep.hpp"
+
+using namespace fwtax;
+
+TEST_CASE("a sweep is the cartesian product of its lists") {
+  SweepRequest q;
+  q.models = {"bert-base", "resnet50"};
+  q.devices = {"h100", "a100"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.dtypes = {DType::fp16};
+  q.batches = {1, 8};
+  q.seqs = {64, 128};
+  auto rows = run_sweep(q, Catalog::builtin());
+  // bert: 2 devices x 2 frameworks x 2 batches x 2 seqs; resnet ignores seq: 2 x 2 x 2
+  CHECK(rows.size() == 16 + 8);
+  for (const auto& r : rows) {
+    CHECK(r.sim.latency_s > 0);
+    CHECK(r.sim.latency_s + 1e-12 >= r.sim.gpu_busy_s);
+    CHECK(r.sim.framework_tax_s == doctest::Approx(r.sim.latency_s - r.sim.gpu_busy_s));
+  }
+}
+
+TEST_CASE("the crossover is the smallest batch that is no longer framework-bound") {
+  std::vector<ResultRow> rows(4);
+  Regime regimes[4] = {Regime::framework, Regime::framework, Regime::compute, Regime::compute};
+  long long batches[4] = {8, 1, 64, 16};
+  for (int i = 0; i < 4; ++i) {
+    rows[i].model = "m";
+    rows[i].batch = batches[i];
+    rows[i].sim.bound = regimes[i];
+  }
+  mark_crossovers(rows);
+  for (const auto& r : rows) {
+    REQUIRE(r.crossover_batch.has_value());
+    CHECK(*r.crossover_batch == 16);  // batches 1 and 8 are framework-bound
+  }
+  rows[2].sim.bound = Regime::framework;
+  rows[3].sim.bound = Regime::framework;  // all framework-bound now
+  mark_crossovers(rows);
+  CHECK(!rows[0].crossover_batch.has_value());
+}
+
+TEST_CASE("CUDA graphs remove the framework tax of BERT-base at batch 1 on the H100") {
+  SweepRequest q;
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.dtypes = {DType::fp16};
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].sim.bound == Regime::framework);
+  CHECK(rows[1].sim.bound != Regime::framework);
+  CHECK(rows[1].sim.latency_s < 0.5 * rows[0].sim.latency_s);
+}
+
+TEST_CASE("JSON and CSV output are byte-identical across runs") {
+  SweepRequest q;
+  q.models = {"bert-base", "resnet50"};
+  q.devices = {"h100", "v100"};
+  q.dtypes = {DType::fp32, DType::fp16};
+  q.batches = {1, 4, 64};
+  auto render = [&] {
+    std::ostringstream a;
+    auto rows = run_sweep(q, Catalog::builtin());
+    write_json(a, rows);
+    write_csv(a, rows);
+    return a.str();
+  };
+  std::string first = render();
+  CHECK(first == render());
+  CHECK(first.find("\"framework_tax_s\"") != std::string::npos);
+}

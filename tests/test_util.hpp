@@ -1,0 +1,51 @@
+#pragma once
+// Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
+// expected latencies can be computed by hand.
+#include <string>
+#include <vector>
+
+#include "model/device.hpp"
+#include "model/error.hpp"
+#include "model/framework.hpp"
+#include "model/json_spec.hpp"
+
+namespace fwtax::test {
+
+// A GPU with 100 TFLOP/s fp32 and fp16 tensor math, 1 TB/s, flat efficiency 1, 1 us minimum kernel,
+// 5 us launches, no latencies or gaps unless a test sets them.
+inline DeviceSpec toy_gpu() {
+  DeviceSpec d;
+  d.name = "toy";
+  d.kind = DeviceKind::gpu;
+  d.host = "h100-vm-a";
+  d.parallel_units = 100;
+  d.peak_flops_per_s[static_cast<int>(Math::fp32_simt)] = 100e12;
+  d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] = 400e12;
+  d.memory_bandwidth_bytes_per_s = 1e12;
+  d.kernel_min_s = 1e-6;
+  d.launch_host_s = 5e-6;
+  return d;
+}
+
+inline FrameworkSpec toy_eager(double per_op_s) {
+  FrameworkSpec f;
+  f.name = "toy-eager";
+  f.mode = ExecMode::eager;
+  f.op_host_s.fill(per_op_s);
+  return f;
+}
+
+// Collects the messages of an InputError thrown by `fn` ("" if none was thrown).
+template <typename F>
+std::vector<std::string> messages_of(F fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    std::vector<std::string> out;
+    for (const auto& d : e.diagnostics()) out.push_back(d.str());
+    return out;
+  }
+  return {};
+}
+
+}  // namespace fwtax::test

@@ -1,0 +1,71 @@
+// Accuracy that CI must keep: predictions against the shared H100 runs (data/measured), with
+// tolerances set just above what the model achieves today. Failing one means a change made the
+// model worse on real measurements.
+#include <doctest/doctest.h>
+
+#include <functional>
+
+#include "model/catalog.hpp"
+#include "validate/compare.hpp"
+#include "validate/measured.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+double mape(const std::vector<Comparison>& c, const std::function<bool(const Comparison&)>& pick, std::size_t* n) {
+  std::vector<double> apes;
+  for (const auto& x : c)
+    if (x.ok && pick(x)) apes.push_back(x.ape);
+  *n = apes.size();
+  return error_stats(apes).mape_percent;
+}
+
+const std::vector<Comparison>& comparisons() {
+  static const std::vector<Comparison> c = [] {
+    const Catalog& cat = Catalog::builtin();
+    const Json* j = cat.builtin_json("measured/h100-2026-11-runs.json");
+    REQUIRE(j != nullptr);
+    return compare_runs(parse_runs_json(*j, "builtin:measured/h100-2026-11-runs.json", "h100"), cat);
+  }();
+  return c;
+}
+
+bool foundation_model(const Comparison& x) { return x.run.model == "bert-base" || x.run.model == "resnet50"; }
+
+}  // namespace
+
+TEST_CASE("every shared H100 run of a built-in model is predicted") {
+  std::size_t ok = 0;
+  for (const auto& c : comparisons()) ok += c.ok;
+  CHECK(ok == comparisons().size());
+}
+
+TEST_CASE("CUDA graphs: ResNet-50 and fp32 BERT-base within 12% MAPE") {
+  std::size_t n = 0;
+  double m = mape(comparisons(), [](const Comparison& x) {
+    return foundation_model(x) && x.run.framework == "cuda-graphs" &&
+           (x.run.model == "resnet50" || x.run.dtype == DType::fp32);
+  }, &n);
+  CHECK(n == 32);
+  CHECK(m <= 12.0);
+}
+
+TEST_CASE("eager runs the model predicts GPU-bound (batch >= 64) within 12.5% MAPE") {
+  std::size_t n = 0;
+  double m = mape(comparisons(), [](const Comparison& x) {
+    return foundation_model(x) && x.run.framework == "pytorch-eager" && x.run.batch >= 64 &&
+           x.regime != Regime::framework;
+  }, &n);
+  CHECK(n >= 7);
+  CHECK(m <= 12.5);
+}
+
+TEST_CASE("torch.nn BERT (kernels calibrated from its traces) replays from CUDA graphs within 12% MAPE") {
+  std::size_t n = 0;
+  double m = mape(comparisons(), [](const Comparison& x) {
+    return x.run.model == "bert-base-torchnn" && x.run.framework == "cuda-graphs";
+  }, &n);
+  CHECK(n == 28);
+  CHECK(m <= 12.0);
+}
