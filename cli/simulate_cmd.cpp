@@ -12,6 +12,7 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"--model", true, "model names or architecture files (default bert-base)", "LIST"},
+    {"--trace", true, "replay a PyTorch profiler (Kineto) trace, .json or .json.gz, instead of a model", "FILE"},
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
@@ -31,6 +32,15 @@ const std::vector<FlagSpec> kFlags = {
 SweepRequest parse_sweep_request(const Args& a) {
   SweepRequest q;
   if (auto v = a.get("--model")) q.models = split_list("--model", *v);
+  if (auto v = a.get("--trace")) {
+    if (a.has("--model")) throw InputError("--trace", "", "give either --model or --trace, not both");
+    if (a.has("--dtype")) throw InputError("--dtype", "", "a trace runs in the dtype it was recorded in");
+    if (a.has("--timeline") || a.has("--breakdown"))
+      throw InputError("--trace", "", "--timeline and --breakdown are not available for traces yet");
+    q.trace = *v;
+    q.devices.clear();
+    q.batches.clear();
+  }
   if (auto v = a.get("--device")) q.devices = split_list("--device", *v);
   if (auto v = a.get("--framework")) q.frameworks = split_list("--framework", *v);
   if (auto v = a.get("--dtype")) {

@@ -58,6 +58,14 @@ KernelTime KernelTimer::time(const Kernel& k) const {
   Parts p = parts(d_, k);
   double tf = d_.kernel_min_s;
   KernelTime r;
+  if (k.measured_s >= 0) {  // measured on this device: the model only says what bound it
+    r.time_s = k.measured_s;
+    r.bound = p.compute >= p.memory && p.compute >= tf ? Bound::compute : p.memory >= tf ? Bound::memory : Bound::floor;
+    r.utilization = r.bound == Bound::compute ? k.flops / (k.measured_s * p.peak)
+                    : r.bound == Bound::memory ? k.bytes / (k.measured_s * d_.memory_bandwidth_bytes_per_s)
+                                               : 0;
+    return r;
+  }
   if (p.compute >= p.memory && p.compute >= tf) {
     r.time_s = p.compute;
     r.bound = Bound::compute;

@@ -70,6 +70,7 @@ struct Kernel {
   double flops = 0;  // FLOPs (multiply-add = 2)
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
   double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product
+  double measured_s = -1;      // a duration measured on the target device (trace replay); < 0: modelled
   std::uint32_t name = 0;      // index into Workload::names
   KernelKind kind = KernelKind::other;
   Math math = Math::fp32_simt;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "model/error.hpp"
+#include "simulate/trace_file.hpp"
 
 namespace fwtax {
 
@@ -70,7 +71,76 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s) {
 
 }  // namespace
 
+double profiler_host_scale(const Catalog& catalog) {
+  const Json* j = catalog.builtin_json("profiler.json");
+  if (!j || !j->contains("host_time_scale")) throw std::runtime_error("builtin data lacks profiler.json");
+  return (*j)["host_time_scale"].get<double>();
+}
+
+namespace {
+
+// Replays a trace over the request's devices, frameworks, batches and sequence lengths.
+std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog) {
+  Trace t = load_trace_file(q.trace);
+  std::string traced = device_for_gpu_name(t.gpu_name);
+  std::vector<std::string> devices = q.devices;
+  if (devices.empty()) {
+    if (t.kernel_events == 0)
+      throw InputError(q.trace, "", "the trace has no GPU kernels (a CPU run): give --device with a CPU profile");
+    devices = {traced.empty() ? "h100" : traced};
+  }
+  std::vector<long long> batches = q.batches.empty() ? std::vector<long long>{0} : q.batches;
+  std::vector<long long> seqs = q.seqs.empty() ? std::vector<long long>{0} : q.seqs;
+  if (t.seq == 0 && !q.seqs.empty())
+    throw InputError("--seq", "", "the trace's sequence length could not be inferred from its shapes");
+  if (t.batch == 0 && !q.batches.empty())
+    throw InputError("--batch", "", "the trace's batch size could not be inferred from its shapes");
+  double scale = profiler_host_scale(catalog);
+  std::vector<ResultRow> rows;
+  for (const auto& dref : devices) {
+    DeviceSpec d = catalog.device(dref);
+    for (const auto& fref : q.frameworks) {
+      FrameworkSpec f = catalog.framework(fref);
+      if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
+        throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+      TraceWhatIf what;
+      what.profiler_scale = scale;
+      what.device = &d;
+      what.same_device = (t.kernel_events > 0 && d.name == traced) || (t.kernel_events == 0 && d.kind == DeviceKind::cpu);
+      // Traced host times stand for the framework that was traced (Python eager); another framework
+      // uses its profile's costs per op class. A CPU trace timed on a GPU has no usable host times.
+      what.keep_host_times = f.mode == ExecMode::eager && f.name == "pytorch-eager" &&
+                             !(t.kernel_events == 0 && d.kind == DeviceKind::gpu);
+      SimOptions o;
+      o.measure = q.measure;
+      o.host_factor = what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
+      o.launch_factor = 1.0 / q.host_x;
+      for (long long b : batches)
+        for (long long sq : seqs) {
+          what.batch = b;
+          what.seq = sq;
+          Workload w = trace_workload(t, what);
+          ResultRow r;
+          r.model = w.config.model;
+          r.device = d.name;
+          r.framework = f.name;
+          r.dtype = w.config.dtype;
+          r.batch = w.config.batch;
+          r.seq = w.config.seq;
+          r.image = w.config.seq > 0 ? 0 : t.image;
+          r.sim = simulate(w, d, f, o);
+          rows.push_back(std::move(r));
+        }
+    }
+  }
+  mark_crossovers(rows);
+  return rows;
+}
+
+}  // namespace
+
 std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) {
+  if (!q.trace.empty()) return run_trace_sweep(q, catalog);
   Diagnostics diag("simulate");
   if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
   if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");

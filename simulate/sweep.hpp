@@ -22,6 +22,7 @@ struct SweepRequest {
   Measure measure = Measure::sync;
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
   bool breakdown = false;         // keep per-op results of each configuration
+  std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
 };
 
 // Per-op result, for --breakdown.
@@ -54,6 +55,10 @@ struct ResolvedModel {
 ResolvedModel resolve_model(const std::string& ref);
 
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog);
+
+// The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
+// ones (data/profiler.json).
+double profiler_host_scale(const Catalog& catalog);
 
 // The host factor for a device/framework pair: how much slower the device's host dispatches than
 // the framework's reference host.

@@ -110,7 +110,8 @@ def main():
         lat_us = meta["latency_median_s"] * 1e6
         if tr["gpu_busy_us"] < 0.5 * lat_us:
             scale[f] = lat_us / tr["span_us"]
-    median_scale = median(list(scale.values()))
+    per_trace_host_bound = list(scale.values())
+    median_scale = median(per_trace_host_bound)
     for f in traces:
         scale.setdefault(f, median_scale)
     c_evt = median_scale
@@ -431,6 +432,14 @@ def main():
         write(f"frameworks/{name}.json", fw)
     for name, h in hosts.items():
         write(f"hosts/{name}.json", h)
+    write("profiler.json", {
+        "name": "torch.profiler",
+        "description": "how much the PyTorch profiler (record_shapes=True, CPU and CUDA activities) inflates host time",
+        "host_time_scale": round(c_evt, 4),
+        "source": f"median, over the {len(per_trace_host_bound)} host-bound traces of {tr_src} (GPU busy < half the "
+                  "latency), of the unprofiled median latency (traces/index.json) over the profiled host span; "
+                  "computed by calibrate/derive/derive_h100.py",
+    })
     print(json.dumps({"profiler_scale": c_evt, "scales": scale, "in_model": in_model,
                       "ratios": ratios, "py_bind_s": py_bind, "glue_s": glue, "glue_detail": glue_detail,
                       "attn_factor": attn_factor, "norm_factor": norm_factor,

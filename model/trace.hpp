@@ -1,0 +1,70 @@
+#pragma once
+// PyTorch profiler (Kineto) Chrome traces: a streaming reader that keeps only what the model needs
+// (top-level host ops with their shapes, runtime calls, GPU kernels linked by correlation id), and
+// the conversion of one traced forward into a workload, with what-ifs on batch and sequence length.
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "model/device.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+struct TraceKernel {
+  std::string name;
+  double ts_s = 0, dur_s = 0;
+  bool memset = false, memcpy = false;
+};
+
+struct TraceOp {
+  std::string name;  // "aten::linear"
+  double ts_s = 0, dur_s = 0;
+  double next_ts_s = 0;  // start of the next top-level op (or this op's end): op + Python glue
+  std::vector<std::vector<long long>> dims;  // "Input Dims"
+  std::vector<std::string> types;            // "Input type"
+  std::vector<std::string> concrete;         // "Concrete Inputs" (scalars as text), when recorded
+  int nested_ops = 0;       // cpu ops inside it, itself included
+  int runtime_calls = 0;    // CUDA runtime/driver calls inside it
+  bool sync = false;        // a synchronizing runtime call happened inside it
+  std::vector<TraceKernel> kernels;
+};
+
+struct Trace {
+  std::string file;
+  std::string gpu_name;  // deviceProperties[0].name, "" for a CPU-only trace
+  std::vector<TraceOp> ops;  // the forward's top-level ops, in order
+  std::size_t cpu_events = 0, runtime_events = 0, kernel_events = 0;
+  double host_span_s = 0;   // first top-level op start to last op end
+  double gpu_busy_s = 0;
+  long long batch = 0, seq = 0, image = 0;  // inferred from the ops' shapes (0 when unknown)
+  DType dtype = DType::fp32;     // inferred from the ops' input types
+  std::vector<std::string> unclassified;  // op names with no fwtax op class (counted once each)
+};
+
+// Reads a Chrome trace JSON stream event by event (bounded memory). Truncated, empty or non-trace
+// input, negative durations and traces without host ops are InputErrors naming `file`.
+Trace read_kineto_trace(std::istream& in, const std::string& file);
+
+// The fwtax op class of an aten op name (OpClass::other when unknown).
+OpClass classify_aten_op(const std::string& name, bool* known = nullptr);
+// The kernel kind from a kernel name (gemm, conv, attention, norm, ...).
+KernelKind classify_kernel(const std::string& name, bool memset, bool memcpy);
+// A built-in device name for a GPU name from the trace ("NVIDIA H100 80GB HBM3" -> "h100"), or "".
+std::string device_for_gpu_name(const std::string& gpu_name);
+
+struct TraceWhatIf {
+  double profiler_scale = 1.0;  // host times in the trace are multiplied by this (profiler overhead removed)
+  long long batch = 0;          // 0: as traced
+  long long seq = 0;            // 0: as traced
+  // The device the workload will be timed on; when it is the traced GPU, kernels keep their measured
+  // durations (rescaled by the model's own ratio when batch or sequence change).
+  const DeviceSpec* device = nullptr;
+  bool same_device = false;
+  bool keep_host_times = true;  // false: host costs come from the framework profile by op class
+};
+
+// The traced forward as a workload. Kernel FLOPs and bytes come from the ops' input shapes.
+Workload trace_workload(const Trace& t, const TraceWhatIf& w);
+
+}  // namespace fwtax

@@ -1,0 +1,144 @@
+// Trace import and replay: parsing errors, and the accuracy of replaying the shared H100 Kineto
+// traces against their unprofiled latencies and against the CUDA-graph and batch-64 runs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "model/catalog.hpp"
+#include "model/trace.hpp"
+#include "simulate/sweep.hpp"
+#include "simulate/trace_file.hpp"
+#include "tests/test_util.hpp"
+#include "validate/measured.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+const std::string kTraces = std::string(FWTAX_SOURCE_DIR) + "/../shared/data/h100-2026-11/traces/";
+
+Trace parse(const std::string& text) {
+  std::istringstream in(text);
+  return read_kineto_trace(in, "t.json");
+}
+
+double replay(const std::string& file, const std::string& framework, long long batch = 0) {
+  SweepRequest q;
+  q.trace = kTraces + file;
+  q.devices.clear();
+  q.frameworks = {framework};
+  q.batches.clear();
+  if (batch) q.batches = {batch};
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  return rows[0].sim.latency_s;
+}
+
+const char* kTiny = R"({"deviceProperties": [{"name": "NVIDIA H100 80GB HBM3"}], "traceEvents": [
+  {"ph": "X", "cat": "cpu_op", "name": "aten::linear", "ts": 100, "dur": 30, "tid": 1, "pid": 1,
+   "args": {"Input Dims": [[8, 128, 768], [768, 768], [768]], "Input type": ["c10::Half", "c10::Half", "c10::Half"]}},
+  {"ph": "X", "cat": "cpu_op", "name": "aten::addmm", "ts": 105, "dur": 20, "tid": 1, "pid": 1, "args": {}},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 110, "dur": 5, "tid": 1, "args": {"correlation": 7}},
+  {"ph": "X", "cat": "kernel", "name": "nvjet_sm90_hsh_gemm", "ts": 118, "dur": 12.5, "tid": 7, "args": {"correlation": 7}},
+  {"ph": "X", "cat": "cpu_op", "name": "aten::my_custom_op", "ts": 140, "dur": 10, "tid": 1, "args": {}},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaDeviceSynchronize", "ts": 142, "dur": 3, "tid": 1, "args": {}}
+]})";
+
+}  // namespace
+
+TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels are linked") {
+  Trace t = parse(kTiny);
+  REQUIRE(t.ops.size() == 2);
+  CHECK(t.gpu_name == "NVIDIA H100 80GB HBM3");
+  CHECK(device_for_gpu_name(t.gpu_name) == "h100");
+  CHECK(t.ops[0].name == "aten::linear");
+  CHECK(t.ops[0].nested_ops == 2);
+  REQUIRE(t.ops[0].kernels.size() == 1);
+  CHECK(t.ops[0].kernels[0].dur_s == doctest::Approx(12.5e-6));
+  CHECK(t.ops[1].sync);
+  CHECK(t.batch == 8);
+  CHECK(t.seq == 128);
+  CHECK(t.dtype == DType::fp16);
+  REQUIRE(t.unclassified.size() == 1);
+  CHECK(t.unclassified[0] == "aten::my_custom_op");
+  TraceWhatIf w;
+  Workload wl = trace_workload(t, w);
+  REQUIRE(wl.kernels.size() == 1);
+  CHECK(wl.kernels[0].flops == doctest::Approx(2.0 * 1024 * 768 * 768));
+  CHECK(wl.kernels[0].kind == KernelKind::gemm);
+  w.batch = 16;
+  CHECK(trace_workload(t, w).kernels[0].flops == doctest::Approx(2.0 * 2048 * 768 * 768));
+}
+
+TEST_CASE("broken traces are input errors that name the file") {
+  auto truncated = test::messages_of([] { parse(std::string(kTiny).substr(0, 300)); });
+  REQUIRE(truncated.size() == 1);
+  CHECK(truncated[0].find("t.json: cannot read the trace: byte ") == 0);
+  CHECK(test::messages_of([] { parse(""); }).size() == 1);
+  auto not_trace = test::messages_of([] { parse(R"({"foo": 1})"); });
+  REQUIRE(not_trace.size() == 1);
+  CHECK(not_trace[0].find("not a Chrome/Kineto trace") != std::string::npos);
+  auto no_ops = test::messages_of([] { parse(R"({"traceEvents": []})"); });
+  REQUIRE(no_ops.size() == 1);
+  CHECK(no_ops[0].find("no framework ops") != std::string::npos);
+  auto negative = test::messages_of([] {
+    parse(R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 5, "dur": -3}]})");
+  });
+  REQUIRE(negative.size() == 1);
+  CHECK(negative[0] == "t.json: /traceEvents/0: expected a complete event with numeric \"ts\" and \"dur\" >= 0, got ts 5, dur -3");
+  CHECK(test::messages_of([] { parse("[1, 2]"); }).size() == 1);
+  CHECK(test::messages_of([] { load_trace_file("/nonexistent/trace.json.gz"); }).size() == 1);
+}
+
+TEST_CASE("replaying the shared traces predicts their unprofiled latency (MAPE <= 10%)") {
+  Json index = parse_json(read_file_text(kTraces + "index.json"), "index.json");
+  double sum = 0;
+  int n = 0;
+  for (const auto& t : index["traces"]) {
+    double measured = t["latency_median_s"].get<double>();
+    double predicted = replay(t["file"].get<std::string>(), "pytorch-eager");
+    sum += std::fabs(predicted - measured) / measured;
+    ++n;
+  }
+  REQUIRE(n == 18);
+  MESSAGE("trace replay MAPE " << 100 * sum / n << "%");
+  CHECK(100 * sum / n <= 10.0);
+}
+
+TEST_CASE("an eager trace predicts the CUDA-graph run of the same configuration (MAPE <= 20%)") {
+  auto runs = parse_runs_json(*Catalog::builtin().builtin_json("measured/h100-2026-11-runs.json"), "runs", "h100");
+  Json index = parse_json(read_file_text(kTraces + "index.json"), "index.json");
+  double sum = 0;
+  int n = 0;
+  for (const auto& t : index["traces"])
+    for (const auto& r : runs)
+      if (r.framework == "cuda-graphs" && r.model == t["model"].get<std::string>() &&
+          std::string(dtype_name(r.dtype)) == t["dtype"].get<std::string>() && r.batch == t["batch"].get<long long>() &&
+          (r.seq == 0 || r.seq == 128)) {
+        double predicted = replay(t["file"].get<std::string>(), "cuda-graphs");
+        sum += std::fabs(predicted - r.latency_s) / r.latency_s;
+        ++n;
+      }
+  REQUIRE(n == 18);
+  MESSAGE("trace -> CUDA graphs MAPE " << 100 * sum / n << "%");
+  CHECK(100 * sum / n <= 20.0);
+}
+
+TEST_CASE("a batch-1 trace predicts the batch-64 eager latency (MAPE <= 25%)") {
+  Json index = parse_json(read_file_text(kTraces + "index.json"), "index.json");
+  double sum = 0;
+  int n = 0;
+  for (const auto& t : index["traces"]) {
+    if (t["batch"] != 64) continue;
+    std::string small = t["file"].get<std::string>();
+    small.replace(small.find("bs64"), 4, "bs1");
+    double predicted = replay(small, "pytorch-eager", 64);
+    double measured = t["latency_median_s"].get<double>();
+    sum += std::fabs(predicted - measured) / measured;
+    ++n;
+  }
+  REQUIRE(n == 6);
+  MESSAGE("batch 1 -> 64 MAPE " << 100 * sum / n << "%");
+  CHECK(100 * sum / n <= 25.0);
+}
