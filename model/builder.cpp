@@ -95,11 +95,22 @@ void Builder::begin_fused(std::string_view aten, OpClass cls) {
 
 void Builder::view(std::string_view aten) { begin_op(id(aten), OpClass::view); }
 
-void Builder::dropout() {
-  if (!b_.drop_noop_ops) begin_op(n_.dropout, OpClass::view);
+void Builder::dropout(std::string_view aten) {
+  if (!b_.drop_noop_ops) begin_op(aten == "aten::dropout" ? n_.dropout : id(aten), OpClass::view);
 }
 
 void Builder::alloc() { begin_op(n_.empty, OpClass::alloc); }
+
+void Builder::alloc_zeros(double elems) {
+  begin_op(id("aten::zeros"), OpClass::alloc);
+  add_kernel(n_.k_elementwise, KernelKind::memset, vector_math(dt_), 0, elems * elem_);
+}
+
+void Builder::sync_read(std::string_view aten) {
+  std::uint32_t op = begin_op(id(aten), OpClass::other);
+  if (b_.gpu) add_kernel(n_.k_copy, KernelKind::copy, Math::fp32_simt, 0, 8);
+  w_.ops[op].sync = true;
+}
 
 void Builder::gemm_kernels(double m, double n, double k, GemmForm form, bool bias, double batch) {
   Math math = matmul_math(dt_, b_.tf32_matmul);
@@ -181,9 +192,9 @@ void Builder::gather(double elems, std::string_view aten) {
 }
 
 void Builder::conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
-                     double pad, double groups, bool bias) {
+                     double pad_h, double pad_w, double groups, bool bias) {
   begin_op(n_.conv, OpClass::conv);
-  double oh = conv_out(h, kh, stride, pad), ow = conv_out(w, kw, stride, pad);
+  double oh = conv_out(h, kh, stride, pad_h), ow = conv_out(w, kw, stride, pad_w);
   double in_elems = n * cin * h * w, w_elems = cout * (cin / groups) * kh * kw, out_elems = n * cout * oh * ow;
   double flops = 2 * n * oh * ow * cout * (cin / groups) * kh * kw + (bias ? out_elems : 0);
   double bytes = (in_elems + w_elems + out_elems) * elem_;
@@ -194,7 +205,7 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   }
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
                                  : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
-  bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
+  bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;
   if (!b_.gpu || math == Math::fp32_simt) {
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
     return;

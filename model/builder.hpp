@@ -39,8 +39,15 @@ class Builder {
   void module(OpClass glue, std::string_view scope = {});
   // Ops without kernels: view, reshape, transpose, expand, slice, select, flatten, t.
   void view(std::string_view aten = "aten::view");
-  void dropout();  // inference dropout: no kernel, removed by frozen TorchScript
+  // Inference dropout (aten::dropout or the in-place aten::dropout_): no kernel; frozen TorchScript
+  // removes it.
+  void dropout(std::string_view aten = "aten::dropout");
   void alloc();
+  // torch.zeros / ones: an allocation and a fill kernel.
+  void alloc_zeros(double elems);
+  // A read back to the host (.item(), a Python `if` on a GPU tensor, a blocking copy): a tiny copy
+  // kernel, then the host waits for the GPU.
+  void sync_read(std::string_view aten);
 
   // y = x W^T + b on `rows` rows.
   void linear(double rows, double in, double out, bool bias = true);
@@ -56,7 +63,7 @@ class Builder {
   // Index gather without a table (e.g. HF BERT's buffered token_type_ids).
   void gather(double elems, std::string_view aten = "aten::gather");
   void conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
-              double pad, double groups = 1, bool bias = false);
+              double pad_h, double pad_w, double groups = 1, bool bias = false);
   void batch_norm(double n, double c, double h, double w);
   void pool(std::string_view aten, double in_elems, double out_elems);
   void reduction(std::string_view aten, double in_elems, double out_elems);

@@ -11,9 +11,14 @@ namespace fwtax {
 
 ResolvedModel resolve_model(const std::string& ref) {
   if (const Architecture* a = find_builtin_architecture(ref)) return {ref, *a};
+  if (looks_like_path(ref)) {
+    Architecture a = load_architecture_file(ref);
+    return {a.name, a};
+  }
   std::string names;
   for (const auto& a : builtin_architectures()) names += (names.empty() ? "" : ", ") + a.name;
-  throw InputError("--model", "", "unknown model '" + ref + "' - built-in models are " + names);
+  throw InputError("--model", "", "unknown model '" + ref + "' - built-in models are " + names +
+                                      "; or give a path to an architecture JSON or a Hugging Face config.json");
 }
 
 double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework) {

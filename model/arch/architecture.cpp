@@ -1,53 +1,209 @@
 #include "model/arch/architecture.hpp"
 
+#include <algorithm>
+#include <cmath>
+
+#include "model/catalog.hpp"
 #include "model/error.hpp"
 
 namespace fwtax {
+
+void build_fixed_vision(Builder& b, const WorkloadConfig& c, const std::string& model);
+
 namespace {
 
-Architecture encoder(std::string name, std::string description, EncoderConfig e) {
+void build_mlp(Builder& b, const WorkloadConfig& c, const MlpConfig& m) {
+  const double N = static_cast<double>(c.batch);
+  b.module(OpClass::module_block, "mlp");
+  double in = static_cast<double>(m.input);
+  for (long long l = 0; l < m.layers; ++l) {
+    b.module(OpClass::module_leaf, "linear");
+    b.linear(N, in, static_cast<double>(m.hidden));
+    b.module(OpClass::module_leaf, "relu");
+    b.elementwise("aten::relu", N * static_cast<double>(m.hidden), 1);
+    in = static_cast<double>(m.hidden);
+  }
+}
+
+long long scaled(long long v, double x) { return std::max(1LL, std::llround(static_cast<double>(v) * x)); }
+
+}  // namespace
+
+Architecture make_architecture(std::string name, std::string description, ArchConfig config) {
   Architecture a;
   a.name = std::move(name);
   a.description = std::move(description);
-  a.family = e.impl == "torch-nn" ? "torchnn-encoder" : "hf-bert";
-  a.input = InputKind::tokens;
-  a.max_seq = e.max_position;
-  a.params = encoder_params(e);
-  a.build = [e](Builder& b, const WorkloadConfig& c) {
-    if (e.impl == "torch-nn")
-      build_torchnn_encoder(b, c, e);
-    else
-      build_hf_bert(b, c, e);
-  };
+  a.config = std::move(config);
+  if (auto* t = std::get_if<TransformerConfig>(&a.config)) {
+    TransformerConfig tc = *t;
+    a.family = tc.family;
+    a.input = tc.family == "vit" ? InputKind::image : InputKind::tokens;
+    a.default_image = tc.image_size;
+    a.max_seq = tc.family == "vit" || tc.family == "torchnn" ? 0 : tc.max_position;
+    a.params = transformer_params(tc);
+    a.build = [tc](Builder& b, const WorkloadConfig& c) { build_transformer(b, c, tc); };
+  } else if (auto* r = std::get_if<ResNetConfig>(&a.config)) {
+    ResNetConfig rc = *r;
+    a.family = "resnet";
+    a.input = InputKind::image;
+    a.params = resnet_params(rc);
+    a.build = [rc](Builder& b, const WorkloadConfig& c) { build_resnet(b, c, rc); };
+  } else if (auto* m = std::get_if<MlpConfig>(&a.config)) {
+    MlpConfig mc = *m;
+    a.family = "mlp";
+    a.input = InputKind::tokens;  // a [batch, input] tensor: "sequence length" is not used
+    a.default_seq = 1;
+    a.max_seq = 1;
+    a.params = static_cast<double>(mc.layers) * static_cast<double>(mc.hidden) * static_cast<double>(mc.hidden);
+    a.build = [mc](Builder& b, const WorkloadConfig& c) { build_mlp(b, c, mc); };
+  } else {
+    std::string model = std::get<FixedVisionConfig>(a.config).model;
+    a.family = "torchvision";
+    a.input = InputKind::image;
+    a.build = [model](Builder& b, const WorkloadConfig& c) { build_fixed_vision(b, c, model); };
+  }
   return a;
 }
 
-Architecture resnet(std::string name, std::string description, ResNetConfig r) {
-  Architecture a;
-  a.name = std::move(name);
-  a.description = std::move(description);
-  a.family = "torchvision-resnet";
-  a.input = InputKind::image;
-  a.params = resnet_params(r);
-  a.build = [r](Builder& b, const WorkloadConfig& c) { build_resnet(b, c, r); };
-  return a;
+Architecture scale_architecture(const Architecture& a, double w, double d) {
+  if (w == 1 && d == 1) return a;
+  char label[64];
+  std::snprintf(label, sizeof label, " (width x%g, depth x%g)", w, d);
+  if (auto* t = std::get_if<TransformerConfig>(&a.config)) {
+    TransformerConfig c = *t;
+    long long head_dim = c.head_dim();
+    c.heads = scaled(c.heads, w);
+    c.hidden = c.heads * head_dim;  // keep the head size, as width studies do
+    c.intermediate = scaled(c.intermediate, w);
+    if (c.kv_heads > 0) c.kv_heads = std::max(1LL, c.heads / std::max(1LL, t->heads / t->kv_heads));
+    if (c.family == "funnel")
+      for (auto& s : c.block_sizes) s = scaled(s, d);
+    else
+      c.layers = scaled(c.layers, d);
+    return make_architecture(a.name, a.description + label, c);
+  }
+  if (auto* r = std::get_if<ResNetConfig>(&a.config)) {
+    ResNetConfig c = *r;
+    c.width_per_group = scaled(c.width_per_group, w);
+    for (auto& b : c.blocks) b = scaled(b, d);
+    return make_architecture(a.name, a.description + label, c);
+  }
+  if (auto* m = std::get_if<MlpConfig>(&a.config)) {
+    MlpConfig c = *m;
+    c.hidden = scaled(c.hidden, w);
+    c.layers = scaled(c.layers, d);
+    return make_architecture(a.name, a.description + label, c);
+  }
+  throw InputError("--width-x/--depth-x", "", "'" + a.name +
+                                                  "' is a fixed torchvision model; width and depth scale transformer, "
+                                                  "resnet and mlp architectures");
 }
+
+namespace {
 
 std::vector<Architecture> make_builtins() {
   std::vector<Architecture> v;
-  v.push_back(encoder("bert-base", "HF transformers BertModel, 12 layers, hidden 768, SDPA attention", {}));
-  EncoderConfig large;
+  auto tf = [&](const char* name, const char* desc, TransformerConfig t) {
+    v.push_back(make_architecture(name, desc, t));
+  };
+  TransformerConfig bert;
+  tf("bert-base", "HF transformers BertModel, 12 layers, hidden 768, SDPA attention", bert);
+  TransformerConfig large = bert;
   large.hidden = 1024;
   large.layers = 24;
   large.heads = 16;
   large.intermediate = 4096;
-  v.push_back(encoder("bert-large", "HF transformers BertModel, 24 layers, hidden 1024, SDPA attention", large));
-  EncoderConfig tnn;
-  tnn.impl = "torch-nn";
+  tf("bert-large", "HF transformers BertModel, 24 layers, hidden 1024, SDPA attention", large);
+  TransformerConfig roberta = bert;
+  roberta.family = "roberta";
+  roberta.vocab = 50265;
+  roberta.max_position = 514;
+  roberta.type_vocab = 1;
+  tf("roberta-base", "HF transformers RobertaModel (BERT-base shape, position ids from the input ids)", roberta);
+  TransformerConfig distil = bert;
+  distil.family = "distilbert";
+  distil.layers = 6;
+  distil.pooler = false;
+  tf("distilbert", "HF transformers DistilBertModel, 6 layers, hidden 768", distil);
+  TransformerConfig albert = bert;
+  albert.family = "albert";
+  albert.vocab = 30000;
+  albert.embedding_size = 128;
+  albert.activation = "gelu_new";
+  tf("albert-base", "HF transformers AlbertModel (albert-base-v2: 128-wide embeddings, one shared layer x12)", albert);
+  TransformerConfig mobile = bert;
+  mobile.family = "mobilebert";
+  mobile.hidden = 512;
+  mobile.embedding_size = 128;
+  mobile.layers = 24;
+  mobile.heads = 4;
+  mobile.intermediate = 512;
+  mobile.activation = "relu";
+  mobile.pooler = false;
+  tf("mobilebert", "HF transformers MobileBertModel (mobilebert-uncased: 24 bottlenecked layers, 4 FFNs each)", mobile);
+  TransformerConfig squeeze = bert;
+  squeeze.family = "squeezebert";
+  squeeze.vocab = 30528;
+  tf("squeezebert", "HF transformers SqueezeBertModel (grouped 1x1 convolutions, its own attention)", squeeze);
+  TransformerConfig funnel = bert;
+  funnel.family = "funnel";
+  funnel.activation = "gelu_new";
+  funnel.type_vocab = 3;
+  funnel.pooler = false;
+  funnel.block_sizes = {4, 4, 4};
+  funnel.layers = 12;
+  tf("funnel-small", "HF transformers FunnelModel (funnel-transformer/small: blocks 4-4-4, 2 decoder layers)", funnel);
+  TransformerConfig gpt2 = bert;
+  gpt2.family = "gpt2";
+  gpt2.vocab = 50257;
+  gpt2.max_position = 1024;
+  gpt2.activation = "gelu_new";
+  gpt2.pooler = false;
+  gpt2.type_vocab = 0;
+  tf("gpt2", "HF transformers GPT2Model, full forward over the sequence (use_cache=False)", gpt2);
+  TransformerConfig llama;
+  llama.family = "llama";
+  llama.hidden = 4096;
+  llama.layers = 32;
+  llama.heads = 32;
+  llama.intermediate = 11008;
+  llama.vocab = 32000;
+  llama.max_position = 4096;
+  llama.type_vocab = 0;
+  llama.activation = "silu";
+  llama.pooler = false;
+  llama.use_cache = true;
+  tf("llama2-7b", "HF transformers LlamaModel with the Llama-2-7B shape (32 layers, hidden 4096), prefill", llama);
+  TransformerConfig tiny = llama;
+  tiny.hidden = 2048;
+  tiny.layers = 22;
+  tiny.intermediate = 5632;
+  tiny.kv_heads = 4;
+  tiny.max_position = 2048;
+  tf("tinyllama", "HF transformers LlamaModel with TinyLlama-1.1B's shape (22 layers, GQA 32:4), prefill", tiny);
+  TransformerConfig tnn = bert;
+  tnn.family = "torchnn";
   tnn.pooler = false;
-  v.push_back(encoder("bert-base-torchnn",
-                      "BERT-base shape from torch.nn.TransformerEncoder (fused inference fast path)", tnn));
-  v.push_back(resnet("resnet50", "torchvision ResNet-50 (bottleneck blocks 3-4-6-3)", {}));
+  tf("bert-base-torchnn", "BERT-base shape from torch.nn.TransformerEncoder (fused inference fast path)", tnn);
+  auto res = [&](const char* name, const char* desc, std::vector<long long> blocks, bool bottleneck, long long width,
+                 long long groups) {
+    ResNetConfig r;
+    r.blocks = std::move(blocks);
+    r.bottleneck = bottleneck;
+    r.width_per_group = width;
+    r.groups = groups;
+    v.push_back(make_architecture(name, desc, r));
+  };
+  res("resnet18", "torchvision ResNet-18 (basic blocks 2-2-2-2)", {2, 2, 2, 2}, false, 64, 1);
+  res("resnet34", "torchvision ResNet-34 (basic blocks 3-4-6-3)", {3, 4, 6, 3}, false, 64, 1);
+  res("resnet50", "torchvision ResNet-50 (bottleneck blocks 3-4-6-3)", {3, 4, 6, 3}, true, 64, 1);
+  res("resnet101", "torchvision ResNet-101 (bottleneck blocks 3-4-23-3)", {3, 4, 23, 3}, true, 64, 1);
+  res("resnet152", "torchvision ResNet-152 (bottleneck blocks 3-8-36-3)", {3, 8, 36, 3}, true, 64, 1);
+  res("wide-resnet50", "torchvision Wide ResNet-50-2 (bottlenecks twice as wide)", {3, 4, 6, 3}, true, 128, 1);
+  res("resnext50", "torchvision ResNeXt-50 32x4d (grouped 3x3 convolutions)", {3, 4, 6, 3}, true, 4, 32);
+  add_vision_architectures(v);
+  v.push_back(make_architecture("mlp", "8 x (nn.Linear 1024 -> 1024 + ReLU): the paper's feed-forward base layers",
+                                MlpConfig{}));
   return v;
 }
 
@@ -64,6 +220,97 @@ const Architecture* find_builtin_architecture(std::string_view name) {
   return nullptr;
 }
 
+Architecture parse_architecture(const Json& j, const std::string& file) {
+  Diagnostics diag(file);
+  if (j.is_object() && j.contains("model_type")) {  // a Hugging Face config.json
+    TransformerConfig t = read_hf_config(j, diag);
+    diag.throw_if_any();
+    std::string name = j.value("_name_or_path", std::string());
+    if (name.empty()) {
+      name = file.substr(file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
+      if (name == "config.json" && file.find('/') != std::string::npos) {
+        std::string dir = file.substr(0, file.find_last_of('/'));
+        name = dir.substr(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/') + 1);
+      }
+    }
+    return make_architecture(name, "from Hugging Face config " + file + " (model_type " + j["model_type"].get<std::string>() + ")", t);
+  }
+  ObjectReader r(j, "", diag);
+  r.allow({"source", "schema"});
+  std::string name = r.string("name");
+  std::string description = r.string_or("description", "from " + file);
+  std::string like = r.string_or("like", "");
+  std::string family = r.string_or("family", "");
+  ArchConfig config = TransformerConfig{};
+  if (!like.empty()) {
+    const Architecture* base = find_builtin_architecture(like);
+    if (!base) {
+      std::string names;
+      for (const auto& a : builtin_architectures()) names += (names.empty() ? "" : ", ") + a.name;
+      diag.add("/like", "unknown built-in model \"" + like + "\" - built-in models are " + names);
+    } else {
+      config = base->config;
+    }
+    if (!family.empty()) diag.add("/family", "give either \"like\" or \"family\", not both");
+  } else if (family == "resnet") {
+    config = ResNetConfig{};
+  } else if (family == "mlp") {
+    config = MlpConfig{};
+  } else if (!family.empty()) {
+    const auto& fam = transformer_families();
+    if (std::find(fam.begin(), fam.end(), family) == fam.end()) {
+      std::string names = "resnet, mlp";
+      for (const auto& f : fam) names += ", " + f;
+      diag.add("/family", "unknown family \"" + family + "\" - families are " + names);
+    }
+    TransformerConfig t;
+    t.family = family;
+    config = t;
+  } else if (r.ok()) {
+    diag.add("/family", "missing: give \"family\" (a transformer family, resnet or mlp) or \"like\" (a built-in model)");
+  }
+  if (auto* t = std::get_if<TransformerConfig>(&config)) {
+    read_transformer_fields(r, *t);
+    r.finish();
+    if (diag.empty()) validate_transformer(*t, diag, "/");
+  } else if (auto* rc = std::get_if<ResNetConfig>(&config)) {
+    if (const Json* bl = r.array("blocks", false)) {
+      rc->blocks.clear();
+      for (std::size_t i = 0; i < bl->size(); ++i) {
+        const Json& v = (*bl)[i];
+        if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 1000)
+          diag.add("/blocks/" + std::to_string(i), "expected a block count in [1, 1000], got " + describe(v));
+        else
+          rc->blocks.push_back(v.get<long long>());
+      }
+      if (rc->blocks.size() != 4) diag.add("/blocks", "expected four stages, got " + std::to_string(bl->size()));
+    }
+    rc->bottleneck = r.boolean_or("bottleneck", rc->bottleneck);
+    rc->width_per_group = r.integer_or("width_per_group", 1, 1 << 16, rc->width_per_group);
+    rc->groups = r.integer_or("groups", 1, 1 << 16, rc->groups);
+    rc->num_classes = r.integer_or("num_classes", 1, 1 << 24, rc->num_classes);
+    r.finish();
+  } else if (auto* m = std::get_if<MlpConfig>(&config)) {
+    m->layers = r.integer_or("layers", 1, 1 << 16, m->layers);
+    m->hidden = r.integer_or("hidden", 1, 1LL << 31, m->hidden);
+    m->input = r.integer_or("input", 1, 1LL << 31, m->input);
+    r.finish();
+  } else {
+    r.finish();  // a fixed vision model: nothing may be overridden
+  }
+  diag.throw_if_any();
+  Architecture a = make_architecture(name, description, config);
+  if (auto* fixed = std::get_if<FixedVisionConfig>(&config)) {
+    const Architecture* base = find_builtin_architecture(fixed->model);
+    a.family = base->family;
+    a.params = base->params;
+    a.default_image = base->default_image;
+  }
+  return a;
+}
+
+Architecture load_architecture_file(const std::string& path) { return parse_architecture(load_json_file(path), path); }
+
 Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Backend& backend) {
   Diagnostics diag("--model " + a.name);
   if (c.batch < 1) diag.add("--batch", "expected a batch size >= 1, got " + std::to_string(c.batch));
@@ -75,6 +322,10 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
   } else if (c.image < 32) {
     diag.add("--image", "expected an image size >= 32, got " + std::to_string(c.image));
   }
+  // Work beyond any real device: refuse rather than overflow (1e9 samples of BERT is fine; 1e9 x 1e6 tokens is not).
+  double tokens = static_cast<double>(c.batch) * static_cast<double>(std::max(c.seq, 1LL)) *
+                  (a.input == InputKind::image ? static_cast<double>(c.image) * static_cast<double>(c.image) : 1.0);
+  if (tokens > 1e18) diag.add("--batch", "the configuration is too large to simulate (batch x size > 1e18)");
   diag.throw_if_any();
   Workload w;
   w.config = c;

@@ -8,11 +8,12 @@ double resnet_params(const ResNetConfig& r) {
   const double planes[4] = {64, 128, 256, 512};
   double expansion = r.bottleneck ? 4 : 1;
   for (int s = 0; s < 4; ++s) {
-    double width = r.bottleneck ? planes[s] * static_cast<double>(r.width_per_group) / 64 : planes[s];
+    double width = r.bottleneck ? planes[s] * static_cast<double>(r.width_per_group) / 64 * static_cast<double>(r.groups)
+                                : planes[s];
     double out = planes[s] * expansion;
     for (long long j = 0; j < r.blocks[s]; ++j) {
       if (r.bottleneck)
-        p += in * width + 2 * width + width * width * 9 + 2 * width + width * out + 2 * out;
+        p += in * width + 2 * width + width * width * 9 / static_cast<double>(r.groups) + 2 * width + width * out + 2 * out;
       else
         p += in * width * 9 + 2 * width + width * width * 9 + 2 * width;
       if (j == 0 && (s > 0 || in != out)) p += in * out + 2 * out;
@@ -30,7 +31,7 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
   auto conv_bn = [&](double cin, double h, double w, double cout, double k, double stride, double pad,
                      bool relu) {
     b.module(OpClass::module_leaf, "conv");
-    b.conv2d(N, cin, h, w, cout, k, k, stride, pad);
+    b.conv2d(N, cin, h, w, cout, k, k, stride, pad, pad, k == 3 && r.bottleneck ? r.groups : 1);
     double oh = Builder::conv_out(h, k, stride, pad), ow = Builder::conv_out(w, k, stride, pad);
     b.module(OpClass::module_leaf, "bn");
     b.batch_norm(N, cout, oh, ow);
@@ -53,7 +54,8 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
   const double expansion = r.bottleneck ? 4 : 1;
   for (int s = 0; s < 4; ++s) {
     b.module(OpClass::module_block, "layer");
-    double width = r.bottleneck ? planes[s] * static_cast<double>(r.width_per_group) / 64 : planes[s];
+    double width = r.bottleneck ? planes[s] * static_cast<double>(r.width_per_group) / 64 * static_cast<double>(r.groups)
+                                : planes[s];
     double out = planes[s] * expansion;
     for (long long j = 0; j < r.blocks[s]; ++j) {
       double stride = (j == 0 && s > 0) ? 2 : 1;

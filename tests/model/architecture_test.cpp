@@ -74,7 +74,7 @@ TEST_CASE("ResNet-50 has 53 convolutions and 4.1 GFLOP (MACs x 2) per image") {
   CHECK(convs == 53);
   CHECK(conv_flops == doctest::Approx(2 * 4.09e9).epsilon(0.02));
   CHECK(resnet_params({}) == doctest::Approx(25.557e6).epsilon(0.001));
-  CHECK(encoder_params({}) == doctest::Approx(109.48e6).epsilon(0.001));
+  CHECK(transformer_params({}) == doctest::Approx(109.48e6).epsilon(0.001));
 }
 
 TEST_CASE("frozen TorchScript folds batch norm away") {

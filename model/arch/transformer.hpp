@@ -1,0 +1,49 @@
+#pragma once
+// Token models: one configuration struct for the transformer families fwtax builds, and the
+// builders that reproduce what each HF transformers 5.x implementation dispatches in eager mode
+// (SDPA attention, no attention mask, torch.no_grad()).
+#include <string>
+#include <vector>
+
+#include "model/builder.hpp"
+#include "model/json_spec.hpp"
+#include "model/workload.hpp"
+
+namespace fwtax {
+
+struct TransformerConfig {
+  // bert, roberta, distilbert, albert, mobilebert, squeezebert, funnel, gpt2, llama, vit, torchnn
+  std::string family = "bert";
+  long long hidden = 768, layers = 12, heads = 12, intermediate = 3072;
+  long long kv_heads = 0;        // 0: = heads (GQA when fewer)
+  long long vocab = 30522, max_position = 512, type_vocab = 2;
+  long long embedding_size = 0;  // ALBERT / MobileBERT factorized embeddings; 0: = hidden
+  std::string activation = "gelu";  // gelu, gelu_new, relu, silu
+  bool pooler = true;
+  bool use_cache = false;        // GPT-2 / Llama: KV-cache concatenations instead of a sync
+  long long bottleneck = 128;    // MobileBERT intra-bottleneck size
+  long long ffn_stacks = 4;      // MobileBERT feed-forward networks per layer
+  std::vector<long long> block_sizes = {4, 4, 4};  // Funnel
+  long long decoder_layers = 2;  // Funnel (0 for the base model)
+  long long groups = 4;          // SqueezeBERT grouped convolutions
+  long long image_size = 224, patch_size = 16;  // HF ViT (family "vit")
+
+  long long head_dim() const { return hidden / heads; }
+  long long kv() const { return kv_heads > 0 ? kv_heads : heads; }
+  long long emb() const { return embedding_size > 0 ? embedding_size : hidden; }
+};
+
+// The families and what each needs.
+const std::vector<std::string>& transformer_families();
+void build_transformer(Builder& b, const WorkloadConfig& c, const TransformerConfig& t);
+double transformer_params(const TransformerConfig& t);
+
+// Reads our architecture JSON fields into `t` (starting from its current values).
+void read_transformer_fields(ObjectReader& r, TransformerConfig& t);
+// Reads a Hugging Face config.json (model_type bert, roberta, distilbert, albert, mobilebert,
+// squeezebert, funnel, gpt2, llama, mistral, qwen2); `file` names it in errors.
+TransformerConfig read_hf_config(const Json& j, Diagnostics& diag);
+// Checks the numbers are consistent (heads divide the hidden size ...), naming `where`.
+void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const std::string& where);
+
+}  // namespace fwtax
