@@ -12,5 +12,6 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out);
 int cmd_list(const std::vector<std::string>& args, std::ostream& out);
 int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
+int cmd_project(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace fwtax::cli

@@ -15,6 +15,7 @@ const char* kHelp =
     "Commands:\n"
     "  simulate   predict latency, host and GPU busy time, the tax and the binding regime\n"
     "  list       list built-in models, devices, frameworks or hosts\n"
+    "  project    project latency and the tax onto faster GPUs, other generations, scaled models\n"
     "  validate   compare predictions with measured runs, error per configuration and group\n"
     "\n"
     "Run 'fwtax <command> --help' for a command's options.\n"
@@ -37,7 +38,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "simulate") return cmd_simulate(rest, out);
     if (args[0] == "list") return cmd_list(rest, out);
     if (args[0] == "validate") return cmd_validate(rest, out);
-    throw InputError(args[0], "", "unknown command - commands are simulate, list, validate (see fwtax --help)");
+    if (args[0] == "project") return cmd_project(rest, out);
+    throw InputError(args[0], "", "unknown command - commands are simulate, project, validate, list (see fwtax --help)");
   } catch (const InputError& e) {
     for (const auto& d : e.diagnostics()) err << "fwtax: error: " << d.str() << '\n';
     return 2;

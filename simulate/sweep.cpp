@@ -144,39 +144,25 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
 
 }  // namespace
 
-std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) {
-  if (!q.trace.empty()) return run_trace_sweep(q, catalog);
-  Diagnostics diag("simulate");
-  if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
-  if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");
-  diag.throw_if_any();
-  std::vector<ResolvedModel> models;
-  for (const auto& m : q.models) models.push_back(resolve_model(m));
-  std::vector<DeviceSpec> devices;
-  for (const auto& d : q.devices) devices.push_back(catalog.device(d));
-  std::vector<FrameworkSpec> frameworks;
-  for (const auto& f : q.frameworks) frameworks.push_back(catalog.framework(f));
-
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
   std::vector<ResultRow> rows;
-  for (const auto& m : models) {
+  for (const auto& m : g.models) {
     bool tokens = m.arch.input == InputKind::tokens;
-    std::vector<long long> sizes = tokens ? q.seqs : q.images;
+    std::vector<long long> sizes = tokens ? g.seqs : g.images;
     if (sizes.empty()) sizes = {tokens ? m.arch.default_seq : m.arch.default_image};
-    for (std::size_t di = 0; di < devices.size(); ++di) {
-      const DeviceSpec& d = devices[di];
-      for (std::size_t fi = 0; fi < frameworks.size(); ++fi) {
-        const FrameworkSpec& f = frameworks[fi];
+    for (const DeviceSpec& d : g.devices) {
+      for (const FrameworkSpec& f : g.frameworks) {
         if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
           throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
         SimOptions o;
-        o.measure = q.measure;
-        o.host_factor = host_factor(catalog, d, f) / q.host_x;
-        o.launch_factor = 1.0 / q.host_x;
+        o.measure = g.measure;
+        o.host_factor = host_factor(catalog, d, f) / g.host_x;
+        o.launch_factor = 1.0 / g.host_x;
         Backend backend = make_backend(d, f);
-        backend.record_scopes = q.breakdown;
-        for (DType dt : q.dtypes)
+        backend.record_scopes = g.breakdown;
+        for (DType dt : g.dtypes)
           for (long long size : sizes)
-            for (long long batch : q.batches) {
+            for (long long batch : g.batches) {
               WorkloadConfig c;
               c.model = m.ref;
               c.dtype = dt;
@@ -192,7 +178,7 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
               r.seq = c.seq;
               r.image = c.image;
               r.sim = simulate(w, d, f, o);
-              if (q.breakdown) {
+              if (g.breakdown) {
                 SimOptions one = o;
                 one.measure = Measure::sync;
                 one.timeline = true;
@@ -205,6 +191,26 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
   }
   mark_crossovers(rows);
   return rows;
+}
+
+std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) {
+  if (!q.trace.empty()) return run_trace_sweep(q, catalog);
+  Diagnostics diag("simulate");
+  if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
+  if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");
+  diag.throw_if_any();
+  Grid g;
+  for (const auto& m : q.models) g.models.push_back(resolve_model(m));
+  for (const auto& d : q.devices) g.devices.push_back(catalog.device(d));
+  for (const auto& f : q.frameworks) g.frameworks.push_back(catalog.framework(f));
+  g.dtypes = q.dtypes;
+  g.batches = q.batches;
+  g.seqs = q.seqs;
+  g.images = q.images;
+  g.measure = q.measure;
+  g.host_x = q.host_x;
+  g.breakdown = q.breakdown;
+  return simulate_grid(g, catalog);
 }
 
 TimelineRun simulate_timeline(const SweepRequest& q, const Catalog& catalog) {

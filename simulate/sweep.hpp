@@ -56,6 +56,20 @@ ResolvedModel resolve_model(const std::string& ref);
 
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog);
 
+// The same over inputs already resolved (scaled devices and architectures for projections).
+struct Grid {
+  std::vector<ResolvedModel> models;
+  std::vector<DeviceSpec> devices;
+  std::vector<FrameworkSpec> frameworks;
+  std::vector<DType> dtypes = {DType::fp32};
+  std::vector<long long> batches = {1};
+  std::vector<long long> seqs, images;
+  Measure measure = Measure::sync;
+  double host_x = 1.0;
+  bool breakdown = false;
+};
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog);
+
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).
 double profiler_host_scale(const Catalog& catalog);

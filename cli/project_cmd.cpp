@@ -1,0 +1,101 @@
+#include <filesystem>
+#include <fstream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "model/error.hpp"
+#include "simulate/projection.hpp"
+
+namespace fwtax::cli {
+namespace {
+
+const std::vector<FlagSpec> kFlags = {
+    {"--model", true, "model names or architecture files (default bert-base)", "LIST"},
+    {"--device", true, "device name or profile (default h100)", "D"},
+    {"--devices", true, "compare devices, e.g. 1080ti,v100,a100,h100,b200", "LIST"},
+    {"--framework", true, "execution modes (default pytorch-eager)", "LIST"},
+    {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
+    {"--batch", true, "batch sizes (default 1:4096)", "LIST"},
+    {"--seq", true, "sequence lengths of token models", "LIST"},
+    {"--image", true, "image sizes of vision models", "LIST"},
+    {"--speedup", true, "the whole GPU S times faster (compute, bandwidth, per-kernel GPU costs)", "LIST"},
+    {"--compute-x", true, "peak FLOP/s times C only", "LIST"},
+    {"--bandwidth-x", true, "memory bandwidth times B only", "LIST"},
+    {"--host-x", true, "the host (dispatch and launch calls) H times faster", "LIST"},
+    {"--width-x", true, "model width times W (hidden size and heads, or ResNet widths)", "LIST"},
+    {"--depth-x", true, "model depth times D (layers or blocks)", "LIST"},
+    {"--measure", true, "sync (default) or pipelined", "MODE"},
+    {"--format", true, "table (default), csv or json", "FORMAT"},
+    {"--report", true, "write an HTML report with plots into this folder", "DIR"},
+    {"--help", false, "this help", ""},
+};
+
+}  // namespace
+
+SweepRequest parse_sweep_request(const Args& a);
+
+int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
+  Args a(argv, kFlags);
+  if (a.has("--help")) {
+    out << usage_of("Usage: fwtax project [options]\n\nProjects latency, framework tax and the crossover batch onto "
+                    "faster or other GPUs, faster hosts, and wider or deeper models.",
+                    kFlags);
+    return 0;
+  }
+  if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
+  if (a.has("--device") && a.has("--devices")) throw InputError("--devices", "", "give --device or --devices, not both");
+  ProjectRequest q;
+  // The options shared with simulate are read the same way.
+  std::vector<std::string> common;
+  for (const char* f : {"--model", "--framework", "--dtype", "--seq", "--image", "--measure"})
+    if (auto v = a.get(f)) {
+      common.push_back(f);
+      common.push_back(*v);
+    }
+  if (auto v = a.get("--batch")) {
+    common.push_back("--batch");
+    common.push_back(*v);
+  }
+  SweepRequest s = parse_sweep_request(Args(common, {{"--model", true, "", ""}, {"--framework", true, "", ""},
+                                                     {"--dtype", true, "", ""}, {"--seq", true, "", ""},
+                                                     {"--image", true, "", ""}, {"--measure", true, "", ""},
+                                                     {"--batch", true, "", ""}}));
+  q.models = s.models;
+  q.frameworks = s.frameworks;
+  q.dtypes = s.dtypes;
+  q.seqs = s.seqs;
+  q.images = s.images;
+  q.measure = s.measure;
+  if (a.has("--batch")) q.batches = s.batches;
+  if (auto v = a.get("--device")) q.devices = {*v};
+  if (auto v = a.get("--devices")) q.devices = split_list("--devices", *v);
+  if (auto v = a.get("--speedup")) q.speedup = parse_number_list("--speedup", *v);
+  if (auto v = a.get("--compute-x")) q.compute_x = parse_number_list("--compute-x", *v);
+  if (auto v = a.get("--bandwidth-x")) q.bandwidth_x = parse_number_list("--bandwidth-x", *v);
+  if (auto v = a.get("--host-x")) q.host_x = parse_number_list("--host-x", *v);
+  if (auto v = a.get("--width-x")) q.width_x = parse_number_list("--width-x", *v);
+  if (auto v = a.get("--depth-x")) q.depth_x = parse_number_list("--depth-x", *v);
+  std::string format = a.get_or("--format", "table");
+  if (format != "table" && format != "csv" && format != "json")
+    throw InputError("--format", "", "expected table, csv or json, got \"" + format + "\"");
+  auto rows = run_projection(q, Catalog::builtin());
+  if (auto dir = a.get("--report")) {
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    std::ofstream f(std::filesystem::path(*dir) / "index.html");
+    if (ec || !f) throw InputError(*dir, "", "cannot write the report there (--report)");
+    f << project_report_html(q, rows);
+  }
+  if (format == "json") {
+    Json arr = Json::array();
+    for (const auto& r : rows) arr.push_back(project_row_to_json(r));
+    out << arr.dump(1) << '\n';
+  } else if (format == "csv") {
+    write_project_csv(out, rows);
+  } else {
+    write_project_table(out, rows);
+  }
+  return 0;
+}
+
+}  // namespace fwtax::cli

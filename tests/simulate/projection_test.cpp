@@ -1,0 +1,121 @@
+// Projections: the paper's qualitative findings as properties of the model, and the report rendered
+// in headless Chromium.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "simulate/projection.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+// batch-1 row and crossover of each (framework, scaling point / device) series, in request order
+struct Point {
+  std::string framework, device;
+  double speedup;
+  double batch1_latency;
+  std::optional<long long> crossover;
+};
+
+std::vector<Point> points(const std::vector<ProjectRow>& rows) {
+  std::vector<Point> out;
+  for (const auto& r : rows)
+    if (r.row.batch == 1)
+      out.push_back({r.row.framework, r.row.device, r.speedup, r.row.sim.latency_s, r.row.crossover_batch});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a faster GPU leaves eager batch-1 latency flat and pushes the crossover out; CUDA graphs gain") {
+  ProjectRequest q;
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.speedup = {1, 2, 4, 8};
+  auto p = points(run_projection(q, Catalog::builtin()));
+  REQUIRE(p.size() == 8);
+  std::vector<Point> eager, graphs;
+  for (const auto& x : p) (x.framework == "pytorch-eager" ? eager : graphs).push_back(x);
+  REQUIRE(eager.size() == 4);
+  for (std::size_t i = 1; i < 4; ++i) {
+    CHECK(std::fabs(eager[i].batch1_latency - eager[0].batch1_latency) / eager[0].batch1_latency < 0.20);
+    REQUIRE(eager[i].crossover.has_value());
+    CHECK(*eager[i].crossover >= *eager[i - 1].crossover);
+    CHECK(graphs[i].batch1_latency < graphs[i - 1].batch1_latency);
+  }
+  CHECK(*eager[3].crossover > *eager[0].crossover);
+  CHECK(graphs[3].batch1_latency < 0.2 * graphs[0].batch1_latency);
+}
+
+TEST_CASE("the plateau grows with GPU generations (paper: 1080 Ti leaves it at batch 2, A100 after 32)") {
+  ProjectRequest q;
+  q.devices = {"1080ti", "v100", "a100", "h100", "b200"};
+  q.dtypes = {DType::fp16};
+  auto p = points(run_projection(q, Catalog::builtin()));
+  REQUIRE(p.size() == 5);
+  std::vector<long long> cross;
+  for (const auto& x : p) {
+    REQUIRE(x.crossover.has_value());
+    cross.push_back(*x.crossover);
+  }
+  CHECK(cross[0] <= 4);                    // 1080 Ti
+  CHECK(cross[2] >= 16);                   // A100
+  CHECK(cross[2] <= 64);
+  for (std::size_t i = 1; i < cross.size(); ++i) CHECK(cross[i] >= cross[i - 1]);
+  CHECK(cross[4] > cross[2]);              // projected forward
+}
+
+TEST_CASE("while framework-bound, a wider model costs no latency") {
+  ProjectRequest q;
+  q.dtypes = {DType::fp16};
+  q.batches = {1};
+  q.width_x = {1, 2};
+  auto rows = run_projection(q, Catalog::builtin());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].row.sim.flops > 3 * rows[0].row.sim.flops);
+  CHECK(rows[1].row.sim.latency_s == doctest::Approx(rows[0].row.sim.latency_s).epsilon(0.05));
+}
+
+TEST_CASE("scaling knobs touch only what they name") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  DeviceSpec c = scale_device(d, 1, 2, 1);
+  CHECK(c.peak_flops_per_s[0] == doctest::Approx(2 * d.peak_flops_per_s[0]));
+  CHECK(c.memory_bandwidth_bytes_per_s == doctest::Approx(d.memory_bandwidth_bytes_per_s));
+  CHECK(c.kernel_min_s == doctest::Approx(d.kernel_min_s));
+  DeviceSpec s = scale_device(d, 4, 1, 1);
+  CHECK(s.memory_bandwidth_bytes_per_s == doctest::Approx(4 * d.memory_bandwidth_bytes_per_s));
+  CHECK(s.kernel_min_s == doctest::Approx(d.kernel_min_s / 4));
+  CHECK(s.launch_host_s == doctest::Approx(d.launch_host_s));
+  ProjectRequest q;
+  q.speedup = {0};
+  CHECK(!test::messages_of([&] { run_projection(q, Catalog::builtin()); }).empty());
+}
+
+TEST_CASE("the projection report renders in headless Chromium") {
+  ProjectRequest q;
+  q.devices = {"v100", "h100"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.batches = {1, 8, 64};
+  std::string dir = (std::filesystem::temp_directory_path() / "fwtax_project_report").string();
+  std::filesystem::create_directories(dir);
+  std::string html = dir + "/index.html";
+  {
+    std::ofstream f(html);
+    f << project_report_html(q, run_projection(q, Catalog::builtin()));
+  }
+  std::string dom = dir + "/dom.html";
+  std::string cmd = "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                    "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+                    dir + "/profile --dump-dom file://" + html + " > " + dom + " 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(dom);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  // The page's own script counts the charts that laid out with a non-empty box.
+  CHECK(ss.str().find("data-rendered-charts=\"6\"") != std::string::npos);
+}
