@@ -179,6 +179,7 @@ void Builder::sdpa(double b, double h, double sq, double sk, double d, bool caus
   // The cuDNN / flash kernels for half types clear their softmax statistics first.
   if (b_.gpu && half) add_kernel(n_.k_attn_memset, KernelKind::memset, Math::fp32_simt, 0, b * h * sq * 4);
   add_kernel(n_.k_attn, KernelKind::attention, math, flops, bytes, b * h * sq, sk, d);
+  w_.kernels.back().causal = causal;
 }
 
 void Builder::embedding(double rows, double dim) {
@@ -203,6 +204,9 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     add_kernel(n_.k_conv_dw, KernelKind::conv, vector_math(dt_), flops, bytes, gm, gn, gk);
     return;
   }
+  // On a CPU, oneDNN reorders the weights into its blocked layout on every eager call: read, write,
+  // read again.
+  if (!b_.gpu) bytes += 2 * w_elems * elem_;
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
                                  : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
   bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;

@@ -97,3 +97,73 @@ Json curve_to_json(const Curve& c) {
 }
 
 }  // namespace fwtax
+
+namespace fwtax {
+
+ShapeEfficiency::ShapeEfficiency(const std::vector<std::array<double, 4>>& points) {
+  for (const auto& p : points) pts_.push_back({std::log2(p[0]), std::log2(p[1]), std::log2(p[2]), p[3]});
+}
+
+double ShapeEfficiency::at(double m, double n, double k) const {
+  if (pts_.empty()) return 1.0;
+  constexpr double kLog2Of10 = 3.3219280948873623;
+  double lm = fast_log10(std::max(m, 1.0)) * kLog2Of10, ln = fast_log10(std::max(n, 1.0)) * kLog2Of10,
+         lk = fast_log10(std::max(k, 1.0)) * kLog2Of10;
+  double wsum = 0, vsum = 0;
+  for (const auto& p : pts_) {
+    double dm = lm - p[0], dn = ln - p[1], dk = lk - p[2];
+    double d2 = dm * dm + dn * dn + dk * dk;
+    if (d2 < 1e-12) return p[3];
+    double w = 1.0 / (d2 * d2);
+    wsum += w;
+    vsum += w * p[3];
+  }
+  return vsum / wsum;
+}
+
+ShapeEfficiency ShapeEfficiency::scaled_m(double factor) const {
+  ShapeEfficiency s = *this;
+  double shift = std::log2(factor);
+  for (auto& p : s.pts_) p[0] += shift;
+  return s;
+}
+
+std::vector<std::array<double, 4>> ShapeEfficiency::points() const {
+  std::vector<std::array<double, 4>> out;
+  for (const auto& p : pts_) out.push_back({std::exp2(p[0]), std::exp2(p[1]), std::exp2(p[2]), p[3]});
+  return out;
+}
+
+ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag) {
+  if (!value.is_array() || value.empty()) {
+    diag.add(pointer, "expected a non-empty array of [m, n, k, efficiency], got " + describe(value));
+    return {};
+  }
+  std::vector<std::array<double, 4>> pts;
+  bool good = true;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    std::string p = pointer + "/" + std::to_string(i);
+    const Json& e = value[i];
+    if (!e.is_array() || e.size() != 4) {
+      diag.add(p, "expected [m, n, k, efficiency], got " + describe(e));
+      good = false;
+      continue;
+    }
+    std::array<double, 4> v{};
+    for (int j = 0; j < 4; ++j)
+      if (auto m = check_number(e[static_cast<std::size_t>(j)], j < 3 ? NumberRule::at_least_one : NumberRule::fraction, &v[static_cast<std::size_t>(j)]); !m.empty()) {
+        diag.add(p + "/" + std::to_string(j), m);
+        good = false;
+      }
+    pts.push_back(v);
+  }
+  return good ? ShapeEfficiency(pts) : ShapeEfficiency();
+}
+
+Json shape_efficiency_to_json(const ShapeEfficiency& s) {
+  Json a = Json::array();
+  for (const auto& p : s.points()) a.push_back({p[0], p[1], p[2], p[3]});
+  return a;
+}
+
+}  // namespace fwtax

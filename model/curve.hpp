@@ -1,6 +1,7 @@
 #pragma once
 // A calibrated curve y(x), piecewise linear in log10(x) and clamped at both ends. Efficiency curves
 // (fraction of peak as a function of kernel size) are of this form.
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,5 +28,29 @@ class Curve {
 // Reads [[x, y], ...] with x > 0 and y satisfying `y_rule`; at least one point.
 Curve read_curve(const Json& value, const std::string& pointer, Diagnostics& diag, NumberRule y_rule);
 Json curve_to_json(const Curve& c);
+
+}  // namespace fwtax
+
+namespace fwtax {
+
+// Efficiency of matrix products as a function of their shape: calibrated (m, n, k, efficiency)
+// points, interpolated by inverse squared distance in log2 space. A skinny GEMM (m = 16) and a square
+// one of the same FLOPs can differ 2-3x; a FLOPs-only curve cannot tell them apart.
+class ShapeEfficiency {
+ public:
+  ShapeEfficiency() = default;
+  explicit ShapeEfficiency(const std::vector<std::array<double, 4>>& points);  // m, n, k, efficiency
+  bool empty() const { return pts_.empty(); }
+  double at(double m, double n, double k) const;
+  // The same with m stretched (a device `factor` times faster needs `factor` times the rows to fill).
+  ShapeEfficiency scaled_m(double factor) const;
+  std::vector<std::array<double, 4>> points() const;
+
+ private:
+  std::vector<std::array<double, 4>> pts_;  // log2 m, log2 n, log2 k, efficiency
+};
+
+ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag);
+Json shape_efficiency_to_json(const ShapeEfficiency& s);
 
 }  // namespace fwtax

@@ -7,6 +7,18 @@ namespace {
 
 const std::vector<std::string> kKinds = {"gpu", "cpu"};
 
+void read_math_shapes(const Json* obj, const std::string& ptr, Diagnostics& diag,
+                      std::array<ShapeEfficiency, kMathCount>& out) {
+  if (!obj) return;
+  ObjectReader r(*obj, ptr, diag);
+  r.allow({"source"});
+  for (int i = 0; i < kMathCount; ++i) {
+    auto key = math_name(static_cast<Math>(i));
+    if (const Json* c = r.member(key)) out[i] = read_shape_efficiency(*c, pointer_join(ptr, key), diag);
+  }
+  r.finish();
+}
+
 void read_math_curves(const Json* obj, const std::string& ptr, Diagnostics& diag,
                       std::array<Curve, kMathCount>& out) {
   if (!obj) return;
@@ -28,8 +40,21 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
   d.name = r.string("name");
   d.description = r.string_or("description", "");
   d.kind = r.choice("kind", kKinds, "gpu") == "cpu" ? DeviceKind::cpu : DeviceKind::gpu;
-  if (!r.has("kind")) diag.add("/kind", "missing required member (\"gpu\" or \"cpu\")");
-  d.host = r.string("host");
+  if (!r.has("kind") && r.ok()) diag.add("/kind", "missing required member (\"gpu\" or \"cpu\")");
+  if (const Json* h = r.member("host"); h && h->is_object()) {  // a host measured with the device
+    d.host_profile.push_back(parse_host(*h, diag, "/host"));
+    d.host = d.host_profile.back().name;
+  } else {
+    d.host = r.string("host");
+  }
+  if (const Json* fw = r.object("frameworks", false)) {
+    for (auto it = fw->begin(); it != fw->end(); ++it) {
+      d.frameworks.push_back(parse_framework(it.value(), diag, pointer_join("/frameworks", it.key())));
+      if (d.frameworks.back().name != it.key())
+        diag.add(pointer_join("/frameworks", it.key()) + "/name",
+                 "expected the key's name \"" + it.key() + "\", got \"" + d.frameworks.back().name + "\"");
+    }
+  }
   d.parallel_units = r.number_or("parallel_units", NumberRule::at_least_one, 0);
 
   if (const Json* p = r.object("peak_flops_per_s", true)) {
@@ -55,8 +80,13 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     d.efficiency_like = er.string_or("like", "");
     read_math_curves(er.object("gemm", false), "/efficiency/gemm", diag, d.gemm_efficiency);
     read_math_curves(er.object("linear", false), "/efficiency/linear", diag, d.linear_efficiency);
+    read_math_curves(er.object("conv", false), "/efficiency/conv", diag, d.conv_efficiency);
+    read_math_shapes(er.object("gemm_shapes", false), "/efficiency/gemm_shapes", diag, d.gemm_shapes);
+    read_math_shapes(er.object("linear_shapes", false), "/efficiency/linear_shapes", diag, d.linear_shapes);
+    read_math_shapes(er.object("conv_shapes", false), "/efficiency/conv_shapes", diag, d.conv_shapes);
     if (const Json* c = er.member("memory"))
       d.memory_efficiency = read_curve(*c, "/efficiency/memory", diag, NumberRule::fraction);
+    d.causal_attention_factor = er.number_or("causal_attention_factor", NumberRule::positive, 1.0);
     if (const Json* f = er.object("kind_time_factor", false)) {
       ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
       fr.allow({"source"});
@@ -109,19 +139,29 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   j["memory"] = mem;
   Json eff;
   if (!d.efficiency_like.empty()) eff["like"] = d.efficiency_like;
-  Json gemm, lin;
+  Json gemm, lin, conv;
   for (int i = 0; i < kMathCount; ++i) {
     std::string k(math_name(static_cast<Math>(i)));
     if (!d.gemm_efficiency[i].empty()) gemm[k] = curve_to_json(d.gemm_efficiency[i]);
     if (!d.linear_efficiency[i].empty()) lin[k] = curve_to_json(d.linear_efficiency[i]);
+    if (!d.conv_efficiency[i].empty()) conv[k] = curve_to_json(d.conv_efficiency[i]);
   }
   if (!gemm.is_null()) eff["gemm"] = gemm;
   if (!lin.is_null()) eff["linear"] = lin;
+  if (!conv.is_null()) eff["conv"] = conv;
+  for (auto [key, arr] : {std::pair{"gemm_shapes", &d.gemm_shapes}, std::pair{"linear_shapes", &d.linear_shapes},
+                          std::pair{"conv_shapes", &d.conv_shapes}}) {
+    Json o;
+    for (int i = 0; i < kMathCount; ++i)
+      if (!(*arr)[i].empty()) o[std::string(math_name(static_cast<Math>(i)))] = shape_efficiency_to_json((*arr)[i]);
+    if (!o.is_null()) eff[key] = o;
+  }
   if (!d.memory_efficiency.empty()) eff["memory"] = curve_to_json(d.memory_efficiency);
   Json f;
   for (int i = 0; i < kKernelKindCount; ++i)
     if (d.kind_time_factor[i] != 1.0) f[std::string(kernel_kind_name(static_cast<KernelKind>(i)))] = d.kind_time_factor[i];
   if (!f.is_null()) eff["kind_time_factor"] = f;
+  if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
   eff["source"] = src("efficiency");
   j["efficiency"] = eff;
   j["kernel_min_s"] = d.kernel_min_s;
@@ -161,6 +201,12 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
     double factor = theirs / own;
     const Curve& g = ref.gemm_efficiency[static_cast<int>(effective_math(ref, m))];
     const Curve& l = ref.linear_efficiency[static_cast<int>(effective_math(ref, m))];
+    const Curve& cv = ref.conv_efficiency[static_cast<int>(effective_math(ref, m))];
+    if (d.conv_efficiency[i].empty() && !cv.empty()) d.conv_efficiency[i] = cv.scaled_x(factor);
+    int rm = static_cast<int>(effective_math(ref, m));
+    if (d.gemm_shapes[i].empty() && !ref.gemm_shapes[rm].empty()) d.gemm_shapes[i] = ref.gemm_shapes[rm].scaled_m(factor);
+    if (d.linear_shapes[i].empty() && !ref.linear_shapes[rm].empty()) d.linear_shapes[i] = ref.linear_shapes[rm].scaled_m(factor);
+    if (d.conv_shapes[i].empty() && !ref.conv_shapes[rm].empty()) d.conv_shapes[i] = ref.conv_shapes[rm].scaled_m(factor);
     if (d.gemm_efficiency[i].empty() && !g.empty()) d.gemm_efficiency[i] = g.scaled_x(factor);
     if (d.linear_efficiency[i].empty() && !l.empty()) d.linear_efficiency[i] = l.scaled_x(factor);
   }

@@ -2,10 +2,14 @@
 // Device profile: what the hardware can do (peaks, bandwidth, calibrated efficiency curves) and
 // what it costs to feed it (launch, graph replay, synchronization). JSON -> DeviceSpec -> validate.
 #include <array>
+#include <string_view>
+#include <vector>
 #include <string>
 
 #include "model/curve.hpp"
 #include "model/dtype.hpp"
+#include "model/framework.hpp"
+#include "model/host.hpp"
 #include "model/json_spec.hpp"
 #include "model/workload.hpp"
 
@@ -28,10 +32,17 @@ struct DeviceSpec {
   // Efficiency curves (fraction of peak): GEMM-like kernels by FLOPs, streaming kernels by bytes.
   std::array<Curve, kMathCount> gemm_efficiency;
   std::array<Curve, kMathCount> linear_efficiency;  // x @ W^T + b; falls back to gemm_efficiency
+  std::array<Curve, kMathCount> conv_efficiency;    // convolutions; falls back to gemm_efficiency
+  // Shape-aware efficiencies (m, n, k); used instead of the FLOPs curves where calibrated.
+  std::array<ShapeEfficiency, kMathCount> gemm_shapes, linear_shapes, conv_shapes;
   Curve memory_efficiency;
   // Per kernel kind, time relative to the base curve (attention vs GEMM, norm vs streaming): >= 1.
   std::array<double, kKernelKindCount> kind_time_factor = filled(1.0);
   std::string efficiency_like;  // inherit curves from this device, with sizes rescaled
+  // Time of a causal attention kernel over that of a kernel doing its (halved) FLOPs: 1 where the
+  // kernel skips the masked half (flash attention), about 2 or more where it computes everything and
+  // masks after (the math path).
+  double causal_attention_factor = 1.0;
 
   double kernel_min_s = 0;           // required: shortest kernel, back to back on the GPU
   double launch_host_s = 0;          // host time of one kernel launch (GPU)
@@ -41,6 +52,16 @@ struct DeviceSpec {
   double graph_launch_latency_s = 0; // graph launch -> first kernel start
   double graph_kernel_gap_s = 0;     // GPU time between consecutive kernels of a graph replay
   double stream_kernel_gap_s = 0;    // GPU time between queued kernels launched one by one
+
+  // A calibrated machine carries what was measured on it: its own host and the frameworks whose host
+  // costs were measured there (they take precedence over built-in frameworks of the same name).
+  std::vector<HostSpec> host_profile;  // empty or one
+  std::vector<FrameworkSpec> frameworks;
+  const FrameworkSpec* framework(std::string_view name) const {
+    for (const auto& f : frameworks)
+      if (f.name == name) return &f;
+    return nullptr;
+  }
 
   static std::array<double, kKernelKindCount> filled(double v) {
     std::array<double, kKernelKindCount> a{};

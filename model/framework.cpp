@@ -11,14 +11,14 @@ std::string_view exec_mode_name(ExecMode m) {
   return "eager";
 }
 
-FrameworkSpec parse_framework(const Json& j, Diagnostics& diag) {
+FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer) {
   FrameworkSpec f;
-  ObjectReader r(j, "", diag);
+  ObjectReader r(j, pointer, diag);
   r.allow({"source", "schema"});
   f.name = r.string("name");
   f.description = r.string_or("description", "");
   std::string mode = r.choice("mode", {"eager", "script", "graph"}, "eager");
-  if (!r.has("mode")) diag.add("/mode", "missing required member (\"eager\", \"script\" or \"graph\")");
+  if (!r.has("mode") && r.ok()) diag.add(pointer + "/mode", "missing required member (\"eager\", \"script\" or \"graph\")");
   f.mode = mode == "graph" ? ExecMode::graph : mode == "script" ? ExecMode::script : ExecMode::eager;
   bool per_op = f.mode != ExecMode::graph;
   f.reference_host = per_op ? r.string("reference_host") : r.string_or("reference_host", "");
@@ -29,7 +29,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag) {
   f.fold_batch_norm = r.boolean_or("fold_batch_norm", false);
   f.drop_noop_ops = r.boolean_or("drop_noop_ops", false);
   if (const Json* costs = r.object("op_host_s", per_op)) {
-    ObjectReader cr(*costs, "/op_host_s", diag);
+    ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     cr.allow({"source"});
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
     for (int i = 0; i < kOpClassCount; ++i) {

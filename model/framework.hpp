@@ -31,6 +31,6 @@ struct FrameworkSpec {
   bool drop_noop_ops = false;      // defaulted: the interpreter removes dropout/identity/view glue
 };
 
-FrameworkSpec parse_framework(const Json& j, Diagnostics& diag);
+FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer = "");
 
 }  // namespace fwtax

@@ -2,9 +2,9 @@
 
 namespace fwtax {
 
-HostSpec parse_host(const Json& j, Diagnostics& diag) {
+HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer) {
   HostSpec h;
-  ObjectReader r(j, "", diag);
+  ObjectReader r(j, pointer, diag);
   r.allow({"source", "schema", "fit"});
   h.name = r.string("name");
   h.description = r.string_or("description", "");

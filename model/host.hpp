@@ -14,6 +14,6 @@ struct HostSpec {
   double relative_time = 1.0;  // required: dispatch time relative to the reference host (> 0)
 };
 
-HostSpec parse_host(const Json& j, Diagnostics& diag);
+HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer = "");
 
 }  // namespace fwtax

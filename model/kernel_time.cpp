@@ -23,8 +23,10 @@ struct Parts {
   double compute = 0, memory = 0, peak = 0;
 };
 
-// Compute and memory time of one kernel in one pass (the simulator's inner loop).
-inline Parts parts(const DeviceSpec& d, const Kernel& k) {
+// Compute and memory time of one kernel in one pass (the simulator's inner loop). `eff_of` gives the
+// efficiency of a matrix kernel.
+template <typename Eff>
+inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
   Parts p;
   double factor = d.kind_time_factor[static_cast<int>(k.kind)];
   bool matrix = is_matrix_kind(k.kind);
@@ -35,11 +37,7 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k) {
     if (!matrix) {
       p.compute = k.flops / p.peak;
     } else {
-      const Curve* c = &d.gemm_efficiency[m];
-      if (k.form == GemmForm::linear && !d.linear_efficiency[m].empty()) c = &d.linear_efficiency[m];
-      if (c->empty()) c = &d.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
-      double eff = c->empty() ? 1.0 : c->at(k.flops);
-      p.compute = k.flops / (p.peak * eff) * factor;
+      p.compute = k.flops / (p.peak * eff_of(k, m)) * factor * (k.causal ? d.causal_attention_factor : 1.0);
     }
   }
   if (k.bytes > 0) {
@@ -51,11 +49,37 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k) {
 
 }  // namespace
 
-double KernelTimer::compute_time_s(const Kernel& k) const { return parts(d_, k).compute; }
-double KernelTimer::memory_time_s(const Kernel& k) const { return parts(d_, k).memory; }
+double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
+  // Shapes first (GEMMs and convolutions with a known shape), else the FLOPs curves.
+  const ShapeEfficiency* shapes = nullptr;
+  if (k.m > 0 && k.n > 0 && k.k > 0 && k.kind != KernelKind::attention) {
+    if (k.kind == KernelKind::conv && !d_.conv_shapes[m].empty()) shapes = &d_.conv_shapes[m];
+    else if (k.form == GemmForm::linear && !d_.linear_shapes[m].empty()) shapes = &d_.linear_shapes[m];
+    else if (!d_.gemm_shapes[m].empty()) shapes = &d_.gemm_shapes[m];
+  }
+  if (shapes) {
+    for (const auto& e : memo_)
+      if (e.table == shapes && e.m == k.m && e.n == k.n && e.k == k.k) return e.eff;
+    double eff = shapes->at(k.m, k.n, k.k);
+    memo_[next_++ % memo_.size()] = {k.m, k.n, k.k, shapes, eff};
+    return eff;
+  }
+  const Curve* c = &d_.gemm_efficiency[m];
+  if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
+  if (k.kind == KernelKind::conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
+  if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
+  return c->empty() ? 1.0 : c->at(k.flops);
+}
+
+double KernelTimer::compute_time_s(const Kernel& k) const {
+  return parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).compute;
+}
+double KernelTimer::memory_time_s(const Kernel& k) const {
+  return parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).memory;
+}
 
 KernelTime KernelTimer::time(const Kernel& k) const {
-  Parts p = parts(d_, k);
+  Parts p = parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); });
   double tf = d_.kernel_min_s;
   KernelTime r;
   if (k.measured_s >= 0) {  // measured on this device: the model only says what bound it

@@ -1,6 +1,7 @@
 #pragma once
 // Kernel time: a roofline of compute and memory time under calibrated efficiencies, floored by the
 // shortest kernel the device runs. Each result records which limit bound it.
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -18,7 +19,8 @@ struct KernelTime {
   Bound bound = Bound::floor;
 };
 
-// Times kernels on one device. Cheap to construct; time() does no allocation.
+// Times kernels on one device. Cheap to construct; time() does no allocation. Shape-aware GEMM
+// efficiencies are memoized for the last few shapes (layers repeat them).
 class KernelTimer {
  public:
   explicit KernelTimer(const DeviceSpec& device) : d_(device) {}
@@ -26,9 +28,18 @@ class KernelTimer {
   // Compute and memory time alone (for reports and the roofline baseline).
   double compute_time_s(const Kernel& k) const;
   double memory_time_s(const Kernel& k) const;
+  // Efficiency of a matrix kernel (fraction of its math's peak).
+  double matrix_efficiency(const Kernel& k, int math) const;
 
  private:
   const DeviceSpec& d_;
+  struct Memo {
+    double m = -1, n = -1, k = -1;
+    const void* table = nullptr;
+    double eff = 0;
+  };
+  mutable std::array<Memo, 16> memo_{};
+  mutable unsigned next_ = 0;
 };
 
 bool is_matrix_kind(KernelKind k);

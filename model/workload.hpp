@@ -75,6 +75,7 @@ struct Kernel {
   KernelKind kind = KernelKind::other;
   Math math = Math::fp32_simt;
   GemmForm form = GemmForm::matmul;
+  bool causal = false;  // causal attention (its FLOPs count only the unmasked half)
 };
 
 struct Op {
