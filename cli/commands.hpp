@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "model/json_spec.hpp"
+
 namespace fwtax::cli {
 
 // Runs `fwtax <args...>`; returns the exit status (0 ok, 2 bad input, 1 internal error).
@@ -13,5 +15,9 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out);
 int cmd_list(const std::vector<std::string>& args, std::ostream& out);
 int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
 int cmd_project(const std::vector<std::string>& args, std::ostream& out);
+int cmd_calibrate(const std::vector<std::string>& args, std::ostream& out);
+
+// Calibrates this CPU (fwtax-probe-torch) and returns the fitted profile.
+Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warnings);
 
 }  // namespace fwtax::cli

@@ -15,6 +15,7 @@ const char* kHelp =
     "Commands:\n"
     "  simulate   predict latency, host and GPU busy time, the tax and the binding regime\n"
     "  list       list built-in models, devices, frameworks or hosts\n"
+    "  calibrate  measure this machine (CPU via libtorch, or a CUDA GPU) and write its profile\n"
     "  project    project latency and the tax onto faster GPUs, other generations, scaled models\n"
     "  validate   compare predictions with measured runs, error per configuration and group\n"
     "\n"
@@ -39,7 +40,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "list") return cmd_list(rest, out);
     if (args[0] == "validate") return cmd_validate(rest, out);
     if (args[0] == "project") return cmd_project(rest, out);
-    throw InputError(args[0], "", "unknown command - commands are simulate, project, validate, list (see fwtax --help)");
+    if (args[0] == "calibrate") return cmd_calibrate(rest, out);
+    throw InputError(args[0], "", "unknown command - commands are simulate, project, validate, calibrate, list (see fwtax --help)");
   } catch (const InputError& e) {
     for (const auto& d : e.diagnostics()) err << "fwtax: error: " << d.str() << '\n';
     return 2;

@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <map>
+#include <unistd.h>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -8,18 +12,27 @@
 #include "model/error.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
+#include "validate/report.hpp"
+#include "validate/runner.hpp"
 
 namespace fwtax::cli {
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"--measured", true, "measured runs: a runs.json file (the shared H100 format)", "FILE"},
-    {"--device", true, "the fwtax device the runs were measured on (default h100)", "NAME"},
+    {"--run", true, "measure real models on this machine now: cpu (libtorch)", "TARGET"},
+    {"--measured", true, "measured runs: runs.json files, fwtax measured-runs JSON, or the paper's CSVs", "FILES"},
+    {"--quick", false, "with --run: fewer configurations and a quick calibration (under a minute or two)", ""},
+    {"--device", true, "the device the runs were measured on: name or profile (with --run cpu: a calibrated "
+                       "profile to use instead of calibrating now)", "D"},
     {"--framework", true, "only runs of these frameworks", "LIST"},
     {"--model", true, "only runs of these models", "LIST"},
     {"--min-batch", true, "only runs with at least this batch", "N"},
     {"--max-batch", true, "only runs with at most this batch", "N"},
+    {"--measure", true, "sync (default) or pipelined: how the runs were timed", "MODE"},
     {"--format", true, "table (default) or json", "FORMAT"},
+    {"--report", true, "write report.md and report.html with plots into this folder", "DIR"},
+    {"--title", true, "report title", "TEXT"},
+    {"--quiet", false, "no progress on stderr", ""},
     {"--help", false, "this help", ""},
 };
 
@@ -34,93 +47,121 @@ std::string pct(double x) {
 int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
-    out << usage_of("Usage: fwtax validate --measured FILE [options]\n\nPredicts every measured configuration and "
-                    "reports the error per configuration and by group.",
+    out << usage_of("Usage: fwtax validate (--run cpu | --measured FILES) [options]\n\nPredicts every measured "
+                    "configuration and reports the error per configuration, overall and by regime, framework, device "
+                    "and model, next to two baselines (a pure roofline and latency proportional to FLOPs).",
                     kFlags);
     return 0;
   }
-  auto file = a.get("--measured");
-  if (!file) throw InputError("validate", "", "expected --measured FILE");
-  std::string device = a.get_or("--device", "h100");
-  auto runs = parse_runs_json(load_json_file(*file), *file, device);
+  if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
+  if (a.has("--run") == a.has("--measured")) throw InputError("validate", "", "expected exactly one of --run or --measured");
+  std::string m = a.get_or("--measure", "sync");
+  if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
+  std::string format = a.get_or("--format", "table");
+  if (format != "table" && format != "json") throw InputError("--format", "", "expected table or json, got \"" + format + "\"");
+  bool quiet = a.has("--quiet") || !isatty(2);
+  std::vector<MeasuredRun> runs;
+  std::string title = a.get_or("--title", "fwtax validation");
+  Json measured_json;
+  std::string profile_note;
+  if (auto target = a.get("--run")) {
+    if (*target != "cpu") throw InputError("--run", "", "expected cpu (a CUDA runner needs a GPU), got \"" + *target + "\"");
+    std::string device = a.get_or("--device", "");
+    if (device.empty()) {
+      if (!quiet) std::cerr << "fwtax validate: calibrating this CPU" << (a.has("--quick") ? " (quick)" : "") << "...\n";
+      Json profile = measure_cpu_profile(a.has("--quick"), quiet, nullptr);
+      std::filesystem::path p = std::filesystem::temp_directory_path() / ("fwtax-cpu-" + std::to_string(getpid()) + ".json");
+      std::ofstream(p) << profile.dump(1) << '\n';
+      device = p.string();
+      profile_note = "profile calibrated just before the runs (" + profile["description"].get<std::string>() + ")";
+    } else {
+      profile_note = "profile " + device;
+    }
+    if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
+    measured_json = run_cpu_plan(cpu_run_plan(a.has("--quick")), !quiet);
+    runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
+    if (a.get_or("--device", "").empty()) {
+      std::error_code ec;
+      // The temporary profile has been read by the comparison below only; keep it until then.
+      title += " (this CPU, libtorch)";
+    }
+  } else {
+    for (const auto& f : split_list("--measured", *a.get("--measured"))) {
+      auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync);
+      runs.insert(runs.end(), more.begin(), more.end());
+    }
+  }
   std::vector<std::string> fws, models;
   if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
   if (auto v = a.get("--model")) models = split_list("--model", *v);
   long long lo = a.has("--min-batch") ? parse_int_list("--min-batch", *a.get("--min-batch"), 1, 1LL << 40)[0] : 1;
-  long long hi = a.has("--max-batch") ? parse_int_list("--max-batch", *a.get("--max-batch"), 1, 1LL << 40)[0]
-                                      : (1LL << 40);
+  long long hi = a.has("--max-batch") ? parse_int_list("--max-batch", *a.get("--max-batch"), 1, 1LL << 40)[0] : (1LL << 40);
   std::erase_if(runs, [&](const MeasuredRun& r) {
     return (!fws.empty() && std::find(fws.begin(), fws.end(), r.framework) == fws.end()) ||
-           (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) ||
-           r.batch < lo || r.batch > hi;
+           (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
+           r.batch > hi;
   });
   auto cmp = compare_runs(runs, Catalog::builtin());
-  std::map<std::string, std::vector<double>> groups;
-  std::vector<double> all;
-  std::size_t skipped = 0;
-  for (const auto& c : cmp) {
-    if (!c.ok) {
-      ++skipped;
-      continue;
-    }
-    all.push_back(c.ape);
-    groups["framework " + c.run.framework].push_back(c.ape);
-    groups["model " + c.run.model].push_back(c.ape);
-    groups["regime " + std::string(regime_name(c.regime))].push_back(c.ape);
-    groups[c.run.model + " " + c.run.framework + " " + std::string(dtype_name(c.run.dtype))].push_back(c.ape);
+  Json summary = summarize_comparisons(cmp);
+  if (auto dir = a.get("--report")) {
+    ValidationReport rep;
+    rep.title = title;
+    rep.note = profile_note;
+    write_validation_report(*dir, rep, cmp, summary);
+    if (!measured_json.is_null()) std::ofstream(std::filesystem::path(*dir) / "measured-runs.json") << measured_json.dump(1) << '\n';
   }
-  ErrorStats s = error_stats(all);
-  if (a.get_or("--format", "table") == "json") {
-    Json j;
-    j["configs"] = s.configs;
-    j["skipped"] = skipped;
-    j["mape_percent"] = s.mape_percent;
-    j["median_ape_percent"] = s.median_ape_percent;
-    Json g = Json::object();
-    for (const auto& [k, v] : groups) {
-      ErrorStats e = error_stats(v);
-      g[k] = {{"configs", e.configs}, {"mape_percent", e.mape_percent}, {"median_ape_percent", e.median_ape_percent}};
-    }
-    j["groups"] = g;
+  if (format == "json") {
     Json rows = Json::array();
     for (const auto& c : cmp) {
-      Json r = {{"model", c.run.model}, {"framework", c.run.framework}, {"dtype", std::string(dtype_name(c.run.dtype))},
-                {"batch", c.run.batch}, {"seq", c.run.seq}, {"image", c.run.image},
-                {"measured_s", c.run.latency_s}};
+      Json r = {{"model", c.run.model}, {"device", c.run.device}, {"framework", c.run.framework},
+                {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch}, {"seq", c.run.seq},
+                {"image", c.run.image}, {"measured_s", c.run.latency_s}};
       if (c.ok) {
         r["predicted_s"] = c.predicted_s;
         r["ape_percent"] = 100 * c.ape;
         r["regime"] = std::string(regime_name(c.regime));
+        r["baseline_roofline_s"] = c.roofline_s;
+        r["baseline_flops_s"] = c.flops_s;
       } else {
         r["skipped"] = c.reason;
       }
       rows.push_back(r);
     }
-    j["runs"] = rows;
-    out << j.dump(1) << '\n';
+    summary["runs"] = rows;
+    out << summary.dump(1) << '\n';
     return 0;
   }
-  char line[256];
-  out << "model              framework      dtype  batch   size   measured  predicted    error  regime\n";
+  char line[320];
+  out << "model               device     framework      dtype  batch   size    measured   predicted    error  regime\n";
   for (const auto& c : cmp) {
     if (!c.ok) {
       out << c.run.model << " " << c.run.framework << ": skipped: " << c.reason << '\n';
       continue;
     }
-    std::snprintf(line, sizeof line, "%-18s %-14s %-5s %6lld %6lld %8.3f ms %8.3f ms %+7.1f%%  %s\n", c.run.model.c_str(),
-                  c.run.framework.c_str(), std::string(dtype_name(c.run.dtype)).c_str(), c.run.batch,
-                  c.run.seq > 0 ? c.run.seq : c.run.image, c.run.latency_s * 1e3, c.predicted_s * 1e3,
+    std::string dev = c.run.device.size() > 10 ? c.run.device.substr(c.run.device.size() - 10) : c.run.device;
+    std::snprintf(line, sizeof line, "%-19s %-10s %-14s %-5s %6lld %6lld %9.3f ms %9.3f ms %+7.1f%%  %s\n",
+                  c.run.model.c_str(), dev.c_str(), c.run.framework.c_str(), std::string(dtype_name(c.run.dtype)).c_str(),
+                  c.run.batch, c.run.seq > 0 ? c.run.seq : c.run.image, c.run.latency_s * 1e3, c.predicted_s * 1e3,
                   100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s, std::string(regime_name(c.regime)).c_str());
     out << line;
   }
-  out << "\n" << s.configs << " configurations: MAPE " << pct(s.mape_percent) << ", median APE "
-      << pct(s.median_ape_percent) << (skipped ? ", " + std::to_string(skipped) + " skipped" : "") << '\n';
-  for (const auto& [k, v] : groups) {
-    ErrorStats e = error_stats(v);
-    std::snprintf(line, sizeof line, "  %-40s %4zu configs  MAPE %6.1f%%  median %6.1f%%\n", k.c_str(), e.configs,
-                  e.mape_percent, e.median_ape_percent);
+  out << "\n" << summary["configs"].get<std::size_t>() << " configurations: MAPE "
+      << pct(summary["mape_percent"].get<double>()) << ", median APE " << pct(summary["median_ape_percent"].get<double>());
+  if (summary["skipped"].get<std::size_t>()) out << ", " << summary["skipped"].get<std::size_t>() << " skipped";
+  out << '\n';
+  if (summary.contains("baselines"))
+    out << "baselines: roofline (no host) MAPE " << pct(summary["baselines"]["roofline"]["mape_percent"].get<double>())
+        << ", FLOPs-proportional MAPE " << pct(summary["baselines"]["flops_proportional"]["mape_percent"].get<double>())
+        << '\n';
+  auto group_line = [&](const std::string& name, const Json& g) {
+    std::snprintf(line, sizeof line, "  %-34s %4zu configs  MAPE %6.1f%%  median %6.1f%%   roofline %6.1f%%  flops %6.1f%%\n",
+                  name.c_str(), g["configs"].get<std::size_t>(), g["mape_percent"].get<double>(),
+                  g["median_ape_percent"].get<double>(), g["baseline_roofline"]["mape_percent"].get<double>(),
+                  g["baseline_flops"]["mape_percent"].get<double>());
     out << line;
-  }
+  };
+  for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it) group_line("regime " + it.key(), it.value());
+  for (auto it = summary["groups"].begin(); it != summary["groups"].end(); ++it) group_line(it.key(), it.value());
   return 0;
 }
 

@@ -22,8 +22,11 @@ ResolvedModel resolve_model(const std::string& ref) {
 }
 
 double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework) {
-  if (framework.reference_host.empty()) return 1.0;
-  HostSpec h = catalog.host(device.host);
+  // Costs measured on the device's own machine need no conversion.
+  if (framework.reference_host.empty() || device.framework(framework.name) ||
+      framework.reference_host == device.host)
+    return 1.0;
+  HostSpec h = device.host_profile.empty() ? catalog.host(device.host) : device.host_profile.front();
   HostSpec ref = catalog.host(framework.reference_host);
   return h.relative_time / ref.relative_time;
 }
@@ -105,7 +108,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
     for (const auto& fref : q.frameworks) {
-      FrameworkSpec f = catalog.framework(fref);
+      FrameworkSpec f = d.framework(fref) ? *d.framework(fref) : catalog.framework(fref);
       if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
         throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
       TraceWhatIf what;
@@ -151,7 +154,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
     std::vector<long long> sizes = tokens ? g.seqs : g.images;
     if (sizes.empty()) sizes = {tokens ? m.arch.default_seq : m.arch.default_image};
     for (const DeviceSpec& d : g.devices) {
-      for (const FrameworkSpec& f : g.frameworks) {
+      for (const FrameworkSpec& f0 : g.frameworks) {
+        const FrameworkSpec& f = d.framework(f0.name) ? *d.framework(f0.name) : f0;
         if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
           throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
         SimOptions o;
@@ -202,7 +206,12 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
   Grid g;
   for (const auto& m : q.models) g.models.push_back(resolve_model(m));
   for (const auto& d : q.devices) g.devices.push_back(catalog.device(d));
-  for (const auto& f : q.frameworks) g.frameworks.push_back(catalog.framework(f));
+  for (const auto& f : q.frameworks) {
+    // A framework measured on the device itself needs no built-in profile of that name.
+    bool embedded = !g.devices.empty() && std::all_of(g.devices.begin(), g.devices.end(),
+                                                      [&](const DeviceSpec& d) { return d.framework(f) != nullptr; });
+    g.frameworks.push_back(embedded ? *g.devices.front().framework(f) : catalog.framework(f));
+  }
   g.dtypes = q.dtypes;
   g.batches = q.batches;
   g.seqs = q.seqs;
@@ -216,7 +225,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
 TimelineRun simulate_timeline(const SweepRequest& q, const Catalog& catalog) {
   ResolvedModel m = resolve_model(q.models.front());
   DeviceSpec d = catalog.device(q.devices.front());
-  FrameworkSpec f = catalog.framework(q.frameworks.front());
+  FrameworkSpec f = d.framework(q.frameworks.front()) ? *d.framework(q.frameworks.front())
+                                                       : catalog.framework(q.frameworks.front());
   SimOptions o;
   o.measure = Measure::sync;
   o.host_factor = host_factor(catalog, d, f) / q.host_x;

@@ -1,0 +1,360 @@
+#include "calibrate/fit.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include <Eigen/Dense>
+
+#include "calibrate/stats.hpp"
+#include "model/curve.hpp"
+#include "model/error.hpp"
+
+namespace fwtax {
+
+LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
+  LinearFit f;
+  const auto n = static_cast<Eigen::Index>(x.size());
+  if (n == 0) return f;
+  if (n == 1) {
+    f.intercept = y[0];
+    return f;
+  }
+  Eigen::MatrixXd a(n, 2);
+  Eigen::VectorXd b(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    a(i, 0) = 1;
+    a(i, 1) = x[static_cast<std::size_t>(i)];
+    b(i) = y[static_cast<std::size_t>(i)];
+  }
+  Eigen::Vector2d c = a.colPivHouseholderQr().solve(b);
+  double mean = b.mean(), ss_tot = (b.array() - mean).square().sum(), ss_res = (a * c - b).squaredNorm();
+  double lo = *std::min_element(y.begin(), y.end());
+  f.intercept = std::clamp(c(0), 0.0, lo);
+  f.slope = c(1);
+  f.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
+  return f;
+}
+
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+const Json& need(const Json& j, const char* key, const std::string& file, const std::string& where) {
+  if (!j.is_object() || !j.contains(key))
+    throw InputError(file, where + "/" + key, "missing: not the output of fwtax-probe-torch?");
+  return j[key];
+}
+
+double stat(const Json& s, const std::string& file, const std::string& where) {
+  const Json& st = need(s, "stats", file, where);
+  const Json& m = need(st, "median_s", file, where + "/stats");
+  double v = 0;
+  if (auto msg = check_number(m, NumberRule::positive, &v); !msg.empty())
+    throw InputError(file, where + "/stats/median_s", msg);
+  return v;
+}
+
+}  // namespace
+
+FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std::string& name) {
+  FitResult r;
+  const Json& env = need(mb, "env", file, "");
+  const Json& dispatch = need(mb, "dispatch", file, "");
+  // 1. Dispatch cost per op (intercept at zero size), then per op class (median over its ops).
+  std::map<std::string, std::vector<double>> by_class;
+  Json fits = Json::object();
+  for (auto it = dispatch.begin(); it != dispatch.end(); ++it) {
+    std::string where = "/dispatch/" + it.key();
+    const Json& sizes = need(it.value(), "sizes", file, where);
+    std::vector<double> x, y;
+    double worst_noise = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      x.push_back(need(sizes[i], "size", file, where + "/sizes/" + std::to_string(i)).get<double>());
+      y.push_back(stat(sizes[i], file, where + "/sizes/" + std::to_string(i)));
+      worst_noise = std::max(worst_noise, sizes[i]["stats"].value("mdape", 0.0));
+    }
+    std::string cls = it.value().value("class", std::string("other"));
+    // The work of matrix-like probes grows with the square of the size.
+    if (cls == "linear" || cls == "matmul" || cls == "conv" || cls == "attention")
+      for (double& v : x) v *= v;
+    LinearFit f = fit_line(x, y);
+    by_class[cls].push_back(f.intercept);
+    fits[it.key()] = {{"class", cls}, {"dispatch_s", f.intercept}, {"per_element_s", f.slope}, {"r2", f.r2},
+                      {"max_mdape", worst_noise}};
+    if (worst_noise > kNoisyMdape)
+      r.warnings.push_back(it.key() + ": noisy (" + std::to_string(static_cast<int>(worst_noise * 100)) +
+                           "% median deviation between epochs); the machine is busy or its clock varies");
+  }
+  auto cls = [&](const char* c, double fallback) {
+    auto it = by_class.find(c);
+    return it == by_class.end() ? fallback : median_of(it->second);
+  };
+  double elementwise = cls("elementwise", 1e-6);
+  Json costs = Json::object();
+  for (const char* c : {"view", "alloc", "elementwise", "linear", "matmul", "conv", "batch_norm", "layer_norm",
+                        "softmax", "attention", "embedding", "pool", "reduction", "copy"})
+    costs[c] = cls(c, elementwise);
+  // The fused encoder layer runs ~9 of these ops in C++: four GEMMs, attention, two norms, two adds.
+  costs["fused_layer"] = 4 * costs["linear"].get<double>() + costs["attention"].get<double>() +
+                         2 * costs["layer_norm"].get<double>() + 2 * elementwise;
+  costs["other"] = elementwise;
+  for (const char* m : {"module_leaf", "module_block", "module_heavy", "module_fastpath"}) costs[m] = 0.0;
+  costs["source"] = "dispatch intercepts fitted (least squares over three small sizes) to " + file +
+                    " /dispatch, median per op class; fused_layer = 4 linear + attention + 2 layer_norm + 2 "
+                    "elementwise; module calls cost nothing in C++";
+
+  // 2. GEMM efficiency: relative to the best throughput measured (a CPU has no datasheet here).
+  const Json& sweep = need(mb, "gemm_sweep", file, "");
+  double best = 0;
+  std::vector<std::pair<double, double>> gemm;
+  std::vector<std::array<double, 3>> gemm_mnk;
+  for (std::size_t i = 0; i < sweep.size(); ++i) {
+    std::string w = "/gemm_sweep/" + std::to_string(i);
+    double flops = need(sweep[i], "flops", file, w).get<double>();
+    double t = stat(sweep[i], file, w);
+    // The probe times the whole torch::linear call: take the dispatch out, leave the kernel.
+    double kernel = std::max(t - costs["linear"].get<double>(), t * 0.05);
+    gemm.push_back({flops, flops / kernel});
+    gemm_mnk.push_back({need(sweep[i], "m", file, w).get<double>(), need(sweep[i], "n", file, w).get<double>(),
+                        need(sweep[i], "k", file, w).get<double>()});
+    best = std::max(best, flops / kernel);
+  }
+  if (best <= 0) throw InputError(file, "/gemm_sweep", "expected at least one GEMM measurement");
+  Json curve = Json::array();
+  for (auto [f, rate] : gemm) curve.push_back({f, std::min(1.0, rate / best)});
+  // Convolutions: their own curve (oneDNN's kernels are not the GEMM library's); attention: its time
+  // over that of a GEMM of the same FLOPs.
+  Json conv_curve = Json::array(), conv_shapes = Json::array(), gemm_shapes = Json::array();
+  for (std::size_t i = 0; i < gemm.size(); ++i)
+    gemm_shapes.push_back({gemm_mnk[i][0], gemm_mnk[i][1], gemm_mnk[i][2], std::min(1.0, gemm[i].second / best)});
+  if (mb.contains("conv_sweep"))
+    for (std::size_t i = 0; i < mb["conv_sweep"].size(); ++i) {
+      const Json& c = mb["conv_sweep"][i];
+      std::string w = "/conv_sweep/" + std::to_string(i);
+      double flops = need(c, "flops", file, w).get<double>();
+      double t = std::max(stat(c, file, w) - costs["conv"].get<double>(), 1e-9);
+      double eff = std::min(1.0, flops / t / best);
+      conv_curve.push_back({flops, eff});
+      // As an implicit GEMM at batch 1: rows = output pixels, columns = output channels, depth = Cin k^2.
+      double k = need(c, "k", file, w).get<double>(), h = need(c, "h", file, w).get<double>(),
+             stride = need(c, "stride", file, w).get<double>();
+      double oh = std::floor((h + 2 * std::floor(k / 2) - k) / stride) + 1;
+      double groups = c.value("groups", 1.0);
+      conv_shapes.push_back({oh * oh, need(c, "cout", file, w).get<double>(),
+                             need(c, "cin", file, w).get<double>() / groups * k * k, eff});
+    }
+  Curve gemm_fit([&] {
+    std::vector<std::pair<double, double>> p;
+    for (auto [f, rate] : gemm) p.push_back({f, std::min(1.0, rate / best)});
+    return p;
+  }());
+  std::vector<double> attn_ratio, causal_ratio;
+  if (mb.contains("attention_sweep"))
+    for (std::size_t i = 0; i < mb["attention_sweep"].size(); ++i) {
+      const Json& c = mb["attention_sweep"][i];
+      std::string w = "/attention_sweep/" + std::to_string(i);
+      double flops = need(c, "flops", file, w).get<double>();
+      double t = std::max(stat(c, file, w) - costs["attention"].get<double>(), 1e-9);
+      attn_ratio.push_back(t / (flops / (best * gemm_fit.at(flops))));
+      if (c.contains("causal_stats")) {
+        double tc = std::max(c["causal_stats"]["median_s"].get<double>() - costs["attention"].get<double>(), 1e-9);
+        causal_ratio.push_back(tc / (0.5 * t));  // causal kernels are credited with half the FLOPs
+      }
+    }
+  double attn_factor = std::max(1.0, median_of(attn_ratio));
+  double causal_factor = causal_ratio.empty() ? 1.0 : std::max(0.5, median_of(causal_ratio));
+  // 3. Memory: copy bandwidth and the add sweep's efficiency.
+  const Json& copy = need(mb, "copy", file, "");
+  double bw = need(copy, "bytes_moved", file, "/copy").get<double>() / stat(copy, file, "/copy");
+  const Json& add = need(mb, "add_sweep", file, "");
+  Json mem = Json::array();
+  for (std::size_t i = 0; i < add.size(); ++i) {
+    double bytes = need(add[i], "bytes_moved", file, "/add_sweep/" + std::to_string(i)).get<double>();
+    double t = std::max(stat(add[i], file, "/add_sweep/" + std::to_string(i)) - elementwise, 1e-9);
+    mem.push_back({bytes, std::min(1.0, bytes / (t * bw))});
+  }
+  std::string cpu = env.value("cpu_model", std::string("unknown CPU"));
+  double threads = env.value("torch_threads", 1.0);
+  Json p;
+  p["name"] = name;
+  p["description"] = "calibrated CPU: " + cpu + ", " + std::to_string(static_cast<int>(threads)) +
+                     " libtorch threads (fwtax calibrate --target cpu)";
+  p["kind"] = "cpu";
+  p["host"] = {{"name", name + "-host"},
+               {"description", "the host that ran fwtax calibrate"},
+               {"cpu", cpu},
+               {"relative_time", 1.0},
+               {"source", "this machine; frameworks below were measured on it, so no conversion applies"}};
+  p["parallel_units"] = std::max(1.0, threads);
+  p["peak_flops_per_s"] = {{"fp32_simt", best},
+                           {"source", "the best fp32 GEMM throughput of " + file + " /gemm_sweep (measured, not a datasheet peak)"}};
+  p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /copy: bytes read plus written over time"}};
+  p["efficiency"] = {{"gemm", {{"fp32_simt", curve}}},
+                     {"memory", mem},
+                     {"kind_time_factor", {{"attention", attn_factor}}},
+                     {"causal_attention_factor", causal_factor},
+                     {"source", file + " /gemm_sweep (torch::linear with weights rotated through memory, less its "
+                                       "dispatch cost, over the best rate), /conv_sweep (likewise for conv2d), "
+                                       "/attention_sweep (time over a GEMM of the same FLOPs) and /add_sweep (less "
+                                       "the add's dispatch cost, over the copy bandwidth)"}};
+  p["efficiency"]["gemm_shapes"] = {{"fp32_simt", gemm_shapes}};
+  p["efficiency"]["linear_shapes"] = {{"fp32_simt", gemm_shapes}};
+  if (!conv_curve.empty()) {
+    p["efficiency"]["conv"] = {{"fp32_simt", conv_curve}};
+    p["efficiency"]["conv_shapes"] = {{"fp32_simt", conv_shapes}};
+  }
+  p["kernel_min_s"] = 1e-8;
+  p["frameworks"] = {{"libtorch",
+                      {{"name", "libtorch"},
+                       {"description", "libtorch C++ eager on this CPU (measured)"},
+                       {"mode", "eager"},
+                       {"reference_host", name + "-host"},
+                       {"call_host_s", 0.0},
+                       {"op_host_s", costs},
+                       {"source", "fwtax calibrate --target cpu on this machine"}}}};
+  p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}, {"warnings", r.warnings}};
+  p["source"] = "fwtax calibrate --target cpu (" + file + ")";
+  r.profile = p;
+  return r;
+}
+
+FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std::string& name,
+                              const std::string& host) {
+  FitResult r;
+  const Json& env = need(mb, "env", file, "");
+  const Json& ceil = need(mb, "ceilings", file, "");
+  const Json& raw = need(mb, "raw_cuda", file, "");
+  auto num = [&](const Json& j, const char* key, const std::string& where) {
+    double v = 0;
+    if (auto m = check_number(need(j, key, file, where), NumberRule::positive, &v); !m.empty())
+      throw InputError(file, where + "/" + key, m);
+    return v;
+  };
+  static const std::map<std::string, std::string> maths = {
+      {"fp32", "fp32_simt"}, {"tf32", "tf32_tensor"}, {"fp16", "fp16_tensor"}, {"bf16", "bf16_tensor"}};
+  std::map<std::string, std::vector<std::pair<double, double>>> rate;  // math -> (flops, flops/s)
+  const Json& sweep = need(ceil, "gemm_sweep", file, "/ceilings");
+  for (std::size_t i = 0; i < sweep.size(); ++i) {
+    std::string w = "/ceilings/gemm_sweep/" + std::to_string(i);
+    auto m = maths.find(sweep[i].value("dtype", std::string()));
+    if (m == maths.end()) throw InputError(file, w + "/dtype", "expected fp32, tf32, fp16 or bf16");
+    rate[m->second].push_back({num(sweep[i], "flops", w), num(sweep[i], "flops", w) / num(sweep[i], "kernel_s", w)});
+  }
+  Json peaks = Json::object(), gemm = Json::object();
+  for (const auto& [m, pts] : rate) {
+    double best = 0;
+    for (auto [f, v] : pts) best = std::max(best, v);
+    peaks[m] = best;
+    Json c = Json::array();
+    for (auto [f, v] : pts) c.push_back({f, std::min(1.0, v / best)});
+    gemm[m] = c;
+  }
+  if (!peaks.contains("fp32_simt")) throw InputError(file, "/ceilings/gemm_sweep", "expected fp32 GEMMs");
+  double bw = num(ceil, "copy_bw_Bps", "/ceilings");
+  Json mem = Json::array();
+  const Json& add = need(ceil, "add_fp32_sweep", file, "/ceilings");
+  for (std::size_t i = 0; i < add.size(); ++i) {
+    std::string w = "/ceilings/add_fp32_sweep/" + std::to_string(i);
+    double b = num(add[i], "bytes_moved", w);
+    mem.push_back({b, std::min(1.0, b / (num(add[i], "kernel_s", w) * bw))});
+  }
+  double launch = num(raw, "launch_host_us", "/raw_cuda") * 1e-6;
+  double kmin = num(raw, "graph_K1000_gpu_us_per_kernel", "/raw_cuda") * 1e-6;
+  double latency = 2e-6;
+  double sync = std::max(0.0, num(raw, "launch_sync_roundtrip_us", "/raw_cuda") * 1e-6 - launch - kmin - latency);
+  std::vector<double> graph_host;
+  for (int k : {1, 10, 100, 1000})
+    graph_host.push_back(num(raw, ("graph_K" + std::to_string(k) + "_host_us_per_launch").c_str(), "/raw_cuda") * 1e-6);
+  Json p;
+  p["name"] = name;
+  p["description"] = "calibrated GPU: " + env.value("gpu", std::string("unknown")) + " (fwtax calibrate --target cuda)";
+  p["kind"] = "gpu";
+  p["host"] = host;
+  if (env.contains("sm_count")) p["parallel_units"] = env["sm_count"];
+  peaks["source"] = file + " /ceilings/gemm_sweep: the best throughput measured per math (not a datasheet peak)";
+  p["peak_flops_per_s"] = peaks;
+  p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /ceilings/copy_bw_Bps"}};
+  p["efficiency"] = {{"gemm", gemm},
+                     {"memory", mem},
+                     {"source", file + " /ceilings: GEMM sweep over the best rate per math; add sweep over the copy bandwidth"}};
+  p["kernel_min_s"] = kmin;
+  p["launch"] = {{"host_s", launch},
+                 {"latency_s", latency},
+                 {"sync_s", sync},
+                 {"graph_launch_host_s", median_of(graph_host)},
+                 {"graph_launch_latency_s", std::max(0.0, num(raw, "graph_K1_gpu_us_per_kernel", "/raw_cuda") * 1e-6 - kmin)},
+                 {"graph_kernel_gap_s", 0.0},
+                 {"stream_kernel_gap_s", 0.0},
+                 {"source", file + " /raw_cuda (latency_s = 2 us assumed; gaps are inside the graph-timed kernel times)"}};
+  p["calibration"] = {{"probe", file}, {"env", env}};
+  p["source"] = "fwtax calibrate --target cuda (" + file + ")";
+  r.profile = p;
+  return r;
+}
+
+void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
+                           std::vector<std::string>& warnings) {
+  Diagnostics diag(file);
+  ObjectReader r(py, "", diag);
+  r.allow({"env", "source", "schema", "device"});
+  const Json* ops = r.object("ops", true);
+  r.finish();
+  diag.throw_if_any();
+  if (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch"))
+    throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
+  Json costs = profile["frameworks"]["libtorch"]["op_host_s"];
+  // Python costs per op: measured directly where the script measured the op, otherwise the C++ cost
+  // plus the median Python binding overhead measured on the ops that have both.
+  std::vector<double> binding;
+  std::map<std::string, std::vector<double>> by_class;
+  for (auto it = ops->begin(); it != ops->end(); ++it) {
+    double v = 0;
+    const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
+    if (!t || !check_number(*t, NumberRule::positive, &v).empty()) {
+      diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
+      continue;
+    }
+    std::string c = it.value().value("class", std::string());
+    if (!c.empty()) by_class[c].push_back(v);
+  }
+  diag.throw_if_any();
+  for (const auto& [c, v] : by_class)
+    if (costs.contains(c)) binding.push_back(median_of(v) - costs[c].get<double>());
+  double bind = std::max(0.0, median_of(binding));
+  Json py_costs = Json::object();
+  for (auto it = costs.begin(); it != costs.end(); ++it) {
+    if (it.key() == "source") continue;
+    auto c = by_class.find(it.key());
+    py_costs[it.key()] = c != by_class.end() ? median_of(c->second) : it.value().get<double>() + bind;
+  }
+  double leaf = ops->contains("module_call") ? (*ops)["module_call"].value("median_s", 0.0) : 0.0;
+  if (leaf <= 0) warnings.push_back("the Python measurement has no module_call: module costs set to 0");
+  // Heavier module bodies (HF layers, torchvision blocks, fast-path checks) in the proportions the
+  // reference host measured them (data/frameworks/pytorch-eager.json), scaled to this host's leaf cost.
+  auto ratio = [&](OpClass c) {
+    double ref_leaf = reference.op_host_s[static_cast<int>(OpClass::module_leaf)];
+    return ref_leaf > 0 ? reference.op_host_s[static_cast<int>(c)] / ref_leaf : 1.0;
+  };
+  py_costs["module_leaf"] = leaf;
+  py_costs["module_block"] = leaf * ratio(OpClass::module_block);
+  py_costs["module_heavy"] = leaf * ratio(OpClass::module_heavy);
+  py_costs["module_fastpath"] = leaf * ratio(OpClass::module_fastpath);
+  py_costs["source"] = "calibrate/python_dispatch.py on this machine (" + file + "): measured op classes directly; "
+                       "the others are the libtorch cost plus the median Python binding overhead (" +
+                       std::to_string(bind * 1e6) + " us); module_block/heavy/fastpath are module_leaf times the "
+                       "ratios of the reference host's profile";
+  profile["frameworks"]["pytorch-eager"] = {{"name", "pytorch-eager"},
+                                            {"description", "PyTorch eager from Python on this CPU (measured)"},
+                                            {"mode", "eager"},
+                                            {"reference_host", profile["host"]["name"]},
+                                            {"call_host_s", leaf},
+                                            {"op_host_s", py_costs},
+                                            {"source", "fwtax calibrate --merge " + file}};
+}
+
+}  // namespace fwtax

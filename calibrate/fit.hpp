@@ -1,0 +1,37 @@
+#pragma once
+// Fits: microbenchmark JSON (from fwtax-probe-torch, fwtax-probe-cuda, calibrate/python_dispatch.py)
+// -> the profiles the model reads. The same functions back `fwtax calibrate`.
+#include <string>
+#include <vector>
+
+#include "model/framework.hpp"
+#include "model/json_spec.hpp"
+
+namespace fwtax {
+
+struct FitResult {
+  Json profile;                       // a device profile with its host and frameworks embedded
+  std::vector<std::string> warnings;  // noisy measurements, poor fits
+};
+
+// Dispatch cost at zero size of one op measured at several sizes: least squares t = a + b * size
+// (Eigen); returns {a, b, r2}. `a` is clamped to [0, min t].
+struct LinearFit {
+  double intercept = 0, slope = 0, r2 = 0;
+};
+LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
+
+// A CPU device profile with the `libtorch` framework measured on it, from fwtax-probe-torch output.
+FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std::string& name);
+
+// A GPU device profile from fwtax-probe-cuda output (or ../shared/data/h100-2026-11/microbench.json,
+// which has the same format). Peaks are the best throughput measured per math, efficiencies relative
+// to them; `host` names the host profile to pair it with.
+FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std::string& name, const std::string& host);
+
+// Folds a Python dispatch measurement into a profile as its `pytorch-eager` framework. Module glue
+// of heavier modules keeps the proportions of `reference` (the built-in pytorch-eager profile).
+void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
+                           std::vector<std::string>& warnings);
+
+}  // namespace fwtax
