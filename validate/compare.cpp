@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "model/error.hpp"
 #include "simulate/sweep.hpp"
@@ -28,16 +29,22 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
     Comparison c;
     c.run = run;
     try {
-      SweepRequest q;
-      q.models = {run.model};
-      q.devices = {run.device};
-      q.frameworks = {run.framework};
-      q.dtypes = {run.dtype};
-      q.batches = {run.batch};
-      if (run.seq > 0) q.seqs = {run.seq};
-      if (run.image > 0) q.images = {run.image};
-      q.measure = run.measure;
-      auto rows = run_sweep(q, catalog);
+      Grid g;
+      if (run.arch.is_object()) {
+        Architecture a = parse_architecture(run.arch, run.source + " (arch of " + run.model + ")");
+        g.models.push_back({run.model, a});
+      } else {
+        g.models.push_back(resolve_model(run.model));
+      }
+      g.devices.push_back(catalog.device(run.device));
+      const DeviceSpec& d = g.devices.front();
+      g.frameworks.push_back(d.framework(run.framework) ? *d.framework(run.framework) : catalog.framework(run.framework));
+      g.dtypes = {run.dtype};
+      g.batches = {run.batch};
+      if (run.seq > 0) g.seqs = {run.seq};
+      if (run.image > 0) g.images = {run.image};
+      g.measure = run.measure;
+      auto rows = simulate_grid(g, catalog);
       const SimResult& s = rows.front().sim;
       c.ok = true;
       c.predicted_s = s.latency_s;
@@ -51,7 +58,57 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
     }
     out.push_back(std::move(c));
   }
+  // FLOPs-proportional baseline: one constant for the whole dataset, the median seconds per FLOP.
+  std::vector<double> per_flop;
+  for (const auto& c : out)
+    if (c.ok && c.flops > 0) per_flop.push_back(c.run.latency_s / c.flops);
+  std::sort(per_flop.begin(), per_flop.end());
+  double k = per_flop.empty() ? 0 : per_flop[per_flop.size() / 2];
+  for (auto& c : out) c.flops_s = k * c.flops;
   return out;
+}
+
+Json summarize_comparisons(const std::vector<Comparison>& cs) {
+  std::map<std::string, std::vector<const Comparison*>> groups;
+  for (const auto& c : cs) {
+    if (!c.ok) continue;
+    groups["all"].push_back(&c);
+    groups["regime " + std::string(regime_name(c.regime))].push_back(&c);
+    groups["framework " + c.run.framework].push_back(&c);
+    groups["device " + c.run.device].push_back(&c);
+    groups["model " + c.run.model].push_back(&c);
+    groups["dtype " + std::string(dtype_name(c.run.dtype))].push_back(&c);
+  }
+  auto stats = [](const std::vector<const Comparison*>& v, const std::function<double(const Comparison&)>& pred) {
+    std::vector<double> apes;
+    for (const auto* c : v) apes.push_back(std::fabs(pred(*c) - c->run.latency_s) / c->run.latency_s);
+    ErrorStats e = error_stats(apes);
+    return Json{{"configs", e.configs}, {"mape_percent", e.mape_percent}, {"median_ape_percent", e.median_ape_percent}};
+  };
+  auto fw = [](const Comparison& c) { return c.predicted_s; };
+  auto roof = [](const Comparison& c) { return c.roofline_s; };
+  auto flops = [](const Comparison& c) { return c.flops_s; };
+  Json j;
+  Json all = groups.count("all") ? stats(groups["all"], fw) : Json{{"configs", 0}, {"mape_percent", 0}, {"median_ape_percent", 0}};
+  j["configs"] = all["configs"];
+  j["skipped"] = static_cast<std::size_t>(std::count_if(cs.begin(), cs.end(), [](const Comparison& c) { return !c.ok; }));
+  j["mape_percent"] = all["mape_percent"];
+  j["median_ape_percent"] = all["median_ape_percent"];
+  Json regimes = Json::object(), others = Json::object();
+  for (const auto& [name, v] : groups) {
+    Json g = stats(v, fw);
+    g["baseline_roofline"] = stats(v, roof);
+    g["baseline_flops"] = stats(v, flops);
+    if (name.rfind("regime ", 0) == 0)
+      regimes[name.substr(7)] = g;
+    else if (name != "all")
+      others[name] = g;
+  }
+  j["regimes"] = regimes;
+  j["groups"] = others;
+  if (groups.count("all"))
+    j["baselines"] = {{"roofline", stats(groups["all"], roof)}, {"flops_proportional", stats(groups["all"], flops)}};
+  return j;
 }
 
 }  // namespace fwtax

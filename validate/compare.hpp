@@ -1,6 +1,8 @@
 #pragma once
 // Predictions against measured runs: the error of each configuration, and MAPE and median error
-// overall and by regime, mode, device and model, with two naive baselines computed alongside.
+// overall and by regime, mode, device and model, with two naive baselines computed alongside: a pure
+// roofline (the kernels alone, no host overhead) and latency proportional to FLOPs (one constant,
+// the median measured seconds per FLOP of the same runs).
 #include <map>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@ struct Comparison {
   double ape = 0;           // |predicted - measured| / measured
   Regime regime = Regime::framework;  // the regime fwtax predicts for it
   double roofline_s = 0;    // baseline: kernel time alone, no host overhead
+  double flops_s = 0;       // baseline: latency proportional to FLOPs
   double flops = 0;
 };
 
@@ -29,7 +32,11 @@ struct ErrorStats {
 ErrorStats error_stats(const std::vector<double>& apes);
 
 // Predicts every run (with the run's device, framework and measure). Runs of unknown models or
-// devices are kept with ok = false and a reason.
+// devices are kept with ok = false and a reason. Fills both baselines.
 std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+
+// Errors by group ("all", "regime framework", "framework cuda-graphs", "device h100", "model x") of
+// fwtax and of both baselines, as one JSON summary object.
+Json summarize_comparisons(const std::vector<Comparison>& c);
 
 }  // namespace fwtax

@@ -27,7 +27,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   Diagnostics diag(file);
   std::vector<MeasuredRun> out;
   ObjectReader r(j, "", diag);
-  r.allow({"env", "source"});
+  r.allow({"env", "source", "schema"});
   const Json* runs = r.array("runs", true);
   r.finish();
   if (runs) {
@@ -36,6 +36,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       ObjectReader e((*runs)[i], p, diag);
       e.allow({"params", "meta", "p90_s", "iters"});
       MeasuredRun m;
+      if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));
       m.mode = e.string("mode");
       m.framework = framework_of_mode(m.mode);

@@ -21,11 +21,24 @@ struct MeasuredRun {
   double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
   double min_s = 0;
   std::string source;    // file the run came from
+  Json arch;             // the architecture JSON when the dataset carries it (our runner), else null
 };
 
-// The runs.json format of ../shared/data/h100-2026-11 (median of synchronized calls).
+// The runs.json format of ../shared/data/h100-2026-11 (median of synchronized calls), which fwtax's
+// own measured-runs JSON extends with "arch" (docs/measured-runs.md).
 // `device` names the fwtax device the runs were measured on.
 std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file, const std::string& device);
+
+// Any measured-runs file: a runs.json (shared H100 format or fwtax's own, JSON) or one of the
+// Framework Tax paper's CSVs (data/measured/framework-tax-2022/<folder>/<gpu>.csv). `device` is the
+// fwtax device (default: from the file: env.gpu, or the CSV's file name).
+std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure);
+
+// The paper's CSV format (columns model, batch_size, input_size, latency in seconds ...): rows with a
+// latency > 0 and a batch <= 512, of models fwtax builds. `folder` is the CSV's folder name
+// (pretrained-fp32, pretrained-fp16, pretrained-torchscript, pretrained-torchscript-fp16).
+std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::string& file, const std::string& device,
+                                         const std::string& folder);
 
 // The fwtax model name of a dataset's model name ("vit_b_16" -> "vit-b16"); unchanged if unknown.
 std::string canonical_model_name(const std::string& name);

@@ -1,0 +1,141 @@
+// The Framework Tax paper's CSVs and file-format detection for measured runs.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "model/arch/architecture.hpp"
+#include "model/catalog.hpp"
+#include "model/error.hpp"
+#include "model/trace.hpp"
+#include "validate/measured.hpp"
+
+namespace fwtax {
+namespace {
+
+// Splits one CSV line; fields may be quoted ("(1, 1, 1)").
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::string device_of_file(const std::string& path) {
+  std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  stem = stem.substr(0, stem.find('.'));
+  std::string lower;
+  for (char c : stem) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.rfind("3090", 0) == 0) return "3090";  // 3090-1.csv is a second pass on the same GPU
+  if (lower == "rtx-8000") return "rtx8000";
+  return lower;
+}
+
+std::string folder_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  std::string dir = path.substr(0, slash);
+  return dir.substr(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/') + 1);
+}
+
+}  // namespace
+
+std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::string& file, const std::string& device,
+                                         const std::string& folder) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(file, "line 1", "the file is empty; expected a CSV header");
+  auto header = csv_fields(line);
+  auto col = [&](const char* name) -> long {
+    auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : it - header.begin();
+  };
+  long cm = col("model"), cb = col("batch_size"), ci = col("input_size"), cl = col("latency");
+  if (cm < 0 || cb < 0 || cl < 0)
+    throw InputError(file, "line 1", "expected the columns model, batch_size, input_size and latency (the paper's CSV format)");
+  std::string framework, dtype;
+  if (folder == "pretrained-fp32") framework = "pytorch-eager", dtype = "fp32";
+  else if (folder == "pretrained-fp16") framework = "pytorch-eager", dtype = "fp16";
+  else if (folder == "pretrained-torchscript") framework = "torchscript", dtype = "fp32";
+  else if (folder == "pretrained-torchscript-fp16") framework = "torchscript", dtype = "fp16";
+  else
+    throw InputError(file, "", "expected a file under pretrained-fp32/, pretrained-fp16/, pretrained-torchscript/ or "
+                               "pretrained-torchscript-fp16/ (the folder says the framework and dtype), got folder \"" +
+                                   folder + "\"");
+  // The paper ran transformers 4.22 (eager attention) and torchvision 0.13.
+  static const std::map<std::string, std::string> names = {
+      {"bert", "bert-base"},          {"distilbert", "distilbert"},       {"albert", "albert-base"},
+      {"mobile_bert", "mobilebert"},  {"squeeze_bert", "squeezebert"},    {"funnel_transformer", "funnel-small"},
+      {"vit32", "vit-b32"},           {"efficientnet", "efficientnet-b0"}, {"resnet18", "resnet18"},
+      {"resnet50", "resnet50"},       {"resnet101", "resnet101"},         {"resnet152", "resnet152"},
+      {"alexnet", "alexnet"},         {"squeezenet", "squeezenet"},       {"vgg16", "vgg16"},
+      {"densenet", "densenet121"},    {"inception", "inception-v3"},      {"googlenet", "googlenet"},
+      {"shufflenet", "shufflenet-v2"}, {"mobilenet_v2", "mobilenet-v2"},  {"wide_resnet50_2", "wide-resnet50"},
+      {"mnasnet", "mnasnet"},         {"resnext50_32x4d", "resnext50"}};
+  static const std::vector<std::string> eager_attention = {"bert-base", "distilbert", "albert-base", "mobilebert"};
+  std::vector<MeasuredRun> out;
+  std::size_t n = 1;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    auto f = csv_fields(line);
+    auto field = [&](long c) { return c >= 0 && static_cast<std::size_t>(c) < f.size() ? f[static_cast<std::size_t>(c)] : std::string(); };
+    double latency = std::atof(field(cl).c_str()), batch = std::atof(field(cb).c_str());
+    double size = ci >= 0 ? std::atof(field(ci).c_str()) : 0;
+    if (!(latency > 0) || !(batch >= 1) || batch > 512 || !std::isfinite(latency)) continue;  // the README's known defects
+    auto m = names.find(field(cm));
+    if (m == names.end()) continue;  // efficientnet_lite, gernet, longformer: not in the zoo
+    const Architecture* a = find_builtin_architecture(m->second);
+    MeasuredRun r;
+    r.model = m->second;
+    r.device = device;
+    r.framework = framework;
+    r.mode = folder;
+    r.dtype = *parse_dtype(dtype);
+    r.batch = static_cast<long long>(batch);
+    if (a->input == InputKind::tokens) {
+      r.seq = size >= 1 ? static_cast<long long>(size) : 128;
+    } else {
+      r.image = size >= 32 ? static_cast<long long>(size) : a->default_image;
+      if (r.model == "inception-v3") r.image = 299;  // torchvision's transform resizes to 299
+    }
+    r.measure = Measure::pipelined;
+    r.latency_s = latency;
+    r.min_s = latency;
+    r.source = file + ":" + std::to_string(n);
+    if (std::find(eager_attention.begin(), eager_attention.end(), r.model) != eager_attention.end())
+      r.arch = {{"name", r.model}, {"like", r.model}, {"attention", "eager"}};
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure) {
+  std::string text = read_file_text(path);
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".csv") {
+    auto runs = parse_paper_csv(text, path, device.empty() ? device_of_file(path) : device, folder_of(path));
+    for (auto& r : runs) r.measure = Measure::pipelined;  // the paper timed calls back to back
+    return runs;
+  }
+  Json j = parse_json(text, path);
+  std::string dev = device;
+  if (dev.empty() && j.is_object() && j.contains("env") && j["env"].is_object())
+    dev = device_for_gpu_name(j["env"].value("gpu", std::string()));
+  if (dev.empty())
+    throw InputError(path, "", "the file does not say its device (env.gpu): give --device");
+  auto runs = parse_runs_json(j, path, dev);
+  for (auto& r : runs) r.measure = measure;
+  return runs;
+}
+
+}  // namespace fwtax

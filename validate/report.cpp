@@ -1,0 +1,194 @@
+#include "validate/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "model/error.hpp"
+#include "simulate/html.hpp"
+#include "simulate/svg.hpp"
+
+namespace fwtax {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+struct Group {
+  std::string key;
+  std::vector<const Comparison*> runs;
+};
+
+std::string size_of(const Comparison& c) {
+  return c.run.seq > 0 ? "seq " + std::to_string(c.run.seq) : "image " + std::to_string(c.run.image);
+}
+
+}  // namespace
+
+void write_validation_report(const std::string& dir, const ValidationReport& r, const std::vector<Comparison>& cs,
+                             const Json& summary) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(dir, "", "cannot create the report folder (--report)");
+  // Groups for plots: model x device x framework x size; one line per dtype (measured and predicted).
+  std::vector<Group> groups;
+  std::map<std::string, std::size_t> index;
+  for (const auto& c : cs) {
+    if (!c.ok) continue;
+    std::string key = c.run.model + " on " + c.run.device.substr(c.run.device.find_last_of('/') + 1) + ", " +
+                      c.run.framework + ", " + size_of(c);
+    if (!index.count(key)) {
+      index[key] = groups.size();
+      groups.push_back({key, {}});
+    }
+    groups[index[key]].runs.push_back(&c);
+  }
+  HtmlPage page(r.title);
+  std::string md = "# " + r.title + "\n\n";
+  if (!r.note.empty()) {
+    page.paragraph(r.note);
+    md += r.note + "\n\n";
+  }
+  auto stat_row = [&](const std::string& name, const Json& g) {
+    return std::vector<std::string>{name, std::to_string(g["configs"].get<std::size_t>()),
+                                    fmt("%.1f%%", g["mape_percent"].get<double>()),
+                                    fmt("%.1f%%", g["median_ape_percent"].get<double>()),
+                                    g.contains("baseline_roofline") ? fmt("%.1f%%", g["baseline_roofline"]["mape_percent"].get<double>()) : "",
+                                    g.contains("baseline_flops") ? fmt("%.1f%%", g["baseline_flops"]["mape_percent"].get<double>()) : ""};
+  };
+  std::vector<std::vector<std::string>> table;
+  Json all = {{"configs", summary["configs"]}, {"mape_percent", summary["mape_percent"]},
+              {"median_ape_percent", summary["median_ape_percent"]}};
+  if (summary.contains("baselines")) {
+    all["baseline_roofline"] = summary["baselines"]["roofline"];
+    all["baseline_flops"] = summary["baselines"]["flops_proportional"];
+  }
+  table.push_back(stat_row("all", all));
+  for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it)
+    table.push_back(stat_row("regime " + it.key(), it.value()));
+  for (auto it = summary["groups"].begin(); it != summary["groups"].end(); ++it)
+    table.push_back(stat_row(it.key(), it.value()));
+  std::vector<std::string> header = {"group", "configs", "fwtax MAPE", "fwtax median APE", "roofline MAPE",
+                                     "FLOPs-proportional MAPE"};
+  page.heading(2, "Error by group");
+  page.paragraph("Regimes are the ones fwtax predicts for each configuration. The roofline baseline is the kernels' "
+                 "time alone (no host); the FLOPs baseline is latency proportional to FLOPs, with one constant (the "
+                 "median measured seconds per FLOP of these runs).");
+  page.table(header, table);
+  md += "## Error by group\n\n| " + header[0];
+  for (std::size_t i = 1; i < header.size(); ++i) md += " | " + header[i];
+  md += " |\n|---";
+  for (std::size_t i = 1; i < header.size(); ++i) md += "|---:";
+  md += "|\n";
+  for (const auto& row : table) {
+    md += "| " + row[0];
+    for (std::size_t i = 1; i < row.size(); ++i) md += " | " + row[i];
+    md += " |\n";
+  }
+  // Error by regime: fwtax and the baselines.
+  svg::BarChart bars;
+  bars.title = "MAPE by predicted regime";
+  bars.y_label = "MAPE (%)";
+  svg::Series ours{"fwtax", {}, {}}, roof{"roofline (no host)", {}, {}}, flops{"FLOPs-proportional", {}, {}};
+  bars.categories.push_back("all");
+  ours.y.push_back(all["mape_percent"].get<double>());
+  roof.y.push_back(all.contains("baseline_roofline") ? all["baseline_roofline"]["mape_percent"].get<double>() : NAN);
+  flops.y.push_back(all.contains("baseline_flops") ? all["baseline_flops"]["mape_percent"].get<double>() : NAN);
+  for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it) {
+    bars.categories.push_back(it.key());
+    ours.y.push_back(it.value()["mape_percent"].get<double>());
+    roof.y.push_back(it.value()["baseline_roofline"]["mape_percent"].get<double>());
+    flops.y.push_back(it.value()["baseline_flops"]["mape_percent"].get<double>());
+  }
+  bars.series = {ours, roof, flops};
+  page.figure(svg::render(bars), "Mean absolute percentage error of fwtax and of the two baselines, by regime.");
+  // Predicted against measured, log-log.
+  svg::LineChart scatter;
+  scatter.title = "Predicted against measured latency";
+  scatter.x_label = "measured (ms)";
+  scatter.y_label = "predicted (ms)";
+  std::map<std::string, svg::Series> by_regime;
+  double lo = INFINITY, hi = 0;
+  for (const auto& c : cs) {
+    if (!c.ok) continue;
+    auto& s = by_regime[std::string(regime_name(c.regime))];
+    s.name = "predicted " + std::string(regime_name(c.regime)) + "-bound";
+    s.x.push_back(c.run.latency_s * 1e3);
+    s.y.push_back(c.predicted_s * 1e3);
+    lo = std::min(lo, std::min(c.run.latency_s, c.predicted_s) * 1e3);
+    hi = std::max(hi, std::max(c.run.latency_s, c.predicted_s) * 1e3);
+  }
+  for (auto& [k, s] : by_regime) {
+    // Points only: sort so the connecting path is at least monotone; the chart draws markers.
+    std::vector<std::pair<double, double>> p;
+    for (std::size_t i = 0; i < s.x.size(); ++i) p.push_back({s.x[i], s.y[i]});
+    std::sort(p.begin(), p.end());
+    s.x.clear();
+    s.y.clear();
+    for (auto [x, y] : p) {
+      s.x.push_back(x);
+      s.y.push_back(y);
+      s.x.push_back(x);
+      s.y.push_back(NAN);  // a gap after every point: markers without lines
+    }
+    scatter.series.push_back(s);
+  }
+  if (hi > 0) scatter.series.push_back({"exact", {lo, hi}, {lo, hi}, true});
+  page.figure(svg::render(scatter), "Each marker is one configuration; on the dashed line the prediction is exact.");
+  // Latency against batch per group.
+  page.heading(2, "Measured and predicted latency against batch size");
+  md += "\n## Configurations\n\n| model | device | framework | dtype | batch | size | measured | predicted | error | regime |\n"
+        "|---|---|---|---|---:|---|---:|---:|---:|---|\n";
+  for (const auto& g : groups) {
+    std::map<std::string, std::pair<svg::Series, svg::Series>> lines;
+    for (const auto* c : g.runs) {
+      std::string dt(dtype_name(c->run.dtype));
+      auto& [meas, pred] = lines[dt];
+      meas.name = dt + " measured";
+      pred.name = dt + " predicted";
+      pred.dashed = true;
+      meas.x.push_back(static_cast<double>(c->run.batch));
+      meas.y.push_back(c->run.latency_s * 1e3);
+      pred.x.push_back(static_cast<double>(c->run.batch));
+      pred.y.push_back(c->predicted_s * 1e3);
+      md += "| " + c->run.model + " | " + c->run.device.substr(c->run.device.find_last_of('/') + 1) + " | " +
+            c->run.framework + " | " + dt + " | " + std::to_string(c->run.batch) + " | " + size_of(*c) + " | " +
+            fmt("%.3f ms", c->run.latency_s * 1e3) + " | " + fmt("%.3f ms", c->predicted_s * 1e3) + " | " +
+            fmt("%+.1f%%", 100 * (c->predicted_s - c->run.latency_s) / c->run.latency_s) + " | " +
+            std::string(regime_name(c->regime)) + " |\n";
+    }
+    bool sweep = false;
+    for (const auto& [dt, pr] : lines) sweep |= pr.first.x.size() > 1;
+    if (!sweep) continue;  // a single batch is in the tables only
+    svg::LineChart chart;
+    chart.title = g.key;
+    chart.x_label = "batch size";
+    chart.y_label = "latency (ms)";
+    for (auto& [dt, pr] : lines) {
+      // Order points by batch.
+      for (auto* s : {&pr.first, &pr.second}) {
+        std::vector<std::pair<double, double>> p;
+        for (std::size_t i = 0; i < s->x.size(); ++i) p.push_back({s->x[i], s->y[i]});
+        std::sort(p.begin(), p.end());
+        s->x.clear();
+        s->y.clear();
+        for (auto [x, y] : p) {
+          s->x.push_back(x);
+          s->y.push_back(y);
+        }
+      }
+      chart.series.push_back(pr.first);
+      chart.series.push_back(pr.second);
+    }
+    page.figure(svg::render(chart, 520, 320), "Solid: measured; dashed: fwtax.");
+  }
+  std::ofstream(std::filesystem::path(dir) / "report.html") << page.str();
+  std::ofstream(std::filesystem::path(dir) / "report.md") << md;
+}
+
+}  // namespace fwtax

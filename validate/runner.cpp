@@ -1,0 +1,63 @@
+#include "validate/runner.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "model/error.hpp"
+
+namespace fwtax {
+
+Json cpu_run_plan(bool quick) {
+  Json bert = {{"name", "bert-mini"}, {"family", "bert"},   {"hidden", 256},     {"layers", 4},
+               {"heads", 4},          {"intermediate", 1024}, {"vocab", 1000},   {"max_position", 512}};
+  Json gpt2 = {{"name", "gpt2-mini"}, {"family", "gpt2"},   {"hidden", 256},     {"layers", 4},
+               {"heads", 4},          {"intermediate", 1024}, {"vocab", 1000},   {"max_position", 512}};
+  Json resnet = {{"name", "resnet18"}, {"family", "resnet"}, {"blocks", {2, 2, 2, 2}}, {"bottleneck", false}};
+  Json mobilenet = {{"name", "mobilenet-v2"}, {"like", "mobilenet-v2"}};
+  Json mlp = {{"name", "mlp-8x1024"}, {"family", "mlp"}, {"layers", 8}, {"hidden", 1024}, {"input", 1024}};
+  std::vector<int> tok_b = quick ? std::vector<int>{1, 8} : std::vector<int>{1, 4, 16};
+  std::vector<int> seqs = quick ? std::vector<int>{32, 128} : std::vector<int>{16, 64, 128, 256};
+  std::vector<int> img_b = quick ? std::vector<int>{1, 4} : std::vector<int>{1, 2, 8};
+  auto entry = [](const Json& a, std::vector<int> batches, std::vector<int> sizes) {
+    return Json{{"name", a["name"]}, {"arch", a}, {"batches", batches}, {"sizes", sizes}};
+  };
+  Json models = Json::array();
+  models.push_back(entry(bert, tok_b, seqs));
+  models.push_back(entry(gpt2, tok_b, seqs));
+  models.push_back(entry(resnet, img_b, quick ? std::vector<int>{64, 112} : std::vector<int>{64, 112, 160}));
+  models.push_back(entry(mobilenet, img_b, quick ? std::vector<int>{96} : std::vector<int>{96, 160}));
+  models.push_back(entry(mlp, quick ? std::vector<int>{1, 16, 256} : std::vector<int>{1, 4, 16, 64, 256, 1024}, {1}));
+  return {{"budget_s", quick ? 0.25 : 0.6}, {"min_iters", quick ? 5 : 9}, {"models", models}};
+}
+
+Json run_cpu_plan(const Json& plan, bool progress) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::filesystem::path exe = (ec ? std::filesystem::current_path() : self.parent_path()) / "fwtax-run-torch";
+  if (!std::filesystem::exists(exe))
+    throw InputError("--run cpu", "", "this fwtax was built without libtorch (fwtax-run-torch is missing next to fwtax): "
+                                      "install libtorch-dev and libopenblas0-pthread and rebuild (./setup.sh)");
+  std::filesystem::path plan_file = std::filesystem::temp_directory_path() / ("fwtax-plan-" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream f(plan_file);
+    f << plan.dump();
+  }
+  std::string cmd = exe.string() + " < " + plan_file.string() + (progress ? "" : " 2>/dev/null");
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot start " + exe.string());
+  std::string out;
+  char buf[1 << 14];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  std::filesystem::remove(plan_file, ec);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("fwtax-run-torch failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  return parse_json(out, "fwtax-run-torch output");
+}
+
+}  // namespace fwtax
