@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 
 namespace fwtax {
 namespace {
@@ -102,21 +103,62 @@ namespace fwtax {
 
 ShapeEfficiency::ShapeEfficiency(const std::vector<std::array<double, 4>>& points) {
   for (const auto& p : points) pts_.push_back({std::log2(p[0]), std::log2(p[1]), std::log2(p[2]), p[3]});
+  build_groups();
+}
+
+void ShapeEfficiency::build_groups() {
+  // One group per weight shape (n, k); its points sorted by m, repeated m averaged.
+  std::vector<std::array<double, 4>> sorted = pts_;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return std::tie(a[1], a[2], a[0]) < std::tie(b[1], b[2], b[0]);
+  });
+  groups_.clear();
+  for (std::size_t i = 0; i < sorted.size();) {
+    Group g{sorted[i][1], sorted[i][2], {}, {}};
+    std::size_t j = i;
+    while (j < sorted.size() && sorted[j][1] == g.ln && sorted[j][2] == g.lk) ++j;
+    for (std::size_t a = i; a < j;) {
+      std::size_t b = a;
+      double sum = 0;
+      while (b < j && sorted[b][0] == sorted[a][0]) sum += sorted[b++][3];
+      g.lm.push_back(sorted[a][0]);
+      g.eff.push_back(sum / static_cast<double>(b - a));
+      a = b;
+    }
+    groups_.push_back(std::move(g));
+    i = j;
+  }
 }
 
 double ShapeEfficiency::at(double m, double n, double k) const {
-  if (pts_.empty()) return 1.0;
+  if (groups_.empty()) return 1.0;
   constexpr double kLog2Of10 = 3.3219280948873623;
   double lm = fast_log10(std::max(m, 1.0)) * kLog2Of10, ln = fast_log10(std::max(n, 1.0)) * kLog2Of10,
          lk = fast_log10(std::max(k, 1.0)) * kLog2Of10;
   double wsum = 0, vsum = 0;
-  for (const auto& p : pts_) {
-    double dm = lm - p[0], dn = ln - p[1], dk = lk - p[2];
+  for (const auto& g : groups_) {
+    // Within a group's range of m, log efficiency is linear in log m (exact while a GEMM is too small
+    // to fill the device and takes constant time); outside it the nearest end holds, and the distance
+    // past the end counts with the distance in n and k.
+    double v, dm = 0;
+    std::size_t last = g.lm.size() - 1;
+    if (lm <= g.lm[0]) {
+      v = g.eff[0];
+      dm = g.lm[0] - lm;
+    } else if (lm >= g.lm[last]) {
+      v = g.eff[last];
+      dm = lm - g.lm[last];
+    } else {
+      std::size_t i = static_cast<std::size_t>(std::upper_bound(g.lm.begin(), g.lm.end(), lm) - g.lm.begin());
+      double w = (lm - g.lm[i - 1]) / (g.lm[i] - g.lm[i - 1]);
+      v = std::exp(std::log(g.eff[i - 1]) + w * (std::log(g.eff[i]) - std::log(g.eff[i - 1])));
+    }
+    double dn = ln - g.ln, dk = lk - g.lk;
     double d2 = dm * dm + dn * dn + dk * dk;
-    if (d2 < 1e-12) return p[3];
+    if (d2 < 1e-12) return v;
     double w = 1.0 / (d2 * d2);
     wsum += w;
-    vsum += w * p[3];
+    vsum += w * v;
   }
   return vsum / wsum;
 }
@@ -124,7 +166,9 @@ double ShapeEfficiency::at(double m, double n, double k) const {
 ShapeEfficiency ShapeEfficiency::scaled_m(double factor) const {
   ShapeEfficiency s = *this;
   double shift = std::log2(factor);
-  for (auto& p : s.pts_) p[0] += shift;
+  for (auto& p : s.pts_) p[0] -= shift;
+  for (auto& g : s.groups_)
+    for (auto& x : g.lm) x -= shift;
   return s;
 }
 

@@ -33,21 +33,30 @@ Json curve_to_json(const Curve& c);
 
 namespace fwtax {
 
-// Efficiency of matrix products as a function of their shape: calibrated (m, n, k, efficiency)
-// points, interpolated by inverse squared distance in log2 space. A skinny GEMM (m = 16) and a square
-// one of the same FLOPs can differ 2-3x; a FLOPs-only curve cannot tell them apart.
+// Efficiency of matrix products as a function of their shape, from calibrated (m, n, k, efficiency)
+// points. A skinny GEMM (m = 16) and a square one of the same FLOPs can differ 2-3x; a FLOPs-only
+// curve cannot tell them apart. Points sharing a weight shape (n, k) form a sweep over m (batch times
+// sequence), interpolated log-log in m; sweeps of other weight shapes are blended by inverse distance
+// (power 4) in log2 (m, n, k), so an uncalibrated shape takes after its nearest calibrated ones.
 class ShapeEfficiency {
  public:
   ShapeEfficiency() = default;
   explicit ShapeEfficiency(const std::vector<std::array<double, 4>>& points);  // m, n, k, efficiency
   bool empty() const { return pts_.empty(); }
   double at(double m, double n, double k) const;
-  // The same with m stretched (a device `factor` times faster needs `factor` times the rows to fill).
+  // The same with m stretched like Curve::scaled_x: at'(m, n, k) = at(m * factor, n, k). A device
+  // 1 / factor times faster needs 1 / factor times the rows to fill.
   ShapeEfficiency scaled_m(double factor) const;
   std::vector<std::array<double, 4>> points() const;
 
  private:
-  std::vector<std::array<double, 4>> pts_;  // log2 m, log2 n, log2 k, efficiency
+  struct Group {
+    double ln, lk;                // log2 n, log2 k
+    std::vector<double> lm, eff;  // log2 m ascending, efficiency
+  };
+  void build_groups();
+  std::vector<std::array<double, 4>> pts_;  // log2 m, log2 n, log2 k, efficiency (as read)
+  std::vector<Group> groups_;
 };
 
 ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag);

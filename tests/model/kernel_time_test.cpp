@@ -85,3 +85,45 @@ TEST_CASE("curve lookups agree with exact log interpolation") {
     CHECK(c.at(x) == doctest::Approx(std::log10(x) / 12).epsilon(1e-6));
   }
 }
+
+TEST_CASE("shape efficiency: a sweep over m is interpolated log-log, whatever the order of its points") {
+  // Two weight shapes, given interleaved and out of order; (1024, 1024) swept over m = 1, 16, 256.
+  ShapeEfficiency s({{256, 1024, 1024, 0.8}, {16, 64, 64, 0.5}, {1, 1024, 1024, 0.02}, {16, 1024, 1024, 0.2}});
+  CHECK(s.at(16, 1024, 1024) == doctest::Approx(0.2));
+  CHECK(s.at(4, 1024, 1024) == doctest::Approx(std::sqrt(0.02 * 0.2)));  // log-midpoint of m = 1 and 16
+  CHECK(s.at(64, 1024, 1024) == doctest::Approx(std::sqrt(0.2 * 0.8)));
+  // Monotone in m along the sweep, held at its ends.
+  double last = 0;
+  for (double m = 1; m <= 256; m *= 2) {
+    CAPTURE(m);
+    CHECK(s.at(m, 1024, 1024) >= last);
+    last = s.at(m, 1024, 1024);
+  }
+  CHECK(s.at(4096, 1024, 1024) < 0.8 + 1e-12);
+  // An uncalibrated weight shape takes after the nearer sweep.
+  double near_big = s.at(256, 1000, 1000), near_small = s.at(16, 70, 70);
+  CHECK(near_big == doctest::Approx(0.8).epsilon(0.05));
+  CHECK(near_small == doctest::Approx(0.5).epsilon(0.1));
+}
+
+TEST_CASE("shape efficiency stretched for a device 4x faster needs 4x the rows") {
+  ShapeEfficiency s({{1, 512, 512, 0.05}, {64, 512, 512, 0.5}});
+  ShapeEfficiency fast = s.scaled_m(0.25);  // like Curve::scaled_x: at'(m) = at(0.25 m)
+  CHECK(fast.at(256, 512, 512) == doctest::Approx(0.5));
+  CHECK(fast.at(4, 512, 512) == doctest::Approx(0.05));
+  CHECK(fast.points().size() == 2);
+}
+
+TEST_CASE("convolutions use convolution shapes only, not GEMM shapes") {
+  DeviceSpec d = test::toy_gpu();
+  int f = static_cast<int>(Math::fp32_simt);
+  d.gemm_efficiency[f] = Curve({{1e6, 0.5}, {1e9, 0.5}});
+  d.gemm_shapes[f] = ShapeEfficiency({{64, 64, 64, 0.1}});
+  Kernel conv = kernel(KernelKind::conv, Math::fp32_simt, 2.0 * 64 * 64 * 64, 0);
+  conv.m = conv.n = conv.k = 64;
+  Kernel gemm = conv;
+  gemm.kind = KernelKind::gemm;
+  KernelTimer timer(d);
+  CHECK(timer.matrix_efficiency(conv, f) == doctest::Approx(0.5));
+  CHECK(timer.matrix_efficiency(gemm, f) == doctest::Approx(0.1));
+}
