@@ -47,6 +47,45 @@ void host_check(Builder& b, double elems) {
   b.sync_read("aten::is_nonzero");
 }
 
+// Attention after the q/k/v projections: one fused SDPA op (transformers 5.x), or the eager math that
+// transformers 4.x ran (permute q, k, v; QK^T; scale; mask; softmax; dropout; PV; permute back).
+void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal) {
+  if (t.attention != "eager") {
+    b.sdpa(d.B, heads, d.S, d.S, hd, causal);
+    return;
+  }
+  const double scores = d.B * heads * d.S * d.S;
+  b.view("aten::transpose");
+  b.matmul(d.B * heads, d.S, d.S, hd);
+  if (causal) {
+    b.elementwise("aten::full", 1, 0);
+    b.elementwise("aten::div", scores, 2);
+    b.view("aten::slice");
+    b.elementwise("aten::full", 1, 0);
+    b.elementwise("aten::where", scores, 3);
+  } else {
+    b.elementwise("aten::div", scores, 1);
+    b.elementwise("aten::add", scores, 2);  // + the extended attention mask
+  }
+  b.softmax(d.B * heads * d.S, d.S);
+  b.module(OpClass::module_leaf, "attention.dropout");
+  b.dropout();
+  b.matmul(d.B * heads, d.S, hd, d.S);
+  b.view("aten::permute");
+  b.copy("aten::contiguous", d.T * heads * hd);
+  b.view("aten::view");
+}
+
+// transformers 4.x built an all-ones mask and its additive form when none was given.
+void eager_mask(Builder& b, const Dims& d) {
+  b.alloc_zeros(d.T);
+  b.view("aten::slice");
+  b.view("aten::unsqueeze");
+  b.copy("aten::to", d.T);
+  b.elementwise("aten::rsub", d.T, 1);
+  b.elementwise("aten::mul", d.T, 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // BERT and RoBERTa (BertModel, RobertaModel): post-norm encoder layers, 22 ops each.
 void bert_layer(Builder& b, const Dims& d, const TransformerConfig& t) {
@@ -55,9 +94,11 @@ void bert_layer(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.module(OpClass::module_heavy, "layer.attention");
   b.module(OpClass::module_heavy, "layer.attention.self");
   for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-  b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, static_cast<double>(t.head_dim()), false);
-  b.view("aten::transpose");
-  b.view("aten::reshape");
+  attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+  if (t.attention != "eager") {
+    b.view("aten::transpose");
+    b.view("aten::reshape");
+  }
   b.module(OpClass::module_heavy, "layer.attention.output");
   b.module(OpClass::module_leaf, "dense");
   b.linear(d.T, H, H);
@@ -93,6 +134,7 @@ void pooler(Builder& b, const Dims& d, double H) {
 void build_bert(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden);
   b.module(OpClass::module_heavy, "model");
+  if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   if (t.family == "roberta") {
     // Position ids from the input ids (padding-aware cumulative sum), then the token-type buffer.
@@ -135,6 +177,7 @@ void build_bert(Builder& b, const Dims& d, const TransformerConfig& t) {
 void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate);
   b.module(OpClass::module_heavy, "distilbert");
+  if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   b.module(OpClass::module_leaf, "word_embeddings");
   b.embedding(d.T, H);
@@ -151,9 +194,11 @@ void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "layer");
     b.module(OpClass::module_heavy, "layer.attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, static_cast<double>(t.head_dim()), false);
-    b.view("aten::transpose");
-    b.view("aten::reshape");
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+    if (t.attention != "eager") {
+      b.view("aten::transpose");
+      b.view("aten::reshape");
+    }
     b.module(OpClass::module_leaf, "out_lin");
     b.linear(d.T, H, H);
     b.elementwise("aten::add", d.T * H, 2);
@@ -179,6 +224,7 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate),
                E = static_cast<double>(t.emb());
   b.module(OpClass::module_heavy, "albert");
+  if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   b.view("aten::slice");
   b.view("aten::expand");
@@ -204,9 +250,11 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "albert_layer");
     b.module(OpClass::module_heavy, "attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, static_cast<double>(t.head_dim()), false);
-    b.view("aten::transpose");
-    b.view("aten::reshape");
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+    if (t.attention != "eager") {
+      b.view("aten::transpose");
+      b.view("aten::reshape");
+    }
     b.module(OpClass::module_leaf, "dense");
     b.linear(d.T, H, H);
     b.module(OpClass::module_leaf, "output_dropout");
@@ -275,9 +323,11 @@ void build_mobilebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     projection(b, d.T, N, N);
     projection(b, d.T, N, N);
     projection(b, d.T, H, N);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, N / static_cast<double>(t.heads), false);
-    b.view("aten::transpose");
-    b.view("aten::reshape");
+    attention(b, d, t, static_cast<double>(t.heads), N / static_cast<double>(t.heads), false);
+    if (t.attention != "eager") {
+      b.view("aten::transpose");
+      b.view("aten::reshape");
+    }
     b.module(OpClass::module_heavy, "attention.output");
     dense(N, N);
     b.elementwise("aten::add", d.T * N, 2);
@@ -575,9 +625,11 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     }
     if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * H);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, static_cast<double>(t.head_dim()), true);
-    b.view("aten::transpose");
-    b.view("aten::reshape");
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), true);
+    if (t.attention != "eager") {
+      b.view("aten::transpose");
+      b.view("aten::reshape");
+    }
     conv1d(H, H);
     b.module(OpClass::module_leaf, "resid_dropout");
     b.dropout();
@@ -755,9 +807,11 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.module(OpClass::module_heavy, "attention");
     b.module(OpClass::module_heavy, "attention.attention");
     for (int k = 0; k < 3; ++k) projection(b, T, H, H);
-    b.sdpa(N, static_cast<double>(t.heads), S, S, static_cast<double>(t.head_dim()), false);
-    b.view("aten::transpose");
-    b.view("aten::reshape");
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+    if (t.attention != "eager") {
+      b.view("aten::transpose");
+      b.view("aten::reshape");
+    }
     b.module(OpClass::module_heavy, "attention.output");
     b.module(OpClass::module_leaf, "dense");
     b.linear(T, H, H);
@@ -871,6 +925,7 @@ void read_transformer_fields(ObjectReader& r, TransformerConfig& t) {
   t.type_vocab = r.integer_or("type_vocab", 0, big, t.type_vocab);
   t.embedding_size = r.integer_or("embedding_size", 0, big, t.embedding_size);
   t.activation = r.choice("activation", {"gelu", "gelu_new", "relu", "silu"}, t.activation);
+  t.attention = r.choice("attention", {"sdpa", "eager"}, t.attention);
   t.pooler = r.boolean_or("pooler", t.pooler);
   t.use_cache = r.boolean_or("use_cache", t.use_cache);
   t.bottleneck = r.integer_or("bottleneck", 1, big, t.bottleneck);

@@ -19,6 +19,7 @@ struct TransformerConfig {
   long long vocab = 30522, max_position = 512, type_vocab = 2;
   long long embedding_size = 0;  // ALBERT / MobileBERT factorized embeddings; 0: = hidden
   std::string activation = "gelu";  // gelu, gelu_new, relu, silu
+  std::string attention = "sdpa";   // sdpa (transformers 5.x) or eager (the matmul/softmax of 4.x)
   bool pooler = true;
   bool use_cache = false;        // GPT-2 / Llama: KV-cache concatenations instead of a sync
   long long bottleneck = 128;    // MobileBERT intra-bottleneck size

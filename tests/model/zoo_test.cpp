@@ -165,3 +165,18 @@ TEST_CASE("width and depth scale transformers, ResNets and MLPs, not fixed model
   CHECK(std::get<TransformerConfig>(scale_architecture(base, 1, 0.5).config).layers == 6);
   CHECK(!test::messages_of([] { scale_architecture(*find_builtin_architecture("vgg16"), 2, 1); }).empty());
 }
+
+TEST_CASE("eager attention (transformers 4.x) dispatches the unfused matmul-softmax ops, same math") {
+  Architecture sdpa = parse(R"({"name": "b", "like": "bert-base"})");
+  Architecture eager = parse(R"({"name": "b", "like": "bert-base", "attention": "eager"})");
+  Workload ws = build(sdpa, DType::fp32, 8), we = build(eager, DType::fp32, 8);
+  // Per layer: permute, QK^T, div, add mask, softmax, dropout, PV, permute, contiguous, view instead of
+  // sdpa, transpose, reshape; plus the mask built once.
+  CHECK(we.framework_op_count() > ws.framework_op_count() + 12 * 5);
+  double fs = 0, fe = 0;
+  for (const auto& k : ws.kernels) fs += k.flops;
+  for (const auto& k : we.kernels) fe += k.flops;
+  CHECK(fe == doctest::Approx(fs).epsilon(0.02));
+  CHECK(we.kernels.size() > ws.kernels.size());
+  CHECK_THROWS_AS(parse(R"({"name": "b", "like": "bert-base", "attention": "flash"})"), InputError);
+}
