@@ -114,6 +114,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     d.graph_launch_latency_s = lr.number_or("graph_launch_latency_s", NumberRule::non_negative, 0);
     d.graph_kernel_gap_s = lr.number_or("graph_kernel_gap_s", NumberRule::non_negative, 0);
     d.stream_kernel_gap_s = lr.number_or("stream_kernel_gap_s", NumberRule::non_negative, 0);
+    d.launch_measured_on = lr.string_or("measured_on_host", "");
     lr.finish();
   }
   r.finish();
@@ -174,6 +175,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
                    {"graph_kernel_gap_s", d.graph_kernel_gap_s},
                    {"stream_kernel_gap_s", d.stream_kernel_gap_s},
                    {"source", src("launch")}};
+    if (!d.launch_measured_on.empty()) j["launch"]["measured_on_host"] = d.launch_measured_on;
   }
   return j;
 }

@@ -49,6 +49,7 @@ struct DeviceSpec {
   double launch_latency_s = 0;       // enqueue -> start on an idle GPU
   double sync_s = 0;                 // host return after the GPU finishes (synchronize)
   double graph_launch_host_s = 0;    // host time of one graph launch
+  std::string launch_measured_on;    // host the launch costs were measured on ("": the device's own)
   double graph_launch_latency_s = 0; // graph launch -> first kernel start
   double graph_kernel_gap_s = 0;     // GPU time between consecutive kernels of a graph replay
   double stream_kernel_gap_s = 0;    // GPU time between queued kernels launched one by one

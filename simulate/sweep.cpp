@@ -31,6 +31,12 @@ double host_factor(const Catalog& catalog, const DeviceSpec& device, const Frame
   return h.relative_time / ref.relative_time;
 }
 
+double launch_host_factor(const Catalog& catalog, const DeviceSpec& device) {
+  if (device.launch_measured_on.empty() || device.launch_measured_on == device.host) return 1.0;
+  HostSpec h = device.host_profile.empty() ? catalog.host(device.host) : device.host_profile.front();
+  return h.relative_time / catalog.host(device.launch_measured_on).relative_time;
+}
+
 void mark_crossovers(std::vector<ResultRow>& rows) {
   using Key = std::tuple<std::string, std::string, std::string, int, long long, long long>;
   std::map<Key, std::vector<std::size_t>> series;
@@ -122,7 +128,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
       SimOptions o;
       o.measure = q.measure;
       o.host_factor = what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
-      o.launch_factor = 1.0 / q.host_x;
+      o.launch_factor = launch_host_factor(catalog, d) / q.host_x;
       for (long long b : batches)
         for (long long sq : seqs) {
           what.batch = b;
@@ -161,7 +167,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
         SimOptions o;
         o.measure = g.measure;
         o.host_factor = host_factor(catalog, d, f) / g.host_x;
-        o.launch_factor = 1.0 / g.host_x;
+        o.launch_factor = launch_host_factor(catalog, d) / g.host_x;
         Backend backend = make_backend(d, f);
         backend.record_scopes = g.breakdown;
         for (DType dt : g.dtypes)
@@ -230,7 +236,7 @@ TimelineRun simulate_timeline(const SweepRequest& q, const Catalog& catalog) {
   SimOptions o;
   o.measure = Measure::sync;
   o.host_factor = host_factor(catalog, d, f) / q.host_x;
-  o.launch_factor = 1.0 / q.host_x;
+  o.launch_factor = launch_host_factor(catalog, d) / q.host_x;
   o.timeline = true;
   Backend backend = make_backend(d, f);
   backend.record_scopes = true;

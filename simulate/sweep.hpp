@@ -78,6 +78,10 @@ double profiler_host_scale(const Catalog& catalog);
 // the framework's reference host.
 double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework);
 
+// The same for the device's kernel-launch costs: how much slower its host launches than the host
+// they were measured on (launch.measured_on_host; 1 when measured on the device's own host).
+double launch_host_factor(const Catalog& catalog, const DeviceSpec& device);
+
 // The first configuration of a request, simulated with its timeline recorded (--timeline).
 struct TimelineRun {
   Workload workload;

@@ -432,6 +432,19 @@ def main():
         write(f"frameworks/{name}.json", fw)
     for name, h in hosts.items():
         write(f"hosts/{name}.json", h)
+    # Datasheet GPUs borrow these launch costs; they were measured on machine A's host, and a GPU paired
+    # with a slower host launches slower (launch.measured_on_host lets the simulator scale them).
+    for fname in sorted(os.listdir(os.path.join(args.out, "devices"))):
+        with open(os.path.join(args.out, "devices", fname)) as fh:
+            other = json.load(fh)
+        if other.get("efficiency", {}).get("like") != "h100":
+            continue
+        launch = {k: v for k, v in device["launch"].items() if k != "source"}
+        launch["measured_on_host"] = device["host"]
+        launch["source"] = ("assumed equal to the H100 profile's launch and sync costs (devices/h100.json), measured "
+                            "on its host; not measured on this GPU (copied by calibrate/derive/derive_h100.py)")
+        other["launch"] = launch
+        write(f"devices/{fname}", other)
     write("profiler.json", {
         "name": "torch.profiler",
         "description": "how much the PyTorch profiler (record_shapes=True, CPU and CUDA activities) inflates host time",
