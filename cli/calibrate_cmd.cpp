@@ -4,21 +4,30 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "calibrate/fit.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "validate/compare.hpp"
+#include "validate/measured.hpp"
 
 namespace fwtax::cli {
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"--target", true, "cpu (libtorch on this CPU) or cuda (CUDA runtime and cuBLAS on GPU 0)", "T"},
+    {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), or host (fit a "
+                       "host's speed to measured runs, --runs)", "T"},
+    {"--runs", true, "with --target host: measured runs (as for validate --measured) to fit the host to", "FILES"},
+    {"--model", true, "with --target host: only runs of these models (say which the fit used)", "LIST"},
+    {"--device", true, "with --target host: the device the runs were measured on (default: from the files)", "D"},
+    {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
+    {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--quick", false, "fewer sizes and repetitions: about a minute on 2 cores", ""},
     {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
-    {"--name", true, "the device name in the profile (default: this-cpu / this-gpu)", "NAME"},
+    {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu / fitted-host)", "NAME"},
     {"--merge", true, "fold measurements from calibrate/python_dispatch.py into the profile", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default h100-vm-a)", "NAME"},
@@ -59,6 +68,77 @@ Json run_probe(const std::string& exe, const std::vector<std::string>& args, con
   return parse_json(out, exe + " output");
 }
 
+// --target host: the relative_time of the host that ran measured runs, fitted through the simulator.
+int calibrate_host(const Args& a, std::ostream& out) {
+  auto files = a.get("--runs");
+  if (!files) throw InputError("--target host", "", "expected --runs FILES: the measured runs to fit the host to");
+  std::string m = a.get_or("--measure", "sync");
+  if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
+  std::vector<MeasuredRun> runs;
+  for (const auto& f : split_list("--runs", *files)) {
+    auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync);
+    runs.insert(runs.end(), more.begin(), more.end());
+  }
+  std::vector<std::string> models;
+  if (auto v = a.get("--model")) models = split_list("--model", *v);
+  std::erase_if(runs, [&](const MeasuredRun& r) {
+    return !models.empty() && std::find(models.begin(), models.end(), r.model) == models.end();
+  });
+  if (runs.empty()) throw InputError("--model", a.get_or("--model", ""), "no runs of these models in --runs");
+  const std::string device = runs.front().device;
+  for (const auto& r : runs)
+    if (r.device != device)
+      throw InputError("--runs", r.source, "runs of several devices (" + device + ", " + r.device +
+                                               "): fit one host at a time (--device or separate files)");
+  const Catalog& cat = Catalog::builtin();
+  DeviceSpec d = cat.device(device);
+  HostSpec old = d.host_profile.empty() ? cat.host(d.host) : d.host_profile.front();
+  HostFit fit = fit_host_speed(runs, cat);
+  std::set<std::string> used;
+  for (const auto& r : runs) used.insert(r.model);
+  std::string model_list;
+  for (const auto& x : used) model_list += (model_list.empty() ? "" : ", ") + x;
+  Json h;
+  h["name"] = a.get_or("--name", "fitted-host");
+  h["description"] = "the host that ran the " + device + " runs, fitted from " + std::to_string(fit.runs) + " runs of " +
+                     model_list;
+  h["cpu"] = a.get_or("--cpu", old.cpu.empty() ? "unknown" : old.cpu);
+  h["relative_time"] = old.relative_time / fit.host_x;
+  h["source"] = "fitted by fwtax calibrate --target host --runs " + *files + (models.empty() ? "" : " --model " + model_list) +
+                ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(fit.runs) +
+                " runs on " + device + " (host costs of device '" + device + "' scaled from host '" + old.name + "')";
+  h["fit"] = {{"device", device},
+              {"models", model_list},
+              {"runs", fit.runs},
+              {"mape_before_percent", fit.mape_before_percent},
+              {"mape_after_percent", fit.mape_after_percent}};
+  std::vector<std::string> warnings;
+  for (const auto& r : runs)
+    if (d.framework(r.framework)) {
+      warnings.push_back("device '" + device + "' carries its own " + r.framework +
+                         " costs (measured on its host): they are not scaled by a host's relative_time");
+      break;
+    }
+  Diagnostics check("--out");
+  parse_host(h, check);
+  check.throw_if_any();
+  std::string out_file = a.get_or("--out", h["name"].get<std::string>() + ".json");
+  std::ofstream f(out_file);
+  if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
+  f << h.dump(1) << '\n';
+  if (!a.has("--quiet")) {
+    char line[300];
+    std::snprintf(line, sizeof line,
+                  "wrote %s: relative_time %.3f (host %.2fx %s than %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
+                  out_file.c_str(), h["relative_time"].get<double>(), fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x,
+                  fit.host_x >= 1 ? "faster" : "slower", old.name.c_str(), fit.runs, model_list.c_str(),
+                  fit.mape_before_percent, fit.mape_after_percent);
+    out << line;
+    for (const auto& w : warnings) out << "  warning: " << w << '\n';
+  }
+  return 0;
+}
+
 }  // namespace
 
 Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warnings) {
@@ -75,15 +155,18 @@ Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warni
 int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
-    out << usage_of("Usage: fwtax calibrate --target cpu|cuda [options]\n\nMeasures this machine and writes a device "
-                    "profile with the frameworks measured on it; simulate, project and validate read it with "
-                    "--device FILE.",
+    out << usage_of("Usage: fwtax calibrate --target cpu|cuda|host [options]\n\nMeasures this machine and writes a "
+                    "device profile with the frameworks measured on it; simulate, project and validate read it with "
+                    "--device FILE. With --target host, fits instead how fast the host of measured runs dispatches "
+                    "(its relative_time) and writes a host profile.",
                     kFlags);
     return 0;
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
   std::string target = a.get_or("--target", "");
-  if (target != "cpu" && target != "cuda") throw InputError("--target", "", "expected cpu or cuda, got \"" + target + "\"");
+  if (target == "host") return calibrate_host(a, out);
+  if (target != "cpu" && target != "cuda")
+    throw InputError("--target", "", "expected cpu, cuda or host, got \"" + target + "\"");
   bool quiet = a.has("--quiet"), tty = isatty(2);
   std::string name = a.get_or("--name", target == "cpu" ? "this-cpu" : "this-gpu");
   std::string out_file = a.get_or("--out", "fwtax-" + target + ".json");

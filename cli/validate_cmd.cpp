@@ -63,7 +63,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;
-  std::string profile_note;
+  std::string profile_note, temp_profile;
   if (auto target = a.get("--run")) {
     if (*target != "cpu") throw InputError("--run", "", "expected cpu (a CUDA runner needs a GPU), got \"" + *target + "\"");
     std::string device = a.get_or("--device", "");
@@ -81,8 +81,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     measured_json = run_cpu_plan(cpu_run_plan(a.has("--quick")), !quiet);
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
     if (a.get_or("--device", "").empty()) {
-      std::error_code ec;
-      // The temporary profile has been read by the comparison below only; keep it until then.
+      temp_profile = device;  // read by the comparison below, removed after it
       title += " (this CPU, libtorch)";
     }
   } else {
@@ -102,6 +101,10 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
            r.batch > hi;
   });
   auto cmp = compare_runs(runs, Catalog::builtin());
+  if (!temp_profile.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(temp_profile, ec);
+  }
   Json summary = summarize_comparisons(cmp);
   if (auto dir = a.get("--report")) {
     ValidationReport rep;

@@ -1,6 +1,11 @@
 #pragma once
 // Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
 // expected latencies can be computed by hand.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -46,6 +51,26 @@ std::vector<std::string> messages_of(F fn) {
     return out;
   }
   return {};
+}
+
+// Loads an HTML page in headless Chromium (Debian's chromium) and returns how many charts laid out
+// with a non-empty box, as the page's own script counts them (data-rendered-charts); -1 when the
+// page did not report it.
+inline int rendered_charts(const std::string& html_path, const std::string& scratch_dir) {
+  std::filesystem::create_directories(scratch_dir);
+  std::string dom = scratch_dir + "/dom.html";
+  std::string cmd = "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                    "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+                    scratch_dir + "/profile --dump-dom file://" + std::filesystem::absolute(html_path).string() +
+                    " > " + dom + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return -1;
+  std::ifstream in(dom);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::smatch m;
+  std::string text = ss.str();
+  if (!std::regex_search(text, m, std::regex("data-rendered-charts=\"([0-9]+)\""))) return -1;
+  return std::stoi(m[1].str());
 }
 
 }  // namespace fwtax::test

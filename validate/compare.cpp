@@ -23,7 +23,7 @@ ErrorStats error_stats(const std::vector<double>& apes) {
   return s;
 }
 
-std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
+std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x) {
   std::vector<Comparison> out;
   for (const auto& run : runs) {
     Comparison c;
@@ -44,6 +44,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       if (run.seq > 0) g.seqs = {run.seq};
       if (run.image > 0) g.images = {run.image};
       g.measure = run.measure;
+      g.host_x = host_x;
       auto rows = simulate_grid(g, catalog);
       const SimResult& s = rows.front().sim;
       c.ok = true;
@@ -66,6 +67,46 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
   double k = per_flop.empty() ? 0 : per_flop[per_flop.size() / 2];
   for (auto& c : out) c.flops_s = k * c.flops;
   return out;
+}
+
+HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
+  auto score = [&](double x, double* mape, std::size_t* n) {
+    double sum = 0, ape = 0;
+    std::size_t k = 0;
+    for (const auto& c : compare_runs(runs, catalog, x)) {
+      if (!c.ok) continue;
+      sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
+      ape += c.ape;
+      ++k;
+    }
+    if (mape) *mape = k ? 100 * ape / static_cast<double>(k) : 0;
+    if (n) *n = k;
+    return k ? sum / static_cast<double>(k) : 0;
+  };
+  HostFit f;
+  score(1.0, &f.mape_before_percent, &f.runs);
+  if (f.runs == 0) throw InputError("--runs", "", "none of the runs could be predicted (unknown models or devices)");
+  // The objective is flat where runs are GPU-bound and kinked where a run changes regime: a grid
+  // (2.2% steps) then golden-section refinement inside the best cell.
+  const double lo = std::log(0.125), hi = std::log(8.0);
+  const int steps = 192;
+  double best = 0, best_v = 1e300;
+  for (int i = 0; i <= steps; ++i) {
+    double lx = lo + (hi - lo) * i / steps, v = score(std::exp(lx), nullptr, nullptr);
+    if (v < best_v) best_v = v, best = lx;
+  }
+  double a = best - (hi - lo) / steps, b = best + (hi - lo) / steps;
+  const double g = 0.6180339887498949;
+  double c = b - g * (b - a), d = a + g * (b - a);
+  double fc = score(std::exp(c), nullptr, nullptr), fd = score(std::exp(d), nullptr, nullptr);
+  for (int i = 0; i < 24; ++i) {
+    if (fc < fd) b = d, d = c, fd = fc, c = b - g * (b - a), fc = score(std::exp(c), nullptr, nullptr);
+    else a = c, c = d, fc = fd, d = a + g * (b - a), fd = score(std::exp(d), nullptr, nullptr);
+  }
+  double lx = fc < fd ? c : d;
+  f.host_x = std::exp(std::min(fc, fd) < best_v ? lx : best);
+  score(f.host_x, &f.mape_after_percent, nullptr);
+  return f;
 }
 
 Json summarize_comparisons(const std::vector<Comparison>& cs) {

@@ -32,8 +32,18 @@ struct ErrorStats {
 ErrorStats error_stats(const std::vector<double>& apes);
 
 // Predicts every run (with the run's device, framework and measure). Runs of unknown models or
-// devices are kept with ok = false and a reason. Fills both baselines.
-std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+// devices are kept with ok = false and a reason. Fills both baselines. `host_x` divides host costs as
+// simulate --host-x does (the host fit searches over it).
+std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x = 1.0);
+
+// The host speed that best explains measured runs: the host_x (host costs divided by it) minimizing
+// the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8 and refined.
+struct HostFit {
+  double host_x = 1.0;
+  std::size_t runs = 0;
+  double mape_before_percent = 0, mape_after_percent = 0;
+};
+HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
 
 // Errors by group ("all", "regime framework", "framework cuda-graphs", "device h100", "model x") of
 // fwtax and of both baselines, as one JSON summary object.

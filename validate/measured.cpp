@@ -27,7 +27,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   Diagnostics diag(file);
   std::vector<MeasuredRun> out;
   ObjectReader r(j, "", diag);
-  r.allow({"env", "source", "schema"});
+  r.allow({"env", "source", "schema", "timing"});
   const Json* runs = r.array("runs", true);
   r.finish();
   if (runs) {

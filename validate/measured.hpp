@@ -20,6 +20,7 @@ struct MeasuredRun {
   Measure measure = Measure::sync;
   double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
   double min_s = 0;
+  double macs = 0;       // multiply-accumulates per call as the dataset counted them (paper CSVs), else 0
   std::string source;    // file the run came from
   Json arch;             // the architecture JSON when the dataset carries it (our runner), else null
 };

@@ -4,6 +4,7 @@
 #include "model/arch/vision.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "model/arch/architecture.hpp"
@@ -261,16 +262,16 @@ void build_squeezenet(Builder& b, const WorkloadConfig& c) {
   net.flatten();
 }
 
-// DenseNet-121: every layer concatenates all earlier features of its block.
-void build_densenet121(Builder& b, const WorkloadConfig& c) {
+// DenseNet: every layer concatenates all earlier features of its block; a layer's bottleneck is
+// 4x its growth rate wide.
+void build_densenet(Builder& b, const WorkloadConfig& c, double init, double growth, const std::array<int, 4>& layers) {
   ConvNet net(b, static_cast<double>(c.batch), 3, static_cast<double>(c.image), static_cast<double>(c.image));
   net.block("densenet");
   net.block("features");
-  net.conv(64, 7, 7, 2, 3, 3);
+  net.conv(init, 7, 7, 2, 3, 3);
   net.bn();
   net.act("aten::relu_");
   net.max_pool(3, 2, 1);
-  const int layers[4] = {6, 12, 24, 16};
   for (int blk = 0; blk < 4; ++blk) {
     net.block("dense_block");
     double features = net.shape().c;
@@ -280,11 +281,11 @@ void build_densenet121(Builder& b, const WorkloadConfig& c) {
       net.cat(i + 1);  // torch.cat of the block's features so far (one input for the first layer)
       net.bn();
       net.act("aten::relu_");
-      net.conv(128, 1);
+      net.conv(4 * growth, 1);
       net.bn();
       net.act("aten::relu_");
-      net.conv(32, 3, 1);
-      features += 32;
+      net.conv(growth, 3, 1);
+      features += growth;
     }
     net.shape().c = features;
     net.cat(layers[blk] + 1);
@@ -630,6 +631,10 @@ struct FixedModel {
 };
 
 void build_vit_b16(Builder& b, const WorkloadConfig& c) { build_vit(b, c, 16); }
+void build_densenet121(Builder& b, const WorkloadConfig& c) { build_densenet(b, c, 64, 32, {6, 12, 24, 16}); }
+void build_densenet161(Builder& b, const WorkloadConfig& c) { build_densenet(b, c, 96, 48, {6, 12, 36, 24}); }
+void build_densenet169(Builder& b, const WorkloadConfig& c) { build_densenet(b, c, 64, 32, {6, 12, 32, 32}); }
+void build_densenet201(Builder& b, const WorkloadConfig& c) { build_densenet(b, c, 64, 32, {6, 12, 48, 32}); }
 void build_vit_b32(Builder& b, const WorkloadConfig& c) { build_vit(b, c, 32); }
 
 const FixedModel kFixed[] = {
@@ -643,6 +648,12 @@ const FixedModel kFixed[] = {
      build_squeezenet},
     {"densenet121", "torchvision-densenet", "torchvision DenseNet-121 (dense blocks 6-12-24-16)", 7.98e6, 224,
      build_densenet121},
+    {"densenet161", "torchvision-densenet", "torchvision DenseNet-161 (growth 48, dense blocks 6-12-36-24)", 28.68e6, 224,
+     build_densenet161},
+    {"densenet169", "torchvision-densenet", "torchvision DenseNet-169 (dense blocks 6-12-32-32)", 14.15e6, 224,
+     build_densenet169},
+    {"densenet201", "torchvision-densenet", "torchvision DenseNet-201 (dense blocks 6-12-48-32)", 20.01e6, 224,
+     build_densenet201},
     {"inception-v3", "torchvision-inception", "torchvision Inception v3 (299x299 input)", 27.16e6, 299,
      build_inception_v3},
     {"googlenet", "torchvision-googlenet", "torchvision GoogLeNet (9 inception blocks)", 6.62e6, 224, build_googlenet},

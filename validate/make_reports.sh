@@ -1,0 +1,14 @@
+#!/bin/sh
+# Regenerates the committed validation reports (docs/validation/) from the measured data in
+# data/measured. Run from the repository root after building:  sh validate/make_reports.sh [build/fwtax]
+set -eu
+fwtax=${1:-build/fwtax}
+paper=data/measured/framework-tax-2022
+csvs=$(ls $paper/pretrained-fp32/*.csv $paper/pretrained-fp16/*.csv | tr '\n' ',' | sed 's/,$//')
+"$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022 \
+  --title "fwtax against the Framework Tax paper's measurements (2022): PyTorch 1.12 eager, fp32 and fp16, eight GPUs" \
+  > /dev/null
+"$fwtax" validate --measured data/measured/h100-2026-11-runs.json --quiet --report docs/validation/h100-2026-11 \
+  --title "fwtax against the shared H100 runs (2026-11): eager, CUDA graphs and TorchScript" > /dev/null
+"$fwtax" validate --measured data/measured/h100-2026-11-runs.json --quiet --format json \
+  > docs/validation/h100-2026-11/summary.json
