@@ -26,9 +26,11 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/stats.hpp"
+#include "calibrate/torch/machine_env.hpp"
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+namespace probe = fwtax::probe;
 
 namespace {
 
@@ -81,21 +83,6 @@ fwtax::SampleStats measure(const std::function<void()>& fn) {
   return time_calls(fn, iterations_for(fn, target), epochs);
 }
 
-std::string read_cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-std::string read_governor() {
-  std::ifstream in("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
-  std::string g;
-  if (in >> g) return g;
-  return "unknown (no cpufreq)";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,20 +104,15 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   Json out;
   out["schema"] = "fwtax.microbench.cpu/1";
-  out["env"] = {{"torch", TORCH_VERSION},
-                {"torch_threads", torch::get_num_threads()},
-                {"openblas_threads", torch::get_num_threads()},
-                {"cpu_model", read_cpu_model()},
-                {"cores", std::thread::hardware_concurrency()},
-                {"governor", read_governor()},
-                {"parallel_info", at::get_parallel_info()},
+  out["env"] = probe::machine_env(TORCH_VERSION, torch::get_num_threads());
+  out["env"].update(Json{{"parallel_info", at::get_parallel_info()},
                 {"quick", g_quick},
 #ifdef NDEBUG
                 {"build_type", "release"}
 #else
                 {"build_type", "debug"}
 #endif
-  };
+  });
 
   // ---- dispatch: ops on tiny tensors at three sizes ------------------------------------------
   const std::vector<long> sizes = {16, 64, 256};

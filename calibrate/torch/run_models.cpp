@@ -19,7 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calibrate/torch/machine_env.hpp"
+
 using Json = nlohmann::json;
+namespace probe = fwtax::probe;
 using torch::Tensor;
 using Clock = std::chrono::steady_clock;
 
@@ -355,7 +358,9 @@ int main(int argc, char** argv) {
       }
   }
   Json out = {{"schema", "fwtax.runs/1"},
-              {"env", {{"torch", TORCH_VERSION}, {"torch_threads", torch::get_num_threads()}}},
+              {"env", probe::machine_env(TORCH_VERSION, torch::get_num_threads())},
+              {"timing", "per configuration: warm-up calls, then synchronized calls until budget_s (at least "
+                         "min_iters); median_s, min_s and p90_s of those calls"},
               {"runs", runs}};
   std::cout << out.dump(1) << std::endl;
   return 0;

@@ -1,0 +1,43 @@
+#pragma once
+// What both libtorch executables record about the machine they measured: CPU model, cores,
+// frequency governor, the time of the run (UTC) and the threads ATen and OpenBLAS use.
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace fwtax::probe {
+
+inline std::string read_cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+inline std::string read_governor() {
+  std::ifstream in("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  std::string g;
+  if (in >> g) return g;
+  return "unknown (no cpufreq)";
+}
+
+inline std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// `threads`: ATen's intra-op threads (OpenBLAS is given the same number).
+inline nlohmann::json machine_env(const std::string& torch_version, int threads) {
+  return {{"torch", torch_version},          {"torch_threads", threads},
+          {"openblas_threads", threads},     {"cpu_model", read_cpu_model()},
+          {"cores", std::thread::hardware_concurrency()}, {"governor", read_governor()},
+          {"date_utc", utc_now()}};
+}
+
+}  // namespace fwtax::probe
