@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "model/error.hpp"
@@ -117,8 +118,9 @@ double parse_number(std::string_view flag, std::string_view text, double lo, dou
   char* end = nullptr;
   errno = 0;
   double v = std::strtod(s.c_str(), &end);
-  std::string want = "expected a number in [" + std::to_string(lo).substr(0, 6) + ", " + std::to_string(hi).substr(0, 8) +
-                     "]";
+  char range[80];
+  std::snprintf(range, sizeof range, "expected a number in [%g, %g]", lo, hi);
+  std::string want = range;
   if (s.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v < lo || v > hi)
     throw InputError(std::string(flag), "", want + ", got \"" + s + "\"");
   return v;

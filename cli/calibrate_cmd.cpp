@@ -84,11 +84,12 @@ int calibrate_host(const Args& a, std::ostream& out) {
   std::erase_if(runs, [&](const MeasuredRun& r) {
     return !models.empty() && std::find(models.begin(), models.end(), r.model) == models.end();
   });
-  if (runs.empty()) throw InputError("--model", a.get_or("--model", ""), "no runs of these models in --runs");
+  if (runs.empty())
+    throw InputError(*files, "", models.empty() ? "no runs in the files" : "no runs of --model " + a.get_or("--model", "") + " in the files");
   const std::string device = runs.front().device;
   for (const auto& r : runs)
     if (r.device != device)
-      throw InputError("--runs", r.source, "runs of several devices (" + device + ", " + r.device +
+      throw InputError(r.source, r.where, "runs of several devices (" + device + ", " + r.device +
                                                "): fit one host at a time (--device or separate files)");
   const Catalog& cat = Catalog::builtin();
   DeviceSpec d = cat.device(device);
@@ -163,6 +164,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
     return 0;
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
+  if (!a.has("--target")) throw InputError("--target", "", "missing: give --target cpu, cuda or host (see --help)");
   std::string target = a.get_or("--target", "");
   if (target == "host") return calibrate_host(a, out);
   if (target != "cpu" && target != "cuda")

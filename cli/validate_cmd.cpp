@@ -100,7 +100,25 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
            (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
            r.batch > hi;
   });
+  if (runs.empty())
+    throw InputError(a.has("--run") ? "--run" : *a.get("--measured"), "",
+                     "no runs to validate" + std::string(a.has("--model") || a.has("--framework") || a.has("--min-batch") ||
+                                                                 a.has("--max-batch")
+                                                             ? " (none left after --model, --framework, --min-batch, --max-batch)"
+                                                             : " (expected runs of models fwtax builds, with a latency > 0)"));
   auto cmp = compare_runs(runs, Catalog::builtin());
+  std::size_t predicted = 0;
+  for (const auto& c : cmp) predicted += c.ok;
+  if (predicted == 0)
+    throw InputError(cmp.front().run.source, cmp.front().run.where, "none of the " + std::to_string(cmp.size()) +
+                                                   " runs could be predicted; the first: " + cmp.front().reason);
+  if (predicted < cmp.size() && !a.has("--quiet"))
+    for (const auto& c : cmp)
+      if (!c.ok) {
+        std::cerr << "fwtax: warning: " << cmp.size() - predicted << " of " << cmp.size()
+                  << " runs skipped; the first: " << c.run.source << ": " << c.run.where << ": " << c.reason << '\n';
+        break;
+      }
   if (!temp_profile.empty()) {
     std::error_code ec;
     std::filesystem::remove(temp_profile, ec);

@@ -84,10 +84,25 @@ std::pair<std::string, Json> resolve(const Catalog& c, std::string_view dir, std
   if (const Json* j = c.builtin_json(std::string(dir) + "/" + std::string(ref) + ".json"))
     return {"builtin:" + std::string(dir) + "/" + std::string(ref) + ".json", *j};
   std::string names;
-  for (const auto& e : list()) names += (names.empty() ? "" : ", ") + e.name;
-  throw InputError(std::string(flag), "", "unknown " + std::string(what) + " '" + std::string(ref) +
-                                              "' - built-in " + std::string(what) + "s are " + names +
+  std::vector<std::string> all;
+  for (const auto& e : list()) names += (names.empty() ? "" : ", ") + e.name, all.push_back(e.name);
+  throw InputError(std::string(flag), "", "unknown " + std::string(what) + " '" + std::string(ref) + "'" +
+                                              did_you_mean(std::string(ref), all) + " - built-in " +
+                                              std::string(what) + "s are " + names +
                                               "; or give a path to a JSON profile");
+}
+
+// A profile's reference to a host must resolve; the error names the profile and the member.
+void check_host_ref(const Catalog& c, const std::string& file, const std::string& pointer, const std::string& host) {
+  if (host.empty()) return;
+  try {
+    c.host(host);
+  } catch (const InputError& e) {
+    std::string names;
+    for (const auto& h : c.hosts()) names += (names.empty() ? "" : ", ") + h.name;
+    throw InputError(file, pointer, "unknown host '" + host + "' - built-in hosts are " + names +
+                                        "; or give a path to a host JSON");
+  }
 }
 
 }  // namespace
@@ -97,6 +112,11 @@ DeviceSpec Catalog::device(std::string_view ref) const {
   Diagnostics diag(file);
   DeviceSpec d = parse_device(j, diag);
   diag.throw_if_any();
+  if (d.host_profile.empty()) check_host_ref(*this, file, "/host", d.host);
+  if (d.launch_measured_on != d.host) check_host_ref(*this, file, "/launch/measured_on_host", d.launch_measured_on);
+  for (const auto& f : d.frameworks)
+    if (f.reference_host != d.host)
+      check_host_ref(*this, file, "/frameworks/" + f.name + "/reference_host", f.reference_host);
   if (!d.efficiency_like.empty()) {
     if (d.efficiency_like == d.name || looks_like_path(d.efficiency_like))
       throw InputError(file, "/efficiency/like", "expected the name of another built-in device, got \"" +
@@ -119,6 +139,7 @@ FrameworkSpec Catalog::framework(std::string_view ref) const {
   Diagnostics diag(file);
   FrameworkSpec f = parse_framework(j, diag);
   diag.throw_if_any();
+  check_host_ref(*this, file, "/reference_host", f.reference_host);
   return f;
 }
 

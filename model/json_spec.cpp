@@ -59,6 +59,30 @@ std::string read_file_text(const std::string& path) {
   return ss.str();
 }
 
+std::string did_you_mean(const std::string& ref, const std::vector<std::string>& names) {
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::string r = lower(ref), best;
+  std::size_t best_d = 3;
+  for (const auto& n : names) {
+    std::string m = lower(n);
+    // Edit distance, two rows.
+    std::vector<std::size_t> prev(m.size() + 1), cur(m.size() + 1);
+    for (std::size_t j = 0; j <= m.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= r.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= m.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] == m[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    std::size_t d = prev[m.size()];
+    if (d < best_d && d * 3 <= std::max<std::size_t>(m.size(), 3)) best_d = d, best = n;
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
 std::string describe(const Json& v) {
   switch (v.type()) {
     case Json::value_t::object: return "an object";

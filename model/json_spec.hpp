@@ -22,6 +22,9 @@ Json parse_json(std::string_view text, const std::string& file);
 std::string read_file_text(const std::string& path);
 // A short rendering of a JSON value for messages: "\"3.35 TB/s\"", "-4", "an object".
 std::string describe(const Json& value);
+
+// " (did you mean 'h100'?)" when `ref` is one of `names` but for case or a typo or two; else "".
+std::string did_you_mean(const std::string& ref, const std::vector<std::string>& names);
 // Appends a key to a JSON pointer, escaping '~' and '/'.
 std::string pointer_join(const std::string& pointer, std::string_view key);
 

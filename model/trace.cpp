@@ -65,9 +65,15 @@ class EventReader : public nlohmann::json_sax<Json> {
   bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) override {
     std::string what = ex.what();
     auto colon = what.find(": ", what.find("column"));
-    error = "byte " + std::to_string(position) + ": " + (colon == std::string::npos ? what : what.substr(colon + 2));
-    if (last_token.empty() || what.find("unexpected end of input") != std::string::npos)
-      error = "byte " + std::to_string(position) + ": the file ends in the middle of the JSON (truncated?)";
+    std::string at = "byte " + std::to_string(position) + ": ";
+    if (ex.id == 406)  // out_of_range: a number too large for a double
+      error = at + "number out of range: " + last_token + " (expected a finite number)";
+    else if (position <= 1)
+      error = at + "expected a JSON document; the file is empty or not text";
+    else if (last_token.empty() || what.find("unexpected end of input") != std::string::npos)
+      error = at + "the file ends in the middle of the JSON (truncated?)";
+    else
+      error = at + "not valid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2));
     return false;
   }
 

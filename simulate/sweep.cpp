@@ -16,8 +16,9 @@ ResolvedModel resolve_model(const std::string& ref) {
     return {a.name, a};
   }
   std::string names;
-  for (const auto& a : builtin_architectures()) names += (names.empty() ? "" : ", ") + a.name;
-  throw InputError("--model", "", "unknown model '" + ref + "' - built-in models are " + names +
+  std::vector<std::string> all;
+  for (const auto& a : builtin_architectures()) names += (names.empty() ? "" : ", ") + a.name, all.push_back(a.name);
+  throw InputError("--model", "", "unknown model '" + ref + "'" + did_you_mean(ref, all) + " - built-in models are " + names +
                                       "; or give a path to an architecture JSON or a Hugging Face config.json");
 }
 

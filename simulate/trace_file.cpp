@@ -15,7 +15,11 @@ class GzBuf : public std::streambuf {
  public:
   explicit GzBuf(gzFile f) : f_(f) {}
   bool failed() const { return failed_; }
-  std::string error() const { return error_; }
+  // zlib's message without the path it prefixes (the caller names the file).
+  std::string error() const {
+    auto c = error_.rfind(": ");
+    return c == std::string::npos ? error_ : error_.substr(c + 2);
+  }
 
  protected:
   int_type underflow() override {

@@ -31,7 +31,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
     try {
       Grid g;
       if (run.arch.is_object()) {
-        Architecture a = parse_architecture(run.arch, run.source + " (arch of " + run.model + ")");
+        Architecture a = parse_architecture(run.arch, run.source + " " + run.where + "/arch");
         g.models.push_back({run.model, a});
       } else {
         g.models.push_back(resolve_model(run.model));

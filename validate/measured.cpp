@@ -55,6 +55,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       m.device = device;
       m.measure = Measure::sync;
       m.source = file;
+      m.where = p;
       e.finish();
       out.push_back(m);
     }

@@ -22,6 +22,7 @@ struct MeasuredRun {
   double min_s = 0;
   double macs = 0;       // multiply-accumulates per call as the dataset counted them (paper CSVs), else 0
   std::string source;    // file the run came from
+  std::string where;     // the run's place in it ("/runs/3", "line 12")
   Json arch;             // the architecture JSON when the dataset carries it (our runner), else null
 };
 

@@ -118,7 +118,8 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
       double macs = std::atof(field(cmacs).c_str());
       r.macs = std::isfinite(macs) && macs > 0 ? macs : 0;
     }
-    r.source = file + ":" + std::to_string(n);
+    r.source = file;
+    r.where = "line " + std::to_string(n);
     if (std::find(eager_attention.begin(), eager_attention.end(), r.model) != eager_attention.end())
       r.arch = {{"name", r.model}, {"like", r.model}, {"attention", "eager"}};
     out.push_back(std::move(r));
@@ -134,6 +135,9 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
     return runs;
   }
   Json j = parse_json(text, path);
+  if (!j.is_object() || !j.contains("runs"))
+    throw InputError(path, "/runs", "missing: not a measured-runs file (expected a top-level \"runs\" array; see "
+                                    "docs/measured-runs.md) or one of the paper's CSVs");
   std::string dev = device;
   if (dev.empty() && j.is_object() && j.contains("env") && j["env"].is_object())
     dev = device_for_gpu_name(j["env"].value("gpu", std::string()));

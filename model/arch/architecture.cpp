@@ -283,7 +283,7 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
         else
           rc->blocks.push_back(v.get<long long>());
       }
-      if (rc->blocks.size() != 4) diag.add("/blocks", "expected four stages, got " + std::to_string(bl->size()));
+      if (bl->size() != 4) diag.add("/blocks", "expected four stages, got " + std::to_string(bl->size()));
     }
     rc->bottleneck = r.boolean_or("bottleneck", rc->bottleneck);
     rc->width_per_group = r.integer_or("width_per_group", 1, 1 << 16, rc->width_per_group);

@@ -953,7 +953,8 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
     diag.add("/", "expected a config.json object, got " + describe(j));
     return t;
   }
-  std::string type = j.value("model_type", std::string());
+  auto mt = j.find("model_type");
+  std::string type = mt != j.end() && mt->is_string() ? mt->get<std::string>() : std::string();
   // A field of the config, type-checked; HF configs carry many fields fwtax does not need, so
   // unknown ones are ignored (unlike our own architecture files).
   auto get = [&](const char* key, long long fallback) -> long long {

@@ -43,7 +43,7 @@ TEST_CASE("every number in the built-in data has a source") {
 TEST_CASE("an unknown device name lists the built-in ones") {
   auto m = test::messages_of([] { Catalog::builtin().device("h1000"); });
   REQUIRE(m.size() == 1);
-  CHECK(m[0].find("--device: unknown device 'h1000' - built-in devices are 1080ti, 2080ti") == 0);
+  CHECK(m[0].find("--device: unknown device 'h1000' (did you mean 'h100'?) - built-in devices are 1080ti, 2080ti") == 0);
 }
 
 TEST_CASE("a profile file that does not exist is named in the error") {
