@@ -50,6 +50,14 @@ const Json& need(const Json& j, const char* key, const std::string& file, const 
   return j[key];
 }
 
+// A positive number member of probe output.
+double need_number(const Json& j, const char* key, const std::string& file, const std::string& where) {
+  double v = 0;
+  if (auto msg = check_number(need(j, key, file, where), NumberRule::positive, &v); !msg.empty())
+    throw InputError(file, where + "/" + key, msg);
+  return v;
+}
+
 double stat(const Json& s, const std::string& file, const std::string& where) {
   const Json& st = need(s, "stats", file, where);
   const Json& m = need(st, "median_s", file, where + "/stats");
@@ -57,6 +65,29 @@ double stat(const Json& s, const std::string& file, const std::string& where) {
   if (auto msg = check_number(m, NumberRule::positive, &v); !msg.empty())
     throw InputError(file, where + "/stats/median_s", msg);
   return v;
+}
+
+// A fitted per-op cost must be positive: a fit at or below zero (dispatch hidden in the noise) is
+// floored at 10 ns, with a warning. Module calls are free in C++ and stay 0.
+void floor_costs(Json& costs, std::vector<std::string>& warnings) {
+  for (auto it = costs.begin(); it != costs.end(); ++it) {
+    if (!it.value().is_number() || it.key().rfind("module_", 0) == 0) continue;
+    double v = it.value().get<double>();
+    if (std::isfinite(v) && v > 0) continue;
+    warnings.push_back(it.key() + ": the fit gave " + std::to_string(v) +
+                       " s per op; floored at 10 ns (the measurements are too noisy to separate it)");
+    it.value() = 1e-8;
+  }
+}
+
+// Every number a fit writes is finite and >= 0; otherwise the probe output was inconsistent.
+void check_fitted(const Json& j, const std::string& file, const std::string& where = "") {
+  if (j.is_number() && (!std::isfinite(j.get<double>()) || j.get<double>() < 0))
+    throw InputError(file, where, "the fit produced " + j.dump() + "; the probe output is inconsistent (rerun the probe)");
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) check_fitted(it.value(), file, where + "/" + it.key());
+  if (j.is_array())
+    for (std::size_t i = 0; i < j.size(); ++i) check_fitted(j[i], file, where + "/" + std::to_string(i));
 }
 
 }  // namespace
@@ -74,11 +105,11 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     std::vector<double> x, y;
     double worst_noise = 0;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
-      x.push_back(need(sizes[i], "size", file, where + "/sizes/" + std::to_string(i)).get<double>());
+      x.push_back(need_number(sizes[i], "size", file, where + "/sizes/" + std::to_string(i)));
       y.push_back(stat(sizes[i], file, where + "/sizes/" + std::to_string(i)));
-      worst_noise = std::max(worst_noise, sizes[i]["stats"].value("mdape", 0.0));
+      worst_noise = std::max(worst_noise, number_member(sizes[i]["stats"], "mdape", 0.0));
     }
-    std::string cls = it.value().value("class", std::string("other"));
+    std::string cls = string_member(it.value(), "class", "other");
     // The work of matrix-like probes grows with the square of the size.
     if (cls == "linear" || cls == "matmul" || cls == "conv" || cls == "attention")
       for (double& v : x) v *= v;
@@ -115,13 +146,13 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   std::vector<std::array<double, 3>> gemm_mnk;
   for (std::size_t i = 0; i < sweep.size(); ++i) {
     std::string w = "/gemm_sweep/" + std::to_string(i);
-    double flops = need(sweep[i], "flops", file, w).get<double>();
+    double flops = need_number(sweep[i], "flops", file, w);
     double t = stat(sweep[i], file, w);
     // The probe times the whole torch::linear call: take the dispatch out, leave the kernel.
     double kernel = std::max(t - costs["linear"].get<double>(), t * 0.05);
     gemm.push_back({flops, flops / kernel});
-    gemm_mnk.push_back({need(sweep[i], "m", file, w).get<double>(), need(sweep[i], "n", file, w).get<double>(),
-                        need(sweep[i], "k", file, w).get<double>()});
+    gemm_mnk.push_back({need_number(sweep[i], "m", file, w), need_number(sweep[i], "n", file, w),
+                        need_number(sweep[i], "k", file, w)});
     best = std::max(best, flops / kernel);
   }
   if (best <= 0) throw InputError(file, "/gemm_sweep", "expected at least one GEMM measurement");
@@ -136,17 +167,17 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     for (std::size_t i = 0; i < mb["conv_sweep"].size(); ++i) {
       const Json& c = mb["conv_sweep"][i];
       std::string w = "/conv_sweep/" + std::to_string(i);
-      double flops = need(c, "flops", file, w).get<double>();
+      double flops = need_number(c, "flops", file, w);
       double t = std::max(stat(c, file, w) - costs["conv"].get<double>(), 1e-9);
       double eff = std::min(1.0, flops / t / best);
       conv_curve.push_back({flops, eff});
       // As an implicit GEMM at batch 1: rows = output pixels, columns = output channels, depth = Cin k^2.
-      double k = need(c, "k", file, w).get<double>(), h = need(c, "h", file, w).get<double>(),
-             stride = need(c, "stride", file, w).get<double>();
+      double k = need_number(c, "k", file, w), h = need_number(c, "h", file, w),
+             stride = need_number(c, "stride", file, w);
       double oh = std::floor((h + 2 * std::floor(k / 2) - k) / stride) + 1;
-      double groups = c.value("groups", 1.0);
-      conv_shapes.push_back({oh * oh, need(c, "cout", file, w).get<double>(),
-                             need(c, "cin", file, w).get<double>() / groups * k * k, eff});
+      double groups = number_member(c, "groups", 1.0);
+      conv_shapes.push_back({oh * oh, need_number(c, "cout", file, w),
+                             need_number(c, "cin", file, w) / groups * k * k, eff});
     }
   Curve gemm_fit([&] {
     std::vector<std::pair<double, double>> p;
@@ -158,11 +189,11 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     for (std::size_t i = 0; i < mb["attention_sweep"].size(); ++i) {
       const Json& c = mb["attention_sweep"][i];
       std::string w = "/attention_sweep/" + std::to_string(i);
-      double flops = need(c, "flops", file, w).get<double>();
+      double flops = need_number(c, "flops", file, w);
       double t = std::max(stat(c, file, w) - costs["attention"].get<double>(), 1e-9);
       attn_ratio.push_back(t / (flops / (best * gemm_fit.at(flops))));
       if (c.contains("causal_stats")) {
-        double tc = std::max(c["causal_stats"]["median_s"].get<double>() - costs["attention"].get<double>(), 1e-9);
+        double tc = std::max(need_number(need(c, "causal_stats", file, w), "median_s", file, w + "/causal_stats") - costs["attention"].get<double>(), 1e-9);
         causal_ratio.push_back(tc / (0.5 * t));  // causal kernels are credited with half the FLOPs
       }
     }
@@ -170,16 +201,16 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   double causal_factor = causal_ratio.empty() ? 1.0 : std::max(0.5, median_of(causal_ratio));
   // 3. Memory: copy bandwidth and the add sweep's efficiency.
   const Json& copy = need(mb, "copy", file, "");
-  double bw = need(copy, "bytes_moved", file, "/copy").get<double>() / stat(copy, file, "/copy");
+  double bw = need_number(copy, "bytes_moved", file, "/copy") / stat(copy, file, "/copy");
   const Json& add = need(mb, "add_sweep", file, "");
   Json mem = Json::array();
   for (std::size_t i = 0; i < add.size(); ++i) {
-    double bytes = need(add[i], "bytes_moved", file, "/add_sweep/" + std::to_string(i)).get<double>();
+    double bytes = need_number(add[i], "bytes_moved", file, "/add_sweep/" + std::to_string(i));
     double t = std::max(stat(add[i], file, "/add_sweep/" + std::to_string(i)) - elementwise, 1e-9);
     mem.push_back({bytes, std::min(1.0, bytes / (t * bw))});
   }
-  std::string cpu = env.value("cpu_model", std::string("unknown CPU"));
-  double threads = env.value("torch_threads", 1.0);
+  std::string cpu = string_member(env, "cpu_model", "unknown CPU");
+  double threads = number_member(env, "torch_threads", 1.0);
   Json p;
   p["name"] = name;
   p["description"] = "calibrated CPU: " + cpu + ", " + std::to_string(static_cast<int>(threads)) +
@@ -217,6 +248,8 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                        {"call_host_s", 0.0},
                        {"op_host_s", costs},
                        {"source", "fwtax calibrate --target cpu on this machine"}}}};
+  floor_costs(p["frameworks"]["libtorch"]["op_host_s"], r.warnings);
+  check_fitted(p, file);
   p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}, {"warnings", r.warnings}};
   p["source"] = "fwtax calibrate --target cpu (" + file + ")";
   r.profile = p;
@@ -241,7 +274,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   const Json& sweep = need(ceil, "gemm_sweep", file, "/ceilings");
   for (std::size_t i = 0; i < sweep.size(); ++i) {
     std::string w = "/ceilings/gemm_sweep/" + std::to_string(i);
-    auto m = maths.find(sweep[i].value("dtype", std::string()));
+    auto m = maths.find(string_member(sweep[i], "dtype", ""));
     if (m == maths.end()) throw InputError(file, w + "/dtype", "expected fp32, tf32, fp16 or bf16");
     rate[m->second].push_back({num(sweep[i], "flops", w), num(sweep[i], "flops", w) / num(sweep[i], "kernel_s", w)});
   }
@@ -272,7 +305,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
     graph_host.push_back(num(raw, ("graph_K" + std::to_string(k) + "_host_us_per_launch").c_str(), "/raw_cuda") * 1e-6);
   Json p;
   p["name"] = name;
-  p["description"] = "calibrated GPU: " + env.value("gpu", std::string("unknown")) + " (fwtax calibrate --target cuda)";
+  p["description"] = "calibrated GPU: " + string_member(env, "gpu", "unknown") + " (fwtax calibrate --target cuda)";
   p["kind"] = "gpu";
   p["host"] = host;
   if (env.contains("sm_count")) p["parallel_units"] = env["sm_count"];
@@ -291,6 +324,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
                  {"graph_kernel_gap_s", 0.0},
                  {"stream_kernel_gap_s", 0.0},
                  {"source", file + " /raw_cuda (latency_s = 2 us assumed; gaps are inside the graph-timed kernel times)"}};
+  check_fitted(p, file);
   p["calibration"] = {{"probe", file}, {"env", env}};
   p["source"] = "fwtax calibrate --target cuda (" + file + ")";
   r.profile = p;
@@ -319,7 +353,7 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
       diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
       continue;
     }
-    std::string c = it.value().value("class", std::string());
+    std::string c = string_member(it.value(), "class", "");
     if (!c.empty()) by_class[c].push_back(v);
   }
   diag.throw_if_any();
@@ -332,7 +366,7 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
     auto c = by_class.find(it.key());
     py_costs[it.key()] = c != by_class.end() ? median_of(c->second) : it.value().get<double>() + bind;
   }
-  double leaf = ops->contains("module_call") ? (*ops)["module_call"].value("median_s", 0.0) : 0.0;
+  double leaf = ops->contains("module_call") ? number_member((*ops)["module_call"], "median_s", 0.0) : 0.0;
   if (leaf <= 0) warnings.push_back("the Python measurement has no module_call: module costs set to 0");
   // Heavier module bodies (HF layers, torchvision blocks, fast-path checks) in the proportions the
   // reference host measured them (data/frameworks/pytorch-eager.json), scaled to this host's leaf cost.
