@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
@@ -14,23 +15,46 @@ namespace fwtax {
 namespace {
 
 // Events as read, before the forward is assembled.
+// Events are kept compactly while the file streams in (a 200 MB trace holds about a million):
+// names interned, shapes and type strings in shared pools.
+class Interner {
+ public:
+  std::uint32_t id(const std::string& s) {
+    auto [it, fresh] = index_.try_emplace(s, static_cast<std::uint32_t>(names_.size()));
+    if (fresh) names_.push_back(s);
+    return it->second;
+  }
+  const std::string& operator[](std::uint32_t i) const { return names_[i]; }
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> index_;
+  std::vector<std::string> names_;
+};
+
 struct RawCpu {
-  std::string name;
+  std::uint32_t name;
   double ts, dur;
   long long tid;
-  Json args;
+  std::uint32_t dims_at;      // into ArgPool::dims: per input, its rank then its sizes
+  std::uint32_t strings_at;   // into ArgPool::strings: types then concrete inputs
+  std::uint16_t inputs, types, concrete;
 };
 struct RawRuntime {
-  std::string name;
+  std::uint32_t name;
   double ts, dur;
   long long tid;
   long long correlation;
 };
 struct RawKernel {
-  std::string name;
+  std::uint32_t name;
   double ts, dur;
   long long correlation;
   bool memset, memcpy;
+};
+
+struct ArgPool {
+  std::vector<long long> dims;
+  std::vector<std::uint32_t> strings;  // interned
 };
 struct RawAnnotation {
   std::string name;
@@ -166,7 +190,9 @@ double number_or(const Json& j, const char* key, double fallback) {
 long long integer_or(const Json& j, const char* key, long long fallback) {
   auto it = j.find(key);
   if (it == j.end()) return fallback;
-  if (it->is_number()) return it->get<long long>();
+  if (it->is_number_integer()) return it->get<long long>();
+  // A float within range is taken (rounded); anything else falls back (the cast would be undefined).
+  if (it->is_number_float() && std::fabs(it->get<double>()) < 9e18) return std::llround(it->get<double>());
   return fallback;
 }
 
@@ -190,6 +216,37 @@ std::vector<std::string> read_strings(const Json& args, const char* key) {
   if (it == args.end() || !it->is_array()) return out;
   for (const auto& t : *it) out.push_back(t.is_string() ? t.get<std::string>() : std::string());
   return out;
+}
+
+// The op's "Input Dims", "Input type" and "Concrete Inputs" into the pools.
+RawCpu pack_cpu(std::uint32_t name, double ts, double dur, long long tid, const Json& args, ArgPool& pool,
+                Interner& strings) {
+  RawCpu c{name, ts, dur, tid, static_cast<std::uint32_t>(pool.dims.size()),
+           static_cast<std::uint32_t>(pool.strings.size()), 0, 0, 0};
+  auto dims = read_dims(args);
+  c.inputs = static_cast<std::uint16_t>(std::min<std::size_t>(dims.size(), 65535));
+  for (std::size_t i = 0; i < c.inputs; ++i) {
+    pool.dims.push_back(static_cast<long long>(dims[i].size()));
+    pool.dims.insert(pool.dims.end(), dims[i].begin(), dims[i].end());
+  }
+  auto types = read_strings(args, "Input type");
+  auto concrete = read_strings(args, "Concrete Inputs");
+  c.types = static_cast<std::uint16_t>(std::min<std::size_t>(types.size(), 65535));
+  c.concrete = static_cast<std::uint16_t>(std::min<std::size_t>(concrete.size(), 65535));
+  for (std::size_t i = 0; i < c.types; ++i) pool.strings.push_back(strings.id(types[i]));
+  for (std::size_t i = 0; i < c.concrete; ++i) pool.strings.push_back(strings.id(concrete[i]));
+  return c;
+}
+
+void unpack_cpu(const RawCpu& c, const ArgPool& pool, const Interner& strings, TraceOp& op) {
+  std::size_t at = c.dims_at;
+  for (std::size_t i = 0; i < c.inputs; ++i) {
+    auto rank = static_cast<std::size_t>(pool.dims[at++]);
+    op.dims.emplace_back(pool.dims.begin() + static_cast<long>(at), pool.dims.begin() + static_cast<long>(at + rank));
+    at += rank;
+  }
+  for (std::size_t i = 0; i < c.types; ++i) op.types.push_back(strings[pool.strings[c.strings_at + i]]);
+  for (std::size_t i = 0; i < c.concrete; ++i) op.concrete.push_back(strings[pool.strings[c.strings_at + c.types + i]]);
 }
 
 template <typename T>
@@ -293,6 +350,8 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
   std::vector<RawRuntime> rt;
   std::vector<RawKernel> kernels;
   std::vector<RawAnnotation> steps;
+  ArgPool pool;
+  Interner names;
   Diagnostics diag(file);
   std::size_t bad = 0;
   EventReader reader;
@@ -300,7 +359,7 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
     if (!e.is_object()) return;
     auto ph = e.find("ph");
     if (ph == e.end() || !ph->is_string() || *ph != "X") return;
-    std::string cat = e.value("cat", std::string());
+    std::string cat = string_member(e, "cat", "");
     double ts = number_or(e, "ts", NAN), dur = number_or(e, "dur", NAN);
     if (!std::isfinite(ts) || !std::isfinite(dur) || dur < 0) {
       if (bad++ < 5)
@@ -310,17 +369,17 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
                      (e.contains("dur") ? describe(e["dur"]) : "none"));
       return;
     }
-    std::string name = e.value("name", std::string());
+    std::string name = string_member(e, "name", "");
     ts *= 1e-6;
     dur *= 1e-6;
     long long tid = integer_or(e, "tid", 0);
     Json args = e.contains("args") && e["args"].is_object() ? std::move(e["args"]) : Json::object();
     if (cat == "cpu_op") {
-      cpu.push_back({std::move(name), ts, dur, tid, std::move(args)});
+      cpu.push_back(pack_cpu(names.id(name), ts, dur, tid, args, pool, names));
     } else if (cat == "cuda_runtime" || cat == "cuda_driver") {
-      rt.push_back({std::move(name), ts, dur, tid, integer_or(args, "correlation", -1)});
+      rt.push_back({names.id(name), ts, dur, tid, integer_or(args, "correlation", -1)});
     } else if (cat == "kernel" || cat == "gpu_memset" || cat == "gpu_memcpy") {
-      kernels.push_back({std::move(name), ts, dur, integer_or(args, "correlation", -1), cat == "gpu_memset",
+      kernels.push_back({names.id(name), ts, dur, integer_or(args, "correlation", -1), cat == "gpu_memset",
                          cat == "gpu_memcpy"});
     } else if (cat == "user_annotation" && name.rfind("ProfilerStep#", 0) == 0) {
       steps.push_back({std::move(name), ts, dur});
@@ -341,7 +400,7 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
   Trace t;
   t.file = file;
   if (auto dp = reader.top.find("deviceProperties"); dp != reader.top.end() && dp->is_array() && !dp->empty())
-    t.gpu_name = (*dp)[0].value("name", std::string());
+    t.gpu_name = string_member((*dp)[0], "name", "");
   t.cpu_events = cpu.size();
   t.runtime_events = rt.size();
   t.kernel_events = kernels.size();
@@ -378,12 +437,10 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
       continue;
     }
     TraceOp op;
-    op.name = c.name;
+    op.name = names[c.name];
     op.ts_s = c.ts;
     op.dur_s = c.dur;
-    op.dims = read_dims(c.args);
-    op.types = read_strings(c.args, "Input type");
-    op.concrete = read_strings(c.args, "Concrete Inputs");
+    unpack_cpu(c, pool, names, op);
     op.nested_ops = 1;
     end = c.ts + c.dur;
     // Runtime calls made on this thread during the op, and the kernels they launched.
@@ -391,9 +448,9 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
     for (std::size_t r = ri; r < rt.size() && rt[r].ts <= end; ++r) {
       if (rt[r].tid != main_tid) continue;
       op.runtime_calls++;
-      if (is_sync_call(rt[r].name)) op.sync = true;
+      if (is_sync_call(names[rt[r].name])) op.sync = true;
       if (auto it = by_corr.find(rt[r].correlation); it != by_corr.end())
-        for (const RawKernel* k : it->second) op.kernels.push_back({k->name, k->ts, k->dur, k->memset, k->memcpy});
+        for (const RawKernel* k : it->second) op.kernels.push_back({names[k->name], k->ts, k->dur, k->memset, k->memcpy});
     }
     bool known = false;
     classify_aten_op(op.name, &known);
