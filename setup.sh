@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(cmake make g++ libeigen3-dev libboost-math-dev nlohmann-json3-dev doctest-dev zlib1g-dev
-          libbenchmark-dev libtorch-dev libopenblas0-pthread python3-torch chromium)
+          libbenchmark-dev libtorch-dev libopenblas0-pthread python3-torch chromium clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

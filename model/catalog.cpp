@@ -48,7 +48,7 @@ std::vector<CatalogEntry> Catalog::list(std::string_view dir) const {
     if (f.path.rfind(prefix, 0) != 0 || f.path.find('/', prefix.size()) != std::string::npos) continue;
     std::string name = f.path.substr(prefix.size(), f.path.size() - prefix.size() - 5);
     const Json& j = parsed(f);
-    std::string desc = j.is_object() ? j.value("description", std::string()) : std::string();
+    std::string desc = string_member(j, "description", "");
     out.push_back({name, desc});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -83,6 +83,18 @@ std::string did_you_mean(const std::string& ref, const std::vector<std::string>&
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+std::string string_member(const Json& j, const char* key, const std::string& fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+double number_member(const Json& j, const char* key, double fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
 std::string describe(const Json& v) {
   switch (v.type()) {
     case Json::value_t::object: return "an object";

@@ -23,6 +23,12 @@ std::string read_file_text(const std::string& path);
 // A short rendering of a JSON value for messages: "\"3.35 TB/s\"", "-4", "an object".
 std::string describe(const Json& value);
 
+// A member of `j` when it is there with the right type, else `fallback` (nlohmann's value() throws on
+// a wrong type; these never do). For optional, machine-written members only: members a user writes
+// go through ObjectReader, which reports the wrong type.
+std::string string_member(const Json& j, const char* key, const std::string& fallback);
+double number_member(const Json& j, const char* key, double fallback);
+
 // " (did you mean 'h100'?)" when `ref` is one of `names` but for case or a typo or two; else "".
 std::string did_you_mean(const std::string& ref, const std::vector<std::string>& names);
 // Appends a key to a JSON pointer, escaping '~' and '/'.

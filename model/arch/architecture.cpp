@@ -65,6 +65,24 @@ Architecture make_architecture(std::string name, std::string description, ArchCo
   return a;
 }
 
+namespace {
+// A scaled model must stay within what a file may describe.
+long long depth_checked(long long layers, double d) {
+  long long s = scaled(layers, d);
+  if (s > kMaxLayers)
+    throw InputError("--depth-x", "", "the scaled model would have " + std::to_string(s) + " layers; at most " +
+                                          std::to_string(kMaxLayers) + " are supported");
+  return s;
+}
+long long width_checked(long long v, double w, const char* what) {
+  double s = std::max(1.0, std::round(static_cast<double>(v) * w));
+  if (s > static_cast<double>(kMaxWidth))
+    throw InputError("--width-x", "", std::string("the scaled model's ") + what + " would be " + std::to_string(s) +
+                                          "; at most " + std::to_string(kMaxWidth) + " is supported");
+  return static_cast<long long>(s);
+}
+}  // namespace
+
 Architecture scale_architecture(const Architecture& a, double w, double d) {
   if (w == 1 && d == 1) return a;
   char label[64];
@@ -72,26 +90,26 @@ Architecture scale_architecture(const Architecture& a, double w, double d) {
   if (auto* t = std::get_if<TransformerConfig>(&a.config)) {
     TransformerConfig c = *t;
     long long head_dim = c.head_dim();
-    c.heads = scaled(c.heads, w);
-    c.hidden = c.heads * head_dim;  // keep the head size, as width studies do
-    c.intermediate = scaled(c.intermediate, w);
+    c.heads = width_checked(c.heads, w, "head count");
+    c.hidden = width_checked(c.heads, static_cast<double>(head_dim), "hidden size");  // keep the head size
+    c.intermediate = width_checked(c.intermediate, w, "intermediate size");
     if (c.kv_heads > 0) c.kv_heads = std::max(1LL, c.heads / std::max(1LL, t->heads / t->kv_heads));
     if (c.family == "funnel")
-      for (auto& s : c.block_sizes) s = scaled(s, d);
+      for (auto& s : c.block_sizes) s = depth_checked(s, d);
     else
-      c.layers = scaled(c.layers, d);
+      c.layers = depth_checked(c.layers, d);
     return make_architecture(a.name, a.description + label, c);
   }
   if (auto* r = std::get_if<ResNetConfig>(&a.config)) {
     ResNetConfig c = *r;
-    c.width_per_group = scaled(c.width_per_group, w);
-    for (auto& b : c.blocks) b = scaled(b, d);
+    c.width_per_group = width_checked(c.width_per_group, w, "width");
+    for (auto& b : c.blocks) b = depth_checked(b, d);
     return make_architecture(a.name, a.description + label, c);
   }
   if (auto* m = std::get_if<MlpConfig>(&a.config)) {
     MlpConfig c = *m;
-    c.hidden = scaled(c.hidden, w);
-    c.layers = scaled(c.layers, d);
+    c.hidden = width_checked(c.hidden, w, "hidden size");
+    c.layers = depth_checked(c.layers, d);
     return make_architecture(a.name, a.description + label, c);
   }
   throw InputError("--width-x/--depth-x", "", "'" + a.name +
@@ -225,7 +243,7 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
   if (j.is_object() && j.contains("model_type")) {  // a Hugging Face config.json
     TransformerConfig t = read_hf_config(j, diag);
     diag.throw_if_any();
-    std::string name = j.value("_name_or_path", std::string());
+    std::string name = string_member(j, "_name_or_path", "");
     if (name.empty()) {
       name = file.substr(file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
       if (name == "config.json" && file.find('/') != std::string::npos) {
@@ -291,7 +309,7 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
     rc->num_classes = r.integer_or("num_classes", 1, 1 << 24, rc->num_classes);
     r.finish();
   } else if (auto* m = std::get_if<MlpConfig>(&config)) {
-    m->layers = r.integer_or("layers", 1, 1 << 16, m->layers);
+    m->layers = r.integer_or("layers", 1, kMaxLayers, m->layers);
     m->hidden = r.integer_or("hidden", 1, 1LL << 31, m->hidden);
     m->input = r.integer_or("input", 1, 1LL << 31, m->input);
     r.finish();

@@ -905,6 +905,11 @@ void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const s
   if (t.family == "squeezebert" && (t.groups < 1 || t.hidden % t.groups != 0 || t.intermediate % t.groups != 0))
     diag.add(where + "groups", "expected a divisor of the hidden and intermediate sizes, got " + std::to_string(t.groups));
   if (t.family == "funnel" && t.block_sizes.empty()) diag.add(where + "block_sizes", "expected at least one block");
+  long long blocks = 0;
+  for (long long s : t.block_sizes) blocks += s;
+  if (t.family == "funnel" && blocks > kMaxLayers)
+    diag.add(where + "block_sizes", "expected at most " + std::to_string(kMaxLayers) + " layers in all, got " +
+                                        std::to_string(blocks));
   const auto& fam = transformer_families();
   if (std::find(fam.begin(), fam.end(), t.family) == fam.end())
     diag.add(where + "family", "unknown transformer family '" + t.family + "'");
@@ -916,7 +921,7 @@ void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const s
 void read_transformer_fields(ObjectReader& r, TransformerConfig& t) {
   const long long big = 1LL << 31;
   t.hidden = r.integer_or("hidden", 1, big, t.hidden);
-  t.layers = r.integer_or("layers", 1, 1 << 16, t.layers);
+  t.layers = r.integer_or("layers", 1, kMaxLayers, t.layers);
   t.heads = r.integer_or("heads", 1, 1 << 16, t.heads);
   t.kv_heads = r.integer_or("kv_heads", 0, 1 << 16, t.kv_heads);
   t.intermediate = r.integer_or("intermediate", 1, big, t.intermediate);
@@ -930,7 +935,7 @@ void read_transformer_fields(ObjectReader& r, TransformerConfig& t) {
   t.use_cache = r.boolean_or("use_cache", t.use_cache);
   t.bottleneck = r.integer_or("bottleneck", 1, big, t.bottleneck);
   t.ffn_stacks = r.integer_or("ffn_stacks", 1, 64, t.ffn_stacks);
-  t.decoder_layers = r.integer_or("decoder_layers", 0, 1 << 16, t.decoder_layers);
+  t.decoder_layers = r.integer_or("decoder_layers", 0, kMaxLayers, t.decoder_layers);
   t.groups = r.integer_or("groups", 1, 1 << 16, t.groups);
   t.image_size = r.integer_or("image_size", 16, 1 << 16, t.image_size);
   t.patch_size = r.integer_or("patch_size", 1, 1 << 16, t.patch_size);
@@ -960,8 +965,14 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
   auto get = [&](const char* key, long long fallback) -> long long {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return fallback;
+    // Layer counts are bounded like our own files' (kMaxLayers); sizes by 2^31.
+    long long hi = std::string_view(key).find("layer") != std::string_view::npos ? kMaxLayers : (1LL << 31);
     if (!it->is_number_integer()) {
       diag.add(std::string("/") + key, "expected an integer, got " + describe(*it));
+      return fallback;
+    }
+    if (it->get<long long>() > hi) {
+      diag.add(std::string("/") + key, "expected at most " + std::to_string(hi) + ", got " + describe(*it));
       return fallback;
     }
     return it->get<long long>();
@@ -1008,10 +1019,16 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
     if (auto bs = j.find("block_sizes"); bs != j.end() && bs->is_array()) {
       t.block_sizes.clear();
       for (const auto& v : *bs)
-        if (v.is_number_integer()) t.block_sizes.push_back(v.get<long long>());
+        if (v.is_number_integer() && v.get<long long>() >= 1 && v.get<long long>() <= kMaxLayers)
+          t.block_sizes.push_back(v.get<long long>());
+        else
+          diag.add("/block_sizes", "expected integers in [1, " + std::to_string(kMaxLayers) + "], got " + describe(v));
     }
     t.layers = 0;
     for (long long s : t.block_sizes) t.layers += s;
+    if (t.layers > kMaxLayers)
+      diag.add("/block_sizes", "expected at most " + std::to_string(kMaxLayers) + " layers in all, got " +
+                                   std::to_string(t.layers));
     t.pooler = false;
   } else if (t.family == "gpt2") {
     t.hidden = get("n_embd", 768);

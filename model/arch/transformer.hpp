@@ -11,6 +11,12 @@
 
 namespace fwtax {
 
+// The most layers (transformer layers, MLP layers, ResNet blocks per stage) a model may have: real
+// models have at most a few hundred; the bound keeps a typo from building millions of ops.
+constexpr long long kMaxLayers = 4096;
+// The largest hidden, intermediate or channel size.
+constexpr long long kMaxWidth = 1LL << 31;
+
 struct TransformerConfig {
   // bert, roberta, distilbert, albert, mobilebert, squeezebert, funnel, gpt2, llama, vit, torchnn
   std::string family = "bert";

@@ -147,7 +147,7 @@ TEST_CASE("architecture JSON errors are listed with their pointers") {
   CHECK(heads[0] == "a.json: /heads: 5 heads do not divide the hidden size 768");
   auto neg = test::messages_of([] { parse(R"({"name": "x", "family": "gpt2", "layers": -1})"); });
   REQUIRE(neg.size() == 1);
-  CHECK(neg[0] == "a.json: /layers: expected an integer in [1, 65536], got -1");
+  CHECK(neg[0] == "a.json: /layers: expected an integer in [1, 4096], got -1");
   auto fam = test::messages_of([] { parse(R"({"name": "x"})"); });
   REQUIRE(fam.size() == 1);
   CHECK(fam[0].find("a.json: /family: missing") == 0);

@@ -127,7 +127,7 @@ std::vector<Case> cases() {
       // Architecture JSON.
       {"arch: unknown family", "a.json", text(R"({"name": "m", "family": "transformer-xl", "layers": 2})"), M,
        {"/family", "families are"}},
-      {"arch: negative layers", "a.json", text(R"({"name": "m", "family": "bert", "layers": -3})"), M, {"/layers", "[1, 65536]"}},
+      {"arch: negative layers", "a.json", text(R"({"name": "m", "family": "bert", "layers": -3})"), M, {"/layers", "[1, 4096]"}},
       {"arch: zero hidden", "a.json", text(R"({"name": "m", "family": "bert", "hidden": 0})"), M, {"/hidden", "expected an integer"}},
       {"arch: heads do not divide hidden", "a.json", text(R"({"name": "m", "family": "bert", "hidden": 768, "heads": 5})"), M,
        {"/heads", "do not divide"}},
@@ -158,6 +158,9 @@ std::vector<Case> cases() {
       {"hf: hidden size as a string", "config.json", text(R"({"model_type": "bert", "hidden_size": "768"})"), M,
        {"/hidden_size", "expected an integer"}},
       {"hf: model_type a number", "config.json", text(R"({"model_type": 3})"), M, {"/model_type", "got 3"}},
+      {"hf: half a million layers", "config.json", text(R"({"model_type": "llama", "num_hidden_layers": 532000})"), M,
+       {"/num_hidden_layers", "at most 4096"}},
+      {"cli: depth beyond the layer limit", "", nullptr, "project --depth-x 1000", {"--depth-x", "at most 4096"}},
       // Kineto traces.
       {"trace: negative duration", "t.json",
        text(R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 0, "dur": -5, "pid": 1, "tid": 1}]})"), T,

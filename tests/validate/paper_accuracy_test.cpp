@@ -72,7 +72,9 @@ TEST_CASE("paper data: MAPE within 22% overall and within 22% without the host-f
 TEST_CASE("paper data: every GPU within 25% MAPE, and fwtax beats both baselines on each") {
   std::map<std::string, std::vector<const Comparison*>> by;
   for (const auto& c : comparisons()) by[c.run.device].push_back(&c);
-  for (const auto& [dev, cs] : by) {
+  for (const auto& entry : by) {
+    const std::string dev = entry.first;
+    const auto& cs = entry.second;
     std::vector<double> ours, roof, flops;
     for (const auto* c : cs) {
       ours.push_back(c->ape);

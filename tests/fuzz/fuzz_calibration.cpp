@@ -1,0 +1,31 @@
+// Calibration fits of probe outputs (fwtax-probe-torch and fwtax-probe-cuda JSON): a fit that
+// succeeds must write a profile that loads and whose every cost is finite and positive.
+#include "calibrate/fit.hpp"
+#include "model/device.hpp"
+#include "tests/fuzz/fuzz_common.hpp"
+
+using namespace fwtax;
+
+namespace {
+void check_numbers(const Json& j) {
+  if (j.is_number() && (!std::isfinite(j.get<double>()) || j.get<double>() < 0)) fuzz::finding("bad number", j.get<double>());
+  if (j.is_structured())
+    for (const auto& v : j) check_numbers(v);
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::guarded([&] {
+    Json mb = parse_json(fuzz::text(data, size), "fuzz.json");
+    bool cuda = mb.is_object() && mb.value("schema", std::string()).find("cuda") != std::string::npos;
+    FitResult fit = cuda ? fit_cuda_microbench(mb, "fuzz.json", "fuzz", "h100-vm-a")
+                         : fit_cpu_microbench(mb, "fuzz.json", "fuzz");
+    Json p = fit.profile;
+    p.erase("calibration");
+    check_numbers(p);
+    Diagnostics d("profile");
+    parse_device(fit.profile, d);
+    if (!d.empty()) fuzz::finding("a fitted profile does not load");
+  });
+  return 0;
+}
