@@ -95,6 +95,8 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
     double latency = std::atof(field(cl).c_str()), batch = std::atof(field(cb).c_str());
     double size = ci >= 0 ? std::atof(field(ci).c_str()) : 0;
     if (!(latency > 0) || !(batch >= 1) || batch > 512 || !std::isfinite(latency)) continue;  // the README's known defects
+    if (!(size >= 0 && size <= 16777216))
+      throw InputError(file, "line " + std::to_string(n), "expected an input_size in [0, 16777216], got \"" + field(ci) + "\"");
     auto m = names.find(field(cm));
     if (m == names.end()) continue;  // efficientnet, efficientnet_lite, gernet, longformer: not in the zoo
     const Architecture* a = find_builtin_architecture(m->second);
@@ -140,7 +142,7 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
                                     "docs/measured-runs.md) or one of the paper's CSVs");
   std::string dev = device;
   if (dev.empty() && j.is_object() && j.contains("env") && j["env"].is_object())
-    dev = device_for_gpu_name(j["env"].value("gpu", std::string()));
+    dev = device_for_gpu_name(string_member(j["env"], "gpu", ""));
   if (dev.empty())
     throw InputError(path, "", "the file does not say its device (env.gpu): give --device");
   auto runs = parse_runs_json(j, path, dev);
