@@ -47,11 +47,14 @@ void host_check(Builder& b, double elems) {
   b.sync_read("aten::is_nonzero");
 }
 
-// Attention after the q/k/v projections: one fused SDPA op (transformers 5.x), or the eager math that
-// transformers 4.x ran (permute q, k, v; QK^T; scale; mask; softmax; dropout; PV; permute back).
+// Attention after the q/k/v projections, up to the merged heads: one fused SDPA op then transpose and
+// reshape (transformers 5.x), or the eager math that transformers 4.x ran (permute q, k, v; QK^T;
+// scale; mask; softmax; dropout; PV; permute back, contiguous, view).
 void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal) {
   if (t.attention != "eager") {
     b.sdpa(d.B, heads, d.S, d.S, hd, causal);
+    b.view("aten::transpose");
+    b.view("aten::reshape");
     return;
   }
   const double scores = d.B * heads * d.S * d.S;
@@ -95,10 +98,6 @@ void bert_layer(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.module(OpClass::module_heavy, "layer.attention.self");
   for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
   attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
-  if (t.attention != "eager") {
-    b.view("aten::transpose");
-    b.view("aten::reshape");
-  }
   b.module(OpClass::module_heavy, "layer.attention.output");
   b.module(OpClass::module_leaf, "dense");
   b.linear(d.T, H, H);
@@ -195,10 +194,6 @@ void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "layer.attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
-    if (t.attention != "eager") {
-      b.view("aten::transpose");
-      b.view("aten::reshape");
-    }
     b.module(OpClass::module_leaf, "out_lin");
     b.linear(d.T, H, H);
     b.elementwise("aten::add", d.T * H, 2);
@@ -251,10 +246,6 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
-    if (t.attention != "eager") {
-      b.view("aten::transpose");
-      b.view("aten::reshape");
-    }
     b.module(OpClass::module_leaf, "dense");
     b.linear(d.T, H, H);
     b.module(OpClass::module_leaf, "output_dropout");
@@ -324,10 +315,6 @@ void build_mobilebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     projection(b, d.T, N, N);
     projection(b, d.T, H, N);
     attention(b, d, t, static_cast<double>(t.heads), N / static_cast<double>(t.heads), false);
-    if (t.attention != "eager") {
-      b.view("aten::transpose");
-      b.view("aten::reshape");
-    }
     b.module(OpClass::module_heavy, "attention.output");
     dense(N, N);
     b.elementwise("aten::add", d.T * N, 2);
@@ -626,10 +613,6 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * H);
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), true);
-    if (t.attention != "eager") {
-      b.view("aten::transpose");
-      b.view("aten::reshape");
-    }
     conv1d(H, H);
     b.module(OpClass::module_leaf, "resid_dropout");
     b.dropout();
@@ -808,10 +791,6 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.module(OpClass::module_heavy, "attention.attention");
     for (int k = 0; k < 3; ++k) projection(b, T, H, H);
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
-    if (t.attention != "eager") {
-      b.view("aten::transpose");
-      b.view("aten::reshape");
-    }
     b.module(OpClass::module_heavy, "attention.output");
     b.module(OpClass::module_leaf, "dense");
     b.linear(T, H, H);
