@@ -131,18 +131,16 @@ std::vector<std::pair<std::string, std::vector<const ProjectRow*>>> series_of(co
   return out;
 }
 
-std::string fmt(const char* f, double v);
-
 // Device and scaling point, for charts whose title already names the framework.
 std::string point_of(const ProjectRow& r, bool many_models, bool many_dtypes) {
   std::string point = (many_models ? r.row.model + " " : "") + r.row.device;
   if (many_dtypes) point += " " + std::string(dtype_name(r.row.dtype));
-  if (r.speedup != 1) point += " x" + fmt("%g", r.speedup);
-  if (r.compute_x != 1) point += " c" + fmt("%g", r.compute_x);
-  if (r.bandwidth_x != 1) point += " b" + fmt("%g", r.bandwidth_x);
-  if (r.host_x != 1) point += " host" + fmt("%g", r.host_x);
-  if (r.width_x != 1) point += " w" + fmt("%g", r.width_x);
-  if (r.depth_x != 1) point += " d" + fmt("%g", r.depth_x);
+  if (r.speedup != 1) point += " x" + format_number("%g", r.speedup);
+  if (r.compute_x != 1) point += " c" + format_number("%g", r.compute_x);
+  if (r.bandwidth_x != 1) point += " b" + format_number("%g", r.bandwidth_x);
+  if (r.host_x != 1) point += " host" + format_number("%g", r.host_x);
+  if (r.width_x != 1) point += " w" + format_number("%g", r.width_x);
+  if (r.depth_x != 1) point += " d" + format_number("%g", r.depth_x);
   return point;
 }
 
@@ -150,12 +148,6 @@ const ProjectRow* at_batch(const std::vector<const ProjectRow*>& s, long long b)
   for (const auto* r : s)
     if (r->row.batch == b) return r;
   return nullptr;
-}
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
 }
 
 }  // namespace
@@ -172,7 +164,7 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
       if (r->row.batch < first->row.batch) first = r;
     const ProjectRow* cross = first->row.crossover_batch ? at_batch(s, *first->row.crossover_batch) : nullptr;
     std::string lat = format_duration(first->row.sim.latency_s);
-    std::string tax = fmt("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s);
+    std::string tax = format_number("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s);
     std::string where = cross ? "at batch " + std::to_string(cross->row.batch) : "never (in range)";
     std::string there = cross ? format_duration(cross->row.sim.latency_s) : "-";
     out << label << std::string(w + 2 - label.size(), ' ') << std::string(15 - std::min<std::size_t>(15, lat.size()), ' ')
@@ -188,10 +180,10 @@ void write_project_csv(std::ostream& out, const std::vector<ProjectRow>& rows) {
   for (const auto& p : rows) {
     const ResultRow& r = p.row;
     out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
-        << r.seq << ',' << r.image << ',' << fmt("%g", p.speedup) << ',' << fmt("%g", p.compute_x) << ','
-        << fmt("%g", p.bandwidth_x) << ',' << fmt("%g", p.host_x) << ',' << fmt("%g", p.width_x) << ','
-        << fmt("%g", p.depth_x) << ',' << fmt("%.9g", r.sim.latency_s) << ',' << fmt("%.9g", r.sim.host_busy_s) << ','
-        << fmt("%.9g", r.sim.gpu_busy_s) << ',' << fmt("%.9g", r.sim.framework_tax_s) << ','
+        << r.seq << ',' << r.image << ',' << format_number("%g", p.speedup) << ',' << format_number("%g", p.compute_x) << ','
+        << format_number("%g", p.bandwidth_x) << ',' << format_number("%g", p.host_x) << ',' << format_number("%g", p.width_x) << ','
+        << format_number("%g", p.depth_x) << ',' << format_number("%.9g", r.sim.latency_s) << ',' << format_number("%.9g", r.sim.host_busy_s) << ','
+        << format_number("%.9g", r.sim.gpu_busy_s) << ',' << format_number("%.9g", r.sim.framework_tax_s) << ','
         << regime_name(r.sim.bound) << ',' << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << '\n';
   }
 }
@@ -288,7 +280,7 @@ std::string project_report_html(const ProjectRequest& q, const std::vector<Proje
   for (const auto& [label, s] : series) {
     const ProjectRow* first = s.front();
     table.push_back({label, format_duration(first->row.sim.latency_s),
-                     fmt("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s),
+                     format_number("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s),
                      first->row.crossover_batch ? std::to_string(*first->row.crossover_batch) : "never"});
   }
   page.heading(2, "Summary");

@@ -9,12 +9,6 @@
 namespace fwtax {
 namespace {
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::string size_label(const ResultRow& r) {
   return r.seq > 0 ? "seq " + std::to_string(r.seq) : "image " + std::to_string(r.image);
 }
@@ -47,10 +41,16 @@ std::string crossover_text(const ResultRow& r) {
 
 }  // namespace
 
+std::string format_number(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
 std::string format_duration(double s) {
-  if (s >= 1) return fmt("%.2f s", s);
-  if (s >= 1e-3) return fmt(s >= 0.1 ? "%.0f ms" : s >= 0.01 ? "%.1f ms" : "%.2f ms", s * 1e3);
-  return fmt(s >= 1e-4 ? "%.0f us" : s >= 1e-5 ? "%.1f us" : "%.2f us", s * 1e6);
+  if (s >= 1) return format_number("%.2f s", s);
+  if (s >= 1e-3) return format_number(s >= 0.1 ? "%.0f ms" : s >= 0.01 ? "%.1f ms" : "%.2f ms", s * 1e3);
+  return format_number(s >= 1e-4 ? "%.0f us" : s >= 1e-5 ? "%.1f us" : "%.2f us", s * 1e6);
 }
 
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
@@ -62,7 +62,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
     cells.push_back({r.model, r.device, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
                      r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
                      format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
-                     fmt("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
+                     format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
                      std::to_string(s.kernels)});
   }
   pad_print(out, cells, 4);
@@ -127,8 +127,8 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
           continue;
         }
         double ms = hit->sim.latency_s * 1e3;
-        line.push_back(fmt(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f", ms) +
-                       fmt(" (%.0f%%)", 100 * tax_fraction(hit->sim)));
+        line.push_back(format_number(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f", ms) +
+                       format_number(" (%.0f%%)", 100 * tax_fraction(hit->sim)));
       }
       line.insert(line.begin(), any ? any->framework : "");
       line.insert(line.begin(), any ? any->device : "");
@@ -146,10 +146,10 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
-        << r.seq << ',' << r.image << ',' << fmt("%.9g", s.latency_s) << ',' << fmt("%.9g", s.host_busy_s) << ','
-        << fmt("%.9g", s.gpu_busy_s) << ',' << fmt("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
+        << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+        << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
-        << fmt("%.9g", s.flops) << ',' << fmt("%.9g", s.bytes) << '\n';
+        << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << '\n';
   }
 }
 
@@ -201,7 +201,7 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
     ++i;
     if (o.op_class.rfind("module_", 0) == 0) continue;
     cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
-                     std::to_string(o.kernels), fmt("%.3f", o.flops / 1e9), fmt("%.2f", o.bytes / 1e6)});
+                     std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
   }
   pad_print(out, cells, 3);
 }

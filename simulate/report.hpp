@@ -20,5 +20,7 @@ void write_chrome_trace(std::ostream& out, const TimelineRun& t);
 
 // "12.3 ms", "850 us": a duration for people.
 std::string format_duration(double seconds);
+// One number through a printf format ("%.1f%%", "%g").
+std::string format_number(const char* printf_format, double v);
 
 }  // namespace fwtax

@@ -8,16 +8,11 @@
 
 #include "model/error.hpp"
 #include "simulate/html.hpp"
+#include "simulate/report.hpp"
 #include "simulate/svg.hpp"
 
 namespace fwtax {
 namespace {
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 struct Group {
   std::string key;
@@ -56,10 +51,10 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
   }
   auto stat_row = [&](const std::string& name, const Json& g) {
     return std::vector<std::string>{name, std::to_string(g["configs"].get<std::size_t>()),
-                                    fmt("%.1f%%", g["mape_percent"].get<double>()),
-                                    fmt("%.1f%%", g["median_ape_percent"].get<double>()),
-                                    g.contains("baseline_roofline") ? fmt("%.1f%%", g["baseline_roofline"]["mape_percent"].get<double>()) : "",
-                                    g.contains("baseline_flops") ? fmt("%.1f%%", g["baseline_flops"]["mape_percent"].get<double>()) : ""};
+                                    format_number("%.1f%%", g["mape_percent"].get<double>()),
+                                    format_number("%.1f%%", g["median_ape_percent"].get<double>()),
+                                    g.contains("baseline_roofline") ? format_number("%.1f%%", g["baseline_roofline"]["mape_percent"].get<double>()) : "",
+                                    g.contains("baseline_flops") ? format_number("%.1f%%", g["baseline_flops"]["mape_percent"].get<double>()) : ""};
   };
   std::vector<std::vector<std::string>> table;
   Json all = {{"configs", summary["configs"]}, {"mape_percent", summary["mape_percent"]},
@@ -158,8 +153,8 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
       pred.y.push_back(c->predicted_s * 1e3);
       md += "| " + c->run.model + " | " + c->run.device.substr(c->run.device.find_last_of('/') + 1) + " | " +
             c->run.framework + " | " + dt + " | " + std::to_string(c->run.batch) + " | " + size_of(*c) + " | " +
-            fmt("%.3f ms", c->run.latency_s * 1e3) + " | " + fmt("%.3f ms", c->predicted_s * 1e3) + " | " +
-            fmt("%+.1f%%", 100 * (c->predicted_s - c->run.latency_s) / c->run.latency_s) + " | " +
+            format_number("%.3f ms", c->run.latency_s * 1e3) + " | " + format_number("%.3f ms", c->predicted_s * 1e3) + " | " +
+            format_number("%+.1f%%", 100 * (c->predicted_s - c->run.latency_s) / c->run.latency_s) + " | " +
             std::string(regime_name(c->regime)) + " |\n";
     }
     bool sweep = false;
