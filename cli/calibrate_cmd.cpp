@@ -93,7 +93,7 @@ int calibrate_host(const Args& a, std::ostream& out) {
                                                "): fit one host at a time (--device or separate files)");
   const Catalog& cat = Catalog::builtin();
   DeviceSpec d = cat.device(device);
-  HostSpec old = d.host_profile.empty() ? cat.host(d.host) : d.host_profile.front();
+  HostSpec old = cat.host_of(d);
   HostFit fit = fit_host_speed(runs, cat);
   std::set<std::string> used;
   for (const auto& r : runs) used.insert(r.model);

@@ -143,6 +143,10 @@ FrameworkSpec Catalog::framework(std::string_view ref) const {
   return f;
 }
 
+HostSpec Catalog::host_of(const DeviceSpec& d) const {
+  return d.host_profile.empty() ? host(d.host) : d.host_profile.front();
+}
+
 HostSpec Catalog::host(std::string_view ref) const {
   auto [file, j] = resolve(*this, "hosts", ref, "host", "host", [&] { return hosts(); });
   Diagnostics diag(file);

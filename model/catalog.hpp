@@ -31,6 +31,8 @@ class Catalog {
   DeviceSpec device(std::string_view ref) const;
   FrameworkSpec framework(std::string_view ref) const;
   HostSpec host(std::string_view ref) const;
+  // The host a device is paired with: its embedded host profile, else the named one.
+  HostSpec host_of(const DeviceSpec& d) const;
 
   // The raw JSON of a built-in file ("devices/h100.json"), for tests and `fwtax show`.
   const Json* builtin_json(std::string_view path) const;

@@ -27,14 +27,14 @@ double host_factor(const Catalog& catalog, const DeviceSpec& device, const Frame
   if (framework.reference_host.empty() || device.framework(framework.name) ||
       framework.reference_host == device.host)
     return 1.0;
-  HostSpec h = device.host_profile.empty() ? catalog.host(device.host) : device.host_profile.front();
+  HostSpec h = catalog.host_of(device);
   HostSpec ref = catalog.host(framework.reference_host);
   return h.relative_time / ref.relative_time;
 }
 
 double launch_host_factor(const Catalog& catalog, const DeviceSpec& device) {
   if (device.launch_measured_on.empty() || device.launch_measured_on == device.host) return 1.0;
-  HostSpec h = device.host_profile.empty() ? catalog.host(device.host) : device.host_profile.front();
+  HostSpec h = catalog.host_of(device);
   return h.relative_time / catalog.host(device.launch_measured_on).relative_time;
 }
 
