@@ -50,12 +50,8 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
 }  // namespace
 
 double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
-  // The FLOPs curve of the kernel's kind is the trend; calibrated shapes of the same kind (GEMMs for
-  // GEMMs and linears, convolutions for convolutions) correct it where they say more.
-  const Curve* c = &d_.gemm_efficiency[m];
-  if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
-  if (k.kind == KernelKind::conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
-  if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
+  // Calibrated shapes of the kernel's kind first (GEMMs for GEMMs and linears, convolutions for
+  // convolutions), else the FLOPs curve of its kind.
   const ShapeEfficiency* shapes = nullptr;
   if (k.m > 0 && k.n > 0 && k.k > 0 && k.kind != KernelKind::attention) {
     if (k.kind == KernelKind::conv) shapes = d_.conv_shapes[m].empty() ? nullptr : &d_.conv_shapes[m];
@@ -69,6 +65,10 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
     memo_[next_++ % memo_.size()] = {k.m, k.n, k.k, shapes, eff};
     return eff;
   }
+  const Curve* c = &d_.gemm_efficiency[m];
+  if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
+  if (k.kind == KernelKind::conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
+  if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
   return c->empty() ? 1.0 : c->at(k.flops);
 }
 

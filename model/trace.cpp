@@ -182,11 +182,6 @@ bool is_sync_call(const std::string& n) {
          n == "cudaStreamWaitEvent";
 }
 
-double number_or(const Json& j, const char* key, double fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
 long long integer_or(const Json& j, const char* key, long long fallback) {
   auto it = j.find(key);
   if (it == j.end()) return fallback;
@@ -360,7 +355,7 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
     auto ph = e.find("ph");
     if (ph == e.end() || !ph->is_string() || *ph != "X") return;
     std::string cat = string_member(e, "cat", "");
-    double ts = number_or(e, "ts", NAN), dur = number_or(e, "dur", NAN);
+    double ts = number_member(e, "ts", NAN), dur = number_member(e, "dur", NAN);
     if (!std::isfinite(ts) || !std::isfinite(dur) || dur < 0) {
       if (bad++ < 5)
         diag.add("/traceEvents/" + std::to_string(i),
