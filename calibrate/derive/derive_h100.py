@@ -191,23 +191,11 @@ def main():
     # Kernel-level calibration from the torch.nn BERT traces (not the HF BERT or ResNet ones, which
     # the model is validated on): nn.Linear GEMMs (weights transposed, bias epilogue), fused attention
     # relative to a GEMM of the same FLOPs, and norms relative to a streaming kernel of the same bytes.
-    def gemm_eff(m, flops):
-        pts = sorted(gemm[m])
+    def log_interp(points, x):
+        """The curve through [x, y] points, linear in log10 x and held at both ends (as model/curve.cpp)."""
+        pts = sorted(points)
         lx = [math.log10(p[0]) for p in pts]
-        l = math.log10(flops)
-        if l <= lx[0]:
-            return pts[0][1]
-        if l >= lx[-1]:
-            return pts[-1][1]
-        for i in range(1, len(pts)):
-            if l <= lx[i]:
-                w = (l - lx[i - 1]) / (lx[i] - lx[i - 1])
-                return pts[i - 1][1] + w * (pts[i][1] - pts[i - 1][1])
-
-    def mem_eff(b):
-        pts = sorted(memory)
-        lx = [math.log10(p[0]) for p in pts]
-        l = math.log10(b)
+        l = math.log10(x)
         if l <= lx[0]:
             return pts[0][1]
         if l >= lx[-1]:
@@ -243,11 +231,11 @@ def main():
                 if "sdpa" in k["name"] or "fmha" in k["name"] or "attention" in k["name"].lower():
                     fl = 4.0 * meta["batch"] * heads * s * s * d
                     m = GEMM_MATH[dt]
-                    predicted = fl / (H100_PEAK[m] * gemm_eff(m, fl))
+                    predicted = fl / (H100_PEAK[m] * log_interp(gemm[m], fl))
                     attn_ratio[dt].append(k["dur"] * 1e-6 / predicted)
                 if "layer_norm" in k["name"]:
                     b = 2.0 * tokens * 768 * esize
-                    predicted = b / (H100_BW * mem_eff(b))
+                    predicted = b / (H100_BW * log_interp(memory, b))
                     norm_ratio.append(k["dur"] * 1e-6 / predicted)
     attn_factor = max(1.0, median([x for v in attn_ratio.values() for x in v]))
     # Gap between kernels queued on a busy stream (eager): CUPTI start minus previous end, where the
