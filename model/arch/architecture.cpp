@@ -310,8 +310,8 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
     r.finish();
   } else if (auto* m = std::get_if<MlpConfig>(&config)) {
     m->layers = r.integer_or("layers", 1, kMaxLayers, m->layers);
-    m->hidden = r.integer_or("hidden", 1, 1LL << 31, m->hidden);
-    m->input = r.integer_or("input", 1, 1LL << 31, m->input);
+    m->hidden = r.integer_or("hidden", 1, kMaxWidth, m->hidden);
+    m->input = r.integer_or("input", 1, kMaxWidth, m->input);
     r.finish();
   } else {
     r.finish();  // a fixed vision model: nothing may be overridden

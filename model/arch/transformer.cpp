@@ -898,7 +898,7 @@ void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const s
 }
 
 void read_transformer_fields(ObjectReader& r, TransformerConfig& t) {
-  const long long big = 1LL << 31;
+  const long long big = kMaxWidth;
   t.hidden = r.integer_or("hidden", 1, big, t.hidden);
   t.layers = r.integer_or("layers", 1, kMaxLayers, t.layers);
   t.heads = r.integer_or("heads", 1, 1 << 16, t.heads);
@@ -945,7 +945,7 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return fallback;
     // Layer counts are bounded like our own files' (kMaxLayers); sizes by 2^31.
-    long long hi = std::string_view(key).find("layer") != std::string_view::npos ? kMaxLayers : (1LL << 31);
+    long long hi = std::string_view(key).find("layer") != std::string_view::npos ? kMaxLayers : kMaxWidth;
     if (!it->is_number_integer()) {
       diag.add(std::string("/") + key, "expected an integer, got " + describe(*it));
       return fallback;
