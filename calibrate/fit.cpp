@@ -90,15 +90,11 @@ void check_fitted(const Json& j, const std::string& file, const std::string& whe
     for (std::size_t i = 0; i < j.size(); ++i) check_fitted(j[i], file, where + "/" + std::to_string(i));
 }
 
-}  // namespace
-
-FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std::string& name) {
-  FitResult r;
-  const Json& env = need(mb, "env", file, "");
-  const Json& dispatch = need(mb, "dispatch", file, "");
-  // 1. Dispatch cost per op (intercept at zero size), then per op class (median over its ops).
-  std::map<std::string, std::vector<double>> by_class;
-  Json fits = Json::object();
+// Dispatch cost per op of a probe's /dispatch section: the intercept at zero size (least squares
+// over its sizes), with the fit recorded in `fits`; noisy ops are reported.
+std::map<std::string, std::pair<std::string, double>> fit_dispatch(const Json& dispatch, const std::string& file,
+                                                                   Json& fits, std::vector<std::string>& warnings) {
+  std::map<std::string, std::pair<std::string, double>> per_op;  // op -> (class, cost)
   for (auto it = dispatch.begin(); it != dispatch.end(); ++it) {
     std::string where = "/dispatch/" + it.key();
     const Json& sizes = need(it.value(), "sizes", file, where);
@@ -114,13 +110,59 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     if (cls == "linear" || cls == "matmul" || cls == "conv" || cls == "attention")
       for (double& v : x) v *= v;
     LinearFit f = fit_line(x, y);
-    by_class[cls].push_back(f.intercept);
+    per_op[it.key()] = {cls, f.intercept};
     fits[it.key()] = {{"class", cls}, {"dispatch_s", f.intercept}, {"per_element_s", f.slope}, {"r2", f.r2},
                       {"max_mdape", worst_noise}};
     if (worst_noise > kNoisyMdape)
-      r.warnings.push_back(it.key() + ": noisy (" + std::to_string(static_cast<int>(worst_noise * 100)) +
-                           "% median deviation between epochs); the machine is busy or its clock varies");
+      warnings.push_back(it.key() + ": noisy (" + std::to_string(static_cast<int>(worst_noise * 100)) +
+                         "% median deviation between epochs); the machine is busy or its clock varies");
   }
+  return per_op;
+}
+
+// This host's dispatch time over the reference host's, per op measured on both (same op on the same
+// tiny CUDA tensors): `measured` by op name, `reference` the reference host's microbench section.
+// view_nokernel (well under a microsecond) is left out: its ratio is mostly timer noise.
+Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& reference) {
+  Json out = Json::object();
+  for (const auto& [op, t] : measured) {
+    if (op == "view_nokernel" || !reference.contains(op) || !reference[op].is_number() || t <= 0) continue;
+    double ref = reference[op].get<double>();
+    if (ref > 0) out[op] = t / ref;
+  }
+  return out;
+}
+
+// The embedded host of a calibrated GPU profile: its relative_time is the median of every ratio in
+// `fit` (C++ and Python dispatch over the reference host's).
+void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
+  std::vector<double> all;
+  for (auto part = fit.begin(); part != fit.end(); ++part)
+    for (auto it = part.value().begin(); it != part.value().end(); ++it) all.push_back(it.value().get<double>());
+  std::string name = profile["name"].get<std::string>() + "-host";
+  Json h = profile["host"].is_object() ? profile["host"] : Json{{"name", name}};
+  h["description"] = "the host that ran fwtax calibrate --target cuda";
+  if (!cpu.empty()) h["cpu"] = cpu;
+  h["relative_time"] = median_of(all);
+  h["fit"] = fit;
+  h["fit"]["reference"] = reference_name;
+  h["source"] = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " +
+                reference_name + "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in "
+                "frameworks' costs scale by it";
+  profile["host"] = h;
+  profile["launch"].erase("measured_on_host");  // measured here, on this host
+}
+
+}  // namespace
+
+FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std::string& name) {
+  FitResult r;
+  const Json& env = need(mb, "env", file, "");
+  const Json& dispatch = need(mb, "dispatch", file, "");
+  // 1. Dispatch cost per op (intercept at zero size), then per op class (median over its ops).
+  std::map<std::string, std::vector<double>> by_class;
+  Json fits = Json::object();
+  for (const auto& [op, c] : fit_dispatch(dispatch, file, fits, r.warnings)) by_class[c.first].push_back(c.second);
   auto cls = [&](const char* c, double fallback) {
     auto it = by_class.find(c);
     return it == by_class.end() ? fallback : median_of(it->second);
@@ -257,7 +299,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
 }
 
 FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std::string& name,
-                              const std::string& host) {
+                              const std::string& host, const Json* reference_host) {
   FitResult r;
   const Json& env = need(mb, "env", file, "");
   const Json& ceil = need(mb, "ceilings", file, "");
@@ -326,19 +368,58 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
                  {"source", file + " /raw_cuda (latency_s = 2 us assumed; gaps are inside the graph-timed kernel times)"}};
   check_fitted(p, file);
   p["calibration"] = {{"probe", file}, {"env", env}};
+  // libtorch's dispatch on CUDA tensors (fwtax-probe-torch --device cuda), when it ran: how fast this
+  // host is against the reference host that the built-in frameworks were measured on.
+  if (mb.contains("torch_dispatch") && reference_host && reference_host->contains("microbench")) {
+    const Json& td = mb["torch_dispatch"];
+    Json fits = Json::object();
+    std::map<std::string, double> cost;
+    for (const auto& [op, c] : fit_dispatch(need(td, "dispatch", file, "/torch_dispatch"), file + " /torch_dispatch",
+                                            fits, r.warnings))
+      cost[op] = c.second;
+    Json ratios = dispatch_ratios(cost, reference_host->at("microbench").value("aten_dispatch_s", Json::object()));
+    if (ratios.empty()) throw InputError(file, "/torch_dispatch/dispatch", "expected ops the reference host measured too");
+    set_host_speed(p, {{"aten_dispatch_over_reference", ratios}}, reference_host->value("name", "reference"),
+                   td.contains("env") ? string_member(td["env"], "cpu_model", "") : "");
+    p["calibration"]["dispatch_fits"] = fits;
+  }
   p["source"] = "fwtax calibrate --target cuda (" + file + ")";
   r.profile = p;
   return r;
 }
 
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
-                           std::vector<std::string>& warnings) {
+                           std::vector<std::string>& warnings, const Json* reference_host) {
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
   r.allow({"env", "source", "schema", "device"});
   const Json* ops = r.object("ops", true);
   r.finish();
   diag.throw_if_any();
+  if (profile.value("kind", "") == "gpu") {
+    // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
+    // microbenchmarks); the Python measurement says how fast this host runs it.
+    if (!reference_host || !reference_host->contains("microbench"))
+      throw InputError(file, "", "merging into a GPU profile needs the reference host's microbench");
+    std::map<std::string, double> cost;
+    for (auto it = ops->begin(); it != ops->end(); ++it) {
+      double v = 0;
+      const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
+      if (!t || !check_number(*t, NumberRule::positive, &v).empty())
+        throw InputError(file, "/ops/" + it.key() + "/median_s", "expected a number > 0");
+      cost[it.key()] = v;
+    }
+    Json ratios = dispatch_ratios(cost, reference_host->at("microbench").value("python_dispatch_s", Json::object()));
+    if (ratios.empty()) throw InputError(file, "/ops", "expected ops the reference host measured too");
+    if (string_member(py, "device", "cpu") != "cuda")
+      warnings.push_back(file + " was measured on the CPU: a GPU host's speed should come from --device cuda");
+    Json fit = profile["host"].is_object() && profile["host"].contains("fit") ? profile["host"]["fit"] : Json::object();
+    fit.erase("reference");
+    fit["python_dispatch_over_reference"] = ratios;
+    set_host_speed(profile, fit, reference_host->value("name", "reference"),
+                   py.contains("env") ? string_member(py["env"], "cpu_model", "") : "");
+    return;
+  }
   if (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch"))
     throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
   Json costs = profile["frameworks"]["libtorch"]["op_host_s"];

@@ -26,12 +26,18 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
 
 // A GPU device profile from fwtax-probe-cuda output (or ../shared/data/h100-2026-11/microbench.json,
 // which has the same format). Peaks are the best throughput measured per math, efficiencies relative
-// to them; `host` names the host profile to pair it with.
-FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std::string& name, const std::string& host);
+// to them; `host` names the host profile to pair it with. When `mb` also holds `torch_dispatch`
+// (fwtax-probe-torch --device cuda) and `reference_host` is given (a host profile with its
+// `microbench`, data/hosts/h100-vm-a.json), the profile embeds this machine's host instead, with the
+// relative_time its dispatch costs give against the reference's.
+FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std::string& name, const std::string& host,
+                              const Json* reference_host = nullptr);
 
 // Folds a Python dispatch measurement into a profile as its `pytorch-eager` framework. Module glue
 // of heavier modules keeps the proportions of `reference` (the built-in pytorch-eager profile).
+// A GPU profile keeps the built-in pytorch-eager framework instead: the Python costs refit its
+// embedded host's relative_time against `reference_host` (C++ and Python ratios together).
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
-                           std::vector<std::string>& warnings);
+                           std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 
 }  // namespace fwtax

@@ -30,7 +30,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu / fitted-host)", "NAME"},
     {"--merge", true, "fold measurements from calibrate/python_dispatch.py into the profile", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
-    {"--host", true, "for --target cuda: the host profile to pair the GPU with (default h100-vm-a)", "NAME"},
+    {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
+                     "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a)",
+     "NAME"},
     {"--quiet", false, "no progress and no summary", ""},
     {"--help", false, "this help", ""},
 };
@@ -66,6 +68,22 @@ Json run_probe(const std::string& exe, const std::vector<std::string>& args, con
                                                    " on this machine (see its message above)");
   if (code != 0) throw std::runtime_error(exe + " failed with exit status " + std::to_string(code));
   return parse_json(out, exe + " output");
+}
+
+// --target cuda: libtorch's dispatch on CUDA tensors, when this fwtax has a libtorch that can run on the
+// GPU (fwtax-probe-torch --device cuda); kept in the probe output as /torch_dispatch.
+void add_torch_dispatch(Json& mb, std::vector<std::string> args, bool quiet) {
+  if (!std::filesystem::exists(self_dir() / "fwtax-probe-torch")) {
+    if (!quiet) std::cerr << "fwtax calibrate: no fwtax-probe-torch (built without libtorch): the host keeps --host\n";
+    return;
+  }
+  args.push_back("--device cuda");
+  try {
+    if (!quiet) std::cerr << "fwtax calibrate: measuring libtorch dispatch on CUDA tensors...\n";
+    mb["torch_dispatch"] = run_probe("fwtax-probe-torch", args, "cuda");
+  } catch (const InputError&) {
+    if (!quiet) std::cerr << "fwtax calibrate: this libtorch cannot use the GPU: the host keeps --host\n";
+  }
 }
 
 // --target host: the relative_time of the host that ran measured runs, fitted through the simulator.
@@ -185,13 +203,16 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
                           << (a.has("--quick") ? " (quick)" : "") << "...\n";
     mb = run_probe(target == "cpu" ? "fwtax-probe-torch" : "fwtax-probe-cuda", args, target);
     source = target == "cpu" ? "fwtax-probe-torch" : "fwtax-probe-cuda";
+    if (target == "cuda") add_torch_dispatch(mb, args, quiet);
   }
+  // A host named with --host keeps that host; otherwise a measured libtorch dispatch gives this one's.
+  const Json* reference = a.has("--host") ? nullptr : Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
   FitResult fit = target == "cpu" ? fit_cpu_microbench(mb, source, name)
-                                  : fit_cuda_microbench(mb, source, name, a.get_or("--host", "h100-vm-a"));
+                                  : fit_cuda_microbench(mb, source, name, a.get_or("--host", "h100-vm-a"), reference);
   if (auto merge = a.get("--merge"))
     for (const auto& f : split_list("--merge", *merge))
       merge_python_dispatch(fit.profile, load_json_file(f), f, Catalog::builtin().framework("pytorch-eager"),
-                            fit.warnings);
+                            fit.warnings, Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
   fit.profile["calibration"]["raw"] = mb;
   fit.profile["calibration"]["warnings"] = fit.warnings;
   // The profile must load like any other: a bad one is an error here, not later.
@@ -217,6 +238,12 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
                       c["conv"].get<double>() * 1e6, c["view"].get<double>() * 1e6);
         out << line;
       }
+    if (p["host"].is_object() && p["kind"] == "gpu") {
+      std::snprintf(line, sizeof line, "  host %s: dispatch takes %.2fx the reference host's (%s)\n",
+                    p["host"]["name"].get<std::string>().c_str(), p["host"]["relative_time"].get<double>(),
+                    p["host"]["fit"].value("reference", "").c_str());
+      out << line;
+    }
     for (const auto& w : fit.warnings) out << "  warning: " << w << '\n';
   }
   return 0;

@@ -396,6 +396,13 @@ def main():
             "description": "machine A: 16 cores of an unnamed Intel Xeon in the H100 VM (the reference host)",
             "cpu": mb["env"].get("cpu_model", ""),
             "source": f"{mb_src} /env; the reference that framework host costs are given for",
+            # What `fwtax calibrate --target cuda` compares another host's dispatch probes with.
+            "microbench": {
+                "aten_dispatch_s": {op: r9(v) for op, v in at.items()},
+                "python_dispatch_s": {op: r9(v) for op, v in py.items()},
+                "source": f"{mb_src} /aten_dispatch and /python_dispatch: host time of one op on tiny CUDA "
+                          "tensors from C++ and from Python (machine A)",
+            },
         },
         "h100-vm-b": {
             "name": "h100-vm-b", "relative_time": 1.0,

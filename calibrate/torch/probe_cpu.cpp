@@ -1,6 +1,8 @@
 // fwtax-probe-torch: microbenchmarks of libtorch on the CPU, printed as one JSON object on stdout
 // (progress on stderr). `fwtax calibrate --target cpu` runs it and fits the profiles. A separate
-// executable so that the fwtax binary itself never loads libtorch.
+// executable so that the fwtax binary itself never loads libtorch. With `--device cuda` (a libtorch
+// built with CUDA) it measures only the dispatch costs, on CUDA tensors: `fwtax calibrate --target
+// cuda` fits the host's speed from them; the GPU itself is measured by fwtax-probe-cuda.
 //
 // What it measures (each: warm-up, then repeated epochs; median, 95% CI, spread):
 //   dispatch:   host time of one op on tiny tensors, per op class, at three small sizes (the cost at
@@ -27,6 +29,7 @@
 
 #include "calibrate/stats.hpp"
 #include "calibrate/torch/machine_env.hpp"
+#include "calibrate/torch/sdpa.hpp"
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -36,6 +39,8 @@ namespace {
 
 bool g_quick = false;
 bool g_progress = false;
+torch::TensorOptions g_opt;         // where the probe's tensors live (--device)
+bool g_cuda = false;
 int g_step = 0, g_steps = 0;
 Clock::time_point g_start;
 
@@ -50,12 +55,19 @@ void progress(const std::string& what) {
 
 // Seconds per call of fn: `epochs` epochs of `iters` calls each; returns the stats of the epochs.
 fwtax::SampleStats time_calls(const std::function<void()>& fn, int iters, int epochs) {
+  // On CUDA the ops return once their kernels are queued: the host time is what is timed, and the
+  // queue is drained between epochs (untimed) so that one epoch's kernels never slow the next.
+  auto drain = [] {
+    if (g_cuda) torch::cuda::synchronize();
+  };
   for (int i = 0; i < std::max(3, iters / 10); ++i) fn();  // warm-up
+  drain();
   std::vector<double> per_call;
   for (int e = 0; e < epochs; ++e) {
     auto t0 = Clock::now();
     for (int i = 0; i < iters; ++i) fn();
     per_call.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / iters);
+    drain();
   }
   return fwtax::summarize(per_call);
 }
@@ -73,6 +85,7 @@ int iterations_for(const std::function<void()>& fn, double target) {
     fn();
     ++n;
   } while (std::chrono::duration<double>(Clock::now() - t0).count() < target / 4 && n < 1000000);
+  if (g_cuda) torch::cuda::synchronize();
   double per = std::chrono::duration<double>(Clock::now() - t0).count() / n;
   return std::max(1, static_cast<int>(target / std::max(per, 1e-9)));
 }
@@ -90,11 +103,23 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--quick") g_quick = true;
     else if (a == "--progress") g_progress = true;
-    else {
-      std::fprintf(stderr, "fwtax-probe-torch: unknown argument %s (takes --quick, --progress)\n", a.c_str());
+    else if (a == "--device" && i + 1 < argc && std::string(argv[i + 1]) == "cuda") {
+      g_cuda = true;
+      ++i;
+    } else if (a == "--device" && i + 1 < argc && std::string(argv[i + 1]) == "cpu") {
+      ++i;
+    } else {
+      std::fprintf(stderr, "fwtax-probe-torch: unknown argument %s (takes --quick, --progress, --device cpu|cuda)\n",
+                   a.c_str());
       return 2;
     }
   }
+  if (g_cuda && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "fwtax-probe-torch: --device cuda, but this libtorch sees no CUDA GPU (built without "
+                         "CUDA, or no GPU on this machine)\n");
+    return 2;
+  }
+  g_opt = torch::TensorOptions().device(g_cuda ? torch::kCUDA : torch::kCPU);
   g_start = Clock::now();
   // OpenBLAS runs its own thread pool beside ATen's OpenMP threads; two pools on the same cores make
   // timings swing by 2x between runs. Give OpenBLAS as many threads as ATen uses.
@@ -103,7 +128,8 @@ int main(int argc, char** argv) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(0);
   Json out;
-  out["schema"] = "fwtax.microbench.cpu/1";
+  out["schema"] = g_cuda ? "fwtax.microbench.torch-cuda/1" : "fwtax.microbench.cpu/1";
+  out["device"] = g_cuda ? "cuda" : "cpu";
   out["env"] = probe::machine_env(TORCH_VERSION, torch::get_num_threads());
   out["env"].update(Json{{"parallel_info", at::get_parallel_info()},
                 {"quick", g_quick},
@@ -122,29 +148,29 @@ int main(int argc, char** argv) {
     std::function<std::function<void()>(long)> make;
   };
   auto lin = [](long n) {
-    auto x = torch::randn({1, n}), w = torch::randn({n, n}), b = torch::randn({n});
+    auto x = torch::randn({1, n}, g_opt), w = torch::randn({n, n}, g_opt), b = torch::randn({n}, g_opt);
     return std::function<void()>([=] { auto y = torch::linear(x, w, b); });
   };
   std::vector<Probe> probes = {
-      {"add", "elementwise", [](long n) { auto x = torch::randn({1, n}), y = torch::randn({1, n}); return std::function<void()>([=] { auto z = x + y; }); }},
-      {"mul_scalar", "elementwise", [](long n) { auto x = torch::randn({1, n}); return std::function<void()>([=] { auto z = x * 2.0; }); }},
-      {"relu", "elementwise", [](long n) { auto x = torch::randn({1, n}); return std::function<void()>([=] { auto z = torch::relu(x); }); }},
-      {"gelu", "elementwise", [](long n) { auto x = torch::randn({1, n}); return std::function<void()>([=] { auto z = torch::gelu(x); }); }},
+      {"add", "elementwise", [](long n) { auto x = torch::randn({1, n}, g_opt), y = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = x + y; }); }},
+      {"mul_scalar", "elementwise", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = x * 2.0; }); }},
+      {"relu", "elementwise", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = torch::relu(x); }); }},
+      {"gelu", "elementwise", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = torch::gelu(x); }); }},
       {"linear", "linear", lin},
-      {"matmul", "matmul", [](long n) { auto x = torch::randn({4, n}), w = torch::randn({n, n}); return std::function<void()>([=] { auto z = torch::matmul(x, w); }); }},
-      {"layer_norm", "layer_norm", [](long n) { auto x = torch::randn({1, n}); auto w = torch::ones({n}), b = torch::zeros({n}); return std::function<void()>([=] { auto z = torch::layer_norm(x, {n}, w, b); }); }},
-      {"softmax", "softmax", [](long n) { auto x = torch::randn({1, n}); return std::function<void()>([=] { auto z = torch::softmax(x, -1); }); }},
-      {"conv2d", "conv", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 4, 4}), w = torch::randn({c, c, 3, 3}); return std::function<void()>([=] { auto z = torch::conv2d(x, w, {}, 1, 1); }); }},
-      {"batch_norm", "batch_norm", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 4, 4}); auto m = torch::zeros({c}), v = torch::ones({c}); return std::function<void()>([=] { auto z = torch::batch_norm(x, v, m, m, v, false, 0.1, 1e-5, true); }); }},
-      {"attention", "attention", [](long n) { long d = std::max(4L, n / 4); auto q = torch::randn({1, 2, 4, d}); return std::function<void()>([=] { auto z = at::_scaled_dot_product_attention(q, q, q); }); }},
-      {"embedding", "embedding", [](long n) { auto w = torch::randn({1000, n}); auto i = torch::randint(0, 1000, {1, 8}, torch::kLong); return std::function<void()>([=] { auto z = torch::embedding(w, i); }); }},
-      {"max_pool2d", "pool", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 8, 8}); return std::function<void()>([=] { auto z = torch::max_pool2d(x, 3, 2, 1); }); }},
-      {"mean", "reduction", [](long n) { auto x = torch::randn({1, n, 2, 2}); return std::function<void()>([=] { auto z = x.mean({2, 3}); }); }},
-      {"transpose_contiguous", "copy", [](long n) { auto x = torch::randn({8, n / 8}); return std::function<void()>([=] { auto z = x.t().contiguous(); }); }},
-      {"view_nokernel", "view", [](long n) { auto x = torch::randn({1, n}); return std::function<void()>([=] { auto z = x.view({n}); }); }},
-      {"empty_alloc", "alloc", [](long n) { return std::function<void()>([=] { auto z = torch::empty({1, n}); }); }},
+      {"matmul", "matmul", [](long n) { auto x = torch::randn({4, n}, g_opt), w = torch::randn({n, n}, g_opt); return std::function<void()>([=] { auto z = torch::matmul(x, w); }); }},
+      {"layer_norm", "layer_norm", [](long n) { auto x = torch::randn({1, n}, g_opt); auto w = torch::ones({n}, g_opt), b = torch::zeros({n}, g_opt); return std::function<void()>([=] { auto z = torch::layer_norm(x, {n}, w, b); }); }},
+      {"softmax", "softmax", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = torch::softmax(x, -1); }); }},
+      {"conv2d", "conv", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 4, 4}, g_opt), w = torch::randn({c, c, 3, 3}, g_opt); return std::function<void()>([=] { auto z = torch::conv2d(x, w, {}, 1, 1); }); }},
+      {"batch_norm", "batch_norm", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 4, 4}, g_opt); auto m = torch::zeros({c}, g_opt), v = torch::ones({c}, g_opt); return std::function<void()>([=] { auto z = torch::batch_norm(x, v, m, m, v, false, 0.1, 1e-5, true); }); }},
+      {"attention", "attention", [](long n) { long d = std::max(4L, n / 4); auto q = torch::randn({1, 2, 4, d}, g_opt); return std::function<void()>([=] { auto z = probe::sdpa(q, q, q); }); }},
+      {"embedding", "embedding", [](long n) { auto w = torch::randn({1000, n}, g_opt); auto i = torch::randint(0, 1000, {1, 8}, g_opt.dtype(torch::kLong)); return std::function<void()>([=] { auto z = torch::embedding(w, i); }); }},
+      {"max_pool2d", "pool", [](long n) { long c = std::max(1L, n / 16); auto x = torch::randn({1, c, 8, 8}, g_opt); return std::function<void()>([=] { auto z = torch::max_pool2d(x, 3, 2, 1); }); }},
+      {"mean", "reduction", [](long n) { auto x = torch::randn({1, n, 2, 2}, g_opt); return std::function<void()>([=] { auto z = x.mean({2, 3}); }); }},
+      {"transpose_contiguous", "copy", [](long n) { auto x = torch::randn({8, n / 8}, g_opt); return std::function<void()>([=] { auto z = x.t().contiguous(); }); }},
+      {"view_nokernel", "view", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = x.view({n}); }); }},
+      {"empty_alloc", "alloc", [](long n) { return std::function<void()>([=] { auto z = torch::empty({1, n}, g_opt); }); }},
   };
-  g_steps = static_cast<int>(probes.size() * sizes.size()) + (g_quick ? 29 : 70) + 10 + (g_quick ? 18 : 22);
+  g_steps = static_cast<int>(probes.size() * sizes.size()) + (g_cuda ? 0 : (g_quick ? 29 : 70) + 10 + (g_quick ? 18 : 22));
   Json dispatch = Json::object();
   for (const auto& p : probes) {
     Json per = Json::array();
@@ -156,6 +182,12 @@ int main(int argc, char** argv) {
     dispatch[p.name] = {{"class", p.op_class}, {"sizes", per}};
   }
   out["dispatch"] = dispatch;
+  if (g_cuda) {  // the GPU's GEMMs, bandwidth and launch costs are fwtax-probe-cuda's
+    if (g_progress) std::fprintf(stderr, "\r\033[K");
+    out["elapsed_s"] = std::chrono::duration<double>(Clock::now() - g_start).count();
+    std::cout << out.dump(1) << std::endl;
+    return 0;
+  }
 
   // ---- GEMM sweep ------------------------------------------------------------------------------
   // Rows x (width x width), and the transformer FFN shapes (4x wider or deeper): BLAS libraries pick
@@ -226,8 +258,8 @@ int main(int argc, char** argv) {
   for (auto [b, h, sq, d] : std::vector<std::array<long, 4>>{{1, 4, 128, 64}, {4, 4, 128, 64}, {1, 12, 128, 64}, {8, 4, 256, 64}}) {
     progress("attention " + std::to_string(b) + "x" + std::to_string(h) + "x" + std::to_string(sq));
     auto q = torch::randn({b, h, sq, d});
-    auto s = measure([&] { auto y = at::_scaled_dot_product_attention(q, q, q); });
-    auto sc = measure([&] { auto y = at::_scaled_dot_product_attention(q, q, q, {}, 0.0, false, true); });
+    auto s = measure([&] { auto y = probe::sdpa(q, q, q); });
+    auto sc = measure([&] { auto y = probe::sdpa(q, q, q, true); });
     attn.push_back({{"batch", b}, {"heads", h}, {"seq", sq}, {"head_dim", d}, {"flops", 4.0 * b * h * sq * sq * d},
                     {"stats", stats_json(s)}, {"causal_stats", stats_json(sc)}});
   }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/torch/machine_env.hpp"
+#include "calibrate/torch/sdpa.hpp"
 
 using Json = nlohmann::json;
 namespace probe = fwtax::probe;
@@ -77,7 +78,7 @@ struct Bert {
     for (const auto& ly : layers) {
       auto split = [&](const Linear& f) { return f(x).view({B, S, heads, d}).transpose(1, 2); };
       Tensor q = split(ly.q), k = split(ly.k), v = split(ly.v);
-      Tensor a = std::get<0>(at::_scaled_dot_product_attention(q, k, v));
+      Tensor a = probe::sdpa(q, k, v);
       a = a.transpose(1, 2).reshape({B, S, H});
       x = ly.ln1(torch::dropout(ly.o(a), 0.1, false) + x);
       Tensor h = ly.down(torch::gelu(ly.up(x)));
@@ -122,8 +123,7 @@ struct Gpt2 {
       Tensor qkv = ly.attn(ly.ln1(x));
       auto parts = qkv.split(H, 2);
       auto heads_of = [&](const Tensor& t) { return t.view({B, S, heads, d}).transpose(1, 2); };
-      Tensor a = std::get<0>(at::_scaled_dot_product_attention(heads_of(parts[0]), heads_of(parts[1]), heads_of(parts[2]),
-                                                                {}, 0.0, false, true));
+      Tensor a = probe::sdpa(heads_of(parts[0]), heads_of(parts[1]), heads_of(parts[2]), true);
       x = torch::dropout(ly.proj(a.transpose(1, 2).reshape({B, S, H})), 0.1, false) + x;
       x = torch::dropout(ly.out(gelu_new(ly.fc(ly.ln2(x)))), 0.1, false) + x;
     }

@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "calibrate/fit.hpp"
+#include "model/catalog.hpp"
 #include "model/device.hpp"
+#include "simulate/sweep.hpp"
 
 using namespace fwtax;
 
@@ -85,4 +87,88 @@ TEST_CASE("a probe output with a non-positive or non-numeric measurement is refu
   Json zero = probe();
   zero["copy"]["stats"]["median_s"] = 0;
   CHECK_THROWS_AS(fit_cpu_microbench(zero, "probe.json", "ci-cpu"), InputError);
+}
+
+namespace {
+
+// A fwtax-probe-cuda output (small but complete) whose libtorch dispatch probe took `slow` times the
+// reference host's microbenchmark on every op.
+Json cuda_probe(double slow) {
+  Json raw = {{"launch_host_us", 5.0}, {"launch_sync_roundtrip_us", 11.0}, {"memcpy_d2h_4B_us", 9.0},
+              {"memcpy_h2d_4B_us", 7.0}};
+  for (int k : {1, 10, 100, 1000}) {
+    raw["graph_K" + std::to_string(k) + "_gpu_us_per_kernel"] = k == 1 ? 2.4 : 0.95;
+    raw["graph_K" + std::to_string(k) + "_host_us_per_launch"] = 3.0 + k * 0.005;
+  }
+  Json gemm = Json::array();
+  for (const char* dt : {"fp32", "fp16"})
+    for (double f : {1e8, 1e10, 1e12}) gemm.push_back({{"dtype", dt}, {"flops", f}, {"kernel_s", f / (dt[2] == '3' ? 5e13 : 6e14) * (f < 1e9 ? 4 : 1)}});
+  Json mb = {{"env", {{"gpu", "Test GPU"}, {"sm_count", 132}}},
+             {"raw_cuda", raw},
+             {"ceilings",
+              {{"copy_bw_Bps", 3e12},
+               {"gemm_sweep", gemm},
+               {"add_fp32_sweep", {{{"bytes_moved", 3072.0}, {"kernel_s", 1.5e-6}}, {{"bytes_moved", 3e9}, {"kernel_s", 1.1e-3}}}}}}};
+  const Json& ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json")->at("microbench").at("aten_dispatch_s");
+  Json dispatch = Json::object();
+  for (auto it = ref.begin(); it != ref.end(); ++it) {
+    if (!it.value().is_number()) continue;
+    Json sizes = Json::array();
+    for (int n : {16, 64, 256}) sizes.push_back({{"size", n}, {"stats", {{"median_s", it.value().get<double>() * slow}}}});
+    dispatch[it.key()] = {{"class", it.key() == "linear" ? "linear" : "elementwise"}, {"sizes", sizes}};
+  }
+  mb["torch_dispatch"] = {{"env", {{"cpu_model", "Test CPU"}}}, {"dispatch", dispatch}};
+  return mb;
+}
+
+Json python_probe(double slow) {
+  Json ops = Json::object();
+  const Json& ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json")->at("microbench").at("python_dispatch_s");
+  for (auto it = ref.begin(); it != ref.end(); ++it)
+    if (it.value().is_number()) ops[it.key()] = {{"class", ""}, {"median_s", it.value().get<double>() * slow}};
+  return {{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"}, {"ops", ops}};
+}
+
+double eager_latency(const Json& profile, const std::string& path) {
+  std::ofstream(path) << profile.dump();
+  SweepRequest q;
+  q.devices = {path};
+  q.frameworks = {"pytorch-eager"};
+  return run_sweep(q, Catalog::builtin()).front().sim.latency_s;
+}
+
+}  // namespace
+
+TEST_CASE("a GPU calibration measures its host's speed against the reference host's microbenchmarks") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  REQUIRE(ref != nullptr);
+  // The reference host's own numbers give 1; a host whose every op takes 1.8x gives 1.8.
+  FitResult same = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+  CHECK(same.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.0));
+  FitResult slow = fit_cuda_microbench(cuda_probe(1.8), "probe.json", "t-gpu", "h100-vm-a", ref);
+  CHECK(slow.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.8));
+  CHECK(slow.profile["host"]["cpu"] == "Test CPU");
+  CHECK_FALSE(slow.profile["host"]["fit"]["aten_dispatch_over_reference"].contains("view_nokernel"));
+  // Without the libtorch probe the named host stays.
+  Json no_torch = cuda_probe(1.0);
+  no_torch.erase("torch_dispatch");
+  CHECK(fit_cuda_microbench(no_torch, "probe.json", "t-gpu", "h100-vm-a", ref).profile["host"] == "h100-vm-a");
+  // Python costs join the fit: C++ ops at 1.8x and Python ops at 1.8x keep 1.8; a GPU profile keeps
+  // the built-in pytorch-eager framework (no embedded frameworks).
+  std::vector<std::string> warnings;
+  merge_python_dispatch(slow.profile, python_probe(1.8), "py.json", Catalog::builtin().framework("pytorch-eager"),
+                        warnings, ref);
+  CHECK(slow.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.8));
+  CHECK(slow.profile["host"]["fit"].contains("python_dispatch_over_reference"));
+  CHECK_FALSE(slow.profile.contains("frameworks"));
+  Diagnostics d("profile");
+  parse_device(slow.profile, d);
+  CHECK(d.empty());
+  // The simulator reads it: bert-base batch 1 in eager mode is framework-bound, so a host 1.8x slower
+  // makes it nearly 1.8x slower.
+  auto dir = std::filesystem::temp_directory_path();
+  double t1 = eager_latency(same.profile, (dir / "fwtax-fit-test-1.json").string());
+  double t18 = eager_latency(slow.profile, (dir / "fwtax-fit-test-18.json").string());
+  CHECK(t18 / t1 > 1.6);
+  CHECK(t18 / t1 < 1.81);
 }

@@ -1,6 +1,7 @@
 // Calibration fits of probe outputs (fwtax-probe-torch and fwtax-probe-cuda JSON): a fit that
 // succeeds must write a profile that loads and whose every cost is finite and positive.
 #include "calibrate/fit.hpp"
+#include "model/catalog.hpp"
 #include "model/device.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
@@ -18,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::guarded([&] {
     Json mb = parse_json(fuzz::text(data, size), "fuzz.json");
     bool cuda = mb.is_object() && mb.value("schema", std::string()).find("cuda") != std::string::npos;
-    FitResult fit = cuda ? fit_cuda_microbench(mb, "fuzz.json", "fuzz", "h100-vm-a")
+    FitResult fit = cuda ? fit_cuda_microbench(mb, "fuzz.json", "fuzz", "h100-vm-a",
+                                               Catalog::builtin().builtin_json("hosts/h100-vm-a.json"))
                          : fit_cpu_microbench(mb, "fuzz.json", "fuzz");
     Json p = fit.profile;
     p.erase("calibration");

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""End-to-end latency of real models on one CUDA GPU, written as fwtax measured runs (fwtax.runs/1).
+
+    python3 validate/gpu/measure_gpu.py --out runs.json [--budget-s 180] [--plan core,zoo]
+
+Each model is the real implementation (HF transformers, torchvision, torch.nn) with random weights and
+no downloads; token models get random ids (seq 128, no attention mask), image models 3x224x224.
+Modes: `eager` (the Python forward under torch.no_grad) and `cudagraph` (the same forward captured
+once with torch.cuda.graph, then replayed). Timing: warm-up calls, then synchronized calls until at
+least 10 calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. The file is
+rewritten after every model, so a run cut short keeps what it measured. Model names are fwtax's
+zoo names, so `fwtax validate --measured runs.json --device PROFILE` compares them directly.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import torch
+
+SEQ = 128
+IMAGE = 224
+
+
+class TorchnnBert(torch.nn.Module):
+    """BERT-base shape from torch.nn.TransformerEncoder (fwtax's bert-base-torchnn)."""
+
+    def __init__(self, vocab=30522, d=768, heads=12, ff=3072, layers=12, max_pos=512):
+        super().__init__()
+        self.tok = torch.nn.Embedding(vocab, d)
+        self.pos = torch.nn.Embedding(max_pos, d)
+        self.ln = torch.nn.LayerNorm(d)
+        layer = torch.nn.TransformerEncoderLayer(d, heads, ff, activation="gelu", batch_first=True)
+        self.enc = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+    def forward(self, ids):
+        pos = torch.arange(ids.shape[1], device=ids.device)
+        return self.enc(self.ln(self.tok(ids) + self.pos(pos)))
+
+
+class LastHidden(torch.nn.Module):
+    """A transformers model called with input ids only, returning its last hidden state."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, ids):
+        return self.m(input_ids=ids)[0]
+
+
+def hf(name):
+    import transformers as T
+    cfgs = {
+        "bert-base": lambda: T.BertModel(T.BertConfig()),
+        "bert-large": lambda: T.BertModel(T.BertConfig(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                                                       intermediate_size=4096)),
+        "roberta-base": lambda: T.RobertaModel(T.RobertaConfig(vocab_size=50265, max_position_embeddings=514,
+                                                               type_vocab_size=1, pad_token_id=1)),
+        "distilbert": lambda: T.DistilBertModel(T.DistilBertConfig()),
+        "albert-base": lambda: T.AlbertModel(T.AlbertConfig(hidden_size=768, num_attention_heads=12,
+                                                            intermediate_size=3072, embedding_size=128)),
+        "gpt2": lambda: T.GPT2Model(T.GPT2Config(use_cache=False)),
+    }
+    return cfgs[name]()
+
+
+VISION = {"resnet18": "resnet18", "resnet50": "resnet50", "mobilenet-v2": "mobilenet_v2",
+          "efficientnet-b0": "efficientnet_b0", "vit-b16": "vit_b_16", "vgg16": "vgg16", "densenet121": "densenet121"}
+
+
+def make(name):
+    """(module, 'tokens' or 'image')"""
+    if name == "bert-base-torchnn":
+        return TorchnnBert(), "tokens"
+    if name in VISION:
+        import torchvision.models as V
+        return getattr(V, VISION[name])(weights=None), "image"
+    return LastHidden(hf(name)), "tokens"
+
+
+def timed(fn, warmup=3, min_calls=10, min_s=0.2, max_calls=60):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    ts, begin = [], time.perf_counter()
+    while len(ts) < max_calls and (len(ts) < min_calls or time.perf_counter() - begin < min_s):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        ts.append(time.perf_counter() - t0)
+    ts.sort()
+    return {"median_s": ts[len(ts) // 2], "min_s": ts[0], "p90_s": ts[int(len(ts) * 0.9)], "iters": len(ts)}
+
+
+def graphed(fn):
+    """fn captured in a CUDA graph after warm-up on a side stream (the documented recipe)."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        fn()
+    return g
+
+
+def env():
+    e = {"torch": torch.__version__, "python": platform.python_version(), "cores": os.cpu_count(),
+         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    try:
+        with open("/proc/cpuinfo") as f:
+            e["cpu_model"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    p = torch.cuda.get_device_properties(0)
+    e.update({"gpu": p.name, "sm_count": p.multi_processor_count, "gpu_mem_bytes": p.total_memory,
+              "cuda_runtime": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+              "allow_tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+              "allow_tf32_cudnn": torch.backends.cudnn.allow_tf32})
+    for mod in ("transformers", "torchvision"):
+        try:
+            e[mod] = __import__(mod).__version__
+        except ImportError:
+            e[mod] = None
+    try:
+        e["driver"] = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                     capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return e
+
+
+PLANS = {
+    # the shared H100 set: eager and graphs, both dtypes, a batch sweep
+    "core": [(m, [1, 8, 64, 256]) for m in ("bert-base", "resnet50", "bert-base-torchnn")],
+    # zoo models the shared data do not have
+    "zoo": [(m, [1, 16, 128]) for m in ("gpt2", "distilbert", "bert-large", "roberta-base", "albert-base",
+                                         "vit-b16", "mobilenet-v2", "efficientnet-b0", "resnet18", "vgg16",
+                                         "densenet121")],
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--budget-s", type=float, default=180)
+    ap.add_argument("--plan", default="core,zoo")
+    ap.add_argument("--modes", default="eager,cudagraph")
+    ap.add_argument("--dtypes", default="fp32,fp16")
+    a = ap.parse_args()
+    if not torch.cuda.is_available():
+        print("measure_gpu.py: no CUDA GPU visible to torch", file=sys.stderr)
+        return 2
+    start = time.time()
+    doc = {"schema": "fwtax.runs/1", "env": env(), "runs": [], "errors": [],
+           "source": "validate/gpu/measure_gpu.py on " + torch.cuda.get_device_name(0),
+           "timing": "3 warm-up calls, then synchronized calls until >= 10 calls and >= 0.2 s (at most 60); "
+                     "median, min, p90 of the wall time per call (torch.cuda.synchronize after each)"}
+
+    def save():
+        doc["elapsed_s"] = time.time() - start
+        with open(a.out, "w") as f:
+            json.dump(doc, f, indent=1)
+
+    dts = {"fp32": torch.float32, "fp16": torch.float16}
+    for plan in a.plan.split(","):
+        for name, batches in PLANS[plan]:
+            for dname in a.dtypes.split(","):
+                if time.time() - start > a.budget_s:
+                    doc["errors"].append(f"budget: stopped before {name} {dname}")
+                    save()
+                    return 0
+                try:
+                    with torch.device("cuda"):
+                        m, kind = make(name)
+                    m = m.eval().to(dts[dname])
+                except Exception as e:  # noqa: BLE001 - a model that cannot be built is reported, not fatal
+                    doc["errors"].append(f"{name} {dname}: build: {e!r}"[:500])
+                    continue
+                for mode in a.modes.split(","):
+                    for bs in batches:
+                        try:
+                            if kind == "tokens":
+                                x = torch.randint(0, 1000, (bs, SEQ), device="cuda")
+                            else:
+                                x = torch.randn(bs, 3, IMAGE, IMAGE, device="cuda", dtype=dts[dname])
+                            with torch.no_grad():
+                                if mode == "eager":
+                                    r = timed(lambda: m(x))
+                                else:
+                                    g = graphed(lambda: m(x))
+                                    r = timed(g.replay)
+                                    del g
+                            doc["runs"].append({"model": name, "mode": mode, "dtype": dname, "batch": bs,
+                                                "seq": SEQ if kind == "tokens" else None,
+                                                "image": IMAGE if kind == "image" else None, **r})
+                            print(f"{name:18s} {mode:9s} {dname} bs{bs:<4d} {r['median_s'] * 1e3:9.3f} ms", flush=True)
+                        except Exception as e:  # noqa: BLE001
+                            doc["errors"].append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
+                            torch.cuda.synchronize()
+                        torch.cuda.empty_cache()
+                del m
+                torch.cuda.empty_cache()
+                save()
+    save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

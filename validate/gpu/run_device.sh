@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# fwtax's GPU session in one script, for a machine with one CUDA GPU, the CUDA Toolkit, CMake, a C++
+# compiler and PyTorch (its libtorch is what fwtax-probe-torch links against there):
+#   1. build fwtax with the CUDA probe and the libtorch probe;
+#   2. fwtax calibrate --target cuda, then the Python dispatch probe merged into the profile;
+#   3. end-to-end runs of real models (validate/gpu/measure_gpu.py) and the CUDA-graph check
+#      (validate/gpu/graph_check.py);
+#   4. fwtax validate of those runs against the profile just calibrated.
+# Usage: validate/gpu/run_device.sh OUTDIR [DEPS]   (DEPS: a folder from validate/gpu/pack_deps.sh,
+# for a machine without Debian's libeigen3-dev, libboost-math-dev, nlohmann-json3-dev, zlib1g-dev).
+# Every step logs to OUTDIR and a failed step does not stop the later ones.
+set -u
+cd "$(dirname "$0")/../.."
+out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
+deps=${2:+$(realpath "$2")}
+mkdir -p "$out"
+py=${PYTHON:-python3}
+t0=$(date +%s)
+step() { echo "== $(( $(date +%s) - t0 )) s: $*"; }
+
+step environment
+{ date -u +%FT%TZ; uname -a; nvidia-smi; nvcc --version; g++ --version | head -1; cmake --version | head -1
+  $py -c "import torch, transformers, torchvision; print('torch', torch.__version__, 'transformers', transformers.__version__, 'torchvision', torchvision.__version__)"
+  grep -m1 'model name' /proc/cpuinfo; nproc; } > "$out/environment.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.limit --format=csv >> "$out/environment.txt" 2>&1
+
+step build
+torch_prefix=$($py -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null || true)
+args=(-DCMAKE_BUILD_TYPE=Release -DFWTAX_BUILD_TESTS=OFF -DFWTAX_BUILD_BENCH=OFF -DFWTAX_WITH_CUDA=ON)
+command -v ninja >/dev/null && args+=(-G Ninja)
+if [ -n "$deps" ]; then
+  args+=(-DEigen3_DIR="$deps/usr/share/eigen3/cmake" -Dnlohmann_json_DIR="$deps/usr/share/cmake/nlohmann_json")
+  args+=(-DBoost_DIR="$(ls -d "$deps"/usr/lib/x86_64-linux-gnu/cmake/Boost-* | head -1)")
+  if [ ! -e /usr/include/zlib.h ]; then
+    z=$(ls /usr/lib/x86_64-linux-gnu/libz.so* /lib/x86_64-linux-gnu/libz.so* 2>/dev/null | head -1)
+    args+=(-DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$z")
+  fi
+fi
+targets=(fwtax fwtax-probe-cuda fwtax-probe-torch)
+if ! cmake -S . -B build-gpu "${args[@]}" -DFWTAX_WITH_TORCH=ON -DCMAKE_PREFIX_PATH="$torch_prefix" > "$out/build.log" 2>&1; then
+  echo "configure with libtorch failed; building without it" | tee -a "$out/build.log"
+  rm -rf build-gpu
+  cmake -S . -B build-gpu "${args[@]}" -DFWTAX_WITH_TORCH=OFF >> "$out/build.log" 2>&1
+  targets=(fwtax fwtax-probe-cuda)
+fi
+cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}" >> "$out/build.log" 2>&1 || echo "build failed (see build.log)"
+tail -5 "$out/build.log"
+
+step "calibrate --target cuda"
+if [ -x build-gpu/fwtax ]; then
+  timeout 300 build-gpu/fwtax calibrate --target cuda --name calibrated-gpu --out "$out/gpu-probe-only.json" > "$out/calibrate.log" 2>&1
+  echo "exit $?" >> "$out/calibrate.log"
+else  # the CUDA probe alone, so that the fit can still run elsewhere (fwtax calibrate --from)
+  nvcc -O2 -arch=sm_90 -o /tmp/fwtax-probe-cuda calibrate/cuda/probe_cuda.cu -lcublas > "$out/calibrate.log" 2>&1 &&
+    /tmp/fwtax-probe-cuda > "$out/probe-cuda.json" 2>> "$out/calibrate.log"
+fi
+cat "$out/calibrate.log"
+
+step "python dispatch"
+$py calibrate/python_dispatch.py --device cuda --quick > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
+if [ -s "$out/gpu-probe-only.json" ]; then
+  # Refit the same probe output with the Python costs merged (no second measurement of the GPU).
+  $py - "$out/gpu-probe-only.json" "$out/probe-raw.json" <<'PY'
+import json, sys
+json.dump(json.load(open(sys.argv[1]))["calibration"]["raw"], open(sys.argv[2], "w"))
+PY
+  build-gpu/fwtax calibrate --target cuda --from "$out/probe-raw.json" --name calibrated-gpu \
+    --merge "$out/python-dispatch.json" --out "$out/gpu-profile.json" >> "$out/calibrate.log" 2>&1
+  tail -4 "$out/calibrate.log"
+fi
+
+step "graph check"
+PYTHONUNBUFFERED=1 timeout 150 $py validate/gpu/graph_check.py --out "$out/graph-check.json" > "$out/graph-check.log" 2>&1
+tail -12 "$out/graph-check.log"
+
+step "end-to-end runs"
+PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
+  --budget-s "${E2E_BUDGET_S:-170}" > "$out/runs.log" 2>&1
+tail -3 "$out/runs.log"
+
+step validate
+if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
+  build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" > "$out/validate.txt" 2>&1
+  head -40 "$out/validate.txt"
+fi
+step done
