@@ -14,6 +14,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
   b.fold_batch_norm = f.fold_batch_norm;
   b.drop_noop_ops = f.drop_noop_ops;
+  b.graph_capture = f.mode == ExecMode::graph;
   return b;
 }
 
@@ -180,6 +181,35 @@ void Builder::sdpa(double b, double h, double sq, double sk, double d, bool caus
   if (b_.gpu && half) add_kernel(n_.k_attn_memset, KernelKind::memset, Math::fp32_simt, 0, b * h * sq * 4);
   add_kernel(n_.k_attn, KernelKind::attention, math, flops, bytes, b * h * sq, sk, d);
   w_.kernels.back().causal = causal;
+}
+
+// PyTorch 2.11's math fallback, kernel for kernel as the CUDA-graph replay of HF BertModel captured
+// without an attention mask ran it (validate/gpu/graph_check.py on an H200, 2026-11-27): half inputs
+// cast to fp32 and copied out of their transposed (strided) layout, q and k each scaled, QK^T and PV
+// as fp32 batched GEMMs on the CUDA cores, the mask added, a "safe" softmax (isneginf, all, where:
+// rows that are all -inf give zeros), the output cast back and made contiguous, three small fills.
+void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
+  begin_op(id("aten::_scaled_dot_product_attention_math"), OpClass::attention);
+  const bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
+  const double q = b * h * sq * d, kv = b * h * sk * d, s = b * h * sq * sk;
+  const Math v = vector_math(DType::fp32);
+  for (double n : {q, kv, kv}) {
+    if (half) add_kernel(n_.k_copy, KernelKind::copy, v, 0, n * (elem_ + 4));
+    add_kernel(n_.k_copy, KernelKind::copy, v, 0, n * 8);
+  }
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, q, 8 * q);
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, kv, 8 * kv);
+  add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 12 * s);  // + mask
+  add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s);
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 5 * s);   // isneginf
+  add_kernel(n_.k_reduce, KernelKind::reduction, v, s, s);              // all
+  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 9 * s);   // where
+  add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
+  if (half)
+    for (int i = 0; i < 2; ++i) add_kernel(n_.k_copy, KernelKind::copy, v, 0, q * (4 + elem_));
+  add_kernel(n_.k_copy, KernelKind::copy, v, 0, 2 * q * (half ? elem_ : 4));  // contiguous
+  for (int i = 0; i < 3; ++i) add_kernel(n_.k_elementwise, KernelKind::elementwise, v, 0, 4);  // fills
 }
 
 void Builder::embedding(double rows, double dim) {

@@ -24,6 +24,7 @@ struct Backend {
   bool fold_batch_norm = false;  // BN folded into the preceding conv (frozen TorchScript)
   bool drop_noop_ops = false;    // dropout and similar no-ops removed (frozen TorchScript)
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
+  bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
 };
 Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
 
@@ -59,6 +60,8 @@ class Builder {
   void softmax(double rows, double cols);
   // Fused scaled-dot-product attention over [b, h, sq, d] x [b, h, sk, d].
   void sdpa(double b, double h, double sq, double sk, double d, bool causal);
+  // SDPA's math fallback with a materialized mask (aten::_scaled_dot_product_attention_math).
+  void sdpa_math(double b, double h, double sq, double sk, double d);
   void embedding(double rows, double dim);
   // Index gather without a table (e.g. HF BERT's buffered token_type_ids).
   void gather(double elems, std::string_view aten = "aten::gather");

@@ -50,9 +50,18 @@ void host_check(Builder& b, double elems) {
 // Attention after the q/k/v projections, up to the merged heads: one fused SDPA op then transpose and
 // reshape (transformers 5.x), or the eager math that transformers 4.x ran (permute q, k, v; QK^T;
 // scale; mask; softmax; dropout; PV; permute back, contiguous, view).
-void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal) {
+// `padding_mask`: the encoder builds its padding mask with transformers 5.x's bidirectional mask
+// helper. Called without a mask, eager mode skips the mask; a forward captured in a CUDA graph
+// materializes it, and SDPA with it falls back to its math kernels in every layer (fp16 and fp32:
+// validate/gpu/graph_check.py, HF BertModel, torch 2.11, transformers 5.17). Decoders (causal) and ViT
+// (no mask) keep the fused kernel.
+void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal,
+               bool padding_mask = false) {
   if (t.attention != "eager") {
-    b.sdpa(d.B, heads, d.S, d.S, hd, causal);
+    if (padding_mask && b.backend().graph_capture && b.backend().gpu)
+      b.sdpa_math(d.B, heads, d.S, d.S, hd);
+    else
+      b.sdpa(d.B, heads, d.S, d.S, hd, causal);
     b.view("aten::transpose");
     b.view("aten::reshape");
     return;
@@ -97,7 +106,7 @@ void bert_layer(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.module(OpClass::module_heavy, "layer.attention");
   b.module(OpClass::module_heavy, "layer.attention.self");
   for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-  attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+  attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false, true);
   b.module(OpClass::module_heavy, "layer.attention.output");
   b.module(OpClass::module_leaf, "dense");
   b.linear(d.T, H, H);
@@ -193,7 +202,7 @@ void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "layer");
     b.module(OpClass::module_heavy, "layer.attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false, true);
     b.module(OpClass::module_leaf, "out_lin");
     b.linear(d.T, H, H);
     b.elementwise("aten::add", d.T * H, 2);
@@ -245,7 +254,7 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "albert_layer");
     b.module(OpClass::module_heavy, "attention");
     for (int p = 0; p < 3; ++p) projection(b, d.T, H, H);
-    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false);
+    attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false, true);
     b.module(OpClass::module_leaf, "dense");
     b.linear(d.T, H, H);
     b.module(OpClass::module_leaf, "output_dropout");
@@ -314,7 +323,7 @@ void build_mobilebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     projection(b, d.T, N, N);
     projection(b, d.T, N, N);
     projection(b, d.T, H, N);
-    attention(b, d, t, static_cast<double>(t.heads), N / static_cast<double>(t.heads), false);
+    attention(b, d, t, static_cast<double>(t.heads), N / static_cast<double>(t.heads), false, true);
     b.module(OpClass::module_heavy, "attention.output");
     dense(N, N);
     b.elementwise("aten::add", d.T * N, 2);

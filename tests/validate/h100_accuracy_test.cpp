@@ -41,14 +41,20 @@ TEST_CASE("every shared H100 run of a built-in model is predicted") {
   CHECK(ok == comparisons().size());
 }
 
-TEST_CASE("CUDA graphs: ResNet-50 and fp32 BERT-base within 12% MAPE") {
+TEST_CASE("CUDA graphs: BERT-base and ResNet-50, fp32 and fp16, within 10% MAPE") {
+  // HF BERT captured without a mask runs SDPA's math kernels (Builder::sdpa_math); fp16 BERT was 55%
+  // off before that was modelled.
   std::size_t n = 0;
   double m = mape(comparisons(), [](const Comparison& x) {
-    return foundation_model(x) && x.run.framework == "cuda-graphs" &&
-           (x.run.model == "resnet50" || x.run.dtype == DType::fp32);
+    return foundation_model(x) && x.run.framework == "cuda-graphs";
   }, &n);
-  CHECK(n == 32);
-  CHECK(m <= 12.0);
+  CHECK(n == 46);
+  CHECK(m <= 10.0);
+  double half = mape(comparisons(), [](const Comparison& x) {
+    return x.run.model == "bert-base" && x.run.framework == "cuda-graphs" && x.run.dtype == DType::fp16;
+  }, &n);
+  CHECK(n == 14);
+  CHECK(half <= 12.0);
 }
 
 TEST_CASE("eager runs the model predicts GPU-bound (batch >= 64) within 12.5% MAPE") {
