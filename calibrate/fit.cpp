@@ -9,7 +9,9 @@
 
 #include "calibrate/stats.hpp"
 #include "model/curve.hpp"
+#include "model/device.hpp"
 #include "model/error.hpp"
+#include "model/kernel_time.hpp"
 
 namespace fwtax {
 
@@ -151,6 +153,115 @@ void set_host_speed(Json& profile, const Json& fit, const std::string& reference
                 "frameworks' costs scale by it";
   profile["host"] = h;
   profile["launch"].erase("measured_on_host");  // measured here, on this host
+}
+
+// Kernel sweeps timed through the framework (calibrate/python_dispatch.py --sweeps) into a GPU
+// profile: nn.Linear's and cuDNN's efficiencies per shape and math, and the attention, norm and
+// batch-norm time factors: the measured kernel over what the profile's own GEMM and memory curves give
+// for it, median over the points whose modelled time is well above the shortest kernel (small kernels
+// are latency, not throughput, and the floor already covers them).
+void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file, std::vector<std::string>& warnings) {
+  Diagnostics diag(file);
+  Json base = profile;
+  if (base["efficiency"].contains("kind_time_factor")) base["efficiency"].erase("kind_time_factor");
+  DeviceSpec dev = parse_device(base, diag);
+  diag.throw_if_any();
+  KernelTimer timer(dev);
+  auto points = [&](const char* key) -> const Json& {
+    if (!sw.contains(key) || !sw[key].is_array()) throw InputError(file, std::string("/sweeps/") + key, "expected a list");
+    return sw[key];
+  };
+  auto num = [&](const Json& j, const char* key, const std::string& where) {
+    double v = 0;
+    const Json* x = j.is_object() && j.contains(key) ? &j[key] : nullptr;
+    if (!x || !check_number(*x, NumberRule::positive, &v).empty())
+      throw InputError(file, where + "/" + key, "expected a number > 0");
+    return v;
+  };
+  auto math_of = [&](const Json& j, const std::string& where) {
+    std::string dt = string_member(j, "dtype", "");
+    if (dt == "fp32") return Math::fp32_simt;
+    if (dt == "fp16") return Math::fp16_tensor;
+    if (dt == "bf16") return Math::bf16_tensor;
+    throw InputError(file, where + "/dtype", "expected fp32, fp16 or bf16");
+  };
+  Json shapes = Json::object();
+  const Json& lin = points("linear");
+  for (std::size_t i = 0; i < lin.size(); ++i) {
+    std::string w = "/sweeps/linear/" + std::to_string(i);
+    Math m = math_of(lin[i], w);
+    double peak = dev.peak_flops_per_s[static_cast<int>(m)];
+    if (peak <= 0) continue;
+    double eff = std::min(1.0, num(lin[i], "flops", w) / num(lin[i], "kernel_s", w) / peak);
+    shapes[std::string(math_name(m))].push_back({num(lin[i], "m", w), num(lin[i], "n", w), num(lin[i], "k", w), eff});
+  }
+  profile["efficiency"]["linear_shapes"] = shapes;
+  // Convolutions as implicit GEMMs (rows = output pixels of the batch, columns = output channels,
+  // depth = input channels x kernel area), in the math the builder gives them (fp32: TF32 where the
+  // GPU has it, cuDNN's default).
+  if (sw.contains("conv")) {
+    Json conv = Json::object();
+    const Json& cv = points("conv");
+    for (std::size_t i = 0; i < cv.size(); ++i) {
+      std::string w = "/sweeps/conv/" + std::to_string(i);
+      Math m = math_of(cv[i], w);
+      if (m == Math::fp32_simt && dev.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0) m = Math::tf32_tensor;
+      double peak = dev.peak_flops_per_s[static_cast<int>(m)];
+      if (peak <= 0) continue;
+      double k = num(cv[i], "k", w), h = num(cv[i], "h", w), stride = num(cv[i], "stride", w);
+      double oh = std::floor((h + 2 * std::floor(k / 2) - k) / stride) + 1;
+      double eff = std::min(1.0, num(cv[i], "flops", w) / num(cv[i], "kernel_s", w) / peak);
+      conv[std::string(math_name(m))].push_back(
+          {num(cv[i], "batch", w) * oh * oh, num(cv[i], "cout", w), num(cv[i], "cin", w) * k * k, eff});
+    }
+    profile["efficiency"]["conv_shapes"] = conv;
+  }
+  std::vector<double> attn;
+  const double floor = 10 * dev.kernel_min_s;
+  const Json& at = points("attention");
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    std::string w = "/sweeps/attention/" + std::to_string(i);
+    Kernel k;
+    k.kind = KernelKind::attention;
+    k.math = math_of(at[i], w);
+    double b = num(at[i], "batch", w), h = num(at[i], "heads", w), sq = num(at[i], "seq", w), d = num(at[i], "head_dim", w);
+    k.flops = num(at[i], "flops", w);
+    k.bytes = 4 * b * h * sq * d * (k.math == Math::fp32_simt ? 4 : 2);
+    k.m = b * h * sq, k.n = sq, k.k = d;
+    double t = num(at[i], "kernel_s", w), model = std::max(timer.compute_time_s(k), timer.memory_time_s(k));
+    if (model > floor) attn.push_back(t / model);
+  }
+  // Streaming kernels with their own factor: measured over the memory curve's time for their bytes.
+  auto memory_ratios = [&](const char* key, KernelKind kind) {
+    std::vector<double> r;
+    if (!sw.contains(key)) return r;
+    const Json& pts = points(key);
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      std::string w = std::string("/sweeps/") + key + "/" + std::to_string(i);
+      Kernel k;
+      k.kind = kind;
+      k.bytes = num(pts[i], "bytes", w);
+      double t = num(pts[i], "kernel_s", w), model = timer.memory_time_s(k);
+      if (model > floor) r.push_back(t / model);
+    }
+    return r;
+  };
+  std::vector<double> norm = memory_ratios("layer_norm", KernelKind::norm);
+  std::vector<double> bn = memory_ratios("batch_norm", KernelKind::batch_norm);
+  Json f = Json::object();
+  if (!attn.empty()) f["attention"] = median_of(attn);
+  if (!norm.empty()) f["norm"] = median_of(norm);
+  if (!bn.empty()) f["batch_norm"] = median_of(bn);
+  if (attn.empty() || norm.empty())
+    warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
+  f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
+                "(norm, batch_norm) time, over " + std::to_string(attn.size()) + " attention, " + std::to_string(norm.size()) +
+                " norm and " + std::to_string(bn.size()) + " batch-norm kernels";
+  profile["efficiency"]["kind_time_factor"] = f;
+  profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; linear_shapes: " + file +
+                                    " /sweeps/linear (nn.Linear's main kernel, CUPTI, over the best rate per math); conv_shapes: " + file +
+                                    " /sweeps/conv (cuDNN's main kernel, likewise)";
+  check_fitted(profile["efficiency"], file, "/efficiency");
 }
 
 }  // namespace
@@ -342,6 +453,16 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   double kmin = num(raw, "graph_K1000_gpu_us_per_kernel", "/raw_cuda") * 1e-6;
   double latency = 2e-6;
   double sync = std::max(0.0, num(raw, "launch_sync_roundtrip_us", "/raw_cuda") * 1e-6 - launch - kmin - latency);
+  // The gap between different kernels in a graph: a graph cycling through four small kernels over one
+  // of identical adds of the same size (the add sweep, and so the memory curve, already holds the
+  // identical-kernel time). Taken for queued eager kernels too.
+  std::vector<double> gaps;
+  if (ceil.contains("graph_mix") && ceil["graph_mix"].is_array())
+    for (std::size_t i = 0; i < ceil["graph_mix"].size(); ++i) {
+      std::string w = "/ceilings/graph_mix/" + std::to_string(i);
+      gaps.push_back(std::max(0.0, num(ceil["graph_mix"][i], "mixed_kernel_s", w) - num(ceil["graph_mix"][i], "same_kernel_s", w)));
+    }
+  const double gap = median_of(gaps);
   std::vector<double> graph_host;
   for (int k : {1, 10, 100, 1000})
     graph_host.push_back(num(raw, ("graph_K" + std::to_string(k) + "_host_us_per_launch").c_str(), "/raw_cuda") * 1e-6);
@@ -363,9 +484,11 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
                  {"sync_s", sync},
                  {"graph_launch_host_s", median_of(graph_host)},
                  {"graph_launch_latency_s", std::max(0.0, num(raw, "graph_K1_gpu_us_per_kernel", "/raw_cuda") * 1e-6 - kmin)},
-                 {"graph_kernel_gap_s", 0.0},
-                 {"stream_kernel_gap_s", 0.0},
-                 {"source", file + " /raw_cuda (latency_s = 2 us assumed; gaps are inside the graph-timed kernel times)"}};
+                 {"graph_kernel_gap_s", gap},
+                 {"stream_kernel_gap_s", gap},
+                 {"source", file + " /raw_cuda (latency_s = 2 us assumed); gaps: /ceilings/graph_mix, different small "
+                                   "kernels over identical ones in a graph (0 when not measured), also used for queued "
+                                   "eager kernels"}};
   check_fitted(p, file);
   p["calibration"] = {{"probe", file}, {"env", env}};
   // libtorch's dispatch on CUDA tensors (fwtax-probe-torch --device cuda), when it ran: how fast this
@@ -392,11 +515,14 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
                            std::vector<std::string>& warnings, const Json* reference_host) {
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
-  r.allow({"env", "source", "schema", "device"});
-  const Json* ops = r.object("ops", true);
+  r.allow({"env", "source", "schema", "device", "sweeps"});
+  const bool gpu = profile.value("kind", "") == "gpu";
+  const Json* ops = r.object("ops", !(gpu && py.contains("sweeps")));
   r.finish();
   diag.throw_if_any();
-  if (profile.value("kind", "") == "gpu") {
+  if (gpu && py.contains("sweeps")) merge_kernel_sweeps(profile, py["sweeps"], file, warnings);
+  if (gpu && !ops) return;
+  if (gpu) {
     // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
     // microbenchmarks); the Python measurement says how fast this host runs it.
     if (!reference_host || !reference_host->contains("microbench"))

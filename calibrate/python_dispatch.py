@@ -8,6 +8,15 @@ Run it with the python3 and torch you use:
 Each op runs on tiny tensors (so the kernel itself costs next to nothing) in repeated epochs after a
 warm-up; the JSON holds the median per op and its spread, the op class fwtax files it under, and the
 cost of one bare nn.Module call.
+
+With --sweeps (CUDA), it also times the kernels that models run through the framework itself, where
+the library picks them by shape: nn.Linear's GEMMs (x W^T + b) in fp32 and fp16 over transformer
+shapes, fused attention (SDPA), layer norm, and cuDNN's convolutions and batch norms over ResNet's layers. Each is
+the CUPTI duration of the op's main kernel (torch.profiler; the longest kernel of each call, so the
+split-K memsets and reductions and cuDNN's layout transforms, which fwtax models as kernels of their
+own, stay out), median over 20 calls with weights rotated through enough buffers to come from DRAM.
+`fwtax calibrate --target cuda --merge` turns them into the profile's linear and convolution
+efficiencies and its attention, norm and batch-norm time factors. --sweeps-only skips the dispatch probe.
 """
 import argparse
 import json
@@ -19,11 +28,98 @@ import time
 import torch
 
 
+def main_kernel_s(call, calls=20):
+    """Median CUPTI duration of the longest kernel of each of `calls` calls of call(i)."""
+    from torch.profiler import ProfilerActivity, profile
+    for i in range(3):
+        call(i)
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for i in range(calls):
+            call(i)
+        torch.cuda.synchronize()
+    # Kernels fwtax models on their own: cuBLAS's split-K helpers, cuDNN's layout transforms, memsets.
+    helpers = ("Memset", "memset", "splitKreduce", "scal_kernel", "epilogue", "nchwToNhwc", "nhwcToNchw")
+    d = sorted((e.time_range.elapsed_us() * 1e-6 for e in prof.events()
+                if str(getattr(e, "device_type", "")).endswith("CUDA") and not any(h in e.name for h in helpers)),
+               reverse=True)[:calls]
+    return statistics.median(d) if d else None
+
+
+def kernel_sweeps():
+    F = torch.nn.functional
+    dev = torch.device("cuda")
+    out = {"linear": [], "attention": [], "layer_norm": [], "conv": [], "batch_norm": []}
+    dtypes = {"fp32": torch.float32, "fp16": torch.float16}
+    for dname, dt in dtypes.items():
+        es = torch.empty(0, dtype=dt).element_size()
+        for (n, k) in ((768, 768), (3072, 768), (768, 3072), (1024, 1024), (4096, 1024), (1024, 4096)):
+            nbuf = max(1, min(20, int(200e6 // (n * k * es))))
+            ws = [torch.randn(n, k, device=dev, dtype=dt) for _ in range(nbuf)]
+            b = torch.randn(n, device=dev, dtype=dt)
+            for m in (1, 8, 32, 128, 512, 2048, 8192):
+                x = torch.randn(m, k, device=dev, dtype=dt)
+                t = main_kernel_s(lambda i: F.linear(x, ws[i % nbuf], b))
+                out["linear"].append({"dtype": dname, "m": m, "n": n, "k": k, "flops": 2.0 * m * n * k, "kernel_s": t})
+            del ws
+        for (bs, h, sq, d) in ((1, 12, 128, 64), (8, 12, 128, 64), (32, 12, 128, 64), (128, 12, 128, 64),
+                               (1, 12, 512, 64), (8, 16, 512, 64)):
+            nq = max(1, min(8, int(200e6 // (bs * h * sq * d * es))))
+            qs = [torch.randn(bs, h, sq, d, device=dev, dtype=dt) for _ in range(nq)]
+            t = main_kernel_s(lambda i: F.scaled_dot_product_attention(qs[i % nq], qs[i % nq], qs[i % nq]))
+            out["attention"].append({"dtype": dname, "batch": bs, "heads": h, "seq": sq, "head_dim": d,
+                                     "flops": 4.0 * bs * h * sq * sq * d, "kernel_s": t})
+        for rows in (128, 1024, 8192, 32768):
+            nx = max(1, min(8, int(200e6 // (rows * 768 * es))))
+            xs = [torch.randn(rows, 768, device=dev, dtype=dt) for _ in range(nx)]
+            w, bb = torch.ones(768, device=dev, dtype=dt), torch.zeros(768, device=dev, dtype=dt)
+            t = main_kernel_s(lambda i: F.layer_norm(xs[i % nx], (768,), w, bb))
+            out["layer_norm"].append({"dtype": dname, "rows": rows, "cols": 768,
+                                      "bytes": (2.0 * rows * 768 + 2 * 768) * es, "kernel_s": t})
+        # Convolutions as CNNs run them (NCHW, cuDNN's choice of kernel), batch 1 and 32: ResNet's 3x3
+        # and 1x1 layers, the strided 1x1 downsamples and the 7x7 stem.
+        for (cin, hw, cout, k, stride) in ((3, 224, 64, 7, 2), (64, 56, 64, 1, 1), (64, 56, 64, 3, 1),
+                                           (64, 56, 256, 1, 1), (256, 56, 64, 1, 1), (128, 28, 128, 3, 1),
+                                           (128, 28, 512, 1, 1), (512, 28, 128, 1, 1), (256, 14, 256, 3, 1),
+                                           (256, 14, 1024, 1, 1), (1024, 14, 256, 1, 1), (512, 7, 512, 3, 1),
+                                           (512, 7, 2048, 1, 1), (2048, 7, 512, 1, 1), (256, 56, 512, 1, 2),
+                                           (1024, 14, 2048, 1, 2)):
+            nw = max(1, min(8, int(100e6 // (cout * cin * k * k * es))))
+            ws = [torch.randn(cout, cin, k, k, device=dev, dtype=dt) for _ in range(nw)]
+            for n in (1, 32):
+                x = torch.randn(n, cin, hw, hw, device=dev, dtype=dt)
+                t = main_kernel_s(lambda i: F.conv2d(x, ws[i % nw], None, stride, k // 2))
+                oh = (hw + 2 * (k // 2) - k) // stride + 1
+                out["conv"].append({"dtype": dname, "batch": n, "cin": cin, "h": hw, "cout": cout, "k": k,
+                                    "stride": stride, "flops": 2.0 * n * oh * oh * cout * cin * k * k, "kernel_s": t})
+            del ws
+        # Inference batch norm over ResNet's activations (cuDNN's kernel in fp32, ATen's in half).
+        for (c, hw) in ((64, 112), (64, 56), (256, 56), (128, 28), (512, 28), (256, 14), (1024, 14), (2048, 7)):
+            mean, var = torch.zeros(c, device=dev, dtype=dt), torch.ones(c, device=dev, dtype=dt)
+            for n in (1, 32):
+                nx = max(1, min(8, int(200e6 // (n * c * hw * hw * es))))
+                xs = [torch.randn(n, c, hw, hw, device=dev, dtype=dt) for _ in range(nx)]
+                t = main_kernel_s(lambda i: F.batch_norm(xs[i % nx], mean, var, var, mean, False))
+                out["batch_norm"].append({"dtype": dname, "batch": n, "channels": c, "h": hw,
+                                          "bytes": (2.0 * n * c * hw * hw + 4 * c) * es, "kernel_s": t})
+                del xs
+    out["source"] = ("calibrate/python_dispatch.py --sweeps: CUPTI duration (torch.profiler) of the longest kernel "
+                     "of each call, median over 20 calls; torch.backends.cuda.matmul.allow_tf32 = %s, "
+                     "torch.backends.cudnn.allow_tf32 = %s"
+                     % (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sweeps", action="store_true", help="also time linear, attention and norm kernels (CUDA)")
+    ap.add_argument("--sweeps-only", action="store_true", help="only the kernel sweeps")
     a = ap.parse_args()
+    if (a.sweeps or a.sweeps_only) and a.device != "cuda":
+        print("python_dispatch.py: --sweeps needs --device cuda", file=sys.stderr)
+        return 2
     if a.device == "cuda" and not torch.cuda.is_available():
         print("python_dispatch.py: no CUDA device available to torch", file=sys.stderr)
         return 2
@@ -75,7 +171,7 @@ def main():
     epochs, per_epoch = (7, 2000) if a.quick else (21, 20000)
     result = {}
     with torch.no_grad():
-        for name, (cls, fn) in ops.items():
+        for name, (cls, fn) in ([] if a.sweeps_only else ops.items()):
             for _ in range(per_epoch // 10):
                 fn()
             if a.device == "cuda":
@@ -94,8 +190,13 @@ def main():
     out = {"schema": "fwtax.python_dispatch/1", "device": a.device,
            "env": {"torch": torch.__version__, "python": platform.python_version(),
                    "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()},
-           "ops": result,
            "source": "calibrate/python_dispatch.py: median over %d epochs of %d calls" % (epochs, per_epoch)}
+    if not a.sweeps_only:
+        out["ops"] = result
+    if a.sweeps or a.sweeps_only:
+        out["env"]["gpu"] = torch.cuda.get_device_name(0)
+        with torch.no_grad():
+            out["sweeps"] = kernel_sweeps()
     json.dump(out, sys.stdout, indent=1)
     print()
     return 0

@@ -92,7 +92,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
       fr.allow({"source"});
       for (int i = 0; i < kKernelKindCount; ++i)
         d.kind_time_factor[i] =
-            fr.number_or(kernel_kind_name(static_cast<KernelKind>(i)), NumberRule::at_least_one, 1.0);
+            fr.number_or(kernel_kind_name(static_cast<KernelKind>(i)), NumberRule::positive, 1.0);
       fr.finish();
     }
     if (er.ok() && d.efficiency_like.empty()) {

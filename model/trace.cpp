@@ -320,8 +320,8 @@ KernelKind classify_kernel(const std::string& n, bool memset, bool memcpy) {
   if (has("fprop") || has("convolve") || has("conv2d") || has("dgrad") || has("implicit_gemm")) return KernelKind::conv;
   if (has("gemm") || has("nvjet") || has("gemv") || has("cutlass") || has("xmma") || has("cublas"))
     return has("splitKreduce") || has("epilogue") ? KernelKind::elementwise : KernelKind::gemm;
-  if (has("layer_norm") || has("batch_norm") || has("bn_fw") || has("rms_norm") || has("group_norm"))
-    return KernelKind::norm;
+  if (has("batch_norm") || has("bn_fw")) return KernelKind::batch_norm;
+  if (has("layer_norm") || has("rms_norm") || has("group_norm")) return KernelKind::norm;
   if (has("softmax")) return KernelKind::softmax;
   if (has("reduce") || has("Reduce")) return KernelKind::reduction;
   if (has("pool")) return KernelKind::pool;
@@ -592,7 +592,7 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
     w.kind = KernelKind::gather;
   } else if (cls == OpClass::layer_norm || cls == OpClass::batch_norm) {
     w.bytes = 2 * numel(dim(0)) * e;
-    w.kind = KernelKind::norm;
+    w.kind = cls == OpClass::batch_norm ? KernelKind::batch_norm : KernelKind::norm;
   } else if (cls == OpClass::softmax) {
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = KernelKind::softmax;

@@ -20,7 +20,8 @@ enum class KernelKind : std::uint8_t {
   attention,    // fused scaled-dot-product attention
   elementwise,  // streaming map over tensors
   reduction,    // sums, means, argmax
-  norm,         // layer / batch / group / RMS norm
+  norm,         // layer / group / RMS norm
+  batch_norm,   // inference batch norm (cuDNN's NCHW kernel; ATen's for half types)
   softmax,
   gather,       // embedding lookups, index_select
   pool,

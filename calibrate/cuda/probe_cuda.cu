@@ -36,6 +36,20 @@ __global__ void add_kernel(const float* a, const float* b, float* c, long n) {
   long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   if (i < n) c[i] = a[i] + b[i];
 }
+// Three more small kernels, so that a graph can run different kernels one after another as a model
+// does (a sequence of identical kernels hides part of the per-kernel cost).
+__global__ void scale_kernel(const float* a, float* c, long n) {
+  long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (i < n) c[i] = a[i] * 1.0001f;
+}
+__global__ void relu_kernel(float* c, long n) {
+  long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (i < n) c[i] = fmaxf(c[i], 0.0f);
+}
+__global__ void axpy_kernel(const float* a, float* c, long n) {
+  long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (i < n) c[i] += 0.5f * a[i];
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
@@ -178,6 +192,26 @@ int main(int argc, char** argv) {
     (void)host;
     out += std::string(first ? "" : ", ") + "{\"elements\": " + std::to_string(e) + ", \"bytes_moved\": " +
            j(3.0 * e * 4) + ", \"kernel_s\": " + j(gpu) + "}";
+    first = false;
+  }
+  // A small size as a graph of identical adds and as a graph cycling through four different kernels:
+  // the difference is the gap a model's graph pays between kernels.
+  out += "], \"graph_mix\": [";
+  first = true;
+  for (long ne : {65536L, 1048576L}) {
+    int blocks = static_cast<int>((ne + 255) / 256);
+    double same = graph_time([&] { add_kernel<<<blocks, 256, 0, s>>>(a, b, c, ne); }, 200, s).first;
+    int which = 0;
+    double mixed = graph_time([&] {
+      switch (which++ % 4) {
+        case 0: add_kernel<<<blocks, 256, 0, s>>>(a, b, c, ne); break;
+        case 1: scale_kernel<<<blocks, 256, 0, s>>>(c, b, ne); break;
+        case 2: relu_kernel<<<blocks, 256, 0, s>>>(b, ne); break;
+        default: axpy_kernel<<<blocks, 256, 0, s>>>(b, c, ne); break;
+      }
+    }, 200, s).first;
+    out += std::string(first ? "" : ", ") + "{\"elements\": " + std::to_string(ne) + ", \"same_kernel_s\": " + j(same) +
+           ", \"mixed_kernel_s\": " + j(mixed) + "}";
     first = false;
   }
   out += "], \"gemm_sweep\": [";

@@ -281,8 +281,11 @@ def main():
             "kind_time_factor": {
                 "attention": round(attn_factor, 3),
                 "norm": round(norm_factor, 3),
+                "batch_norm": round(norm_factor, 3),
                 "source": f"median kernel time in {tr_src}/bert-base-torchnn_*.json.gz over the time of a "
-                          "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm)",
+                          "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm); "
+                          "batch_norm: the layer norm's factor, an assumption (no batch-norm microbenchmark "
+                          "in these data, and the ResNet traces are kept for validation)",
             },
             "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
                       "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "

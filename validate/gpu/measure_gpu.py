@@ -5,11 +5,12 @@
 
 Each model is the real implementation (HF transformers, torchvision, torch.nn) with random weights and
 no downloads; token models get random ids (seq 128, no attention mask), image models 3x224x224.
-Modes: `eager` (the Python forward under torch.no_grad) and `cudagraph` (the same forward captured
-once with torch.cuda.graph, then replayed). Timing: warm-up calls, then synchronized calls until at
-least 10 calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. The file is
-rewritten after every model, so a run cut short keeps what it measured. Model names are fwtax's
-zoo names, so `fwtax validate --measured runs.json --device PROFILE` compares them directly.
+Modes: `eager` (the Python forward under torch.no_grad), `cudagraph` (the same forward captured once
+with torch.cuda.graph, then replayed) and `torchscript` (torch.jit.trace, then torch.jit.freeze).
+Timing: warm-up calls for at least 5 calls and 0.15 s, then synchronized calls until at least 10
+calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. The file is rewritten
+after every model, so a run cut short keeps what it measured. Model names are fwtax's zoo names, so
+`fwtax validate --measured runs.json --device PROFILE` compares them directly.
 """
 import argparse
 import json
@@ -82,10 +83,15 @@ def make(name):
     return LastHidden(hf(name)), "tokens"
 
 
-def timed(fn, warmup=3, min_calls=10, min_s=0.2, max_calls=60):
-    for _ in range(warmup):
+def timed(fn, warmup=5, warmup_s=0.15, min_calls=10, min_s=0.2, max_calls=60):
+    # Warm-up until both `warmup` calls and `warmup_s` seconds: a model's first calls at a new shape
+    # pay for allocations and library setup, which 3 calls did not always cover (a first run of these
+    # scripts measured batch-1 medians up to 1.9x their minimum).
+    begin, n = time.perf_counter(), 0
+    while n < warmup or (time.perf_counter() - begin < warmup_s and n < 50):
         fn()
-    torch.cuda.synchronize()
+        torch.cuda.synchronize()
+        n += 1
     ts, begin = [], time.perf_counter()
     while len(ts) < max_calls and (len(ts) < min_calls or time.perf_counter() - begin < min_s):
         t0 = time.perf_counter()
@@ -139,6 +145,8 @@ def env():
 PLANS = {
     # the shared H100 set: eager and graphs, both dtypes, a batch sweep
     "core": [(m, [1, 8, 64, 256]) for m in ("bert-base", "resnet50", "bert-base-torchnn")],
+    # TorchScript (torch.jit.trace + freeze) of the shared H100 set
+    "ts": [(m, [1, 8, 64]) for m in ("bert-base", "resnet50")],
     # zoo models the shared data do not have
     "zoo": [(m, [1, 16, 128]) for m in ("gpt2", "distilbert", "bert-large", "roberta-base", "albert-base",
                                          "vit-b16", "mobilenet-v2", "efficientnet-b0", "resnet18", "vgg16",
@@ -158,22 +166,27 @@ def main():
         print("measure_gpu.py: no CUDA GPU visible to torch", file=sys.stderr)
         return 2
     start = time.time()
-    doc = {"schema": "fwtax.runs/1", "env": env(), "runs": [], "errors": [],
+    errors = []
+    doc = {"schema": "fwtax.runs/1", "env": env(), "runs": [],
            "source": "validate/gpu/measure_gpu.py on " + torch.cuda.get_device_name(0),
-           "timing": "3 warm-up calls, then synchronized calls until >= 10 calls and >= 0.2 s (at most 60); "
+           "timing": "warm-up calls until >= 5 calls and >= 0.15 s, then synchronized calls until >= 10 calls and "
+                     ">= 0.2 s (at most 60); "
                      "median, min, p90 of the wall time per call (torch.cuda.synchronize after each)"}
 
     def save():
-        doc["elapsed_s"] = time.time() - start
+        doc["env"]["elapsed_s"] = round(time.time() - start, 1)
         with open(a.out, "w") as f:
             json.dump(doc, f, indent=1)
+        if errors:  # beside the runs, so that the runs file stays a plain fwtax.runs/1 document
+            with open(a.out + ".errors", "w") as f:
+                f.write("\n".join(errors) + "\n")
 
     dts = {"fp32": torch.float32, "fp16": torch.float16}
     for plan in a.plan.split(","):
         for name, batches in PLANS[plan]:
             for dname in a.dtypes.split(","):
                 if time.time() - start > a.budget_s:
-                    doc["errors"].append(f"budget: stopped before {name} {dname}")
+                    errors.append(f"budget: stopped before {name} {dname}")
                     save()
                     return 0
                 try:
@@ -181,7 +194,7 @@ def main():
                         m, kind = make(name)
                     m = m.eval().to(dts[dname])
                 except Exception as e:  # noqa: BLE001 - a model that cannot be built is reported, not fatal
-                    doc["errors"].append(f"{name} {dname}: build: {e!r}"[:500])
+                    errors.append(f"{name} {dname}: build: {e!r}"[:500])
                     continue
                 for mode in a.modes.split(","):
                     for bs in batches:
@@ -193,6 +206,10 @@ def main():
                             with torch.no_grad():
                                 if mode == "eager":
                                     r = timed(lambda: m(x))
+                                elif mode == "torchscript":  # traced and frozen, as deployments do
+                                    ts = torch.jit.freeze(torch.jit.trace(m, (x,), strict=False, check_trace=False))
+                                    r = timed(lambda: ts(x))
+                                    del ts
                                 else:
                                     g = graphed(lambda: m(x))
                                     r = timed(g.replay)
@@ -202,7 +219,7 @@ def main():
                                                 "image": IMAGE if kind == "image" else None, **r})
                             print(f"{name:18s} {mode:9s} {dname} bs{bs:<4d} {r['median_s'] * 1e3:9.3f} ms", flush=True)
                         except Exception as e:  # noqa: BLE001
-                            doc["errors"].append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
+                            errors.append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
                             torch.cuda.synchronize()
                         torch.cuda.empty_cache()
                 del m
