@@ -12,3 +12,10 @@ csvs=$(ls $paper/pretrained-fp32/*.csv $paper/pretrained-fp16/*.csv | tr '\n' ',
   --title "fwtax against the shared H100 runs (2026-11): eager, CUDA graphs and TorchScript" > /dev/null
 "$fwtax" validate --measured data/measured/h100-2026-11-runs.json --quiet --format json \
   > docs/validation/h100-2026-11/summary.json
+for dev in h200-calibrated h200; do
+  "$fwtax" validate --measured data/measured/h200-2026-11/runs.json --device $dev --quiet \
+    --report docs/validation/h200-2026-11/$dev \
+    --title "fwtax ($dev) against H200 runs measured for fwtax (2026-11-27): eager, CUDA graphs and TorchScript" > /dev/null
+  "$fwtax" validate --measured data/measured/h200-2026-11/runs.json --device $dev --quiet --format json \
+    > docs/validation/h200-2026-11/$dev/summary.json
+done

@@ -16,7 +16,7 @@ TEST_CASE("every built-in device, framework and host loads without errors") {
     CHECK(d.name == e.name);
     CHECK(!d.memory_efficiency.empty());
     CHECK(!d.gemm_efficiency[static_cast<int>(Math::fp32_simt)].empty());
-    CHECK_NOTHROW(c.host(d.host));
+    CHECK_NOTHROW(c.host_of(d));  // a named host profile, or the one the device embeds
   }
   for (const auto& e : c.frameworks()) CHECK_NOTHROW(c.framework(e.name));
   for (const auto& e : c.hosts()) CHECK_NOTHROW(c.host(e.name));

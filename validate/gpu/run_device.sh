@@ -2,7 +2,7 @@
 # fwtax's GPU session in one script, for a machine with one CUDA GPU, the CUDA Toolkit, CMake, a C++
 # compiler and PyTorch (its libtorch is what fwtax-probe-torch links against there):
 #   1. build fwtax with the CUDA probe and the libtorch probe;
-#   2. fwtax calibrate --target cuda, then the Python dispatch probe merged into the profile;
+#   2. fwtax calibrate --target cuda, then the Python dispatch probe and kernel sweeps merged in;
 #   3. end-to-end runs of real models (validate/gpu/measure_gpu.py) and the CUDA-graph check
 #      (validate/gpu/graph_check.py);
 #   4. fwtax validate of those runs against the profile just calibrated.
@@ -57,7 +57,7 @@ fi
 cat "$out/calibrate.log"
 
 step "python dispatch"
-$py calibrate/python_dispatch.py --device cuda --quick > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
+$py calibrate/python_dispatch.py --device cuda --quick --sweeps > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
 if [ -s "$out/gpu-probe-only.json" ]; then
   # Refit the same probe output with the Python costs merged (no second measurement of the GPU).
   $py - "$out/gpu-probe-only.json" "$out/probe-raw.json" <<'PY'

@@ -1,0 +1,90 @@
+// Accuracy that CI must keep on the H200 runs measured for fwtax (data/measured/h200-2026-11): with
+// the profile `fwtax calibrate --target cuda` made on that GPU (h200-calibrated) and with the H100's
+// calibration carried over by datasheet (h200, a projection to hardware it never saw). Tolerances sit
+// just above today's figures. The calibrated profile must also be exactly what its committed inputs
+// give when refitted, so that data/devices/h200-calibrated.json stays reproducible.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "calibrate/fit.hpp"
+#include "model/catalog.hpp"
+#include "validate/compare.hpp"
+#include "validate/measured.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+std::vector<Comparison> on(const std::string& device) {
+  const Catalog& cat = Catalog::builtin();
+  const Json* j = cat.builtin_json("measured/h200-2026-11/runs.json");
+  REQUIRE(j != nullptr);
+  return compare_runs(parse_runs_json(*j, "builtin:measured/h200-2026-11/runs.json", device), cat);
+}
+
+struct Figures {
+  double mape = 0, roofline = 0;
+  std::size_t n = 0;
+};
+
+Figures figures(const std::vector<Comparison>& c, const std::function<bool(const Comparison&)>& pick) {
+  std::vector<double> apes, roof;
+  for (const auto& x : c)
+    if (x.ok && pick(x)) {
+      apes.push_back(x.ape);
+      roof.push_back(std::abs(x.roofline_s - x.run.latency_s) / x.run.latency_s);
+    }
+  return {error_stats(apes).mape_percent, error_stats(roof).mape_percent, apes.size()};
+}
+
+Json file_json(const std::string& rel) {
+  std::ifstream in(std::filesystem::path(FWTAX_SOURCE_DIR) / rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Json::parse(ss.str());
+}
+
+}  // namespace
+
+TEST_CASE("H200, calibrated on it: every run predicted, 23% MAPE overall, 13% where the GPU binds") {
+  auto c = on("h200-calibrated");
+  auto all = figures(c, [](const Comparison&) { return true; });
+  CHECK(all.n == 192);
+  CHECK(all.mape <= 23.0);
+  CHECK(all.mape < all.roofline);
+  auto compute = figures(c, [](const Comparison& x) { return x.regime == Regime::compute; });
+  CHECK(compute.n >= 60);
+  CHECK(compute.mape <= 13.0);
+  auto graphs = figures(c, [](const Comparison& x) { return x.run.framework == "cuda-graphs"; });
+  CHECK(graphs.n == 90);
+  CHECK(graphs.mape <= 20.0);
+}
+
+TEST_CASE("H200 projected from the H100's calibration and the datasheet: 21.5% MAPE, graphs 16%") {
+  auto c = on("h200");
+  auto all = figures(c, [](const Comparison&) { return true; });
+  CHECK(all.n == 192);
+  CHECK(all.mape <= 21.5);
+  CHECK(all.mape < all.roofline);
+  auto graphs = figures(c, [](const Comparison& x) { return x.run.framework == "cuda-graphs"; });
+  CHECK(graphs.mape <= 16.0);
+}
+
+TEST_CASE("data/devices/h200-calibrated.json is the refit of its committed measurements") {
+  const std::string dir = "data/measured/h200-2026-11/";
+  FitResult fit = fit_cuda_microbench(file_json(dir + "probe.json"), dir + "probe.json", "h200-calibrated", "h100-vm-a",
+                                      Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
+  for (const char* f : {"python-dispatch.json", "sweeps.json"})
+    merge_python_dispatch(fit.profile, file_json(dir + f), dir + f, Catalog::builtin().framework("pytorch-eager"),
+                          fit.warnings, Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
+  Json committed = file_json("data/devices/h200-calibrated.json");
+  for (const char* k : {"peak_flops_per_s", "memory", "efficiency", "launch", "kernel_min_s", "host"}) {
+    CAPTURE(k);
+    CHECK(fit.profile[k] == committed[k]);
+  }
+}
