@@ -198,7 +198,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   } else {
     std::vector<std::string> args;
     if (a.has("--quick")) args.push_back("--quick");
-    if (!quiet && tty && target == "cpu") args.push_back("--progress");
+    if (!quiet && tty) args.push_back("--progress");
     if (!quiet) std::cerr << "fwtax calibrate: measuring " << (target == "cpu" ? "libtorch on the CPU" : "GPU 0")
                           << (a.has("--quick") ? " (quick)" : "") << "...\n";
     mb = run_probe(target == "cpu" ? "fwtax-probe-torch" : "fwtax-probe-cuda", args, target);
@@ -230,6 +230,12 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
                   p["peak_flops_per_s"]["fp32_simt"].get<double>() / 1e9,
                   p["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9);
     out << line;
+    if (p["peak_flops_per_s"].contains("fp16_tensor")) {
+      std::snprintf(line, sizeof line, "  peak fp16 tensor %.1f TFLOP/s, launch %.2f us, empty kernel in a graph %.2f us\n",
+                    p["peak_flops_per_s"]["fp16_tensor"].get<double>() / 1e12,
+                    p["launch"]["host_s"].get<double>() * 1e6, p["kernel_min_s"].get<double>() * 1e6);
+      out << line;
+    }
     if (p.contains("frameworks"))
       for (auto it = p["frameworks"].begin(); it != p["frameworks"].end(); ++it) {
         const Json& c = it.value()["op_host_s"];

@@ -106,6 +106,15 @@ std::pair<double, double> graph_time(F fn, int k, cudaStream_t s) {
   return {gpu, median(host)};
 }
 
+// --progress: one line on stderr per stage, rewritten in place, with the time so far.
+bool g_progress = false;
+Clock::time_point g_start;
+void progress(int step, int steps, const std::string& what) {
+  if (!g_progress) return;
+  std::fprintf(stderr, "\r\033[K[%d/%d] %-36s %4.0f s", step, steps, what.c_str(), seconds(g_start, Clock::now()));
+  std::fflush(stderr);
+}
+
 std::string j(double v) {
   char b[48];
   std::snprintf(b, sizeof b, "%.9g", v);
@@ -115,7 +124,18 @@ std::string j(double v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--progress") g_progress = true;
+    else {
+      std::fprintf(stderr, "fwtax-probe-cuda: unknown argument %s (takes --quick, --progress)\n", a.c_str());
+      return 2;
+    }
+  }
+  g_start = Clock::now();
+  const int steps = 7;
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
     std::fprintf(stderr, "fwtax-probe-cuda: no CUDA GPU found on this machine (cudaGetDeviceCount)\n");
@@ -137,6 +157,7 @@ int main(int argc, char** argv) {
                     std::to_string(mem_clock_khz) + ", \"quick\": " + (quick ? "true" : "false") + "},\n";
 
   // raw_cuda
+  progress(1, steps, "kernel launch and sync");
   for (int i = 0; i < 100; ++i) empty_kernel<<<1, 1, 0, s>>>();
   CHECK_CUDA(cudaStreamSynchronize(s));
   int n = quick ? 2000 : 20000;
@@ -177,6 +198,7 @@ int main(int argc, char** argv) {
   out += ", \"memcpy_d2h_4B_us\": " + j(median(d2h) * 1e6) + ", \"memcpy_h2d_4B_us\": " + j(median(h2d) * 1e6) + "},\n";
 
   // ceilings: copy bandwidth, add sweep, GEMM sweep
+  progress(2, steps, "copy bandwidth, elementwise sweep");
   size_t big = quick ? (size_t{1} << 26) : (size_t{1} << 28);
   float *a, *b, *c;
   CHECK_CUDA(cudaMalloc(&a, big * 4));
@@ -241,7 +263,9 @@ int main(int argc, char** argv) {
   for (long m : {1, 32, 128, 2048, 8192}) shapes.push_back({m, 3072, 768});
   for (long m : {1, 32, 128, 2048, 8192}) shapes.push_back({m, 768, 3072});
   first = true;
+  int step = 3;
   for (const auto& t : types) {
+    progress(step++, steps, std::string("GEMM sweep ") + t.name);
     for (const auto& shape : shapes) {
       const long m = shape[0], nn = shape[1], k = shape[2];
       // Rotate weights through ~200 MB so that they come from DRAM.
@@ -267,6 +291,8 @@ int main(int argc, char** argv) {
     }
   }
   out += "]}\n}\n";
+  progress(steps, steps, "done");
+  if (g_progress) std::fprintf(stderr, "\r\033[K");
   std::fputs(out.c_str(), stdout);
   return 0;
 }
