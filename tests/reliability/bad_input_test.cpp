@@ -81,6 +81,13 @@ std::vector<Case> cases() {
   const char* M = "simulate --model {f}";
   const char* T = "simulate --trace {f}";
   const char* V = "validate --measured {f} --device h100";
+  // Kernel sweeps merged into the committed H200 probe output.
+  static const std::string S = "calibrate --target cuda --from " + std::string(FWTAX_SOURCE_DIR) +
+                               "/data/measured/h200-2026-11/probe.json --merge {f} --out {f}.out --quiet";
+  auto sweeps = [](const char* linear, const char* rest) {
+    return text(std::string(R"({"schema": "fwtax.python_dispatch/1", "device": "cuda", "sweeps": {"linear": [)") +
+                linear + "]" + rest + "}}");
+  };
   return {
       // Device profiles.
       {"device: empty file", "dev.json", text(""), D, {"line 1, column 1", "empty"}},
@@ -217,6 +224,16 @@ std::vector<Case> cases() {
        "calibrate --target host --runs {f} --device h100 --model gpt2", {"no runs of --model gpt2"}},
       {"calibrate: merge file of the wrong kind", "py.json", text(R"({"runs": []})"),
        "calibrate --target cpu --from {f}.probe --merge {f} --quiet", {"cannot open"}},
+      {"calibrate: sweep with a negative kernel time", "py.json",
+       sweeps(R"({"dtype": "fp16", "m": 1, "n": 768, "k": 768, "flops": 1e6, "kernel_s": -1})",
+              R"(, "attention": [], "layer_norm": [])"),
+       S.c_str(), {"/sweeps/linear/0/kernel_s", "expected a number > 0"}},
+      {"calibrate: sweep of an unknown dtype", "py.json",
+       sweeps(R"({"dtype": "int4", "m": 1, "n": 768, "k": 768, "flops": 1e6, "kernel_s": 1e-5})",
+              R"(, "attention": [], "layer_norm": [])"),
+       S.c_str(), {"/sweeps/linear/0/dtype", "expected fp32, fp16 or bf16"}},
+      {"calibrate: sweeps whose attention is not a list", "py.json", sweeps("", R"(, "attention": 5)"), S.c_str(),
+       {"/sweeps/attention", "expected a list"}},
       // The command line.
       {"cli: batch 0", "", nullptr, "simulate --batch 0", {"--batch", "expected an integer"}},
       {"cli: batch -4", "", nullptr, "simulate --batch -4", {"--batch", "got -4"}},
