@@ -199,6 +199,9 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   // Convolutions as implicit GEMMs (rows = output pixels of the batch, columns = output channels,
   // depth = input channels x kernel area), in the math the builder gives them (fp32: TF32 where the
   // GPU has it, cuDNN's default).
+  // cuDNN's NCHW <-> NHWC transforms around tensor-core convolutions (layout_s, when the sweep
+  // recorded them): measured over the builder's transform kernels for that convolution.
+  std::vector<double> layout;
   if (sw.contains("conv")) {
     Json conv = Json::object();
     const Json& cv = points("conv");
@@ -213,6 +216,20 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       double eff = std::min(1.0, num(cv[i], "flops", w) / num(cv[i], "kernel_s", w) / peak);
       conv[std::string(math_name(m))].push_back(
           {num(cv[i], "batch", w) * oh * oh, num(cv[i], "cout", w), num(cv[i], "cin", w) * k * k, eff});
+      const bool pointwise = k == 1 && stride == 1;
+      if (pointwise || m == Math::fp32_simt || !cv[i].contains("layout_s") || number_member(cv[i], "layout_s", 0.0) <= 0)
+        continue;
+      const double es = m == Math::tf32_tensor ? 4 : 2, n = num(cv[i], "batch", w), cin = num(cv[i], "cin", w),
+                   cout = num(cv[i], "cout", w), out = n * cout * oh * oh;
+      double model = 0;
+      for (double elems : {n * cin * h * h, cout * cin * k * k, out >= (1 << 20) ? out : 0.0}) {
+        if (elems <= 0) continue;
+        Kernel t;
+        t.kind = KernelKind::layout;
+        t.bytes = 2 * elems * es;
+        model += std::max(timer.memory_time_s(t), dev.kernel_min_s);
+      }
+      layout.push_back(number_member(cv[i], "layout_s", 0.0) / model);
     }
     profile["efficiency"]["conv_shapes"] = conv;
   }
@@ -252,11 +269,15 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   if (!attn.empty()) f["attention"] = median_of(attn);
   if (!norm.empty()) f["norm"] = median_of(norm);
   if (!bn.empty()) f["batch_norm"] = median_of(bn);
+  if (!layout.empty()) f["layout"] = median_of(layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
   f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
                 "(norm, batch_norm) time, over " + std::to_string(attn.size()) + " attention, " + std::to_string(norm.size()) +
                 " norm and " + std::to_string(bn.size()) + " batch-norm kernels";
+  if (!layout.empty())
+    f["source"] = f["source"].get<std::string>() + "; layout: cuDNN's NCHW/NHWC transforms around " +
+                  std::to_string(layout.size()) + " convolutions over the builder's transform kernels for them";
   profile["efficiency"]["kind_time_factor"] = f;
   profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; linear_shapes: " + file +
                                     " /sweeps/linear (nn.Linear's main kernel, CUPTI, over the best rate per math); conv_shapes: " + file +

@@ -28,8 +28,9 @@ import time
 import torch
 
 
-def main_kernel_s(call, calls=20):
-    """Median CUPTI duration of the longest kernel of each of `calls` calls of call(i)."""
+def main_kernel_s(call, calls=20, layout=None):
+    """Median CUPTI duration of the longest kernel of each of `calls` calls of call(i). With a list as
+    `layout`, also appends the mean time per call of cuDNN's layout transforms (NCHW <-> NHWC)."""
     from torch.profiler import ProfilerActivity, profile
     for i in range(3):
         call(i)
@@ -40,9 +41,12 @@ def main_kernel_s(call, calls=20):
         torch.cuda.synchronize()
     # Kernels fwtax models on their own: cuBLAS's split-K helpers, cuDNN's layout transforms, memsets.
     helpers = ("Memset", "memset", "splitKreduce", "scal_kernel", "epilogue", "nchwToNhwc", "nhwcToNchw")
-    d = sorted((e.time_range.elapsed_us() * 1e-6 for e in prof.events()
-                if str(getattr(e, "device_type", "")).endswith("CUDA") and not any(h in e.name for h in helpers)),
+    kernels = [e for e in prof.events() if str(getattr(e, "device_type", "")).endswith("CUDA")]
+    d = sorted((e.time_range.elapsed_us() * 1e-6 for e in kernels if not any(h in e.name for h in helpers)),
                reverse=True)[:calls]
+    if layout is not None:
+        layout.append(sum(e.time_range.elapsed_us() * 1e-6 for e in kernels
+                          if "nchwToNhwc" in e.name or "nhwcToNchw" in e.name) / calls)
     return statistics.median(d) if d else None
 
 
@@ -88,10 +92,12 @@ def kernel_sweeps():
             ws = [torch.randn(cout, cin, k, k, device=dev, dtype=dt) for _ in range(nw)]
             for n in (1, 32):
                 x = torch.randn(n, cin, hw, hw, device=dev, dtype=dt)
-                t = main_kernel_s(lambda i: F.conv2d(x, ws[i % nw], None, stride, k // 2))
+                lay = []
+                t = main_kernel_s(lambda i: F.conv2d(x, ws[i % nw], None, stride, k // 2), layout=lay)
                 oh = (hw + 2 * (k // 2) - k) // stride + 1
                 out["conv"].append({"dtype": dname, "batch": n, "cin": cin, "h": hw, "cout": cout, "k": k,
-                                    "stride": stride, "flops": 2.0 * n * oh * oh * cout * cin * k * k, "kernel_s": t})
+                                    "stride": stride, "flops": 2.0 * n * oh * oh * cout * cin * k * k, "kernel_s": t,
+                                    "layout_s": lay[0]})
             del ws
         # Inference batch norm over ResNet's activations (cuDNN's kernel in fp32, ATen's in half).
         for (c, hw) in ((64, 112), (64, 56), (256, 56), (128, 28), (512, 28), (256, 14), (1024, 14), (2048, 7)):

@@ -172,3 +172,30 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   CHECK(t18 / t1 > 1.6);
   CHECK(t18 / t1 < 1.81);
 }
+
+TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-transform factor") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  auto sweeps = [](double layout_s, bool with_layout) {
+    Json conv = Json::array();
+    for (double k : {1.0, 3.0}) {  // a pointwise convolution has no transforms in the builder: never used
+      Json c = {{"dtype", "fp16"}, {"batch", 32}, {"cin", 64}, {"h", 56}, {"cout", 64}, {"k", k}, {"stride", 1},
+                {"flops", 2.0 * 32 * 56 * 56 * 64 * 64 * k * k}, {"kernel_s", 2e-5 * k * k}};
+      if (with_layout) c["layout_s"] = layout_s * (k == 1 ? 100 : 1);
+      conv.push_back(c);
+    }
+    return Json{{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"},
+                {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()},
+                            {"conv", conv}}}};
+  };
+  auto factor = [&](const Json& py) {
+    FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+    merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+    CHECK(f.profile["efficiency"]["conv_shapes"]["fp16_tensor"].size() == 2);
+    const Json& k = f.profile["efficiency"]["kind_time_factor"];
+    return k.contains("layout") ? k["layout"].get<double>() : 0.0;
+  };
+  double one = factor(sweeps(2e-5, true)), two = factor(sweeps(4e-5, true));
+  CHECK(one > 0);
+  CHECK(two == doctest::Approx(2 * one));  // measured over the same modelled transforms
+  CHECK(factor(sweeps(0, false)) == 0.0);  // sweeps from before layout_s was recorded: no factor
+}
