@@ -168,7 +168,8 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   diag.throw_if_any();
   KernelTimer timer(dev);
   auto points = [&](const char* key) -> const Json& {
-    if (!sw.contains(key) || !sw[key].is_array()) throw InputError(file, std::string("/sweeps/") + key, "expected a list");
+    if (!sw.contains(key) || !sw[key].is_array())
+      throw InputError(file, std::string("/sweeps/") + key, "expected a list");
     return sw[key];
   };
   auto num = [&](const Json& j, const char* key, const std::string& where) {
@@ -217,8 +218,8 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       conv[std::string(math_name(m))].push_back(
           {num(cv[i], "batch", w) * oh * oh, num(cv[i], "cout", w), num(cv[i], "cin", w) * k * k, eff});
       const bool pointwise = k == 1 && stride == 1;
-      if (pointwise || m == Math::fp32_simt || !cv[i].contains("layout_s") || number_member(cv[i], "layout_s", 0.0) <= 0)
-        continue;
+      const double layout_s = number_member(cv[i], "layout_s", 0.0);
+      if (pointwise || m == Math::fp32_simt || layout_s <= 0) continue;
       const double es = m == Math::tf32_tensor ? 4 : 2, n = num(cv[i], "batch", w), cin = num(cv[i], "cin", w),
                    cout = num(cv[i], "cout", w), out = n * cout * oh * oh;
       double model = 0;
@@ -229,7 +230,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
         t.bytes = 2 * elems * es;
         model += std::max(timer.memory_time_s(t), dev.kernel_min_s);
       }
-      layout.push_back(number_member(cv[i], "layout_s", 0.0) / model);
+      layout.push_back(layout_s / model);
     }
     profile["efficiency"]["conv_shapes"] = conv;
   }
@@ -241,7 +242,8 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     Kernel k;
     k.kind = KernelKind::attention;
     k.math = math_of(at[i], w);
-    double b = num(at[i], "batch", w), h = num(at[i], "heads", w), sq = num(at[i], "seq", w), d = num(at[i], "head_dim", w);
+    double b = num(at[i], "batch", w), h = num(at[i], "heads", w), sq = num(at[i], "seq", w),
+           d = num(at[i], "head_dim", w);
     k.flops = num(at[i], "flops", w);
     k.bytes = 4 * b * h * sq * d * (k.math == Math::fp32_simt ? 4 : 2);
     k.m = b * h * sq, k.n = sq, k.k = d;
@@ -546,8 +548,10 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   if (gpu) {
     // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
     // microbenchmarks); the Python measurement says how fast this host runs it.
-    if (!reference_host || !reference_host->contains("microbench"))
-      throw InputError(file, "", "merging into a GPU profile needs the reference host's microbench");
+    if (!reference_host || !reference_host->contains("microbench")) {  // --host named the host: keep it
+      warnings.push_back(file + ": the host was named (--host), so its Python dispatch times are not used");
+      return;
+    }
     std::map<std::string, double> cost;
     for (auto it = ops->begin(); it != ops->end(); ++it) {
       double v = 0;

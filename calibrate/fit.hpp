@@ -36,7 +36,8 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
 // Folds a Python dispatch measurement into a profile as its `pytorch-eager` framework. Module glue
 // of heavier modules keeps the proportions of `reference` (the built-in pytorch-eager profile).
 // A GPU profile keeps the built-in pytorch-eager framework instead: the Python costs refit its
-// embedded host's relative_time against `reference_host` (C++ and Python ratios together).
+// embedded host's relative_time against `reference_host` (C++ and Python ratios together); without
+// `reference_host` (the host was named) they are left out. Kernel sweeps (`sweeps`) are merged either way.
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 

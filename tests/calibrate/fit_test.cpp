@@ -161,6 +161,12 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   CHECK(slow.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.8));
   CHECK(slow.profile["host"]["fit"].contains("python_dispatch_over_reference"));
   CHECK_FALSE(slow.profile.contains("frameworks"));
+  // A host named with --host (no reference to measure against) stays, with a warning.
+  FitResult named = fit_cuda_microbench(cuda_probe(1.8), "probe.json", "t-gpu", "h100-vm-a", nullptr);
+  merge_python_dispatch(named.profile, python_probe(1.8), "py.json", Catalog::builtin().framework("pytorch-eager"),
+                        named.warnings, nullptr);
+  CHECK(named.profile["host"] == "h100-vm-a");
+  CHECK_FALSE(named.warnings.empty());
   Diagnostics d("profile");
   parse_device(slow.profile, d);
   CHECK(d.empty());
