@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "calibrate/stats.hpp"
+#include "model/builder.hpp"
 #include "model/curve.hpp"
 #include "model/device.hpp"
 #include "model/error.hpp"
@@ -48,7 +49,7 @@ double median_of(std::vector<double> v) {
 
 const Json& need(const Json& j, const char* key, const std::string& file, const std::string& where) {
   if (!j.is_object() || !j.contains(key))
-    throw InputError(file, where + "/" + key, "missing: not the output of fwtax-probe-torch?");
+    throw InputError(file, where + "/" + key, "missing: is this a probe's output?");
   return j[key];
 }
 
@@ -167,17 +168,14 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   DeviceSpec dev = parse_device(base, diag);
   diag.throw_if_any();
   KernelTimer timer(dev);
+  const Backend backend = make_backend(dev, FrameworkSpec{});  // PyTorch's defaults, as the sweep ran
   auto points = [&](const char* key) -> const Json& {
     if (!sw.contains(key) || !sw[key].is_array())
       throw InputError(file, std::string("/sweeps/") + key, "expected a list");
     return sw[key];
   };
   auto num = [&](const Json& j, const char* key, const std::string& where) {
-    double v = 0;
-    const Json* x = j.is_object() && j.contains(key) ? &j[key] : nullptr;
-    if (!x || !check_number(*x, NumberRule::positive, &v).empty())
-      throw InputError(file, where + "/" + key, "expected a number > 0");
-    return v;
+    return need_number(j, key, file, where);
   };
   auto math_of = [&](const Json& j, const std::string& where) {
     std::string dt = string_member(j, "dtype", "");
@@ -212,25 +210,21 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       if (m == Math::fp32_simt && dev.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0) m = Math::tf32_tensor;
       double peak = dev.peak_flops_per_s[static_cast<int>(m)];
       if (peak <= 0) continue;
-      double k = num(cv[i], "k", w), h = num(cv[i], "h", w), stride = num(cv[i], "stride", w);
-      double oh = std::floor((h + 2 * std::floor(k / 2) - k) / stride) + 1;
+      double n = num(cv[i], "batch", w), cin = num(cv[i], "cin", w), cout = num(cv[i], "cout", w);
+      double k = num(cv[i], "k", w), h = num(cv[i], "h", w), stride = num(cv[i], "stride", w), pad = std::floor(k / 2);
+      double oh = Builder::conv_out(h, k, stride, pad);
       double eff = std::min(1.0, num(cv[i], "flops", w) / num(cv[i], "kernel_s", w) / peak);
-      conv[std::string(math_name(m))].push_back(
-          {num(cv[i], "batch", w) * oh * oh, num(cv[i], "cout", w), num(cv[i], "cin", w) * k * k, eff});
-      const bool pointwise = k == 1 && stride == 1;
+      conv[std::string(math_name(m))].push_back({n * oh * oh, cout, cin * k * k, eff});
+      // The transforms the builder puts around this convolution (none for pointwise ones or fp32 SIMT).
       const double layout_s = number_member(cv[i], "layout_s", 0.0);
-      if (pointwise || m == Math::fp32_simt || layout_s <= 0) continue;
-      const double es = m == Math::tf32_tensor ? 4 : 2, n = num(cv[i], "batch", w), cin = num(cv[i], "cin", w),
-                   cout = num(cv[i], "cout", w), out = n * cout * oh * oh;
+      if (layout_s <= 0) continue;
+      Workload wl;
+      Builder(wl, backend, m == Math::fp16_tensor ? DType::fp16 : m == Math::bf16_tensor ? DType::bf16 : DType::fp32)
+          .conv2d(n, cin, h, h, cout, k, k, stride, pad, pad);
       double model = 0;
-      for (double elems : {n * cin * h * h, cout * cin * k * k, out >= (1 << 20) ? out : 0.0}) {
-        if (elems <= 0) continue;
-        Kernel t;
-        t.kind = KernelKind::layout;
-        t.bytes = 2 * elems * es;
-        model += std::max(timer.memory_time_s(t), dev.kernel_min_s);
-      }
-      layout.push_back(layout_s / model);
+      for (const Kernel& kn : wl.kernels)
+        if (kn.kind == KernelKind::layout) model += timer.time(kn).time_s;
+      if (model > 0) layout.push_back(layout_s / model);
     }
     profile["efficiency"]["conv_shapes"] = conv;
   }
@@ -350,7 +344,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
       // As an implicit GEMM at batch 1: rows = output pixels, columns = output channels, depth = Cin k^2.
       double k = need_number(c, "k", file, w), h = need_number(c, "h", file, w),
              stride = need_number(c, "stride", file, w);
-      double oh = std::floor((h + 2 * std::floor(k / 2) - k) / stride) + 1;
+      double oh = Builder::conv_out(h, k, stride, std::floor(k / 2));
       double groups = number_member(c, "groups", 1.0);
       conv_shapes.push_back({oh * oh, need_number(c, "cout", file, w),
                              need_number(c, "cin", file, w) / groups * k * k, eff});
@@ -439,10 +433,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   const Json& ceil = need(mb, "ceilings", file, "");
   const Json& raw = need(mb, "raw_cuda", file, "");
   auto num = [&](const Json& j, const char* key, const std::string& where) {
-    double v = 0;
-    if (auto m = check_number(need(j, key, file, where), NumberRule::positive, &v); !m.empty())
-      throw InputError(file, where + "/" + key, m);
-    return v;
+    return need_number(j, key, file, where);
   };
   static const std::map<std::string, std::string> maths = {
       {"fp32", "fp32_simt"}, {"tf32", "tf32_tensor"}, {"fp16", "fp16_tensor"}, {"bf16", "bf16_tensor"}};
@@ -544,22 +535,29 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   r.finish();
   diag.throw_if_any();
   if (gpu && py.contains("sweeps")) merge_kernel_sweeps(profile, py["sweeps"], file, warnings);
+  // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
+  // microbenchmarks); the Python measurement says how fast this host runs it.
   if (gpu && !ops) return;
+  if (gpu && (!reference_host || !reference_host->contains("microbench"))) {  // --host named the host: keep it
+    warnings.push_back(file + ": the host was named (--host), so its Python dispatch times are not used");
+    return;
+  }
+  if (!gpu && (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch")))
+    throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
+  // op -> (class, median_s), every bad entry listed.
+  std::map<std::string, std::pair<std::string, double>> measured;
+  for (auto it = ops->begin(); it != ops->end(); ++it) {
+    double v = 0;
+    const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
+    if (!t || !check_number(*t, NumberRule::positive, &v).empty())
+      diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
+    else
+      measured[it.key()] = {string_member(it.value(), "class", ""), v};
+  }
+  diag.throw_if_any();
   if (gpu) {
-    // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
-    // microbenchmarks); the Python measurement says how fast this host runs it.
-    if (!reference_host || !reference_host->contains("microbench")) {  // --host named the host: keep it
-      warnings.push_back(file + ": the host was named (--host), so its Python dispatch times are not used");
-      return;
-    }
     std::map<std::string, double> cost;
-    for (auto it = ops->begin(); it != ops->end(); ++it) {
-      double v = 0;
-      const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
-      if (!t || !check_number(*t, NumberRule::positive, &v).empty())
-        throw InputError(file, "/ops/" + it.key() + "/median_s", "expected a number > 0");
-      cost[it.key()] = v;
-    }
+    for (const auto& [op, c] : measured) cost[op] = c.second;
     Json ratios = dispatch_ratios(cost, reference_host->at("microbench").value("python_dispatch_s", Json::object()));
     if (ratios.empty()) throw InputError(file, "/ops", "expected ops the reference host measured too");
     if (string_member(py, "device", "cpu") != "cuda")
@@ -571,24 +569,13 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
                    py.contains("env") ? string_member(py["env"], "cpu_model", "") : "");
     return;
   }
-  if (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch"))
-    throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
   Json costs = profile["frameworks"]["libtorch"]["op_host_s"];
   // Python costs per op: measured directly where the script measured the op, otherwise the C++ cost
   // plus the median Python binding overhead measured on the ops that have both.
   std::vector<double> binding;
   std::map<std::string, std::vector<double>> by_class;
-  for (auto it = ops->begin(); it != ops->end(); ++it) {
-    double v = 0;
-    const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
-    if (!t || !check_number(*t, NumberRule::positive, &v).empty()) {
-      diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
-      continue;
-    }
-    std::string c = string_member(it.value(), "class", "");
-    if (!c.empty()) by_class[c].push_back(v);
-  }
-  diag.throw_if_any();
+  for (const auto& [op, c] : measured)
+    if (!c.first.empty()) by_class[c.first].push_back(c.second);
   for (const auto& [c, v] : by_class)
     if (costs.contains(c)) binding.push_back(median_of(v) - costs[c].get<double>());
   double bind = std::max(0.0, median_of(binding));

@@ -212,7 +212,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (auto merge = a.get("--merge"))
     for (const auto& f : split_list("--merge", *merge))
       merge_python_dispatch(fit.profile, load_json_file(f), f, Catalog::builtin().framework("pytorch-eager"),
-                            fit.warnings, target == "cuda" ? reference : Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
+                            fit.warnings, reference);
   fit.profile["calibration"]["raw"] = mb;
   fit.profile["calibration"]["warnings"] = fit.warnings;
   // The profile must load like any other: a bad one is an error here, not later.

@@ -53,13 +53,14 @@ void progress(const std::string& what) {
   std::fflush(stderr);
 }
 
+// On CUDA the ops return once their kernels are queued: the host time is what is timed, and the
+// queue is drained between timings (untimed) so that one epoch's kernels never slow the next.
+void drain() {
+  if (g_cuda) torch::cuda::synchronize();
+}
+
 // Seconds per call of fn: `epochs` epochs of `iters` calls each; returns the stats of the epochs.
 fwtax::SampleStats time_calls(const std::function<void()>& fn, int iters, int epochs) {
-  // On CUDA the ops return once their kernels are queued: the host time is what is timed, and the
-  // queue is drained between epochs (untimed) so that one epoch's kernels never slow the next.
-  auto drain = [] {
-    if (g_cuda) torch::cuda::synchronize();
-  };
   for (int i = 0; i < std::max(3, iters / 10); ++i) fn();  // warm-up
   drain();
   std::vector<double> per_call;
@@ -85,7 +86,7 @@ int iterations_for(const std::function<void()>& fn, double target) {
     fn();
     ++n;
   } while (std::chrono::duration<double>(Clock::now() - t0).count() < target / 4 && n < 1000000);
-  if (g_cuda) torch::cuda::synchronize();
+  drain();
   double per = std::chrono::duration<double>(Clock::now() - t0).count() / n;
   return std::max(1, static_cast<int>(target / std::max(per, 1e-9)));
 }
