@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <map>
 #include <unistd.h>
 
@@ -119,6 +120,12 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                   << " runs skipped; the first: " << c.run.source << ": " << c.run.where << ": " << c.reason << '\n';
         break;
       }
+  if (!a.has("--quiet")) {  // one warning per model whose parameter count disagrees
+    std::set<std::string> warned;
+    for (const auto& c : cmp)
+      if (!c.warning.empty() && warned.insert(c.run.model).second)
+        std::cerr << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning << '\n';
+  }
   if (!temp_profile.empty()) {
     std::error_code ec;
     std::filesystem::remove(temp_profile, ec);
@@ -146,6 +153,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       } else {
         r["skipped"] = c.reason;
       }
+      if (!c.warning.empty()) r["warning"] = c.warning;
       rows.push_back(r);
     }
     summary["runs"] = rows;

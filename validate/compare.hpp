@@ -16,6 +16,7 @@ struct Comparison {
   MeasuredRun run;
   bool ok = false;          // false: the configuration could not be predicted (reason says why)
   std::string reason;
+  std::string warning;      // the run's parameter count disagrees with the model fwtax built (empty: fine)
   double predicted_s = 0;
   double ape = 0;           // |predicted - measured| / measured
   Regime regime = Regime::framework;  // the regime fwtax predicts for it

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "model/arch/architecture.hpp"
+
 namespace fwtax {
 
 std::string canonical_model_name(const std::string& name) {
@@ -13,6 +15,47 @@ std::string canonical_model_name(const std::string& name) {
       {"albert", "albert-base"}};
   auto it = names.find(name);
   return it == names.end() ? name : it->second;
+}
+
+Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer, Diagnostics& diag) {
+  if (!meta.is_object() || find_builtin_architecture(model)) return nullptr;
+  const Architecture* base = nullptr;
+  for (const auto& a : builtin_architectures()) {
+    bool prefix = model.size() > a.name.size() && model.compare(0, a.name.size(), a.name) == 0 &&
+                  (model[a.name.size()] == '-' || model[a.name.size()] == '_');
+    if (prefix && std::holds_alternative<TransformerConfig>(a.config) && (!base || a.name.size() > base->name.size()))
+      base = &a;
+  }
+  if (!base) return nullptr;
+  // Our field <- the config fields that mean it (BERT-like, GPT-2, DistilBERT names).
+  static const std::vector<std::pair<const char*, std::vector<const char*>>> fields = {
+      {"hidden", {"hidden_size", "n_embd", "dim"}},
+      {"layers", {"num_hidden_layers", "n_layer", "n_layers"}},
+      {"heads", {"num_attention_heads", "n_head", "n_heads"}},
+      {"intermediate", {"intermediate_size", "n_inner", "hidden_dim"}},
+      {"vocab", {"vocab_size"}}};
+  Json arch = {{"name", model}, {"like", base->name},
+               {"description", "like " + base->name + ", with the sizes of the run's meta"}};
+  bool any = false;
+  for (const auto& [ours, theirs] : fields)
+    for (const char* key : theirs) {
+      auto it = meta.find(key);
+      if (it == meta.end() || it->is_null()) continue;
+      if (!it->is_number_integer() || it->get<long long>() < 1) {
+        diag.add(pointer + "/meta/" + key, "expected a positive integer, got " + describe(*it));
+        continue;
+      }
+      arch[ours] = it->get<long long>();
+      any = true;
+    }
+  // GPT-2's inner size defaults to 4 x n_embd in the config, not to the base model's 3072.
+  const auto& t = std::get<TransformerConfig>(base->config);
+  if (t.family == "gpt2" && arch.contains("hidden") && !arch.contains("intermediate"))
+    arch["intermediate"] = 4 * arch["hidden"].get<long long>();
+  if (auto it = meta.find("_attn_implementation"); it != meta.end() && it->is_string() &&
+                                                   (*it == "eager" || *it == "sdpa"))
+    arch["attention"] = *it;
+  return any ? arch : Json(nullptr);
 }
 
 std::string framework_of_mode(const std::string& mode) {
@@ -34,10 +77,21 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);
       ObjectReader e((*runs)[i], p, diag);
-      e.allow({"params", "meta", "p90_s", "iters"});
+      e.allow({"p90_s", "iters"});
       MeasuredRun m;
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));
+      if (const Json* params = e.member("params"); params && !params->is_null()) {
+        if (params->is_number() && params->get<double>() >= 0) m.params = params->get<double>();
+        else diag.add(p + "/params", "expected a parameter count >= 0 or null, got " + describe(*params));
+      }
+      if (const Json* meta = e.member("meta"); meta && !meta->is_null()) {
+        if (!meta->is_object()) diag.add(p + "/meta", "expected an object of config fields or null, got " + describe(*meta));
+        else if (m.arch.is_null()) {
+          m.arch = architecture_from_meta(m.model, *meta, p, diag);
+          m.arch_from_meta = !m.arch.is_null();
+        }
+      }
       m.mode = e.string("mode");
       m.framework = framework_of_mode(m.mode);
       std::string dt = e.string("dtype");

@@ -21,9 +21,11 @@ struct MeasuredRun {
   double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
   double min_s = 0;
   double macs = 0;       // multiply-accumulates per call as the dataset counted them (paper CSVs), else 0
+  double params = 0;     // parameters of the model that ran, when the dataset says (runs.json "params"), else 0
   std::string source;    // file the run came from
   std::string where;     // the run's place in it ("/runs/3", "line 12")
   Json arch;             // the architecture JSON when the dataset carries it (our runner), else null
+  bool arch_from_meta = false;  // `arch` was derived from the run's "meta" (architecture_from_meta)
 };
 
 // The runs.json format of ../shared/data/h100-2026-11 (median of synchronized calls), which fwtax's
@@ -41,6 +43,13 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
 // (pretrained-fp32, pretrained-fp16, pretrained-torchscript, pretrained-torchscript-fp16).
 std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::string& file, const std::string& device,
                                          const std::string& folder);
+
+// The architecture JSON of a run whose model is not built in, from the run's "meta" (the Hugging
+// Face config fields the shared runner records: hidden_size, num_hidden_layers, n_embd, dim ...): the
+// longest built-in transformer name the model's name starts with ("bert-base-w1536" -> bert-base)
+// with meta's sizes. Null when the name has no such base or meta gives no size. Bad meta values go to
+// `diag` under `pointer` + "/meta".
+Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer, Diagnostics& diag);
 
 // The fwtax model name of a dataset's model name ("vit_b_16" -> "vit-b16"); unchanged if unknown.
 std::string canonical_model_name(const std::string& name);
