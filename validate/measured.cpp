@@ -70,7 +70,10 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   Diagnostics diag(file);
   std::vector<MeasuredRun> out;
   ObjectReader r(j, "", diag);
-  r.allow({"env", "source", "schema", "timing"});
+  // Provenance, and the other sections of the shared runner's whole output (groundtruth.json:
+  // microbenchmarks, traces, errors), which fwtax reads elsewhere or not at all.
+  r.allow({"env", "source", "schema", "timing", "ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles",
+           "errors", "stages_s", "elapsed_s"});
   const Json* runs = r.array("runs", true);
   r.finish();
   if (runs) {

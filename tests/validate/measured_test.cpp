@@ -81,3 +81,12 @@ TEST_CASE("a run whose parameter count is not the built model's is flagged, the 
   for (const auto& c : compare_runs(parse_runs_json(*cat.builtin_json("measured/h100-2026-11-runs.json"), "runs", "h100"), cat))
     CHECK_MESSAGE(c.warning.empty(), c.run.model << ": " << c.warning);
 }
+
+TEST_CASE("the shared runner's whole output (groundtruth.json) is read for its runs; unknown sections are still refused") {
+  Json whole = one_run({});
+  for (const char* k : {"ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles", "errors", "stages_s", "elapsed_s"})
+    whole[k] = nullptr;
+  CHECK(parse_runs_json(whole, "groundtruth.json", "h100").size() == 1);
+  whole["rnus"] = Json::array();
+  CHECK_THROWS_WITH_AS(parse_runs_json(whole, "groundtruth.json", "h100"), doctest::Contains("/rnus"), InputError);
+}
