@@ -354,7 +354,14 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
     if (!e.is_object()) return;
     auto ph = e.find("ph");
     if (ph == e.end() || !ph->is_string() || *ph != "X") return;
+    // Kineto's categories; profilers of 2021 (PyTorch <= 1.9) wrote Operator, Runtime, Kernel,
+    // Memcpy and Memset for what newer ones call cpu_op, cuda_runtime, kernel, gpu_memcpy, gpu_memset.
     std::string cat = string_member(e, "cat", "");
+    if (cat == "Operator") cat = "cpu_op";
+    else if (cat == "Runtime") cat = "cuda_runtime";
+    else if (cat == "Kernel") cat = "kernel";
+    else if (cat == "Memcpy") cat = "gpu_memcpy";
+    else if (cat == "Memset") cat = "gpu_memset";
     double ts = number_member(e, "ts", NAN), dur = number_member(e, "dur", NAN);
     if (!std::isfinite(ts) || !std::isfinite(dur) || dur < 0) {
       if (bad++ < 5)

@@ -71,6 +71,20 @@ TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels 
   CHECK(trace_workload(t, w).kernels[0].flops == doctest::Approx(2.0 * 2048 * 768 * 768));
 }
 
+TEST_CASE("traces of 2021 profilers (categories Operator, Runtime, Kernel) read like current ones") {
+  std::string old_style = kTiny;
+  for (auto [from, to] : {std::pair{"\"cpu_op\"", "\"Operator\""}, {"\"cuda_runtime\"", "\"Runtime\""},
+                          {"\"kernel\"", "\"Kernel\""}})
+    for (auto at = old_style.find(from); at != std::string::npos; at = old_style.find(from))
+      old_style.replace(at, std::string(from).size(), to);
+  REQUIRE(old_style.find("cpu_op") == std::string::npos);
+  Trace t = parse(old_style);
+  REQUIRE(t.ops.size() == 2);
+  REQUIRE(t.ops[0].kernels.size() == 1);
+  CHECK(t.ops[0].kernels[0].dur_s == doctest::Approx(12.5e-6));
+  CHECK(t.ops[1].sync);
+}
+
 TEST_CASE("broken traces are input errors that name the file") {
   auto truncated = test::messages_of([] { parse(std::string(kTiny).substr(0, 300)); });
   REQUIRE(truncated.size() == 1);
