@@ -8,7 +8,9 @@
 #   4. fwtax validate of those runs against the profile just calibrated.
 # Usage: validate/gpu/run_device.sh OUTDIR [DEPS]   (DEPS: a folder from validate/gpu/pack_deps.sh,
 # for a machine without Debian's libeigen3-dev, libboost-math-dev, nlohmann-json3-dev, zlib1g-dev).
-# Every step logs to OUTDIR and a failed step does not stop the later ones.
+# Every step logs to OUTDIR and a failed step does not stop the later ones. Budgets: E2E_BUDGET_S for
+# the end-to-end runs (default 170 s); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
+# (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped).
 set -u
 cd "$(dirname "$0")/../.."
 out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
@@ -77,6 +79,13 @@ step "end-to-end runs"
 PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
   --budget-s "${E2E_BUDGET_S:-170}" > "$out/runs.log" 2>&1
 tail -3 "$out/runs.log"
+
+if [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
+  step "kernel traces of CNNs"
+  PYTHONUNBUFFERED=1 timeout $(( TRACE_BUDGET_S + 60 )) $py validate/gpu/trace_gpu.py --out "$out/traces" \
+    --budget-s "$TRACE_BUDGET_S" > "$out/traces.log" 2>&1
+  tail -3 "$out/traces.log"
+fi
 
 step validate
 if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
