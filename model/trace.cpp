@@ -123,7 +123,7 @@ class EventReader : public nlohmann::json_sax<Json> {
     ++depth_;
     if (depth_ == 1) {
       if (!v.is_object()) {
-        error = "expected a JSON object with a \"traceEvents\" array, got an array";
+        error = "expected a JSON object with a \"traceEvents\" array, got a bare array (the legacy format of a PyTorch built without Kineto: CPU ops without shapes or GPU kernels); record the trace with torch.profiler.profile(activities=[CPU, CUDA], record_shapes=True) on a Kineto build";
         return false;
       }
       return true;
