@@ -1,5 +1,6 @@
 // Measured runs: fwtax's runs JSON (first byte '{') or the paper's CSV format (anything else).
 #include "tests/fuzz/fuzz_common.hpp"
+#include "model/arch/architecture.hpp"
 #include "validate/measured.hpp"
 
 using namespace fwtax;
@@ -13,6 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& r : runs) {
       if (!(r.latency_s > 0) || !std::isfinite(r.latency_s)) fuzz::finding("run with a latency <= 0", r.latency_s);
       if (r.batch < 1) fuzz::finding("run with a batch < 1", static_cast<double>(r.batch));
+      // A variant rebuilt from the run's meta must parse or be refused as an input error.
+      if (r.arch.is_object()) {
+        try {
+          parse_architecture(r.arch, "fuzz.json");
+        } catch (const InputError&) {
+        }
+      }
     }
   });
   return 0;
