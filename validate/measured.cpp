@@ -80,7 +80,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);
       ObjectReader e((*runs)[i], p, diag);
-      e.allow({"p90_s", "iters"});
+      e.allow({"p90_s", "iters", "pass_medians_s"});
       MeasuredRun m;
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));

@@ -90,3 +90,9 @@ TEST_CASE("the shared runner's whole output (groundtruth.json) is read for its r
   whole["rnus"] = Json::array();
   CHECK_THROWS_WITH_AS(parse_runs_json(whole, "groundtruth.json", "h100"), doctest::Contains("/rnus"), InputError);
 }
+
+TEST_CASE("runs measured in several passes keep each pass's median beside the median compared") {
+  auto runs = parse_runs_json(one_run({{"median_s", 0.005}, {"pass_medians_s", {0.004, 0.005, 0.009}}}), "r.json", "h100");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].latency_s == doctest::Approx(0.005));
+}

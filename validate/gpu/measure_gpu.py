@@ -8,14 +8,19 @@ no downloads; token models get random ids (seq 128, no attention mask), image mo
 Modes: `eager` (the Python forward under torch.no_grad), `cudagraph` (the same forward captured once
 with torch.cuda.graph, then replayed) and `torchscript` (torch.jit.trace, then torch.jit.freeze).
 Timing: warm-up calls for at least 5 calls and 0.15 s, then synchronized calls until at least 10
-calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. The file is rewritten
-after every model, so a run cut short keeps what it measured. Model names are fwtax's zoo names, so
+calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. With `--passes N` every
+configuration is measured N times in a new random order each pass, so that a host whose speed drifts
+over minutes (framework-bound runs of the same configurations on two H200 VMs were 20% apart on
+average) spreads its drift over all configurations instead of landing on one model's sweep; median_s
+is then the median of the pass medians. The file is rewritten after every model, so a run cut short
+keeps what it measured. Model names are fwtax's zoo names, so
 `fwtax validate --measured runs.json --device PROFILE` compares them directly.
 """
 import argparse
 import json
 import os
 import platform
+import random
 import subprocess
 import sys
 import time
@@ -154,6 +159,19 @@ PLANS = {
 }
 
 
+def combine(passes):
+    """One run's statistics from its passes: the median of the pass medians (a host that drifts between
+    passes moves single passes, not their median), the fastest call, the largest p90, and every pass's
+    median for people to see the spread."""
+    if len(passes) == 1:
+        return dict(passes[0])
+    meds = sorted(r["median_s"] for r in passes)
+    mid = len(meds) // 2
+    median = meds[mid] if len(meds) % 2 else 0.5 * (meds[mid - 1] + meds[mid])
+    return {"median_s": median, "min_s": min(r["min_s"] for r in passes), "p90_s": max(r["p90_s"] for r in passes),
+            "iters": sum(r["iters"] for r in passes), "pass_medians_s": [r["median_s"] for r in passes]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
@@ -161,19 +179,30 @@ def main():
     ap.add_argument("--plan", default="core,zoo")
     ap.add_argument("--modes", default="eager,cudagraph")
     ap.add_argument("--dtypes", default="fp32,fp16")
+    ap.add_argument("--passes", type=int, default=1,
+                    help="measure every configuration this many times, in a new random order each pass "
+                         "(models and dtypes shuffled, and modes and batches within them); a run's median_s "
+                         "is then the median of its pass medians")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the pass order")
     a = ap.parse_args()
     if not torch.cuda.is_available():
         print("measure_gpu.py: no CUDA GPU visible to torch", file=sys.stderr)
         return 2
     start = time.time()
     errors = []
+    timing = ("warm-up calls until >= 5 calls and >= 0.15 s, then synchronized calls until >= 10 calls and >= 0.2 s "
+              "(at most 60); median, min, p90 of the wall time per call (torch.cuda.synchronize after each)")
+    if a.passes > 1:
+        timing += (f"; {a.passes} passes over all configurations, each in a random order (seed {a.seed}); median_s is "
+                   "the median of the pass medians, min_s the fastest call, p90_s the largest pass p90")
     doc = {"schema": "fwtax.runs/1", "env": env(), "runs": [],
-           "source": "validate/gpu/measure_gpu.py on " + torch.cuda.get_device_name(0),
-           "timing": "warm-up calls until >= 5 calls and >= 0.15 s, then synchronized calls until >= 10 calls and "
-                     ">= 0.2 s (at most 60); "
-                     "median, min, p90 of the wall time per call (torch.cuda.synchronize after each)"}
+           "source": "validate/gpu/measure_gpu.py on " + torch.cuda.get_device_name(0), "timing": timing}
+    results = {}  # (name, mode, dname, bs) -> [statistics of each pass]
+    meta = {}     # (name, mode, dname, bs) -> seq, image
 
     def save():
+        doc["runs"] = [{"model": k[0], "mode": k[1], "dtype": k[2], "batch": k[3], **meta[k], **combine(v)}
+                       for k, v in results.items()]
         doc["env"]["elapsed_s"] = round(time.time() - start, 1)
         with open(a.out, "w") as f:
             json.dump(doc, f, indent=1)
@@ -182,49 +211,56 @@ def main():
                 f.write("\n".join(errors) + "\n")
 
     dts = {"fp32": torch.float32, "fp16": torch.float16}
-    for plan in a.plan.split(","):
-        for name, batches in PLANS[plan]:
-            for dname in a.dtypes.split(","):
-                if time.time() - start > a.budget_s:
-                    errors.append(f"budget: stopped before {name} {dname}")
-                    save()
-                    return 0
-                try:
-                    with torch.device("cuda"):
-                        m, kind = make(name)
-                    m = m.eval().to(dts[dname])
-                except Exception as e:  # noqa: BLE001 - a model that cannot be built is reported, not fatal
-                    errors.append(f"{name} {dname}: build: {e!r}"[:500])
-                    continue
-                for mode in a.modes.split(","):
-                    for bs in batches:
-                        try:
-                            if kind == "tokens":
-                                x = torch.randint(0, 1000, (bs, SEQ), device="cuda")
-                            else:
-                                x = torch.randn(bs, 3, IMAGE, IMAGE, device="cuda", dtype=dts[dname])
-                            with torch.no_grad():
-                                if mode == "eager":
-                                    r = timed(lambda: m(x))
-                                elif mode == "torchscript":  # traced and frozen, as deployments do
-                                    ts = torch.jit.freeze(torch.jit.trace(m, (x,), strict=False, check_trace=False))
-                                    r = timed(lambda: ts(x))
-                                    del ts
-                                else:
-                                    g = graphed(lambda: m(x))
-                                    r = timed(g.replay)
-                                    del g
-                            doc["runs"].append({"model": name, "mode": mode, "dtype": dname, "batch": bs,
-                                                "seq": SEQ if kind == "tokens" else None,
-                                                "image": IMAGE if kind == "image" else None, **r})
-                            print(f"{name:18s} {mode:9s} {dname} bs{bs:<4d} {r['median_s'] * 1e3:9.3f} ms", flush=True)
-                        except Exception as e:  # noqa: BLE001
-                            errors.append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
-                            torch.cuda.synchronize()
-                        torch.cuda.empty_cache()
-                del m
-                torch.cuda.empty_cache()
+    units = [(name, batches, dname) for plan in a.plan.split(",") for name, batches in PLANS[plan]
+             for dname in a.dtypes.split(",")]
+    rng = random.Random(a.seed)
+    for p in range(a.passes):
+        order = list(units)
+        if a.passes > 1:
+            rng.shuffle(order)
+        for name, batches, dname in order:
+            if time.time() - start > a.budget_s:
+                errors.append(f"budget: stopped in pass {p + 1} before {name} {dname}")
                 save()
+                return 0
+            try:
+                with torch.device("cuda"):
+                    m, kind = make(name)
+                m = m.eval().to(dts[dname])
+            except Exception as e:  # noqa: BLE001 - a model that cannot be built is reported, not fatal
+                errors.append(f"{name} {dname}: build: {e!r}"[:500])
+                continue
+            configs = [(mode, bs) for mode in a.modes.split(",") for bs in batches]
+            if a.passes > 1:
+                rng.shuffle(configs)
+            for mode, bs in configs:
+                try:
+                    if kind == "tokens":
+                        x = torch.randint(0, 1000, (bs, SEQ), device="cuda")
+                    else:
+                        x = torch.randn(bs, 3, IMAGE, IMAGE, device="cuda", dtype=dts[dname])
+                    with torch.no_grad():
+                        if mode == "eager":
+                            r = timed(lambda: m(x))
+                        elif mode == "torchscript":  # traced and frozen, as deployments do
+                            ts = torch.jit.freeze(torch.jit.trace(m, (x,), strict=False, check_trace=False))
+                            r = timed(lambda: ts(x))
+                            del ts
+                        else:
+                            g = graphed(lambda: m(x))
+                            r = timed(g.replay)
+                            del g
+                    key = (name, mode, dname, bs)
+                    results.setdefault(key, []).append(r)
+                    meta[key] = {"seq": SEQ if kind == "tokens" else None, "image": IMAGE if kind == "image" else None}
+                    print(f"pass {p + 1} {name:18s} {mode:9s} {dname} bs{bs:<4d} {r['median_s'] * 1e3:9.3f} ms", flush=True)
+                except Exception as e:  # noqa: BLE001
+                    errors.append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
+                    torch.cuda.synchronize()
+                torch.cuda.empty_cache()
+            del m
+            torch.cuda.empty_cache()
+            save()
     save()
     return 0
 
