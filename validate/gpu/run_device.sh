@@ -9,7 +9,8 @@
 # Usage: validate/gpu/run_device.sh OUTDIR [DEPS]   (DEPS: a folder from validate/gpu/pack_deps.sh,
 # for a machine without Debian's libeigen3-dev, libboost-math-dev, nlohmann-json3-dev, zlib1g-dev).
 # Every step logs to OUTDIR and a failed step does not stop the later ones. Budgets: E2E_BUDGET_S for
-# the end-to-end runs (default 170 s); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
+# the end-to-end runs (default 170 s; E2E_PASSES, E2E_PLAN, E2E_MODES pass --passes, --plan, --modes
+# to measure_gpu.py); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
 # (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped).
 set -u
 cd "$(dirname "$0")/../.."
@@ -77,7 +78,8 @@ tail -12 "$out/graph-check.log"
 
 step "end-to-end runs"
 PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
-  --budget-s "${E2E_BUDGET_S:-170}" > "$out/runs.log" 2>&1
+  --budget-s "${E2E_BUDGET_S:-170}" --passes "${E2E_PASSES:-1}" ${E2E_PLAN:+--plan "$E2E_PLAN"} \
+  ${E2E_MODES:+--modes "$E2E_MODES"} > "$out/runs.log" 2>&1
 tail -3 "$out/runs.log"
 
 if [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
