@@ -88,6 +88,14 @@ std::string frame(int w, int h, const std::string& title, const std::string& bod
          escape(title) + "</text>" + body + "</svg>";
 }
 
+// Width the legend needs right of the plot: its line, a gap and the longest name (about 6.8 px a
+// character at 12 px sans-serif), at least 170 px.
+double legend_width(const std::vector<Series>& series) {
+  std::size_t longest = 0;
+  for (const auto& s : series) longest = std::max(longest, s.name.size());
+  return std::max(170.0, 24.0 + 6.8 * static_cast<double>(longest) + 8.0);
+}
+
 std::string legend(const std::vector<std::string>& names, const std::vector<bool>& dashed, double x, double y) {
   std::string s;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -141,7 +149,7 @@ std::string escape(const std::string& s) {
 }
 
 std::string render(const LineChart& c, int w, int h) {
-  double left = 62, right = w - 170, top = 30, bottom = h - 46;
+  double left = 62, right = w - legend_width(c.series), top = 30, bottom = h - 46;
   std::vector<double> xs, ys;
   for (const auto& s : c.series) {
     xs.insert(xs.end(), s.x.begin(), s.x.end());
@@ -176,7 +184,7 @@ std::string render(const LineChart& c, int w, int h) {
 }
 
 std::string render(const BarChart& c, int w, int h) {
-  double left = 62, right = w - 170, top = 30, bottom = h - 60;
+  double left = 62, right = w - legend_width(c.series), top = 30, bottom = h - 60;
   std::vector<double> ys;
   for (const auto& s : c.series) ys.insert(ys.end(), s.y.begin(), s.y.end());
   Axis ya = fit(ys, c.log_y, bottom, top);

@@ -1,5 +1,6 @@
 #include "validate/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -135,6 +136,61 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
   }
   if (hi > 0) scatter.series.push_back({"exact", {lo, hi}, {lo, hi}, true});
   page.figure(svg::render(scatter), "Each marker is one configuration; on the dashed line the prediction is exact.");
+  // Host speed over the measurement: framework-bound runs are timed by the host, so measured over
+  // predicted is the host's speed relative to the profile's, run by run. A drifting host (a cloud VM
+  // sharing its cores) shows as a stretch of runs off the others, whatever the model.
+  {
+    std::map<std::string, svg::Series> by_framework;
+    std::vector<double> ratios;
+    std::string rows;
+    std::size_t position = 0;
+    constexpr std::size_t kMaxRows = 120;  // report.md lists these; the chart in report.html has them all
+    for (const auto& c : cs) {
+      ++position;
+      if (!c.ok || c.regime != Regime::framework) continue;
+      double q = c.run.latency_s / c.predicted_s;
+      ratios.push_back(q);
+      auto& s = by_framework[c.run.framework];
+      s.name = c.run.framework;
+      s.x.push_back(static_cast<double>(position));
+      s.y.push_back(q);
+      s.x.push_back(static_cast<double>(position));
+      s.y.push_back(NAN);  // markers without lines
+      if (ratios.size() > kMaxRows) continue;
+      rows += "| " + std::to_string(position) + " | " + c.run.model + " | " + c.run.framework + " | " +
+              std::string(dtype_name(c.run.dtype)) + " | " + std::to_string(c.run.batch) + " | " + size_of(c) + " | " +
+              format_number("%.2f", q) + " |\n";
+    }
+    if (ratios.size() >= 5) {
+      std::vector<double> sorted = ratios;
+      std::sort(sorted.begin(), sorted.end());
+      std::string text = std::to_string(ratios.size()) +
+                         " runs are predicted framework-bound: their latency is the host's. Measured over predicted "
+                         "is then the host's slowness relative to the profile's host, run by run, here in the order "
+                         "of the file (the order they were measured in, for runners that write as they go): median " +
+                         format_number("%.2f", sorted[sorted.size() / 2]) + ", from " + format_number("%.2f", sorted.front()) +
+                         " to " + format_number("%.2f", sorted.back()) +
+                         ". A stretch of consecutive runs well above the others, across models, is a host that slowed "
+                         "down while measuring, not a model error.";
+      page.heading(2, "Host speed during the measurement");
+      page.paragraph(text);
+      svg::LineChart drift;
+      drift.title = "Framework-bound runs: measured / predicted, in file order";
+      drift.x_label = "run (position in the file)";
+      drift.y_label = "measured / predicted";
+      drift.log_x = false;
+      for (auto& [k, s] : by_framework) drift.series.push_back(s);
+      if (position > 0) drift.series.push_back({"as predicted", {1.0, static_cast<double>(position)}, {1.0, 1.0}, true});
+      page.figure(svg::render(drift), "Each marker is one framework-bound run; on the dashed line the host ran as "
+                                      "fast as the profile's.");
+      md += "\n## Host speed during the measurement\n\n" + text +
+            "\n\n| run | model | framework | dtype | batch | size | measured / predicted |\n"
+            "|---:|---|---|---|---:|---|---:|\n" + rows +
+            (ratios.size() > kMaxRows ? "\n(the first " + std::to_string(kMaxRows) + " of " + std::to_string(ratios.size()) +
+                                            "; report.html plots them all)\n"
+                                      : "");
+    }
+  }
   // Latency against batch per group.
   page.heading(2, "Measured and predicted latency against batch size");
   md += "\n## Configurations\n\n| model | device | framework | dtype | batch | size | measured | predicted | error | regime |\n"

@@ -102,3 +102,20 @@ TEST_CASE("the binary exits 2 on bad input and names the file") {
   CHECK(binary("simulate --batch 1:8").status == 0);
   CHECK(binary("").status == 2);
 }
+
+TEST_CASE("validate --report writes the tables, the charts and the host-speed section of framework-bound runs") {
+  std::string dir = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test_report";
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h100-2026-11-runs.json";
+  Run r = run({"validate", "--measured", runs, "--device", "h100", "--quiet", "--report", dir});
+  REQUIRE(r.status == 0);
+  std::ifstream md_in(dir + "/report.md"), html_in(dir + "/report.html");
+  std::stringstream md, html;
+  md << md_in.rdbuf();
+  html << html_in.rdbuf();
+  CHECK(md.str().find("## Error by group") != std::string::npos);
+  CHECK(md.str().find("## Host speed during the measurement") != std::string::npos);
+  // The first run of the file (BERT-base eager fp32, batch 1: 7.53 ms measured) is framework-bound.
+  CHECK(md.str().find("| 1 | bert-base | pytorch-eager | fp32 | 1 | seq 128 |") != std::string::npos);
+  CHECK(html.str().find("Framework-bound runs: measured / predicted, in file order") != std::string::npos);
+  CHECK(html.str().find("<svg") != std::string::npos);
+}
