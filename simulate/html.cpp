@@ -7,7 +7,8 @@ namespace fwtax {
 HtmlPage::HtmlPage(std::string title) : title_(std::move(title)) {}
 
 void HtmlPage::heading(int level, const std::string& text) {
-  std::string h = "h" + std::to_string(level);
+  std::string h = std::to_string(level);
+  h.insert(h.begin(), 'h');
   body_ += "<" + h + ">" + svg::escape(text) + "</" + h + ">\n";
 }
 

@@ -30,7 +30,7 @@ TEST_CASE("the crossover is the smallest batch that is no longer framework-bound
   Regime regimes[4] = {Regime::framework, Regime::framework, Regime::compute, Regime::compute};
   long long batches[4] = {8, 1, 64, 16};
   for (int i = 0; i < 4; ++i) {
-    rows[i].model = "m";
+    rows[i].model.assign(1, 'm');
     rows[i].batch = batches[i];
     rows[i].sim.bound = regimes[i];
   }
