@@ -212,6 +212,17 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
   diag.throw_if_any();
   Grid g;
   for (const auto& m : q.models) g.models.push_back(resolve_model(m));
+  // A size option that no model of the list reads is a mistake, not something to ignore silently.
+  auto reads = [&](InputKind k) {
+    return std::any_of(g.models.begin(), g.models.end(), [&](const ResolvedModel& m) { return m.arch.input == k; });
+  };
+  if (!g.models.empty() && !q.seqs.empty() && !reads(InputKind::tokens))
+    diag.add("--seq", "none of the models reads a token sequence (" + g.models.front().ref +
+                          " takes images: give their size with --image)");
+  if (!g.models.empty() && !q.images.empty() && !reads(InputKind::image))
+    diag.add("--image", "none of the models takes images (" + g.models.front().ref +
+                            " reads tokens: give the sequence length with --seq)");
+  diag.throw_if_any();
   for (const auto& d : q.devices) g.devices.push_back(catalog.device(d));
   for (const auto& f : q.frameworks) {
     // A framework measured on the device itself needs no built-in profile of that name.

@@ -246,6 +246,10 @@ std::vector<Case> cases() {
        {"/sweeps/attention", "expected a list"}},
       // The command line.
       {"cli: batch 0", "", nullptr, "simulate --batch 0", {"--batch", "expected an integer"}},
+      {"cli: image size for a token model", "", nullptr, "simulate --model bert-base --image 224",
+       {"--image", "none of the models takes images"}},
+      {"cli: sequence length for a CNN", "", nullptr, "simulate --model resnet50 --seq 64",
+       {"--seq", "none of the models reads a token sequence"}},
       {"cli: batch -4", "", nullptr, "simulate --batch -4", {"--batch", "got -4"}},
       {"cli: batch abc", "", nullptr, "simulate --batch abc", {"--batch", "got \"abc\""}},
       {"cli: batch 1:", "", nullptr, "simulate --batch 1:", {"--batch", "got \"1:\""}},
