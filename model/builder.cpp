@@ -193,14 +193,16 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
   const bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
   const double q = b * h * sq * d, kv = b * h * sk * d, s = b * h * sq * sk;
   const Math v = vector_math(DType::fp32);
+  // The casts and copies of the transposed q, k, v and the broadcast mask add run on ATen's generic
+  // (non-vectorized) elementwise kernel: strided kernels, bound by the elements they process.
   for (double n : {q, kv, kv}) {
-    if (half) add_kernel(n_.k_copy, KernelKind::copy, v, 0, n * (elem_ + 4));
-    add_kernel(n_.k_copy, KernelKind::copy, v, 0, n * 8);
+    if (half) add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * (elem_ + 4), n);
+    add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * 8, n);
   }
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, q, 8 * q);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, kv, 8 * kv);
   add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
-  add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 12 * s);  // + mask
+  add_kernel(n_.k_elementwise, KernelKind::strided, v, s, 12 * s, s);  // + mask
   add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 5 * s);   // isneginf
   add_kernel(n_.k_reduce, KernelKind::reduction, v, s, s);              // all
@@ -208,7 +210,7 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
   add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
   if (half)
     for (int i = 0; i < 2; ++i) add_kernel(n_.k_copy, KernelKind::copy, v, 0, q * (4 + elem_));
-  add_kernel(n_.k_copy, KernelKind::copy, v, 0, 2 * q * (half ? elem_ : 4));  // contiguous
+  add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4), q);  // contiguous
   for (int i = 0; i < 3; ++i) add_kernel(n_.k_elementwise, KernelKind::elementwise, v, 0, 4);  // fills
 }
 
@@ -284,6 +286,17 @@ void Builder::copy(std::string_view aten, double elems, double out_elem_bytes) {
   begin_op(id(aten), OpClass::copy);
   double out = out_elem_bytes > 0 ? out_elem_bytes : elem_;
   add_kernel(n_.k_copy, KernelKind::copy, vector_math(dt_), 0, elems * (elem_ + out));
+}
+
+void Builder::strided_copy(std::string_view aten, double elems) {
+  begin_op(id(aten), OpClass::copy);
+  add_kernel(n_.k_copy, KernelKind::strided, vector_math(dt_), 0, 2 * elems * elem_, elems);
+}
+
+void Builder::broadcast_elementwise(std::string_view aten, double elems, int inputs, double flops_per_elem) {
+  begin_op(id(aten), OpClass::elementwise);
+  add_kernel(n_.k_elementwise, KernelKind::strided, vector_math(dt_), elems * flops_per_elem,
+             (inputs + 1) * elems * elem_, elems);
 }
 
 void Builder::concat(double out_elems) {

@@ -71,6 +71,11 @@ class Builder {
   void pool(std::string_view aten, double in_elems, double out_elems);
   void reduction(std::string_view aten, double in_elems, double out_elems);
   void copy(std::string_view aten, double elems, double out_elem_bytes = 0);
+  // .contiguous() of a transposed or permuted view, and elementwise ops with a broadcast operand:
+  // ATen cannot vectorize them and runs its generic kernel, bound by the elements it processes
+  // (KernelKind::strided).
+  void strided_copy(std::string_view aten, double elems);
+  void broadcast_elementwise(std::string_view aten, double elems, int inputs = 2, double flops_per_elem = 1);
   void concat(double out_elems);
 
   // Between begin_fused and end_fused every kernel joins one op (a C++ op that runs a whole layer).

@@ -87,6 +87,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     if (const Json* c = er.member("memory"))
       d.memory_efficiency = read_curve(*c, "/efficiency/memory", diag, NumberRule::fraction);
     d.causal_attention_factor = er.number_or("causal_attention_factor", NumberRule::positive, 1.0);
+    d.strided_elements_per_s = er.number_or("strided_elements_per_s", NumberRule::positive, 0);
     if (const Json* f = er.object("kind_time_factor", false)) {
       ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
       fr.allow({"source"});
@@ -163,6 +164,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
     if (d.kind_time_factor[i] != 1.0) f[std::string(kernel_kind_name(static_cast<KernelKind>(i)))] = d.kind_time_factor[i];
   if (!f.is_null()) eff["kind_time_factor"] = f;
   if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
+  if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
   eff["source"] = src("efficiency");
   j["efficiency"] = eff;
   j["kernel_min_s"] = d.kernel_min_s;
@@ -217,6 +219,16 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
                                                          d.memory_bandwidth_bytes_per_s);
   for (int i = 0; i < kKernelKindCount; ++i)
     if (d.kind_time_factor[i] == 1.0) d.kind_time_factor[i] = ref.kind_time_factor[i];
+  // The generic elementwise kernel is bound by its integer index arithmetic, which every generation
+  // since Volta issues at 64 lanes per SM: it scales with the SM count (boost clocks differ by up to
+  // 1.4x across these GPUs, which this leaves out). Without SM counts, with the fp32 peak.
+  constexpr int fp32 = static_cast<int>(Math::fp32_simt);
+  if (d.strided_elements_per_s == 0 && ref.strided_elements_per_s > 0) {
+    if (d.parallel_units > 0 && ref.parallel_units > 0)
+      d.strided_elements_per_s = ref.strided_elements_per_s * d.parallel_units / ref.parallel_units;
+    else if (ref.peak_flops_per_s[fp32] > 0)
+      d.strided_elements_per_s = ref.strided_elements_per_s * d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32];
+  }
 }
 
 }  // namespace fwtax

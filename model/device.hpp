@@ -43,6 +43,9 @@ struct DeviceSpec {
   // kernel skips the masked half (flash attention), about 2 or more where it computes everything and
   // masks after (the math path).
   double causal_attention_factor = 1.0;
+  // Elements per second of ATen's generic (non-vectorized) elementwise kernel, which strided copies,
+  // broadcasts and unvectorizable casts run on: its index arithmetic, not DRAM, bounds it (0: no bound).
+  double strided_elements_per_s = 0;
 
   double kernel_min_s = 0;           // required: shortest kernel, back to back on the GPU
   double launch_host_s = 0;          // host time of one kernel launch (GPU)

@@ -44,6 +44,9 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
     double eff = d.memory_efficiency.empty() ? 1.0 : d.memory_efficiency.at(k.bytes);
     p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * (matrix ? 1.0 : factor);
   }
+  // The generic elementwise kernel: as many elements per second as its index arithmetic allows.
+  if (k.kind == KernelKind::strided && d.strided_elements_per_s > 0)
+    p.memory = std::max(p.memory, k.m / d.strided_elements_per_s);
   return p;
 }
 

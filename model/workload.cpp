@@ -6,7 +6,7 @@ namespace fwtax {
 namespace {
 constexpr std::array<std::string_view, kKernelKindCount> kKindNames = {
     "gemm", "conv", "attention", "elementwise", "reduction", "norm", "batch_norm", "softmax",
-    "gather", "pool", "copy", "layout", "memset", "other"};
+    "gather", "pool", "copy", "layout", "strided", "memset", "other"};
 constexpr std::array<std::string_view, kOpClassCount> kClassNames = {
     "view",  "alloc",     "elementwise", "linear", "matmul",      "conv",         "batch_norm",
     "layer_norm", "softmax", "attention", "fused_layer", "embedding", "pool", "reduction", "copy", "other",

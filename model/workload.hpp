@@ -27,6 +27,8 @@ enum class KernelKind : std::uint8_t {
   pool,
   copy,         // contiguous(), casts, concatenation
   layout,       // NCHW <-> NHWC transforms inserted by a library
+  strided,      // ATen's generic (non-vectorized) elementwise kernel: copies of strided views, broadcast
+                // operands, casts it cannot vectorize; bound by elements processed (Kernel::m), not bytes
   memset,
   other,
   count
@@ -70,7 +72,8 @@ enum class GemmForm : std::uint8_t { matmul, linear };
 struct Kernel {
   double flops = 0;  // FLOPs (multiply-add = 2)
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
-  double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product
+  double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product;
+                               // for a strided kernel, m is the number of elements it processes
   double measured_s = -1;      // a duration measured on the target device (trace replay); < 0: modelled
   std::uint32_t name = 0;      // index into Workload::names
   KernelKind kind = KernelKind::other;

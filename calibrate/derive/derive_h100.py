@@ -86,6 +86,44 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+GRAPH_CHECK = "data/measured/h200-2026-11/graph-check.json"
+
+
+def strided_rate(path=GRAPH_CHECK):
+    """Elements per second of ATen's generic (non-vectorized) elementwise kernel, from the H200's CUDA-graph
+    replays of HF BERT-base at batch 32 (seq 128), whose SDPA math path runs it for strided copies and casts
+    of q, k, v and the output (B*128*768 elements each) and for the broadcast mask add over the scores
+    (B*12*128*128 elements); its `where` kernels are left out (two per layer over tensors of two sizes, in
+    one entry in fp32). The kernel is bound by its index arithmetic on the SMs, which the H100
+    and H200 share (132 SMs, same clocks), not by DRAM. Returns (rate, note)."""
+    gc = json.load(open(path))
+    elems = secs = 0.0
+    for case in gc["cases"]:
+        if "replay_kernels" not in case or case["batch"] < 32 or "ones-mask" in case["case"] or "torchnn" in case["case"]:
+            continue
+        b = case["batch"]
+        q, scores = b * 128 * 768, b * 12 * 128 * 128
+        for name, count, total_s in case["replay_kernels"]["by_name"]:
+            generic = name.startswith("void at::native::elementwise_kernel<") or \
+                name.startswith("void at::native::unrolled_elementwise_kernel<")
+            if not generic:
+                continue
+            if "direct_copy_kernel_cuda" in name:
+                n = q
+            elif "CUDAFunctor_add<float>" in name:
+                n = scores
+            else:
+                continue
+            elems += count * n
+            secs += total_s
+    rate = elems / secs
+    note = (f"strided_elements_per_s: {GRAPH_CHECK} (H200, same SMs and clocks as the H100): elements over time of "
+            f"ATen's non-vectorized elementwise kernels (strided copies and casts of q, k, v and the output, the "
+            f"broadcast mask add) in the CUDA-graph replays of HF BERT-base at batch 32 "
+            f"({elems / 1e6:.0f} M elements in {secs * 1e6:.0f} us)")
+    return rate, note
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default="../shared/data")
@@ -255,6 +293,7 @@ def main():
                 stream_gaps.append(b["ts"] - (a["ts"] + a["dur"]))
     stream_gap = median(stream_gaps) * 1e-6
     norm_factor = max(1.0, median(norm_ratio))
+    strided, strided_note = strided_rate()
 
     graph_host = median([raw[f"graph_K{k}_host_us_per_launch"] for k in (1, 10, 100, 1000)]) * 1e-6
     kernel_min = raw["graph_K1000_gpu_us_per_kernel"] * 1e-6
@@ -287,10 +326,11 @@ def main():
                           "batch_norm: the layer norm's factor, an assumption (no batch-norm microbenchmark "
                           "in these data, and the ResNet traces are kept for validation)",
             },
+            "strided_elements_per_s": float(f"{strided:.3g}"),
             "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
                       "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "
                       f"(x W^T + b) in {tr_src}/bert-base-torchnn_*.json.gz; memory: /ceilings/add_fp32_sweep "
-                      "(bytes read plus written over the datasheet bandwidth)",
+                      "(bytes read plus written over the datasheet bandwidth); " + strided_note,
         },
         "kernel_min_s": kernel_min,
         "launch": {

@@ -74,17 +74,17 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
     b.elementwise("aten::div", scores, 2);
     b.view("aten::slice");
     b.elementwise("aten::full", 1, 0);
-    b.elementwise("aten::where", scores, 3);
+    b.broadcast_elementwise("aten::where", scores, 3);  // the causal mask broadcast over batch and heads
   } else {
     b.elementwise("aten::div", scores, 1);
-    b.elementwise("aten::add", scores, 2);  // + the extended attention mask
+    b.broadcast_elementwise("aten::add", scores, 2);  // + the extended attention mask, broadcast over heads
   }
   b.softmax(d.B * heads * d.S, d.S);
   b.module(OpClass::module_leaf, "attention.dropout");
   b.dropout();
   b.matmul(d.B * heads, d.S, hd, d.S);
   b.view("aten::permute");
-  b.copy("aten::contiguous", d.T * heads * hd);
+  b.strided_copy("aten::contiguous", d.T * heads * hd);
   b.view("aten::view");
 }
 
@@ -401,7 +401,7 @@ void build_squeezebert(Builder& b, const Dims& d, const TransformerConfig& t) {
   auto ln = [&]() {
     b.view("aten::permute");
     b.module(OpClass::module_leaf, "layernorm");
-    b.copy("aten::contiguous", d.T * H);  // the permuted input is made contiguous first
+    b.strided_copy("aten::contiguous", d.T * H);  // the permuted input is made contiguous first
     b.layer_norm(d.T, H);
     b.view("aten::permute");
   };
@@ -412,14 +412,14 @@ void build_squeezebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     for (const char* v : {"aten::view", "aten::permute", "aten::view", "aten::view", "aten::permute"}) b.view(v);
     b.matmul(d.B * heads, d.S, d.S, hd);
     b.elementwise("aten::div", d.B * heads * d.S * d.S, 1);
-    b.elementwise("aten::add", d.B * heads * d.S * d.S, 2);
+    b.broadcast_elementwise("aten::add", d.B * heads * d.S * d.S, 2);  // + the mask, broadcast over heads
     b.module(OpClass::module_leaf, "softmax");
     b.softmax(d.B * heads * d.S, d.S);
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
     b.matmul(d.B * heads, d.S, hd, d.S);
     b.view("aten::permute");
-    b.copy("aten::contiguous", d.T * H);
+    b.strided_copy("aten::contiguous", d.T * H);
     b.view("aten::view");
     b.module(OpClass::module_heavy, "post_attention");
     conv1d(H, H, 1);

@@ -149,7 +149,7 @@ void build_efficientnet_b0(Builder& b, const WorkloadConfig& c) {
       net.conv(hidden, 1, 1, 1, true);
       net.act("aten::sigmoid", true, 4);
       net.shape() = x;
-      net.builder().elementwise("aten::mul", x.elems(), 2);
+      net.builder().broadcast_elementwise("aten::mul", x.elems(), 2);  // x * scale[N, C, 1, 1]
       conv_norm_act(net, s[3], 1, 1, 1, "");
       if (stride == 1 && cin == s[3]) {
         net.builder().module(OpClass::module_leaf, "stochastic_depth");  // identity in eval: no op
@@ -506,7 +506,7 @@ void build_shufflenet_v2(Builder& b, const WorkloadConfig& c) {
       // channel_shuffle: view, transpose, contiguous (a real copy), view
       net.builder().view("aten::view");
       net.builder().view("aten::transpose");
-      net.builder().copy("aten::contiguous", net.shape().elems());
+      net.builder().strided_copy("aten::contiguous", net.shape().elems());
       net.builder().view("aten::view");
     }
   }

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "model/catalog.hpp"
 #include "model/kernel_time.hpp"
 #include "tests/test_util.hpp"
 
@@ -126,4 +129,35 @@ TEST_CASE("convolutions use convolution shapes only, not GEMM shapes") {
   KernelTimer timer(d);
   CHECK(timer.matrix_efficiency(conv, f) == doctest::Approx(0.5));
   CHECK(timer.matrix_efficiency(gemm, f) == doctest::Approx(0.1));
+}
+
+TEST_CASE("a strided kernel is bound by the elements it processes where the device says how fast") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  REQUIRE(d.strided_elements_per_s > 0);
+  KernelTimer timer(d);
+  Kernel contiguous;
+  contiguous.kind = KernelKind::copy;
+  contiguous.bytes = 4 * 3.0e6;  // 3 M fp16 elements read and written
+  Kernel strided = contiguous;
+  strided.kind = KernelKind::strided;
+  strided.m = 3.0e6;
+  double t_copy = timer.time(contiguous).time_s, t_strided = timer.time(strided).time_s;
+  CHECK(t_strided == doctest::Approx(std::max(t_copy, 3.0e6 / d.strided_elements_per_s)));
+  CHECK(t_strided > 1.5 * t_copy);  // the vectorized half copy streams at DRAM speed
+  // Without a measured rate the strided kernel streams like any other.
+  DeviceSpec plain = d;
+  plain.strided_elements_per_s = 0;
+  KernelTimer plain_timer(plain);
+  CHECK(plain_timer.time(strided).time_s == doctest::Approx(t_copy));
+  // Tiny strided kernels stay at the launch floor.
+  strided.m = 10;
+  strided.bytes = 80;
+  CHECK(timer.time(strided).time_s == doctest::Approx(d.kernel_min_s));
+}
+
+TEST_CASE("a device like the H100 inherits its strided rate scaled by its SM count") {
+  const Catalog& cat = Catalog::builtin();
+  DeviceSpec h100 = cat.device("h100"), a100 = cat.device("a100"), h200 = cat.device("h200");
+  CHECK(a100.strided_elements_per_s == doctest::Approx(h100.strided_elements_per_s * 108.0 / 132.0));
+  CHECK(h200.strided_elements_per_s == doctest::Approx(h100.strided_elements_per_s));  // same SMs
 }

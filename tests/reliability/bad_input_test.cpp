@@ -107,6 +107,8 @@ std::vector<Case> cases() {
       {"device: no name", "dev.json", patched(kDev, "/name", nullptr, true), D, {"/name", "missing"}},
       {"device: name is a number", "dev.json", patched(kDev, "/name", 5), D, {"/name", "expected a string"}},
       {"device: unknown host", "dev.json", patched(kDev, "/host", "nohost"), D, {"/host", "unknown host 'nohost'"}},
+      {"device: negative strided rate", "dev.json", patched(kDev, "/efficiency/strided_elements_per_s", -2.6e11), D,
+       {"/efficiency/strided_elements_per_s", "> 0"}},
       {"device: launch host unknown", "dev.json", patched(kDev, "/launch/measured_on_host", "nohost"), D,
        {"/launch/measured_on_host", "unknown host"}},
       {"device: like an unknown device", "dev.json", patched(kDev, "/efficiency/like", "h9000"), D,

@@ -41,20 +41,21 @@ TEST_CASE("every shared H100 run of a built-in model is predicted") {
   CHECK(ok == comparisons().size());
 }
 
-TEST_CASE("CUDA graphs: BERT-base and ResNet-50, fp32 and fp16, within 10% MAPE") {
+TEST_CASE("CUDA graphs: BERT-base and ResNet-50, fp32 and fp16, within 9.5% MAPE") {
   // HF BERT captured without a mask runs SDPA's math kernels (Builder::sdpa_math); fp16 BERT was 55%
-  // off before that was modelled.
+  // off before that was modelled, and 9.7% before its strided copies and broadcast mask add were
+  // bound by elements (DeviceSpec::strided_elements_per_s).
   std::size_t n = 0;
   double m = mape(comparisons(), [](const Comparison& x) {
     return foundation_model(x) && x.run.framework == "cuda-graphs";
   }, &n);
   CHECK(n == 46);
-  CHECK(m <= 10.0);
+  CHECK(m <= 9.5);
   double half = mape(comparisons(), [](const Comparison& x) {
     return x.run.model == "bert-base" && x.run.framework == "cuda-graphs" && x.run.dtype == DType::fp16;
   }, &n);
   CHECK(n == 14);
-  CHECK(half <= 12.0);
+  CHECK(half <= 8.0);
 }
 
 TEST_CASE("eager runs the model predicts GPU-bound (batch >= 64) within 12.5% MAPE") {
