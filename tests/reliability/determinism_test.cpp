@@ -24,7 +24,7 @@ std::string output_of(const std::string& env, const std::string& args) {
 
 TEST_CASE("simulate, project and validate print byte-identical JSON and CSV across runs, locales and time zones") {
   const std::string paper = std::string(FWTAX_SOURCE_DIR) + "/data/measured/framework-tax-2022/pretrained-fp16/v100.csv";
-  for (const std::string args :
+  for (const std::string& args :
        {std::string("simulate --model bert-base,resnet50,gpt2 --device h100,v100,a100 --dtype fp32,fp16 --batch 1:64 "
                     "--format json"),
         std::string("simulate --model bert-base,resnet50 --device h100,1080ti --framework pytorch-eager,cuda-graphs "
