@@ -268,6 +268,23 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   if (!layout.empty()) f["layout"] = median_of(layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
+  // ATen's generic elementwise kernel: elements per second where the elements, not the launch, set
+  // the time (over a million elements).
+  std::vector<double> strided;
+  if (sw.contains("strided")) {
+    const Json& st = points("strided");
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      std::string w = "/sweeps/strided/" + std::to_string(i);
+      double n = num(st[i], "elements", w), t = num(st[i], "kernel_s", w);
+      if (n >= 1e6 && t > floor) strided.push_back(n / t);
+    }
+    if (!strided.empty()) {
+      profile["efficiency"]["strided_elements_per_s"] = median_of(strided);
+      profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; strided_elements_per_s: " + file +
+                                        " /sweeps/strided (median elements per second of " + std::to_string(strided.size()) +
+                                        " transpose copies and broadcast adds of at least a million elements)";
+    }
+  }
   f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
                 "(norm, batch_norm) time, over " + std::to_string(attn.size()) + " attention, " + std::to_string(norm.size()) +
                 " norm and " + std::to_string(bn.size()) + " batch-norm kernels";

@@ -15,8 +15,10 @@ shapes, fused attention (SDPA), layer norm, and cuDNN's convolutions and batch n
 the CUPTI duration of the op's main kernel (torch.profiler; the longest kernel of each call, so the
 split-K memsets and reductions and cuDNN's layout transforms, which fwtax models as kernels of their
 own, stay out), median over 20 calls with weights rotated through enough buffers to come from DRAM.
+A last sweep times ATen's generic (non-vectorized) elementwise kernel: the copy that makes a
+transposed [B, S, H, D] tensor contiguous and a mask add broadcast over heads.
 `fwtax calibrate --target cuda --merge` turns them into the profile's linear and convolution
-efficiencies and its attention, norm and batch-norm time factors. --sweeps-only skips the dispatch probe.
+efficiencies, its attention, norm and batch-norm time factors and its strided_elements_per_s. --sweeps-only skips the dispatch probe.
 """
 import argparse
 import json
@@ -53,7 +55,7 @@ def main_kernel_s(call, calls=20, layout=None):
 def kernel_sweeps():
     F = torch.nn.functional
     dev = torch.device("cuda")
-    out = {"linear": [], "attention": [], "layer_norm": [], "conv": [], "batch_norm": []}
+    out = {"linear": [], "attention": [], "layer_norm": [], "conv": [], "batch_norm": [], "strided": []}
     dtypes = {"fp32": torch.float32, "fp16": torch.float16}
     for dname, dt in dtypes.items():
         es = torch.empty(0, dtype=dt).element_size()
@@ -109,6 +111,22 @@ def kernel_sweeps():
                 out["batch_norm"].append({"dtype": dname, "batch": n, "channels": c, "h": hw,
                                           "bytes": (2.0 * n * c * hw * hw + 4 * c) * es, "kernel_s": t})
                 del xs
+        # ATen's generic (non-vectorized) elementwise kernel, as attention layers run it: the copy that
+        # makes a [B, S, H, D] -> [B, H, S, D] transpose contiguous, and a mask add broadcast over heads.
+        for bs in (8, 32, 128):
+            nx = max(1, min(8, int(200e6 // (bs * 128 * 768 * es))))
+            xs = [torch.randn(bs, 128, 12, 64, device=dev, dtype=dt) for _ in range(nx)]
+            t = main_kernel_s(lambda i: xs[i % nx].transpose(1, 2).contiguous())
+            out["strided"].append({"dtype": dname, "op": "transpose_contiguous", "elements": bs * 128 * 768.0,
+                                   "bytes": 2.0 * bs * 128 * 768 * es, "kernel_s": t})
+            del xs
+            ns = max(1, min(8, int(200e6 // (bs * 12 * 128 * 128 * es))))
+            ss = [torch.randn(bs, 12, 128, 128, device=dev, dtype=dt) for _ in range(ns)]
+            mask = torch.zeros(bs, 1, 1, 128, device=dev, dtype=dt)
+            t = main_kernel_s(lambda i: ss[i % ns] + mask)
+            out["strided"].append({"dtype": dname, "op": "broadcast_add", "elements": bs * 12 * 128 * 128.0,
+                                   "bytes": 2.0 * bs * 12 * 128 * 128 * es, "kernel_s": t})
+            del ss
     out["source"] = ("calibrate/python_dispatch.py --sweeps: CUPTI duration (torch.profiler) of the longest kernel "
                      "of each call, median over 20 calls; torch.backends.cuda.matmul.allow_tf32 = %s, "
                      "torch.backends.cudnn.allow_tf32 = %s"

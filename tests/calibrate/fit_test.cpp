@@ -205,3 +205,29 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
   CHECK(two == doctest::Approx(2 * one));  // measured over the same modelled transforms
   CHECK(factor(sweeps(0, false)) == 0.0);  // sweeps from before layout_s was recorded: no factor
 }
+
+TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile its strided rate") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  auto merged = [&](const Json& strided) {
+    Json py = {{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"},
+               {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()}}}};
+    if (!strided.is_null()) py["sweeps"]["strided"] = strided;
+    FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+    merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+    return f.profile;
+  };
+  // 3 M and 12.6 M elements at 250 M elements/ms; the small one sits at the launch floor: not counted.
+  Json pts = Json::array();
+  for (double n : {3.1e6, 12.6e6, 2.0e4})
+    pts.push_back({{"dtype", "fp16"}, {"op", "transpose_contiguous"}, {"elements", n}, {"bytes", 4 * n},
+                   {"kernel_s", n < 1e6 ? 2.5e-6 : n / 2.5e11}});
+  Json p = merged(pts);
+  REQUIRE(p["efficiency"].contains("strided_elements_per_s"));
+  CHECK(p["efficiency"]["strided_elements_per_s"].get<double>() == doctest::Approx(2.5e11));
+  CHECK(p["efficiency"]["source"].get<std::string>().find("/sweeps/strided") != std::string::npos);
+  Diagnostics d("profile");
+  CHECK(parse_device(p, d).strided_elements_per_s == doctest::Approx(2.5e11));
+  CHECK(d.empty());
+  // Sweeps from before the strided sweep existed: no rate.
+  CHECK_FALSE(merged(nullptr)["efficiency"].contains("strided_elements_per_s"));
+}

@@ -246,6 +246,9 @@ std::vector<Case> cases() {
        S.c_str(), {"/sweeps/linear/0/dtype", "expected fp32, fp16 or bf16"}},
       {"calibrate: sweeps whose attention is not a list", "py.json", sweeps("", R"(, "attention": 5)"), S.c_str(),
        {"/sweeps/attention", "expected a list"}},
+      {"calibrate: strided sweep without elements", "py.json",
+       sweeps("", R"(, "attention": [], "layer_norm": [], "strided": [{"dtype": "fp16", "kernel_s": 1e-5}])"), S.c_str(),
+       {"/sweeps/strided/0", "elements"}},
       // The command line.
       {"cli: batch 0", "", nullptr, "simulate --batch 0", {"--batch", "expected an integer"}},
       {"cli: image size for a token model", "", nullptr, "simulate --model bert-base --image 224",
