@@ -280,9 +280,10 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     }
     if (!strided.empty()) {
       profile["efficiency"]["strided_elements_per_s"] = median_of(strided);
-      profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; strided_elements_per_s: " + file +
-                                        " /sweeps/strided (median elements per second of " + std::to_string(strided.size()) +
-                                        " transpose copies and broadcast adds of at least a million elements)";
+      profile["efficiency"]["source"] =
+          profile["efficiency"].value("source", "") + "; strided_elements_per_s: " + file +
+          " /sweeps/strided (median elements per second of " + std::to_string(strided.size()) +
+          " transpose copies and broadcast adds of at least a million elements)";
     }
   }
   f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "

@@ -1,11 +1,11 @@
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <map>
-#include <unistd.h>
+#include <set>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -124,7 +124,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     std::set<std::string> warned;
     for (const auto& c : cmp)
       if (!c.warning.empty() && warned.insert(c.run.model).second)
-        std::cerr << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning << '\n';
+        std::cerr << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning
+                  << '\n';
   }
   if (!temp_profile.empty()) {
     std::error_code ec;

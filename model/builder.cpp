@@ -210,7 +210,7 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
   add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
   if (half)
     for (int i = 0; i < 2; ++i) add_kernel(n_.k_copy, KernelKind::copy, v, 0, q * (4 + elem_));
-  add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4), q);  // contiguous
+  add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4), q);             // contiguous
   for (int i = 0; i < 3; ++i) add_kernel(n_.k_elementwise, KernelKind::elementwise, v, 0, 4);  // fills
 }
 

@@ -227,7 +227,8 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
     if (d.parallel_units > 0 && ref.parallel_units > 0)
       d.strided_elements_per_s = ref.strided_elements_per_s * d.parallel_units / ref.parallel_units;
     else if (ref.peak_flops_per_s[fp32] > 0)
-      d.strided_elements_per_s = ref.strided_elements_per_s * d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32];
+      d.strided_elements_per_s =
+          ref.strided_elements_per_s * d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32];
   }
 }
 

@@ -123,7 +123,10 @@ class EventReader : public nlohmann::json_sax<Json> {
     ++depth_;
     if (depth_ == 1) {
       if (!v.is_object()) {
-        error = "expected a JSON object with a \"traceEvents\" array, got a bare array (the legacy format of a PyTorch built without Kineto: CPU ops without shapes or GPU kernels); record the trace with torch.profiler.profile(activities=[CPU, CUDA], record_shapes=True) on a Kineto build";
+        error =
+            "expected a JSON object with a \"traceEvents\" array, got a bare array (the legacy format of a "
+            "PyTorch built without Kineto: CPU ops without shapes or GPU kernels); record the trace with "
+            "torch.profiler.profile(activities=[CPU, CUDA], record_shapes=True) on a Kineto build";
         return false;
       }
       return true;
@@ -356,12 +359,12 @@ Trace read_kineto_trace(std::istream& in, const std::string& file) {
     if (ph == e.end() || !ph->is_string() || *ph != "X") return;
     // Kineto's categories; profilers of 2021 (PyTorch <= 1.9) wrote Operator, Runtime, Kernel,
     // Memcpy and Memset for what newer ones call cpu_op, cuda_runtime, kernel, gpu_memcpy, gpu_memset.
+    static const std::pair<const char*, const char*> kOldCategories[] = {
+        {"Operator", "cpu_op"}, {"Runtime", "cuda_runtime"}, {"Kernel", "kernel"},
+        {"Memcpy", "gpu_memcpy"}, {"Memset", "gpu_memset"}};
     std::string cat = string_member(e, "cat", "");
-    if (cat == "Operator") cat = "cpu_op";
-    else if (cat == "Runtime") cat = "cuda_runtime";
-    else if (cat == "Kernel") cat = "kernel";
-    else if (cat == "Memcpy") cat = "gpu_memcpy";
-    else if (cat == "Memset") cat = "gpu_memset";
+    for (auto [old_name, name] : kOldCategories)
+      if (cat == old_name) cat = name;
     double ts = number_member(e, "ts", NAN), dur = number_member(e, "dur", NAN);
     if (!std::isfinite(ts) || !std::isfinite(dur) || dur < 0) {
       if (bad++ < 5)

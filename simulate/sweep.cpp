@@ -214,7 +214,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
   for (const auto& m : q.models) g.models.push_back(resolve_model(m));
   // A size option that no model of the list reads is a mistake, not something to ignore silently.
   auto reads = [&](InputKind k) {
-    return std::any_of(g.models.begin(), g.models.end(), [&](const ResolvedModel& m) { return m.arch.input == k; });
+    return std::any_of(g.models.begin(), g.models.end(),
+                       [&](const ResolvedModel& m) { return m.arch.input == k; });
   };
   if (!g.models.empty() && !q.seqs.empty() && !reads(InputKind::tokens))
     diag.add("--seq", "none of the models reads a token sequence (" + g.models.front().ref +

@@ -32,8 +32,10 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
     try {
       Grid g;
       if (run.arch.is_object()) {
-        Architecture a = parse_architecture(run.arch, run.source + " " + run.where +
-                                                          (run.arch_from_meta ? "/meta (" + run.arch["like"].get<std::string>() + "'s fields)" : "/arch"));
+        Architecture a = parse_architecture(
+            run.arch, run.source + " " + run.where +
+                          (run.arch_from_meta ? "/meta (" + run.arch["like"].get<std::string>() + "'s fields)"
+                                              : "/arch"));
         g.models.push_back({run.model, a});
       } else {
         g.models.push_back(resolve_model(run.model));
@@ -42,8 +44,9 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       const Architecture& built = g.models.front().arch;
       if (run.params > 0 && built.params > 0 && std::fabs(built.params / run.params - 1) > 0.02) {
         char w[200];
-        std::snprintf(w, sizeof w, "the run's model has %.4g parameters, fwtax's %s %.4g: not the same model?",
-                      run.params, built.name.c_str(), built.params);
+        std::snprintf(w, sizeof w,
+                      "the run's model has %.4g parameters, fwtax's %s %.4g: not the same model?", run.params,
+                      built.name.c_str(), built.params);
         c.warning = w;
       }
       g.devices.push_back(catalog.device(run.device));

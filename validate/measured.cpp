@@ -17,13 +17,15 @@ std::string canonical_model_name(const std::string& name) {
   return it == names.end() ? name : it->second;
 }
 
-Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer, Diagnostics& diag) {
+Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer,
+                            Diagnostics& diag) {
   if (!meta.is_object() || find_builtin_architecture(model)) return nullptr;
   const Architecture* base = nullptr;
   for (const auto& a : builtin_architectures()) {
     bool prefix = model.size() > a.name.size() && model.compare(0, a.name.size(), a.name) == 0 &&
                   (model[a.name.size()] == '-' || model[a.name.size()] == '_');
-    if (prefix && std::holds_alternative<TransformerConfig>(a.config) && (!base || a.name.size() > base->name.size()))
+    if (prefix && std::holds_alternative<TransformerConfig>(a.config) &&
+        (!base || a.name.size() > base->name.size()))
       base = &a;
   }
   if (!base) return nullptr;
@@ -34,7 +36,8 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
       {"heads", {"num_attention_heads", "n_head", "n_heads"}},
       {"intermediate", {"intermediate_size", "n_inner", "hidden_dim"}},
       {"vocab", {"vocab_size"}}};
-  Json arch = {{"name", model}, {"like", base->name},
+  Json arch = {{"name", model},
+               {"like", base->name},
                {"description", "like " + base->name + ", with the sizes of the run's meta"}};
   bool any = false;
   for (const auto& [ours, theirs] : fields)
@@ -52,8 +55,8 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
   const auto& t = std::get<TransformerConfig>(base->config);
   if (t.family == "gpt2" && arch.contains("hidden") && !arch.contains("intermediate"))
     arch["intermediate"] = 4 * arch["hidden"].get<long long>();
-  if (auto it = meta.find("_attn_implementation"); it != meta.end() && it->is_string() &&
-                                                   (*it == "eager" || *it == "sdpa"))
+  if (auto it = meta.find("_attn_implementation");
+      it != meta.end() && it->is_string() && (*it == "eager" || *it == "sdpa"))
     arch["attention"] = *it;
   return any ? arch : Json(nullptr);
 }
@@ -72,8 +75,8 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   ObjectReader r(j, "", diag);
   // Provenance, and the other sections of the shared runner's whole output (groundtruth.json:
   // microbenchmarks, traces, errors), which fwtax reads elsewhere or not at all.
-  r.allow({"env", "source", "schema", "timing", "ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles",
-           "errors", "stages_s", "elapsed_s"});
+  r.allow({"env", "source", "schema", "timing", "ceilings", "raw_cuda", "aten_dispatch", "python_dispatch",
+           "profiles", "errors", "stages_s", "elapsed_s"});
   const Json* runs = r.array("runs", true);
   r.finish();
   if (runs) {
@@ -85,11 +88,14 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));
       if (const Json* params = e.member("params"); params && !params->is_null()) {
-        if (params->is_number() && params->get<double>() >= 0) m.params = params->get<double>();
-        else diag.add(p + "/params", "expected a parameter count >= 0 or null, got " + describe(*params));
+        if (params->is_number() && params->get<double>() >= 0)
+          m.params = params->get<double>();
+        else
+          diag.add(p + "/params", "expected a parameter count >= 0 or null, got " + describe(*params));
       }
       if (const Json* meta = e.member("meta"); meta && !meta->is_null()) {
-        if (!meta->is_object()) diag.add(p + "/meta", "expected an object of config fields or null, got " + describe(*meta));
+        if (!meta->is_object())
+          diag.add(p + "/meta", "expected an object of config fields or null, got " + describe(*meta));
         else if (m.arch.is_null()) {
           m.arch = architecture_from_meta(m.model, *meta, p, diag);
           m.arch_from_meta = !m.arch.is_null();

@@ -49,7 +49,8 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
 // longest built-in transformer name the model's name starts with ("bert-base-w1536" -> bert-base)
 // with meta's sizes. Null when the name has no such base or meta gives no size. Bad meta values go to
 // `diag` under `pointer` + "/meta".
-Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer, Diagnostics& diag);
+Json architecture_from_meta(const std::string& model, const Json& meta, const std::string& pointer,
+                            Diagnostics& diag);
 
 // The fwtax model name of a dataset's model name ("vit_b_16" -> "vit-b16"); unchanged if unknown.
 std::string canonical_model_name(const std::string& name);

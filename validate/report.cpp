@@ -158,20 +158,21 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
       s.y.push_back(NAN);  // markers without lines
       if (ratios.size() > kMaxRows) continue;
       rows += "| " + std::to_string(position) + " | " + c.run.model + " | " + c.run.framework + " | " +
-              std::string(dtype_name(c.run.dtype)) + " | " + std::to_string(c.run.batch) + " | " + size_of(c) + " | " +
-              format_number("%.2f", q) + " |\n";
+              std::string(dtype_name(c.run.dtype)) + " | " + std::to_string(c.run.batch) + " | " +
+              size_of(c) + " | " + format_number("%.2f", q) + " |\n";
     }
     if (ratios.size() >= 5) {
       std::vector<double> sorted = ratios;
       std::sort(sorted.begin(), sorted.end());
-      std::string text = std::to_string(ratios.size()) +
-                         " runs are predicted framework-bound: their latency is the host's. Measured over predicted "
-                         "is then the host's slowness relative to the profile's host, run by run, here in the order "
-                         "of the file (the order they were measured in, for runners that write as they go): median " +
-                         format_number("%.2f", sorted[sorted.size() / 2]) + ", from " + format_number("%.2f", sorted.front()) +
-                         " to " + format_number("%.2f", sorted.back()) +
-                         ". A stretch of consecutive runs well above the others, across models, is a host that slowed "
-                         "down while measuring, not a model error.";
+      std::string text =
+          std::to_string(ratios.size()) +
+          " runs are predicted framework-bound: their latency is the host's. Measured over predicted "
+          "is then the host's slowness relative to the profile's host, run by run, here in the order "
+          "of the file (the order they were measured in, for runners that write as they go): median " +
+          format_number("%.2f", sorted[sorted.size() / 2]) + ", from " +
+          format_number("%.2f", sorted.front()) + " to " + format_number("%.2f", sorted.back()) +
+          ". A stretch of consecutive runs well above the others, across models, is a host that slowed "
+          "down while measuring, not a model error.";
       page.heading(2, "Host speed during the measurement");
       page.paragraph(text);
       svg::LineChart drift;
@@ -180,14 +181,17 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
       drift.y_label = "measured / predicted";
       drift.log_x = false;
       for (auto& [k, s] : by_framework) drift.series.push_back(s);
-      if (position > 0) drift.series.push_back({"as predicted", {1.0, static_cast<double>(position)}, {1.0, 1.0}, true});
-      page.figure(svg::render(drift), "Each marker is one framework-bound run; on the dashed line the host ran as "
-                                      "fast as the profile's.");
+      if (position > 0)
+        drift.series.push_back({"as predicted", {1.0, static_cast<double>(position)}, {1.0, 1.0}, true});
+      page.figure(svg::render(drift),
+                  "Each marker is one framework-bound run; on the dashed line the host ran as "
+                  "fast as the profile's.");
       md += "\n## Host speed during the measurement\n\n" + text +
             "\n\n| run | model | framework | dtype | batch | size | measured / predicted |\n"
-            "|---:|---|---|---|---:|---|---:|\n" + rows +
-            (ratios.size() > kMaxRows ? "\n(the first " + std::to_string(kMaxRows) + " of " + std::to_string(ratios.size()) +
-                                            "; report.html plots them all)\n"
+            "|---:|---|---|---|---:|---|---:|\n" +
+            rows +
+            (ratios.size() > kMaxRows ? "\n(the first " + std::to_string(kMaxRows) + " of " +
+                                            std::to_string(ratios.size()) + "; report.html plots them all)\n"
                                       : "");
     }
   }

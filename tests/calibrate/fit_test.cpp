@@ -209,17 +209,23 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
 TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile its strided rate") {
   const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
   auto merged = [&](const Json& strided) {
-    Json py = {{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"},
-               {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()}}}};
+    Json py = {
+        {"schema", "fwtax.python_dispatch/1"},
+        {"device", "cuda"},
+        {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()}}}};
     if (!strided.is_null()) py["sweeps"]["strided"] = strided;
     FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
-    merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+    merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings,
+                          ref);
     return f.profile;
   };
   // 3 M and 12.6 M elements at 250 M elements/ms; the small one sits at the launch floor: not counted.
   Json pts = Json::array();
   for (double n : {3.1e6, 12.6e6, 2.0e4})
-    pts.push_back({{"dtype", "fp16"}, {"op", "transpose_contiguous"}, {"elements", n}, {"bytes", 4 * n},
+    pts.push_back({{"dtype", "fp16"},
+                   {"op", "transpose_contiguous"},
+                   {"elements", n},
+                   {"bytes", 4 * n},
                    {"kernel_s", n < 1e6 ? 2.5e-6 : n / 2.5e11}});
   Json p = merged(pts);
   REQUIRE(p["efficiency"].contains("strided_elements_per_s"));

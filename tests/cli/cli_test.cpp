@@ -103,8 +103,10 @@ TEST_CASE("the binary exits 2 on bad input and names the file") {
   CHECK(binary("").status == 2);
 }
 
-TEST_CASE("validate --report writes the tables, the charts and the host-speed section of framework-bound runs") {
-  std::string dir = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test_report";
+TEST_CASE(
+    "validate --report writes the tables, the charts and the host-speed section of framework-bound runs") {
+  std::string dir =
+      std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test_report";
   std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h100-2026-11-runs.json";
   Run r = run({"validate", "--measured", runs, "--device", "h100", "--quiet", "--report", dir});
   REQUIRE(r.status == 0);

@@ -1,6 +1,6 @@
 // Measured runs: fwtax's runs JSON (first byte '{') or the paper's CSV format (anything else).
-#include "tests/fuzz/fuzz_common.hpp"
 #include "model/arch/architecture.hpp"
+#include "tests/fuzz/fuzz_common.hpp"
 #include "validate/measured.hpp"
 
 using namespace fwtax;

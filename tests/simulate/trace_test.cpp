@@ -73,7 +73,8 @@ TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels 
 
 TEST_CASE("traces of 2021 profilers (categories Operator, Runtime, Kernel) read like current ones") {
   std::string old_style = kTiny;
-  for (auto [from, to] : {std::pair{"\"cpu_op\"", "\"Operator\""}, {"\"cuda_runtime\"", "\"Runtime\""},
+  for (auto [from, to] : {std::pair{"\"cpu_op\"", "\"Operator\""},
+                          {"\"cuda_runtime\"", "\"Runtime\""},
                           {"\"kernel\"", "\"Kernel\""}})
     for (auto at = old_style.find(from); at != std::string::npos; at = old_style.find(from))
       old_style.replace(at, std::string(from).size(), to);

@@ -13,8 +13,8 @@ using namespace fwtax;
 namespace {
 
 Json one_run(Json fields) {
-  Json r = {{"model", "bert-base"}, {"mode", "eager"}, {"dtype", "fp16"}, {"batch", 4}, {"seq", 128},
-            {"image", nullptr}, {"median_s", 0.005}};
+  Json r = {{"model", "bert-base"}, {"mode", "eager"},  {"dtype", "fp16"},  {"batch", 4},
+            {"seq", 128},           {"image", nullptr}, {"median_s", 0.005}};
   for (auto& [k, v] : fields.items()) r[k] = v;
   return Json{{"runs", Json::array({r})}};
 }
@@ -22,8 +22,8 @@ Json one_run(Json fields) {
 }  // namespace
 
 TEST_CASE("a BERT variant named after bert-base is built from its meta (the shared runner's config fields)") {
-  Json meta = {{"hidden_size", 1536}, {"num_hidden_layers", 12}, {"num_attention_heads", 24},
-               {"intermediate_size", 6144}, {"vocab_size", 30522}, {"n_embd", nullptr}};
+  Json meta = {{"hidden_size", 1536},       {"num_hidden_layers", 12}, {"num_attention_heads", 24},
+               {"intermediate_size", 6144}, {"vocab_size", 30522},     {"n_embd", nullptr}};
   auto runs = parse_runs_json(one_run({{"model", "bert-base-w1536"}, {"meta", meta}}), "r.json", "h100");
   REQUIRE(runs.size() == 1);
   REQUIRE(runs[0].arch.is_object());
@@ -39,7 +39,8 @@ TEST_CASE("a BERT variant named after bert-base is built from its meta (the shar
   CHECK(a.params < 4.0 * base->params);
   // It predicts, and a wider BERT is slower on the GPU at the same batch.
   auto wide = compare_runs(runs, Catalog::builtin());
-  auto plain = compare_runs(parse_runs_json(one_run({{"mode", "cudagraph"}}), "r.json", "h100"), Catalog::builtin());
+  auto plain =
+      compare_runs(parse_runs_json(one_run({{"mode", "cudagraph"}}), "r.json", "h100"), Catalog::builtin());
   runs[0].framework = "cuda-graphs";
   auto wide_graph = compare_runs(runs, Catalog::builtin());
   REQUIRE(wide.front().ok);
@@ -47,16 +48,20 @@ TEST_CASE("a BERT variant named after bert-base is built from its meta (the shar
   CHECK(wide_graph.front().predicted_s > 1.2 * plain.front().predicted_s);
 }
 
-TEST_CASE("GPT-2 variants take the config's 4 x n_embd inner size; names without a built-in base stay unknown") {
-  auto g = parse_runs_json(one_run({{"model", "gpt2-medium"}, {"meta", {{"n_embd", 1024}, {"n_layer", 24}, {"n_head", 16}}}}),
-                           "r.json", "h100");
+TEST_CASE(
+    "GPT-2 variants take the config's 4 x n_embd inner size; names without a built-in base stay unknown") {
+  auto g = parse_runs_json(
+      one_run({{"model", "gpt2-medium"}, {"meta", {{"n_embd", 1024}, {"n_layer", 24}, {"n_head", 16}}}}),
+      "r.json", "h100");
   REQUIRE(g[0].arch.is_object());
   CHECK(g[0].arch["intermediate"] == 4096);
   CHECK(g[0].arch["like"] == "gpt2");
   // No base model in the name, or no size in meta: not guessed.
-  auto u = parse_runs_json(one_run({{"model", "mystery-net"}, {"meta", {{"hidden_size", 512}}}}), "r.json", "h100");
+  auto u = parse_runs_json(one_run({{"model", "mystery-net"}, {"meta", {{"hidden_size", 512}}}}), "r.json",
+                           "h100");
   CHECK(u[0].arch.is_null());
-  auto e = parse_runs_json(one_run({{"model", "bert-base-x"}, {"meta", {{"n_embd", nullptr}}}}), "r.json", "h100");
+  auto e =
+      parse_runs_json(one_run({{"model", "bert-base-x"}, {"meta", {{"n_embd", nullptr}}}}), "r.json", "h100");
   CHECK(e[0].arch.is_null());
   // A built-in name keeps the built-in model, whatever meta says.
   auto b = parse_runs_json(one_run({{"meta", {{"hidden_size", 768}}}}), "r.json", "h100");
@@ -64,35 +69,44 @@ TEST_CASE("GPT-2 variants take the config's 4 x n_embd inner size; names without
 }
 
 TEST_CASE("bad meta and params values are input errors naming the run") {
-  CHECK_THROWS_WITH_AS(parse_runs_json(one_run({{"model", "bert-base-w2"}, {"meta", {{"hidden_size", -1}}}}), "r.json", "h100"),
+  CHECK_THROWS_WITH_AS(parse_runs_json(one_run({{"model", "bert-base-w2"}, {"meta", {{"hidden_size", -1}}}}),
+                                       "r.json", "h100"),
                        doctest::Contains("/runs/0/meta/hidden_size"), InputError);
   CHECK_THROWS_WITH_AS(parse_runs_json(one_run({{"params", "110M"}}), "r.json", "h100"),
                        doctest::Contains("/runs/0/params"), InputError);
-  CHECK_THROWS_WITH_AS(parse_runs_json(one_run({{"meta", 3}}), "r.json", "h100"), doctest::Contains("/runs/0/meta"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(parse_runs_json(one_run({{"meta", 3}}), "r.json", "h100"),
+                       doctest::Contains("/runs/0/meta"), InputError);
 }
 
 TEST_CASE("a run whose parameter count is not the built model's is flagged, the shared runs are not") {
-  auto ok = compare_runs(parse_runs_json(one_run({{"params", 109482240}}), "r.json", "h100"), Catalog::builtin());
+  auto ok =
+      compare_runs(parse_runs_json(one_run({{"params", 109482240}}), "r.json", "h100"), Catalog::builtin());
   CHECK(ok.front().warning.empty());
-  auto off = compare_runs(parse_runs_json(one_run({{"params", 335141888}}), "r.json", "h100"), Catalog::builtin());
+  auto off =
+      compare_runs(parse_runs_json(one_run({{"params", 335141888}}), "r.json", "h100"), Catalog::builtin());
   CHECK(off.front().warning.find("not the same model") != std::string::npos);
   const Catalog& cat = Catalog::builtin();
-  for (const auto& c : compare_runs(parse_runs_json(*cat.builtin_json("measured/h100-2026-11-runs.json"), "runs", "h100"), cat))
+  for (const auto& c : compare_runs(
+           parse_runs_json(*cat.builtin_json("measured/h100-2026-11-runs.json"), "runs", "h100"), cat))
     CHECK_MESSAGE(c.warning.empty(), c.run.model << ": " << c.warning);
 }
 
-TEST_CASE("the shared runner's whole output (groundtruth.json) is read for its runs; unknown sections are still refused") {
+TEST_CASE(
+    "the shared runner's whole output (groundtruth.json) is read for its runs; unknown sections are still "
+    "refused") {
   Json whole = one_run({});
-  for (const char* k : {"ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles", "errors", "stages_s", "elapsed_s"})
+  for (const char* k : {"ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles", "errors",
+                        "stages_s", "elapsed_s"})
     whole[k] = nullptr;
   CHECK(parse_runs_json(whole, "groundtruth.json", "h100").size() == 1);
   whole["rnus"] = Json::array();
-  CHECK_THROWS_WITH_AS(parse_runs_json(whole, "groundtruth.json", "h100"), doctest::Contains("/rnus"), InputError);
+  CHECK_THROWS_WITH_AS(parse_runs_json(whole, "groundtruth.json", "h100"), doctest::Contains("/rnus"),
+                       InputError);
 }
 
 TEST_CASE("runs measured in several passes keep each pass's median beside the median compared") {
-  auto runs = parse_runs_json(one_run({{"median_s", 0.005}, {"pass_medians_s", {0.004, 0.005, 0.009}}}), "r.json", "h100");
+  auto runs = parse_runs_json(one_run({{"median_s", 0.005}, {"pass_medians_s", {0.004, 0.005, 0.009}}}),
+                              "r.json", "h100");
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].latency_s == doctest::Approx(0.005));
 }
