@@ -20,6 +20,14 @@ struct Group {
   std::vector<const Comparison*> runs;
 };
 
+// One point drawn as a marker alone: a gap (NaN) after it keeps the chart from joining it to the next.
+void add_marker(svg::Series& s, double x, double y) {
+  s.x.push_back(x);
+  s.y.push_back(y);
+  s.x.push_back(x);
+  s.y.push_back(NAN);
+}
+
 std::string size_of(const Comparison& c) {
   return c.run.seq > 0 ? "seq " + std::to_string(c.run.seq) : "image " + std::to_string(c.run.image);
 }
@@ -126,12 +134,7 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
     std::sort(p.begin(), p.end());
     s.x.clear();
     s.y.clear();
-    for (auto [x, y] : p) {
-      s.x.push_back(x);
-      s.y.push_back(y);
-      s.x.push_back(x);
-      s.y.push_back(NAN);  // a gap after every point: markers without lines
-    }
+    for (auto [x, y] : p) add_marker(s, x, y);
     scatter.series.push_back(s);
   }
   if (hi > 0) scatter.series.push_back({"exact", {lo, hi}, {lo, hi}, true});
@@ -152,10 +155,7 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
       ratios.push_back(q);
       auto& s = by_framework[c.run.framework];
       s.name = c.run.framework;
-      s.x.push_back(static_cast<double>(position));
-      s.y.push_back(q);
-      s.x.push_back(static_cast<double>(position));
-      s.y.push_back(NAN);  // markers without lines
+      add_marker(s, static_cast<double>(position), q);
       if (ratios.size() > kMaxRows) continue;
       rows += "| " + std::to_string(position) + " | " + c.run.model + " | " + c.run.framework + " | " +
               std::string(dtype_name(c.run.dtype)) + " | " + std::to_string(c.run.batch) + " | " +

@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -88,20 +89,22 @@ def make(name):
     return LastHidden(hf(name)), "tokens"
 
 
-def timed(fn, warmup=5, warmup_s=0.15, min_calls=10, min_s=0.2, max_calls=60):
+def timed(fn, warmup=5, warmup_s=0.15, min_calls=10, min_s=0.2, max_calls=60, sync=None):
+    # `sync` waits for the device after each call (default: torch.cuda.synchronize).
     # Warm-up until both `warmup` calls and `warmup_s` seconds: a model's first calls at a new shape
     # pay for allocations and library setup, which 3 calls did not always cover (a first run of these
     # scripts measured batch-1 medians up to 1.9x their minimum).
+    sync = sync or torch.cuda.synchronize
     begin, n = time.perf_counter(), 0
     while n < warmup or (time.perf_counter() - begin < warmup_s and n < 50):
         fn()
-        torch.cuda.synchronize()
+        sync()
         n += 1
     ts, begin = [], time.perf_counter()
     while len(ts) < max_calls and (len(ts) < min_calls or time.perf_counter() - begin < min_s):
         t0 = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        sync()
         ts.append(time.perf_counter() - t0)
     ts.sort()
     return {"median_s": ts[len(ts) // 2], "min_s": ts[0], "p90_s": ts[int(len(ts) * 0.9)], "iters": len(ts)}
@@ -165,10 +168,8 @@ def combine(passes):
     median for people to see the spread."""
     if len(passes) == 1:
         return dict(passes[0])
-    meds = sorted(r["median_s"] for r in passes)
-    mid = len(meds) // 2
-    median = meds[mid] if len(meds) % 2 else 0.5 * (meds[mid - 1] + meds[mid])
-    return {"median_s": median, "min_s": min(r["min_s"] for r in passes), "p90_s": max(r["p90_s"] for r in passes),
+    return {"median_s": statistics.median(r["median_s"] for r in passes), "min_s": min(r["min_s"] for r in passes),
+            "p90_s": max(r["p90_s"] for r in passes),
             "iters": sum(r["iters"] for r in passes), "pass_medians_s": [r["median_s"] for r in passes]}
 
 

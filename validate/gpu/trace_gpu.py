@@ -14,7 +14,7 @@ layout transforms or not). These traces answer that: replay one with
 
 Per configuration: `<model>_<dtype>_bs<batch>.json.gz` (one profiled forward after warm-up, CPU and CUDA
 activity, shapes recorded) and an entry in DIR/index.json with the median and minimum of unprofiled
-synchronized calls (the shared H100 traces' index format: file, model, dtype, batch, seq, image, mode,
+synchronized calls, timed as measure_gpu.py times its runs (the shared H100 traces' index format: file, model, dtype, batch, seq, image, mode,
 latency_median_s, latency_min_s), plus `top_kernels`: the ten kernels with the most GPU time. Model names
 and the models themselves are measure_gpu.py's (fwtax's zoo names). `--device cpu` runs the same on the
 CPU (a check of the script on a machine without a GPU; the traces then hold no kernels).
@@ -37,20 +37,6 @@ import measure_gpu as mg  # noqa: E402 - the models and timing of the end-to-end
 def sync(device):
     if device == "cuda":
         torch.cuda.synchronize()
-
-
-def latency(fn, device, calls=20):
-    for _ in range(5):
-        fn()
-    sync(device)
-    ts = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        ts.append(time.perf_counter() - t0)
-    ts.sort()
-    return ts[len(ts) // 2], ts[0]
 
 
 def top_kernels(trace_path, n=10):
@@ -110,7 +96,8 @@ def main():
                     else:
                         x = torch.randint(0, 1000, (bs, mg.SEQ), device=a.device)
                     with torch.no_grad():
-                        med, lo = latency(lambda: m(x), a.device)
+                        r = mg.timed(lambda: m(x), sync=lambda: sync(a.device))
+                        med, lo = r["median_s"], r["min_s"]
                         with profile(activities=activities, record_shapes=True) as prof:
                             m(x)
                             sync(a.device)
