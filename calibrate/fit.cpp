@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include <Eigen/Dense>
@@ -116,9 +117,13 @@ std::map<std::string, std::pair<std::string, double>> fit_dispatch(const Json& d
     per_op[it.key()] = {cls, f.intercept};
     fits[it.key()] = {{"class", cls}, {"dispatch_s", f.intercept}, {"per_element_s", f.slope}, {"r2", f.r2},
                       {"max_mdape", worst_noise}};
-    if (worst_noise > kNoisyMdape)
-      warnings.push_back(it.key() + ": noisy (" + std::to_string(static_cast<int>(worst_noise * 100)) +
+    if (worst_noise > kNoisyMdape) {
+      // Printed as a double: a garbled probe output can say any mdape, beyond an int.
+      char pct[64];
+      std::snprintf(pct, sizeof pct, "%.0f", worst_noise * 100);
+      warnings.push_back(it.key() + ": noisy (" + pct +
                          "% median deviation between epochs); the machine is busy or its clock varies");
+    }
   }
   return per_op;
 }
