@@ -406,8 +406,9 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   double threads = number_member(env, "torch_threads", 1.0);
   Json p;
   p["name"] = name;
-  p["description"] = "calibrated CPU: " + cpu + ", " + std::to_string(static_cast<int>(threads)) +
-                     " libtorch threads (fwtax calibrate --target cpu)";
+  char nthreads[64];  // formatted as a double: the probe's env may say anything
+  std::snprintf(nthreads, sizeof nthreads, "%.0f", threads);
+  p["description"] = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (fwtax calibrate --target cpu)";
   p["kind"] = "cpu";
   p["host"] = {{"name", name + "-host"},
                {"description", "the host that ran fwtax calibrate"},
