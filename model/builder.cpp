@@ -269,12 +269,12 @@ void Builder::batch_norm(double n, double c, double h, double w) {
     add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
     add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
   }
-  add_kernel(n_.k_bn, KernelKind::batch_norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_);
+  add_kernel(n_.k_bn, KernelKind::batch_norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_, elems, n * c);
 }
 
 void Builder::pool(std::string_view aten, double in_elems, double out_elems) {
   begin_op(id(aten), OpClass::pool);
-  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_);
+  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_, in_elems);
 }
 
 void Builder::reduction(std::string_view aten, double in_elems, double out_elems) {

@@ -1,6 +1,7 @@
 #include "model/device.hpp"
 
 #include <cmath>
+#include <tuple>
 
 namespace fwtax {
 namespace {
@@ -88,6 +89,15 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
       d.memory_efficiency = read_curve(*c, "/efficiency/memory", diag, NumberRule::fraction);
     d.causal_attention_factor = er.number_or("causal_attention_factor", NumberRule::positive, 1.0);
     d.strided_elements_per_s = er.number_or("strided_elements_per_s", NumberRule::positive, 0);
+    if (const Json* b = er.object("batch_norm", false)) {
+      ObjectReader br(*b, "/efficiency/batch_norm", diag);
+      br.allow({"source"});
+      d.batch_norm.elements_per_s = br.number_or("elements_per_s", NumberRule::positive, 0);
+      d.batch_norm.planes_per_s = br.number_or("planes_per_s", NumberRule::positive, 0);
+      d.batch_norm.plane_elements_per_s = br.number_or("plane_elements_per_s", NumberRule::positive, 0);
+      d.batch_norm.min_s = br.number_or("min_s", NumberRule::positive, 0);
+      br.finish();
+    }
     if (const Json* f = er.object("kind_time_factor", false)) {
       ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
       fr.allow({"source"});
@@ -165,6 +175,13 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   if (!f.is_null()) eff["kind_time_factor"] = f;
   if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
   if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
+  Json bn;
+  for (auto [key, v] : {std::pair{"elements_per_s", d.batch_norm.elements_per_s},
+                        std::pair{"planes_per_s", d.batch_norm.planes_per_s},
+                        std::pair{"plane_elements_per_s", d.batch_norm.plane_elements_per_s},
+                        std::pair{"min_s", d.batch_norm.min_s}})
+    if (v > 0) bn[key] = v;
+  if (!bn.is_null()) eff["batch_norm"] = bn;
   eff["source"] = src("efficiency");
   j["efficiency"] = eff;
   j["kernel_min_s"] = d.kernel_min_s;
@@ -221,15 +238,20 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
     if (d.kind_time_factor[i] == 1.0) d.kind_time_factor[i] = ref.kind_time_factor[i];
   // The generic elementwise kernel is bound by its integer index arithmetic, which every generation
   // since Volta issues at 64 lanes per SM: it scales with the SM count (boost clocks differ by up to
-  // 1.4x across these GPUs, which this leaves out). Without SM counts, with the fp32 peak.
+  // 1.4x across these GPUs, which this leaves out). Without SM counts, with the fp32 peak. Batch
+  // norm's element and plane rates spread over the SMs alike; one plane's rate (one thread block) and
+  // its shortest kernel stay as they are.
   constexpr int fp32 = static_cast<int>(Math::fp32_simt);
-  if (d.strided_elements_per_s == 0 && ref.strided_elements_per_s > 0) {
-    if (d.parallel_units > 0 && ref.parallel_units > 0)
-      d.strided_elements_per_s = ref.strided_elements_per_s * d.parallel_units / ref.parallel_units;
-    else if (ref.peak_flops_per_s[fp32] > 0)
-      d.strided_elements_per_s =
-          ref.strided_elements_per_s * d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32];
-  }
+  double sm_ratio = d.parallel_units > 0 && ref.parallel_units > 0 ? d.parallel_units / ref.parallel_units
+                    : ref.peak_flops_per_s[fp32] > 0 ? d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32]
+                                                     : 0;
+  for (auto [own, theirs, ratio] :
+       {std::tuple{&d.strided_elements_per_s, ref.strided_elements_per_s, sm_ratio},
+        std::tuple{&d.batch_norm.elements_per_s, ref.batch_norm.elements_per_s, sm_ratio},
+        std::tuple{&d.batch_norm.planes_per_s, ref.batch_norm.planes_per_s, sm_ratio},
+        std::tuple{&d.batch_norm.plane_elements_per_s, ref.batch_norm.plane_elements_per_s, 1.0},
+        std::tuple{&d.batch_norm.min_s, ref.batch_norm.min_s, 1.0}})
+    if (*own == 0 && theirs > 0) *own = theirs * ratio;
 }
 
 }  // namespace fwtax

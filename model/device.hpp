@@ -46,6 +46,13 @@ struct DeviceSpec {
   // Elements per second of ATen's generic (non-vectorized) elementwise kernel, which strided copies,
   // broadcasts and unvectorizable casts run on: its index arithmetic, not DRAM, bounds it (0: no bound).
   double strided_elements_per_s = 0;
+  // NCHW batch norm (cuDNN's inference kernel in fp32, ATen's in half precision) works plane by plane
+  // (one sample's channel): it is bound by the elements it normalizes, by the planes (small spatial
+  // sizes), by one plane's elements where there are too few planes to fill the GPU, and it takes at
+  // least min_s. Each 0: no such bound.
+  struct BatchNormBounds {
+    double elements_per_s = 0, planes_per_s = 0, plane_elements_per_s = 0, min_s = 0;
+  } batch_norm;
 
   double kernel_min_s = 0;           // required: shortest kernel, back to back on the GPU
   double launch_host_s = 0;          // host time of one kernel launch (GPU)

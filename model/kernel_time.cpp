@@ -44,9 +44,18 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
     double eff = d.memory_efficiency.empty() ? 1.0 : d.memory_efficiency.at(k.bytes);
     p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * (matrix ? 1.0 : factor);
   }
-  // The generic elementwise kernel: as many elements per second as its index arithmetic allows.
-  if (k.kind == KernelKind::strided && d.strided_elements_per_s > 0)
+  // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window
+  // with the same index arithmetic): as many elements per second as that arithmetic allows.
+  if ((k.kind == KernelKind::strided || k.kind == KernelKind::pool) && d.strided_elements_per_s > 0)
     p.memory = std::max(p.memory, k.m / d.strided_elements_per_s);
+  // NCHW batch norm, plane by plane (m: elements, n: planes).
+  if (k.kind == KernelKind::batch_norm && k.m > 0 && k.n > 0) {
+    const auto& b = d.batch_norm;
+    if (b.elements_per_s > 0) p.memory = std::max(p.memory, k.m / b.elements_per_s);
+    if (b.planes_per_s > 0) p.memory = std::max(p.memory, k.n / b.planes_per_s);
+    if (b.plane_elements_per_s > 0) p.memory = std::max(p.memory, k.m / k.n / b.plane_elements_per_s);
+    p.memory = std::max(p.memory, b.min_s);
+  }
   return p;
 }
 

@@ -603,11 +603,16 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
   } else if (cls == OpClass::layer_norm || cls == OpClass::batch_norm) {
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = cls == OpClass::batch_norm ? KernelKind::batch_norm : KernelKind::norm;
+    if (cls == OpClass::batch_norm && dim(0).size() >= 2) {
+      w.m = numel(dim(0));
+      w.n = static_cast<double>(dim(0)[0] * dim(0)[1]);
+    }
   } else if (cls == OpClass::softmax) {
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = KernelKind::softmax;
   } else if (cls == OpClass::pool) {
     w.kind = KernelKind::pool;
+    w.m = numel(dim(0));
   } else if (cls == OpClass::reduction) {
     w.bytes = numel(dim(0)) * e;
     w.kind = KernelKind::reduction;
@@ -723,6 +728,8 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
               old.flops = then.flops;
               old.bytes = then.bytes;
               old.m = then.m;
+              old.n = then.n;
+              old.k = then.k;
             } else {
               old.bytes = aux_bytes(k.kind, then, first_bytes(top.dims, e), share);
             }

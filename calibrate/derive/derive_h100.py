@@ -2,7 +2,9 @@
 """Derives fwtax's built-in H100 profiles from the shared H100 measurements.
 
 Reads ../shared/data/h100-2026-11/ (microbench.json and the Kineto traces with their unprofiled
-latencies) and writes, each number with a `source`:
+latencies), and for kernels bound by the SMs rather than DRAM the H200's measurements in
+data/measured/h200-2026-11/ (graph-check.json, sweeps.json: the same SMs, clocks and peaks), and
+writes, each number with a `source`:
   data/devices/h100.json         device profile of the H100 on machine A
   data/hosts/h100-vm-a.json      machine A's host (the reference host, relative_time 1)
   data/hosts/h100-vm-b.json      machine B's host (where the traces were taken)
@@ -86,6 +88,21 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def log_interp(points, x):
+    """The curve through [x, y] points, linear in log10 x and held at both ends (as model/curve.cpp)."""
+    pts = sorted(points)
+    lx = [math.log10(p[0]) for p in pts]
+    l = math.log10(x)
+    if l <= lx[0]:
+        return pts[0][1]
+    if l >= lx[-1]:
+        return pts[-1][1]
+    for i in range(1, len(pts)):
+        if l <= lx[i]:
+            w = (l - lx[i - 1]) / (lx[i] - lx[i - 1])
+            return pts[i - 1][1] + w * (pts[i][1] - pts[i - 1][1])
+
+
 GRAPH_CHECK = "data/measured/h200-2026-11/graph-check.json"
 
 
@@ -122,6 +139,70 @@ def strided_rate(path=GRAPH_CHECK):
             f"broadcast mask add) in the CUDA-graph replays of HF BERT-base at batch 32 "
             f"({elems / 1e6:.0f} M elements in {secs * 1e6:.0f} us)")
     return rate, note
+
+
+SWEEPS = "data/measured/h200-2026-11/sweeps.json"
+
+
+def batch_norm_bounds(path=SWEEPS):
+    """The bounds of NCHW batch norm (model/kernel_time.cpp), fitted to the H200's batch-norm sweep
+    (cuDNN's inference kernel in fp32, ATen's in fp16; CUPTI times of ResNet-50's layer shapes at batch 1
+    and 32). The kernel works plane by plane (one sample's channel), so its time is the largest of
+    elements / elements_per_s, planes / planes_per_s, one plane's elements / plane_elements_per_s and
+    min_s. min_s is the shortest kernel of the sweep; the three rates minimize the squared log error
+    over all points (a grid search, 1% steps). These are bound by the SMs, which the H100 and H200
+    share (132 SMs, same clocks), not by DRAM. Returns (bounds, note)."""
+    pts = []
+    for r in json.load(open(path))["sweeps"]["batch_norm"]:
+        planes = r["batch"] * r["channels"]
+        pts.append((planes * r["h"] * r["h"], planes, r["kernel_s"]))
+    min_s = min(t for _, _, t in pts)
+
+    def err(re, rp, rb):
+        return sum(math.log(max(e / re, p / rp, e / p / rb, min_s) / t) ** 2 for e, p, t in pts)
+
+    def grid(lo, hi, step):
+        return [10 ** (lo + i * step) for i in range(int(round((hi - lo) / step)) + 1)]
+
+    # A coarse grid (12% steps) over a wide range, then a fine one (1% steps) around its best point.
+    best = min((err(re, rp, rb), re, rp, rb)
+               for re in grid(10.5, 12.5, 0.05) for rp in grid(8, 10.5, 0.05) for rb in grid(8, 11, 0.05))
+    c = [math.log10(x) for x in best[1:]]
+    best = min((err(re, rp, rb), re, rp, rb) for re in grid(c[0] - 0.05, c[0] + 0.05, 0.005)
+               for rp in grid(c[1] - 0.05, c[1] + 0.05, 0.005) for rb in grid(c[2] - 0.05, c[2] + 0.05, 0.005))
+    rms = math.sqrt(best[0] / len(pts))
+    bounds = {"elements_per_s": float(f"{best[1]:.3g}"), "planes_per_s": float(f"{best[2]:.3g}"),
+              "plane_elements_per_s": float(f"{best[3]:.3g}"), "min_s": float(f"{min_s:.3g}")}
+    note = (f"{path} /sweeps/batch_norm (H200, same SMs and clocks as the H100; {len(pts)} kernels, fp32 and "
+            f"fp16, batch 1 and 32): min_s the shortest, the rates a least-squares fit in log time of the "
+            f"largest of the four bounds (rms log error {rms:.2f}); calibrate/derive/derive_h100.py")
+    return dict(bounds, source=note), note
+
+
+def conv_factors(gemm, memory_bw, path=SWEEPS):
+    """cuDNN's convolution kernels over a GEMM of the same FLOPs on the GEMM curve, per tensor-core math:
+    the median, over the H200's convolution sweep (the main kernel of ResNet-50's layer shapes, batch 1 and
+    32, CUPTI) of the kernels the roofline calls compute-bound (FLOPs time on the curve at least the
+    bytes over the datasheet bandwidth). The H200 has the H100's SMs, clocks and peaks. bf16 takes fp16's
+    (not swept). Returns ({math: factor}, note)."""
+    ratios = collections.defaultdict(list)
+    for r in json.load(open(path))["sweeps"]["conv"]:
+        m = GEMM_MATH["tf32" if r["dtype"] == "fp32" else r["dtype"]]
+        esize = 4 if r["dtype"] == "fp32" else 2
+        oh = (r["h"] + 2 * (r["k"] // 2) - r["k"]) // r["stride"] + 1
+        nbytes = (r["batch"] * r["cin"] * r["h"] ** 2 + r["cout"] * r["cin"] * r["k"] ** 2 +
+                  r["batch"] * r["cout"] * oh * oh) * esize
+        compute = r["flops"] / (H100_PEAK[m] * log_interp(gemm[m], r["flops"]))
+        if compute >= nbytes / memory_bw:
+            ratios[m].append(r["kernel_s"] / compute)
+    factors = {m: round(median(v), 3) for m, v in ratios.items()}
+    factors["bf16_tensor"] = factors["fp16_tensor"]
+    note = (f"conv: the gemm curve over a factor per math, cuDNN's main convolution kernel over the GEMM curve's "
+            f"time for its FLOPs, median over the compute-bound kernels of {path} /sweeps/conv (H200, same SMs, "
+            f"clocks and peaks as the H100): " +
+            ", ".join(f"{m} {factors[m]} ({len(ratios[m])} kernels)" for m in sorted(ratios)) +
+            "; bf16_tensor takes fp16's")
+    return factors, note
 
 
 def main():
@@ -229,20 +310,6 @@ def main():
     # Kernel-level calibration from the torch.nn BERT traces (not the HF BERT or ResNet ones, which
     # the model is validated on): nn.Linear GEMMs (weights transposed, bias epilogue), fused attention
     # relative to a GEMM of the same FLOPs, and norms relative to a streaming kernel of the same bytes.
-    def log_interp(points, x):
-        """The curve through [x, y] points, linear in log10 x and held at both ends (as model/curve.cpp)."""
-        pts = sorted(points)
-        lx = [math.log10(p[0]) for p in pts]
-        l = math.log10(x)
-        if l <= lx[0]:
-            return pts[0][1]
-        if l >= lx[-1]:
-            return pts[-1][1]
-        for i in range(1, len(pts)):
-            if l <= lx[i]:
-                w = (l - lx[i - 1]) / (lx[i] - lx[i - 1])
-                return pts[i - 1][1] + w * (pts[i][1] - pts[i - 1][1])
-
     linear_pts = collections.defaultdict(list)
     attn_ratio = collections.defaultdict(list)
     norm_ratio = []
@@ -294,6 +361,8 @@ def main():
     stream_gap = median(stream_gaps) * 1e-6
     norm_factor = max(1.0, median(norm_ratio))
     strided, strided_note = strided_rate()
+    bn_bounds, bn_note = batch_norm_bounds()
+    conv_factor, conv_note = conv_factors(gemm, 4.8e12)
 
     graph_host = median([raw[f"graph_K{k}_host_us_per_launch"] for k in (1, 10, 100, 1000)]) * 1e-6
     kernel_min = raw["graph_K1000_gpu_us_per_kernel"] * 1e-6
@@ -317,20 +386,20 @@ def main():
             "gemm": {m: sorted(v) for m, v in gemm.items()},
             "linear": {m: sorted(v) for m, v in linear_pts.items()},
             "memory": sorted(memory),
+            "conv": {m: sorted([x, y / conv_factor[m]] for x, y in gemm[m]) for m in sorted(conv_factor)},
             "kind_time_factor": {
                 "attention": round(attn_factor, 3),
                 "norm": round(norm_factor, 3),
-                "batch_norm": round(norm_factor, 3),
                 "source": f"median kernel time in {tr_src}/bert-base-torchnn_*.json.gz over the time of a "
-                          "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm); "
-                          "batch_norm: the layer norm's factor, an assumption (no batch-norm microbenchmark "
-                          "in these data, and the ResNet traces are kept for validation)",
+                          "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm)",
             },
             "strided_elements_per_s": float(f"{strided:.3g}"),
+            "batch_norm": bn_bounds,
             "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
                       "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "
                       f"(x W^T + b) in {tr_src}/bert-base-torchnn_*.json.gz; memory: /ceilings/add_fp32_sweep "
-                      "(bytes read plus written over the datasheet bandwidth); " + strided_note,
+                      "(bytes read plus written over the datasheet bandwidth); " + conv_note + "; " + strided_note +
+                      "; batch_norm: see its source",
         },
         "kernel_min_s": kernel_min,
         "launch": {

@@ -161,3 +161,70 @@ TEST_CASE("a device like the H100 inherits its strided rate scaled by its SM cou
   CHECK(a100.strided_elements_per_s == doctest::Approx(h100.strided_elements_per_s * 108.0 / 132.0));
   CHECK(h200.strided_elements_per_s == doctest::Approx(h100.strided_elements_per_s));  // same SMs
 }
+
+TEST_CASE("NCHW pooling is bound by its input elements at the strided kernel's rate") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  REQUIRE(d.strided_elements_per_s > 0);
+  KernelTimer timer(d);
+  // ResNet-50's max pool at batch 64: 64 x 64 x 112 x 112 fp16 in, a quarter of that out.
+  double in = 64.0 * 64 * 112 * 112;
+  Kernel pool;
+  pool.kind = KernelKind::pool;
+  pool.flops = in;
+  pool.bytes = (in + in / 4) * 2;
+  pool.m = in;
+  CHECK(timer.time(pool).time_s == doctest::Approx(in / d.strided_elements_per_s));
+  CHECK(timer.time(pool).time_s > 2 * timer.memory_time_s(Kernel{.bytes = pool.bytes, .kind = KernelKind::copy}));
+  // A pool kernel without its element count (an older workload) streams as before.
+  pool.m = 0;
+  CHECK(timer.time(pool).time_s < in / d.strided_elements_per_s / 2);
+}
+
+TEST_CASE("batch norm: the largest of its element, plane, per-plane and shortest-kernel bounds") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  const auto& b = d.batch_norm;
+  REQUIRE(b.elements_per_s > 0);
+  REQUIRE(b.planes_per_s > 0);
+  REQUIRE(b.plane_elements_per_s > 0);
+  REQUIRE(b.min_s > 0);
+  KernelTimer timer(d);
+  auto bn = [](double n, double c, double hw, double elem) {
+    Kernel k;
+    k.kind = KernelKind::batch_norm;
+    k.m = n * c * hw;
+    k.n = n * c;
+    k.flops = 2 * k.m;
+    k.bytes = 2 * k.m * elem;
+    return k;
+  };
+  // Large planes, many of them: bound by elements (fp16 ResNet-50 layer 1 at batch 64).
+  Kernel big = bn(64, 256, 56 * 56, 2);
+  CHECK(timer.time(big).time_s == doctest::Approx(big.m / b.elements_per_s));
+  // 7x7 planes: bound by the planes, whatever the bytes (the last stage at batch 64).
+  Kernel small = bn(64, 2048, 49, 2);
+  CHECK(timer.time(small).time_s == doctest::Approx(small.n / b.planes_per_s));
+  CHECK(timer.time(bn(64, 2048, 49, 4)).time_s == doctest::Approx(timer.time(small).time_s));
+  // Few large planes (the stem at batch 1): one plane's elements, walked by one block.
+  Kernel stem = bn(1, 64, 112 * 112, 4);
+  CHECK(timer.time(stem).time_s == doctest::Approx(112.0 * 112 / b.plane_elements_per_s));
+  // Tiny: the shortest batch norm kernel measured, above the empty-kernel floor.
+  Kernel tiny = bn(1, 64, 4, 4);
+  CHECK(b.min_s > d.kernel_min_s);
+  CHECK(timer.time(tiny).time_s == doctest::Approx(b.min_s));
+  // Without the bounds (a CPU, an uncalibrated device) it streams its bytes.
+  DeviceSpec plain = d;
+  plain.batch_norm = {};
+  Kernel stream{.bytes = big.bytes, .kind = KernelKind::copy};
+  CHECK(KernelTimer(plain).time(big).time_s == doctest::Approx(timer.memory_time_s(stream)));
+}
+
+TEST_CASE("a device like the H100 inherits batch norm's bounds, the rates over all SMs scaled by their count") {
+  const Catalog& cat = Catalog::builtin();
+  DeviceSpec h100 = cat.device("h100"), a100 = cat.device("a100");
+  CHECK(a100.batch_norm.elements_per_s == doctest::Approx(h100.batch_norm.elements_per_s * 108.0 / 132.0));
+  CHECK(a100.batch_norm.planes_per_s == doctest::Approx(h100.batch_norm.planes_per_s * 108.0 / 132.0));
+  CHECK(a100.batch_norm.plane_elements_per_s == doctest::Approx(h100.batch_norm.plane_elements_per_s));
+  CHECK(a100.batch_norm.min_s == doctest::Approx(h100.batch_norm.min_s));
+  // A calibrated device without a batch-norm fit has none.
+  CHECK(cat.device("h200-calibrated").batch_norm.elements_per_s == 0);
+}
