@@ -55,6 +55,47 @@ const Json& need(const Json& j, const char* key, const std::string& file, const 
 }
 
 // A positive number member of probe output.
+// Batch norm's bounds (model/kernel_time.cpp: the largest of elements / elements_per_s, planes /
+// planes_per_s, one plane's elements / plane_elements_per_s and min_s) fitted to measured kernels
+// {elements, planes, seconds}: min_s is the shortest, the rates minimize the squared log error, on a
+// grid of 12% steps over a wide range and then of 1% steps around its best point.
+struct BatchNormFit {
+  double elements_per_s = 0, planes_per_s = 0, plane_elements_per_s = 0, min_s = 0, rms_log_error = 0;
+};
+BatchNormFit fit_batch_norm(const std::vector<std::array<double, 3>>& pts) {
+  BatchNormFit f;
+  if (pts.empty()) return f;
+  f.min_s = pts[0][2];
+  for (const auto& p : pts) f.min_s = std::min(f.min_s, p[2]);
+  auto error = [&](double re, double rp, double rb) {
+    double e = 0;
+    for (const auto& p : pts) {
+      double t = std::max({p[0] / re, p[1] / rp, p[0] / p[1] / rb, f.min_s});
+      e += std::pow(std::log(t / p[2]), 2);
+    }
+    return e;
+  };
+  std::array<double, 3> best{11.5, 9.0, 9.5};  // log10 of the three rates
+  double best_err = error(std::pow(10, best[0]), std::pow(10, best[1]), std::pow(10, best[2]));
+  auto search = [&](std::array<double, 3> lo, std::array<double, 3> hi, double step) {
+    std::array<double, 3> c = best;
+    for (double a = lo[0]; a <= hi[0] + 1e-9; a += step)
+      for (double b = lo[1]; b <= hi[1] + 1e-9; b += step)
+        for (double d = lo[2]; d <= hi[2] + 1e-9; d += step) {
+          double e = error(std::pow(10, a), std::pow(10, b), std::pow(10, d));
+          if (e < best_err) best_err = e, c = {a, b, d};
+        }
+    best = c;
+  };
+  search({10.5, 8, 8}, {12.5, 10.5, 11}, 0.05);
+  search({best[0] - 0.05, best[1] - 0.05, best[2] - 0.05}, {best[0] + 0.05, best[1] + 0.05, best[2] + 0.05}, 0.005);
+  f.elements_per_s = std::pow(10, best[0]);
+  f.planes_per_s = std::pow(10, best[1]);
+  f.plane_elements_per_s = std::pow(10, best[2]);
+  f.rms_log_error = std::sqrt(best_err / static_cast<double>(pts.size()));
+  return f;
+}
+
 double need_number(const Json& j, const char* key, const std::string& file, const std::string& where) {
   double v = 0;
   if (auto msg = check_number(need(j, key, file, where), NumberRule::positive, &v); !msg.empty())
@@ -265,11 +306,30 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     return r;
   };
   std::vector<double> norm = memory_ratios("layer_norm", KernelKind::norm);
-  std::vector<double> bn = memory_ratios("batch_norm", KernelKind::batch_norm);
+  // NCHW batch norm: its bounds (elements, planes, one plane, shortest kernel), not a bandwidth factor.
+  std::vector<std::array<double, 3>> bn;
+  if (sw.contains("batch_norm")) {
+    const Json& pts = points("batch_norm");
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      std::string w = "/sweeps/batch_norm/" + std::to_string(i);
+      double planes = num(pts[i], "batch", w) * num(pts[i], "channels", w), h = num(pts[i], "h", w);
+      bn.push_back({planes * h * h, planes, num(pts[i], "kernel_s", w)});
+    }
+  }
+  if (!bn.empty()) {
+    BatchNormFit b = fit_batch_norm(bn);
+    profile["efficiency"]["batch_norm"] = {
+        {"elements_per_s", b.elements_per_s},
+        {"planes_per_s", b.planes_per_s},
+        {"plane_elements_per_s", b.plane_elements_per_s},
+        {"min_s", b.min_s},
+        {"source", file + " /sweeps/batch_norm: min_s the shortest of " + std::to_string(bn.size()) +
+                       " kernels, the rates a least-squares fit in log time of the largest of the four bounds (rms "
+                       "log error " + std::to_string(b.rms_log_error).substr(0, 4) + ")"}};
+  }
   Json f = Json::object();
   if (!attn.empty()) f["attention"] = median_of(attn);
   if (!norm.empty()) f["norm"] = median_of(norm);
-  if (!bn.empty()) f["batch_norm"] = median_of(bn);
   if (!layout.empty()) f["layout"] = median_of(layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
@@ -292,8 +352,8 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     }
   }
   f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
-                "(norm, batch_norm) time, over " + std::to_string(attn.size()) + " attention, " + std::to_string(norm.size()) +
-                " norm and " + std::to_string(bn.size()) + " batch-norm kernels";
+                "(norm) time, over " + std::to_string(attn.size()) + " attention and " + std::to_string(norm.size()) +
+                " norm kernels";
   if (!layout.empty())
     f["source"] = f["source"].get<std::string>() + "; layout: cuDNN's NCHW/NHWC transforms around " +
                   std::to_string(layout.size()) + " convolutions over the builder's transform kernels for them";

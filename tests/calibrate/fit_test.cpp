@@ -237,3 +237,34 @@ TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile it
   // Sweeps from before the strided sweep existed: no rate.
   CHECK_FALSE(merged(nullptr)["efficiency"].contains("strided_elements_per_s"));
 }
+
+TEST_CASE("a batch-norm sweep gives a GPU profile the bounds it was generated with") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  // Kernels timed by the bounds themselves (300 M elements/ms, 1.5 M planes/ms, 2 M elements/ms in
+  // one plane, 2 us at least) over ResNet-like shapes at batch 1, 8 and 32.
+  const double re = 3.0e11, rp = 1.5e9, rb = 2.0e9, min_s = 2.0e-6;
+  Json pts = Json::array();
+  for (double n : {1.0, 8.0, 32.0})
+    for (auto [c, h] : {std::pair{64.0, 112.0}, {256.0, 56.0}, {512.0, 28.0}, {1024.0, 14.0}, {2048.0, 7.0}}) {
+      double planes = n * c, elems = planes * h * h;
+      pts.push_back({{"dtype", "fp32"}, {"batch", n}, {"channels", c}, {"h", h}, {"bytes", 8 * elems},
+                     {"kernel_s", std::max({elems / re, planes / rp, h * h / rb, min_s})}});
+    }
+  Json py = {{"schema", "fwtax.python_dispatch/1"},
+             {"device", "cuda"},
+             {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()},
+                         {"batch_norm", pts}}}};
+  FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+  merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+  Diagnostics d("profile");
+  DeviceSpec dev = parse_device(f.profile, d);
+  CHECK(d.empty());
+  // Recovered to the fine grid's 1% steps; the bandwidth factor is gone.
+  CHECK(dev.batch_norm.elements_per_s == doctest::Approx(re).epsilon(0.02));
+  CHECK(dev.batch_norm.planes_per_s == doctest::Approx(rp).epsilon(0.02));
+  CHECK(dev.batch_norm.plane_elements_per_s == doctest::Approx(rb).epsilon(0.02));
+  CHECK(dev.batch_norm.min_s == doctest::Approx(min_s));
+  CHECK(dev.kind_time_factor[static_cast<int>(KernelKind::batch_norm)] == 1.0);
+  CHECK(f.profile["efficiency"]["batch_norm"]["source"].get<std::string>().find("/sweeps/batch_norm") !=
+        std::string::npos);
+}
