@@ -225,6 +225,9 @@ TEST_CASE("a device like the H100 inherits batch norm's bounds, the rates over a
   CHECK(a100.batch_norm.planes_per_s == doctest::Approx(h100.batch_norm.planes_per_s * 108.0 / 132.0));
   CHECK(a100.batch_norm.plane_elements_per_s == doctest::Approx(h100.batch_norm.plane_elements_per_s));
   CHECK(a100.batch_norm.min_s == doctest::Approx(h100.batch_norm.min_s));
-  // A calibrated device without a batch-norm fit has none.
-  CHECK(cat.device("h200-calibrated").batch_norm.elements_per_s == 0);
+  // A calibrated device has its own fit (of its sweep), not the H100's scaled.
+  DeviceSpec cal = cat.device("h200-calibrated");
+  CHECK(cal.batch_norm.elements_per_s > 0);
+  CHECK(cal.batch_norm.min_s > 0);
+  CHECK(cal.kind_time_factor[static_cast<int>(KernelKind::batch_norm)] == 1.0);
 }
