@@ -160,6 +160,7 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
       case Bound::compute: r.gpu_compute_s += kt[i].time_s; break;
       case Bound::memory: r.gpu_memory_s += kt[i].time_s; break;
       case Bound::floor: r.gpu_floor_s += kt[i].time_s; break;
+      case Bound::elements: r.gpu_elements_s += kt[i].time_s; break;
     }
     r.flops += w.kernels[i].flops;
     r.bytes += w.kernels[i].bytes;
@@ -206,7 +207,7 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   if (r.host_busy_s >= r.gpu_busy_s)
     r.bound = Regime::framework;
   else
-    r.bound = r.gpu_compute_s >= r.gpu_memory_s + r.gpu_floor_s ? Regime::compute : Regime::memory;
+    r.bound = r.gpu_compute_s >= r.gpu_memory_s + r.gpu_floor_s + r.gpu_elements_s ? Regime::compute : Regime::memory;
   return r;
 }
 

@@ -41,7 +41,8 @@ struct SimResult {
   double gpu_busy_s = 0;       // device time spent in kernels per call
   double framework_tax_s = 0;  // device idle time within the call: latency - gpu busy
   Regime bound = Regime::framework;
-  double gpu_compute_s = 0, gpu_memory_s = 0, gpu_floor_s = 0;  // device time by binding limit
+  // Device time by binding limit (Bound); the regime counts element-bound time with memory's.
+  double gpu_compute_s = 0, gpu_memory_s = 0, gpu_floor_s = 0, gpu_elements_s = 0;
   std::size_t kernels = 0;  // kernels per call
   std::size_t ops = 0;      // framework ops per call (Python module calls not counted)
   double flops = 0, bytes = 0;

@@ -9,6 +9,7 @@ std::string_view bound_name(Bound b) {
     case Bound::compute: return "compute";
     case Bound::memory: return "memory";
     case Bound::floor: return "floor";
+    case Bound::elements: return "elements";
   }
   return "floor";
 }
@@ -21,6 +22,8 @@ namespace {
 
 struct Parts {
   double compute = 0, memory = 0, peak = 0;
+  double elements = 0;  // the element bounds alone (included in memory)
+  double floor = 0;     // a kind's own shortest kernel, above the device's
 };
 
 // Compute and memory time of one kernel in one pass (the simulator's inner loop). `eff_of` gives the
@@ -47,15 +50,16 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
   // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window
   // with the same index arithmetic): as many elements per second as that arithmetic allows.
   if ((k.kind == KernelKind::strided || k.kind == KernelKind::pool) && d.strided_elements_per_s > 0)
-    p.memory = std::max(p.memory, k.m / d.strided_elements_per_s);
+    p.elements = k.m / d.strided_elements_per_s;
   // NCHW batch norm, plane by plane (m: elements, n: planes).
   if (k.kind == KernelKind::batch_norm && k.m > 0 && k.n > 0) {
     const auto& b = d.batch_norm;
-    if (b.elements_per_s > 0) p.memory = std::max(p.memory, k.m / b.elements_per_s);
-    if (b.planes_per_s > 0) p.memory = std::max(p.memory, k.n / b.planes_per_s);
-    if (b.plane_elements_per_s > 0) p.memory = std::max(p.memory, k.m / k.n / b.plane_elements_per_s);
-    p.memory = std::max(p.memory, b.min_s);
+    if (b.elements_per_s > 0) p.elements = std::max(p.elements, k.m / b.elements_per_s);
+    if (b.planes_per_s > 0) p.elements = std::max(p.elements, k.n / b.planes_per_s);
+    if (b.plane_elements_per_s > 0) p.elements = std::max(p.elements, k.m / k.n / b.plane_elements_per_s);
+    p.floor = b.min_s;
   }
+  p.memory = std::max({p.memory, p.elements, p.floor});
   return p;
 }
 
@@ -93,28 +97,23 @@ double KernelTimer::memory_time_s(const Kernel& k) const {
 
 KernelTime KernelTimer::time(const Kernel& k) const {
   Parts p = parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); });
-  double tf = d_.kernel_min_s;
+  double tf = std::max(d_.kernel_min_s, p.floor);
   KernelTime r;
-  if (k.measured_s >= 0) {  // measured on this device: the model only says what bound it
-    r.time_s = k.measured_s;
-    r.bound = p.compute >= p.memory && p.compute >= tf ? Bound::compute : p.memory >= tf ? Bound::memory : Bound::floor;
-    r.utilization = r.bound == Bound::compute ? k.flops / (k.measured_s * p.peak)
-                    : r.bound == Bound::memory ? k.bytes / (k.measured_s * d_.memory_bandwidth_bytes_per_s)
-                                               : 0;
-    return r;
-  }
-  if (p.compute >= p.memory && p.compute >= tf) {
-    r.time_s = p.compute;
-    r.bound = Bound::compute;
-    r.utilization = p.peak > 0 ? k.flops / (p.compute * p.peak) : 0;
-  } else if (p.memory >= tf) {
-    r.time_s = p.memory;
-    r.bound = Bound::memory;
-    r.utilization = k.bytes / (p.memory * d_.memory_bandwidth_bytes_per_s);
-  } else {
-    r.time_s = tf;
-    r.bound = Bound::floor;
-  }
+  // Which limit binds; `p.memory` already holds the element bounds and the kind's floor.
+  Bound b = p.compute >= p.memory && p.compute >= tf ? Bound::compute
+            : p.memory <= tf || p.floor >= p.memory  ? Bound::floor
+            : p.elements >= p.memory                 ? Bound::elements
+                                                     : Bound::memory;
+  r.bound = b;
+  r.time_s = k.measured_s >= 0 ? k.measured_s  // measured on this device: the model only says what bound it
+             : b == Bound::compute ? p.compute
+             : b == Bound::floor   ? tf
+                                   : p.memory;
+  // Utilization: of the math peak where compute binds, else of the DRAM bandwidth (how little of it an
+  // element-bound kernel uses); none at the floor.
+  r.utilization = b == Bound::compute ? (p.peak > 0 ? k.flops / (r.time_s * p.peak) : 0)
+                  : b == Bound::floor ? 0
+                                      : k.bytes / (r.time_s * d_.memory_bandwidth_bytes_per_s);
   return r;
 }
 

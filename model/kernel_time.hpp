@@ -1,6 +1,8 @@
 #pragma once
 // Kernel time: a roofline of compute and memory time under calibrated efficiencies, floored by the
-// shortest kernel the device runs. Each result records which limit bound it.
+// shortest kernel the device runs; some kernels are bound instead by the rate at which the SMs work
+// through their elements (strided copies, NCHW pooling, batch norm). Each result records which limit
+// bound it.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -10,7 +12,9 @@
 
 namespace fwtax {
 
-enum class Bound : std::uint8_t { compute, memory, floor };
+// elements: the SMs' rate of working through the kernel's elements (index arithmetic, plane by plane),
+// below what DRAM would allow: faster memory does not speed it up, more SMs do.
+enum class Bound : std::uint8_t { compute, memory, floor, elements };
 std::string_view bound_name(Bound b);
 
 struct KernelTime {

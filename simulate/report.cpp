@@ -174,12 +174,16 @@ Json row_to_json(const ResultRow& r) {
   j["ops"] = s.ops;
   j["flops"] = s.flops;
   j["bytes"] = s.bytes;
-  j["gpu_time_by_limit_s"] = {{"compute", s.gpu_compute_s}, {"memory", s.gpu_memory_s}, {"floor", s.gpu_floor_s}};
+  j["gpu_time_by_limit_s"] = {{"compute", s.gpu_compute_s},
+                              {"memory", s.gpu_memory_s},
+                              {"elements", s.gpu_elements_s},
+                              {"floor", s.gpu_floor_s}};
   if (!r.breakdown.empty()) {
     Json ops = Json::array();
     for (const auto& o : r.breakdown)
       ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
-                     {"kernels", o.kernels}, {"flops", o.flops}, {"bytes", o.bytes}});
+                     {"bound", o.bound.empty() ? Json(nullptr) : Json(o.bound)}, {"kernels", o.kernels},
+                     {"flops", o.flops}, {"bytes", o.bytes}});
     j["breakdown"] = ops;
   }
   return j;
@@ -195,13 +199,13 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
       << r.batch << ", " << size_label(r) << "): per-op breakdown\n";
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"#", "op", "class", "host", "gpu", "kernels", "GFLOP", "MB"});
+  cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB"});
   std::size_t i = 0;
   for (const auto& o : r.breakdown) {
     ++i;
     if (o.op_class.rfind("module_", 0) == 0) continue;
     cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
-                     std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
+                     o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
   }
   pad_print(out, cells, 3);
 }

@@ -1,10 +1,12 @@
 #include "simulate/sweep.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <tuple>
 
 #include "model/error.hpp"
+#include "model/kernel_time.hpp"
 #include "simulate/trace_file.hpp"
 
 namespace fwtax {
@@ -59,8 +61,9 @@ void mark_crossovers(std::vector<ResultRow>& rows) {
 
 namespace {
 
-std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s) {
+std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const DeviceSpec& d) {
   std::vector<OpResult> out;
+  KernelTimer timer(d);
   std::vector<double> gpu(w.ops.size(), 0.0), host(w.ops.size(), 0.0);
   for (const auto& sp : s.gpu_spans)
     if (sp.op < w.ops.size()) gpu[sp.op] += sp.dur_s;
@@ -75,10 +78,16 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s) {
     r.host_s = host[i];
     r.gpu_s = gpu[i];
     r.kernels = op.kernel_count;
+    std::array<double, 4> by_bound{};
     for (std::uint32_t k = 0; k < op.kernel_count; ++k) {
-      r.flops += w.kernels[op.first_kernel + k].flops;
-      r.bytes += w.kernels[op.first_kernel + k].bytes;
+      const Kernel& kn = w.kernels[op.first_kernel + k];
+      r.flops += kn.flops;
+      r.bytes += kn.bytes;
+      KernelTime t = timer.time(kn);
+      by_bound[static_cast<std::size_t>(t.bound)] += t.time_s;
     }
+    if (op.kernel_count > 0)
+      r.bound = bound_name(static_cast<Bound>(std::max_element(by_bound.begin(), by_bound.end()) - by_bound.begin()));
     out.push_back(std::move(r));
   }
   return out;
@@ -193,7 +202,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
                 SimOptions one = o;
                 one.measure = Measure::sync;
                 one.timeline = true;
-                r.breakdown = breakdown_of(w, simulate(w, d, f, one));
+                r.breakdown = breakdown_of(w, simulate(w, d, f, one), d);
               }
               rows.push_back(std::move(r));
             }

@@ -34,6 +34,7 @@ struct OpResult {
   double flops = 0;
   double bytes = 0;
   std::size_t kernels = 0;
+  std::string bound;  // the limit (bound_name) holding most of its GPU time; empty without kernels
 };
 
 struct ResultRow {

@@ -231,3 +231,23 @@ TEST_CASE("a device like the H100 inherits batch norm's bounds, the rates over a
   CHECK(cal.batch_norm.min_s > 0);
   CHECK(cal.kind_time_factor[static_cast<int>(KernelKind::batch_norm)] == 1.0);
 }
+
+TEST_CASE("strided, pool and batch-norm kernels say when their elements, not DRAM, bind them") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  KernelTimer timer(d);
+  Kernel strided{.bytes = 4 * 3.0e6, .m = 3.0e6, .kind = KernelKind::strided};
+  CHECK(timer.time(strided).bound == Bound::elements);
+  CHECK(bound_name(timer.time(strided).bound) == "elements");
+  // Its utilization is of the bandwidth: how little of it the kernel uses.
+  CHECK(timer.time(strided).utilization < 0.5);
+  Kernel copy{.bytes = 4 * 3.0e6, .kind = KernelKind::copy};
+  CHECK(timer.time(copy).bound == Bound::memory);
+  // A batch norm at its own shortest time is floor-bound, at that time.
+  Kernel tiny{.bytes = 512, .m = 64, .n = 16, .kind = KernelKind::batch_norm};
+  CHECK(timer.time(tiny).bound == Bound::floor);
+  CHECK(timer.time(tiny).time_s == doctest::Approx(d.batch_norm.min_s));
+  // A trace's measured time is kept; the model still says what bound it.
+  strided.measured_s = 1e-3;
+  CHECK(timer.time(strided).time_s == 1e-3);
+  CHECK(timer.time(strided).bound == Bound::elements);
+}

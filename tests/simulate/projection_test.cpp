@@ -91,6 +91,14 @@ TEST_CASE("scaling knobs touch only what they name") {
   CHECK(s.memory_bandwidth_bytes_per_s == doctest::Approx(4 * d.memory_bandwidth_bytes_per_s));
   CHECK(s.kernel_min_s == doctest::Approx(d.kernel_min_s / 4));
   CHECK(s.launch_host_s == doctest::Approx(d.launch_host_s));
+  // Element-bound kernels follow the SMs: compute and the whole GPU, not bandwidth.
+  CHECK(c.strided_elements_per_s == doctest::Approx(2 * d.strided_elements_per_s));
+  CHECK(c.batch_norm.planes_per_s == doctest::Approx(2 * d.batch_norm.planes_per_s));
+  CHECK(s.batch_norm.elements_per_s == doctest::Approx(4 * d.batch_norm.elements_per_s));
+  CHECK(s.batch_norm.min_s == doctest::Approx(d.batch_norm.min_s / 4));
+  DeviceSpec b = scale_device(d, 1, 1, 3);
+  CHECK(b.strided_elements_per_s == doctest::Approx(d.strided_elements_per_s));
+  CHECK(b.batch_norm.plane_elements_per_s == doctest::Approx(d.batch_norm.plane_elements_per_s));
   ProjectRequest q;
   q.speedup = {0};
   CHECK(!test::messages_of([&] { run_projection(q, Catalog::builtin()); }).empty());

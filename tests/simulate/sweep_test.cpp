@@ -73,3 +73,41 @@ TEST_CASE("JSON and CSV output are byte-identical across runs") {
   CHECK(first == render());
   CHECK(first.find("\"framework_tax_s\"") != std::string::npos);
 }
+
+TEST_CASE("element-bound kernels: their time is reported apart, and does not shrink with faster memory") {
+  // ResNet-50 fp16 at batch 64: batch norm and the max pool work through elements on the SMs. The
+  // H200 has the H100's SMs and 1.4x its bandwidth: memory-bound time shrinks, element-bound does not.
+  SweepRequest q;
+  q.models = {"resnet50"};
+  q.devices = {"h100", "h200"};
+  q.frameworks = {"cuda-graphs"};
+  q.dtypes = {DType::fp16};
+  q.batches = {64};
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) {
+    const SimResult& s = r.sim;
+    CHECK(s.gpu_compute_s + s.gpu_memory_s + s.gpu_elements_s + s.gpu_floor_s == doctest::Approx(s.gpu_busy_s));
+    CHECK(s.gpu_elements_s > 0.2 * s.gpu_busy_s);
+  }
+  CHECK(rows[1].sim.gpu_elements_s == doctest::Approx(rows[0].sim.gpu_elements_s));
+  CHECK(rows[1].sim.gpu_memory_s < 0.8 * rows[0].sim.gpu_memory_s);
+  // The breakdown names each op's binding limit; the JSON carries both.
+  std::size_t bn = 0, pools = 0;
+  for (const auto& o : rows[0].breakdown) {
+    if (o.op_class == "batch_norm") bn += o.bound == "elements";
+    if (o.op_class == "pool") pools += o.bound == "elements";
+    if (o.kernels == 0) CHECK(o.bound.empty());
+  }
+  CHECK(bn == 53);
+  CHECK(pools == 1);
+  std::ostringstream js;
+  write_json(js, rows);
+  Json j = Json::parse(js.str());
+  CHECK(j[0]["gpu_time_by_limit_s"]["elements"].get<double>() == doctest::Approx(rows[0].sim.gpu_elements_s));
+  CHECK(j[0]["breakdown"][0].contains("bound"));
+  std::ostringstream text;
+  write_breakdown(text, rows[0]);
+  CHECK(text.str().find("elements") != std::string::npos);
+}
