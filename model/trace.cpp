@@ -603,7 +603,7 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
   } else if (cls == OpClass::layer_norm || cls == OpClass::batch_norm) {
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = cls == OpClass::batch_norm ? KernelKind::batch_norm : KernelKind::norm;
-    if (cls == OpClass::batch_norm && dim(0).size() >= 2) {
+    if (cls == OpClass::batch_norm && dim(0).size() == 4) {  // NCHW: the plane-by-plane kernels
       w.m = numel(dim(0));
       w.n = static_cast<double>(dim(0)[0] * dim(0)[1]);
     }

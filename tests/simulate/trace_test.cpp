@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/catalog.hpp"
+#include "model/kernel_time.hpp"
 #include "model/trace.hpp"
 #include "simulate/sweep.hpp"
 #include "simulate/trace_file.hpp"
@@ -156,4 +157,31 @@ TEST_CASE("a batch-1 trace predicts the batch-64 eager latency (MAPE <= 25%)") {
   REQUIRE(n == 6);
   MESSAGE("batch 1 -> 64 MAPE " << 100 * sum / n << "%");
   CHECK(100 * sum / n <= 25.0);
+}
+
+TEST_CASE("a traced NCHW batch norm and pool replayed on another GPU carry their elements and planes") {
+  // A CPU-only trace (no kernels): each op's kernel comes from its input shapes.
+  Trace t = parse(R"({"traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "aten::batch_norm", "ts": 100, "dur": 30, "tid": 1, "pid": 1,
+     "args": {"Input Dims": [[64, 2048, 7, 7], [2048], [2048], [2048], [2048]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::batch_norm", "ts": 140, "dur": 30, "tid": 1, "pid": 1,
+     "args": {"Input Dims": [[64, 2048], [2048], [2048], [2048], [2048]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::max_pool2d", "ts": 180, "dur": 30, "tid": 1, "pid": 1,
+     "args": {"Input Dims": [[64, 64, 112, 112], [], [], []], "Input type": ["float"]}}]})");
+  DeviceSpec h100 = Catalog::builtin().device("h100");
+  TraceWhatIf what;
+  what.device = &h100;
+  Workload w = trace_workload(t, what);
+  REQUIRE(w.kernels.size() == 3);
+  KernelTimer timer(h100);
+  CHECK(w.kernels[0].kind == KernelKind::batch_norm);
+  CHECK(w.kernels[0].m == 64.0 * 2048 * 49);
+  CHECK(w.kernels[0].n == 64.0 * 2048);
+  CHECK(timer.time(w.kernels[0]).bound == Bound::elements);
+  CHECK(timer.time(w.kernels[0]).time_s == doctest::Approx(64.0 * 2048 / h100.batch_norm.planes_per_s));
+  // A 2-D batch norm (BatchNorm1d) is not the plane-by-plane kernel that was measured: it streams.
+  CHECK(w.kernels[1].m == 0);
+  CHECK(timer.time(w.kernels[1]).bound != Bound::elements);
+  CHECK(w.kernels[2].kind == KernelKind::pool);
+  CHECK(timer.time(w.kernels[2]).time_s == doctest::Approx(64.0 * 64 * 112 * 112 / h100.strided_elements_per_s));
 }
