@@ -49,6 +49,11 @@ double Curve::at(double x) const {
   return y_[lo] + t * (y_[hi] - y_[lo]);
 }
 
+std::pair<double, double> Curve::front() const {
+  if (lx_.empty()) return {0, 0};
+  return {std::pow(10.0, lx_.front()), y_.front()};
+}
+
 Curve Curve::scaled_x(double factor) const {
   Curve c = *this;
   double shift = std::log10(factor);

@@ -20,6 +20,8 @@ class Curve {
   // The same curve with its x axis stretched: at'(x) = at(x * factor).
   Curve scaled_x(double factor) const;
   std::vector<std::pair<double, double>> points() const;
+  // The smallest point (x, y); {0, 0} when empty.
+  std::pair<double, double> front() const;
 
  private:
   std::vector<double> lx_, y_;

@@ -29,7 +29,7 @@ struct Parts {
 // Compute and memory time of one kernel in one pass (the simulator's inner loop). `eff_of` gives the
 // efficiency of a matrix kernel.
 template <typename Eff>
-inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
+inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Eff eff_of) {
   Parts p;
   double factor = d.kind_time_factor[static_cast<int>(k.kind)];
   bool matrix = is_matrix_kind(k.kind);
@@ -46,6 +46,9 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
   if (k.bytes > 0) {
     double eff = d.memory_efficiency.empty() ? 1.0 : d.memory_efficiency.at(k.bytes);
     p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * (matrix ? 1.0 : factor);
+    // Below the smallest kernel measured, a streaming kernel waits on DRAM latency, not bandwidth: it
+    // takes that kernel's time rather than keeping its efficiency.
+    if (!matrix) p.memory = std::max(p.memory, stream_min_s);
   }
   // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window
   // with the same index arithmetic): as many elements per second as that arithmetic allows.
@@ -64,6 +67,11 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, Eff eff_of) {
 }
 
 }  // namespace
+
+KernelTimer::KernelTimer(const DeviceSpec& device) : d_(device) {
+  auto [x, y] = d_.memory_efficiency.front();
+  if (x > 0 && y > 0 && d_.memory_bandwidth_bytes_per_s > 0) stream_min_s_ = x / (d_.memory_bandwidth_bytes_per_s * y);
+}
 
 double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   // Calibrated shapes of the kernel's kind first (GEMMs for GEMMs and linears, convolutions for
@@ -89,14 +97,14 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
 }
 
 double KernelTimer::compute_time_s(const Kernel& k) const {
-  return parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).compute;
+  return parts(d_, k, stream_min_s_, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).compute;
 }
 double KernelTimer::memory_time_s(const Kernel& k) const {
-  return parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).memory;
+  return parts(d_, k, stream_min_s_, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); }).memory;
 }
 
 KernelTime KernelTimer::time(const Kernel& k) const {
-  Parts p = parts(d_, k, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); });
+  Parts p = parts(d_, k, stream_min_s_, [&](const Kernel& x, int m) { return matrix_efficiency(x, m); });
   double tf = std::max(d_.kernel_min_s, p.floor);
   KernelTime r;
   // Which limit binds; `p.memory` already holds the element bounds and the kind's floor.

@@ -27,7 +27,7 @@ struct KernelTime {
 // efficiencies are memoized for the last few shapes (layers repeat them).
 class KernelTimer {
  public:
-  explicit KernelTimer(const DeviceSpec& device) : d_(device) {}
+  explicit KernelTimer(const DeviceSpec& device);
   KernelTime time(const Kernel& k) const;
   // Compute and memory time alone (for reports and the roofline baseline).
   double compute_time_s(const Kernel& k) const;
@@ -42,6 +42,7 @@ class KernelTimer {
     const void* table = nullptr;
     double eff = 0;
   };
+  double stream_min_s_ = 0;  // the smallest streaming kernel measured (the memory curve's first point)
   mutable std::array<Memo, 16> memo_{};
   mutable unsigned next_ = 0;
 };

@@ -9,12 +9,18 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "model/device.hpp"
 #include "model/error.hpp"
 #include "model/framework.hpp"
 #include "model/json_spec.hpp"
 
 namespace fwtax::test {
+
+// doctest::Approx, relative only: doctest's own also accepts an absolute difference of 1.2e-5, which
+// makes any two durations in microseconds "equal". Chain .epsilon(e) for a looser relative bound.
+inline doctest::Approx approx(double v) { return doctest::Approx(v).scale(1e-300); }
 
 // A GPU with 100 TFLOP/s fp32 and fp16 tensor math, 1 TB/s, flat efficiency 1, 1 us minimum kernel,
 // 5 us launches, no latencies or gaps unless a test sets them.

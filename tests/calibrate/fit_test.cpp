@@ -11,6 +11,7 @@
 #include "model/catalog.hpp"
 #include "model/device.hpp"
 #include "simulate/sweep.hpp"
+#include "tests/test_util.hpp"
 
 using namespace fwtax;
 
@@ -144,9 +145,9 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   REQUIRE(ref != nullptr);
   // The reference host's own numbers give 1; a host whose every op takes 1.8x gives 1.8.
   FitResult same = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
-  CHECK(same.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.0));
+  CHECK(same.profile["host"]["relative_time"].get<double>() == test::approx(1.0));
   FitResult slow = fit_cuda_microbench(cuda_probe(1.8), "probe.json", "t-gpu", "h100-vm-a", ref);
-  CHECK(slow.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.8));
+  CHECK(slow.profile["host"]["relative_time"].get<double>() == test::approx(1.8));
   CHECK(slow.profile["host"]["cpu"] == "Test CPU");
   CHECK_FALSE(slow.profile["host"]["fit"]["aten_dispatch_over_reference"].contains("view_nokernel"));
   // Without the libtorch probe the named host stays.
@@ -158,7 +159,7 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   std::vector<std::string> warnings;
   merge_python_dispatch(slow.profile, python_probe(1.8), "py.json", Catalog::builtin().framework("pytorch-eager"),
                         warnings, ref);
-  CHECK(slow.profile["host"]["relative_time"].get<double>() == doctest::Approx(1.8));
+  CHECK(slow.profile["host"]["relative_time"].get<double>() == test::approx(1.8));
   CHECK(slow.profile["host"]["fit"].contains("python_dispatch_over_reference"));
   CHECK_FALSE(slow.profile.contains("frameworks"));
   // A host named with --host (no reference to measure against) stays, with a warning.
@@ -202,7 +203,7 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
   };
   double one = factor(sweeps(2e-5, true)), two = factor(sweeps(4e-5, true));
   CHECK(one > 0);
-  CHECK(two == doctest::Approx(2 * one));  // measured over the same modelled transforms
+  CHECK(two == test::approx(2 * one));  // measured over the same modelled transforms
   CHECK(factor(sweeps(0, false)) == 0.0);  // sweeps from before layout_s was recorded: no factor
 }
 
@@ -229,10 +230,10 @@ TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile it
                    {"kernel_s", n < 1e6 ? 2.5e-6 : n / 2.5e11}});
   Json p = merged(pts);
   REQUIRE(p["efficiency"].contains("strided_elements_per_s"));
-  CHECK(p["efficiency"]["strided_elements_per_s"].get<double>() == doctest::Approx(2.5e11));
+  CHECK(p["efficiency"]["strided_elements_per_s"].get<double>() == test::approx(2.5e11));
   CHECK(p["efficiency"]["source"].get<std::string>().find("/sweeps/strided") != std::string::npos);
   Diagnostics d("profile");
-  CHECK(parse_device(p, d).strided_elements_per_s == doctest::Approx(2.5e11));
+  CHECK(parse_device(p, d).strided_elements_per_s == test::approx(2.5e11));
   CHECK(d.empty());
   // Sweeps from before the strided sweep existed: no rate.
   CHECK_FALSE(merged(nullptr)["efficiency"].contains("strided_elements_per_s"));
@@ -260,10 +261,10 @@ TEST_CASE("a batch-norm sweep gives a GPU profile the bounds it was generated wi
   DeviceSpec dev = parse_device(f.profile, d);
   CHECK(d.empty());
   // Recovered to the fine grid's 1% steps; the bandwidth factor is gone.
-  CHECK(dev.batch_norm.elements_per_s == doctest::Approx(re).epsilon(0.02));
-  CHECK(dev.batch_norm.planes_per_s == doctest::Approx(rp).epsilon(0.02));
-  CHECK(dev.batch_norm.plane_elements_per_s == doctest::Approx(rb).epsilon(0.02));
-  CHECK(dev.batch_norm.min_s == doctest::Approx(min_s));
+  CHECK(dev.batch_norm.elements_per_s == test::approx(re).epsilon(0.02));
+  CHECK(dev.batch_norm.planes_per_s == test::approx(rp).epsilon(0.02));
+  CHECK(dev.batch_norm.plane_elements_per_s == test::approx(rb).epsilon(0.02));
+  CHECK(dev.batch_norm.min_s == test::approx(min_s));
   CHECK(dev.kind_time_factor[static_cast<int>(KernelKind::batch_norm)] == 1.0);
   CHECK(f.profile["efficiency"]["batch_norm"]["source"].get<std::string>().find("/sweeps/batch_norm") !=
         std::string::npos);

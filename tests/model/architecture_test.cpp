@@ -58,7 +58,7 @@ TEST_CASE("BERT's FLOPs include the attention matmuls") {
   double attention_flops = 0;
   for (const auto& k : w.kernels)
     if (k.kind == KernelKind::attention) attention_flops += k.flops;
-  CHECK(attention_flops == doctest::Approx(attn));
+  CHECK(attention_flops == test::approx(attn));
   CHECK(w.total_flops() > proj + attn);
   CHECK(w.total_flops() < (proj + attn) * 1.02);
 }
@@ -72,9 +72,9 @@ TEST_CASE("ResNet-50 has 53 convolutions and 4.1 GFLOP (MACs x 2) per image") {
   for (const auto& k : w.kernels)
     if (k.kind == KernelKind::conv) conv_flops += k.flops;
   CHECK(convs == 53);
-  CHECK(conv_flops == doctest::Approx(2 * 4.09e9).epsilon(0.02));
-  CHECK(resnet_params({}) == doctest::Approx(25.557e6).epsilon(0.001));
-  CHECK(transformer_params({}) == doctest::Approx(109.48e6).epsilon(0.001));
+  CHECK(conv_flops == test::approx(2 * 4.09e9).epsilon(0.02));
+  CHECK(resnet_params({}) == test::approx(25.557e6).epsilon(0.001));
+  CHECK(transformer_params({}) == test::approx(109.48e6).epsilon(0.001));
 }
 
 TEST_CASE("frozen TorchScript folds batch norm away") {

@@ -37,10 +37,10 @@ TEST_CASE("framework-bound: tiny kernels wait for the host, the GPU idles betwee
   DeviceSpec d = test::toy_gpu();
   SimResult r = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), {});
   // Op i ends on the host at 20(i+1) us and its 1 us kernel runs right away: the last ends at 201 us.
-  CHECK(r.latency_s == doctest::Approx(201e-6));
-  CHECK(r.host_busy_s == doctest::Approx(200e-6));
-  CHECK(r.gpu_busy_s == doctest::Approx(10e-6));
-  CHECK(r.framework_tax_s == doctest::Approx(191e-6));
+  CHECK(r.latency_s == test::approx(201e-6));
+  CHECK(r.host_busy_s == test::approx(200e-6));
+  CHECK(r.gpu_busy_s == test::approx(10e-6));
+  CHECK(r.framework_tax_s == test::approx(191e-6));
   CHECK(r.bound == Regime::framework);
 }
 
@@ -48,14 +48,14 @@ TEST_CASE("compute-bound: kernels queue back to back and the host finishes early
   DeviceSpec d = test::toy_gpu();
   SimResult r = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
   // 100 us kernels: the first starts at 10 us, the second queues behind it: 10 + 100 + 100.
-  CHECK(r.latency_s == doctest::Approx(210e-6));
+  CHECK(r.latency_s == test::approx(210e-6));
   CHECK(r.bound == Regime::compute);
 }
 
 TEST_CASE("memory-bound: streaming kernels set the pace") {
   DeviceSpec d = test::toy_gpu();
   SimResult r = simulate(chain(3, 1e3, 1e8), d, test::toy_eager(10e-6), {});
-  CHECK(r.latency_s == doctest::Approx(10e-6 + 300e-6));
+  CHECK(r.latency_s == test::approx(10e-6 + 300e-6));
   CHECK(r.bound == Regime::memory);
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("a sync point makes the host wait for the GPU") {
   SimResult r = simulate(w, d, test::toy_eager(10e-6), {});
   // kernel 0: 10..110; op 1 dispatched at 20, its kernel runs 110..111; the host waits until 111 + 4;
   // op 2 costs 10 more (125) and its kernel ends at 126; the final sync adds 4.
-  CHECK(r.latency_s == doctest::Approx(130e-6));
+  CHECK(r.latency_s == test::approx(130e-6));
   SimResult no_sync = simulate(chain(3, 1e10, 0), d, test::toy_eager(10e-6), {});
   CHECK(no_sync.latency_s > 300e-6);  // three 100 us kernels, no waiting
 }
@@ -83,8 +83,8 @@ TEST_CASE("CUDA graphs: one host launch, kernels back to back with the graph's g
   f.call_host_s = 2e-6;
   SimResult r = simulate(chain(3, 1e9, 0), d, f, {});
   // host: 2 + 3 = 5 us; first kernel at 6 us; 3 x (10 + 0.5) us
-  CHECK(r.latency_s == doctest::Approx(37.5e-6));
-  CHECK(r.host_busy_s == doctest::Approx(5e-6));
+  CHECK(r.latency_s == test::approx(37.5e-6));
+  CHECK(r.host_busy_s == test::approx(5e-6));
   CHECK(r.bound == Regime::compute);
 }
 
@@ -93,9 +93,9 @@ TEST_CASE("pipelined calls overlap host and GPU: the period is the slower of the
   SimOptions o;
   o.measure = Measure::pipelined;
   SimResult host_bound = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), o);
-  CHECK(host_bound.latency_s == doctest::Approx(200e-6));
+  CHECK(host_bound.latency_s == test::approx(200e-6));
   SimResult gpu_bound = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), o);
-  CHECK(gpu_bound.latency_s == doctest::Approx(200e-6));
+  CHECK(gpu_bound.latency_s == test::approx(200e-6));
   SimResult sync = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
   CHECK(sync.latency_s > gpu_bound.latency_s);
 }
@@ -105,14 +105,14 @@ TEST_CASE("a host twice as slow doubles the framework-bound latency") {
   SimOptions o;
   o.host_factor = 2.0;
   SimResult r = simulate(chain(10, 0, 0), d, test::toy_eager(20e-6), o);
-  CHECK(r.latency_s == doctest::Approx(401e-6));
+  CHECK(r.latency_s == test::approx(401e-6));
 }
 
 TEST_CASE("on a CPU device the host runs each kernel itself") {
   DeviceSpec d = test::toy_gpu();
   d.kind = DeviceKind::cpu;
   SimResult r = simulate(chain(2, 1e10, 0), d, test::toy_eager(10e-6), {});
-  CHECK(r.latency_s == doctest::Approx(220e-6));
+  CHECK(r.latency_s == test::approx(220e-6));
   CHECK(r.bound == Regime::compute);
   FrameworkSpec g = test::toy_eager(0);
   g.mode = ExecMode::graph;

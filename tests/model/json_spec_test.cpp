@@ -106,6 +106,6 @@ TEST_CASE("a framework profile must give a cost for every op class or a default"
   FrameworkSpec f = parse_framework(parse_json(R"({"name": "f", "mode": "eager", "reference_host": "h",
       "call_host_s": 0, "op_host_s": {"linear": 2e-5, "default": 1e-5}})", "fw.json"), ok);
   CHECK(ok.empty());
-  CHECK(f.op_host_s[static_cast<int>(OpClass::linear)] == doctest::Approx(2e-5));
-  CHECK(f.op_host_s[static_cast<int>(OpClass::conv)] == doctest::Approx(1e-5));
+  CHECK(f.op_host_s[static_cast<int>(OpClass::linear)] == test::approx(2e-5));
+  CHECK(f.op_host_s[static_cast<int>(OpClass::conv)] == test::approx(1e-5));
 }

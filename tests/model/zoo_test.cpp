@@ -74,7 +74,7 @@ TEST_CASE("every built-in model simulates on a GPU in eager and graph mode") {
       CHECK(r.sim.flops > 0);
     }
     // Work grows with the batch (Funnel's relative-position projections are shared by the batch).
-    if (a.family != "funnel") CHECK(rows[1].sim.flops == doctest::Approx(16 * rows[0].sim.flops).epsilon(0.05));
+    if (a.family != "funnel") CHECK(rows[1].sim.flops == test::approx(16 * rows[0].sim.flops).epsilon(0.05));
   }
 }
 
@@ -83,19 +83,19 @@ TEST_CASE("HF config.json files of the supported model types build the right sha
     "vocab_size": 50257, "n_positions": 1024, "activation_function": "gelu_new", "use_cache": false,
     "_name_or_path": "gpt2", "architectures": ["GPT2LMHeadModel"], "torch_dtype": "float32"})");
   CHECK(gpt2.name == "gpt2");
-  CHECK(gpt2.params == doctest::Approx(124.4e6).epsilon(0.01));
+  CHECK(gpt2.params == test::approx(124.4e6).epsilon(0.01));
   Architecture builtin = *find_builtin_architecture("gpt2");
-  CHECK(build(gpt2, DType::fp16, 2, 64).total_flops() == doctest::Approx(build(builtin, DType::fp16, 2, 64).total_flops()));
+  CHECK(build(gpt2, DType::fp16, 2, 64).total_flops() == test::approx(build(builtin, DType::fp16, 2, 64).total_flops()));
 
   Architecture llama = parse(R"({"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 22,
     "num_attention_heads": 32, "num_key_value_heads": 4, "intermediate_size": 5632, "vocab_size": 32000,
     "max_position_embeddings": 2048, "hidden_act": "silu", "rms_norm_eps": 1e-05})");
-  CHECK(llama.params == doctest::Approx(find_builtin_architecture("tinyllama")->params));
+  CHECK(llama.params == test::approx(find_builtin_architecture("tinyllama")->params));
   Architecture vit = parse(R"({"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12,
     "num_attention_heads": 12, "intermediate_size": 3072, "image_size": 224, "patch_size": 16})");
   CHECK(vit.input == InputKind::image);
   Workload w = build(vit, DType::fp32, 1);
-  CHECK(w.total_flops() == doctest::Approx(2 * 17.5e9).epsilon(0.03));  // ViT-B/16: 17.5 GMACs
+  CHECK(w.total_flops() == test::approx(2 * 17.5e9).epsilon(0.03));  // ViT-B/16: 17.5 GMACs
   for (const char* type : {"bert", "roberta", "distilbert", "albert", "mobilebert", "squeezebert", "funnel"}) {
     CAPTURE(type);
     Architecture a = parse(std::string(R"({"model_type": ")") + type + "\"}");
@@ -176,7 +176,7 @@ TEST_CASE("eager attention (transformers 4.x) dispatches the unfused matmul-soft
   double fs = 0, fe = 0;
   for (const auto& k : ws.kernels) fs += k.flops;
   for (const auto& k : we.kernels) fe += k.flops;
-  CHECK(fe == doctest::Approx(fs).epsilon(0.02));
+  CHECK(fe == test::approx(fs).epsilon(0.02));
   CHECK(we.kernels.size() > ws.kernels.size());
   CHECK_THROWS_AS(parse(R"({"name": "b", "like": "bert-base", "attention": "flash"})"), InputError);
 }

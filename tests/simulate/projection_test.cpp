@@ -78,27 +78,27 @@ TEST_CASE("while framework-bound, a wider model costs no latency") {
   auto rows = run_projection(q, Catalog::builtin());
   REQUIRE(rows.size() == 2);
   CHECK(rows[1].row.sim.flops > 3 * rows[0].row.sim.flops);
-  CHECK(rows[1].row.sim.latency_s == doctest::Approx(rows[0].row.sim.latency_s).epsilon(0.05));
+  CHECK(rows[1].row.sim.latency_s == test::approx(rows[0].row.sim.latency_s).epsilon(0.05));
 }
 
 TEST_CASE("scaling knobs touch only what they name") {
   DeviceSpec d = Catalog::builtin().device("h100");
   DeviceSpec c = scale_device(d, 1, 2, 1);
-  CHECK(c.peak_flops_per_s[0] == doctest::Approx(2 * d.peak_flops_per_s[0]));
-  CHECK(c.memory_bandwidth_bytes_per_s == doctest::Approx(d.memory_bandwidth_bytes_per_s));
-  CHECK(c.kernel_min_s == doctest::Approx(d.kernel_min_s));
+  CHECK(c.peak_flops_per_s[0] == test::approx(2 * d.peak_flops_per_s[0]));
+  CHECK(c.memory_bandwidth_bytes_per_s == test::approx(d.memory_bandwidth_bytes_per_s));
+  CHECK(c.kernel_min_s == test::approx(d.kernel_min_s));
   DeviceSpec s = scale_device(d, 4, 1, 1);
-  CHECK(s.memory_bandwidth_bytes_per_s == doctest::Approx(4 * d.memory_bandwidth_bytes_per_s));
-  CHECK(s.kernel_min_s == doctest::Approx(d.kernel_min_s / 4));
-  CHECK(s.launch_host_s == doctest::Approx(d.launch_host_s));
+  CHECK(s.memory_bandwidth_bytes_per_s == test::approx(4 * d.memory_bandwidth_bytes_per_s));
+  CHECK(s.kernel_min_s == test::approx(d.kernel_min_s / 4));
+  CHECK(s.launch_host_s == test::approx(d.launch_host_s));
   // Element-bound kernels follow the SMs: compute and the whole GPU, not bandwidth.
-  CHECK(c.strided_elements_per_s == doctest::Approx(2 * d.strided_elements_per_s));
-  CHECK(c.batch_norm.planes_per_s == doctest::Approx(2 * d.batch_norm.planes_per_s));
-  CHECK(s.batch_norm.elements_per_s == doctest::Approx(4 * d.batch_norm.elements_per_s));
-  CHECK(s.batch_norm.min_s == doctest::Approx(d.batch_norm.min_s / 4));
+  CHECK(c.strided_elements_per_s == test::approx(2 * d.strided_elements_per_s));
+  CHECK(c.batch_norm.planes_per_s == test::approx(2 * d.batch_norm.planes_per_s));
+  CHECK(s.batch_norm.elements_per_s == test::approx(4 * d.batch_norm.elements_per_s));
+  CHECK(s.batch_norm.min_s == test::approx(d.batch_norm.min_s / 4));
   DeviceSpec b = scale_device(d, 1, 1, 3);
-  CHECK(b.strided_elements_per_s == doctest::Approx(d.strided_elements_per_s));
-  CHECK(b.batch_norm.plane_elements_per_s == doctest::Approx(d.batch_norm.plane_elements_per_s));
+  CHECK(b.strided_elements_per_s == test::approx(d.strided_elements_per_s));
+  CHECK(b.batch_norm.plane_elements_per_s == test::approx(d.batch_norm.plane_elements_per_s));
   ProjectRequest q;
   q.speedup = {0};
   CHECK(!test::messages_of([&] { run_projection(q, Catalog::builtin()); }).empty());

@@ -4,6 +4,7 @@
 
 #include "simulate/report.hpp"
 #include "simulate/sweep.hpp"
+#include "tests/test_util.hpp"
 
 using namespace fwtax;
 
@@ -21,7 +22,7 @@ TEST_CASE("a sweep is the cartesian product of its lists") {
   for (const auto& r : rows) {
     CHECK(r.sim.latency_s > 0);
     CHECK(r.sim.latency_s + 1e-12 >= r.sim.gpu_busy_s);
-    CHECK(r.sim.framework_tax_s == doctest::Approx(r.sim.latency_s - r.sim.gpu_busy_s));
+    CHECK(r.sim.framework_tax_s == test::approx(r.sim.latency_s - r.sim.gpu_busy_s));
   }
 }
 
@@ -88,10 +89,10 @@ TEST_CASE("element-bound kernels: their time is reported apart, and does not shr
   REQUIRE(rows.size() == 2);
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
-    CHECK(s.gpu_compute_s + s.gpu_memory_s + s.gpu_elements_s + s.gpu_floor_s == doctest::Approx(s.gpu_busy_s));
+    CHECK(s.gpu_compute_s + s.gpu_memory_s + s.gpu_elements_s + s.gpu_floor_s == test::approx(s.gpu_busy_s));
     CHECK(s.gpu_elements_s > 0.2 * s.gpu_busy_s);
   }
-  CHECK(rows[1].sim.gpu_elements_s == doctest::Approx(rows[0].sim.gpu_elements_s));
+  CHECK(rows[1].sim.gpu_elements_s == test::approx(rows[0].sim.gpu_elements_s));
   CHECK(rows[1].sim.gpu_memory_s < 0.8 * rows[0].sim.gpu_memory_s);
   // The breakdown names each op's binding limit; the JSON carries both.
   std::size_t bn = 0, pools = 0;
@@ -105,7 +106,7 @@ TEST_CASE("element-bound kernels: their time is reported apart, and does not shr
   std::ostringstream js;
   write_json(js, rows);
   Json j = Json::parse(js.str());
-  CHECK(j[0]["gpu_time_by_limit_s"]["elements"].get<double>() == doctest::Approx(rows[0].sim.gpu_elements_s));
+  CHECK(j[0]["gpu_time_by_limit_s"]["elements"].get<double>() == test::approx(rows[0].sim.gpu_elements_s));
   CHECK(j[0]["breakdown"][0].contains("bound"));
   std::ostringstream text;
   write_breakdown(text, rows[0]);

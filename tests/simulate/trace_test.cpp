@@ -56,7 +56,7 @@ TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels 
   CHECK(t.ops[0].name == "aten::linear");
   CHECK(t.ops[0].nested_ops == 2);
   REQUIRE(t.ops[0].kernels.size() == 1);
-  CHECK(t.ops[0].kernels[0].dur_s == doctest::Approx(12.5e-6));
+  CHECK(t.ops[0].kernels[0].dur_s == test::approx(12.5e-6));
   CHECK(t.ops[1].sync);
   CHECK(t.batch == 8);
   CHECK(t.seq == 128);
@@ -66,10 +66,10 @@ TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels 
   TraceWhatIf w;
   Workload wl = trace_workload(t, w);
   REQUIRE(wl.kernels.size() == 1);
-  CHECK(wl.kernels[0].flops == doctest::Approx(2.0 * 1024 * 768 * 768));
+  CHECK(wl.kernels[0].flops == test::approx(2.0 * 1024 * 768 * 768));
   CHECK(wl.kernels[0].kind == KernelKind::gemm);
   w.batch = 16;
-  CHECK(trace_workload(t, w).kernels[0].flops == doctest::Approx(2.0 * 2048 * 768 * 768));
+  CHECK(trace_workload(t, w).kernels[0].flops == test::approx(2.0 * 2048 * 768 * 768));
 }
 
 TEST_CASE("traces of 2021 profilers (categories Operator, Runtime, Kernel) read like current ones") {
@@ -83,7 +83,7 @@ TEST_CASE("traces of 2021 profilers (categories Operator, Runtime, Kernel) read 
   Trace t = parse(old_style);
   REQUIRE(t.ops.size() == 2);
   REQUIRE(t.ops[0].kernels.size() == 1);
-  CHECK(t.ops[0].kernels[0].dur_s == doctest::Approx(12.5e-6));
+  CHECK(t.ops[0].kernels[0].dur_s == test::approx(12.5e-6));
   CHECK(t.ops[1].sync);
 }
 
@@ -178,10 +178,10 @@ TEST_CASE("a traced NCHW batch norm and pool replayed on another GPU carry their
   CHECK(w.kernels[0].m == 64.0 * 2048 * 49);
   CHECK(w.kernels[0].n == 64.0 * 2048);
   CHECK(timer.time(w.kernels[0]).bound == Bound::elements);
-  CHECK(timer.time(w.kernels[0]).time_s == doctest::Approx(64.0 * 2048 / h100.batch_norm.planes_per_s));
+  CHECK(timer.time(w.kernels[0]).time_s == test::approx(64.0 * 2048 / h100.batch_norm.planes_per_s));
   // A 2-D batch norm (BatchNorm1d) is not the plane-by-plane kernel that was measured: it streams.
   CHECK(w.kernels[1].m == 0);
   CHECK(timer.time(w.kernels[1]).bound != Bound::elements);
   CHECK(w.kernels[2].kind == KernelKind::pool);
-  CHECK(timer.time(w.kernels[2]).time_s == doctest::Approx(64.0 * 64 * 112 * 112 / h100.strided_elements_per_s));
+  CHECK(timer.time(w.kernels[2]).time_s == test::approx(64.0 * 64 * 112 * 112 / h100.strided_elements_per_s));
 }

@@ -7,6 +7,7 @@
 #include "model/error.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
+#include "tests/test_util.hpp"
 
 using namespace fwtax;
 
@@ -108,5 +109,5 @@ TEST_CASE("runs measured in several passes keep each pass's median beside the me
   auto runs = parse_runs_json(one_run({{"median_s", 0.005}, {"pass_medians_s", {0.004, 0.005, 0.009}}}),
                               "r.json", "h100");
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0].latency_s == doctest::Approx(0.005));
+  CHECK(runs[0].latency_s == test::approx(0.005));
 }

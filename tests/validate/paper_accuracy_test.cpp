@@ -99,7 +99,7 @@ TEST_CASE("paper data: the zoo's FLOPs agree with the paper's MAC counts (the sa
       continue;
     REQUIRE(c.run.macs > 0);
     CAPTURE(c.run.model);
-    CHECK(c.flops / 2 == doctest::Approx(c.run.macs).epsilon(0.06));
+    CHECK(c.flops / 2 == test::approx(c.run.macs).epsilon(0.06));
     ++checked;
   }
   CHECK(checked >= 14);  // 15 CNNs, resnext50 not measured at batch 1 on the A6000
@@ -125,7 +125,7 @@ TEST_CASE("the host fit recovers the host speed that produced the runs") {
   auto truth = compare_runs(runs, Catalog::builtin(), 1 / 1.7);
   for (std::size_t i = 0; i < runs.size(); ++i) runs[i].latency_s = truth[i].predicted_s;
   HostFit f = fit_host_speed(runs, Catalog::builtin());
-  CHECK(f.host_x == doctest::Approx(1 / 1.7).epsilon(0.01));
+  CHECK(f.host_x == test::approx(1 / 1.7).epsilon(0.01));
   CHECK(f.mape_after_percent < 0.5);
   CHECK(f.mape_before_percent > 10);
   CHECK(f.runs == runs.size());
