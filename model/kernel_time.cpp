@@ -69,8 +69,10 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
 }  // namespace
 
 KernelTimer::KernelTimer(const DeviceSpec& device) : d_(device) {
+  // On a GPU (a CPU's small operands sit in its caches, and its add sweep is net of dispatch).
   auto [x, y] = d_.memory_efficiency.front();
-  if (x > 0 && y > 0 && d_.memory_bandwidth_bytes_per_s > 0) stream_min_s_ = x / (d_.memory_bandwidth_bytes_per_s * y);
+  if (d_.kind == DeviceKind::gpu && x > 0 && y > 0 && d_.memory_bandwidth_bytes_per_s > 0)
+    stream_min_s_ = x / (d_.memory_bandwidth_bytes_per_s * y);
 }
 
 double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {

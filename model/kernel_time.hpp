@@ -42,7 +42,7 @@ class KernelTimer {
     const void* table = nullptr;
     double eff = 0;
   };
-  double stream_min_s_ = 0;  // the smallest streaming kernel measured (the memory curve's first point)
+  double stream_min_s_ = 0;  // GPU: the smallest streaming kernel measured (the memory curve's first point)
   mutable std::array<Memo, 16> memo_{};
   mutable unsigned next_ = 0;
 };

@@ -269,6 +269,10 @@ TEST_CASE("below the smallest streaming kernel measured, a streaming kernel take
   // Matrix kernels keep their compute-or-bytes roofline; a kernel of no bytes stays at the floor.
   Kernel none{.kind = KernelKind::elementwise};
   CHECK(timer.time(none).time_s == test::approx(d.kernel_min_s));
+  // Not on a CPU: there the curve holds (down to the shortest kernel).
+  DeviceSpec cpu = d;
+  cpu.kind = DeviceKind::cpu;
+  CHECK(KernelTimer(cpu).time(small).time_s == test::approx(d.kernel_min_s));
   // Above it, the curve.
   Kernel big{.bytes = 3e6, .kind = KernelKind::elementwise};
   CHECK(timer.time(big).time_s == test::approx(3e6 / (1e12 * 0.5)));
