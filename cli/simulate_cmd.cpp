@@ -35,8 +35,6 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--trace")) {
     if (a.has("--model")) throw InputError("--trace", "", "give either --model or --trace, not both");
     if (a.has("--dtype")) throw InputError("--dtype", "", "a trace runs in the dtype it was recorded in");
-    if (a.has("--timeline") || a.has("--breakdown"))
-      throw InputError("--trace", "", "--timeline and --breakdown are not available for traces yet");
     q.trace = *v;
     q.devices.clear();
     q.batches.clear();

@@ -103,47 +103,60 @@ double profiler_host_scale(const Catalog& catalog) {
 
 namespace {
 
+// How a trace is replayed on one device under one framework.
+struct TraceReplay {
+  TraceWhatIf what;
+  SimOptions options;
+};
+
+TraceReplay trace_replay(const Trace& t, const std::string& traced, const DeviceSpec& d, const FrameworkSpec& f,
+                         const SweepRequest& q, const Catalog& catalog) {
+  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
+    throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+  TraceReplay r;
+  r.what.profiler_scale = profiler_host_scale(catalog);
+  r.what.device = &d;
+  r.what.same_device = (t.kernel_events > 0 && d.name == traced) || (t.kernel_events == 0 && d.kind == DeviceKind::cpu);
+  // Traced host times stand for the framework that was traced (Python eager); another framework
+  // uses its profile's costs per op class. A CPU trace timed on a GPU has no usable host times.
+  r.what.keep_host_times = f.mode == ExecMode::eager && f.name == "pytorch-eager" &&
+                           !(t.kernel_events == 0 && d.kind == DeviceKind::gpu);
+  r.options.measure = q.measure;
+  r.options.host_factor = r.what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
+  r.options.launch_factor = launch_host_factor(catalog, d) / q.host_x;
+  return r;
+}
+
+// The devices a trace is replayed on: the request's, else the traced GPU.
+std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, const std::string& traced) {
+  if (!q.devices.empty()) return q.devices;
+  if (t.kernel_events == 0)
+    throw InputError(q.trace, "", "the trace has no GPU kernels (a CPU run): give --device with a CPU profile");
+  return {traced.empty() ? "h100" : traced};
+}
+
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
 std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog) {
   Trace t = load_trace_file(q.trace);
   std::string traced = device_for_gpu_name(t.gpu_name);
-  std::vector<std::string> devices = q.devices;
-  if (devices.empty()) {
-    if (t.kernel_events == 0)
-      throw InputError(q.trace, "", "the trace has no GPU kernels (a CPU run): give --device with a CPU profile");
-    devices = {traced.empty() ? "h100" : traced};
-  }
+  std::vector<std::string> devices = trace_devices(q, t, traced);
   std::vector<long long> batches = q.batches.empty() ? std::vector<long long>{0} : q.batches;
   std::vector<long long> seqs = q.seqs.empty() ? std::vector<long long>{0} : q.seqs;
   if (t.seq == 0 && !q.seqs.empty())
     throw InputError("--seq", "", "the trace's sequence length could not be inferred from its shapes");
   if (t.batch == 0 && !q.batches.empty())
     throw InputError("--batch", "", "the trace's batch size could not be inferred from its shapes");
-  double scale = profiler_host_scale(catalog);
   std::vector<ResultRow> rows;
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
     for (const auto& fref : q.frameworks) {
       FrameworkSpec f = d.framework(fref) ? *d.framework(fref) : catalog.framework(fref);
-      if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
-        throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
-      TraceWhatIf what;
-      what.profiler_scale = scale;
-      what.device = &d;
-      what.same_device = (t.kernel_events > 0 && d.name == traced) || (t.kernel_events == 0 && d.kind == DeviceKind::cpu);
-      // Traced host times stand for the framework that was traced (Python eager); another framework
-      // uses its profile's costs per op class. A CPU trace timed on a GPU has no usable host times.
-      what.keep_host_times = f.mode == ExecMode::eager && f.name == "pytorch-eager" &&
-                             !(t.kernel_events == 0 && d.kind == DeviceKind::gpu);
-      SimOptions o;
-      o.measure = q.measure;
-      o.host_factor = what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
-      o.launch_factor = launch_host_factor(catalog, d) / q.host_x;
+      TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
       for (long long b : batches)
         for (long long sq : seqs) {
-          what.batch = b;
-          what.seq = sq;
-          Workload w = trace_workload(t, what);
+          rp.what.batch = b;
+          rp.what.seq = sq;
+          Workload w = trace_workload(t, rp.what);
           ResultRow r;
           r.model = w.config.model;
           r.device = d.name;
@@ -152,7 +165,13 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.batch = w.config.batch;
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
-          r.sim = simulate(w, d, f, o);
+          r.sim = simulate(w, d, f, rp.options);
+          if (q.breakdown) {
+            SimOptions one = rp.options;
+            one.measure = Measure::sync;
+            one.timeline = true;
+            r.breakdown = breakdown_of(w, simulate(w, d, f, one), d);
+          }
           rows.push_back(std::move(r));
         }
     }
@@ -251,6 +270,24 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
 }
 
 TimelineRun simulate_timeline(const SweepRequest& q, const Catalog& catalog) {
+  if (!q.trace.empty()) {  // the first device and framework, at the first batch and sequence length asked
+    Trace t = load_trace_file(q.trace);
+    std::string traced = device_for_gpu_name(t.gpu_name);
+    DeviceSpec d = catalog.device(trace_devices(q, t, traced).front());
+    FrameworkSpec f = d.framework(q.frameworks.front()) ? *d.framework(q.frameworks.front())
+                                                         : catalog.framework(q.frameworks.front());
+    TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
+    rp.what.batch = q.batches.empty() ? 0 : q.batches.front();
+    rp.what.seq = q.seqs.empty() ? 0 : q.seqs.front();
+    rp.options.measure = Measure::sync;
+    rp.options.timeline = true;
+    TimelineRun run;
+    run.workload = trace_workload(t, rp.what);
+    run.result = simulate(run.workload, d, f, rp.options);
+    run.device = d.name;
+    run.framework = f.name;
+    return run;
+  }
   ResolvedModel m = resolve_model(q.models.front());
   DeviceSpec d = catalog.device(q.devices.front());
   FrameworkSpec f = d.framework(q.frameworks.front()) ? *d.framework(q.frameworks.front())

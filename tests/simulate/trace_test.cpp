@@ -185,3 +185,31 @@ TEST_CASE("a traced NCHW batch norm and pool replayed on another GPU carry their
   CHECK(w.kernels[2].kind == KernelKind::pool);
   CHECK(timer.time(w.kernels[2]).time_s == test::approx(64.0 * 64 * 112 * 112 / h100.strided_elements_per_s));
 }
+
+TEST_CASE("a replayed trace has a per-op breakdown and a timeline, like a built-in model") {
+  SweepRequest q;
+  q.trace = kTraces + "resnet50_fp16_bs1.json.gz";
+  q.devices = {"h200"};
+  q.frameworks = {"cuda-graphs"};
+  q.batches.clear();
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  const auto& b = rows[0].breakdown;
+  REQUIRE(!b.empty());
+  double gpu = 0;
+  std::size_t kernels = 0, pools = 0;
+  for (const auto& o : b) {
+    gpu += o.gpu_s;
+    kernels += o.kernels;
+    if (o.op_class == "pool" && o.bound == "elements") ++pools;
+  }
+  CHECK(kernels == rows[0].sim.kernels);
+  CHECK(gpu == test::approx(rows[0].sim.gpu_busy_s).epsilon(1e-6));
+  CHECK(pools == 1);  // the max pool, bound by its elements on the H200 too
+  TimelineRun t = simulate_timeline(q, Catalog::builtin());
+  CHECK(t.device == "h200");
+  CHECK(t.framework == "cuda-graphs");
+  CHECK(t.result.gpu_spans.size() == rows[0].sim.kernels);
+  CHECK(t.result.latency_s == test::approx(rows[0].sim.latency_s));
+}
