@@ -566,18 +566,20 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
   } else if (cls == OpClass::conv && dim(0).size() == 4 && dim(1).size() == 4) {
     const auto& x = dim(0);
     const auto& wt = dim(1);
-    double stride = op.concrete.size() > 3 ? first_int(op.concrete[3], 1) : 1;
-    double pad = op.concrete.size() > 4 ? first_int(op.concrete[4], std::floor(wt[2] / 2.0)) : std::floor(wt[2] / 2.0);
-    double groups = op.concrete.size() > 6 ? first_int(op.concrete[6], 1) : 1;
-    double oh = Builder::conv_out(static_cast<double>(x[2]), static_cast<double>(wt[2]), stride, pad);
-    double ow = Builder::conv_out(static_cast<double>(x[3]), static_cast<double>(wt[3]), stride, pad);
+    // A stride below 1 or a negative padding (which PyTorch refuses) is read as the default; the
+    // output is at least one pixel.
+    double stride = std::max(1.0, op.concrete.size() > 3 ? first_int(op.concrete[3], 1) : 1);
+    double pad = std::max(0.0, op.concrete.size() > 4 ? first_int(op.concrete[4], std::floor(wt[2] / 2.0))
+                                                      : std::floor(wt[2] / 2.0));
+    double oh = std::max(1.0, Builder::conv_out(static_cast<double>(x[2]), static_cast<double>(wt[2]), stride, pad));
+    double ow = std::max(1.0, Builder::conv_out(static_cast<double>(x[3]), static_cast<double>(wt[3]), stride, pad));
     double out = static_cast<double>(x[0]) * static_cast<double>(wt[0]) * oh * ow;
     w.flops = 2 * out * static_cast<double>(wt[1]) * static_cast<double>(wt[2]) * static_cast<double>(wt[3]);
     w.m = static_cast<double>(x[0]) * oh * ow;
     w.n = static_cast<double>(wt[0]);
     w.k = static_cast<double>(wt[1] * wt[2] * wt[3]);
     w.bytes = (numel(x) + numel(wt) + out) * e;
-    w.kind = groups > 1 && groups == static_cast<double>(x[1]) ? KernelKind::conv : KernelKind::conv;
+    w.kind = KernelKind::conv;
   } else if (cls == OpClass::attention && dim(0).size() == 4 && dim(1).size() == 4) {
     const auto& q = dim(0);
     const auto& k = dim(1);
