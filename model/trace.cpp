@@ -706,6 +706,9 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
         Kernel k;
         k.name = w.intern(tk.name);
         k.kind = classify_kernel(tk.name, tk.memset, tk.memcpy);
+        // cuDNN runs some convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in
+        // the convolution's math (TF32 for fp32 by default, where matmuls stay in fp32).
+        if (k.kind == KernelKind::gemm && op.cls == OpClass::conv) k.kind = KernelKind::conv;
         k.math = kernel_math(k.kind, e, tk.name);
         double share = main_dur > 0 ? tk.dur_s / main_dur : 1.0;
         if (j == main) {

@@ -141,7 +141,37 @@ TEST_CASE("an eager trace predicts the CUDA-graph run of the same configuration 
   CHECK(100 * sum / n <= 20.0);
 }
 
-TEST_CASE("a batch-1 trace predicts the batch-64 eager latency (MAPE <= 25%)") {
+TEST_CASE("the H100's ResNet-50 traces replayed on the H200 under CUDA graphs predict its runs (MAPE <= 5%)") {
+  // Another GPU: every traced kernel is timed by the model from its op's shapes. The 1x1 convolutions
+  // that cuDNN runs as GEMM kernels stay convolutions in TF32 for fp32 (as GEMMs in plain fp32 they
+  // were 15-35% slow). (HF BERT's eager traces lack the SDPA math path its capture runs:
+  // Builder::sdpa_math, not the trace, knows that.)
+  auto runs = parse_runs_json(*Catalog::builtin().builtin_json("measured/h200-2026-11/runs.json"), "runs", "h200");
+  Json index = parse_json(read_file_text(kTraces + "index.json"), "index.json");
+  double sum = 0;
+  int n = 0;
+  for (const auto& t : index["traces"]) {
+    if (t["model"] != "resnet50") continue;
+    for (const auto& r : runs)
+      if (r.framework == "cuda-graphs" && r.model == "resnet50" &&
+          std::string(dtype_name(r.dtype)) == t["dtype"].get<std::string>() && r.batch == t["batch"].get<long long>()) {
+        SweepRequest q;
+        q.trace = kTraces + t["file"].get<std::string>();
+        q.devices = {"h200"};
+        q.frameworks = {"cuda-graphs"};
+        q.batches.clear();
+        auto rows = run_sweep(q, Catalog::builtin());
+        REQUIRE(rows.size() == 1);
+        sum += std::fabs(rows[0].sim.latency_s - r.latency_s) / r.latency_s;
+        ++n;
+      }
+  }
+  REQUIRE(n == 6);
+  MESSAGE("H100 ResNet-50 traces on the H200, CUDA graphs: MAPE " << 100 * sum / n << "%");
+  CHECK(100 * sum / n <= 5.0);
+}
+
+TEST_CASE("a batch-1 trace predicts the batch-64 eager latency (MAPE <= 20%)") {
   Json index = parse_json(read_file_text(kTraces + "index.json"), "index.json");
   double sum = 0;
   int n = 0;
@@ -156,7 +186,7 @@ TEST_CASE("a batch-1 trace predicts the batch-64 eager latency (MAPE <= 25%)") {
   }
   REQUIRE(n == 6);
   MESSAGE("batch 1 -> 64 MAPE " << 100 * sum / n << "%");
-  CHECK(100 * sum / n <= 25.0);
+  CHECK(100 * sum / n <= 20.0);  // 18.8% before GEMM kernels of convolutions stayed convolutions
 }
 
 TEST_CASE("a traced NCHW batch norm and pool replayed on another GPU carry their elements and planes") {
