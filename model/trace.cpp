@@ -701,17 +701,30 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
           main_dur = top.kernels[j].dur_s;
           main = j;
         }
+      // cuDNN runs some convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in
+      // the convolution's math (TF32 for fp32 by default, where matmuls stay in fp32).
+      auto kind_of = [&](const TraceKernel& tk) {
+        KernelKind kind = classify_kernel(tk.name, tk.memset, tk.memcpy);
+        return kind == KernelKind::gemm && op.cls == OpClass::conv ? KernelKind::conv : kind;
+      };
+      // An op whose work runs in several matrix kernels (torch.nn's fused encoder layer: four GEMMs and
+      // attention) splits its FLOPs and bytes among them by their traced durations.
+      double matrix_dur = 0;
+      int matrix_kernels = 0;
+      for (const TraceKernel& tk : top.kernels)
+        if (is_matrix_kind(kind_of(tk))) matrix_dur += tk.dur_s, ++matrix_kernels;
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
         const TraceKernel& tk = top.kernels[j];
         Kernel k;
         k.name = w.intern(tk.name);
-        k.kind = classify_kernel(tk.name, tk.memset, tk.memcpy);
-        // cuDNN runs some convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in
-        // the convolution's math (TF32 for fp32 by default, where matmuls stay in fp32).
-        if (k.kind == KernelKind::gemm && op.cls == OpClass::conv) k.kind = KernelKind::conv;
+        k.kind = kind_of(tk);
         k.math = kernel_math(k.kind, e, tk.name);
         double share = main_dur > 0 ? tk.dur_s / main_dur : 1.0;
-        if (j == main) {
+        double split = matrix_kernels > 1 && matrix_dur > 0 && is_matrix_kind(k.kind) ? tk.dur_s / matrix_dur : 0;
+        if (split > 0) {
+          k.flops = now.flops * split;
+          k.bytes = now.bytes * split;
+        } else if (j == main) {
           k.flops = now.flops;
           k.bytes = now.bytes;
           k.m = now.m;
@@ -729,7 +742,10 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
             // at the traced size (fixed costs included) stays, the growth comes from the model.
             Kernel old = k;
             old.measured_s = -1;
-            if (j == main) {
+            if (split > 0) {
+              old.flops = then.flops * split;
+              old.bytes = then.bytes * split;
+            } else if (j == main) {
               old.flops = then.flops;
               old.bytes = then.bytes;
               old.m = then.m;
