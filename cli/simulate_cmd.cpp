@@ -80,11 +80,12 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
     throw InputError("simulate", "", "the sweep has " + std::to_string(configs) +
                                          " configurations; at most 1000000 are simulated at once");
   const Catalog& catalog = Catalog::builtin();
-  auto rows = run_sweep(q, catalog);
+  TimelineRun timeline;
+  auto rows = run_sweep(q, catalog, a.has("--timeline") ? &timeline : nullptr);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");
-    write_chrome_trace(f, simulate_timeline(q, catalog));
+    write_chrome_trace(f, timeline);
   }
   if (format == "json") write_json(out, rows);
   else if (format == "csv") write_csv(out, rows);

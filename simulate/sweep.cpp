@@ -93,6 +93,19 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
   return out;
 }
 
+// A row's per-op breakdown and the request's timeline (its first configuration) both come from one
+// synchronized call simulated with its timeline recorded.
+void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
+                 bool breakdown, TimelineRun* timeline) {
+  if (!breakdown && !timeline) return;
+  SimOptions one = o;
+  one.measure = Measure::sync;
+  one.timeline = true;
+  SimResult s = simulate(w, d, f, one);
+  if (breakdown) r.breakdown = breakdown_of(w, s, d);
+  if (timeline) *timeline = {w, std::move(s), d.name, f.name};
+}
+
 }  // namespace
 
 double profiler_host_scale(const Catalog& catalog) {
@@ -136,7 +149,7 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
 }
 
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
-std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog) {
+std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
   Trace t = load_trace_file(q.trace);
   std::string traced = device_for_gpu_name(t.gpu_name);
   std::vector<std::string> devices = trace_devices(q, t, traced);
@@ -166,12 +179,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.sim = simulate(w, d, f, rp.options);
-          if (q.breakdown) {
-            SimOptions one = rp.options;
-            one.measure = Measure::sync;
-            one.timeline = true;
-            r.breakdown = breakdown_of(w, simulate(w, d, f, one), d);
-          }
+          add_details(r, w, d, f, rp.options, q.breakdown, rows.empty() ? timeline : nullptr);
           rows.push_back(std::move(r));
         }
     }
@@ -182,7 +190,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
 
 }  // namespace
 
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline) {
   std::vector<ResultRow> rows;
   for (const auto& m : g.models) {
     bool tokens = m.arch.input == InputKind::tokens;
@@ -198,7 +206,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
         o.host_factor = host_factor(catalog, d, f) / g.host_x;
         o.launch_factor = launch_host_factor(catalog, d) / g.host_x;
         Backend backend = make_backend(d, f);
-        backend.record_scopes = g.breakdown;
+        backend.record_scopes = g.breakdown || (timeline && rows.empty());  // module paths name ops
         for (DType dt : g.dtypes)
           for (long long size : sizes)
             for (long long batch : g.batches) {
@@ -217,12 +225,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
               r.seq = c.seq;
               r.image = c.image;
               r.sim = simulate(w, d, f, o);
-              if (g.breakdown) {
-                SimOptions one = o;
-                one.measure = Measure::sync;
-                one.timeline = true;
-                r.breakdown = breakdown_of(w, simulate(w, d, f, one), d);
-              }
+              add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
               rows.push_back(std::move(r));
             }
       }
@@ -232,8 +235,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog) {
   return rows;
 }
 
-std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) {
-  if (!q.trace.empty()) return run_trace_sweep(q, catalog);
+std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
+  if (!q.trace.empty()) return run_trace_sweep(q, catalog, timeline);
   Diagnostics diag("simulate");
   if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
   if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");
@@ -266,54 +269,7 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog) 
   g.measure = q.measure;
   g.host_x = q.host_x;
   g.breakdown = q.breakdown;
-  return simulate_grid(g, catalog);
-}
-
-TimelineRun simulate_timeline(const SweepRequest& q, const Catalog& catalog) {
-  if (!q.trace.empty()) {  // the first device and framework, at the first batch and sequence length asked
-    Trace t = load_trace_file(q.trace);
-    std::string traced = device_for_gpu_name(t.gpu_name);
-    DeviceSpec d = catalog.device(trace_devices(q, t, traced).front());
-    FrameworkSpec f = d.framework(q.frameworks.front()) ? *d.framework(q.frameworks.front())
-                                                         : catalog.framework(q.frameworks.front());
-    TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
-    rp.what.batch = q.batches.empty() ? 0 : q.batches.front();
-    rp.what.seq = q.seqs.empty() ? 0 : q.seqs.front();
-    rp.options.measure = Measure::sync;
-    rp.options.timeline = true;
-    TimelineRun run;
-    run.workload = trace_workload(t, rp.what);
-    run.result = simulate(run.workload, d, f, rp.options);
-    run.device = d.name;
-    run.framework = f.name;
-    return run;
-  }
-  ResolvedModel m = resolve_model(q.models.front());
-  DeviceSpec d = catalog.device(q.devices.front());
-  FrameworkSpec f = d.framework(q.frameworks.front()) ? *d.framework(q.frameworks.front())
-                                                       : catalog.framework(q.frameworks.front());
-  SimOptions o;
-  o.measure = Measure::sync;
-  o.host_factor = host_factor(catalog, d, f) / q.host_x;
-  o.launch_factor = launch_host_factor(catalog, d) / q.host_x;
-  o.timeline = true;
-  Backend backend = make_backend(d, f);
-  backend.record_scopes = true;
-  WorkloadConfig c;
-  c.model = m.ref;
-  c.dtype = q.dtypes.front();
-  c.batch = q.batches.front();
-  bool tokens = m.arch.input == InputKind::tokens;
-  if (tokens)
-    c.seq = q.seqs.empty() ? m.arch.default_seq : q.seqs.front();
-  else
-    c.image = q.images.empty() ? m.arch.default_image : q.images.front();
-  TimelineRun t;
-  t.workload = build_workload(m.arch, c, backend);
-  t.result = simulate(t.workload, d, f, o);
-  t.device = d.name;
-  t.framework = f.name;
-  return t;
+  return simulate_grid(g, catalog, timeline);
 }
 
 }  // namespace fwtax

@@ -55,7 +55,16 @@ struct ResolvedModel {
 };
 ResolvedModel resolve_model(const std::string& ref);
 
-std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog);
+// The first configuration of a request, simulated with its timeline recorded (--timeline).
+struct TimelineRun {
+  Workload workload;
+  SimResult result;
+  std::string device, framework;
+};
+
+// One row per configuration; with `timeline`, also the first configuration's timeline.
+std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog,
+                                 TimelineRun* timeline = nullptr);
 
 // The same over inputs already resolved (scaled devices and architectures for projections).
 struct Grid {
@@ -69,7 +78,7 @@ struct Grid {
   double host_x = 1.0;
   bool breakdown = false;
 };
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog);
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline = nullptr);
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).
@@ -82,14 +91,6 @@ double host_factor(const Catalog& catalog, const DeviceSpec& device, const Frame
 // The same for the device's kernel-launch costs: how much slower its host launches than the host
 // they were measured on (launch.measured_on_host; 1 when measured on the device's own host).
 double launch_host_factor(const Catalog& catalog, const DeviceSpec& device);
-
-// The first configuration of a request, simulated with its timeline recorded (--timeline).
-struct TimelineRun {
-  Workload workload;
-  SimResult result;
-  std::string device, framework;
-};
-TimelineRun simulate_timeline(const SweepRequest& request, const Catalog& catalog);
 
 // Fills crossover_batch over series of rows that differ only in batch.
 void mark_crossovers(std::vector<ResultRow>& rows);

@@ -225,7 +225,8 @@ TEST_CASE("a replayed trace has a per-op breakdown and a timeline, like a built-
   q.frameworks = {"cuda-graphs"};
   q.batches.clear();
   q.breakdown = true;
-  auto rows = run_sweep(q, Catalog::builtin());
+  TimelineRun t;
+  auto rows = run_sweep(q, Catalog::builtin(), &t);
   REQUIRE(rows.size() == 1);
   const auto& b = rows[0].breakdown;
   REQUIRE(!b.empty());
@@ -239,7 +240,6 @@ TEST_CASE("a replayed trace has a per-op breakdown and a timeline, like a built-
   CHECK(kernels == rows[0].sim.kernels);
   CHECK(gpu == test::approx(rows[0].sim.gpu_busy_s).epsilon(1e-6));
   CHECK(pools == 1);  // the max pool, bound by its elements on the H200 too
-  TimelineRun t = simulate_timeline(q, Catalog::builtin());
   CHECK(t.device == "h200");
   CHECK(t.framework == "cuda-graphs");
   CHECK(t.result.gpu_spans.size() == rows[0].sim.kernels);
