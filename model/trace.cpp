@@ -690,34 +690,33 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
     op.host_s = what.keep_host_times ? (top.next_ts_s - top.ts_s) * what.profiler_scale : -1;
     op.first_kernel = static_cast<std::uint32_t>(w.kernels.size());
     double e = op_elem_bytes(top, t.dtype);
-    Work now = op_work(top, rescaled(top, t, what.batch, what.seq), e);
+    const auto dims_now = rescaled(top, t, what.batch, what.seq);
+    Work now = op_work(top, dims_now, e);
     bool changed = (what.batch > 0 && what.batch != t.batch) || (what.seq > 0 && what.seq != t.seq);
     Work then = changed ? op_work(top, top.dims, e) : now;
     if (has_kernels) {
-      double main_dur = 0;
+      // The longest kernel carries the op's work. cuDNN runs some convolutions (1x1 ones) with GEMM
+      // kernels: they are still convolutions, in the convolution's math (TF32 for fp32 by default,
+      // where matmuls stay in fp32). An op whose work runs in several matrix kernels (torch.nn's fused
+      // encoder layer: four GEMMs and attention) splits its FLOPs and bytes among them by their
+      // traced durations.
+      double main_dur = 0, matrix_dur = 0;
       std::size_t main = 0;
-      for (std::size_t j = 0; j < top.kernels.size(); ++j)
-        if (top.kernels[j].dur_s > main_dur) {
-          main_dur = top.kernels[j].dur_s;
-          main = j;
-        }
-      // cuDNN runs some convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in
-      // the convolution's math (TF32 for fp32 by default, where matmuls stay in fp32).
-      auto kind_of = [&](const TraceKernel& tk) {
-        KernelKind kind = classify_kernel(tk.name, tk.memset, tk.memcpy);
-        return kind == KernelKind::gemm && op.cls == OpClass::conv ? KernelKind::conv : kind;
-      };
-      // An op whose work runs in several matrix kernels (torch.nn's fused encoder layer: four GEMMs and
-      // attention) splits its FLOPs and bytes among them by their traced durations.
-      double matrix_dur = 0;
       int matrix_kernels = 0;
-      for (const TraceKernel& tk : top.kernels)
-        if (is_matrix_kind(kind_of(tk))) matrix_dur += tk.dur_s, ++matrix_kernels;
+      std::vector<KernelKind> kinds(top.kernels.size());
+      for (std::size_t j = 0; j < top.kernels.size(); ++j) {
+        const TraceKernel& tk = top.kernels[j];
+        kinds[j] = classify_kernel(tk.name, tk.memset, tk.memcpy);
+        if (kinds[j] == KernelKind::gemm && op.cls == OpClass::conv) kinds[j] = KernelKind::conv;
+        if (tk.dur_s > main_dur) main_dur = tk.dur_s, main = j;
+        if (is_matrix_kind(kinds[j])) matrix_dur += tk.dur_s, ++matrix_kernels;
+      }
+      const double in_now = first_bytes(dims_now, e), in_then = first_bytes(top.dims, e);
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
         const TraceKernel& tk = top.kernels[j];
         Kernel k;
         k.name = w.intern(tk.name);
-        k.kind = kind_of(tk);
+        k.kind = kinds[j];
         k.math = kernel_math(k.kind, e, tk.name);
         double share = main_dur > 0 ? tk.dur_s / main_dur : 1.0;
         double split = matrix_kernels > 1 && matrix_dur > 0 && is_matrix_kind(k.kind) ? tk.dur_s / matrix_dur : 0;
@@ -732,7 +731,7 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
           k.k = now.k;
           if (k.kind == KernelKind::elementwise && now.kind != KernelKind::elementwise) k.kind = now.kind;
         } else {
-          k.bytes = aux_bytes(k.kind, now, first_bytes(rescaled(top, t, what.batch, what.seq), e), share);
+          k.bytes = aux_bytes(k.kind, now, in_now, share);
         }
         k.form = top.name == "aten::linear" || top.name == "aten::addmm" ? GemmForm::linear : GemmForm::matmul;
         if (what.same_device) {
@@ -752,7 +751,7 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
               old.n = then.n;
               old.k = then.k;
             } else {
-              old.bytes = aux_bytes(k.kind, then, first_bytes(top.dims, e), share);
+              old.bytes = aux_bytes(k.kind, then, in_then, share);
             }
             Kernel neu = k;
             neu.measured_s = -1;
