@@ -318,6 +318,8 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   }
   if (!bn.empty()) {
     BatchNormFit b = fit_batch_norm(bn);
+    char rms[32];
+    std::snprintf(rms, sizeof rms, "%.2f", b.rms_log_error);
     profile["efficiency"]["batch_norm"] = {
         {"elements_per_s", b.elements_per_s},
         {"planes_per_s", b.planes_per_s},
@@ -325,7 +327,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
         {"min_s", b.min_s},
         {"source", file + " /sweeps/batch_norm: min_s the shortest of " + std::to_string(bn.size()) +
                        " kernels, the rates a least-squares fit in log time of the largest of the four bounds (rms "
-                       "log error " + std::to_string(b.rms_log_error).substr(0, 4) + ")"}};
+                       "log error " + rms + ")"}};
   }
   Json f = Json::object();
   if (!attn.empty()) f["attention"] = median_of(attn);
