@@ -43,11 +43,6 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
 
 namespace {
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 const Json& need(const Json& j, const char* key, const std::string& file, const std::string& where) {
   if (!j.is_object() || !j.contains(key))
     throw InputError(file, where + "/" + key, "missing: is this a probe's output?");
@@ -192,7 +187,7 @@ void set_host_speed(Json& profile, const Json& fit, const std::string& reference
   Json h = profile["host"].is_object() ? profile["host"] : Json{{"name", name}};
   h["description"] = "the host that ran fwtax calibrate --target cuda";
   if (!cpu.empty()) h["cpu"] = cpu;
-  h["relative_time"] = median_of(all);
+  h["relative_time"] = median(all);
   h["fit"] = fit;
   h["fit"]["reference"] = reference_name;
   h["source"] = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " +
@@ -330,9 +325,9 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
                        "log error " + rms + ")"}};
   }
   Json f = Json::object();
-  if (!attn.empty()) f["attention"] = median_of(attn);
-  if (!norm.empty()) f["norm"] = median_of(norm);
-  if (!layout.empty()) f["layout"] = median_of(layout);
+  if (!attn.empty()) f["attention"] = median(attn);
+  if (!norm.empty()) f["norm"] = median(norm);
+  if (!layout.empty()) f["layout"] = median(layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
   // ATen's generic elementwise kernel: elements per second where the elements, not the launch, set
@@ -346,7 +341,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       if (n >= 1e6 && t > floor) strided.push_back(n / t);
     }
     if (!strided.empty()) {
-      profile["efficiency"]["strided_elements_per_s"] = median_of(strided);
+      profile["efficiency"]["strided_elements_per_s"] = median(strided);
       profile["efficiency"]["source"] =
           profile["efficiency"].value("source", "") + "; strided_elements_per_s: " + file +
           " /sweeps/strided (median elements per second of " + std::to_string(strided.size()) +
@@ -378,7 +373,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   for (const auto& [op, c] : fit_dispatch(dispatch, file, fits, r.warnings)) by_class[c.first].push_back(c.second);
   auto cls = [&](const char* c, double fallback) {
     auto it = by_class.find(c);
-    return it == by_class.end() ? fallback : median_of(it->second);
+    return it == by_class.end() ? fallback : median(it->second);
   };
   double elementwise = cls("elementwise", 1e-6);
   Json costs = Json::object();
@@ -452,8 +447,8 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
         causal_ratio.push_back(tc / (0.5 * t));  // causal kernels are credited with half the FLOPs
       }
     }
-  double attn_factor = std::max(1.0, median_of(attn_ratio));
-  double causal_factor = causal_ratio.empty() ? 1.0 : std::max(0.5, median_of(causal_ratio));
+  double attn_factor = std::max(1.0, median(attn_ratio));
+  double causal_factor = causal_ratio.empty() ? 1.0 : std::max(0.5, median(causal_ratio));
   // 3. Memory: copy bandwidth and the add sweep's efficiency.
   const Json& copy = need(mb, "copy", file, "");
   double bw = need_number(copy, "bytes_moved", file, "/copy") / stat(copy, file, "/copy");
@@ -562,7 +557,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
       std::string w = "/ceilings/graph_mix/" + std::to_string(i);
       gaps.push_back(std::max(0.0, num(ceil["graph_mix"][i], "mixed_kernel_s", w) - num(ceil["graph_mix"][i], "same_kernel_s", w)));
     }
-  const double gap = median_of(gaps);
+  const double gap = median(gaps);
   std::vector<double> graph_host;
   for (int k : {1, 10, 100, 1000})
     graph_host.push_back(num(raw, ("graph_K" + std::to_string(k) + "_host_us_per_launch").c_str(), "/raw_cuda") * 1e-6);
@@ -582,7 +577,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   p["launch"] = {{"host_s", launch},
                  {"latency_s", latency},
                  {"sync_s", sync},
-                 {"graph_launch_host_s", median_of(graph_host)},
+                 {"graph_launch_host_s", median(graph_host)},
                  {"graph_launch_latency_s", std::max(0.0, num(raw, "graph_K1_gpu_us_per_kernel", "/raw_cuda") * 1e-6 - kmin)},
                  {"graph_kernel_gap_s", gap},
                  {"stream_kernel_gap_s", gap},
@@ -663,13 +658,13 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   for (const auto& [op, c] : measured)
     if (!c.first.empty()) by_class[c.first].push_back(c.second);
   for (const auto& [c, v] : by_class)
-    if (costs.contains(c)) binding.push_back(median_of(v) - costs[c].get<double>());
-  double bind = std::max(0.0, median_of(binding));
+    if (costs.contains(c)) binding.push_back(median(v) - costs[c].get<double>());
+  double bind = std::max(0.0, median(binding));
   Json py_costs = Json::object();
   for (auto it = costs.begin(); it != costs.end(); ++it) {
     if (it.key() == "source") continue;
     auto c = by_class.find(it.key());
-    py_costs[it.key()] = c != by_class.end() ? median_of(c->second) : it.value().get<double>() + bind;
+    py_costs[it.key()] = c != by_class.end() ? median(c->second) : it.value().get<double>() + bind;
   }
   double leaf = ops->contains("module_call") ? number_member((*ops)["module_call"], "median_s", 0.0) : 0.0;
   if (leaf <= 0) warnings.push_back("the Python measurement has no module_call: module costs set to 0");

@@ -25,6 +25,15 @@ double fast_log10(double x) {
 
 }  // namespace
 
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const std::size_t n = v.size();
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
+  const double upper = v[n / 2];
+  if (n % 2) return upper;
+  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2)) + upper);
+}
+
 Curve::Curve(std::vector<std::pair<double, double>> points) {
   std::sort(points.begin(), points.end());
   for (std::size_t i = 0; i < points.size();) {

@@ -27,6 +27,10 @@ class Curve {
   std::vector<double> lx_, y_;
 };
 
+// The median of the values (the mean of the two middle ones for an even count); 0 when empty.
+// The one median of fits, validation statistics and reports.
+double median(std::vector<double> values);
+
 // Reads [[x, y], ...] with x > 0 and y satisfying `y_rule`; at least one point.
 Curve read_curve(const Json& value, const std::string& pointer, Diagnostics& diag, NumberRule y_rule);
 Json curve_to_json(const Curve& c);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "model/curve.hpp"
 #include "model/error.hpp"
 #include "simulate/sweep.hpp"
 
@@ -17,10 +18,7 @@ ErrorStats error_stats(const std::vector<double>& apes) {
   double sum = 0;
   for (double a : apes) sum += a;
   s.mape_percent = 100 * sum / static_cast<double>(apes.size());
-  std::vector<double> v = apes;
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  s.median_ape_percent = 100 * (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+  s.median_ape_percent = 100 * median(apes);
   return s;
 }
 
@@ -76,8 +74,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
   std::vector<double> per_flop;
   for (const auto& c : out)
     if (c.ok && c.flops > 0) per_flop.push_back(c.run.latency_s / c.flops);
-  std::sort(per_flop.begin(), per_flop.end());
-  double k = per_flop.empty() ? 0 : per_flop[per_flop.size() / 2];
+  double k = median(per_flop);
   for (auto& c : out) c.flops_s = k * c.flops;
   return out;
 }

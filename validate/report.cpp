@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "model/curve.hpp"
 #include "model/error.hpp"
 #include "simulate/html.hpp"
 #include "simulate/report.hpp"
@@ -162,15 +163,14 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
               size_of(c) + " | " + format_number("%.2f", q) + " |\n";
     }
     if (ratios.size() >= 5) {
-      std::vector<double> sorted = ratios;
-      std::sort(sorted.begin(), sorted.end());
+      const auto [lowest, highest] = std::minmax_element(ratios.begin(), ratios.end());
       std::string text =
           std::to_string(ratios.size()) +
           " runs are predicted framework-bound: their latency is the host's. Measured over predicted "
           "is then the host's slowness relative to the profile's host, run by run, here in the order "
           "of the file (the order they were measured in, for runners that write as they go): median " +
-          format_number("%.2f", sorted[sorted.size() / 2]) + ", from " +
-          format_number("%.2f", sorted.front()) + " to " + format_number("%.2f", sorted.back()) +
+          format_number("%.2f", median(ratios)) + ", from " +
+          format_number("%.2f", *lowest) + " to " + format_number("%.2f", *highest) +
           ". A stretch of consecutive runs well above the others, across models, is a host that slowed "
           "down while measuring, not a model error.";
       page.heading(2, "Host speed during the measurement");

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/catalog.hpp"
+#include "model/curve.hpp"
 #include "model/kernel_time.hpp"
 #include "tests/test_util.hpp"
 
@@ -39,6 +40,14 @@ TEST_CASE("a tiny kernel is floored by the device's minimum kernel time") {
   KernelTime t = KernelTimer(d).time(kernel(KernelKind::elementwise, Math::fp32_simt, 10, 1e3));
   CHECK(t.time_s == test::approx(1e-6));
   CHECK(t.bound == Bound::floor);
+}
+
+TEST_CASE("median: the middle value, the mean of the two middle ones for an even count, 0 when empty") {
+  CHECK(median({}) == 0);
+  CHECK(median({7}) == 7);
+  CHECK(median({9, 1, 5}) == 5);
+  CHECK(median({4, 10, 1, 2}) == 3);  // (2 + 4) / 2: neither the lower nor the upper middle value
+  CHECK(median({3, 3, 1, 8, 3, 2}) == 3);
 }
 
 TEST_CASE("GEMM efficiency is interpolated in log size and clamped at the ends") {
