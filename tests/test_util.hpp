@@ -15,6 +15,7 @@
 #include "model/error.hpp"
 #include "model/framework.hpp"
 #include "model/json_spec.hpp"
+#include "validate/measured.hpp"
 
 namespace fwtax::test {
 
@@ -44,6 +45,18 @@ inline FrameworkSpec toy_eager(double per_op_s) {
   f.mode = ExecMode::eager;
   f.op_host_s.fill(per_op_s);
   return f;
+}
+
+// The Framework Tax paper's eager runs (data/measured/framework-tax-2022, fp32 and fp16 CSVs).
+inline std::vector<MeasuredRun> paper_runs() {
+  std::vector<MeasuredRun> runs;
+  std::filesystem::path root = std::filesystem::path(FWTAX_SOURCE_DIR) / "data/measured/framework-tax-2022";
+  for (const char* folder : {"pretrained-fp32", "pretrained-fp16"})
+    for (const auto& e : std::filesystem::directory_iterator(root / folder)) {
+      auto more = read_measured_file(e.path().string(), "", Measure::pipelined);
+      runs.insert(runs.end(), more.begin(), more.end());
+    }
+  return runs;
 }
 
 // Collects the messages of an InputError thrown by `fn` ("" if none was thrown).

@@ -20,16 +20,7 @@ using namespace fwtax;
 namespace {
 
 const std::vector<Comparison>& comparisons() {
-  static const std::vector<Comparison> c = [] {
-    std::vector<MeasuredRun> runs;
-    std::filesystem::path root = std::filesystem::path(FWTAX_SOURCE_DIR) / "data/measured/framework-tax-2022";
-    for (const char* folder : {"pretrained-fp32", "pretrained-fp16"})
-      for (const auto& e : std::filesystem::directory_iterator(root / folder)) {
-        auto more = read_measured_file(e.path().string(), "", Measure::pipelined);
-        runs.insert(runs.end(), more.begin(), more.end());
-      }
-    return compare_runs(runs, Catalog::builtin());
-  }();
+  static const std::vector<Comparison> c = compare_runs(test::paper_runs(), Catalog::builtin());
   return c;
 }
 
