@@ -245,13 +245,11 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
   double sm_ratio = d.parallel_units > 0 && ref.parallel_units > 0 ? d.parallel_units / ref.parallel_units
                     : ref.peak_flops_per_s[fp32] > 0 ? d.peak_flops_per_s[fp32] / ref.peak_flops_per_s[fp32]
                                                      : 0;
-  for (auto [own, theirs, ratio] :
-       {std::tuple{&d.strided_elements_per_s, ref.strided_elements_per_s, sm_ratio},
-        std::tuple{&d.batch_norm.elements_per_s, ref.batch_norm.elements_per_s, sm_ratio},
-        std::tuple{&d.batch_norm.planes_per_s, ref.batch_norm.planes_per_s, sm_ratio},
-        std::tuple{&d.batch_norm.plane_elements_per_s, ref.batch_norm.plane_elements_per_s, 1.0},
-        std::tuple{&d.batch_norm.min_s, ref.batch_norm.min_s, 1.0}})
-    if (*own == 0 && theirs > 0) *own = theirs * ratio;
+  auto own = element_rates(d);
+  auto theirs = element_rates(ref);
+  for (std::size_t i = 0; i < own.size(); ++i)
+    if (*own[i].value == 0 && *theirs[i].value > 0)
+      *own[i].value = *theirs[i].value * (own[i].scaling == ElementScaling::sm_spread ? sm_ratio : 1.0);
 }
 
 }  // namespace fwtax

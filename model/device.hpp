@@ -87,6 +87,24 @@ Json device_to_json(const DeviceSpec& d, const Json& sources);
 
 // The math actually used for `m` on this device: unsupported tensor-core maths fall back to SIMT.
 Math effective_math(const DeviceSpec& d, Math m);
+// The element-bound rates and times of a device and how each scales with the GPU: `sm_spread` rates
+// are spread over the SMs (they grow with the SM count and the clock), a `per_block` rate is one
+// thread block's (the clock only), a `time` shrinks with the clock. inherit_efficiency and
+// project's scaled devices both go through this one list.
+enum class ElementScaling { sm_spread, per_block, time };
+template <typename Spec>  // DeviceSpec or const DeviceSpec
+auto element_rates(Spec& d) {
+  struct Rate {
+    decltype(&d.kernel_min_s) value;
+    ElementScaling scaling;
+  };
+  return std::array<Rate, 5>{{{&d.strided_elements_per_s, ElementScaling::sm_spread},
+                              {&d.batch_norm.elements_per_s, ElementScaling::sm_spread},
+                              {&d.batch_norm.planes_per_s, ElementScaling::sm_spread},
+                              {&d.batch_norm.plane_elements_per_s, ElementScaling::per_block},
+                              {&d.batch_norm.min_s, ElementScaling::time}}};
+}
+
 // Copies efficiency curves from `ref`, rescaling their size axes so that a device with fewer
 // parallel units (or a lower peak) saturates at proportionally smaller kernels.
 void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref);

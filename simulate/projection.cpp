@@ -17,11 +17,14 @@ DeviceSpec scale_device(const DeviceSpec& d, double s, double c, double b) {
   DeviceSpec o = d;
   for (double& p : o.peak_flops_per_s) p *= s * c;
   o.memory_bandwidth_bytes_per_s *= s * b;
-  // Element-bound kernels are bound by the SMs, so they follow compute, not bandwidth.
-  for (double* r : {&o.strided_elements_per_s, &o.batch_norm.elements_per_s, &o.batch_norm.planes_per_s,
-                    &o.batch_norm.plane_elements_per_s})
-    *r *= s * c;
-  o.batch_norm.min_s /= s;
+  // Element-bound kernels are bound by the SMs, so they follow compute, not bandwidth; one thread
+  // block's rate and the shortest times follow the clock (the overall speedup) only.
+  for (auto [r, scaling] : element_rates(o))
+    switch (scaling) {
+      case ElementScaling::sm_spread: *r *= s * c; break;
+      case ElementScaling::per_block: *r *= s; break;
+      case ElementScaling::time: *r /= s; break;
+    }
   o.kernel_min_s /= s;
   o.stream_kernel_gap_s /= s;
   o.graph_kernel_gap_s /= s;

@@ -96,6 +96,9 @@ TEST_CASE("scaling knobs touch only what they name") {
   CHECK(c.batch_norm.planes_per_s == test::approx(2 * d.batch_norm.planes_per_s));
   CHECK(s.batch_norm.elements_per_s == test::approx(4 * d.batch_norm.elements_per_s));
   CHECK(s.batch_norm.min_s == test::approx(d.batch_norm.min_s / 4));
+  // One plane is one thread block: more SMs do not speed it up, a faster clock does.
+  CHECK(c.batch_norm.plane_elements_per_s == test::approx(d.batch_norm.plane_elements_per_s));
+  CHECK(s.batch_norm.plane_elements_per_s == test::approx(4 * d.batch_norm.plane_elements_per_s));
   DeviceSpec b = scale_device(d, 1, 1, 3);
   CHECK(b.strided_elements_per_s == test::approx(d.strided_elements_per_s));
   CHECK(b.batch_norm.plane_elements_per_s == test::approx(d.batch_norm.plane_elements_per_s));
