@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "model/catalog.hpp"
 #include "model/error.hpp"
@@ -351,7 +353,12 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
   w.ops.reserve(1024);
   w.kernels.reserve(512);
   Builder b(w, backend, c.dtype);
-  a.build(b, c);
+  try {
+    a.build(b, c);
+  } catch (const std::domain_error& e) {  // a configuration the real model refuses (vision builders)
+    diag.add("--image", "image size " + std::to_string(c.image) + ": " + e.what());
+    diag.throw_if_any();
+  }
   return w;
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "model/arch/architecture.hpp"
 
@@ -13,8 +15,19 @@ namespace fwtax {
 
 // ---------------------------------------------------------------------------------------------
 // ConvNet
+// PyTorch refuses a convolution or pooling window larger than its padded input; so does fwtax (an
+// image too small for the network), with the layer it failed at.
+void ConvNet::check_window(const char* layer, double kh, double kw, double stride, double pad_h, double pad_w) const {
+  if (s_.h + 2 * pad_h >= kh && s_.w + 2 * pad_w >= kw) return;
+  auto n = [](double v) { return std::to_string(static_cast<long long>(v)); };
+  throw std::domain_error("the image is too small for this network: a " + n(kh) + "x" + n(kw) + " " + layer +
+                          " (stride " + n(stride) + ", padding " + n(pad_h) + ") meets a " + n(s_.h) + "x" +
+                          n(s_.w) + " map");
+}
+
 void ConvNet::conv(double cout, double kh, double kw, double stride, double pad_h, double pad_w, double groups,
                    bool bias, bool module) {
+  check_window("convolution", kh, kw, stride, pad_h, pad_w);
   if (module) b_.module(OpClass::module_leaf, "conv");
   double oh = Builder::conv_out(s_.h, kh, stride, pad_h), ow = Builder::conv_out(s_.w, kw, stride, pad_w);
   b_.conv2d(s_.n, s_.c, s_.h, s_.w, cout, kh, kw, stride, pad_h, pad_w, groups, bias);
@@ -34,6 +47,7 @@ void ConvNet::act(std::string_view aten, bool module, double flops_per_elem) {
 }
 
 void ConvNet::max_pool(double k, double stride, double pad, bool ceil, bool module) {
+  check_window("max pool", k, k, stride, pad, pad);
   if (module) b_.module(OpClass::module_leaf, "maxpool");
   double in = s_.elems();
   auto out = [&](double x) {
@@ -46,6 +60,7 @@ void ConvNet::max_pool(double k, double stride, double pad, bool ceil, bool modu
 }
 
 void ConvNet::avg_pool(double k, double stride, double pad, bool module) {
+  check_window("average pool", k, k, stride, pad, pad);
   if (module) b_.module(OpClass::module_leaf, "avgpool");
   double in = s_.elems();
   s_.h = std::floor((s_.h + 2 * pad - k) / stride) + 1;
@@ -564,6 +579,9 @@ void build_mnasnet(Builder& b, const WorkloadConfig& c) {
 // nn.MultiheadAttention's fused inference path (one aten op: QKV GEMM, bias/scale, attention,
 // output projection).
 void build_vit(Builder& b, const WorkloadConfig& c, double patch) {
+  if (c.image % static_cast<long long>(patch) != 0)  // torchvision asserts it when building the model
+    throw std::domain_error("the image size must be a multiple of the patch size, " +
+                            std::to_string(static_cast<long long>(patch)));
   const double N = static_cast<double>(c.batch), side = std::floor(static_cast<double>(c.image) / patch);
   const double E = 768, heads = 12, I = 3072, S = side * side + 1, T = N * S;
   b.module(OpClass::module_block, "vit");

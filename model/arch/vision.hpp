@@ -43,6 +43,7 @@ class ConvNet {
   void block(std::string_view scope = {}) { b_.module(OpClass::module_block, scope); }
 
  private:
+  void check_window(const char* layer, double kh, double kw, double stride, double pad_h, double pad_w) const;
   Builder& b_;
   Shape4 s_;
 };

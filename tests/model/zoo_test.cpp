@@ -180,3 +180,19 @@ TEST_CASE("eager attention (transformers 4.x) dispatches the unfused matmul-soft
   CHECK(we.kernels.size() > ws.kernels.size());
   CHECK_THROWS_AS(parse(R"({"name": "b", "like": "bert-base", "attention": "flash"})"), InputError);
 }
+
+TEST_CASE("an image too small for the network is refused where torchvision refuses it") {
+  // The smallest square images torchvision 0.14's models (Debian's, CPU) accept, found by trying
+  // every size from 1 up: Inception v3 75 (its stride-2 reductions), AlexNet 63 (its max pools).
+  for (auto [name, smallest] : {std::pair{"inception-v3", 75LL}, std::pair{"alexnet", 63LL}}) {
+    CAPTURE(name);
+    const Architecture* a = find_builtin_architecture(name);
+    REQUIRE(a != nullptr);
+    CHECK(build(*a, DType::fp32, 1, smallest).kernels.size() > 10);
+    auto msgs = test::messages_of([&] { build(*a, DType::fp32, 1, smallest - 1); });
+    REQUIRE(msgs.size() == 1);
+    CHECK(msgs[0].find("too small for this network") != std::string::npos);
+  }
+  CHECK(build(*find_builtin_architecture("vit-b16"), DType::fp32, 1, 384).kernels.size() > 10);
+  CHECK(!test::messages_of([] { build(*find_builtin_architecture("vit-b16"), DType::fp32, 1, 100); }).empty());
+}
