@@ -15,6 +15,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.fold_batch_norm = f.fold_batch_norm;
   b.drop_noop_ops = f.drop_noop_ops;
   b.graph_capture = f.mode == ExecMode::graph;
+  b.jit_traced = f.mode == ExecMode::script;
   return b;
 }
 
@@ -68,6 +69,11 @@ std::uint32_t Builder::begin_op(std::uint32_t name, OpClass cls) {
 
 void Builder::add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m,
                          double n, double k, GemmForm form) {
+  add_kernel_to(static_cast<std::uint32_t>(w_.ops.size() - 1), name, kind, math, flops, bytes, m, n, k, form);
+}
+
+void Builder::add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops,
+                            double bytes, double m, double n, double k, GemmForm form) {
   Kernel kn;
   kn.name = name;
   kn.kind = kind;
@@ -79,7 +85,7 @@ void Builder::add_kernel(std::uint32_t name, KernelKind kind, Math math, double 
   kn.k = k;
   kn.form = form;
   w_.kernels.push_back(kn);
-  w_.ops.back().kernel_count++;
+  w_.ops[op].kernel_count++;
 }
 
 void Builder::module(OpClass glue, std::string_view scope) {
@@ -229,38 +235,60 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   begin_op(n_.conv, OpClass::conv);
   double oh = conv_out(h, kh, stride, pad_h), ow = conv_out(w, kw, stride, pad_w);
   double in_elems = n * cin * h * w, w_elems = cout * (cin / groups) * kh * kw, out_elems = n * cout * oh * ow;
-  double flops = 2 * n * oh * ow * cout * (cin / groups) * kh * kw + (bias ? out_elems : 0);
+  double flops = 2 * n * oh * ow * cout * (cin / groups) * kh * kw;
   double bytes = (in_elems + w_elems + out_elems) * elem_;
   double gm = n * oh * ow, gn = cout, gk = (cin / groups) * kh * kw;
-  if (groups > 1 && groups == cin) {  // depthwise: a dedicated streaming kernel, no tensor cores
-    add_kernel(n_.k_conv_dw, KernelKind::conv, vector_math(dt_), flops, bytes, gm, gn, gk);
+  unbiased_conv_.reset();
+  if (groups > 1 && groups == cin) {  // depthwise: a dedicated streaming kernel (bias included), no tensor cores
+    add_kernel(n_.k_conv_dw, KernelKind::conv, vector_math(dt_), flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
     return;
   }
-  // On a CPU, oneDNN reorders the weights into its blocked layout on every eager call: read, write,
-  // read again.
-  if (!b_.gpu) bytes += 2 * w_elems * elem_;
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
                                  : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
   bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;
-  if (!b_.gpu || math == Math::fp32_simt) {
-    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+  if (!b_.gpu) {
+    // oneDNN adds the bias in the convolution and reorders the weights into its blocked layout on
+    // every eager call: read, write, read again.
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops + (bias ? out_elems : 0), bytes + 2 * w_elems * elem_, gm, gn, gk);
     return;
   }
-  if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
+  if (math == Math::fp32_simt) {
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+  } else if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
     if (out_elems >= (1 << 20)) add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0, out_elems * 4 / 16);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
-    return;
+  } else {
+    // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
+    // first, and large outputs are transformed back.
+    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_);
+    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_);
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    if (out_elems >= (1 << 20)) add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
   }
-  // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
-  // first, and large outputs are transformed back.
-  add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_);
-  add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_);
-  add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
-  if (out_elems >= (1 << 20)) add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
+  const auto op = static_cast<std::uint32_t>(w_.ops.size() - 1);
+  if (bias)
+    conv_bias(op, out_elems);
+  else
+    unbiased_conv_ = {op, out_elems};
+}
+
+// cuDNN's convolutions take no bias: ATen adds it afterwards, in place (output.add_ of the bias
+// viewed as [1, C, 1, 1]), a broadcast on ATen's generic elementwise kernel, bound by its elements.
+void Builder::conv_bias(std::uint32_t op, double out_elems) {
+  add_kernel_to(op, n_.k_elementwise, KernelKind::strided, vector_math(dt_), out_elems, 2 * out_elems * elem_,
+                out_elems);
 }
 
 void Builder::batch_norm(double n, double c, double h, double w) {
-  if (b_.fold_batch_norm) return;
+  if (b_.fold_batch_norm) {
+    // Freezing folds the batch norm into the preceding convolution's weights and a new bias, which
+    // that convolution then adds like any other (on a GPU, in a kernel of its own).
+    if (unbiased_conv_ && unbiased_conv_->second == n * c * h * w &&
+        w_.ops[unbiased_conv_->first].first_kernel + w_.ops[unbiased_conv_->first].kernel_count == w_.kernels.size())
+      conv_bias(unbiased_conv_->first, unbiased_conv_->second);
+    unbiased_conv_.reset();
+    return;
+  }
   begin_op(n_.batch_norm, OpClass::batch_norm);
   double elems = n * c * h * w;
   // cuDNN's inference kernel takes fp32 parameters only; a half model falls back to ATen's kernel,

@@ -5,8 +5,10 @@
 // the same way.
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "model/device.hpp"
 #include "model/framework.hpp"
@@ -25,6 +27,7 @@ struct Backend {
   bool drop_noop_ops = false;    // dropout and similar no-ops removed (frozen TorchScript)
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
+  bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
 };
 Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
 
@@ -91,6 +94,10 @@ class Builder {
   std::uint32_t begin_op(std::uint32_t name, OpClass cls);
   void add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m = 0,
                   double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
+  // The same, for an earlier op whose kernels are still the last ones.
+  void add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops, double bytes,
+                     double m = 0, double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
+  void conv_bias(std::uint32_t op, double out_elems);
   void gemm_kernels(double m, double n, double k, GemmForm form, bool bias, double batch);
   std::uint32_t id(std::string_view s) { return w_.intern(s); }
 
@@ -99,6 +106,8 @@ class Builder {
   DType dt_;
   double elem_;
   bool fused_ = false;
+  // The last GPU convolution without a bias (its op, its output elements), for a folded batch norm.
+  std::optional<std::pair<std::uint32_t, double>> unbiased_conv_;
   // Names interned once per workload: the hot path does no string work.
   struct Names {
     std::uint32_t view, dropout, empty, linear, matmul, layer_norm, softmax, sdpa, embedding, conv, batch_norm,

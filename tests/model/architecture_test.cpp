@@ -84,6 +84,61 @@ TEST_CASE("frozen TorchScript folds batch norm away") {
   Workload eager = build_workload(*find_builtin_architecture("resnet50"), cfg, make_backend(d, c.framework("pytorch-eager")));
   Workload ts = build_workload(*find_builtin_architecture("resnet50"), cfg, make_backend(d, c.framework("torchscript")));
   CHECK(eager.framework_op_count() - ts.framework_op_count() == 53);
+  // Each folded batch norm leaves its convolution a bias, which ATen adds after cuDNN's kernel: a
+  // broadcast add over the convolution's output, as many elements as the batch norm normalized.
+  auto strided_elements = [](const Workload& w, OpClass cls, OpClass bn_cls) {
+    double conv = 0, bn = 0;
+    for (const auto& op : w.ops)
+      for (std::uint32_t i = op.first_kernel; i < op.first_kernel + op.kernel_count; ++i) {
+        if (op.cls == cls && w.kernels[i].kind == KernelKind::strided) conv += w.kernels[i].m;
+        if (op.cls == bn_cls && w.kernels[i].kind == KernelKind::batch_norm) bn += w.kernels[i].m;
+      }
+    return std::pair{conv, bn};
+  };
+  CHECK(strided_elements(eager, OpClass::conv, OpClass::batch_norm).first == 0);
+  CHECK(strided_elements(ts, OpClass::conv, OpClass::batch_norm).first ==
+        test::approx(strided_elements(eager, OpClass::conv, OpClass::batch_norm).second));
+}
+
+TEST_CASE("a convolution's bias is a kernel of its own after cuDNN's, inside the convolution on a CPU") {
+  const Catalog& c = Catalog::builtin();
+  WorkloadConfig cfg{"vgg16", DType::fp16, 2, 0, 224};
+  const Architecture* a = find_builtin_architecture("vgg16");
+  auto count = [](const Workload& w) {
+    int bias_adds = 0;
+    for (const auto& op : w.ops)
+      for (std::uint32_t i = op.first_kernel; i < op.first_kernel + op.kernel_count; ++i)
+        bias_adds += op.cls == OpClass::conv && w.kernels[i].kind == KernelKind::strided;
+    return bias_adds;
+  };
+  Workload gpu = build_workload(*a, cfg, make_backend(c.device("h100"), c.framework("pytorch-eager")));
+  CHECK(count(gpu) == 13);  // VGG-16's 13 convolutions all have a bias
+  // The first one's: 2 x 64 x 224 x 224 outputs.
+  for (const auto& k : gpu.kernels)
+    if (k.kind == KernelKind::strided) {
+      CHECK(k.m == test::approx(2.0 * 64 * 224 * 224));
+      break;
+    }
+  cfg.dtype = DType::fp32;
+  DeviceSpec host = c.device("h100");
+  host.kind = DeviceKind::cpu;
+  Workload cpu = build_workload(*a, cfg, make_backend(host, c.framework("libtorch")));
+  CHECK(count(cpu) == 0);
+}
+
+TEST_CASE("HF encoders run SDPA's math kernels when captured in a graph or traced by torch.jit, not in eager") {
+  const Catalog& c = Catalog::builtin();
+  auto math_ops = [&](const std::string& model, const std::string& framework) {
+    WorkloadConfig cfg{model, DType::fp16, 8, 128, 0};
+    Workload w = build_workload(*find_builtin_architecture(model), cfg, make_backend(c.device("h100"), c.framework(framework)));
+    int n = 0;
+    for (const auto& op : w.ops) n += w.name(op.name) == "aten::_scaled_dot_product_attention_math";
+    return n;
+  };
+  CHECK(math_ops("bert-base", "pytorch-eager") == 0);
+  CHECK(math_ops("bert-base", "cuda-graphs") == 12);
+  CHECK(math_ops("bert-base", "torchscript") == 12);
+  CHECK(math_ops("gpt2", "torchscript") == 0);  // causal: the mask is skipped by is_causal, not materialized
 }
 
 TEST_CASE("impossible configurations are input errors") {

@@ -72,6 +72,19 @@ TEST_CASE("eager runs the model predicts GPU-bound (batch >= 64) within 14% MAPE
   CHECK(m <= 14.0);
 }
 
+TEST_CASE("TorchScript where the GPU binds (batch 64): BERT-base and ResNet-50 within 10% MAPE") {
+  // Two mechanisms: torch.jit.trace makes transformers 5.x materialize BERT's padding mask, so SDPA
+  // runs its math kernels as under CUDA graphs; freezing folds ResNet's batch norms into biases that
+  // ATen adds after each cuDNN convolution (a broadcast add as costly as the batch norm it replaced).
+  // Without them: 38.5% (BERT fp16 -63%, ResNet-50 -34% and -45%). Now 8.5%.
+  std::size_t n = 0;
+  double m = mape(comparisons(), [](const Comparison& x) {
+    return foundation_model(x) && x.run.framework == "torchscript" && x.run.batch >= 64;
+  }, &n);
+  CHECK(n == 4);
+  CHECK(m <= 10.0);
+}
+
 TEST_CASE("torch.nn BERT (kernels calibrated from its traces) replays from CUDA graphs within 12% MAPE") {
   std::size_t n = 0;
   double m = mape(comparisons(), [](const Comparison& x) {
