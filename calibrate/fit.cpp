@@ -324,7 +324,41 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
                        " kernels, the rates a least-squares fit in log time of the largest of the four bounds (rms "
                        "log error " + rms + ")"}};
   }
+  // ATen's depthwise convolutions (MobileNet's, EfficientNet's; sweeps recorded from 2026-11-27 on):
+  // measured over the builder's depthwise kernel on this profile, convolution shapes included, one
+  // factor for the whole kernel.
+  std::vector<double> depthwise;
+  if (sw.contains("depthwise")) {
+    Json now = profile;
+    if (now["efficiency"].contains("kind_time_factor")) now["efficiency"].erase("kind_time_factor");
+    Diagnostics dd(file);
+    const DeviceSpec with_shapes = parse_device(now, dd);
+    dd.throw_if_any();
+    const KernelTimer dw_timer(with_shapes);
+    const Json& pts = points("depthwise");
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      std::string w = "/sweeps/depthwise/" + std::to_string(i);
+      const auto dt = parse_dtype(string_member(pts[i], "dtype", ""));
+      if (!dt) throw InputError(file, w + "/dtype", "expected fp32, fp16 or bf16");
+      double shape[5];
+      const char* keys[5] = {"batch", "channels", "h", "k", "stride"};
+      for (int s = 0; s < 5; ++s) {
+        shape[s] = num(pts[i], keys[s], w);
+        if (shape[s] < 1 || shape[s] > 1e6 || shape[s] != std::floor(shape[s]))
+          throw InputError(file, w + "/" + keys[s], "expected a whole number in [1, 1e6]");
+      }
+      const double n = shape[0], c = shape[1], h = shape[2], k = shape[3], stride = shape[4];
+      const double t = num(pts[i], "kernel_s", w);
+      Workload wl;
+      Builder(wl, backend, *dt).conv2d(n, c, h, h, c, k, k, stride, std::floor(k / 2), std::floor(k / 2), c);
+      double model = 0;
+      for (const Kernel& kn : wl.kernels)
+        if (kn.kind == KernelKind::depthwise) model += dw_timer.time(kn).time_s;
+      if (model > floor) depthwise.push_back(t / model);
+    }
+  }
   Json f = Json::object();
+  if (!depthwise.empty()) f["depthwise"] = median(depthwise);
   if (!attn.empty()) f["attention"] = median(attn);
   if (!norm.empty()) f["norm"] = median(norm);
   if (!layout.empty()) f["layout"] = median(layout);
@@ -354,6 +388,9 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   if (!layout.empty())
     f["source"] = f["source"].get<std::string>() + "; layout: cuDNN's NCHW/NHWC transforms around " +
                   std::to_string(layout.size()) + " convolutions over the builder's transform kernels for them";
+  if (!depthwise.empty())
+    f["source"] = f["source"].get<std::string>() + "; depthwise: ATen's depthwise convolutions, " +
+                  std::to_string(depthwise.size()) + " above the shortest kernel, over the builder's kernel for them";
   profile["efficiency"]["kind_time_factor"] = f;
   profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; linear_shapes: " + file +
                                     " /sweeps/linear (nn.Linear's main kernel, CUPTI, over the best rate per math); conv_shapes: " + file +

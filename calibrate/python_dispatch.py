@@ -11,7 +11,8 @@ cost of one bare nn.Module call.
 
 With --sweeps (CUDA), it also times the kernels that models run through the framework itself, where
 the library picks them by shape: nn.Linear's GEMMs (x W^T + b) in fp32 and fp16 over transformer
-shapes, fused attention (SDPA), layer norm, and cuDNN's convolutions and batch norms over ResNet's layers. Each is
+shapes, fused attention (SDPA), layer norm, cuDNN's convolutions and batch norms over ResNet's layers, and the
+depthwise convolutions of MobileNet-v2 and EfficientNet-B0. Each is
 the CUPTI duration of the op's main kernel (torch.profiler; the longest kernel of each call, so the
 split-K memsets and reductions and cuDNN's layout transforms, which fwtax models as kernels of their
 own, stay out), median over 20 calls with weights rotated through enough buffers to come from DRAM.
@@ -101,6 +102,20 @@ def kernel_sweeps():
                                     "stride": stride, "flops": 2.0 * n * oh * oh * cout * cin * k * k, "kernel_s": t,
                                     "layout_s": lay[0]})
             del ws
+        # Depthwise convolutions as MobileNet-v2 and EfficientNet-B0 run them (ATen's own NCHW kernel; cuDNN's
+        # for some half-precision shapes): channels, map, kernel, stride; batch 1 and 32.
+        for (ch, hw, k, stride) in ((32, 112, 3, 1), (96, 112, 3, 2), (144, 56, 3, 1), (144, 56, 5, 2),
+                                    (192, 28, 3, 1), (240, 28, 5, 1), (384, 14, 3, 1), (576, 14, 3, 2),
+                                    (672, 14, 5, 1), (960, 7, 3, 1), (1152, 7, 5, 1)):
+            wd = torch.randn(ch, 1, k, k, device=dev, dtype=dt)
+            for n in (1, 32):
+                nx = max(1, min(8, int(200e6 // (n * ch * hw * hw * es))))
+                xs = [torch.randn(n, ch, hw, hw, device=dev, dtype=dt) for _ in range(nx)]
+                lay = []
+                t = main_kernel_s(lambda i: F.conv2d(xs[i % nx], wd, None, stride, k // 2, 1, ch), layout=lay)
+                out.setdefault("depthwise", []).append({"dtype": dname, "batch": n, "channels": ch, "h": hw, "k": k,
+                                                        "stride": stride, "kernel_s": t, "layout_s": lay[0]})
+                del xs
         # Inference batch norm over ResNet's activations (cuDNN's kernel in fp32, ATen's in half).
         for (c, hw) in ((64, 112), (64, 56), (256, 56), (128, 28), (512, 28), (256, 14), (1024, 14), (2048, 7)):
             mean, var = torch.zeros(c, device=dev, dtype=dt), torch.ones(c, device=dev, dtype=dt)

@@ -240,7 +240,7 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   double gm = n * oh * ow, gn = cout, gk = (cin / groups) * kh * kw;
   unbiased_conv_.reset();
   if (groups > 1 && groups == cin) {  // depthwise: a dedicated streaming kernel (bias included), no tensor cores
-    add_kernel(n_.k_conv_dw, KernelKind::conv, vector_math(dt_), flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
+    add_kernel(n_.k_conv_dw, KernelKind::depthwise, vector_math(dt_), flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
     return;
   }
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)

@@ -15,7 +15,7 @@ std::string_view bound_name(Bound b) {
 }
 
 bool is_matrix_kind(KernelKind k) {
-  return k == KernelKind::gemm || k == KernelKind::conv || k == KernelKind::attention;
+  return k == KernelKind::gemm || k == KernelKind::conv || k == KernelKind::depthwise || k == KernelKind::attention;
 }
 
 namespace {
@@ -45,7 +45,9 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
   }
   if (k.bytes > 0) {
     double eff = d.memory_efficiency.empty() ? 1.0 : d.memory_efficiency.at(k.bytes);
-    p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * (matrix ? 1.0 : factor);
+    // A matrix kind's factor slows its arithmetic; a depthwise convolution's, which streams its input
+    // a few multiply-adds per element, the whole kernel.
+    p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * (matrix && k.kind != KernelKind::depthwise ? 1.0 : factor);
     // Below the smallest kernel measured, a streaming kernel waits on DRAM latency, not bandwidth: it
     // takes that kernel's time rather than keeping its efficiency.
     if (!matrix) p.memory = std::max(p.memory, stream_min_s);
@@ -80,7 +82,8 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   // convolutions), else the FLOPs curve of its kind.
   const ShapeEfficiency* shapes = nullptr;
   if (k.m > 0 && k.n > 0 && k.k > 0 && k.kind != KernelKind::attention) {
-    if (k.kind == KernelKind::conv) shapes = d_.conv_shapes[m].empty() ? nullptr : &d_.conv_shapes[m];
+    if (k.kind == KernelKind::conv || k.kind == KernelKind::depthwise)
+      shapes = d_.conv_shapes[m].empty() ? nullptr : &d_.conv_shapes[m];
     else if (k.form == GemmForm::linear && !d_.linear_shapes[m].empty()) shapes = &d_.linear_shapes[m];
     else if (!d_.gemm_shapes[m].empty()) shapes = &d_.gemm_shapes[m];
   }
@@ -93,7 +96,8 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   }
   const Curve* c = &d_.gemm_efficiency[m];
   if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
-  if (k.kind == KernelKind::conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
+  if ((k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) && !d_.conv_efficiency[m].empty())
+    c = &d_.conv_efficiency[m];
   if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
   return c->empty() ? 1.0 : c->at(k.flops);
 }

@@ -320,6 +320,7 @@ KernelKind classify_kernel(const std::string& n, bool memset, bool memcpy) {
   auto has = [&](const char* s) { return n.find(s) != std::string::npos; };
   if (has("sdpa") || has("fmha") || has("flash") || has("attention") || has("Attention")) return KernelKind::attention;
   if (has("nchwToNhwc") || has("nhwcToNchw") || has("Transpose") || has("transpose")) return KernelKind::layout;
+  if (has("depthwise")) return KernelKind::depthwise;
   if (has("fprop") || has("convolve") || has("conv2d") || has("dgrad") || has("implicit_gemm")) return KernelKind::conv;
   if (has("gemm") || has("nvjet") || has("gemv") || has("cutlass") || has("xmma") || has("cublas"))
     return has("splitKreduce") || has("epilogue") ? KernelKind::elementwise : KernelKind::gemm;

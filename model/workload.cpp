@@ -5,7 +5,7 @@
 namespace fwtax {
 namespace {
 constexpr std::array<std::string_view, kKernelKindCount> kKindNames = {
-    "gemm", "conv", "attention", "elementwise", "reduction", "norm", "batch_norm", "softmax",
+    "gemm", "conv", "depthwise", "attention", "elementwise", "reduction", "norm", "batch_norm", "softmax",
     "gather", "pool", "copy", "layout", "strided", "memset", "other"};
 constexpr std::array<std::string_view, kOpClassCount> kClassNames = {
     "view",  "alloc",     "elementwise", "linear", "matmul",      "conv",         "batch_norm",

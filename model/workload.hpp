@@ -17,6 +17,7 @@ namespace fwtax {
 enum class KernelKind : std::uint8_t {
   gemm,         // dense matrix product (cuBLAS / oneDNN)
   conv,         // convolution as implicit GEMM
+  depthwise,    // depthwise convolution: ATen's own NCHW kernel (cuDNN's in half precision on some shapes)
   attention,    // fused scaled-dot-product attention
   elementwise,  // streaming map over tensors
   reduction,    // sums, means, argmax

@@ -2,6 +2,7 @@
 // fuzz seed): they never write NaN, infinite, zero or negative costs, and say when the machine was noisy.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "calibrate/fit.hpp"
 #include "model/catalog.hpp"
 #include "model/device.hpp"
+#include "model/kernel_time.hpp"
 #include "simulate/sweep.hpp"
 #include "tests/test_util.hpp"
 
@@ -205,6 +207,51 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
   CHECK(one > 0);
   CHECK(two == test::approx(2 * one));  // measured over the same modelled transforms
   CHECK(factor(sweeps(0, false)) == 0.0);  // sweeps from before layout_s was recorded: no factor
+}
+
+TEST_CASE("a depthwise-convolution sweep gives a GPU profile the depthwise kernels' time factor") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  auto merged = [&](double scale, bool with_sweep) {
+    Json py = {{"schema", "fwtax.python_dispatch/1"},
+               {"device", "cuda"},
+               {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()}}}};
+    if (with_sweep) {
+      Json pts = Json::array();
+      // MobileNet-like layers at batch 32: 3x3 and 5x5, strides 1 and 2.
+      for (auto [c, h, k, stride] : {std::array{144.0, 56.0, 3.0, 1.0}, std::array{384.0, 14.0, 3.0, 1.0},
+                                     std::array{672.0, 14.0, 5.0, 2.0}})
+        pts.push_back({{"dtype", "fp32"}, {"batch", 32}, {"channels", c}, {"h", h}, {"k", k}, {"stride", stride},
+                       {"kernel_s", scale * c * h * h * 1e-12}});
+      py["sweeps"]["depthwise"] = pts;
+    }
+    FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+    merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+    return f.profile;
+  };
+  auto factor = [](const Json& p) {
+    const Json& k = p["efficiency"]["kind_time_factor"];
+    return k.contains("depthwise") ? k["depthwise"].get<double>() : 0.0;
+  };
+  Json one = merged(1, true), three = merged(3, true);
+  CHECK(factor(one) > 0);
+  CHECK(factor(three) == test::approx(3 * factor(one)));  // measured over the same modelled kernels
+  CHECK(factor(merged(1, false)) == 0.0);                  // sweeps from before: no factor
+  Diagnostics d("profile");
+  DeviceSpec dev = parse_device(three, d);
+  CHECK(d.empty());
+  CHECK(dev.kind_time_factor[static_cast<int>(KernelKind::depthwise)] == test::approx(factor(three)));
+  // The factor slows the whole depthwise kernel, memory-bound or not, and nothing else.
+  Kernel k;
+  k.kind = KernelKind::depthwise;
+  k.math = Math::fp32_simt;
+  k.flops = 2 * 32 * 144 * 56 * 56 * 9.0;
+  k.bytes = 2 * 32 * 144 * 56 * 56 * 4.0;
+  k.m = 32 * 56 * 56, k.n = 144, k.k = 9;
+  DeviceSpec plain = dev;
+  plain.kind_time_factor[static_cast<int>(KernelKind::depthwise)] = 1.0;
+  CHECK(KernelTimer(dev).time(k).time_s == test::approx(factor(three) * KernelTimer(plain).time(k).time_s));
+  k.kind = KernelKind::conv;
+  CHECK(KernelTimer(dev).time(k).time_s == test::approx(KernelTimer(plain).time(k).time_s));
 }
 
 TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile its strided rate") {

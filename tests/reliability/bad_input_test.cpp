@@ -255,6 +255,12 @@ std::vector<Case> cases() {
       {"calibrate: strided sweep without elements", "py.json",
        sweeps("", R"(, "attention": [], "layer_norm": [], "strided": [{"dtype": "fp16", "kernel_s": 1e-5}])"), S.c_str(),
        {"/sweeps/strided/0", "elements"}},
+      {"calibrate: depthwise sweep with 0 channels", "py.json",
+       sweeps("", R"(, "attention": [], "layer_norm": [], "depthwise": [{"dtype": "fp16", "batch": 1, "channels": 0, "h": 7, "k": 3, "stride": 1, "kernel_s": 1e-5}])"),
+       S.c_str(), {"/sweeps/depthwise/0/channels", "expected"}},
+      {"calibrate: depthwise sweep with half a channel", "py.json",
+       sweeps("", R"(, "attention": [], "layer_norm": [], "depthwise": [{"dtype": "fp16", "batch": 1, "channels": 0.5, "h": 7, "k": 3, "stride": 1, "kernel_s": 1e-5}])"),
+       S.c_str(), {"/sweeps/depthwise/0/channels", "whole number in [1, 1e6]"}},
       // The command line.
       {"cli: batch 0", "", nullptr, "simulate --batch 0", {"--batch", "expected an integer"}},
       {"cli: image size for a token model", "", nullptr, "simulate --model bert-base --image 224",
