@@ -184,7 +184,9 @@ TEST_CASE("eager attention (transformers 4.x) dispatches the unfused matmul-soft
 TEST_CASE("an image too small for the network is refused where torchvision refuses it") {
   // The smallest square images torchvision 0.14's models (Debian's, CPU) accept, found by trying
   // every size from 1 up: Inception v3 75 (its stride-2 reductions), AlexNet 63 (its max pools).
-  for (auto [name, smallest] : {std::pair{"inception-v3", 75LL}, std::pair{"alexnet", 63LL}}) {
+  for (const auto& entry : {std::pair{"inception-v3", 75LL}, std::pair{"alexnet", 63LL}}) {
+    const char* name = entry.first;
+    const long long smallest = entry.second;
     CAPTURE(name);
     const Architecture* a = find_builtin_architecture(name);
     REQUIRE(a != nullptr);
