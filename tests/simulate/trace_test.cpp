@@ -273,3 +273,13 @@ TEST_CASE("a fused op's FLOPs split among its matrix kernels by their traced dur
   CHECK(w.kernels[1].flops == test::approx(0.25 * all));
   CHECK(w.kernels[2].flops == 0);
 }
+
+TEST_CASE("traced kernels are filed by their names: depthwise convolutions apart from cuDNN's") {
+  CHECK(classify_kernel("void at::native::(anonymous namespace)::conv_depthwise2d_forward_kernel<3, float, int>(...)",
+                        false, false) == KernelKind::depthwise);
+  CHECK(classify_kernel("sm90_xmma_fprop_implicit_gemm_f16f16_f16f32_f32_nhwckrsc_nhwc_tilesize128x128x64",
+                        false, false) == KernelKind::conv);
+  CHECK(classify_kernel("void cudnn::engines_precompiled::nchwToNhwcKernel<__half, __half, float, false, true>(...)",
+                        false, false) == KernelKind::layout);
+  CHECK(classify_kernel("anything", true, false) == KernelKind::memset);
+}
