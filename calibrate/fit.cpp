@@ -49,7 +49,6 @@ const Json& need(const Json& j, const char* key, const std::string& file, const 
   return j[key];
 }
 
-// A positive number member of probe output.
 // Batch norm's bounds (model/kernel_time.cpp: the largest of elements / elements_per_s, planes /
 // planes_per_s, one plane's elements / plane_elements_per_s and min_s) fitted to measured kernels
 // {elements, planes, seconds}: min_s is the shortest, the rates minimize the squared log error, on a
@@ -91,6 +90,7 @@ BatchNormFit fit_batch_norm(const std::vector<std::array<double, 3>>& pts) {
   return f;
 }
 
+// A positive number member of probe output.
 double need_number(const Json& j, const char* key, const std::string& file, const std::string& where) {
   double v = 0;
   if (auto msg = check_number(need(j, key, file, where), NumberRule::positive, &v); !msg.empty())

@@ -1,7 +1,6 @@
 #include "model/device.hpp"
 
 #include <cmath>
-#include <tuple>
 
 namespace fwtax {
 namespace {

@@ -80,10 +80,10 @@ KernelTimer::KernelTimer(const DeviceSpec& device) : d_(device) {
 double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   // Calibrated shapes of the kernel's kind first (GEMMs for GEMMs and linears, convolutions for
   // convolutions), else the FLOPs curve of its kind.
+  const bool conv = k.kind == KernelKind::conv || k.kind == KernelKind::depthwise;
   const ShapeEfficiency* shapes = nullptr;
   if (k.m > 0 && k.n > 0 && k.k > 0 && k.kind != KernelKind::attention) {
-    if (k.kind == KernelKind::conv || k.kind == KernelKind::depthwise)
-      shapes = d_.conv_shapes[m].empty() ? nullptr : &d_.conv_shapes[m];
+    if (conv) shapes = d_.conv_shapes[m].empty() ? nullptr : &d_.conv_shapes[m];
     else if (k.form == GemmForm::linear && !d_.linear_shapes[m].empty()) shapes = &d_.linear_shapes[m];
     else if (!d_.gemm_shapes[m].empty()) shapes = &d_.gemm_shapes[m];
   }
@@ -96,8 +96,7 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   }
   const Curve* c = &d_.gemm_efficiency[m];
   if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
-  if ((k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) && !d_.conv_efficiency[m].empty())
-    c = &d_.conv_efficiency[m];
+  if (conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
   if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
   return c->empty() ? 1.0 : c->at(k.flops);
 }

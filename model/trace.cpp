@@ -721,19 +721,24 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
         k.math = kernel_math(k.kind, e, tk.name);
         double share = main_dur > 0 ? tk.dur_s / main_dur : 1.0;
         double split = matrix_kernels > 1 && matrix_dur > 0 && is_matrix_kind(k.kind) ? tk.dur_s / matrix_dur : 0;
-        if (split > 0) {
-          k.flops = now.flops * split;
-          k.bytes = now.bytes * split;
-        } else if (j == main) {
-          k.flops = now.flops;
-          k.bytes = now.bytes;
-          k.m = now.m;
-          k.n = now.n;
-          k.k = now.k;
-          if (k.kind == KernelKind::elementwise && now.kind != KernelKind::elementwise) k.kind = now.kind;
-        } else {
-          k.bytes = aux_bytes(k.kind, now, in_now, share);
-        }
+        // The op's work at one size, as this kernel carries it: its share of a split, all of it (the
+        // main kernel), or a helper's bytes.
+        auto give_work = [&](Kernel& x, const Work& work, double in_bytes) {
+          if (split > 0) {
+            x.flops = work.flops * split;
+            x.bytes = work.bytes * split;
+          } else if (j == main) {
+            x.flops = work.flops;
+            x.bytes = work.bytes;
+            x.m = work.m;
+            x.n = work.n;
+            x.k = work.k;
+            if (x.kind == KernelKind::elementwise && work.kind != KernelKind::elementwise) x.kind = work.kind;
+          } else {
+            x.bytes = aux_bytes(x.kind, work, in_bytes, share);
+          }
+        };
+        give_work(k, now, in_now);
         k.form = top.name == "aten::linear" || top.name == "aten::addmm" ? GemmForm::linear : GemmForm::matmul;
         if (what.same_device) {
           k.measured_s = tk.dur_s;
@@ -742,18 +747,7 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
             // at the traced size (fixed costs included) stays, the growth comes from the model.
             Kernel old = k;
             old.measured_s = -1;
-            if (split > 0) {
-              old.flops = then.flops * split;
-              old.bytes = then.bytes * split;
-            } else if (j == main) {
-              old.flops = then.flops;
-              old.bytes = then.bytes;
-              old.m = then.m;
-              old.n = then.n;
-              old.k = then.k;
-            } else {
-              old.bytes = aux_bytes(k.kind, then, in_then, share);
-            }
+            give_work(old, then, in_then);
             Kernel neu = k;
             neu.measured_s = -1;
             double t_old = timer.time(old).time_s, t_new = timer.time(neu).time_s;
