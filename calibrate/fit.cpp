@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 
 #include <Eigen/Dense>
@@ -13,6 +14,7 @@
 #include "model/curve.hpp"
 #include "model/device.hpp"
 #include "model/error.hpp"
+#include "model/engine.hpp"
 #include "model/kernel_time.hpp"
 
 namespace fwtax {
@@ -398,6 +400,65 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   check_fitted(profile["efficiency"], file, "/efficiency");
 }
 
+// "64x56x56": whole numbers joined by x (formatted as doubles: the probe output may say anything).
+std::string fmt_shape(std::initializer_list<double> dims) {
+  std::string out;
+  char buf[32];
+  for (double d : dims) {
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+    out += (out.empty() ? "" : "x") + std::string(buf);
+  }
+  return out;
+}
+
+// The fitted CPU profile predicts its own GEMM and convolution probes back (one op each, as the
+// builder emits it, simulated with the profile's libtorch costs): a probe the model misses by more
+// than 25% is named in a warning, since the shapes a model runs near it will be missed too. Returns
+// one row per probe and the median error.
+Json self_check_cpu(const Json& profile, const Json& mb, std::vector<std::string>& warnings) {
+  Diagnostics diag("the fitted profile");
+  DeviceSpec dev = parse_device(profile, diag);
+  FrameworkSpec fw = parse_framework(profile["frameworks"]["libtorch"], diag, "/frameworks/libtorch");
+  if (!diag.empty()) return Json::object();  // calibrate reports the profile's errors itself
+  Backend backend = make_backend(dev, fw);
+  Json rows = Json::array();
+  std::vector<double> errors;
+  auto check = [&](const std::string& what, const Json& point, const std::function<void(Builder&)>& emit) {
+    double measured = number_member(point.value("stats", Json::object()), "median_s", 0.0);
+    if (!(measured > 0)) return;
+    Workload wl;
+    Builder b(wl, backend, DType::fp32);
+    emit(b);
+    double predicted = simulate(wl, dev, fw, SimOptions{}).latency_s;
+    double error = predicted / measured - 1;
+    errors.push_back(std::abs(error));
+    rows.push_back({{"probe", what}, {"predicted_s", predicted}, {"measured_s", measured}, {"error", error}});
+    if (std::abs(error) > 0.25) {
+      char line[200];
+      std::snprintf(line, sizeof line, "self-check: %s predicted %.3g ms, measured %.3g ms (%+.0f%%)", what.c_str(),
+                    predicted * 1e3, measured * 1e3, error * 100);
+      warnings.push_back(line);
+    }
+  };
+  for (const Json& g : mb.value("gemm_sweep", Json::array())) {
+    double m = number_member(g, "m", 0), n = number_member(g, "n", 0), k = number_member(g, "k", 0);
+    if (m > 0 && n > 0 && k > 0)
+      check("linear " + fmt_shape({m, n, k}), g, [&](Builder& b) { b.linear(m, k, n); });
+  }
+  const double threads = number_member(mb["env"], "torch_threads", 1.0);
+  for (const Json& c : mb.value("conv_sweep", Json::array())) {
+    double batch = number_member(c, "batch", 1), cin = number_member(c, "cin", 0), h = number_member(c, "h", 0),
+           cout = number_member(c, "cout", 0), k = number_member(c, "k", 0), stride = number_member(c, "stride", 1),
+           groups = number_member(c, "groups", 1);
+    if (!(batch >= 1 && cin >= 1 && h >= 1 && cout >= 1 && k >= 1 && stride >= 1 && groups >= 1)) continue;
+    bool onednn = Builder::cpu_conv_uses_onednn(batch, cin, h, h, k, k, stride, groups, threads);
+    check("conv2d " + fmt_shape({batch, cin, h, h}) + " k" + fmt_shape({k}) + (stride > 1 ? " stride " + fmt_shape({stride}) : "") +
+              (groups > 1 ? " depthwise" : "") + (onednn ? " (oneDNN)" : " (native im2col + GEMM)"),
+          c, [&](Builder& b) { b.conv2d(batch, cin, h, h, cout, k, k, stride, std::floor(k / 2), std::floor(k / 2), groups); });
+  }
+  return {{"rows", rows}, {"median_abs_error", median(errors)}};
+}
+
 }  // namespace
 
 FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std::string& name) {
@@ -426,7 +487,8 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                     " /dispatch, median per op class; fused_layer = 4 linear + attention + 2 layer_norm + 2 "
                     "elementwise; module calls cost nothing in C++";
 
-  // 2. GEMM efficiency: relative to the best throughput measured (a CPU has no datasheet here).
+  // 2. Matrix efficiencies: relative to the best throughput measured (a CPU has no datasheet here),
+  // of GEMMs (the BLAS library's) or oneDNN's convolutions, whichever is faster.
   const Json& sweep = need(mb, "gemm_sweep", file, "");
   double best = 0;
   std::vector<std::pair<double, double>> gemm;
@@ -443,29 +505,33 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     best = std::max(best, flops / kernel);
   }
   if (best <= 0) throw InputError(file, "/gemm_sweep", "expected at least one GEMM measurement");
-  Json curve = Json::array();
-  for (auto [f, rate] : gemm) curve.push_back({f, std::min(1.0, rate / best)});
-  // Convolutions: their own curve (oneDNN's kernels are not the GEMM library's); attention: its time
-  // over that of a GEMM of the same FLOPs.
-  Json conv_curve = Json::array(), conv_shapes = Json::array(), gemm_shapes = Json::array();
-  for (std::size_t i = 0; i < gemm.size(); ++i)
-    gemm_shapes.push_back({gemm_mnk[i][0], gemm_mnk[i][1], gemm_mnk[i][2], std::min(1.0, gemm[i].second / best)});
+  // Convolutions: their own curve and shapes (oneDNN's kernels are not the BLAS library's), from the
+  // points ATen ran on oneDNN; those it ran natively are GEMMs, which the GEMM shapes time.
+  const double threads = number_member(env, "torch_threads", 1.0);
+  std::vector<std::array<double, 5>> onednn;  // flops, rate, m, n, k
   if (mb.contains("conv_sweep"))
     for (std::size_t i = 0; i < mb["conv_sweep"].size(); ++i) {
       const Json& c = mb["conv_sweep"][i];
       std::string w = "/conv_sweep/" + std::to_string(i);
       double flops = need_number(c, "flops", file, w);
-      double t = std::max(stat(c, file, w) - costs["conv"].get<double>(), 1e-9);
-      double eff = std::min(1.0, flops / t / best);
-      conv_curve.push_back({flops, eff});
-      // As an implicit GEMM at batch 1: rows = output pixels, columns = output channels, depth = Cin k^2.
       double k = need_number(c, "k", file, w), h = need_number(c, "h", file, w),
-             stride = need_number(c, "stride", file, w);
+             stride = need_number(c, "stride", file, w), cin = need_number(c, "cin", file, w);
+      double batch = number_member(c, "batch", 1.0), groups = number_member(c, "groups", 1.0);
+      if (!Builder::cpu_conv_uses_onednn(batch, cin, h, h, k, k, stride, groups, threads)) continue;
+      double t = std::max(stat(c, file, w) - costs["conv"].get<double>(), 1e-9);
+      // As an implicit GEMM: rows = output pixels of all images, columns = output channels, depth = Cin k^2.
       double oh = Builder::conv_out(h, k, stride, std::floor(k / 2));
-      double groups = number_member(c, "groups", 1.0);
-      conv_shapes.push_back({oh * oh, need_number(c, "cout", file, w),
-                             need_number(c, "cin", file, w) / groups * k * k, eff});
+      onednn.push_back({flops, flops / t, batch * oh * oh, need_number(c, "cout", file, w), cin / groups * k * k});
+      best = std::max(best, flops / t);
     }
+  Json curve = Json::array(), conv_curve = Json::array(), conv_shapes = Json::array(), gemm_shapes = Json::array();
+  for (auto [f, rate] : gemm) curve.push_back({f, std::min(1.0, rate / best)});
+  for (std::size_t i = 0; i < gemm.size(); ++i)
+    gemm_shapes.push_back({gemm_mnk[i][0], gemm_mnk[i][1], gemm_mnk[i][2], std::min(1.0, gemm[i].second / best)});
+  for (const auto& c : onednn) {
+    conv_curve.push_back({c[0], std::min(1.0, c[1] / best)});
+    conv_shapes.push_back({c[2], c[3], c[4], std::min(1.0, c[1] / best)});
+  }
   Curve gemm_fit([&] {
     std::vector<std::pair<double, double>> p;
     for (auto [f, rate] : gemm) p.push_back({f, std::min(1.0, rate / best)});
@@ -497,7 +563,6 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     mem.push_back({bytes, std::min(1.0, bytes / (t * bw))});
   }
   std::string cpu = string_member(env, "cpu_model", "unknown CPU");
-  double threads = number_member(env, "torch_threads", 1.0);
   Json p;
   p["name"] = name;
   char nthreads[64];  // formatted as a double: the probe's env may say anything
@@ -511,14 +576,16 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                {"source", "this machine; frameworks below were measured on it, so no conversion applies"}};
   p["parallel_units"] = std::max(1.0, threads);
   p["peak_flops_per_s"] = {{"fp32_simt", best},
-                           {"source", "the best fp32 GEMM throughput of " + file + " /gemm_sweep (measured, not a datasheet peak)"}};
+                           {"source", "the best fp32 throughput of " + file + " /gemm_sweep and /conv_sweep's oneDNN "
+                                      "convolutions (measured, not a datasheet peak)"}};
   p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /copy: bytes read plus written over time"}};
   p["efficiency"] = {{"gemm", {{"fp32_simt", curve}}},
                      {"memory", mem},
                      {"kind_time_factor", {{"attention", attn_factor}}},
                      {"causal_attention_factor", causal_factor},
                      {"source", file + " /gemm_sweep (torch::linear with weights rotated through memory, less its "
-                                       "dispatch cost, over the best rate), /conv_sweep (likewise for conv2d), "
+                                       "dispatch cost, over the best rate), /conv_sweep (likewise for the conv2d calls ATen "
+                                       "ran on oneDNN), "
                                        "/attention_sweep (time over a GEMM of the same FLOPs) and /add_sweep (less "
                                        "the add's dispatch cost, over the copy bandwidth)"}};
   p["efficiency"]["gemm_shapes"] = {{"fp32_simt", gemm_shapes}};
@@ -538,7 +605,9 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                        {"source", "fwtax calibrate --target cpu on this machine"}}}};
   floor_costs(p["frameworks"]["libtorch"]["op_host_s"], r.warnings);
   check_fitted(p, file);
-  p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}, {"warnings", r.warnings}};
+  p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}};
+  p["calibration"]["self_check"] = self_check_cpu(p, mb, r.warnings);
+  p["calibration"]["warnings"] = r.warnings;
   p["source"] = "fwtax calibrate --target cpu (" + file + ")";
   r.profile = p;
   return r;

@@ -225,7 +225,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (!quiet) {
     const Json& p = fit.profile;
     char line[200];
-    std::snprintf(line, sizeof line, "wrote %s: %s\n  peak fp32 %.1f GFLOP/s (best GEMM), memory %.1f GB/s\n",
+    std::snprintf(line, sizeof line, "wrote %s: %s\n  peak fp32 %.1f GFLOP/s (best GEMM or oneDNN convolution), memory %.1f GB/s\n",
                   out_file.c_str(), p["description"].get<std::string>().c_str(),
                   p["peak_flops_per_s"]["fp32_simt"].get<double>() / 1e9,
                   p["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9);

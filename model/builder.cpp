@@ -55,6 +55,7 @@ Builder::Builder(Workload& w, const Backend& b, DType dtype)
   n_.k_pool = id("pool");
   n_.k_reduce = id("reduce");
   n_.k_copy = id("copy");
+  n_.k_im2col = id("im2col");
 }
 
 std::uint32_t Builder::begin_op(std::uint32_t name, OpClass cls) {
@@ -246,6 +247,17 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
                                  : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
   bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;
+  if (!b_.gpu && dt_ == DType::fp32 &&
+      !cpu_conv_uses_onednn(n, cin, h, w, kh, kw, stride, groups, b_.parallel_units)) {
+    // ATen's native convolution: per image, the input unfolded into columns [cin k^2, oh ow] (not for
+    // a 1x1 unstrided, unpadded kernel, whose input already is that matrix), then one BLAS GEMM
+    // [cout, cin k^2] x [cin k^2, oh ow] into an output holding the bias. Timed as the GEMMs it is.
+    double cols = n * gk * oh * ow;
+    if (!pointwise) add_kernel(n_.k_im2col, KernelKind::copy, math, 0, (in_elems + cols) * elem_);
+    add_kernel(n_.k_gemm, KernelKind::gemm, math, flops + (bias ? out_elems : 0),
+               (cols + w_elems + (bias ? 2 : 1) * out_elems) * elem_, oh * ow, gn, gk);
+    return;
+  }
   if (!b_.gpu) {
     // oneDNN adds the bias in the convolution and reorders the weights into its blocked layout on
     // every eager call: read, write, read again.

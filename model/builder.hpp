@@ -85,6 +85,17 @@ class Builder {
   void begin_fused(std::string_view aten, OpClass cls);
   void end_fused() { fused_ = false; }
 
+  // Whether ATen runs an fp32 CPU convolution on oneDNN (else its native path: im2col and a BLAS GEMM
+  // per image). ATen's ConvParams::use_mkldnn (PyTorch 1.13 to 2.x): oneDNN unless a 1x1 unstrided
+  // convolution on fewer than 16 images runs on one thread, or an ungrouped convolution with a kernel
+  // of at most 3x3 sees one image of at most 20480 elements. Checked against the profiler on 1280
+  // configurations with one and two threads (Debian's torch 1.13).
+  static bool cpu_conv_uses_onednn(double n, double cin, double h, double w, double kh, double kw, double stride,
+                                   double groups, double threads) {
+    bool pointwise_single = kh == 1 && kw == 1 && stride == 1 && n < 16 && threads <= 1;
+    bool small_native = groups == 1 && (kh <= 3 || kw <= 3) && n <= 1 && n * cin * h * w <= 20480;
+    return !pointwise_single && !small_native;
+  }
   // Output side of a convolution, for callers that track shapes.
   static double conv_out(double in, double k, double stride, double pad) {
     return std::floor((in + 2 * pad - k) / stride) + 1;
@@ -114,7 +125,7 @@ class Builder {
         cat, module;
     std::uint32_t k_gemm, k_gemv, k_splitk_memset, k_splitk_scale, k_splitk_epilogue, k_attn, k_attn_memset,
         k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_ws, k_to_nhwc, k_to_nchw, k_bn_cvt, k_bn,
-        k_pool, k_reduce, k_copy;
+        k_pool, k_reduce, k_copy, k_im2col;
   } n_;
 };
 

@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
       {"view_nokernel", "view", [](long n) { auto x = torch::randn({1, n}, g_opt); return std::function<void()>([=] { auto z = x.view({n}); }); }},
       {"empty_alloc", "alloc", [](long n) { return std::function<void()>([=] { auto z = torch::empty({1, n}, g_opt); }); }},
   };
-  g_steps = static_cast<int>(probes.size() * sizes.size()) + (g_cuda ? 0 : (g_quick ? 29 : 70) + 10 + (g_quick ? 18 : 22));
+  g_steps = static_cast<int>(probes.size() * sizes.size()) + (g_cuda ? 0 : (g_quick ? 29 : 70) + 10 + 17 + (g_quick ? 0 : 2) + (g_quick ? 18 : 22));
   Json dispatch = Json::object();
   for (const auto& p : probes) {
     Json per = Json::array();
@@ -235,25 +235,30 @@ int main(int argc, char** argv) {
     convs.push_back({32, 112, 32, 3, 1, 32});
     convs.push_back({3, 224, 64, 7, 2, 1});
   }
+  // Each shape at one image and at four: ATen runs small single-image convolutions (and, on one
+  // thread, 1x1 ones on fewer than 16 images) natively, as im2col and a BLAS GEMM, and the rest on
+  // oneDNN (Builder::cpu_conv_uses_onednn), so a sweep at one batch size measures one path only.
   Json conv = Json::array();
-  for (const auto& c : convs) {
-    progress("conv " + std::to_string(c.c) + "x" + std::to_string(c.h) + " k" + std::to_string(c.k) +
-             (c.groups > 1 ? " depthwise" : ""));
-    // Weights rotate through ~64 MB, as in a network whose layers each have their own (oneDNN
-    // reorders the weights of every call, so where they come from matters).
-    auto x = torch::randn({1, c.c, c.h, c.h});
-    long wbytes = c.o * (c.c / c.groups) * c.k * c.k * 4;
-    long buffers = std::max(1L, std::min(32L, (64L << 20) / wbytes));
-    std::vector<torch::Tensor> ws;
-    for (long i = 0; i < buffers; ++i) ws.push_back(torch::randn({c.o, c.c / c.groups, c.k, c.k}));
-    long i = 0;
-    auto s = measure([&] {
-      auto y = torch::conv2d(x, ws[static_cast<std::size_t>(i++ % buffers)], {}, c.stride, c.k / 2, 1, c.groups);
-    });
-    double oh = std::floor((c.h + 2.0 * (c.k / 2) - c.k) / c.stride) + 1;
-    conv.push_back({{"cin", c.c}, {"h", c.h}, {"cout", c.o}, {"k", c.k}, {"stride", c.stride}, {"groups", c.groups},
-                    {"flops", 2.0 * oh * oh * c.o * (c.c / c.groups) * c.k * c.k}, {"stats", stats_json(s)}});
-  }
+  for (const auto& c : convs)
+    for (long batch : {1L, 4L}) {
+      progress("conv " + std::to_string(c.c) + "x" + std::to_string(c.h) + " k" + std::to_string(c.k) +
+               (c.groups > 1 ? " depthwise" : "") + " batch " + std::to_string(batch));
+      // Weights rotate through ~64 MB, as in a network whose layers each have their own (oneDNN
+      // reorders the weights of every call, so where they come from matters).
+      auto x = torch::randn({batch, c.c, c.h, c.h});
+      long wbytes = c.o * (c.c / c.groups) * c.k * c.k * 4;
+      long buffers = std::max(1L, std::min(32L, (64L << 20) / wbytes));
+      std::vector<torch::Tensor> ws;
+      for (long i = 0; i < buffers; ++i) ws.push_back(torch::randn({c.o, c.c / c.groups, c.k, c.k}));
+      long i = 0;
+      auto s = measure([&] {
+        auto y = torch::conv2d(x, ws[static_cast<std::size_t>(i++ % buffers)], {}, c.stride, c.k / 2, 1, c.groups);
+      });
+      double oh = std::floor((c.h + 2.0 * (c.k / 2) - c.k) / c.stride) + 1;
+      conv.push_back({{"batch", batch}, {"cin", c.c}, {"h", c.h}, {"cout", c.o}, {"k", c.k}, {"stride", c.stride},
+                      {"groups", c.groups}, {"flops", 2.0 * batch * oh * oh * c.o * (c.c / c.groups) * c.k * c.k},
+                      {"stats", stats_json(s)}});
+    }
   out["conv_sweep"] = conv;
   Json attn = Json::array();
   for (auto [b, h, sq, d] : std::vector<std::array<long, 4>>{{1, 4, 128, 64}, {4, 4, 128, 64}, {1, 12, 128, 64}, {8, 4, 256, 64}}) {

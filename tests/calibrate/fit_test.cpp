@@ -92,6 +92,37 @@ TEST_CASE("a probe output with a non-positive or non-numeric measurement is refu
   CHECK_THROWS_AS(fit_cpu_microbench(zero, "probe.json", "ci-cpu"), InputError);
 }
 
+TEST_CASE("CPU convolutions: oneDNN's calls fill the convolution shapes, native ones are timed as GEMMs") {
+  Json mb = probe();  // one thread: the 64x16x16 3x3 convolution at one image runs natively
+  Json one = mb["conv_sweep"][4];
+  REQUIRE(one["h"] == 16);
+  REQUIRE(one["k"] == 3);
+  one["batch"] = 1;
+  Json four = one;  // at four images on oneDNN, at twice the best GEMM rate
+  four["batch"] = 4;
+  four["flops"] = 4 * one["flops"].get<double>();
+  FitResult base = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
+  const double best_gemm = base.profile["peak_flops_per_s"]["fp32_simt"].get<double>();
+  four["stats"]["median_s"] = four["flops"].get<double>() / (2 * best_gemm) +
+                              base.profile["frameworks"]["libtorch"]["op_host_s"]["conv"].get<double>();
+  mb["conv_sweep"] = Json::array({one, four});
+  FitResult f = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
+  // The peak is the fastest matrix throughput measured: here oneDNN's.
+  CHECK(f.profile["peak_flops_per_s"]["fp32_simt"].get<double>() == doctest::Approx(2 * best_gemm));
+  const Json& shapes = f.profile["efficiency"]["conv_shapes"]["fp32_simt"];
+  REQUIRE(shapes.size() == 1);
+  CHECK(shapes[0][0] == 4 * 256);  // four images' output pixels
+  CHECK(shapes[0][3] == doctest::Approx(1.0));
+  // Each probe is predicted back; a native convolution 10x slower than its GEMMs is named.
+  const Json& rows = f.profile["calibration"]["self_check"]["rows"];
+  CHECK(rows.size() == mb["gemm_sweep"].size() + 2);
+  mb["conv_sweep"][0]["stats"]["median_s"] = 10 * rows.back()["measured_s"].get<double>() + 0.01;
+  FitResult slow = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
+  bool named = false;
+  for (const auto& w : slow.warnings) named |= w.find("self-check: conv2d 1x64x16x16 k3 (native im2col + GEMM)") == 0;
+  CHECK(named);
+}
+
 namespace {
 
 // A fwtax-probe-cuda output (small but complete) whose libtorch dispatch probe took `slow` times the

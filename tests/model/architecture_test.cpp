@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/arch/architecture.hpp"
+#include "model/builder.hpp"
 #include "model/catalog.hpp"
 #include "tests/test_util.hpp"
 
@@ -124,6 +125,49 @@ TEST_CASE("a convolution's bias is a kernel of its own after cuDNN's, inside the
   host.kind = DeviceKind::cpu;
   Workload cpu = build_workload(*a, cfg, make_backend(host, c.framework("libtorch")));
   CHECK(count(cpu) == 0);
+}
+
+TEST_CASE("ATen picks oneDNN or its native convolution on a CPU as PyTorch 1.13 does") {
+  // (images, channels, side, kernel, stride, groups, threads): the profiler's verdicts on Debian's torch.
+  CHECK_FALSE(Builder::cpu_conv_uses_onednn(1, 64, 16, 16, 3, 3, 1, 1, 1));  // one small image, 3x3
+  CHECK(Builder::cpu_conv_uses_onednn(2, 64, 16, 16, 3, 3, 1, 1, 1));        // two images
+  CHECK(Builder::cpu_conv_uses_onednn(1, 64, 56, 56, 3, 3, 1, 1, 1));        // more than 20480 elements
+  CHECK(Builder::cpu_conv_uses_onednn(1, 3, 16, 16, 5, 5, 1, 1, 1));         // a kernel larger than 3x3
+  CHECK(Builder::cpu_conv_uses_onednn(1, 64, 16, 16, 3, 3, 1, 64, 1));       // depthwise
+  CHECK_FALSE(Builder::cpu_conv_uses_onednn(8, 64, 56, 56, 1, 1, 1, 1, 1));  // 1x1 on one thread, < 16 images
+  CHECK(Builder::cpu_conv_uses_onednn(16, 64, 56, 56, 1, 1, 1, 1, 1));
+  CHECK(Builder::cpu_conv_uses_onednn(8, 64, 56, 56, 1, 1, 1, 1, 2));        // ... or on two threads
+  CHECK(Builder::cpu_conv_uses_onednn(8, 64, 56, 56, 1, 1, 2, 1, 1));        // ... or strided
+}
+
+TEST_CASE("a natively run CPU convolution is an im2col copy and per-image GEMMs, a oneDNN one a conv kernel") {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec cpu = c.device("h100");
+  cpu.kind = DeviceKind::cpu;
+  cpu.parallel_units = 1;
+  auto kernels = [&](double n, double cin, double h, double k) {
+    Workload w;
+    double pad = std::floor(k / 2);
+    Builder(w, make_backend(cpu, c.framework("libtorch")), DType::fp32).conv2d(n, cin, h, h, 64, k, k, 1, pad, pad);
+    return w.kernels;
+  };
+  auto native = kernels(1, 64, 16, 3);
+  REQUIRE(native.size() == 2);
+  CHECK(native[0].kind == KernelKind::copy);
+  CHECK(native[0].bytes == test::approx((64.0 * 16 * 16 + 64.0 * 9 * 16 * 16) * 4));  // input read, columns written
+  CHECK(native[1].kind == KernelKind::gemm);
+  CHECK(native[1].m == 256);  // one image's output pixels
+  CHECK(native[1].k == 64 * 9);
+  CHECK(native[1].flops == test::approx(2.0 * 256 * 64 * 64 * 9));
+  auto pointwise = kernels(4, 64, 16, 1);  // 1x1, one thread, 4 images: GEMMs on the input itself
+  REQUIRE(pointwise.size() == 1);
+  CHECK(pointwise[0].kind == KernelKind::gemm);
+  CHECK(pointwise[0].m == 256);
+  CHECK(pointwise[0].flops == test::approx(2.0 * 4 * 256 * 64 * 64));
+  auto onednn = kernels(4, 64, 16, 3);
+  REQUIRE(onednn.size() == 1);
+  CHECK(onednn[0].kind == KernelKind::conv);
+  CHECK(onednn[0].m == 4 * 256);
 }
 
 TEST_CASE("HF encoders run SDPA's math kernels when captured in a graph or traced by torch.jit, not in eager") {
