@@ -22,6 +22,8 @@ const std::vector<FlagSpec> kFlags = {
     {"--compute-x", true, "peak FLOP/s times C only", "LIST"},
     {"--bandwidth-x", true, "memory bandwidth times B only", "LIST"},
     {"--host-x", true, "the host (dispatch and launch calls) H times faster", "LIST"},
+    {"--host", true, "run the GPUs on these hosts (fwtax list hosts, or host profile files; default: each device's own)",
+     "LIST"},
     {"--width-x", true, "model width times W (hidden size and heads, or ResNet widths)", "LIST"},
     {"--depth-x", true, "model depth times D (layers or blocks)", "LIST"},
     {"--measure", true, "sync (default) or pipelined", "MODE"},
@@ -73,6 +75,7 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
   if (auto v = a.get("--compute-x")) q.compute_x = parse_number_list("--compute-x", *v);
   if (auto v = a.get("--bandwidth-x")) q.bandwidth_x = parse_number_list("--bandwidth-x", *v);
   if (auto v = a.get("--host-x")) q.host_x = parse_number_list("--host-x", *v);
+  if (auto v = a.get("--host")) q.hosts = split_list("--host", *v);
   if (auto v = a.get("--width-x")) q.width_x = parse_number_list("--width-x", *v);
   if (auto v = a.get("--depth-x")) q.depth_x = parse_number_list("--depth-x", *v);
   std::string format = a.get_or("--format", "table");

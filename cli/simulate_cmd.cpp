@@ -20,6 +20,8 @@ const std::vector<FlagSpec> kFlags = {
     {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
     {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
+    {"--host", true, "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
+                     "(default: each device's own)", "HOST"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
     {"--timeline", true, "write the first configuration's predicted timeline as a Chrome trace", "FILE"},
@@ -56,6 +58,7 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
   if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
+  if (auto v = a.get("--host")) q.host = *v;
   q.breakdown = a.has("--breakdown");
   return q;
 }

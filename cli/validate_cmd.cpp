@@ -25,6 +25,8 @@ const std::vector<FlagSpec> kFlags = {
     {"--quick", false, "with --run: fewer configurations and a quick calibration (under a minute or two)", ""},
     {"--device", true, "the device the runs were measured on: name or profile (with --run cpu: a calibrated "
                        "profile to use instead of calibrating now)", "D"},
+    {"--host", true, "predict the runs on this host (fwtax list hosts, or a host profile file, e.g. one fitted by "
+                     "fwtax calibrate --target host) instead of each device's own", "HOST"},
     {"--framework", true, "only runs of these frameworks", "LIST"},
     {"--model", true, "only runs of these models", "LIST"},
     {"--min-batch", true, "only runs with at least this batch", "N"},
@@ -61,6 +63,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   std::string format = a.get_or("--format", "table");
   if (format != "table" && format != "json") throw InputError("--format", "", "expected table or json, got \"" + format + "\"");
   bool quiet = a.has("--quiet") || !isatty(2);
+  std::optional<HostSpec> host;  // read before anything is measured: a bad file fails at once
+  if (auto v = a.get("--host")) host = Catalog::builtin().host(*v);
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;
@@ -107,7 +111,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                                                                  a.has("--max-batch")
                                                              ? " (none left after --model, --framework, --min-batch, --max-batch)"
                                                              : " (expected runs of models fwtax builds, with a latency > 0)"));
-  auto cmp = compare_runs(runs, Catalog::builtin());
+  auto cmp = compare_runs(runs, Catalog::builtin(), 1.0, host ? &*host : nullptr);
   std::size_t predicted = 0;
   for (const auto& c : cmp) predicted += c.ok;
   if (predicted == 0)

@@ -148,7 +148,7 @@ HostSpec Catalog::host_of(const DeviceSpec& d) const {
 }
 
 HostSpec Catalog::host(std::string_view ref) const {
-  auto [file, j] = resolve(*this, "hosts", ref, "host", "host", [&] { return hosts(); });
+  auto [file, j] = resolve(*this, "hosts", ref, "host", "--host", [&] { return hosts(); });
   Diagnostics diag(file);
   HostSpec h = parse_host(j, diag);
   diag.throw_if_any();

@@ -57,6 +57,9 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
   for (const auto& d : q.devices) devices.push_back(catalog.device(d));
   std::vector<FrameworkSpec> frameworks;
   for (const auto& f : q.frameworks) frameworks.push_back(catalog.framework(f));
+  std::vector<std::optional<HostSpec>> hosts;
+  for (const auto& h : q.hosts)
+    hosts.push_back(h.empty() ? std::nullopt : std::optional<HostSpec>(catalog.host(h)));
   std::vector<long long> batches = q.batches;
   if (batches.empty())
     for (long long b = 1; b <= 4096; b *= 2) batches.push_back(b);
@@ -67,7 +70,8 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
       for (double s : q.speedup)
         for (double c : q.compute_x)
           for (double bw : q.bandwidth_x)
-            for (double h : q.host_x) {
+            for (double h : q.host_x)
+              for (const auto& host : hosts) {
               Grid g;
               for (const auto& m : models) {
                 ResolvedModel r = m;
@@ -82,7 +86,8 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
               g.images = q.images;
               g.measure = q.measure;
               g.host_x = h;
-              for (auto& r : simulate_grid(g, catalog)) out.push_back({std::move(r), s, c, bw, h, w, dx});
+              g.host = host;
+              for (auto& r : simulate_grid(g, catalog)) out.push_back({std::move(r), s, c, bw, h, w, dx, host.has_value()});
             }
   return out;
 }
@@ -116,6 +121,7 @@ std::string point_label(const ProjectRow& r) {
   add("compute-x", r.compute_x);
   add("bandwidth-x", r.bandwidth_x);
   add("host-x", r.host_x);
+  if (r.host_given) s += " on " + r.row.host;
   add("width-x", r.width_x);
   add("depth-x", r.depth_x);
   if (r.row.seq > 0 && r.row.seq != 128) s += " seq " + std::to_string(r.row.seq);
@@ -147,6 +153,7 @@ std::string point_of(const ProjectRow& r, bool many_models, bool many_dtypes) {
   if (r.compute_x != 1) point += " c" + format_number("%g", r.compute_x);
   if (r.bandwidth_x != 1) point += " b" + format_number("%g", r.bandwidth_x);
   if (r.host_x != 1) point += " host" + format_number("%g", r.host_x);
+  if (r.host_given) point += " on " + r.row.host;
   if (r.width_x != 1) point += " w" + format_number("%g", r.width_x);
   if (r.depth_x != 1) point += " d" + format_number("%g", r.depth_x);
   return point;
@@ -183,12 +190,12 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
 }
 
 void write_project_csv(std::ostream& out, const std::vector<ProjectRow>& rows) {
-  out << "model,device,framework,dtype,batch,seq,image,speedup,compute_x,bandwidth_x,host_x,width_x,depth_x,"
+  out << "model,device,host,framework,dtype,batch,seq,image,speedup,compute_x,bandwidth_x,host_x,width_x,depth_x,"
          "latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch\n";
   for (const auto& p : rows) {
     const ResultRow& r = p.row;
-    out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
-        << r.seq << ',' << r.image << ',' << format_number("%g", p.speedup) << ',' << format_number("%g", p.compute_x) << ','
+    out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
+        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%g", p.speedup) << ',' << format_number("%g", p.compute_x) << ','
         << format_number("%g", p.bandwidth_x) << ',' << format_number("%g", p.host_x) << ',' << format_number("%g", p.width_x) << ','
         << format_number("%g", p.depth_x) << ',' << format_number("%.9g", r.sim.latency_s) << ',' << format_number("%.9g", r.sim.host_busy_s) << ','
         << format_number("%.9g", r.sim.gpu_busy_s) << ',' << format_number("%.9g", r.sim.framework_tax_s) << ','

@@ -16,12 +16,14 @@ struct ProjectRequest {
   std::vector<long long> batches;  // default 1:4096
   std::vector<long long> seqs, images;
   std::vector<double> speedup = {1}, compute_x = {1}, bandwidth_x = {1}, host_x = {1}, width_x = {1}, depth_x = {1};
+  std::vector<std::string> hosts = {""};  // hosts to run the devices on ("": each device's own)
   Measure measure = Measure::sync;
 };
 
 struct ProjectRow {
   ResultRow row;  // crossover_batch is per scaling point
   double speedup = 1, compute_x = 1, bandwidth_x = 1, host_x = 1, width_x = 1, depth_x = 1;
+  bool host_given = false;  // the row's host was given (--host), not the device's own
 };
 
 // The knobs, as documented in docs/ARCHITECTURE.md:

@@ -55,17 +55,17 @@ std::string format_duration(double s) {
 
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"model", "device", "framework", "dtype", "batch", "size", "latency", "host busy", "gpu busy",
-                   "tax", "tax %", "bound", "kernels"});
+  cells.push_back({"model", "device", "host", "framework", "dtype", "batch", "size", "latency", "host busy",
+                   "gpu busy", "tax", "tax %", "bound", "kernels"});
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
-    cells.push_back({r.model, r.device, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
+    cells.push_back({r.model, r.device, r.host, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
                      r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
                      format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
                      format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
                      std::to_string(s.kernels)});
   }
-  pad_print(out, cells, 4);
+  pad_print(out, cells, 5);
   // One line per series: where it leaves the framework-bound regime.
   std::set<std::string> seen;
   bool header = false;
@@ -141,12 +141,12 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
 }
 
 void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
-  out << "model,device,framework,dtype,batch,seq,image,latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
+  out << "model,device,host,framework,dtype,batch,seq,image,latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
          "crossover_batch,kernels,ops,flops,bytes\n";
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
-    out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
-        << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+    out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
+        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
         << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
         << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << '\n';
@@ -158,6 +158,7 @@ Json row_to_json(const ResultRow& r) {
   Json j;
   j["model"] = r.model;
   j["device"] = r.device;
+  j["host"] = r.host;
   j["framework"] = r.framework;
   j["dtype"] = std::string(dtype_name(r.dtype));
   j["batch"] = r.batch;

@@ -24,20 +24,25 @@ ResolvedModel resolve_model(const std::string& ref) {
                                       "; or give a path to an architecture JSON or a Hugging Face config.json");
 }
 
-double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework) {
-  // Costs measured on the device's own machine need no conversion.
-  if (framework.reference_host.empty() || device.framework(framework.name) ||
-      framework.reference_host == device.host)
-    return 1.0;
-  HostSpec h = catalog.host_of(device);
-  HostSpec ref = catalog.host(framework.reference_host);
-  return h.relative_time / ref.relative_time;
+HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {
+  return given ? *given : catalog.host_of(device);
 }
 
-double launch_host_factor(const Catalog& catalog, const DeviceSpec& device) {
-  if (device.launch_measured_on.empty() || device.launch_measured_on == device.host) return 1.0;
-  HostSpec h = catalog.host_of(device);
-  return h.relative_time / catalog.host(device.launch_measured_on).relative_time;
+double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
+                   const HostSpec* given) {
+  if (framework.reference_host.empty()) return 1.0;  // no per-op host costs (graph replay)
+  // Costs measured on the device's own machine are in its host's time.
+  bool own = device.framework(framework.name) || framework.reference_host == device.host;
+  if (own && !given) return 1.0;
+  HostSpec ref = own ? catalog.host_of(device) : catalog.host(framework.reference_host);
+  return host_for(catalog, device, given).relative_time / ref.relative_time;
+}
+
+double launch_host_factor(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {
+  bool own = device.launch_measured_on.empty() || device.launch_measured_on == device.host;
+  if (own && !given) return 1.0;
+  HostSpec measured = own ? catalog.host_of(device) : catalog.host(device.launch_measured_on);
+  return host_for(catalog, device, given).relative_time / measured.relative_time;
 }
 
 void mark_crossovers(std::vector<ResultRow>& rows) {
@@ -173,6 +178,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           ResultRow r;
           r.model = w.config.model;
           r.device = d.name;
+          r.host = host_for(catalog, d).name;
           r.framework = f.name;
           r.dtype = w.config.dtype;
           r.batch = w.config.batch;
@@ -203,8 +209,14 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
           throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
         SimOptions o;
         o.measure = g.measure;
-        o.host_factor = host_factor(catalog, d, f) / g.host_x;
-        o.launch_factor = launch_host_factor(catalog, d) / g.host_x;
+        const HostSpec* given = g.host ? &*g.host : nullptr;
+        if (given && d.kind == DeviceKind::cpu)
+          throw InputError("--host", given->name, "'" + d.name + "' is a CPU device, which runs its frameworks itself: "
+                                                  "its host is the CPU it was calibrated on (calibrate another CPU to "
+                                                  "predict for it)");
+        o.host_factor = host_factor(catalog, d, f, given) / g.host_x;
+        o.launch_factor = launch_host_factor(catalog, d, given) / g.host_x;
+        const std::string host = host_for(catalog, d, given).name;
         Backend backend = make_backend(d, f);
         backend.record_scopes = g.breakdown || (timeline && rows.empty());  // module paths name ops
         for (DType dt : g.dtypes)
@@ -219,6 +231,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
               ResultRow r;
               r.model = m.ref;
               r.device = d.name;
+              r.host = host;
               r.framework = f.name;
               r.dtype = dt;
               r.batch = batch;
@@ -236,6 +249,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
 }
 
 std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
+  if (!q.trace.empty() && !q.host.empty())
+    throw InputError("--host", q.host, "a trace replays with its own machine's host times; --host takes --model");
   if (!q.trace.empty()) return run_trace_sweep(q, catalog, timeline);
   Diagnostics diag("simulate");
   if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
@@ -268,6 +283,7 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.images = q.images;
   g.measure = q.measure;
   g.host_x = q.host_x;
+  if (!q.host.empty()) g.host = catalog.host(q.host);
   g.breakdown = q.breakdown;
   return simulate_grid(g, catalog, timeline);
 }

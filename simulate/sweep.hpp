@@ -21,6 +21,7 @@ struct SweepRequest {
   std::vector<long long> images;  // empty: each image model's default
   Measure measure = Measure::sync;
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
+  std::string host;               // the host every device runs on (name or file); empty: each device's own
   bool breakdown = false;         // keep per-op results of each configuration
   std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
 };
@@ -39,6 +40,7 @@ struct OpResult {
 
 struct ResultRow {
   std::string model, device, framework;
+  std::string host;  // the host that dispatches (for a CPU device, the CPU itself)
   DType dtype = DType::fp32;
   long long batch = 1, seq = 0, image = 0;
   SimResult sim;
@@ -76,6 +78,7 @@ struct Grid {
   std::vector<long long> seqs, images;
   Measure measure = Measure::sync;
   double host_x = 1.0;
+  std::optional<HostSpec> host;  // the host every GPU runs on; empty: each device's own (CPUs refuse one)
   bool breakdown = false;
 };
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline = nullptr);
@@ -84,13 +87,17 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
 // ones (data/profiler.json).
 double profiler_host_scale(const Catalog& catalog);
 
-// The host factor for a device/framework pair: how much slower the device's host dispatches than
-// the framework's reference host.
-double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework);
+// The host a device runs on: `given` (--host) where there is one, else the device's own.
+HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given = nullptr);
 
-// The same for the device's kernel-launch costs: how much slower its host launches than the host
-// they were measured on (launch.measured_on_host; 1 when measured on the device's own host).
-double launch_host_factor(const Catalog& catalog, const DeviceSpec& device);
+// The host factor for a device/framework pair: how much slower the host (`given`, else the device's
+// own) dispatches than the host the framework's costs were measured on.
+double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
+                   const HostSpec* given = nullptr);
+
+// The same for the device's kernel-launch costs: how much slower the host launches than the host
+// they were measured on (launch.measured_on_host; the device's own host when not given).
+double launch_host_factor(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given = nullptr);
 
 // Fills crossover_batch over series of rows that differ only in batch.
 void mark_crossovers(std::vector<ResultRow>& rows);

@@ -22,7 +22,8 @@ ErrorStats error_stats(const std::vector<double>& apes) {
   return s;
 }
 
-std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x) {
+std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x,
+                                     const HostSpec* host) {
   std::vector<Comparison> out;
   for (const auto& run : runs) {
     Comparison c;
@@ -56,6 +57,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       if (run.image > 0) g.images = {run.image};
       g.measure = run.measure;
       g.host_x = host_x;
+      if (host) g.host = *host;
       auto rows = simulate_grid(g, catalog);
       const SimResult& s = rows.front().sim;
       c.ok = true;

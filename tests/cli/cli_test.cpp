@@ -121,3 +121,29 @@ TEST_CASE(
   CHECK(html.str().find("Framework-bound runs: measured / predicted, in file order") != std::string::npos);
   CHECK(html.str().find("<svg") != std::string::npos);
 }
+
+TEST_CASE("--host names the host of every row, in simulate, project and validate") {
+  Run s = run({"simulate", "--model", "bert-base", "--device", "h100", "--host", "paper-a100", "--format", "csv"});
+  REQUIRE(s.status == 0);
+  CHECK(s.out.rfind("model,device,host,framework,", 0) == 0);
+  CHECK(s.out.find("bert-base,h100,paper-a100,pytorch-eager,") != std::string::npos);
+  Run p = run({"project", "--model", "bert-base", "--devices", "h100", "--host", "h100-vm-a,paper-a100", "--batch", "1,2",
+               "--format", "json"});
+  REQUIRE(p.status == 0);
+  Json rows = Json::parse(p.out);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0]["host"] == "h100-vm-a");
+  CHECK(rows[2]["host"] == "paper-a100");
+  CHECK(rows[2]["latency_s"].get<double>() > rows[0]["latency_s"].get<double>());  // the 2022 A100 machine is slower
+  auto mape = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"validate", "--measured",
+                                     std::string(FWTAX_SOURCE_DIR) + "/data/measured/h100-2026-11-runs.json",
+                                     "--framework", "pytorch-eager", "--max-batch", "1", "--format", "json", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Run v = run(args);
+    REQUIRE(v.status == 0);
+    return Json::parse(v.out)["mape_percent"].get<double>();
+  };
+  CHECK(mape({"--host", "h100-vm-a"}) == doctest::Approx(mape({})));  // the H100's own host
+  CHECK(mape({"--host", "paper-a100"}) != doctest::Approx(mape({})));
+}

@@ -112,3 +112,46 @@ TEST_CASE("element-bound kernels: their time is reported apart, and does not shr
   write_breakdown(text, rows[0]);
   CHECK(text.str().find("elements") != std::string::npos);
 }
+
+TEST_CASE("--host runs every GPU on the host given: its dispatch and launch costs scale by its speed") {
+  const Catalog& c = Catalog::builtin();
+  SweepRequest q;
+  q.models = {"bert-base"};
+  q.devices = {"h100", "a100"};
+  q.batches = {1};
+  auto own = run_sweep(q, c);
+  REQUIRE(own.size() == 2);
+  CHECK(own[0].host == c.host_of(c.device("h100")).name);
+  CHECK(own[1].host == c.host_of(c.device("a100")).name);
+  q.host = "paper-a100";
+  auto given = run_sweep(q, c);
+  REQUIRE(given.size() == 2);
+  const double a100_host = c.host("paper-a100").relative_time;
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(given[i].host == "paper-a100");
+    CHECK(given[i].sim.gpu_busy_s == test::approx(own[i].sim.gpu_busy_s));  // the GPU is the same
+    // Framework-bound at batch 1: the host's time is the latency, in proportion to its speed.
+    double own_speed = c.host(own[i].host).relative_time;
+    CHECK(given[i].sim.host_busy_s == doctest::Approx(own[i].sim.host_busy_s * a100_host / own_speed).epsilon(1e-9));
+  }
+  // On the device's own host, the prediction is the device's own.
+  q.host = own[0].host;
+  q.devices = {"h100"};
+  CHECK(run_sweep(q, c).front().sim.latency_s == test::approx(own[0].sim.latency_s));
+}
+
+TEST_CASE("a CPU device is its own host: --host is refused for it, and a trace keeps its machine's host") {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec cpu = c.device("h100");
+  cpu.kind = DeviceKind::cpu;
+  Grid g;
+  g.models = {resolve_model("mlp")};
+  g.devices = {cpu};
+  g.frameworks = {c.framework("libtorch")};
+  g.host = c.host("paper-a100");
+  CHECK_THROWS_AS(simulate_grid(g, c), InputError);
+  SweepRequest q;
+  q.trace = "any.json";
+  q.host = "paper-a100";
+  CHECK_THROWS_AS(run_sweep(q, c), InputError);
+}
