@@ -4,7 +4,8 @@
 #include "model/arch/transformer.hpp"
 
 #include <algorithm>
-#include <map>
+#include <limits>
+#include <optional>
 
 #include "model/error.hpp"
 
@@ -943,6 +944,236 @@ void read_transformer_fields(ObjectReader& r, TransformerConfig& t) {
   }
 }
 
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Hugging Face config.json: one table per config class, giving the config.json key of each field
+// fwtax reads and the value the class's constructor takes when the key is absent, read from
+// transformers' src/transformers/models/<type>/configuration_<type>.py.
+
+using TC = TransformerConfig;
+
+// What None means for an integer field of an HF config class.
+enum class HfNone {
+  error,          // a plain int in the class: its validation, or the arithmetic on None, fails
+  same_as_heads,  // num_key_value_heads: as many as the attention heads (TransformerConfig's 0)
+  four_hidden,    // GPT-2's n_inner: 4 x n_embd
+};
+
+// An integer field of an HF config class.
+struct HfInt {
+  // The config.json key; nullptr where the class has no such field, and `absent` is then what its
+  // model builds (a GPT-2 has no token-type embeddings).
+  const char* key;
+  long long TC::*member;
+  std::optional<long long> absent;  // the class's default; nullopt where it is None
+  HfNone none = HfNone::error;      // what None (absent by default, or an explicit null) means
+};
+
+// A boolean field, or (key nullptr) a fixed choice of the model class.
+struct HfBool {
+  const char* key;
+  bool TC::*member;
+  bool absent;
+};
+
+// One accepted model_type: the fwtax builder, the activation's key and default, and the fields.
+struct HfConfigClass {
+  const char* model_type;
+  const char* family;
+  const char* activation_key;
+  const char* activation;
+  std::vector<HfInt> ints;
+  std::vector<HfBool> bools;
+};
+
+const std::vector<HfConfigClass>& hf_config_classes() {
+  // One field a line; the model_type and the fwtax builder on the first.
+  // clang-format off
+  static const std::vector<HfConfigClass> classes = {
+      // transformers BertConfig (models/bert/configuration_bert.py): bert-base-uncased.
+      {"bert", "bert", "hidden_act", "gelu",
+       {{"hidden_size", &TC::hidden, 768},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 12},
+        {"intermediate_size", &TC::intermediate, 3072},
+        {"vocab_size", &TC::vocab, 30522},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2}},
+       {{nullptr, &TC::pooler, true}}},
+      // transformers RobertaConfig (models/roberta/configuration_roberta.py): BERT's defaults but
+      // RoBERTa's BPE vocabulary. roberta-base's own config.json says 514 positions and one token
+      // type; the class's defaults stay BERT's 512 and 2.
+      {"roberta", "roberta", "hidden_act", "gelu",
+       {{"hidden_size", &TC::hidden, 768},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 12},
+        {"intermediate_size", &TC::intermediate, 3072},
+        {"vocab_size", &TC::vocab, 50265},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2}},
+       {{nullptr, &TC::pooler, true}}},
+      // transformers XLMRobertaConfig (models/xlm_roberta/configuration_xlm_roberta.py): BERT's
+      // defaults, vocabulary included (xlm-roberta-base's config.json says 250002).
+      {"xlm-roberta", "roberta", "hidden_act", "gelu",
+       {{"hidden_size", &TC::hidden, 768},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 12},
+        {"intermediate_size", &TC::intermediate, 3072},
+        {"vocab_size", &TC::vocab, 30522},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2}},
+       {{nullptr, &TC::pooler, true}}},
+      // transformers DistilBertConfig (models/distilbert/configuration_distilbert.py). Its
+      // embeddings are words and positions only, and DistilBertModel has no pooler.
+      {"distilbert", "distilbert", "activation", "gelu",
+       {{"dim", &TC::hidden, 768},
+        {"n_layers", &TC::layers, 6},
+        {"n_heads", &TC::heads, 12},
+        {"hidden_dim", &TC::intermediate, 4 * 768},
+        {"vocab_size", &TC::vocab, 30522},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {nullptr, &TC::type_vocab, 0}},
+       {{nullptr, &TC::pooler, false}}},
+      // transformers AlbertConfig (models/albert/configuration_albert.py): albert-xxlarge-v2's
+      // sizes, not albert-base's.
+      {"albert", "albert", "hidden_act", "gelu_new",
+       {{"hidden_size", &TC::hidden, 4096},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 64},
+        {"intermediate_size", &TC::intermediate, 16384},
+        {"vocab_size", &TC::vocab, 30000},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2},
+        {"embedding_size", &TC::embedding_size, 128}},
+       {{nullptr, &TC::pooler, true}}},
+      // transformers MobileBertConfig (models/mobilebert/configuration_mobilebert.py):
+      // mobilebert-uncased. classifier_activation decides whether the pooler has its dense layer.
+      {"mobilebert", "mobilebert", "hidden_act", "relu",
+       {{"hidden_size", &TC::hidden, 512},
+        {"num_hidden_layers", &TC::layers, 24},
+        {"num_attention_heads", &TC::heads, 4},
+        {"intermediate_size", &TC::intermediate, 512},
+        {"vocab_size", &TC::vocab, 30522},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2},
+        {"embedding_size", &TC::embedding_size, 128},
+        {"intra_bottleneck_size", &TC::bottleneck, 128},
+        {"num_feedforward_networks", &TC::ffn_stacks, 4}},
+       {{"classifier_activation", &TC::pooler, true}}},
+      // transformers SqueezeBertConfig (models/squeezebert/configuration_squeezebert.py).
+      // fwtax groups q, k, v, intermediate and output alike, by q_groups (all 4 by default).
+      {"squeezebert", "squeezebert", "hidden_act", "gelu",
+       {{"hidden_size", &TC::hidden, 768},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 12},
+        {"intermediate_size", &TC::intermediate, 3072},
+        {"vocab_size", &TC::vocab, 30522},
+        {"max_position_embeddings", &TC::max_position, 512},
+        {"type_vocab_size", &TC::type_vocab, 2},
+        {"embedding_size", &TC::embedding_size, 768},
+        {"q_groups", &TC::groups, 4}},
+       {{nullptr, &TC::pooler, true}}},
+      // transformers FunnelConfig (models/funnel/configuration_funnel.py): funnel-transformer/small,
+      // block_sizes [4, 4, 4] (read below). The class has no position table (relative attention)
+      // and no token-type vocabulary: fwtax keeps the funnel-small built-in's 512 positions and
+      // three token types (<cls>, first and second segment).
+      {"funnel", "funnel", "hidden_act", "gelu_new",
+       {{"d_model", &TC::hidden, 768},
+        {"n_head", &TC::heads, 12},
+        {"d_inner", &TC::intermediate, 3072},
+        {"vocab_size", &TC::vocab, 30522},
+        {"num_decoder_layers", &TC::decoder_layers, 2},
+        {nullptr, &TC::max_position, 512},
+        {nullptr, &TC::type_vocab, 3}},
+       {{nullptr, &TC::pooler, false}}},
+      // transformers GPT2Config (models/gpt2/configuration_gpt2.py): gpt2 (124M). n_inner defaults
+      // to None, which GPT2MLP takes as 4 x n_embd; real configs write it as null.
+      {"gpt2", "gpt2", "activation_function", "gelu_new",
+       {{"n_embd", &TC::hidden, 768},
+        {"n_layer", &TC::layers, 12},
+        {"n_head", &TC::heads, 12},
+        {"n_inner", &TC::intermediate, std::nullopt, HfNone::four_hidden},
+        {"vocab_size", &TC::vocab, 50257},
+        {"n_positions", &TC::max_position, 1024},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+      // transformers LlamaConfig (models/llama/configuration_llama.py): Llama-2-7B's sizes with 2048
+      // positions. num_key_value_heads defaults to None: as many as the attention heads.
+      {"llama", "llama", "hidden_act", "silu",
+       {{"hidden_size", &TC::hidden, 4096},
+        {"num_hidden_layers", &TC::layers, 32},
+        {"num_attention_heads", &TC::heads, 32},
+        {"num_key_value_heads", &TC::kv_heads, std::nullopt, HfNone::same_as_heads},
+        {"intermediate_size", &TC::intermediate, 11008},
+        {"vocab_size", &TC::vocab, 32000},
+        {"max_position_embeddings", &TC::max_position, 2048},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+      // transformers MistralConfig (models/mistral/configuration_mistral.py): Mistral-7B-v0.1, 8
+      // heads of keys and values (None: as many as the attention heads), 4096 * 32 positions.
+      {"mistral", "llama", "hidden_act", "silu",
+       {{"hidden_size", &TC::hidden, 4096},
+        {"num_hidden_layers", &TC::layers, 32},
+        {"num_attention_heads", &TC::heads, 32},
+        {"num_key_value_heads", &TC::kv_heads, 8, HfNone::same_as_heads},
+        {"intermediate_size", &TC::intermediate, 14336},
+        {"vocab_size", &TC::vocab, 32000},
+        {"max_position_embeddings", &TC::max_position, 4096 * 32},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+      // transformers Qwen2Config (models/qwen2/configuration_qwen2.py): Qwen2-7B-like, 32 heads of
+      // keys and values (None: as many as the attention heads).
+      {"qwen2", "llama", "hidden_act", "silu",
+       {{"hidden_size", &TC::hidden, 4096},
+        {"num_hidden_layers", &TC::layers, 32},
+        {"num_attention_heads", &TC::heads, 32},
+        {"num_key_value_heads", &TC::kv_heads, 32, HfNone::same_as_heads},
+        {"intermediate_size", &TC::intermediate, 22016},
+        {"vocab_size", &TC::vocab, 151936},
+        {"max_position_embeddings", &TC::max_position, 32768},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+      // transformers ViTConfig (models/vit/configuration_vit.py): vit-base-patch16-224. Images,
+      // so no vocabulary; ViTModel has a pooler.
+      {"vit", "vit", "hidden_act", "gelu",
+       {{"hidden_size", &TC::hidden, 768},
+        {"num_hidden_layers", &TC::layers, 12},
+        {"num_attention_heads", &TC::heads, 12},
+        {"intermediate_size", &TC::intermediate, 3072},
+        {"image_size", &TC::image_size, 224},
+        {"patch_size", &TC::patch_size, 16},
+        {nullptr, &TC::vocab, 0},
+        {nullptr, &TC::type_vocab, 0}},
+       {{nullptr, &TC::pooler, true}}},
+  };
+  // clang-format on
+  return classes;
+}
+
+// The smallest value of a field. Hidden size, layers, heads, intermediate size and vocabulary are
+// checked after reading, with the config's consistency (heads divide the
+// hidden size ...), so they get no bound here.
+long long hf_min(long long TC::*m) {
+  if (m == &TC::hidden || m == &TC::layers || m == &TC::heads || m == &TC::intermediate || m == &TC::vocab)
+    return std::numeric_limits<long long>::min();
+  return m == &TC::type_vocab || m == &TC::decoder_layers ? 0 : 1;
+}
+
+// Layer counts are bounded like our own files' (kMaxLayers); sizes by 2^31.
+long long hf_max(long long TC::*m) {
+  return m == &TC::layers || m == &TC::decoder_layers ? kMaxLayers : kMaxWidth;
+}
+
+// The config.json key of a member in this class ("" when it has none).
+std::string hf_key(const HfConfigClass& c, long long TC::*m) {
+  for (const auto& f : c.ints)
+    if (f.member == m && f.key) return f.key;
+  return "";
+}
+
+}  // namespace
+
 TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
   TransformerConfig t;
   if (!j.is_object()) {
@@ -951,136 +1182,139 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
   }
   auto mt = j.find("model_type");
   std::string type = mt != j.end() && mt->is_string() ? mt->get<std::string>() : std::string();
-  // A field of the config, type-checked; HF configs carry many fields fwtax does not need, so
-  // unknown ones are ignored (unlike our own architecture files).
-  auto get = [&](const char* key, long long fallback) -> long long {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    // Layer counts are bounded like our own files' (kMaxLayers); sizes by 2^31.
-    long long hi = std::string_view(key).find("layer") != std::string_view::npos ? kMaxLayers : kMaxWidth;
-    if (!it->is_number_integer()) {
-      diag.add(std::string("/") + key, "expected an integer, got " + describe(*it));
-      return fallback;
-    }
-    if (it->get<long long>() > hi) {
-      diag.add(std::string("/") + key, "expected at most " + std::to_string(hi) + ", got " + describe(*it));
-      return fallback;
-    }
-    return it->get<long long>();
-  };
-  auto str = [&](const char* key, const std::string& fallback) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-  };
-  auto flag = [&](const char* key, bool fallback) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-  };
-  auto act = [&](std::string a) {
-    if (a == "gelu_new" || a == "gelu_pytorch_tanh" || a == "gelu_fast") return std::string("gelu_new");
-    if (a == "swish") return std::string("silu");
-    return a;
-  };
-  static const std::map<std::string, std::string> family = {
-      {"bert", "bert"},       {"roberta", "roberta"},   {"xlm-roberta", "roberta"}, {"distilbert", "distilbert"},
-      {"albert", "albert"},   {"mobilebert", "mobilebert"}, {"squeezebert", "squeezebert"}, {"funnel", "funnel"},
-      {"gpt2", "gpt2"},       {"llama", "llama"},       {"mistral", "llama"},       {"qwen2", "llama"},
-      {"vit", "vit"}};
-  auto it = family.find(type);
-  if (it == family.end()) {
-    diag.add("/model_type", "expected one of bert, roberta, xlm-roberta, distilbert, albert, mobilebert, "
-                            "squeezebert, funnel, gpt2, llama, mistral, qwen2, vit, got " +
-                                (j.contains("model_type") ? describe(j["model_type"]) : std::string("nothing")));
+  const auto& classes = hf_config_classes();
+  auto cls = std::find_if(classes.begin(), classes.end(),
+                          [&](const HfConfigClass& c) { return type == c.model_type; });
+  if (cls == classes.end()) {
+    std::string names;
+    for (const auto& c : classes) names += std::string(names.empty() ? "" : ", ") + c.model_type;
+    diag.add("/model_type", "expected one of " + names + ", got " +
+                                (mt != j.end() ? describe(*mt) : std::string("nothing")));
     return t;
   }
-  t.family = it->second;
-  if (t.family == "distilbert") {
-    t.hidden = get("dim", 768);
-    t.layers = get("n_layers", 6);
-    t.heads = get("n_heads", 12);
-    t.intermediate = get("hidden_dim", 3072);
-    t.activation = act(str("activation", "gelu"));
-    t.pooler = false;
-  } else if (t.family == "funnel") {
-    t.hidden = get("d_model", 768);
-    t.heads = get("n_head", 12);
-    t.intermediate = get("d_inner", 3072);
-    t.activation = act(str("hidden_act", "gelu_new"));
-    t.decoder_layers = get("num_decoder_layers", 2);
-    if (auto bs = j.find("block_sizes"); bs != j.end() && bs->is_array()) {
-      t.block_sizes.clear();
-      for (const auto& v : *bs)
-        if (v.is_number_integer() && v.get<long long>() >= 1 && v.get<long long>() <= kMaxLayers)
-          t.block_sizes.push_back(v.get<long long>());
-        else
-          diag.add("/block_sizes", "expected integers in [1, " + std::to_string(kMaxLayers) + "], got " + describe(v));
+  const HfConfigClass& c = *cls;
+  t.family = c.family;
+  // HF configs carry many fields fwtax does not need, so unknown keys are ignored (unlike our own
+  // architecture files); the ones it reads are type-checked. None's meaning comes from the fields
+  // read before (n_embd comes before n_inner).
+  auto none = [&](const HfInt& f) { return f.none == HfNone::four_hidden ? 4 * t.hidden : 0; };
+  for (const HfInt& f : c.ints) {
+    long long& out = t.*f.member;
+    // Also what a field already reported takes, so that the consistency checks stay quiet about it.
+    out = f.absent ? *f.absent : none(f);
+    auto it = f.key ? j.find(f.key) : j.end();
+    if (it == j.end()) continue;
+    const std::string where = std::string("/") + f.key;
+    const bool nullable = f.none != HfNone::error;
+    if (it->is_null() && nullable) {
+      out = none(f);
+      continue;
+    }
+    if (!it->is_number_integer()) {
+      diag.add(where, std::string(nullable ? "expected an integer or null" : "expected an integer") +
+                          ", got " + describe(*it));
+      continue;
+    }
+    const long long lo = hf_min(f.member), hi = hf_max(f.member);
+    if (it->is_number_unsigned() ? it->get<unsigned long long>() > static_cast<unsigned long long>(hi)
+                                 : it->get<long long>() > hi) {
+      diag.add(where, "expected at most " + std::to_string(hi) + ", got " + describe(*it));
+      continue;
+    }
+    if (it->get<long long>() < lo) {
+      diag.add(where, (lo == 1 ? std::string("expected a positive integer")
+                               : "expected an integer >= " + std::to_string(lo)) +
+                          ", got " + describe(*it));
+      continue;
+    }
+    out = it->get<long long>();
+  }
+  for (const HfBool& f : c.bools) {
+    bool& out = t.*f.member;
+    out = f.absent;
+    auto it = f.key ? j.find(f.key) : j.end();
+    if (it == j.end()) continue;
+    if (it->is_boolean())
+      out = it->get<bool>();
+    else
+      diag.add(std::string("/") + f.key, "expected true or false, got " + describe(*it));
+  }
+  t.activation = c.activation;
+  if (auto a = j.find(c.activation_key); a != j.end()) {
+    if (!a->is_string()) {
+      diag.add(std::string("/") + c.activation_key, "expected an activation's name, got " + describe(*a));
+    } else {
+      // HF's names for the tanh approximation and for SiLU.
+      std::string name = a->get<std::string>();
+      if (name == "gelu_pytorch_tanh" || name == "gelu_fast") name = "gelu_new";
+      if (name == "swish") name = "silu";
+      t.activation = name;
+    }
+  }
+  if (t.family == "funnel") {
+    // FunnelConfig's block_sizes: a list of layer counts, [4, 4, 4] by default (never None).
+    t.block_sizes = {4, 4, 4};
+    if (auto bs = j.find("block_sizes"); bs != j.end()) {
+      if (!bs->is_array()) {
+        diag.add("/block_sizes", "expected an array of layer counts, got " + describe(*bs));
+      } else {
+        t.block_sizes.clear();
+        for (std::size_t i = 0; i < bs->size(); ++i) {
+          const Json& v = (*bs)[i];
+          if (v.is_number_integer() && v.get<long long>() >= 1 && v.get<long long>() <= kMaxLayers)
+            t.block_sizes.push_back(v.get<long long>());
+          else
+            diag.add("/block_sizes/" + std::to_string(i),
+                     "expected an integer in [1, " + std::to_string(kMaxLayers) + "], got " + describe(v));
+        }
+      }
     }
     t.layers = 0;
     for (long long s : t.block_sizes) t.layers += s;
     if (t.layers > kMaxLayers)
       diag.add("/block_sizes", "expected at most " + std::to_string(kMaxLayers) + " layers in all, got " +
                                    std::to_string(t.layers));
-    t.pooler = false;
-  } else if (t.family == "gpt2") {
-    t.hidden = get("n_embd", 768);
-    t.layers = get("n_layer", 12);
-    t.heads = get("n_head", 12);
-    t.intermediate = get("n_inner", 4 * t.hidden);
-    t.max_position = get("n_positions", 1024);
-    t.activation = act(str("activation_function", "gelu_new"));
-    t.use_cache = flag("use_cache", true);
-    t.pooler = false;
-  } else {
-    t.hidden = get("hidden_size", 768);
-    t.layers = get("num_hidden_layers", 12);
-    t.heads = get("num_attention_heads", 12);
-    t.intermediate = get("intermediate_size", 3072);
-    t.activation = act(str("hidden_act", t.family == "llama" ? "silu" : "gelu"));
-    t.type_vocab = get("type_vocab_size", 2);
-    t.embedding_size = get("embedding_size", 0);
-    if (t.family == "llama") {
-      t.kv_heads = get("num_key_value_heads", 0);
-      t.use_cache = flag("use_cache", true);
-      t.pooler = false;
-      t.type_vocab = 0;
-      if (j.contains("head_dim") && get("head_dim", 0) * t.heads != t.hidden)
-        diag.add("/head_dim", "fwtax models head_dim = hidden_size / num_attention_heads; got " +
-                                  std::to_string(get("head_dim", 0)));
-    }
-    if (t.family == "mobilebert") {
-      t.bottleneck = get("intra_bottleneck_size", 128);
-      t.ffn_stacks = get("num_feedforward_networks", 4);
-      t.pooler = flag("classifier_activation", true);
-    }
-    if (t.family == "squeezebert") t.groups = get("q_groups", 4);
-    if (t.family == "vit") {
-      t.image_size = get("image_size", 224);
-      t.patch_size = get("patch_size", 16);
-      t.type_vocab = 0;
-      t.vocab = 0;
-      t.pooler = true;
-      if (t.patch_size < 1 || t.image_size < t.patch_size)
-        diag.add("/patch_size", "expected a patch no larger than the image, got " + std::to_string(t.patch_size));
-    }
   }
-  if (t.family != "vit") t.vocab = get("vocab_size", t.vocab);
-  if (t.family != "gpt2" && t.family != "vit") t.max_position = get("max_position_embeddings", t.max_position);
-  // Consistency, named with the config's own field names.
-  std::string hidden = t.family == "distilbert" ? "/dim" : t.family == "gpt2" ? "/n_embd" : t.family == "funnel" ? "/d_model" : "/hidden_size";
-  std::string heads = t.family == "distilbert" ? "/n_heads" : t.family == "gpt2" ? "/n_head" : t.family == "funnel" ? "/n_head" : "/num_attention_heads";
-  std::string layers = t.family == "distilbert" ? "/n_layers" : t.family == "gpt2" ? "/n_layer" : t.family == "funnel" ? "/block_sizes" : "/num_hidden_layers";
+  // Consistency, named with the config's own keys.
+  const std::string hidden = "/" + hf_key(c, &TC::hidden), heads = "/" + hf_key(c, &TC::heads);
+  const std::string layers = t.family == "funnel" ? "/block_sizes" : "/" + hf_key(c, &TC::layers);
   if (t.hidden < 1) diag.add(hidden, "expected a positive integer, got " + std::to_string(t.hidden));
   if (t.layers < 1) diag.add(layers, "expected a positive number of layers, got " + std::to_string(t.layers));
-  if (t.heads < 1) diag.add(heads, "expected a positive integer, got " + std::to_string(t.heads));
+  if (t.heads < 1)
+    diag.add(heads, "expected a positive integer, got " + std::to_string(t.heads));
   else if (t.hidden > 0 && t.hidden % t.heads != 0)
     diag.add(heads, std::to_string(t.heads) + " heads do not divide the hidden size " + std::to_string(t.hidden));
-  if (t.intermediate < 1) diag.add("/intermediate_size", "expected a positive integer, got " + std::to_string(t.intermediate));
-  if (t.family != "vit" && t.vocab < 1) diag.add("/vocab_size", "expected a positive integer, got " + std::to_string(t.vocab));
-  if (t.family == "llama" && (t.kv_heads < 0 || (t.kv_heads > 0 && t.heads > 0 && t.heads % t.kv_heads != 0)))
-    diag.add("/num_key_value_heads", "expected a divisor of num_attention_heads, got " + std::to_string(t.kv_heads));
+  if (t.intermediate < 1)
+    diag.add("/" + hf_key(c, &TC::intermediate),
+             "expected a positive integer, got " + std::to_string(t.intermediate));
+  if (t.family != "vit" && t.vocab < 1)
+    diag.add("/vocab_size", "expected a positive integer, got " + std::to_string(t.vocab));
+  if (t.family == "llama") {
+    if (t.kv_heads < 0 || (t.kv_heads > 0 && t.heads > 0 && t.heads % t.kv_heads != 0))
+      diag.add("/num_key_value_heads",
+               "expected a divisor of num_attention_heads, got " + std::to_string(t.kv_heads));
+    // head_dim: None (or absent) means hidden_size / num_attention_heads in Llama and Mistral,
+    // and Qwen2's attention reads it the same way when a config has it.
+    if (auto hd = j.find("head_dim"); hd != j.end() && !hd->is_null()) {
+      if (!hd->is_number_integer())
+        diag.add("/head_dim", "expected an integer or null, got " + describe(*hd));
+      else if (t.heads > 0 && hd->get<long long>() * t.heads != t.hidden)
+        diag.add("/head_dim",
+                 "fwtax models head_dim = hidden_size / num_attention_heads; got " + describe(*hd));
+    }
+  }
+  // SqueezeBertEncoder asserts this: it has no projection between the embeddings and layer 1.
+  if (t.family == "squeezebert" && t.embedding_size != t.hidden)
+    diag.add("/embedding_size", "expected the hidden size " + std::to_string(t.hidden) +
+                                    " (SqueezeBERT has no embedding projection), got " +
+                                    std::to_string(t.embedding_size));
+  if (t.family == "vit" && t.image_size < t.patch_size)
+    diag.add("/patch_size", "expected a patch no larger than the image, got " + std::to_string(t.patch_size));
   static const std::vector<std::string> acts = {"gelu", "gelu_new", "relu", "silu"};
   if (std::find(acts.begin(), acts.end(), t.activation) == acts.end())
-    diag.add("/hidden_act", "expected an activation fwtax models (gelu, gelu_new, relu, silu), got \"" + t.activation + "\"");
+    diag.add(
+        std::string("/") + c.activation_key,
+        "expected an activation fwtax models (gelu, gelu_new, relu, silu), got \"" + t.activation + "\"");
   return t;
 }
 

@@ -47,8 +47,10 @@ double transformer_params(const TransformerConfig& t);
 
 // Reads our architecture JSON fields into `t` (starting from its current values).
 void read_transformer_fields(ObjectReader& r, TransformerConfig& t);
-// Reads a Hugging Face config.json (model_type bert, roberta, distilbert, albert, mobilebert,
-// squeezebert, funnel, gpt2, llama, mistral, qwen2); `file` names it in errors.
+// Reads a Hugging Face config.json (model_type bert, roberta, xlm-roberta, distilbert, albert,
+// mobilebert, squeezebert, funnel, gpt2, llama, mistral, qwen2, vit). A field that is absent takes
+// the default of that model_type's transformers config class; one that is null (where the class
+// derives no value from None) or of the wrong type is an error in `diag`.
 TransformerConfig read_hf_config(const Json& j, Diagnostics& diag);
 // Checks the numbers are consistent (heads divide the hidden size ...), naming `where`.
 void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const std::string& where);

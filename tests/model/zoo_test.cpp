@@ -36,6 +36,47 @@ std::string canonical(const std::string& tv) {
 
 Architecture parse(const std::string& text) { return parse_architecture(parse_json(text, "a.json"), "a.json"); }
 
+// Parameter counts of HF's base models (no task head), module by module as transformers builds them.
+// A BERT-style encoder layer: q, k, v and the attention output with biases, the intermediate and
+// output linears, two LayerNorms.
+double encoder_layer(double H, double I) {
+  return 4 * (H * H + H) + (H * I + I) + (I * H + H) + 2 * (2 * H);
+}
+// BertModel, RobertaModel, XLMRobertaModel: word, position and token-type embeddings and their
+// LayerNorm, the layers, the pooler's dense layer.
+double bert_model(double V, double P, double T, double H, double L, double I) {
+  return (V + P + T) * H + 2 * H + L * encoder_layer(H, I) + (H * H + H);
+}
+// DistilBertModel: word and position embeddings and their LayerNorm, the layers; no pooler.
+double distilbert_model(double V, double P, double H, double L, double I) {
+  return (V + P) * H + 2 * H + L * encoder_layer(H, I);
+}
+// AlbertModel: E-wide embeddings and their LayerNorm, the E -> H mapping, one layer shared by all,
+// the pooler.
+double albert_model(double V, double P, double T, double E, double H, double I) {
+  return (V + P + T) * E + 2 * E + (E * H + H) + encoder_layer(H, I) + (H * H + H);
+}
+// SqueezeBertModel: BERT's embeddings; q, k, v, intermediate and output as 1x1 convolutions in g
+// groups, the post-attention one ungrouped, all with biases; two LayerNorms; the pooler.
+double squeezebert_model(double V, double P, double T, double H, double L, double I, double g) {
+  double layer = 3 * (H * H / g + H) + (H * H + H) + (H * I / g + I) + (I * H / g + H) + 2 * (2 * H);
+  return (V + P + T) * H + 2 * H + L * layer + (H * H + H);
+}
+// GPT2Model: token and position embeddings; per layer ln_1, c_attn (H -> 3H), c_proj, ln_2, c_fc,
+// the MLP's c_proj; the final ln_f.
+double gpt2_model(double V, double P, double H, double L, double I) {
+  return (V + P) * H + L * (2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * I + I) + (I * H + H)) +
+         2 * H;
+}
+// LlamaModel, MistralModel, Qwen2Model: token embeddings; per layer q and o (H x H), k and v (kv
+// heads of H / heads), gate, up and down, two RMSNorms; the final RMSNorm. Qwen2 adds biases to q,
+// k and v.
+double decoder_model(double V, double H, double L, double heads, double kv, double I, bool qkv_bias) {
+  double kvd = kv * H / heads;
+  double layer = 2 * H * H + 2 * H * kvd + 3 * H * I + 2 * H + (qkv_bias ? H + 2 * kvd : 0);
+  return V * H + L * layer + H;
+}
+
 }  // namespace
 
 TEST_CASE("torchvision builders dispatch the traced top-level ops and module calls (within 10%)") {
@@ -101,6 +142,123 @@ TEST_CASE("HF config.json files of the supported model types build the right sha
     Architecture a = parse(std::string(R"({"model_type": ")") + type + "\"}");
     CHECK(build(a, DType::fp32, 1, 32).kernels.size() > 10);
   }
+}
+
+TEST_CASE("a config.json with only its model_type builds the defaults of that type's HF config class") {
+  // The sizes each class's constructor defaults to (transformers' models/<type>/configuration_<type>.py),
+  // and the parameter count of HF's base model with those sizes. fwtax leaves out LayerNorm/RMSNorm
+  // weights outside the layers, ALBERT's mapping bias and Qwen2's q/k/v biases (< 0.01% here);
+  // SqueezeBERT's convolution biases (0.17%). MobileBERT (bottlenecks, NoNorm, trigram input),
+  // Funnel (relative attention) and ViT (patch embedding) have approximate parameter models: their
+  // sizes are checked, not their counts.
+  struct Case {
+    const char* type;
+    long long hidden, layers, heads, kv_heads, intermediate, vocab;
+    double params, tolerance;  // params 0: not checked
+  };
+  const Case cases[] = {
+      {"bert", 768, 12, 12, 12, 3072, 30522, bert_model(30522, 512, 2, 768, 12, 3072), 1e-4},
+      {"roberta", 768, 12, 12, 12, 3072, 50265, bert_model(50265, 512, 2, 768, 12, 3072), 1e-4},
+      {"xlm-roberta", 768, 12, 12, 12, 3072, 30522, bert_model(30522, 512, 2, 768, 12, 3072), 1e-4},
+      {"distilbert", 768, 6, 12, 12, 4 * 768, 30522, distilbert_model(30522, 512, 768, 6, 4 * 768), 1e-4},
+      {"albert", 4096, 12, 64, 64, 16384, 30000, albert_model(30000, 512, 2, 128, 4096, 16384), 1e-4},
+      {"mobilebert", 512, 24, 4, 4, 512, 30522, 0, 0},
+      {"squeezebert", 768, 12, 12, 12, 3072, 30522, squeezebert_model(30522, 512, 2, 768, 12, 3072, 4), 3e-3},
+      {"funnel", 768, 4 + 4 + 4, 12, 12, 3072, 30522, 0, 0},
+      {"gpt2", 768, 12, 12, 12, 4 * 768, 50257, gpt2_model(50257, 1024, 768, 12, 4 * 768), 1e-4},
+      {"llama", 4096, 32, 32, 32, 11008, 32000, decoder_model(32000, 4096, 32, 32, 32, 11008, false), 1e-4},
+      {"mistral", 4096, 32, 32, 8, 14336, 32000, decoder_model(32000, 4096, 32, 32, 8, 14336, false), 1e-4},
+      {"qwen2", 4096, 32, 32, 32, 22016, 151936, decoder_model(151936, 4096, 32, 32, 32, 22016, true), 1e-4},
+      {"vit", 768, 12, 12, 12, 3072, 0, 0, 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.type);
+    Architecture a = parse(std::string(R"({"model_type": ")") + c.type + "\"}");
+    const auto* t = std::get_if<TransformerConfig>(&a.config);
+    REQUIRE(t != nullptr);
+    CHECK(t->hidden == c.hidden);
+    CHECK(t->layers == c.layers);
+    CHECK(t->heads == c.heads);
+    CHECK(t->kv() == c.kv_heads);
+    CHECK(t->intermediate == c.intermediate);
+    CHECK(t->vocab == c.vocab);
+    if (c.params > 0) CHECK(a.params == test::approx(c.params).epsilon(c.tolerance));
+  }
+  // The rest of what the classes default to and fwtax builds from.
+  auto config = [](const char* type) {
+    return std::get<TransformerConfig>(parse(std::string(R"({"model_type": ")") + type + "\"}").config);
+  };
+  CHECK(config("llama").max_position == 2048);
+  CHECK(config("llama").activation == "silu");
+  CHECK(config("mistral").max_position == 4096 * 32);
+  CHECK(config("qwen2").max_position == 32768);
+  CHECK(config("gpt2").max_position == 1024);
+  CHECK(config("roberta").max_position == 512);
+  CHECK(config("roberta").type_vocab == 2);
+  CHECK(config("albert").emb() == 128);
+  CHECK(config("albert").activation == "gelu_new");
+  CHECK(config("mobilebert").emb() == 128);
+  CHECK(config("mobilebert").bottleneck == 128);
+  CHECK(config("mobilebert").ffn_stacks == 4);
+  CHECK(config("mobilebert").activation == "relu");
+  CHECK(config("squeezebert").groups == 4);
+  CHECK(config("funnel").block_sizes == std::vector<long long>{4, 4, 4});
+  CHECK(config("funnel").decoder_layers == 2);
+  CHECK(config("funnel").activation == "gelu_new");
+  CHECK(config("vit").image_size == 224);
+  CHECK(config("vit").patch_size == 16);
+  // The Llama-2-7B built-in has LlamaConfig's sizes (and 4096 positions): the same parameters.
+  CHECK(parse(R"({"model_type": "llama"})").params ==
+        test::approx(find_builtin_architecture("llama2-7b")->params));
+}
+
+TEST_CASE("null or wrongly typed HF config fields are errors, except the nulls HF derives a value from") {
+  auto one = [](const char* text) {
+    auto m = test::messages_of([&] { parse(text); });
+    return m.size() == 1 ? m[0] : std::to_string(m.size()) + " messages";
+  };
+  CHECK(one(R"({"model_type": "llama", "hidden_size": null})") ==
+        "a.json: /hidden_size: expected an integer, got null");
+  CHECK(one(R"({"model_type": "llama", "num_hidden_layers": 32.0})") ==
+        "a.json: /num_hidden_layers: expected an integer, got 32.0");
+  CHECK(one(R"({"model_type": "bert", "num_attention_heads": true})") ==
+        "a.json: /num_attention_heads: expected an integer, got true");
+  CHECK(one(R"({"model_type": "gpt2", "n_embd": null})") == "a.json: /n_embd: expected an integer, got null");
+  CHECK(one(R"({"model_type": "distilbert", "hidden_dim": "3072"})") ==
+        "a.json: /hidden_dim: expected an integer, got \"3072\"");
+  CHECK(one(R"({"model_type": "mistral", "num_key_value_heads": "8"})") ==
+        "a.json: /num_key_value_heads: expected an integer or null, got \"8\"");
+  CHECK(one(R"({"model_type": "llama", "num_key_value_heads": 0})") ==
+        "a.json: /num_key_value_heads: expected a positive integer, got 0");
+  CHECK(one(R"({"model_type": "bert", "hidden_act": null})") ==
+        "a.json: /hidden_act: expected an activation's name, got null");
+  CHECK(one(R"({"model_type": "gpt2", "activation_function": "tanh"})") ==
+        "a.json: /activation_function: expected an activation fwtax models (gelu, gelu_new, relu, silu), got "
+        "\"tanh\"");
+  CHECK(one(R"({"model_type": "gpt2", "use_cache": "yes"})") ==
+        "a.json: /use_cache: expected true or false, got \"yes\"");
+  CHECK(one(R"({"model_type": "funnel", "block_sizes": null})") ==
+        "a.json: /block_sizes: expected an array of layer counts, got null");
+  CHECK(one(R"({"model_type": "albert", "embedding_size": 0})") ==
+        "a.json: /embedding_size: expected a positive integer, got 0");
+  // SqueezeBertEncoder asserts embedding_size == hidden_size; the class defaults the former to 768.
+  CHECK(one(R"({"model_type": "squeezebert", "hidden_size": 512, "num_attention_heads": 8})") ==
+        "a.json: /embedding_size: expected the hidden size 512 (SqueezeBERT has no embedding projection), "
+        "got 768");
+
+  // The nulls HF takes: GPT-2's n_inner (4 x n_embd), num_key_value_heads (as many as the attention
+  // heads, also where the class's default is 8 or 32), head_dim (hidden / heads).
+  auto gpt2 = std::get<TransformerConfig>(
+      parse(R"({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_inner": null})").config);
+  CHECK(gpt2.intermediate == 4 * 1024);
+  for (const char* type : {"llama", "mistral", "qwen2"}) {
+    CAPTURE(type);
+    auto t = std::get<TransformerConfig>(parse(std::string(R"({"model_type": ")") + type +
+                                               R"(", "num_key_value_heads": null, "head_dim": null})")
+                                             .config);
+    CHECK(t.kv() == t.heads);
+  }
+  CHECK(std::get<TransformerConfig>(parse(R"({"model_type": "mistral"})").config).kv() == 8);
 }
 
 TEST_CASE("inconsistent HF configs name the file and the field") {
