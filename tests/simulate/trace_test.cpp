@@ -17,7 +17,8 @@ using namespace fwtax;
 
 namespace {
 
-const std::string kTraces = std::string(FWTAX_SOURCE_DIR) + "/../shared/data/h100-2026-11/traces/";
+// The shared H100 traces, copied into the repository (data/traces/h100-2026-11/README.md).
+const std::string kTraces = std::string(FWTAX_SOURCE_DIR) + "/data/traces/h100-2026-11/";
 
 Trace parse(const std::string& text) {
   std::istringstream in(text);
