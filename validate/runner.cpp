@@ -14,8 +14,10 @@ namespace fwtax {
 Json cpu_run_plan(bool quick) {
   Json bert = {{"name", "bert-mini"}, {"family", "bert"},   {"hidden", 256},     {"layers", 4},
                {"heads", 4},          {"intermediate", 1024}, {"vocab", 1000},   {"max_position", 512}};
+  // GPT-2's activation is gelu_new, which fwtax-run-torch writes out as HF does (eight elementwise ops).
   Json gpt2 = {{"name", "gpt2-mini"}, {"family", "gpt2"},   {"hidden", 256},     {"layers", 4},
-               {"heads", 4},          {"intermediate", 1024}, {"vocab", 1000},   {"max_position", 512}};
+               {"heads", 4},          {"intermediate", 1024}, {"vocab", 1000},   {"max_position", 512},
+               {"activation", "gelu_new"}};
   Json resnet = {{"name", "resnet18"}, {"family", "resnet"}, {"blocks", {2, 2, 2, 2}}, {"bottleneck", false}};
   Json mobilenet = {{"name", "mobilenet-v2"}, {"like", "mobilenet-v2"}};
   Json mlp = {{"name", "mlp-8x1024"}, {"family", "mlp"}, {"layers", 8}, {"hidden", 1024}, {"input", 1024}};
