@@ -18,9 +18,12 @@ namespace fwtax::cli {
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), or host (fit a "
-                       "host's speed to measured runs, --runs)", "T"},
-    {"--runs", true, "with --target host: measured runs (as for validate --measured) to fit the host to", "FILES"},
+    {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), host (fit a "
+                       "host's speed to measured runs, --runs) or ranges (fit the spread of predictions' 10-90% "
+                       "ranges to measured runs, --runs)", "T"},
+    {"--runs", true, "with --target host or ranges: measured runs (as for validate --measured) to fit to", "FILES"},
+    {"--projected-runs", true, "with --target ranges: fit the kernel spread of projected devices (efficiency.like) "
+                               "to these runs instead", "FILES"},
     {"--model", true, "with --target host: only runs of these models (say which the fit used)", "LIST"},
     {"--device", true, "with --target host: the device the runs were measured on (default: from the files)", "D"},
     {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
@@ -87,9 +90,10 @@ void add_torch_dispatch(Json& mb, std::vector<std::string> args, bool quiet) {
 }
 
 // --target host: the relative_time of the host that ran measured runs, fitted through the simulator.
-int calibrate_host(const Args& a, std::ostream& out) {
+// The measured runs named by --runs (as validate --measured reads them).
+std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
   auto files = a.get("--runs");
-  if (!files) throw InputError("--target host", "", "expected --runs FILES: the measured runs to fit the host to");
+  if (!files) throw InputError(std::string("--target ") + target, "", "expected --runs FILES: the measured runs to fit to");
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   std::vector<MeasuredRun> runs;
@@ -97,6 +101,79 @@ int calibrate_host(const Args& a, std::ostream& out) {
     auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync);
     runs.insert(runs.end(), more.begin(), more.end());
   }
+  return runs;
+}
+
+// The files a flag names, as given ("" when absent).
+std::string files_note(const Args& a, const char* flag) { return a.get_or(flag, ""); }
+
+// --target ranges: the spread of measured over predicted time that every prediction's 10-90% range
+// uses (data/ranges.json is this, fitted to the shared H100 runs).
+int calibrate_ranges(const Args& a, std::ostream& out) {
+  std::vector<MeasuredRun> runs = runs_of(a, "ranges");
+  const Catalog& cat = Catalog::builtin();
+  auto cmp = compare_runs(runs, cat);
+  SpreadFit fit = fit_spread(cmp);
+  // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
+  // datasheet projection strays than one device does).
+  std::string projected_files = files_note(a, "--projected-runs");
+  if (auto more = a.get("--projected-runs")) {
+    std::vector<MeasuredRun> pr;
+    for (const auto& f : split_list("--projected-runs", *more)) {
+      auto r = read_measured_file(f, a.get_or("--device", ""), Measure::sync);
+      pr.insert(pr.end(), r.begin(), r.end());
+    }
+    SpreadFit p = fit_spread(compare_runs(pr, cat));
+    if (p.projected_runs == 0)
+      throw InputError(*more, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
+    fit.spread.projected_low = p.spread.projected_low;
+    fit.spread.projected_high = p.spread.projected_high;
+    fit.projected_runs = p.projected_runs;
+  }
+  if (fit.host_runs + fit.kernel_runs == 0)
+    throw InputError(*a.get("--runs"), "", "none of the runs could be predicted (unknown models or devices)");
+  const std::string files = *a.get("--runs");
+  Json j = {{"name", a.get_or("--name", "ranges")},
+            {"description", "10th and 90th percentiles of measured over predicted time: host_time over the runs fwtax "
+                            "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
+                            "devices, kernel_time_projected on devices projected from another's curves"},
+            {"host_time", {{"low", fit.spread.host_low}, {"high", fit.spread.host_high}}},
+            {"kernel_time", {{"low", fit.spread.kernel_low}, {"high", fit.spread.kernel_high}}},
+            {"kernel_time_projected", {{"low", fit.spread.projected_low}, {"high", fit.spread.projected_high}}},
+            {"fit",
+             {{"runs", files},
+              {"projected_runs", projected_files.empty() ? Json(nullptr) : Json(projected_files)},
+              {"framework_bound_runs", fit.host_runs},
+              {"gpu_bound_runs_calibrated", fit.kernel_runs},
+              {"gpu_bound_runs_projected", fit.projected_runs}}},
+            {"source", "fitted by fwtax calibrate --target ranges --runs " + files +
+                           (projected_files.empty() ? "" : " --projected-runs " + projected_files) + " (" +
+                           std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
+                           " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) +
+                           " on projected ones; each predicted on its own device and host)"}};
+  Diagnostics check("--out");
+  parse_spread(j, check);
+  check.throw_if_any();
+  std::string out_file = a.get_or("--out", "ranges.json");
+  std::ofstream f(out_file);
+  if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
+  f << j.dump(1) << '\n';
+  if (!a.has("--quiet")) {
+    char line[300];
+    std::snprintf(line, sizeof line,
+                  "wrote %s: host time x%.2f-%.2f (%zu framework-bound runs), kernel time x%.2f-%.2f (%zu GPU-bound "
+                  "runs on calibrated devices), x%.2f-%.2f (%zu on projected devices)\n",
+                  out_file.c_str(), fit.spread.host_low, fit.spread.host_high, fit.host_runs, fit.spread.kernel_low,
+                  fit.spread.kernel_high, fit.kernel_runs, fit.spread.projected_low, fit.spread.projected_high,
+                  fit.projected_runs);
+    out << line;
+  }
+  return 0;
+}
+
+int calibrate_host(const Args& a, std::ostream& out) {
+  std::vector<MeasuredRun> runs = runs_of(a, "host");
+  auto files = a.get("--runs");
   std::vector<std::string> models;
   if (auto v = a.get("--model")) models = split_list("--model", *v);
   std::erase_if(runs, [&](const MeasuredRun& r) {
@@ -185,8 +262,9 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (!a.has("--target")) throw InputError("--target", "", "missing: give --target cpu, cuda or host (see --help)");
   std::string target = a.get_or("--target", "");
   if (target == "host") return calibrate_host(a, out);
+  if (target == "ranges") return calibrate_ranges(a, out);
   if (target != "cpu" && target != "cuda")
-    throw InputError("--target", "", "expected cpu, cuda or host, got \"" + target + "\"");
+    throw InputError("--target", "", "expected cpu, cuda, host or ranges, got \"" + target + "\"");
   bool quiet = a.has("--quiet"), tty = isatty(2);
   std::string name = a.get_or("--name", target == "cpu" ? "this-cpu" : "this-gpu");
   std::string out_file = a.get_or("--out", "fwtax-" + target + ".json");

@@ -151,6 +151,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                 {"image", c.run.image}, {"measured_s", c.run.latency_s}};
       if (c.ok) {
         r["predicted_s"] = c.predicted_s;
+        r["predicted_low_s"] = c.low_s;
+        r["predicted_high_s"] = c.high_s;
         r["ape_percent"] = 100 * c.ape;
         r["regime"] = std::string(regime_name(c.regime));
         r["baseline_roofline_s"] = c.roofline_s;
@@ -187,11 +189,16 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     out << "baselines: roofline (no host) MAPE " << pct(summary["baselines"]["roofline"]["mape_percent"].get<double>())
         << ", FLOPs-proportional MAPE " << pct(summary["baselines"]["flops_proportional"]["mape_percent"].get<double>())
         << '\n';
+  const Json& cov = summary["coverage_percent"];
+  auto share = [](const Json& v) { return v.is_null() ? std::string("-") : pct(v.get<double>()); };
+  out << "inside the predicted 10-90% range: " << share(cov["all"]) << " of the runs (framework-bound "
+      << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ")\n";
   auto group_line = [&](const std::string& name, const Json& g) {
-    std::snprintf(line, sizeof line, "  %-34s %4zu configs  MAPE %6.1f%%  median %6.1f%%   roofline %6.1f%%  flops %6.1f%%\n",
+    std::snprintf(line, sizeof line,
+                  "  %-34s %4zu configs  MAPE %6.1f%%  median %6.1f%%  in range %5.1f%%   roofline %6.1f%%  flops %6.1f%%\n",
                   name.c_str(), g["configs"].get<std::size_t>(), g["mape_percent"].get<double>(),
-                  g["median_ape_percent"].get<double>(), g["baseline_roofline"]["mape_percent"].get<double>(),
-                  g["baseline_flops"]["mape_percent"].get<double>());
+                  g["median_ape_percent"].get<double>(), g["coverage_percent"].get<double>(),
+                  g["baseline_roofline"]["mape_percent"].get<double>(), g["baseline_flops"]["mape_percent"].get<double>());
     out << line;
   };
   for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it) group_line("regime " + it.key(), it.value());

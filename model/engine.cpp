@@ -155,6 +155,7 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   std::vector<KernelTime> kt(w.kernels.size());
   for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i] = timer.time(w.kernels[i]);
+    kt[i].time_s *= o.kernel_factor;
     r.gpu_busy_s += kt[i].time_s;
     switch (kt[i].bound) {
       case Bound::compute: r.gpu_compute_s += kt[i].time_s; break;

@@ -25,6 +25,7 @@ struct SimOptions {
   Measure measure = Measure::sync;
   double host_factor = 1.0;    // multiplies framework host costs (host speed ratio and --host-x)
   double launch_factor = 1.0;  // multiplies the device's host-side launch and sync costs (--host-x)
+  double kernel_factor = 1.0;  // multiplies every kernel's time (the ends of a latency range)
   bool timeline = false;       // record the spans of one call (sync measure only)
 };
 

@@ -55,12 +55,13 @@ std::string format_duration(double s) {
 
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"model", "device", "host", "framework", "dtype", "batch", "size", "latency", "host busy",
-                   "gpu busy", "tax", "tax %", "bound", "kernels"});
+  cells.push_back({"model", "device", "host", "framework", "dtype", "batch", "size", "latency", "10-90% range",
+                   "host busy", "gpu busy", "tax", "tax %", "bound", "kernels"});
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     cells.push_back({r.model, r.device, r.host, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
                      r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
+                     format_duration(r.latency_low_s) + " - " + format_duration(r.latency_high_s),
                      format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
                      format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
                      std::to_string(s.kernels)});
@@ -141,12 +142,13 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
 }
 
 void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
-  out << "model,device,host,framework,dtype,batch,seq,image,latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
+  out << "model,device,host,framework,dtype,batch,seq,image,latency_s,latency_low_s,latency_high_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
          "crossover_batch,kernels,ops,flops,bytes\n";
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
-        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ','
+        << format_number("%.9g", r.latency_low_s) << ',' << format_number("%.9g", r.latency_high_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
         << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
         << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << '\n';
@@ -165,6 +167,8 @@ Json row_to_json(const ResultRow& r) {
   j["seq"] = r.seq > 0 ? Json(r.seq) : Json(nullptr);
   j["image"] = r.image > 0 ? Json(r.image) : Json(nullptr);
   j["latency_s"] = s.latency_s;
+  j["latency_low_s"] = r.latency_low_s;
+  j["latency_high_s"] = r.latency_high_s;
   j["host_busy_s"] = s.host_busy_s;
   j["gpu_busy_s"] = s.gpu_busy_s;
   j["framework_tax_s"] = s.framework_tax_s;

@@ -24,6 +24,58 @@ ResolvedModel resolve_model(const std::string& ref) {
                                       "; or give a path to an architecture JSON or a Hugging Face config.json");
 }
 
+LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
+  LatencySpread s;
+  ObjectReader r(j, "", diag);
+  r.allow({"name", "description", "source", "fit"});
+  auto pair = [&](const char* key, double& low, double& high) {
+    if (const Json* p = r.object(key, true)) {
+      ObjectReader q(*p, std::string("/") + key, diag);
+      low = q.number("low", NumberRule::positive);
+      high = q.number("high", NumberRule::positive);
+      q.finish();
+      if (q.ok() && (low > 1 || high < 1))
+        diag.add(std::string("/") + key, "expected low <= 1 <= high (quantiles of measured over predicted time)");
+    }
+  };
+  pair("host_time", s.host_low, s.host_high);
+  pair("kernel_time", s.kernel_low, s.kernel_high);
+  pair("kernel_time_projected", s.projected_low, s.projected_high);
+  r.finish();
+  return s;
+}
+
+LatencySpread builtin_spread(const Catalog& catalog) {
+  const Json* j = catalog.builtin_json("ranges.json");
+  if (!j) throw std::runtime_error("builtin data lacks ranges.json");
+  Diagnostics diag("builtin:ranges.json");
+  LatencySpread s = parse_spread(*j, diag);
+  diag.throw_if_any();
+  return s;
+}
+
+namespace {
+
+// The latency of the call with host and kernel times at one end of the spread.
+double latency_at(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, SimOptions o, double host,
+                  double kernel) {
+  o.host_factor *= host;
+  o.launch_factor *= host;
+  o.kernel_factor *= kernel;
+  o.timeline = false;
+  return simulate(w, d, f, o).latency_s;
+}
+
+}  // namespace
+
+void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
+               const LatencySpread& s) {
+  const bool projected = !d.efficiency_like.empty();
+  r.latency_low_s = std::min(r.sim.latency_s, latency_at(w, d, f, o, s.host_low, projected ? s.projected_low : s.kernel_low));
+  r.latency_high_s =
+      std::max(r.sim.latency_s, latency_at(w, d, f, o, s.host_high, projected ? s.projected_high : s.kernel_high));
+}
+
 HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {
   return given ? *given : catalog.host_of(device);
 }
@@ -165,6 +217,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
   if (t.batch == 0 && !q.batches.empty())
     throw InputError("--batch", "", "the trace's batch size could not be inferred from its shapes");
   std::vector<ResultRow> rows;
+  const LatencySpread spread = builtin_spread(catalog);
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
     for (const auto& fref : q.frameworks) {
@@ -185,6 +238,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.sim = simulate(w, d, f, rp.options);
+          add_range(r, w, d, f, rp.options, spread);
           add_details(r, w, d, f, rp.options, q.breakdown, rows.empty() ? timeline : nullptr);
           rows.push_back(std::move(r));
         }
@@ -198,6 +252,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
 
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline) {
   std::vector<ResultRow> rows;
+  const LatencySpread spread = builtin_spread(catalog);
   for (const auto& m : g.models) {
     bool tokens = m.arch.input == InputKind::tokens;
     std::vector<long long> sizes = tokens ? g.seqs : g.images;
@@ -238,6 +293,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
               r.seq = c.seq;
               r.image = c.image;
               r.sim = simulate(w, d, f, o);
+              add_range(r, w, d, f, o, spread);
               add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
               rows.push_back(std::move(r));
             }

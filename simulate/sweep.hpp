@@ -38,17 +38,38 @@ struct OpResult {
   std::string bound;  // the limit (bound_name) holding most of its GPU time; empty without kernels
 };
 
+// How far a latency may fall from its prediction: 10th and 90th percentiles of measured over
+// predicted time, for the host's side (dispatch and launches: host speed across machines and within a
+// session, and the model's own error there) and for the kernels', on devices calibrated on their own
+// microbenchmarks and on devices whose efficiency curves are another's rescaled by datasheet
+// (`efficiency.like`) (data/ranges.json, fitted by fwtax calibrate --target ranges).
+struct LatencySpread {
+  double host_low = 1, host_high = 1;
+  double kernel_low = 1, kernel_high = 1;
+  double projected_low = 1, projected_high = 1;
+};
+LatencySpread parse_spread(const Json& j, Diagnostics& diag);
+// The built-in spread (data/ranges.json).
+LatencySpread builtin_spread(const Catalog& catalog);
+
 struct ResultRow {
   std::string model, device, framework;
   std::string host;  // the host that dispatches (for a CPU device, the CPU itself)
   DType dtype = DType::fp32;
   long long batch = 1, seq = 0, image = 0;
   SimResult sim;
+  // The 10-90% range of the latency: the call simulated with host and kernel times at the spread's
+  // ends (a host-bound call moves with its host, a GPU-bound one with its kernels).
+  double latency_low_s = 0, latency_high_s = 0;
   // Smallest batch of this row's series (same model, device, framework, dtype, seq, image) at which
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
   std::vector<OpResult> breakdown;
 };
+
+// Fills a row's latency range: its call simulated again at both ends of the spread.
+void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
+               const LatencySpread& s);
 
 // Loaded inputs of a sweep, resolved once.
 struct ResolvedModel {

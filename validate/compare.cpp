@@ -62,6 +62,9 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       const SimResult& s = rows.front().sim;
       c.ok = true;
       c.predicted_s = s.latency_s;
+      c.projected = !d.efficiency_like.empty();
+      c.low_s = rows.front().latency_low_s;
+      c.high_s = rows.front().latency_high_s;
       c.regime = s.bound;
       c.roofline_s = s.gpu_busy_s;
       c.flops = s.flops;
@@ -121,6 +124,40 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
   return f;
 }
 
+namespace {
+
+// The q-quantile of the values, linear between order statistics.
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 1.0;
+  std::sort(v.begin(), v.end());
+  double x = q * static_cast<double>(v.size() - 1);
+  auto i = static_cast<std::size_t>(x);
+  return i + 1 < v.size() ? v[i] + (x - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
+}
+
+bool covered(const Comparison& c) { return c.run.latency_s >= c.low_s && c.run.latency_s <= c.high_s; }
+
+}  // namespace
+
+SpreadFit fit_spread(const std::vector<Comparison>& cs) {
+  std::vector<double> host, kernel, projected;
+  for (const auto& c : cs)
+    if (c.ok)
+      (c.regime == Regime::framework ? host : c.projected ? projected : kernel).push_back(c.run.latency_s / c.predicted_s);
+  SpreadFit f;
+  f.host_runs = host.size();
+  f.kernel_runs = kernel.size();
+  f.projected_runs = projected.size();
+  // A spread always contains the prediction itself.
+  f.spread.host_low = std::min(1.0, quantile(host, 0.1));
+  f.spread.host_high = std::max(1.0, quantile(host, 0.9));
+  f.spread.kernel_low = std::min(1.0, quantile(kernel, 0.1));
+  f.spread.kernel_high = std::max(1.0, quantile(kernel, 0.9));
+  f.spread.projected_low = std::min(1.0, quantile(projected, 0.1));
+  f.spread.projected_high = std::max(1.0, quantile(projected, 0.9));
+  return f;
+}
+
 Json summarize_comparisons(const std::vector<Comparison>& cs) {
   std::map<std::string, std::vector<const Comparison*>> groups;
   for (const auto& c : cs) {
@@ -138,6 +175,12 @@ Json summarize_comparisons(const std::vector<Comparison>& cs) {
     ErrorStats e = error_stats(apes);
     return Json{{"configs", e.configs}, {"mape_percent", e.mape_percent}, {"median_ape_percent", e.median_ape_percent}};
   };
+  // Share of the runs inside their predicted range.
+  auto coverage = [](const std::vector<const Comparison*>& v) {
+    std::size_t in = 0;
+    for (const auto* c : v) in += covered(*c);
+    return v.empty() ? 0.0 : 100.0 * static_cast<double>(in) / static_cast<double>(v.size());
+  };
   auto fw = [](const Comparison& c) { return c.predicted_s; };
   auto roof = [](const Comparison& c) { return c.roofline_s; };
   auto flops = [](const Comparison& c) { return c.flops_s; };
@@ -150,6 +193,7 @@ Json summarize_comparisons(const std::vector<Comparison>& cs) {
   Json regimes = Json::object(), others = Json::object();
   for (const auto& [name, v] : groups) {
     Json g = stats(v, fw);
+    g["coverage_percent"] = coverage(v);
     g["baseline_roofline"] = stats(v, roof);
     g["baseline_flops"] = stats(v, flops);
     if (name.rfind("regime ", 0) == 0)
@@ -158,6 +202,12 @@ Json summarize_comparisons(const std::vector<Comparison>& cs) {
       others[name] = g;
   }
   j["regimes"] = regimes;
+  // Coverage where the host binds and where the GPU does (compute and memory together).
+  std::vector<const Comparison*> host_bound, gpu_bound;
+  for (const auto* c : groups["all"]) (c->regime == Regime::framework ? host_bound : gpu_bound).push_back(c);
+  j["coverage_percent"] = {{"all", coverage(groups["all"])},
+                           {"framework", host_bound.empty() ? Json(nullptr) : Json(coverage(host_bound))},
+                           {"gpu", gpu_bound.empty() ? Json(nullptr) : Json(coverage(gpu_bound))}};
   j["groups"] = others;
   if (groups.count("all"))
     j["baselines"] = {{"roofline", stats(groups["all"], roof)}, {"flops_proportional", stats(groups["all"], flops)}};

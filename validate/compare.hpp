@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/catalog.hpp"
+#include "simulate/sweep.hpp"
 #include "validate/measured.hpp"
 
 namespace fwtax {
@@ -18,8 +19,10 @@ struct Comparison {
   std::string reason;
   std::string warning;      // the run's parameter count disagrees with the model fwtax built (empty: fine)
   double predicted_s = 0;
+  double low_s = 0, high_s = 0;  // the prediction's 10-90% range
   double ape = 0;           // |predicted - measured| / measured
   Regime regime = Regime::framework;  // the regime fwtax predicts for it
+  bool projected = false;   // the device's curves are another device's, rescaled by datasheet
   double roofline_s = 0;    // baseline: kernel time alone, no host overhead
   double flops_s = 0;       // baseline: latency proportional to FLOPs
   double flops = 0;
@@ -46,6 +49,15 @@ struct HostFit {
   double mape_before_percent = 0, mape_after_percent = 0;
 };
 HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+
+// The spread of measured over predicted time that ranges use (data/ranges.json): its 10th and 90th
+// percentiles over the framework-bound runs (the host's side) and over the GPU-bound ones (the
+// kernels'), these apart for calibrated and for projected devices.
+struct SpreadFit {
+  LatencySpread spread;
+  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0;
+};
+SpreadFit fit_spread(const std::vector<Comparison>& c);
 
 // Errors by group ("all", "regime framework", "framework cuda-graphs", "device h100", "model x") of
 // fwtax and of both baselines, as one JSON summary object.

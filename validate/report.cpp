@@ -64,11 +64,13 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
                                     format_number("%.1f%%", g["mape_percent"].get<double>()),
                                     format_number("%.1f%%", g["median_ape_percent"].get<double>()),
                                     g.contains("baseline_roofline") ? format_number("%.1f%%", g["baseline_roofline"]["mape_percent"].get<double>()) : "",
-                                    g.contains("baseline_flops") ? format_number("%.1f%%", g["baseline_flops"]["mape_percent"].get<double>()) : ""};
+                                    g.contains("baseline_flops") ? format_number("%.1f%%", g["baseline_flops"]["mape_percent"].get<double>()) : "",
+                                    g.contains("coverage_percent") ? format_number("%.0f%%", g["coverage_percent"].get<double>()) : ""};
   };
   std::vector<std::vector<std::string>> table;
   Json all = {{"configs", summary["configs"]}, {"mape_percent", summary["mape_percent"]},
               {"median_ape_percent", summary["median_ape_percent"]}};
+  if (summary.contains("coverage_percent")) all["coverage_percent"] = summary["coverage_percent"]["all"];
   if (summary.contains("baselines")) {
     all["baseline_roofline"] = summary["baselines"]["roofline"];
     all["baseline_flops"] = summary["baselines"]["flops_proportional"];
@@ -79,13 +81,16 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
   for (auto it = summary["groups"].begin(); it != summary["groups"].end(); ++it)
     table.push_back(stat_row(it.key(), it.value()));
   std::vector<std::string> header = {"group", "configs", "fwtax MAPE", "fwtax median APE", "roofline MAPE",
-                                     "FLOPs-proportional MAPE"};
+                                     "FLOPs-proportional MAPE", "inside range"};
   page.heading(2, "Error by group");
-  page.paragraph("Regimes are the ones fwtax predicts for each configuration. The roofline baseline is the kernels' "
-                 "time alone (no host); the FLOPs baseline is latency proportional to FLOPs, with one constant (the "
-                 "median measured seconds per FLOP of these runs).");
+  const std::string intro =
+      "Regimes are the ones fwtax predicts for each configuration. The roofline baseline is the kernels' time alone (no "
+      "host); the FLOPs baseline is latency proportional to FLOPs, with one constant (the median measured seconds per "
+      "FLOP of these runs). \"Inside range\" is the share of runs whose measured latency lies inside fwtax's 10-90% "
+      "range (data/ranges.json); a well-calibrated range holds about 80% of them.";
+  page.paragraph(intro);
   page.table(header, table);
-  md += "## Error by group\n\n| " + header[0];
+  md += "## Error by group\n\n" + intro + "\n\n| " + header[0];
   for (std::size_t i = 1; i < header.size(); ++i) md += " | " + header[i];
   md += " |\n|---";
   for (std::size_t i = 1; i < header.size(); ++i) md += "|---:";

@@ -1,0 +1,142 @@
+// Latency ranges: each prediction's 10-90% range comes from the spread of measured over predicted
+// time (data/ranges.json), wide where the host binds and narrow where the GPU does; validate reports
+// how many measured runs fall inside their range. data/ranges.json must be what
+// `fwtax calibrate --target ranges` fits to its committed inputs, and the ranges must cover runs it
+// was not fitted to (the H200 runs of the second VM, H1).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "model/catalog.hpp"
+#include "simulate/sweep.hpp"
+#include "tests/test_util.hpp"
+#include "validate/compare.hpp"
+#include "validate/measured.hpp"
+
+using namespace fwtax;
+
+TEST_CASE("a spread file: both ends positive, low <= 1 <= high, no unknown keys") {
+  Diagnostics ok("r.json");
+  LatencySpread s = parse_spread(Json::parse(R"({"host_time": {"low": 0.7, "high": 2}, "kernel_time": {"low": 0.9,
+      "high": 1.2}, "kernel_time_projected": {"low": 0.8, "high": 1.3}, "source": "test"})"), ok);
+  CHECK(ok.empty());
+  CHECK(s.host_high == 2);
+  CHECK(s.projected_low == 0.8);
+  Diagnostics bad("r.json");
+  parse_spread(Json::parse(R"({"host_time": {"low": 1.2, "high": 2}, "kernel_time": {"low": -1, "high": 1.2},
+      "kernel_time_projected": {"low": 0.8, "high": 1.3}, "width": 3})"), bad);
+  std::string all;
+  for (const auto& d : bad.items()) all += d.str() + "\n";
+  CHECK(all.find("/host_time: expected low <= 1 <= high") != std::string::npos);
+  CHECK(all.find("/kernel_time/low") != std::string::npos);
+  CHECK(all.find("width") != std::string::npos);
+}
+
+TEST_CASE("a host-bound prediction has a wide range, a GPU-bound one a narrow range, both around it") {
+  SweepRequest q;
+  q.models = {"bert-base"};
+  q.devices = {"h100"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.dtypes = {DType::fp16};
+  q.batches = {1, 256};
+  const LatencySpread s = builtin_spread(Catalog::builtin());
+  for (const auto& r : run_sweep(q, Catalog::builtin())) {
+    CAPTURE(r.framework);
+    CAPTURE(r.batch);
+    CHECK(r.latency_low_s <= r.sim.latency_s);
+    CHECK(r.latency_high_s >= r.sim.latency_s);
+    double width = r.latency_high_s / r.latency_low_s;
+    if (r.framework == "pytorch-eager" && r.batch == 1) {
+      REQUIRE(r.sim.bound == Regime::framework);
+      CHECK(width == doctest::Approx(s.host_high / s.host_low).epsilon(0.02));
+    }
+    if (r.framework == "cuda-graphs" && r.batch == 256) {
+      REQUIRE(r.sim.bound != Regime::framework);
+      CHECK(width == doctest::Approx(s.kernel_high / s.kernel_low).epsilon(0.02));
+    }
+  }
+  // A device projected from another's curves takes the projected spread.
+  q.devices = {"a100"};
+  q.frameworks = {"cuda-graphs"};
+  q.batches = {256};
+  auto a100 = run_sweep(q, Catalog::builtin()).front();
+  CHECK(a100.latency_high_s / a100.latency_low_s ==
+        doctest::Approx(s.projected_high / s.projected_low).epsilon(0.02));
+}
+
+TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over predicted, by regime") {
+  std::vector<Comparison> cs;
+  for (int i = 1; i <= 11; ++i) {
+    Comparison c;
+    c.ok = true;
+    c.regime = Regime::framework;
+    c.predicted_s = 1;
+    c.run.latency_s = 0.5 + 0.1 * i;  // 0.6 .. 1.6
+    cs.push_back(c);
+    c.regime = Regime::compute;
+    c.run.latency_s = 0.95 + 0.01 * i;  // 0.96 .. 1.06
+    cs.push_back(c);
+    c.projected = true;
+    c.run.latency_s = 1.05 + 0.01 * i;  // all slower than predicted: the low end stays at 1
+    cs.push_back(c);
+  }
+  SpreadFit f = fit_spread(cs);
+  CHECK(f.host_runs == 11);
+  CHECK(f.spread.host_low == doctest::Approx(0.7));
+  CHECK(f.spread.host_high == doctest::Approx(1.5));
+  CHECK(f.spread.kernel_low == doctest::Approx(0.97));
+  CHECK(f.spread.kernel_high == doctest::Approx(1.05));
+  CHECK(f.spread.projected_low == 1.0);
+  CHECK(f.spread.projected_high == doctest::Approx(1.15));
+  // Coverage: the share of runs inside their range, overall and where the host or the GPU binds.
+  for (auto& c : cs) c.low_s = 0.9, c.high_s = 1.1;
+  Json s = summarize_comparisons(cs);
+  CHECK(s["coverage_percent"]["framework"].get<double>() == doctest::Approx(100.0 * 3 / 11));
+  CHECK(s["coverage_percent"]["gpu"].get<double>() == doctest::Approx(100.0 * (11 + 5) / 22));
+}
+
+TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs it names") {
+  const Json* j = Catalog::builtin().builtin_json("ranges.json");
+  REQUIRE(j != nullptr);
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "fwtax_ranges_test";
+  std::filesystem::create_directories(dir);
+  std::filesystem::path out = dir / "ranges.json";
+  std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(FWTAX_SOURCE_DIR);  // the file names its inputs relative to the repository
+  std::ostringstream o, e;
+  std::vector<std::string> args = {"calibrate", "--target", "ranges", "--runs", (*j)["fit"]["runs"].get<std::string>(),
+                                   "--out", out.string(), "--quiet"};
+  if ((*j)["fit"]["projected_runs"].is_string()) {
+    args.push_back("--projected-runs");
+    args.push_back((*j)["fit"]["projected_runs"].get<std::string>());
+  }
+  int status = cli::run_cli(args, o, e);
+  std::filesystem::current_path(cwd);
+  REQUIRE(status == 0);
+  Json refit = load_json_file(out.string());
+  for (const char* key : {"host_time", "kernel_time", "kernel_time_projected"})
+    for (const char* end : {"low", "high"}) {
+      CAPTURE(key);
+      CAPTURE(end);
+      CHECK(refit[key][end].get<double>() == doctest::Approx((*j)[key][end].get<double>()).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("ranges cover H200 runs they were not fitted to (the second VM, H1), where host and GPU bind") {
+  const Catalog& cat = Catalog::builtin();
+  const Json* j = cat.builtin_json("measured/h200-2026-11/runs.json");
+  REQUIRE(j != nullptr);
+  // H1's runs are not built in: read them from the repository.
+  auto runs = read_measured_file(std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs-machine-h1.json", "",
+                                 Measure::sync);
+  Json s = summarize_comparisons(compare_runs(runs, cat));
+  MESSAGE("H1 coverage: framework-bound " << s["coverage_percent"]["framework"].get<double>() << "%, GPU-bound "
+                                          << s["coverage_percent"]["gpu"].get<double>() << "%");
+  for (const char* regime : {"framework", "gpu"}) {
+    CAPTURE(regime);
+    CHECK(s["coverage_percent"][regime].get<double>() >= 80.0);
+    CHECK(s["coverage_percent"][regime].get<double>() <= 95.0);
+  }
+}
