@@ -1,5 +1,7 @@
 #include <fstream>
+#include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -19,6 +21,10 @@ const std::vector<FlagSpec> kFlags = {
     {"--batch", true, "batch sizes: 1,2,4 or a power-of-two range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
     {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
+    {"--phase", true, "forward (default: one forward of the base model), prefill, decode (one step) or generate "
+                      "(prefill and decode steps, HF generate's loop); the last three for causal LMs", "PHASE"},
+    {"--context", true, "with --phase decode: tokens already in the KV cache (default 0)", "LIST"},
+    {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host", true, "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
                      "(default: each device's own)", "HOST"},
@@ -30,6 +36,22 @@ const std::vector<FlagSpec> kFlags = {
 };
 
 }  // namespace
+
+// One warning per model, device and dtype with configurations that need more memory than the device has.
+void warn_if_too_big(const std::vector<ResultRow>& rows, std::ostream& err) {
+  std::set<std::string> warned;
+  for (const auto& r : rows) {
+    if (r.fits || !warned.insert(r.model + " " + r.device + " " + std::string(dtype_name(r.dtype))).second) continue;
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "fwtax: warning: %s in %s at batch %lld, %s %lld needs %.1f GB (weights, KV cache, largest kernel's "
+                  "operands); the %s has %.1f GB: it does not fit (rows say fits false)\n",
+                  r.model.c_str(), std::string(dtype_name(r.dtype)).c_str(), r.batch, r.seq > 0 ? "seq" : "image",
+                  r.seq > 0 ? r.seq + r.context + r.new_tokens : r.image, r.memory_bytes / 1e9, r.device.c_str(),
+                  r.capacity_bytes / 1e9);
+    err << line;
+  }
+}
 
 SweepRequest parse_sweep_request(const Args& a) {
   SweepRequest q;
@@ -54,6 +76,9 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--batch")) q.batches = parse_int_list("--batch", *v, 1, 1LL << 40);
   if (auto v = a.get("--seq")) q.seqs = parse_int_list("--seq", *v, 1, 1LL << 24);
   if (auto v = a.get("--image")) q.images = parse_int_list("--image", *v, 32, 1 << 16);
+  q.phase = a.get_or("--phase", "forward");
+  if (auto v = a.get("--context")) q.contexts = parse_int_list("--context", *v, 0, 1LL << 24);
+  if (auto v = a.get("--new-tokens")) q.new_tokens = parse_int_list("--new-tokens", *v, 1, 1LL << 24).front();
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
@@ -85,6 +110,7 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
   const Catalog& catalog = Catalog::builtin();
   TimelineRun timeline;
   auto rows = run_sweep(q, catalog, a.has("--timeline") ? &timeline : nullptr);
+  warn_if_too_big(rows, std::cerr);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");

@@ -178,10 +178,10 @@ void Builder::softmax(double rows, double cols) {
   add_kernel(n_.k_softmax, KernelKind::softmax, vector_math(dt_), 5 * rows * cols, 2 * rows * cols * elem_);
 }
 
-void Builder::sdpa(double b, double h, double sq, double sk, double d, bool causal) {
+void Builder::sdpa(double b, double h, double sq, double sk, double d, bool causal, double kv_heads) {
   begin_op(n_.sdpa, OpClass::attention);
   double flops = 4 * b * h * sq * sk * d * (causal ? 0.5 : 1.0);
-  double bytes = b * h * (2 * sq + 2 * sk) * d * elem_;
+  double bytes = b * (2 * h * sq + 2 * (kv_heads > 0 ? kv_heads : h) * sk) * d * elem_;
   bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
   Math math = half && b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt;
   // The cuDNN / flash kernels for half types clear their softmax statistics first.

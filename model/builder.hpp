@@ -62,7 +62,8 @@ class Builder {
   void layer_norm(double rows, double cols, std::string_view aten = "aten::layer_norm");
   void softmax(double rows, double cols);
   // Fused scaled-dot-product attention over [b, h, sq, d] x [b, h, sk, d].
-  void sdpa(double b, double h, double sq, double sk, double d, bool causal);
+  // With grouped-query attention, `kv_heads` key/value heads (0: as many as the query heads) are read.
+  void sdpa(double b, double h, double sq, double sk, double d, bool causal, double kv_heads = 0);
   // SDPA's math fallback with a materialized mask (aten::_scaled_dot_product_attention_math).
   void sdpa_math(double b, double h, double sq, double sk, double d);
   void embedding(double rows, double dim);

@@ -20,6 +20,15 @@ std::optional<KernelKind> parse_kernel_kind(std::string_view s) {
   return std::nullopt;
 }
 std::string_view op_class_name(OpClass c) { return kClassNames[static_cast<int>(c)]; }
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::forward: return "forward";
+    case Phase::prefill: return "prefill";
+    case Phase::decode: return "decode";
+  }
+  return "forward";
+}
 std::optional<OpClass> parse_op_class(std::string_view s) {
   for (int i = 0; i < kOpClassCount; ++i)
     if (kClassNames[i] == s) return static_cast<OpClass>(i);

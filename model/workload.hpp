@@ -94,12 +94,20 @@ struct Op {
   std::uint32_t scope = 0;            // index into Workload::names: the module path, for breakdowns
 };
 
+// Which call of a model: one forward (a base model, no cache), the prefill of a generate call (the
+// prompt into an empty KV cache, logits of its last token) or one decode step (one new token per
+// sequence over `context` cached ones, logits, greedy sampling and generate's end-of-sequence check).
+enum class Phase : std::uint8_t { forward, prefill, decode };
+std::string_view phase_name(Phase p);
+
 struct WorkloadConfig {
   std::string model;
   DType dtype = DType::fp32;
   long long batch = 1;
-  long long seq = 0;    // tokens per sample; 0 when not a token model
+  long long seq = 0;    // tokens per sample (new tokens; 1 for a decode step); 0 when not a token model
   long long image = 0;  // image side; 0 when not an image model
+  Phase phase = Phase::forward;
+  long long context = 0;  // tokens already in the KV cache (decode)
 };
 
 struct Workload {

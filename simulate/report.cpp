@@ -53,18 +53,41 @@ std::string format_duration(double s) {
   return format_number(s >= 1e-4 ? "%.0f us" : s >= 1e-5 ? "%.1f us" : "%.2f us", s * 1e6);
 }
 
+namespace {
+// "13.5 GB", or "27.0 GB (does not fit)" where it is more than the device's memory.
+std::string memory_text(const ResultRow& r) {
+  return format_number("%.1f GB", r.memory_bytes / 1e9) + (r.fits ? "" : " (does not fit)");
+}
+}  // namespace
+
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
+  const bool phases = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return r.phase != "forward"; });
+  const bool generate = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return r.phase == "generate"; });
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"model", "device", "host", "framework", "dtype", "batch", "size", "latency", "10-90% range",
-                   "host busy", "gpu busy", "tax", "tax %", "bound", "kernels"});
+  std::vector<std::string> head = {"model", "device", "host", "framework", "dtype", "batch", "size"};
+  if (phases) head.insert(head.end(), {"phase", "context"});
+  head.insert(head.end(), {"latency", "10-90% range"});
+  if (generate) head.insert(head.end(), {"ttft", "tpot"});
+  if (phases) head.push_back("tokens/s");
+  head.insert(head.end(), {"host busy", "gpu busy", "tax", "tax %", "bound", "kernels", "memory"});
+  cells.push_back(head);
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
-    cells.push_back({r.model, r.device, r.host, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
-                     r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
-                     format_duration(r.latency_low_s) + " - " + format_duration(r.latency_high_s),
-                     format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
-                     format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
-                     std::to_string(s.kernels)});
+    std::vector<std::string> line = {r.model, r.device, r.host, r.framework, std::string(dtype_name(r.dtype)),
+                                     std::to_string(r.batch), r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image)};
+    if (phases)
+      line.insert(line.end(), {r.phase, r.phase == "decode" ? std::to_string(r.context)
+                                        : r.phase == "generate" ? "+" + std::to_string(r.new_tokens) : "-"});
+    line.insert(line.end(), {format_duration(s.latency_s),
+                             format_duration(r.latency_low_s) + " - " + format_duration(r.latency_high_s)});
+    if (generate)
+      line.insert(line.end(), {r.phase == "generate" ? format_duration(r.ttft_s) : "-",
+                               r.phase == "generate" ? format_duration(r.tpot_s) : "-"});
+    if (phases) line.push_back(format_number("%.0f", r.tokens_per_s));
+    line.insert(line.end(), {format_duration(s.host_busy_s), format_duration(s.gpu_busy_s),
+                             format_duration(s.framework_tax_s), format_number("%.0f%%", 100 * tax_fraction(s)),
+                             std::string(regime_name(s.bound)), std::to_string(s.kernels), memory_text(r)});
+    cells.push_back(line);
   }
   pad_print(out, cells, 5);
   // One line per series: where it leaves the framework-bound regime.
@@ -142,16 +165,20 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
 }
 
 void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
-  out << "model,device,host,framework,dtype,batch,seq,image,latency_s,latency_low_s,latency_high_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,"
-         "crossover_batch,kernels,ops,flops,bytes\n";
+  out << "model,device,host,framework,dtype,batch,seq,image,phase,context,new_tokens,latency_s,latency_low_s,"
+         "latency_high_s,ttft_s,tpot_s,tokens_per_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch,kernels,"
+         "ops,flops,bytes,memory_bytes,fits\n";
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
-        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ','
-        << format_number("%.9g", r.latency_low_s) << ',' << format_number("%.9g", r.latency_high_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+        << r.batch << ',' << r.seq << ',' << r.image << ',' << r.phase << ',' << r.context << ',' << r.new_tokens << ','
+        << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", r.latency_low_s) << ','
+        << format_number("%.9g", r.latency_high_s) << ',' << format_number("%.9g", r.ttft_s) << ','
+        << format_number("%.9g", r.tpot_s) << ',' << format_number("%.9g", r.tokens_per_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
         << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
-        << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << '\n';
+        << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << ','
+        << format_number("%.9g", r.memory_bytes) << ',' << (r.fits ? "true" : "false") << '\n';
   }
 }
 
@@ -169,6 +196,14 @@ Json row_to_json(const ResultRow& r) {
   j["latency_s"] = s.latency_s;
   j["latency_low_s"] = r.latency_low_s;
   j["latency_high_s"] = r.latency_high_s;
+  j["phase"] = r.phase;
+  j["context"] = r.phase == "decode" ? Json(r.context) : Json(nullptr);
+  j["new_tokens"] = r.phase == "generate" ? Json(r.new_tokens) : Json(nullptr);
+  j["ttft_s"] = r.phase == "generate" ? Json(r.ttft_s) : Json(nullptr);
+  j["tpot_s"] = r.phase == "generate" ? Json(r.tpot_s) : Json(nullptr);
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["memory_bytes"] = r.memory_bytes;
+  j["fits"] = r.fits;
   j["host_busy_s"] = s.host_busy_s;
   j["gpu_busy_s"] = s.gpu_busy_s;
   j["framework_tax_s"] = s.framework_tax_s;

@@ -98,17 +98,17 @@ double launch_host_factor(const Catalog& catalog, const DeviceSpec& device, cons
 }
 
 void mark_crossovers(std::vector<ResultRow>& rows) {
-  using Key = std::tuple<std::string, std::string, std::string, int, long long, long long>;
+  using Key = std::tuple<std::string, std::string, std::string, int, long long, long long, std::string, long long>;
   std::map<Key, std::vector<std::size_t>> series;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    series[{r.model, r.device, r.framework, static_cast<int>(r.dtype), r.seq, r.image}].push_back(i);
+    series[{r.model, r.device, r.framework, static_cast<int>(r.dtype), r.seq, r.image, r.phase, r.context}].push_back(i);
   }
   for (auto& [key, idx] : series) {
     std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return rows[a].batch < rows[b].batch; });
     std::optional<long long> cross;
     for (std::size_t i : idx)
-      if (rows[i].sim.bound != Regime::framework) {
+      if (rows[i].sim.bound != Regime::framework && rows[i].fits) {  // never a batch that does not fit
         cross = rows[i].batch;
         break;
       }
@@ -250,6 +250,73 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
 
 }  // namespace
 
+Phase phase_of(const std::string& name) {
+  if (name == "forward") return Phase::forward;
+  if (name == "prefill") return Phase::prefill;
+  if (name == "decode") return Phase::decode;
+  throw InputError("--phase", "", "expected forward, prefill, decode or generate, got \"" + name + "\"");
+}
+
+double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_tokens, const Workload& w) {
+  const double elem = bytes_per_element(c.dtype);
+  double weights = a.params;
+  double cache = 0;
+  if (const auto* t = std::get_if<TransformerConfig>(&a.config); t && c.phase != Phase::forward) {
+    if (t->family == "llama") weights += static_cast<double>(t->vocab * t->hidden);  // an untied LM head
+    cache = 2 * static_cast<double>(t->layers) * static_cast<double>(c.batch) * kv_tokens *
+            static_cast<double>(t->kv() * t->head_dim());
+  }
+  // Activations: the operands of the largest kernel (what must be resident at once at the peak).
+  double largest = 0;
+  for (const auto& k : w.kernels) largest = std::max(largest, k.bytes);
+  return (weights + cache) * elem + largest;
+}
+
+void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig& prefill, const Backend& backend,
+                      const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o, const LatencySpread& spread,
+                      long long new_tokens) {
+  // The prefill gives the first token; each of the others takes one decode step over a cache one
+  // token longer. Step times are simulated at up to 33 contexts and interpolated between them.
+  const double ttft = r.sim.latency_s, ttft_low = r.latency_low_s, ttft_high = r.latency_high_s;
+  const long long steps = new_tokens - 1;
+  double total = 0, low = 0, high = 0, busy = 0, host = 0;
+  if (steps > 0) {
+    const long long samples = std::min<long long>(steps, 33);
+    std::vector<long long> at;
+    for (long long i = 0; i < samples; ++i)
+      at.push_back(prefill.seq + (samples > 1 ? i * (steps - 1) / (samples - 1) : 0));
+    std::vector<std::array<double, 5>> v;  // latency, low, high, GPU busy, host busy
+    for (long long ctx : at) {
+      WorkloadConfig c = prefill;
+      c.phase = Phase::decode;
+      c.seq = 1;
+      c.context = ctx;
+      Workload w = build_workload(a, c, backend);
+      ResultRow one;
+      one.sim = simulate(w, d, f, o);
+      add_range(one, w, d, f, o, spread);
+      v.push_back({one.sim.latency_s, one.latency_low_s, one.latency_high_s, one.sim.gpu_busy_s, one.sim.host_busy_s});
+    }
+    // The steps a..b-1 between two sampled contexts take the line through their times; the last
+    // sample is its own step.
+    std::array<double, 5> sum{};
+    for (std::size_t i = 0; i + 1 < at.size(); ++i) {
+      const double n = static_cast<double>(at[i + 1] - at[i]);
+      for (int k = 0; k < 5; ++k) sum[k] += n * v[i][k] + (v[i + 1][k] - v[i][k]) * (n - 1) / 2;
+    }
+    for (int k = 0; k < 5; ++k) sum[k] += v.back()[k];
+    total = sum[0], low = sum[1], high = sum[2], busy = sum[3], host = sum[4];
+  }
+  r.ttft_s = ttft;
+  r.tpot_s = steps > 0 ? total / static_cast<double>(steps) : 0;
+  r.sim.latency_s = ttft + total;
+  r.latency_low_s = ttft_low + low;
+  r.latency_high_s = ttft_high + high;
+  r.sim.gpu_busy_s += busy;
+  r.sim.host_busy_s += host;
+  r.sim.framework_tax_s = std::max(0.0, r.sim.latency_s - r.sim.gpu_busy_s);
+}
+
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline) {
   std::vector<ResultRow> rows;
   const LatencySpread spread = builtin_spread(catalog);
@@ -274,29 +341,48 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
         const std::string host = host_for(catalog, d, given).name;
         Backend backend = make_backend(d, f);
         backend.record_scopes = g.breakdown || (timeline && rows.empty());  // module paths name ops
+        const bool generate = g.phase == "generate";
+        const Phase phase = generate ? Phase::prefill : phase_of(g.phase);
         for (DType dt : g.dtypes)
           for (long long size : sizes)
-            for (long long batch : g.batches) {
-              WorkloadConfig c;
-              c.model = m.ref;
-              c.dtype = dt;
-              c.batch = batch;
-              (tokens ? c.seq : c.image) = size;
-              Workload w = build_workload(m.arch, c, backend);
-              ResultRow r;
-              r.model = m.ref;
-              r.device = d.name;
-              r.host = host;
-              r.framework = f.name;
-              r.dtype = dt;
-              r.batch = batch;
-              r.seq = c.seq;
-              r.image = c.image;
-              r.sim = simulate(w, d, f, o);
-              add_range(r, w, d, f, o, spread);
-              add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
-              rows.push_back(std::move(r));
-            }
+            for (long long batch : g.batches)
+              for (long long context : phase == Phase::decode ? g.contexts : std::vector<long long>{0}) {
+                WorkloadConfig c;
+                c.model = m.ref;
+                c.dtype = dt;
+                c.batch = batch;
+                c.phase = phase;
+                c.context = context;
+                (tokens ? c.seq : c.image) = phase == Phase::decode ? 1 : size;
+                Workload w = build_workload(m.arch, c, backend);
+                ResultRow r;
+                r.model = m.ref;
+                r.device = d.name;
+                r.host = host;
+                r.framework = f.name;
+                r.dtype = dt;
+                r.batch = batch;
+                r.seq = c.seq;
+                r.image = c.image;
+                r.phase = g.phase;
+                r.context = context;
+                r.sim = simulate(w, d, f, o);
+                add_range(r, w, d, f, o, spread);
+                add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
+                double kv_tokens = static_cast<double>(context + c.seq);
+                if (generate) {
+                  r.new_tokens = g.new_tokens;
+                  kv_tokens += static_cast<double>(g.new_tokens);
+                  add_decode_steps(r, m.arch, c, backend, d, f, o, spread, g.new_tokens);
+                }
+                r.tokens_per_s = static_cast<double>(batch) *
+                                 static_cast<double>(generate ? g.new_tokens : c.seq > 0 ? c.seq : 1) /
+                                 r.sim.latency_s;
+                r.memory_bytes = memory_bytes(m.arch, c, kv_tokens, w);
+                r.capacity_bytes = d.memory_capacity_bytes;
+                r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
+                rows.push_back(std::move(r));
+              }
       }
     }
   }
@@ -340,6 +426,16 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.measure = q.measure;
   g.host_x = q.host_x;
   if (!q.host.empty()) g.host = catalog.host(q.host);
+  if (q.phase != "generate") phase_of(q.phase);  // names the flag when the phase is unknown
+  if (q.phase == "generate" && q.new_tokens < 1)
+    throw InputError("--new-tokens", "", "expected the number of tokens to generate (>= 1) with --phase generate");
+  if (q.phase != "generate" && q.new_tokens > 0)
+    throw InputError("--new-tokens", "", "only --phase generate produces new tokens (decode is one step: --context)");
+  if (q.phase != "decode" && !(q.contexts.size() == 1 && q.contexts[0] == 0))
+    throw InputError("--context", "", "only --phase decode reads a context (a generate call's grows from --seq)");
+  g.phase = q.phase;
+  g.contexts = q.contexts;
+  g.new_tokens = q.new_tokens;
   g.breakdown = q.breakdown;
   return simulate_grid(g, catalog, timeline);
 }

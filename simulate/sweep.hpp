@@ -19,6 +19,9 @@ struct SweepRequest {
   std::vector<long long> batches = {1};
   std::vector<long long> seqs;    // empty: each token model's default
   std::vector<long long> images;  // empty: each image model's default
+  std::string phase = "forward";  // forward, prefill, decode or generate (causal LMs)
+  std::vector<long long> contexts = {0};  // decode: tokens already in the KV cache
+  long long new_tokens = 0;        // generate: tokens produced after the prompt (--seq)
   Measure measure = Measure::sync;
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
   std::string host;               // the host every device runs on (name or file); empty: each device's own
@@ -61,6 +64,15 @@ struct ResultRow {
   // The 10-90% range of the latency: the call simulated with host and kernel times at the spread's
   // ends (a host-bound call moves with its host, a GPU-bound one with its kernels).
   double latency_low_s = 0, latency_high_s = 0;
+  // Causal LMs: the phase (forward, prefill, decode, generate), the cached tokens of a decode step,
+  // the new tokens of a generate call, its time to first token and mean time per later token, and
+  // tokens produced (or, for a prefill or forward, read) per second.
+  std::string phase = "forward";
+  long long context = 0, new_tokens = 0;
+  double ttft_s = 0, tpot_s = 0, tokens_per_s = 0;
+  // Weights, KV cache and the largest kernel's operands; whether that fits the device's memory.
+  double memory_bytes = 0, capacity_bytes = 0;  // capacity 0: the device does not say
+  bool fits = true;
   // Smallest batch of this row's series (same model, device, framework, dtype, seq, image) at which
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
@@ -97,6 +109,9 @@ struct Grid {
   std::vector<DType> dtypes = {DType::fp32};
   std::vector<long long> batches = {1};
   std::vector<long long> seqs, images;
+  std::string phase = "forward";
+  std::vector<long long> contexts = {0};
+  long long new_tokens = 0;
   Measure measure = Measure::sync;
   double host_x = 1.0;
   std::optional<HostSpec> host;  // the host every GPU runs on; empty: each device's own (CPUs refuse one)

@@ -334,11 +334,19 @@ Architecture load_architecture_file(const std::string& path) { return parse_arch
 Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Backend& backend) {
   Diagnostics diag("--model " + a.name);
   if (c.batch < 1) diag.add("--batch", "expected a batch size >= 1, got " + std::to_string(c.batch));
+  if (c.phase != Phase::forward && a.family != "gpt2" && a.family != "llama")
+    diag.add("--phase", std::string(phase_name(c.phase)) + " needs a causal LM with a KV cache (gpt2, llama and their "
+                        "sizes, or a config.json of model_type gpt2, llama, mistral, qwen2); " + a.name + " is " +
+                        (a.family.empty() ? "not one" : "a " + a.family + " model"));
+  if (c.context < 0 || (c.context > 0 && c.phase != Phase::decode))
+    diag.add("--context", "expected tokens already in the KV cache (>= 0) with --phase decode, got " +
+                              std::to_string(c.context));
   if (a.input == InputKind::tokens) {
     if (c.seq < 1) diag.add("--seq", "expected a sequence length >= 1, got " + std::to_string(c.seq));
-    if (a.max_seq > 0 && c.seq > a.max_seq)
-      diag.add("--seq", "sequence length " + std::to_string(c.seq) + " exceeds the model's " +
-                            std::to_string(a.max_seq) + " position embeddings");
+    if (a.max_seq > 0 && c.seq + c.context > a.max_seq)
+      diag.add(c.context > 0 ? "--context" : "--seq",
+               "sequence length " + std::to_string(c.seq + c.context) + " exceeds the model's " +
+                   std::to_string(a.max_seq) + " position embeddings");
   } else if (c.image < 32) {
     diag.add("--image", "expected an image size >= 32, got " + std::to_string(c.image));
   }

@@ -12,9 +12,12 @@
 namespace fwtax {
 namespace {
 
-// Shapes of one forward: batch, sequence, tokens.
+// Shapes of one call: batch, new tokens per sequence, tokens, keys attended to (the cached context
+// plus the new tokens), and which call it is.
 struct Dims {
   double B, S, T;
+  double K = S;
+  Phase phase = Phase::forward;
 };
 
 // HF's activation by name: gelu (one erf kernel), gelu_new (the tanh approximation written out as
@@ -63,16 +66,16 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
                bool padding_mask = false) {
   if (t.attention != "eager") {
     if (padding_mask && (b.backend().graph_capture || b.backend().jit_traced) && b.backend().gpu)
-      b.sdpa_math(d.B, heads, d.S, d.S, hd);
+      b.sdpa_math(d.B, heads, d.S, d.K, hd);
     else
-      b.sdpa(d.B, heads, d.S, d.S, hd, causal);
+      b.sdpa(d.B, heads, d.S, d.K, hd, causal && d.S > 1);
     b.view("aten::transpose");
     b.view("aten::reshape");
     return;
   }
-  const double scores = d.B * heads * d.S * d.S;
+  const double scores = d.B * heads * d.S * d.K;
   b.view("aten::transpose");
-  b.matmul(d.B * heads, d.S, d.S, hd);
+  b.matmul(d.B * heads, d.S, d.K, hd);
   if (causal) {
     b.elementwise("aten::full", 1, 0);
     b.elementwise("aten::div", scores, 2);
@@ -86,7 +89,7 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
   b.softmax(d.B * heads * d.S, d.S);
   b.module(OpClass::module_leaf, "attention.dropout");
   b.dropout();
-  b.matmul(d.B * heads, d.S, hd, d.S);
+  b.matmul(d.B * heads, d.S, hd, d.K);
   b.view("aten::permute");
   b.strided_copy("aten::contiguous", d.T * heads * hd);
   b.view("aten::view");
@@ -582,6 +585,40 @@ void build_funnel(Builder& b, const Dims& d, const TransformerConfig& t) {
   }
 }
 
+// The KV cache of one layer after its k and v projections (`kv` elements per token each), in a
+// prefill or a decode step. HF's DynamicCache stores the prompt's keys as they are and concatenates
+// every later step's onto all it holds (torch.cat: the whole cache read and written again); a
+// static cache, as CUDA-graph decoding uses, writes the new tokens in place (index_copy_).
+void cache_update(Builder& b, const Dims& d, double kv) {
+  if (d.phase == Phase::forward) return;
+  for (int p = 0; p < 2; ++p) {
+    if (b.backend().graph_capture)
+      b.copy("aten::index_copy_", d.T * kv);
+    else if (d.phase == Phase::decode)
+      b.concat(d.B * d.K * kv);
+  }
+}
+
+// What a generate step does after the last layer: the LM head on each sequence's last token, the
+// logits in fp32, greedy sampling, the new token appended, and the end-of-sequence check that
+// generate's loop reads back on the host every step (unfinished_sequences.max() == 0).
+void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
+  if (d.phase == Phase::forward) return;
+  b.view("aten::slice");
+  b.module(OpClass::module_leaf, "lm_head");
+  b.linear(d.B, H, V, false);
+  b.copy("aten::to", d.B * V, 4);
+  b.reduction("aten::argmax", d.B * V, d.B);
+  b.elementwise("aten::mul", d.B, 2);
+  b.elementwise("aten::add", d.B, 2);
+  b.concat(d.B * (d.K + 1));  // input_ids
+  b.concat(d.B * (d.K + 1));  // attention_mask
+  b.elementwise("aten::isin", d.B, 2);
+  b.elementwise("aten::bitwise_and", d.B, 2);
+  b.reduction("aten::max", d.B, 1);
+  b.sync_read("aten::is_nonzero");
+}
+
 // GPT-2: Conv1D projections (view, addmm, view), causal SDPA, gelu_new.
 void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate);
@@ -601,7 +638,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.embedding(d.S, H);
   b.view("aten::to");
   b.elementwise("aten::add", d.T * H, 2);
-  if (!t.use_cache) {  // create_causal_mask's packed-sequence check on position ids
+  if (!t.use_cache && d.phase == Phase::forward) {  // create_causal_mask's packed-sequence check on position ids
     b.view("aten::slice");
     b.elementwise("aten::sub", d.B, 1);
     b.elementwise("aten::diff", d.T, 1);
@@ -623,7 +660,9 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
       b.view("aten::view");
       b.view("aten::transpose");
     }
-    if (t.use_cache)
+    if (d.phase != Phase::forward)
+      cache_update(b, d, H);
+    else if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * H);
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), true);
     conv1d(H, H);
@@ -644,6 +683,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.module(OpClass::module_leaf, "ln_f");
   b.layer_norm(d.T, H);
   b.view("aten::view");
+  lm_head_and_sample(b, d, H, static_cast<double>(t.vocab));  // the head's weights are the embedding's
 }
 
 // Llama-style decoders (Llama, Mistral, Qwen2): RMSNorm written out in eight ops, rotary position
@@ -684,7 +724,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.elementwise("aten::arange", d.S, 0);
   b.elementwise("aten::add", d.S, 1);
   b.view("aten::unsqueeze");
-  if (!t.use_cache) {
+  if (!t.use_cache && d.phase == Phase::forward) {
     b.view("aten::slice");
     b.elementwise("aten::sub", d.B, 1);
     b.elementwise("aten::diff", d.T, 1);
@@ -720,9 +760,11 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.view("aten::unsqueeze");
     rotate(H);
     rotate(kvh);
-    if (t.use_cache)
+    if (d.phase != Phase::forward)
+      cache_update(b, d, kvh);
+    else if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * kvh);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.S, hd, true);
+    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.K, hd, d.S > 1, static_cast<double>(t.kv()));
     b.view("aten::transpose");
     b.view("aten::reshape");
     b.module(OpClass::module_leaf, "o_proj");
@@ -742,6 +784,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T * H, 2);
   }
   rms_norm();
+  lm_head_and_sample(b, d, H, static_cast<double>(t.vocab));
 }
 
 // torch.nn.TransformerEncoder(layer, batch_first=True) in inference: each layer takes the fused
@@ -839,6 +882,8 @@ const std::vector<std::string>& transformer_families() {
 
 void build_transformer(Builder& b, const WorkloadConfig& c, const TransformerConfig& t) {
   Dims d{static_cast<double>(c.batch), static_cast<double>(c.seq), static_cast<double>(c.batch * c.seq)};
+  d.phase = c.phase;
+  d.K = static_cast<double>(c.context + c.seq);
   const std::string& f = t.family;
   if (f == "bert" || f == "roberta") build_bert(b, d, t);
   else if (f == "distilbert") build_distilbert(b, d, t);

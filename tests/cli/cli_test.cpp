@@ -147,3 +147,29 @@ TEST_CASE("--host names the host of every row, in simulate, project and validate
   CHECK(mape({"--host", "h100-vm-a"}) == doctest::Approx(mape({})));  // the H100's own host
   CHECK(mape({"--host", "paper-a100"}) != doctest::Approx(mape({})));
 }
+
+TEST_CASE("a configuration that does not fit its device is flagged in every format and warned about once") {
+  Run j = run({"simulate", "--model", "llama2-7b", "--device", "1080ti", "--dtype", "fp32", "--batch", "64", "--seq", "4096",
+               "--format", "json"});
+  REQUIRE(j.status == 0);
+  Json rows = Json::parse(j.out);
+  CHECK(rows[0]["fits"] == false);
+  CHECK(rows[0]["memory_bytes"].get<double>() > 11e9);
+  Run w = binary("simulate --model llama2-7b --device 1080ti --dtype fp32 --batch 32,64 --seq 4096");
+  CHECK(w.status == 0);
+  CHECK(w.err.find("warning: llama2-7b in fp32 at batch 32") != std::string::npos);
+  CHECK(w.err.find("the 1080ti has 11.0 GB: it does not fit") != std::string::npos);
+  CHECK(w.err.find("warning", w.err.find("warning") + 1) == std::string::npos);  // once per model, device, dtype
+  Run t = run({"simulate", "--model", "llama2-7b", "--device", "1080ti", "--dtype", "fp32", "--batch", "64", "--seq", "4096"});
+  CHECK(t.out.find("(does not fit)") != std::string::npos);
+  Run c = run({"simulate", "--model", "llama2-7b", "--device", "1080ti", "--dtype", "fp32", "--batch", "64", "--seq", "4096",
+               "--format", "csv"});
+  CHECK(c.out.find(",false\n") != std::string::npos);
+  Run g = run({"simulate", "--model", "gpt2", "--phase", "generate", "--seq", "32", "--new-tokens", "8", "--format", "json"});
+  REQUIRE(g.status == 0);
+  Json gen = Json::parse(g.out)[0];
+  CHECK(gen["phase"] == "generate");
+  CHECK(gen["ttft_s"].get<double>() > 0);
+  CHECK(gen["tpot_s"].get<double>() > 0);
+  CHECK(gen["context"].is_null());
+}

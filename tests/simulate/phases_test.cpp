@@ -1,0 +1,111 @@
+// LLM phases: prefill, one decode step over a KV cache, and generate (prefill plus decode steps), and
+// the memory a configuration needs against the device's.
+#include <doctest/doctest.h>
+
+#include "simulate/sweep.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+ResultRow one(const std::string& model, const std::string& framework, const std::string& phase, long long context,
+              long long batch = 1, long long seq = 1, long long new_tokens = 0) {
+  SweepRequest q;
+  q.models = {model};
+  q.frameworks = {framework};
+  q.dtypes = {DType::fp16};
+  q.batches = {batch};
+  q.seqs = {seq};
+  q.phase = phase;
+  q.contexts = {context};
+  q.new_tokens = new_tokens;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  return rows.front();
+}
+
+}  // namespace
+
+TEST_CASE("a decode step at context 4096 moves more bytes than at 128 by the KV cache it reads and copies") {
+  // llama2-7b: 32 layers, 32 key/value heads of 128 in fp16. Per layer and token of context: SDPA
+  // reads K and V once; HF's DynamicCache concatenates each onto the cache (read and write again).
+  const double per_token = 32 * 32 * 128 * 2.0;  // bytes of K (or V) per token, all layers
+  const double more = 4096 - 128;
+  ResultRow short_ctx = one("llama2-7b", "pytorch-eager", "decode", 128), long_ctx = one("llama2-7b", "pytorch-eager", "decode", 4095);
+  CHECK(long_ctx.sim.bytes - short_ctx.sim.bytes == doctest::Approx(per_token * (more - 1) * (2 + 2 * 2)).epsilon(0.01));
+  CHECK(long_ctx.sim.gpu_busy_s > short_ctx.sim.gpu_busy_s);  // hidden behind the host at batch 1 in eager
+  // A static cache replayed from a CUDA graph writes new tokens in place: only SDPA's reads grow.
+  ResultRow g_short = one("llama2-7b", "cuda-graphs", "decode", 128), g_long = one("llama2-7b", "cuda-graphs", "decode", 4095);
+  CHECK(g_long.sim.bytes - g_short.sim.bytes == doctest::Approx(per_token * (more - 1) * 2).epsilon(0.01));
+  CHECK(g_long.sim.latency_s > g_short.sim.latency_s);
+  // One step reads every weight once (and the untied LM head): GPU-bound by memory in a graph.
+  CHECK(g_short.sim.bytes > 6.6e9 * 2);
+  CHECK(g_short.sim.bound == Regime::memory);
+  CHECK(short_ctx.sim.bound == Regime::framework);  // HF's eager step: the host feeds ~1000 small ops
+  CHECK(short_ctx.tokens_per_s == doctest::Approx(1 / short_ctx.sim.latency_s));
+}
+
+TEST_CASE("a decode step ends with the LM head, greedy sampling and generate's end-of-sequence read back") {
+  SweepRequest q;
+  q.models = {"gpt2"};
+  q.phase = "decode";
+  q.contexts = {64};
+  q.batches = {2};
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  const auto& ops = rows.front().breakdown;
+  REQUIRE(ops.size() > 4);
+  bool head = false;
+  for (const auto& o : ops) head |= o.name.find("aten::linear [lm_head]") == 0 || o.name == "aten::linear";
+  CHECK(head);
+  CHECK(ops.back().name.find("aten::is_nonzero") == 0);  // the host waits for the GPU every token
+}
+
+TEST_CASE("generate is the prefill and one decode step per further token, the steps over a growing cache") {
+  ResultRow gen = one("gpt2", "pytorch-eager", "generate", 0, 1, 64, 100);
+  ResultRow prefill = one("gpt2", "pytorch-eager", "prefill", 0, 1, 64);
+  ResultRow first = one("gpt2", "pytorch-eager", "decode", 64), last = one("gpt2", "pytorch-eager", "decode", 64 + 98);
+  CHECK(gen.ttft_s == test::approx(prefill.sim.latency_s));
+  CHECK(gen.sim.latency_s == doctest::Approx(gen.ttft_s + 99 * gen.tpot_s));
+  CHECK(gen.tpot_s >= first.sim.latency_s * (1 - 1e-9));
+  CHECK(gen.tpot_s <= last.sim.latency_s * (1 + 1e-9));
+  CHECK(gen.tokens_per_s == doctest::Approx(100 / gen.sim.latency_s));
+  CHECK(gen.latency_low_s < gen.sim.latency_s);
+  CHECK(gen.latency_high_s > gen.sim.latency_s);
+}
+
+TEST_CASE("a configuration larger than the device's memory is marked, and is never a crossover") {
+  SweepRequest q;
+  q.models = {"llama2-7b"};
+  q.devices = {"1080ti"};
+  q.batches = {64};
+  q.seqs = {4096};
+  auto big = run_sweep(q, Catalog::builtin()).front();
+  CHECK(big.memory_bytes > 6.7e9 * 4);  // the weights alone in fp32
+  CHECK_FALSE(big.fits);
+  q.devices = {"h100"};
+  q.batches = {1};
+  q.seqs = {16};
+  q.dtypes = {DType::fp16};
+  CHECK(run_sweep(q, Catalog::builtin()).front().fits);
+  // A GPU-bound batch that does not fit is not where the model leaves the framework-bound regime.
+  std::vector<ResultRow> rows(2);
+  rows[0].batch = 1;
+  rows[0].sim.bound = Regime::framework;
+  rows[1].batch = 64;
+  rows[1].sim.bound = Regime::compute;
+  rows[1].fits = false;
+  mark_crossovers(rows);
+  CHECK_FALSE(rows[0].crossover_batch.has_value());
+}
+
+TEST_CASE("phases are for causal LMs, a context for decode and new tokens for generate") {
+  CHECK_THROWS_AS(one("bert-base", "pytorch-eager", "decode", 16), InputError);
+  CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "prefill", 16, 1, 8), InputError);   // a context without decode
+  CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "generate", 0, 1, 8, 0), InputError);  // no new tokens
+  CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "forward", 0, 1, 8, 5), InputError);
+  CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "decode", 1024), InputError);  // past GPT-2's 1024 positions
+  CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "sample", 0), InputError);
+}
