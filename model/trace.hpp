@@ -27,6 +27,10 @@ struct TraceOp {
   int nested_ops = 0;       // cpu ops inside it, itself included
   int runtime_calls = 0;    // CUDA runtime/driver calls inside it
   bool sync = false;        // a synchronizing runtime call happened inside it
+  // The op's own compute on the host: the summed self time (duration less the ops it calls) of the
+  // ops in its call tree that do the work. In a CPU trace this is the op's "kernel"; the rest of its
+  // span is dispatch, allocation and profiler overhead.
+  double compute_s = 0;
   std::vector<TraceKernel> kernels;
 };
 
@@ -57,8 +61,8 @@ struct TraceWhatIf {
   double profiler_scale = 1.0;  // host times in the trace are multiplied by this (profiler overhead removed)
   long long batch = 0;          // 0: as traced
   long long seq = 0;            // 0: as traced
-  // The device the workload will be timed on; when it is the traced GPU, kernels keep their measured
-  // durations (rescaled by the model's own ratio when batch or sequence change).
+  // The device the workload will be timed on; when it is the traced GPU (or, for a CPU trace, a CPU),
+  // kernels keep their measured durations (plus the model's change when batch or sequence change).
   const DeviceSpec* device = nullptr;
   bool same_device = false;
   bool keep_host_times = true;  // false: host costs come from the framework profile by op class

@@ -1,8 +1,10 @@
-// Trace import and replay: parsing errors, and the accuracy of replaying the shared H100 Kineto
-// traces against their unprofiled latencies and against the CUDA-graph and batch-64 runs.
+// Trace import and replay: parsing errors, the accuracy of replaying the shared H100 Kineto traces
+// against their unprofiled latencies and against the CUDA-graph and batch-64 runs, and CPU traces
+// replayed on the profile of the CPU they ran on.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "model/catalog.hpp"
@@ -19,10 +21,23 @@ namespace {
 
 // The shared H100 traces, copied into the repository (data/traces/h100-2026-11/README.md).
 const std::string kTraces = std::string(FWTAX_SOURCE_DIR) + "/data/traces/h100-2026-11/";
+// CPU traces and the profile of the CPU they ran on (data/traces/cpu-2026-12/README.md).
+const std::string kCpuTraces = std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/";
 
 Trace parse(const std::string& text) {
   std::istringstream in(text);
   return read_kineto_trace(in, "t.json");
+}
+
+// One row per framework and batch of a CPU trace replayed on its CPU's profile.
+std::vector<ResultRow> replay_cpu(const std::string& file, const std::vector<std::string>& frameworks,
+                                  std::vector<long long> batches = {}) {
+  SweepRequest q;
+  q.trace = kCpuTraces + file;
+  q.devices = {kCpuTraces + "cpu-profile.json"};
+  q.frameworks = frameworks;
+  q.batches = std::move(batches);
+  return run_sweep(q, Catalog::builtin());
 }
 
 double replay(const std::string& file, const std::string& framework, long long batch = 0) {
@@ -283,4 +298,145 @@ TEST_CASE("traced kernels are filed by their names: depthwise convolutions apart
   CHECK(classify_kernel("void cudnn::engines_precompiled::nchwToNhwcKernel<__half, __half, float, false, true>(...)",
                         false, false) == KernelKind::layout);
   CHECK(classify_kernel("anything", true, false) == KernelKind::memset);
+}
+
+TEST_CASE(
+    "a CPU trace's op computes in the ops of its call tree that do the work, not in those that dispatch") {
+  // conv2d -> convolution -> _convolution -> mkldnn_convolution (which allocates its output): the
+  // compute is mkldnn_convolution's own time; relu_ -> clamp_min_: clamp_min_'s; linear -> t (a view)
+  // and addmm, which copies the bias (copy_) and runs the GEMM: addmm's own time and the copy's;
+  // flatten (a view) computes nothing.
+  Trace t = parse(R"({"traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "aten::conv2d", "ts": 0, "dur": 100, "tid": 1,
+     "args": {"Input Dims": [[2, 3, 8, 8], [4, 3, 3, 3], [], [], [], [], []], "Input type": ["float", "float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::convolution", "ts": 2, "dur": 96, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::_convolution", "ts": 4, "dur": 92, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::mkldnn_convolution", "ts": 6, "dur": 88, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::empty", "ts": 7, "dur": 3, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::relu_", "ts": 110, "dur": 10, "tid": 1,
+     "args": {"Input Dims": [[2, 4, 8, 8]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::clamp_min_", "ts": 112, "dur": 6, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::flatten", "ts": 125, "dur": 3, "tid": 1,
+     "args": {"Input Dims": [[2, 4, 8, 8], [], []], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::linear", "ts": 130, "dur": 50, "tid": 1,
+     "args": {"Input Dims": [[2, 256], [10, 256], [10]], "Input type": ["float", "float", "float"]}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::t", "ts": 131, "dur": 2, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::transpose", "ts": 131.5, "dur": 1, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::addmm", "ts": 134, "dur": 45, "tid": 1, "args": {}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::copy_", "ts": 135, "dur": 5, "tid": 1, "args": {}}]})");
+  REQUIRE(t.ops.size() == 4);
+  CHECK(t.kernel_events == 0);
+  CHECK(t.ops[0].compute_s == test::approx(85e-6));
+  CHECK(t.ops[1].compute_s == test::approx(6e-6));
+  CHECK(t.ops[2].compute_s == 0);
+  CHECK(t.ops[3].compute_s == test::approx(45e-6));
+  CHECK(t.batch == 2);
+
+  // Replayed on a CPU as traced: each op that does work gets one kernel from its shapes, which takes
+  // the traced compute; the host keeps the rest of the op's span (up to the next op), and only that
+  // rest is scaled by the profiler correction.
+  DeviceSpec cpu = test::toy_gpu();  // made a CPU of 1 GFLOP/s: every kernel here compute-bound
+  cpu.kind = DeviceKind::cpu;
+  cpu.peak_flops_per_s[static_cast<int>(Math::fp32_simt)] = 1e9;
+  cpu.kernel_min_s = 0;
+  TraceWhatIf what;
+  what.device = &cpu;
+  what.same_device = true;
+  what.profiler_scale = 0.5;
+  Workload w = trace_workload(t, what);
+  REQUIRE(w.ops.size() == 4);
+  REQUIRE(w.kernels.size() == 3);
+  CHECK(w.ops[0].kernel_count == 1);
+  CHECK(w.ops[2].kernel_count == 0);
+  CHECK(w.kernels[0].kind == KernelKind::conv);
+  CHECK(w.kernels[0].flops == test::approx(2.0 * 2 * 4 * 8 * 8 * 3 * 3 * 3));
+  CHECK(w.kernels[0].measured_s == test::approx(85e-6));
+  CHECK(w.kernels[2].kind == KernelKind::gemm);
+  CHECK(w.kernels[2].form == GemmForm::linear);
+  CHECK(w.kernels[2].measured_s == test::approx(45e-6));
+  CHECK(w.ops[0].host_s == test::approx((110e-6 - 85e-6) * 0.5));
+  CHECK(w.ops[1].host_s == test::approx((15e-6 - 6e-6) * 0.5));
+  CHECK(w.ops[2].host_s == test::approx(5e-6 * 0.5));
+  CHECK(w.ops[3].host_s == test::approx((50e-6 - 45e-6) * 0.5));
+
+  // At 4x the batch each kernel's compute grows by the model's ratio between the two sizes (here a
+  // roofline without fixed costs: 4x); the host part stays.
+  what.batch = 8;
+  Workload big = trace_workload(t, what);
+  REQUIRE(big.kernels.size() == 3);
+  CHECK(big.kernels[0].flops == test::approx(4 * w.kernels[0].flops));
+  CHECK(big.kernels[0].measured_s == test::approx(4 * 85e-6));
+  CHECK(big.kernels[2].measured_s == test::approx(4 * 45e-6));
+  CHECK(big.ops[0].host_s == test::approx(w.ops[0].host_s));
+}
+
+TEST_CASE(
+    "a CPU trace replayed as measured on its CPU's profile predicts its unprofiled latency (within 15%)") {
+  // Before CPU compute counted as kernels, the profiler correction (0.54, for the host time of GPU
+  // traces) shrank the compute too: ResNet-18 came out at about half its latency, with no kernels.
+  Json index = parse_json(read_file_text(kCpuTraces + "index.json"), "index.json");
+  int n = 0;
+  for (const auto& t : index["traces"]) {
+    double measured = t["latency_median_s"].get<double>();
+    auto rows = replay_cpu(t["file"].get<std::string>(), {"pytorch-eager"});
+    REQUIRE(rows.size() == 1);
+    double predicted = rows[0].sim.latency_s;
+    MESSAGE(t["file"].get<std::string>()
+            << ": " << predicted * 1e3 << " ms predicted, " << measured * 1e3 << " ms unprofiled (median)");
+    CHECK(std::fabs(predicted - measured) / measured <= 0.15);
+    CHECK(rows[0].sim.kernels > 0);
+    ++n;
+  }
+  CHECK(n == 3);
+}
+
+TEST_CASE(
+    "a CPU trace on its CPU's profile: each op that computes has a kernel, which grows with the batch "
+    "in every framework") {
+  Trace t = load_trace_file(kCpuTraces + "resnet18_cpu_bs1.json.gz");
+  REQUIRE(t.batch == 1);
+  std::size_t computing = 0;
+  for (const auto& op : t.ops) {
+    OpClass c = classify_aten_op(op.name);
+    computing += c != OpClass::view && c != OpClass::alloc ? 1 : 0;
+  }
+  CHECK(computing == 68);  // 20 convolutions, 20 batch norms, 17 ReLUs, 8 adds, 2 pools, the linear
+  auto rows = replay_cpu("resnet18_cpu_bs1.json.gz", {"pytorch-eager", "libtorch", "torchscript"}, {1, 4});
+  REQUIRE(rows.size() == 6);
+  for (std::size_t i = 0; i < rows.size(); i += 2) {
+    const auto& one = rows[i].sim;
+    const auto& four = rows[i + 1].sim;
+    REQUIRE(rows[i].batch == 1);
+    REQUIRE(rows[i + 1].batch == 4);
+    CAPTURE(rows[i].framework);
+    CHECK(one.kernels == computing);
+    CHECK(four.kernels == computing);
+    // The FLOPs grow 4x and the compute about as much: the traced compute times the model's ratio
+    // between the two sizes (3.65x for this profile's convolutions, whose efficiency grows with the
+    // batch).
+    CHECK(four.flops / one.flops == doctest::Approx(4).epsilon(0.01));
+    CHECK(four.gpu_busy_s / one.gpu_busy_s > 3.0);
+    CHECK(four.gpu_busy_s / one.gpu_busy_s < 4.2);
+    CHECK(four.latency_s > 3.0 * one.latency_s);
+  }
+}
+
+TEST_CASE(
+    "a CPU trace replayed at another batch predicts the unprofiled latency measured at that batch "
+    "(within 15%)") {
+  Json index = parse_json(read_file_text(kCpuTraces + "index.json"), "index.json");
+  std::map<long long, double> measured;
+  for (const auto& t : index["traces"])
+    if (t["model"] == "resnet18") measured[t["batch"].get<long long>()] = t["latency_median_s"].get<double>();
+  REQUIRE(measured.size() == 2);
+  auto up = replay_cpu("resnet18_cpu_bs1.json.gz", {"pytorch-eager"}, {4});
+  auto down = replay_cpu("resnet18_cpu_bs4.json.gz", {"pytorch-eager"}, {1});
+  REQUIRE(up.size() == 1);
+  REQUIRE(down.size() == 1);
+  MESSAGE("ResNet-18 on the CPU, batch 1 -> 4: " << up[0].sim.latency_s * 1e3 << " ms predicted, "
+                                                 << measured[4] * 1e3
+                                                 << " ms measured; 4 -> 1: " << down[0].sim.latency_s * 1e3
+                                                 << " ms predicted, " << measured[1] * 1e3 << " ms measured");
+  CHECK(std::fabs(up[0].sim.latency_s - measured[4]) / measured[4] <= 0.15);
+  CHECK(std::fabs(down[0].sim.latency_s - measured[1]) / measured[1] <= 0.15);
 }
