@@ -33,7 +33,7 @@ Json cpu_run_plan(bool quick) {
   models.push_back(entry(resnet, img_b, quick ? std::vector<int>{64, 112} : std::vector<int>{64, 112, 160}));
   models.push_back(entry(mobilenet, img_b, quick ? std::vector<int>{96} : std::vector<int>{96, 160}));
   models.push_back(entry(mlp, quick ? std::vector<int>{1, 16, 256} : std::vector<int>{1, 4, 16, 64, 256, 1024}, {1}));
-  return {{"budget_s", quick ? 0.25 : 0.6}, {"min_iters", quick ? 5 : 9}, {"models", models}};
+  return {{"budget_s", quick ? 0.25 : 0.6}, {"min_iters", quick ? 6 : 9}, {"passes", quick ? 3 : 5}, {"models", models}};
 }
 
 Json run_cpu_plan(const Json& plan, bool progress) {

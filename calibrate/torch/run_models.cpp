@@ -3,8 +3,10 @@
 // fwtax's architecture JSON (resolved fields) with the batches and sizes to run. Each model dispatches
 // the same aten ops, in the same order, as fwtax's builder of that family, with random weights.
 //
-// Timing: warm-up calls, then synchronous calls until a time budget is spent (at least `min_iters`);
-// the median, minimum and 90th percentile per call are reported.
+// Timing: in interleaved passes over all configurations (so that a machine that slows down for a
+// while slows every configuration a little, not a few a lot): each pass makes synchronous calls of
+// each configuration for its share of the time budget (at least its share of `min_iters`); after a
+// warm-up, the median, minimum and 90th percentile per call over all passes are reported.
 #include <torch/torch.h>
 
 #include <dlfcn.h>
@@ -273,16 +275,18 @@ struct Timing {
   int iters;
 };
 
-Timing time_it(const std::function<void()>& fn, double budget, int min_iters) {
-  for (int i = 0; i < 2; ++i) fn();
-  std::vector<double> t;
+// Calls fn for `budget` seconds (at least `min_iters` calls, at most 200), appending each call's time.
+void time_into(std::vector<double>& t, const std::function<void()>& fn, double budget, int min_iters) {
   auto start = Clock::now();
-  while (static_cast<int>(t.size()) < min_iters ||
-         (std::chrono::duration<double>(Clock::now() - start).count() < budget && t.size() < 200)) {
+  for (int n = 0; n < min_iters || (std::chrono::duration<double>(Clock::now() - start).count() < budget && n < 200);
+       ++n) {
     auto t0 = Clock::now();
     fn();
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
+}
+
+Timing summarize(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   return {t[t.size() / 2], t.front(), t[t.size() * 9 / 10], static_cast<int>(t.size())};
 }
@@ -308,7 +312,13 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   double budget = plan.value("budget_s", 0.5);
   int min_iters = plan.value("min_iters", 5);
-  Json runs = Json::array();
+  int passes = std::max(1, plan.value("passes", 3));
+  struct Config {
+    Json run;  // the measured-runs entry, without its timing
+    std::function<void()> call;
+    std::vector<double> times;
+  };
+  std::vector<Config> configs;
   for (const auto& m : plan["models"]) {
     const Json& a = m["arch"];
     std::string family = a.value("family", a.value("like", std::string()));
@@ -345,22 +355,33 @@ int main(int argc, char** argv) {
           input = torch::randint(0, vocab, {batch, size}, torch::kLong);
         else
           input = torch::randn({batch, 3, size, size});
-        Timing t = time_it([&] { model(input); }, budget, min_iters);
-        std::fprintf(stderr, "  %-14s batch %-4ld size %-4ld %9.3f ms\n", m["name"].get<std::string>().c_str(), batch, size,
-                     t.median * 1e3);
-        Json r = {{"model", m["name"]}, {"arch", a},          {"mode", "libtorch"}, {"dtype", "fp32"},
-                  {"batch", batch},     {"median_s", t.median}, {"min_s", t.min},     {"p90_s", t.p90},
-                  {"iters", t.iters}};
+        Json r = {{"model", m["name"]}, {"arch", a}, {"mode", "libtorch"}, {"dtype", "fp32"}, {"batch", batch}};
         r["seq"] = tokens && family != "mlp" ? Json(size) : Json(nullptr);
         r["image"] = tokens ? Json(nullptr) : Json(size);
         if (family == "mlp") r["seq"] = 1;
-        runs.push_back(r);
+        configs.push_back({r, [model, input] { model(input); }, {}});
       }
+  }
+  for (auto& c : configs)
+    for (int i = 0; i < 2; ++i) c.call();  // warm-up
+  for (int p = 0; p < passes; ++p)
+    for (auto& c : configs) time_into(c.times, c.call, budget / passes, (min_iters + passes - 1) / passes);
+  Json runs = Json::array();
+  for (auto& c : configs) {
+    Timing t = summarize(c.times);
+    std::fprintf(stderr, "  %-14s batch %-4lld size %-4s %9.3f ms\n", c.run["model"].get<std::string>().c_str(),
+                 c.run["batch"].get<long long>(), c.run["seq"].is_null() ? c.run["image"].dump().c_str() : c.run["seq"].dump().c_str(),
+                 t.median * 1e3);
+    Json r = c.run;
+    r.update(Json{{"median_s", t.median}, {"min_s", t.min}, {"p90_s", t.p90}, {"iters", t.iters}});
+    runs.push_back(r);
   }
   Json out = {{"schema", "fwtax.runs/1"},
               {"env", probe::machine_env(TORCH_VERSION, torch::get_num_threads())},
-              {"timing", "per configuration: warm-up calls, then synchronized calls until budget_s (at least "
-                         "min_iters); median_s, min_s and p90_s of those calls"},
+              {"timing", "two warm-up calls per configuration, then " + std::to_string(passes) +
+                             " interleaved passes over all configurations, each making synchronized calls of each "
+                             "for its share of budget_s (at least its share of min_iters); median_s, min_s and p90_s "
+                             "of all those calls"},
               {"runs", runs}};
   std::cout << out.dump(1) << std::endl;
   return 0;
