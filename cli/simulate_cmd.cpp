@@ -16,9 +16,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
-    {"--batch", true, "batch sizes: 1,2,4 or a power-of-two range 1:256 (default 1)", "LIST"},
-    {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
-    {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
+    {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
+    {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},
+    {"--image", true, "image sizes (sides) of vision models: 160,224 (default: the model's, 224)", "LIST"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
@@ -65,7 +65,7 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax simulate [options]\n\nPredicts one row per configuration of the cartesian "
                     "product of the lists given.",
-                    kFlags);
+                    kFlags, kListSyntax);
     return 0;
   }
   if (!a.positional().empty())

@@ -60,6 +60,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   std::string format = a.get_or("--format", "table");
   if (format != "table" && format != "json") throw InputError("--format", "", "expected table or json, got \"" + format + "\"");
+  // Checked before any file is read or any model run: a typo here should not cost a calibration.
+  long long lo = a.has("--min-batch") ? parse_int("--min-batch", *a.get("--min-batch"), 1, 1LL << 40) : 1;
+  long long hi = a.has("--max-batch") ? parse_int("--max-batch", *a.get("--max-batch"), 1, 1LL << 40) : (1LL << 40);
   bool quiet = a.has("--quiet") || !isatty(2);
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
@@ -94,8 +97,6 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   std::vector<std::string> fws, models;
   if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
   if (auto v = a.get("--model")) models = split_list("--model", *v);
-  long long lo = a.has("--min-batch") ? parse_int_list("--min-batch", *a.get("--min-batch"), 1, 1LL << 40)[0] : 1;
-  long long hi = a.has("--max-batch") ? parse_int_list("--max-batch", *a.get("--max-batch"), 1, 1LL << 40)[0] : (1LL << 40);
   std::erase_if(runs, [&](const MeasuredRun& r) {
     return (!fws.empty() && std::find(fws.begin(), fws.end(), r.framework) == fws.end()) ||
            (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||

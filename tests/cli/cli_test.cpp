@@ -95,6 +95,30 @@ TEST_CASE("list prints one line per entry") {
   CHECK(run({"list", "gizmos"}).status == 2);
 }
 
+TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
+  auto batches = [](const char* list) {
+    Run r = run({"simulate", "--batch", list, "--format", "json"});
+    std::vector<long long> b;
+    if (r.status == 0)
+      for (const auto& row : Json::parse(r.out)) b.push_back(row["batch"].get<long long>());
+    return b;
+  };
+  CHECK(batches("1:256").size() == 9);
+  CHECK(batches("3:12") == std::vector<long long>{3, 6, 12});
+  CHECK(batches("5:5") == std::vector<long long>{5});
+  CHECK(batches("1:4,12") == std::vector<long long>{1, 2, 4, 12});
+  Run bad = run({"simulate", "--batch", "3:9"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err == "fwtax: error: --batch: range \"3:9\" doubles from 3 and never lands on 9; A:B means A, 2A, 4A, "
+                   "... up to B, so B must be A times a power of two (3:6 or 3:12), or list the values with commas\n");
+  for (std::string command : {"simulate", "project"}) {
+    CAPTURE(command);
+    Run h = run({command, "--help"});
+    CHECK(h.status == 0);
+    CHECK(h.out.find("range A:B, meaning A, 2A, 4A, ... up to B; B must be A times a power of two") != std::string::npos);
+  }
+}
+
 TEST_CASE("the binary exits 2 on bad input and names the file") {
   Run r = binary("simulate --device /nonexistent.json");
   CHECK(r.status == 2);
