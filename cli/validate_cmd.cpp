@@ -144,8 +144,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     Json rows = Json::array();
     for (const auto& c : cmp) {
       Json r = {{"model", c.run.model}, {"device", c.run.device}, {"framework", c.run.framework},
-                {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch}, {"seq", c.run.seq},
-                {"image", c.run.image}, {"measured_s", c.run.latency_s}};
+                {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch},
+                {"seq", c.run.seq > 0 ? Json(c.run.seq) : Json(nullptr)},
+                {"image", c.run.image > 0 ? Json(c.run.image) : Json(nullptr)}, {"measured_s", c.run.latency_s}};
       if (c.ok) {
         r["predicted_s"] = c.predicted_s;
         r["ape_percent"] = 100 * c.ape;

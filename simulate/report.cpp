@@ -9,9 +9,14 @@
 namespace fwtax {
 namespace {
 
-std::string size_label(const ResultRow& r) {
-  return r.seq > 0 ? "seq " + std::to_string(r.seq) : "image " + std::to_string(r.image);
+// What the input size is, said in the cell: a sequence length or an image side ("-": neither).
+std::string size_label(long long seq, long long image) {
+  return seq > 0 ? "seq " + std::to_string(seq) : image > 0 ? "image " + std::to_string(image) : "-";
 }
+std::string size_label(const ResultRow& r) { return size_label(r.seq, r.image); }
+
+// A CSV cell of a size that applies to some models only: empty where it does not apply.
+std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
 
 double tax_fraction(const SimResult& s) { return s.latency_s > 0 ? s.framework_tax_s / s.latency_s : 0; }
 
@@ -55,12 +60,12 @@ std::string format_duration(double s) {
 
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"model", "device", "framework", "dtype", "batch", "size", "latency", "host busy", "gpu busy",
+  cells.push_back({"model", "device", "framework", "dtype", "batch", "input", "latency", "host busy", "gpu busy",
                    "tax", "tax %", "bound", "kernels"});
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     cells.push_back({r.model, r.device, r.framework, std::string(dtype_name(r.dtype)), std::to_string(r.batch),
-                     r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image), format_duration(s.latency_s),
+                     size_label(r), format_duration(s.latency_s),
                      format_duration(s.host_busy_s), format_duration(s.gpu_busy_s), format_duration(s.framework_tax_s),
                      format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
                      std::to_string(s.kernels)});
@@ -146,7 +151,7 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     out << r.model << ',' << r.device << ',' << r.framework << ',' << dtype_name(r.dtype) << ',' << r.batch << ','
-        << r.seq << ',' << r.image << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+        << csv_size(r.seq) << ',' << csv_size(r.image) << ',' << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
         << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
         << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << '\n';

@@ -95,6 +95,47 @@ TEST_CASE("list prints one line per entry") {
   CHECK(run({"list", "gizmos"}).status == 2);
 }
 
+// The cells of the table line that starts with `first` (split on runs of spaces), empty if none.
+std::vector<std::string> table_row(const std::string& text, const std::string& first) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream cells(line);
+    std::vector<std::string> row;
+    for (std::string c; cells >> c;) row.push_back(c);
+    if (!row.empty() && row[0] == first) return row;
+  }
+  return {};
+}
+
+TEST_CASE("a row says whether its size is a sequence length or an image size") {
+  Run t = run({"simulate", "--model", "bert-base,resnet18"});
+  REQUIRE(t.status == 0);
+  auto head = table_row(t.out, "model");
+  REQUIRE(head.size() > 5);
+  CHECK(head[5] == "input");
+  CHECK(t.out.find(" seq 128 ") != std::string::npos);
+  CHECK(t.out.find(" image 224 ") != std::string::npos);
+  // CSV leaves the size that does not apply empty; JSON writes null.
+  Run c = run({"simulate", "--model", "bert-base,resnet18", "--format", "csv"});
+  REQUIRE(c.status == 0);
+  CHECK(c.out.find("\nbert-base,h100,pytorch-eager,fp32,1,128,,") != std::string::npos);
+  CHECK(c.out.find("\nresnet18,h100,pytorch-eager,fp32,1,,224,") != std::string::npos);
+  Run j = run({"simulate", "--model", "bert-base,resnet18", "--format", "json"});
+  Json rows = Json::parse(j.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["seq"] == 128);
+  CHECK(rows[0]["image"].is_null());
+  CHECK(rows[1]["seq"].is_null());
+  CHECK(rows[1]["image"] == 224);
+  // validate --format json writes its runs the same way.
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  Run v = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "resnet50", "--max-batch", "1",
+               "--quiet", "--format", "json"});
+  Json first = Json::parse(v.out)["runs"][0];
+  CHECK(first["seq"].is_null());
+  CHECK(first["image"] == 224);
+}
+
 TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
   auto batches = [](const char* list) {
     Run r = run({"simulate", "--batch", list, "--format", "json"});
