@@ -7,20 +7,24 @@
 #include <set>
 
 namespace fwtax {
-namespace {
 
-// What the input size is, said in the cell: a sequence length or an image side ("-": neither).
 std::string size_label(long long seq, long long image) {
   return seq > 0 ? "seq " + std::to_string(seq) : image > 0 ? "image " + std::to_string(image) : "-";
 }
-std::string size_label(const ResultRow& r) { return size_label(r.seq, r.image); }
+
+namespace {
+
+std::string size_label(const ResultRow& r) { return fwtax::size_label(r.seq, r.image); }
 
 // A CSV cell of a size that applies to some models only: empty where it does not apply.
 std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
 
 double tax_fraction(const SimResult& s) { return s.latency_s > 0 ? s.framework_tax_s / s.latency_s : 0; }
 
-void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from) {
+}  // namespace
+
+void write_columns(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from,
+                   std::size_t right_until) {
   std::vector<std::size_t> width;
   for (const auto& row : cells)
     for (std::size_t i = 0; i < row.size(); ++i) {
@@ -31,7 +35,7 @@ void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& c
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       std::size_t padn = width[i] - row[i].size();
-      if (i >= right_from) line += std::string(padn, ' ') + row[i];
+      if (i >= right_from && i < right_until) line += std::string(padn, ' ') + row[i];
       else line += row[i] + (i + 1 < row.size() ? std::string(padn, ' ') : "");
       if (i + 1 < row.size()) line += "  ";
     }
@@ -39,6 +43,8 @@ void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& c
     out << line << '\n';
   }
 }
+
+namespace {
 
 std::string crossover_text(const ResultRow& r) {
   return r.crossover_batch ? "batch " + std::to_string(*r.crossover_batch) : "not in range";
@@ -70,7 +76,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
                      format_number("%.0f%%", 100 * tax_fraction(s)), std::string(regime_name(s.bound)),
                      std::to_string(s.kernels)});
   }
-  pad_print(out, cells, 4);
+  write_columns(out, cells, 4);
   // One line per series: where it leaves the framework-bound regime.
   std::set<std::string> seen;
   bool header = false;
@@ -141,7 +147,7 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
                          : "");
       cells.push_back(line);
     }
-    pad_print(out, cells, 2);
+    write_columns(out, cells, 2);
   }
 }
 
@@ -212,7 +218,7 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
     cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
                      o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
   }
-  pad_print(out, cells, 3);
+  write_columns(out, cells, 3);
 }
 
 void write_chrome_trace(std::ostream& out, const TimelineRun& t) {

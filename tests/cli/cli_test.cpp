@@ -160,6 +160,24 @@ TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
   }
 }
 
+TEST_CASE("validate's table shows whole device names and says which size a run has") {
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  Run r = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "bert-base,resnet50",
+               "--max-batch", "1", "--quiet"});
+  REQUIRE(r.status == 0);
+  auto head = table_row(r.out, "model");
+  REQUIRE(head.size() > 5);
+  CHECK(head[5] == "input");
+  CHECK(r.out.find("bert-base  h200-calibrated  pytorch-eager") != std::string::npos);
+  CHECK(r.out.find(" seq 128 ") != std::string::npos);
+  CHECK(r.out.find(" image 224 ") != std::string::npos);
+  // A profile given by path is shown whole too.
+  std::string profile = std::string(FWTAX_SOURCE_DIR) + "/data/devices/h200-calibrated.json";
+  Run p = run({"validate", "--measured", runs, "--device", profile, "--model", "bert-base", "--max-batch", "1", "--quiet"});
+  REQUIRE(p.status == 0);
+  CHECK(p.out.find(" " + profile + " ") != std::string::npos);
+}
+
 TEST_CASE("the binary exits 2 on bad input and names the file") {
   Run r = binary("simulate --device /nonexistent.json");
   CHECK(r.status == 2);
