@@ -89,9 +89,9 @@ TEST_CASE("--timeline writes a Chrome trace with host and GPU events") {
 }
 
 TEST_CASE("list prints one line per entry") {
-  Run r = run({"list", "devices"});
+  Run r = run({"list", "frameworks"});
   CHECK(r.status == 0);
-  CHECK(r.out.find("h100") != std::string::npos);
+  CHECK(r.out.find("cuda-graphs") != std::string::npos);
   CHECK(run({"list", "gizmos"}).status == 2);
 }
 
@@ -105,6 +105,29 @@ std::vector<std::string> table_row(const std::string& text, const std::string& f
     if (!row.empty() && row[0] == first) return row;
   }
   return {};
+}
+
+TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, from the profiles") {
+  Run r = run({"list", "devices"});
+  REQUIRE(r.status == 0);
+  auto head = table_row(r.out, "device");
+  REQUIRE(head.size() >= 10);
+  CHECK(std::vector<std::string>(head.begin(), head.begin() + 10) ==
+        std::vector<std::string>{"device", "kind", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB", "host", "host"});
+  // v100.json: 15.7 TFLOP/s fp32, 125 fp16 tensor, no TF32 or bf16 tensor cores, 900 GB/s, 32 GB.
+  auto v100 = table_row(r.out, "v100");
+  REQUIRE(v100.size() >= 10);
+  CHECK(std::vector<std::string>(v100.begin(), v100.begin() + 10) ==
+        std::vector<std::string>{"v100", "gpu", "15.7", "-", "125", "-", "0.90", "32", "paper-v100", "1.37x"});
+  auto h100 = table_row(r.out, "h100");
+  REQUIRE(h100.size() >= 9);
+  CHECK(std::vector<std::string>(h100.begin() + 2, h100.begin() + 9) ==
+        std::vector<std::string>{"66.9", "495", "989", "989", "3.35", "80", "h100-vm-a"});
+  CHECK(!table_row(r.out, "h200-calibrated").empty());  // every built-in device has a row
+  Run h = run({"list", "hosts"});
+  auto paper = table_row(h.out, "paper-v100");
+  REQUIRE(paper.size() >= 2);
+  CHECK(paper[1] == "1.37x");
 }
 
 TEST_CASE("a row says whether its size is a sequence length or an image size") {
