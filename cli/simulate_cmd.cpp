@@ -22,7 +22,8 @@ const std::vector<FlagSpec> kFlags = {
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
-    {"--timeline", true, "write the first configuration's predicted timeline as a Chrome trace", "FILE"},
+    {"--timeline", true, "write the predicted timelines as one Chrome trace, a host and a GPU process per "
+                         "configuration (at most 100)", "FILE"},
     {"--breakdown", false, "per-op host and GPU time, FLOPs and bytes of each configuration", ""},
     {"--help", false, "this help", ""},
 };
@@ -57,6 +58,7 @@ SweepRequest parse_sweep_request(const Args& a) {
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
   if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
   q.breakdown = a.has("--breakdown");
+  q.timelines = a.has("--timeline");
   return q;
 }
 
@@ -80,12 +82,12 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
     throw InputError("simulate", "", "the sweep has " + std::to_string(configs) +
                                          " configurations; at most 1000000 are simulated at once");
   const Catalog& catalog = Catalog::builtin();
-  TimelineRun timeline;
-  auto rows = run_sweep(q, catalog, a.has("--timeline") ? &timeline : nullptr);
+  SweepExtras extras;
+  auto rows = run_sweep(q, catalog, &extras);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");
-    write_chrome_trace(f, timeline);
+    write_chrome_trace(f, extras.timelines);
   }
   if (format == "json") write_json(out, rows);
   else if (format == "csv") write_csv(out, rows);

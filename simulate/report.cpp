@@ -221,37 +221,60 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   write_columns(out, cells, 3);
 }
 
-void write_chrome_trace(std::ostream& out, const TimelineRun& t) {
-  const Workload& w = t.workload;
+void write_chrome_trace(std::ostream& out, const std::vector<TimelineRun>& runs) {
+  // One process pair per configuration (its host thread, then its GPU stream), each starting at 0 so
+  // that configurations line up for comparison; sort indices keep them in sweep order.
   Json ev = Json::array();
-  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0}, {"args", {{"name", "host (" + t.framework + ")"}}}});
-  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", "GPU stream (" + t.device + ")"}}}});
+  Json configs = Json::array();
   auto us = [](double s) { return std::round(s * 1e9) / 1e3; };
-  for (const auto& sp : t.result.host_spans) {
-    std::string name = sp.op == UINT32_MAX       ? "call overhead"
-                       : sp.op == UINT32_MAX - 1 ? "wait for GPU"
-                                                 : w.name(w.ops[sp.op].name);
-    Json e = {{"ph", "X"}, {"pid", 0}, {"tid", 0}, {"name", name}, {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}};
-    if (sp.op < w.ops.size()) {
-      e["cat"] = std::string(op_class_name(w.ops[sp.op].cls));
-      if (w.ops[sp.op].scope) e["args"] = {{"module", w.name(w.ops[sp.op].scope)}};
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const TimelineRun& t = runs[i];
+    const Workload& w = t.workload;
+    const WorkloadConfig& c = w.config;
+    const int host_pid = static_cast<int>(2 * i), gpu_pid = host_pid + 1;
+    std::string label = runs.size() > 1 ? c.model + " " + std::string(dtype_name(c.dtype)) + " batch " +
+                                              std::to_string(c.batch) + " " + size_label(c.seq, c.image) + " on " +
+                                              t.device + ", " + t.framework + ": "
+                                        : "";
+    ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", host_pid},
+                  {"args", {{"name", label + "host (" + t.framework + ")"}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", gpu_pid},
+                  {"args", {{"name", label + "GPU stream (" + t.device + ")"}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", host_pid}, {"args", {{"sort_index", host_pid}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", gpu_pid}, {"args", {{"sort_index", gpu_pid}}}});
+    for (const auto& sp : t.result.host_spans) {
+      std::string name = sp.op == UINT32_MAX       ? "call overhead"
+                         : sp.op == UINT32_MAX - 1 ? "wait for GPU"
+                                                   : w.name(w.ops[sp.op].name);
+      Json e = {{"ph", "X"}, {"pid", host_pid}, {"tid", 0}, {"name", name}, {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}};
+      if (sp.op < w.ops.size()) {
+        e["cat"] = std::string(op_class_name(w.ops[sp.op].cls));
+        if (w.ops[sp.op].scope) e["args"] = {{"module", w.name(w.ops[sp.op].scope)}};
+      }
+      ev.push_back(e);
     }
-    ev.push_back(e);
-  }
-  for (const auto& sp : t.result.gpu_spans) {
-    const Kernel& k = w.kernels[sp.kernel];
-    Json args = {{"flops", k.flops}, {"bytes", k.bytes}, {"kind", std::string(kernel_kind_name(k.kind))}};
-    if (sp.op < w.ops.size()) args["op"] = w.name(w.ops[sp.op].name);
-    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 0}, {"name", w.name(k.name)}, {"cat", "kernel"},
-                  {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}, {"args", args}});
+    for (const auto& sp : t.result.gpu_spans) {
+      const Kernel& k = w.kernels[sp.kernel];
+      Json args = {{"flops", k.flops}, {"bytes", k.bytes}, {"kind", std::string(kernel_kind_name(k.kind))}};
+      if (sp.op < w.ops.size()) args["op"] = w.name(w.ops[sp.op].name);
+      ev.push_back({{"ph", "X"}, {"pid", gpu_pid}, {"tid", 0}, {"name", w.name(k.name)}, {"cat", "kernel"},
+                    {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}, {"args", args}});
+    }
+    configs.push_back({{"host_pid", host_pid},
+                       {"gpu_pid", gpu_pid},
+                       {"model", c.model},
+                       {"device", t.device},
+                       {"framework", t.framework},
+                       {"dtype", std::string(dtype_name(c.dtype))},
+                       {"batch", c.batch},
+                       {"seq", c.seq > 0 ? Json(c.seq) : Json(nullptr)},
+                       {"image", c.image > 0 ? Json(c.image) : Json(nullptr)},
+                       {"latency_s", t.result.latency_s},
+                       {"framework_tax_s", t.result.framework_tax_s}});
   }
   Json doc = {{"traceEvents", ev},
               {"displayTimeUnit", "ms"},
-              {"otherData",
-               {{"generator", "fwtax simulate --timeline"},
-                {"model", w.config.model},
-                {"latency_s", t.result.latency_s},
-                {"framework_tax_s", t.result.framework_tax_s}}}};
+              {"otherData", {{"generator", "fwtax simulate --timeline"}, {"configurations", configs}}}};
   out << doc.dump(1) << '\n';
 }
 

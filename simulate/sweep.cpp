@@ -93,17 +93,25 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
   return out;
 }
 
-// A row's per-op breakdown and the request's timeline (its first configuration) both come from one
-// synchronized call simulated with its timeline recorded.
+// A row's per-op breakdown and its timeline both come from one synchronized call simulated with its
+// timeline recorded.
 void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
-                 bool breakdown, TimelineRun* timeline) {
-  if (!breakdown && !timeline) return;
+                 bool breakdown, std::vector<TimelineRun>* timelines) {
+  if (!breakdown && !timelines) return;
   SimOptions one = o;
   one.measure = Measure::sync;
   one.timeline = true;
   SimResult s = simulate(w, d, f, one);
   if (breakdown) r.breakdown = breakdown_of(w, s, d);
-  if (timeline) *timeline = {w, std::move(s), d.name, f.name};
+  if (timelines) timelines->push_back({w, std::move(s), d.name, f.name});
+}
+
+// Timelines are kept for every configuration: refuse a sweep too large to hold and to open.
+void check_timeline_size(std::size_t configs) {
+  if (configs > kMaxTimelineConfigs)
+    throw InputError("--timeline", "",
+                     "the sweep has " + std::to_string(configs) + " configurations; a timeline holds at most " +
+                         std::to_string(kMaxTimelineConfigs) + " (one process pair each): narrow the lists");
 }
 
 }  // namespace
@@ -149,7 +157,7 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
 }
 
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
-std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
+std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, SweepExtras* extras) {
   Trace t = load_trace_file(q.trace);
   std::string traced = device_for_gpu_name(t.gpu_name);
   std::vector<std::string> devices = trace_devices(q, t, traced);
@@ -159,6 +167,8 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
     throw InputError("--seq", "", "the trace's sequence length could not be inferred from its shapes");
   if (t.batch == 0 && !q.batches.empty())
     throw InputError("--batch", "", "the trace's batch size could not be inferred from its shapes");
+  std::vector<TimelineRun>* timelines = q.timelines && extras ? &extras->timelines : nullptr;
+  if (timelines) check_timeline_size(devices.size() * q.frameworks.size() * batches.size() * seqs.size());
   std::vector<ResultRow> rows;
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
@@ -179,7 +189,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.sim = simulate(w, d, f, rp.options);
-          add_details(r, w, d, f, rp.options, q.breakdown, rows.empty() ? timeline : nullptr);
+          add_details(r, w, d, f, rp.options, q.breakdown, timelines);
           rows.push_back(std::move(r));
         }
     }
@@ -190,7 +200,16 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
 
 }  // namespace
 
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline) {
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras) {
+  std::vector<TimelineRun>* timelines = g.timelines && extras ? &extras->timelines : nullptr;
+  if (timelines) {
+    std::size_t configs = 0;
+    for (const auto& m : g.models) {
+      const auto& sizes = m.arch.input == InputKind::tokens ? g.seqs : g.images;
+      configs += std::max<std::size_t>(1, sizes.size());
+    }
+    check_timeline_size(configs * g.devices.size() * g.frameworks.size() * g.dtypes.size() * g.batches.size());
+  }
   std::vector<ResultRow> rows;
   for (const auto& m : g.models) {
     bool tokens = m.arch.input == InputKind::tokens;
@@ -206,7 +225,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
         o.host_factor = host_factor(catalog, d, f) / g.host_x;
         o.launch_factor = launch_host_factor(catalog, d) / g.host_x;
         Backend backend = make_backend(d, f);
-        backend.record_scopes = g.breakdown || (timeline && rows.empty());  // module paths name ops
+        backend.record_scopes = g.breakdown || timelines;  // module paths name ops
         for (DType dt : g.dtypes)
           for (long long size : sizes)
             for (long long batch : g.batches) {
@@ -225,7 +244,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
               r.seq = c.seq;
               r.image = c.image;
               r.sim = simulate(w, d, f, o);
-              add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
+              add_details(r, w, d, f, o, g.breakdown, timelines);
               rows.push_back(std::move(r));
             }
       }
@@ -235,8 +254,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
   return rows;
 }
 
-std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
-  if (!q.trace.empty()) return run_trace_sweep(q, catalog, timeline);
+std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, SweepExtras* extras) {
+  if (!q.trace.empty()) return run_trace_sweep(q, catalog, extras);
   Diagnostics diag("simulate");
   if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
   if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");
@@ -269,7 +288,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.measure = q.measure;
   g.host_x = q.host_x;
   g.breakdown = q.breakdown;
-  return simulate_grid(g, catalog, timeline);
+  g.timelines = q.timelines;
+  return simulate_grid(g, catalog, extras);
 }
 
 }  // namespace fwtax

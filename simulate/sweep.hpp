@@ -22,6 +22,7 @@ struct SweepRequest {
   Measure measure = Measure::sync;
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
   bool breakdown = false;         // keep per-op results of each configuration
+  bool timelines = false;         // record each configuration's timeline (SweepExtras::timelines)
   std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
 };
 
@@ -55,16 +56,25 @@ struct ResolvedModel {
 };
 ResolvedModel resolve_model(const std::string& ref);
 
-// The first configuration of a request, simulated with its timeline recorded (--timeline).
+// One configuration simulated with its timeline recorded (--timeline).
 struct TimelineRun {
   Workload workload;
   SimResult result;
   std::string device, framework;
 };
 
-// One row per configuration; with `timeline`, also the first configuration's timeline.
+// A timeline holds at most this many configurations: each adds thousands of events.
+constexpr std::size_t kMaxTimelineConfigs = 100;
+
+// What a sweep reports besides its rows.
+struct SweepExtras {
+  // One per row, in row order, when the request asks for timelines.
+  std::vector<TimelineRun> timelines;
+};
+
+// One row per configuration; with `extras`, also the timelines.
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog,
-                                 TimelineRun* timeline = nullptr);
+                                 SweepExtras* extras = nullptr);
 
 // The same over inputs already resolved (scaled devices and architectures for projections).
 struct Grid {
@@ -77,8 +87,9 @@ struct Grid {
   Measure measure = Measure::sync;
   double host_x = 1.0;
   bool breakdown = false;
+  bool timelines = false;
 };
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline = nullptr);
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras = nullptr);
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).

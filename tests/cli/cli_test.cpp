@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -180,6 +182,37 @@ TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
     Run h = run({command, "--help"});
     CHECK(h.status == 0);
     CHECK(h.out.find("range A:B, meaning A, 2A, 4A, ... up to B; B must be A times a power of two") != std::string::npos);
+  }
+}
+
+TEST_CASE("--timeline with several configurations holds one host and one GPU process per configuration") {
+  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_timelines.json";
+  Run r = run({"simulate", "--model", "bert-base,resnet18", "--framework", "pytorch-eager,cuda-graphs", "--batch", "1,8",
+               "--timeline", path});
+  REQUIRE(r.status == 0);
+  Json j = Json::parse(read_file_text(path));
+  const Json& configs = j["otherData"]["configurations"];
+  REQUIRE(configs.size() == 8);
+  CHECK(configs[0]["model"] == "bert-base");
+  CHECK(configs[7]["model"] == "resnet18");
+  CHECK(configs[7]["framework"] == "cuda-graphs");
+  CHECK(configs[7]["batch"] == 8);
+  std::map<int, int> events;  // per process
+  std::map<int, std::string> names;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X") events[e["pid"].get<int>()]++;
+    if (e["ph"] == "M" && e["name"] == "process_name") names[e["pid"].get<int>()] = e["args"]["name"];
+  }
+  CHECK(events.size() == 16);
+  CHECK(names[14] == "resnet18 fp32 batch 8 image 224 on h100, cuda-graphs: host (cuda-graphs)");
+  CHECK(names[15] == "resnet18 fp32 batch 8 image 224 on h100, cuda-graphs: GPU stream (h100)");
+  // Each configuration's timeline ends at its own latency.
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    double end_us = 0;
+    for (const auto& e : j["traceEvents"])
+      if (e["ph"] == "X" && e["pid"].get<std::size_t>() / 2 == i)
+        end_us = std::max(end_us, e["ts"].get<double>() + e["dur"].get<double>());
+    CHECK(end_us == doctest::Approx(configs[i]["latency_s"].get<double>() * 1e6).epsilon(0.01));
   }
 }
 

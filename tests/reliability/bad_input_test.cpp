@@ -317,6 +317,10 @@ std::vector<Case> cases() {
       {"new user: a list item that is no range", "", nullptr, "simulate --batch 1..8",
        {"--batch", "got \"1..8\"", "a doubling range such as 1:256"}},
       {"new user: a range as the smallest batch", "", nullptr, "validate --measured runs.json --min-batch 1:8", {"--min-batch", "expected an integer", "got \"1:8\""}},
+      {"new user: a timeline of too many configurations", "", nullptr,
+       "simulate --model bert-base,gpt2 --device h100,a100,v100,b200 --framework pytorch-eager,cuda-graphs "
+       "--batch 1:128 --timeline t.json",
+       {"--timeline", "the sweep has 128 configurations; a timeline holds at most 100"}},
       {"new user: flag given twice", "", nullptr, "simulate --batch 1 --batch 2", {"--batch", "more than once"}},
       {"new user: calibrate without a target", "", nullptr, "calibrate", {"--target", "missing"}},
       {"new user: a device profile as measured runs", "dev.json", [] { return builtin(kDev).dump(); }, V,
