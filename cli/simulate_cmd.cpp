@@ -62,7 +62,7 @@ SweepRequest parse_sweep_request(const Args& a) {
   return q;
 }
 
-int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
+int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax simulate [options]\n\nPredicts one row per configuration of the cartesian "
@@ -84,6 +84,7 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
   const Catalog& catalog = Catalog::builtin();
   SweepExtras extras;
   auto rows = run_sweep(q, catalog, &extras);
+  for (const auto& w : extras.warnings) err << "fwtax: warning: " << w << '\n';
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");

@@ -114,6 +114,14 @@ void check_timeline_size(std::size_t configs) {
                          std::to_string(kMaxTimelineConfigs) + " (one process pair each): narrow the lists");
 }
 
+// The dtype warning of a device, once per device/dtype pair.
+void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) {
+  if (!extras) return;
+  std::string w = dtype_fallback_warning(d, t);
+  if (!w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
+    extras->warnings.push_back(std::move(w));
+}
+
 }  // namespace
 
 double profiler_host_scale(const Catalog& catalog) {
@@ -189,6 +197,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.sim = simulate(w, d, f, rp.options);
+          note_dtype(extras, d, r.dtype);
           add_details(r, w, d, f, rp.options, q.breakdown, timelines);
           rows.push_back(std::move(r));
         }
@@ -244,6 +253,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
               r.seq = c.seq;
               r.image = c.image;
               r.sim = simulate(w, d, f, o);
+              note_dtype(extras, d, dt);
               add_details(r, w, d, f, o, g.breakdown, timelines);
               rows.push_back(std::move(r));
             }

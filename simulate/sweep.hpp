@@ -70,9 +70,12 @@ constexpr std::size_t kMaxTimelineConfigs = 100;
 struct SweepExtras {
   // One per row, in row order, when the request asks for timelines.
   std::vector<TimelineRun> timelines;
+  // Once per device/dtype pair whose dtype the device has no matrix math for
+  // (dtype_fallback_warning): the prediction is right for the profile but surprising.
+  std::vector<std::string> warnings;
 };
 
-// One row per configuration; with `extras`, also the timelines.
+// One row per configuration; with `extras`, also the timelines and warnings.
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog,
                                  SweepExtras* extras = nullptr);
 

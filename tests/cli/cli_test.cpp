@@ -132,6 +132,16 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   CHECK(paper[1] == "1.37x");
 }
 
+TEST_CASE("bf16 on a GPU without bf16 tensor cores predicts with a warning on stderr, once") {
+  Run r = binary("simulate --model bert-base --device v100 --dtype bf16 --batch 1,64");
+  CHECK(r.status == 0);
+  CHECK(r.err.rfind("fwtax: warning: v100 has no bf16 tensor cores", 0) == 0);
+  CHECK(r.err.find("fp32 arithmetic") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(binary("simulate --model bert-base --device v100 --dtype fp16").err.empty());
+  CHECK(binary("simulate --model bert-base --device h100 --dtype bf16").err.empty());
+}
+
 TEST_CASE("a row says whether its size is a sequence length or an image size") {
   Run t = run({"simulate", "--model", "bert-base,resnet18"});
   REQUIRE(t.status == 0);

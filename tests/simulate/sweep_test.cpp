@@ -112,3 +112,34 @@ TEST_CASE("element-bound kernels: their time is reported apart, and does not shr
   write_breakdown(text, rows[0]);
   CHECK(text.str().find("elements") != std::string::npos);
 }
+
+TEST_CASE("a device without the dtype's tensor cores gets one warning per device and dtype") {
+  SweepRequest q;
+  q.devices = {"v100", "h100", "1080ti"};
+  q.dtypes = {DType::bf16, DType::fp16, DType::fp32};
+  q.batches = {1, 64};
+  SweepExtras extras;
+  auto rows = run_sweep(q, Catalog::builtin(), &extras);
+  REQUIRE(rows.size() == 18);
+  // The V100 has fp16 tensor cores but no bf16 ones; Pascal has neither; the H100 has both.
+  REQUIRE(extras.warnings.size() == 3);
+  CHECK(extras.warnings[0].find("v100 has no bf16 tensor cores") == 0);
+  CHECK(extras.warnings[0].find("fp32 arithmetic") != std::string::npos);
+  CHECK(extras.warnings[0].find("125 TFLOP/s") != std::string::npos);  // what fp16 would have used
+  CHECK(extras.warnings[1].find("1080ti has no bf16 tensor cores") == 0);
+  CHECK(extras.warnings[2].find("1080ti has no fp16 tensor cores") == 0);
+  for (const auto& w : extras.warnings) CHECK(w.find("h100") == std::string::npos);
+}
+
+TEST_CASE("the dtype warning says matrix math, not tensor cores, on a CPU") {
+  DeviceSpec cpu = test::toy_gpu();
+  cpu.name = "my-cpu";
+  cpu.kind = DeviceKind::cpu;
+  cpu.peak_flops_per_s = {};
+  cpu.peak_flops_per_s[static_cast<int>(Math::fp32_simt)] = 1e12;
+  CHECK(dtype_fallback_warning(cpu, DType::fp32).empty());
+  std::string w = dtype_fallback_warning(cpu, DType::bf16);
+  CHECK(w.find("my-cpu has no bf16 matrix math") == 0);
+  CHECK(w.find("fp32 arithmetic (fp32_simt, 1 TFLOP/s)") != std::string::npos);
+  CHECK(dtype_fallback_warning(test::toy_gpu(), DType::fp16).empty());
+}
