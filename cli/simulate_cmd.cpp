@@ -24,7 +24,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
     {"--timeline", true, "write the predicted timelines as one Chrome trace, a host and a GPU process per "
                          "configuration (at most 100)", "FILE"},
-    {"--breakdown", false, "per-op host and GPU time, FLOPs and bytes of each configuration", ""},
+    {"--breakdown", false, "host and GPU time by op class and by module, then per op, of each configuration", ""},
     {"--help", false, "this help", ""},
 };
 

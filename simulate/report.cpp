@@ -164,6 +164,42 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
   }
 }
 
+namespace {
+
+// Rows of breakdown totals: host and GPU time with their shares of the ops' totals.
+std::vector<std::vector<std::string>> total_rows(const std::vector<BreakdownTotal>& totals, bool by_module) {
+  double host = 0, gpu = 0;
+  for (const auto& t : totals) host += t.host_s, gpu += t.gpu_s;
+  auto share = [](double part, double whole) { return whole > 0 ? format_number("%.0f%%", 100 * part / whole) : "-"; };
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({by_module ? "module" : "op class", "calls", "ops", "host", "host %", "gpu", "gpu %", "kernels",
+                   "GFLOP", "MB"});
+  if (!by_module) cells[0].erase(cells[0].begin() + 1);
+  for (const auto& t : totals) {
+    std::vector<std::string> row = {t.key.empty() ? "(outside any module)" : t.key, std::to_string(t.calls),
+                                    std::to_string(t.ops), format_duration(t.host_s), share(t.host_s, host),
+                                    format_duration(t.gpu_s), share(t.gpu_s, gpu), std::to_string(t.kernels),
+                                    format_number("%.3f", t.flops / 1e9), format_number("%.2f", t.bytes / 1e6)};
+    if (!by_module) row.erase(row.begin() + 1);
+    cells.push_back(row);
+  }
+  return cells;
+}
+
+Json totals_json(const std::vector<BreakdownTotal>& totals, bool by_module) {
+  Json a = Json::array();
+  for (const auto& t : totals) {
+    Json j = {{by_module ? "module" : "class", by_module && t.key.empty() ? Json(nullptr) : Json(t.key)},
+              {"ops", t.ops}, {"kernels", t.kernels}, {"host_s", t.host_s}, {"gpu_s", t.gpu_s},
+              {"flops", t.flops}, {"bytes", t.bytes}};
+    if (by_module) j["calls"] = t.calls;
+    a.push_back(j);
+  }
+  return a;
+}
+
+}  // namespace
+
 Json row_to_json(const ResultRow& r) {
   const SimResult& s = r.sim;
   Json j;
@@ -194,8 +230,10 @@ Json row_to_json(const ResultRow& r) {
     for (const auto& o : r.breakdown)
       ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
                      {"bound", o.bound.empty() ? Json(nullptr) : Json(o.bound)}, {"kernels", o.kernels},
-                     {"flops", o.flops}, {"bytes", o.bytes}});
+                     {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)}});
     j["breakdown"] = ops;
+    j["breakdown_by_class"] = totals_json(breakdown_by_class(r.breakdown), false);
+    j["breakdown_by_module"] = totals_json(breakdown_by_module(r.breakdown), true);
   }
   return j;
 }
@@ -206,19 +244,29 @@ void write_json(std::ostream& out, const std::vector<ResultRow>& rows) {
   out << a.dump(1) << '\n';
 }
 
+
 void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
-      << r.batch << ", " << size_label(r) << "): per-op breakdown\n";
+      << r.batch << ", " << size_label(r) << "): breakdown\n\n";
+  out << "by op class (module_* are Python nn.Module calls: host time only)\n";
+  write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
+  auto modules = breakdown_by_module(r.breakdown);
+  if (!modules.empty()) {
+    out << "\nby module (the innermost container module an op runs in, over all its calls; in call order)\n";
+    write_columns(out, total_rows(modules, true), 1, 10);
+  }
+  out << "\nper op (module calls left out)\n";
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB"});
+  cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB", "module"});
   std::size_t i = 0;
   for (const auto& o : r.breakdown) {
     ++i;
     if (o.op_class.rfind("module_", 0) == 0) continue;
     cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
-                     o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
+                     o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9),
+                     format_number("%.2f", o.bytes / 1e6), o.module.empty() ? "-" : o.module});
   }
-  write_columns(out, cells, 3);
+  write_columns(out, cells, 3, 9);
 }
 
 void write_chrome_trace(std::ostream& out, const std::vector<TimelineRun>& runs) {

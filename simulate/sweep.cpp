@@ -73,7 +73,9 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
     const Op& op = w.ops[i];
     OpResult r;
     r.name = w.name(op.name);
-    if (op.scope) r.name += " [" + w.name(op.scope) + "]";
+    if (op.scope) r.scope = w.name(op.scope);
+    if (op.scope) r.name += " [" + r.scope + "]";
+    if (op.module) r.module = w.name(op.module);
     r.op_class = std::string(op_class_name(op.cls));
     r.host_s = host[i];
     r.gpu_s = gpu[i];
@@ -123,6 +125,47 @@ void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) {
 }
 
 }  // namespace
+
+namespace {
+
+void add_to(BreakdownTotal& t, const OpResult& o) {
+  t.ops++;
+  t.kernels += o.kernels;
+  t.host_s += o.host_s;
+  t.gpu_s += o.gpu_s;
+  t.flops += o.flops;
+  t.bytes += o.bytes;
+}
+
+}  // namespace
+
+std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops) {
+  std::vector<BreakdownTotal> out;
+  for (const auto& o : ops) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const BreakdownTotal& t) { return t.key == o.op_class; });
+    if (it == out.end()) it = out.insert(out.end(), BreakdownTotal{o.op_class});
+    add_to(*it, o);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const BreakdownTotal& a, const BreakdownTotal& b) {
+    return a.host_s + a.gpu_s > b.host_s + b.gpu_s;
+  });
+  return out;
+}
+
+std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops) {
+  if (std::none_of(ops.begin(), ops.end(), [](const OpResult& o) { return !o.module.empty(); })) return {};
+  std::vector<BreakdownTotal> out;
+  std::map<std::string, std::size_t> index;
+  for (const auto& o : ops) {
+    auto [it, added] = index.emplace(o.module, out.size());
+    if (added) out.push_back(BreakdownTotal{o.module});
+    BreakdownTotal& t = out[it->second];
+    add_to(t, o);
+    // A container's own call is the module call that opens it: its name is the module's.
+    if (!o.scope.empty() && o.scope == o.module) t.calls++;
+  }
+  return out;
+}
 
 double profiler_host_scale(const Catalog& catalog) {
   const Json* j = catalog.builtin_json("profiler.json");

@@ -36,7 +36,23 @@ struct OpResult {
   double bytes = 0;
   std::size_t kernels = 0;
   std::string bound;  // the limit (bound_name) holding most of its GPU time; empty without kernels
+  std::string module;  // the container module it runs in (Op::module); empty where none was recorded
+  std::string scope;   // a module call's own name (Op::scope); empty for framework ops
 };
+
+// A breakdown's totals over a group of ops: one op class, or one module.
+struct BreakdownTotal {
+  std::string key;         // the op class, or the module ("" for ops outside any module)
+  std::size_t ops = 0;     // framework ops and module calls in the group
+  std::size_t calls = 0;   // by module: how many times the module was called
+  std::size_t kernels = 0;
+  double host_s = 0, gpu_s = 0, flops = 0, bytes = 0;
+};
+// By op class, most time (host + GPU) first.
+std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops);
+// By the container module each op runs in, in the order the modules are first called; empty when no
+// op has a module (a replayed trace).
+std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops);
 
 struct ResultRow {
   std::string model, device, framework;
