@@ -76,11 +76,19 @@ std::vector<std::string> split_list(std::string_view flag, std::string_view text
   return out;
 }
 
+const char* const kListSyntax =
+    "LIST: values separated by commas, 1,2,4. Integer lists (--batch, --seq, --image) also take a doubling\n"
+    "range A:B, meaning A, 2A, 4A, ... up to B; B must be A times a power of two (1:256, 3:48). Ranges and\n"
+    "values mix: 1:8,12.";
+
 namespace {
 
+// What an integer list item looks like, appended to its errors.
+const char* const kIntListHint = " (a LIST is 1,2,4 or a doubling range such as 1:256)";
+
 long long parse_integer(std::string_view flag, const std::string& s, const std::string& whole, long long lo,
-                        long long hi) {
-  std::string want = "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+                        long long hi, const char* hint = kIntListHint) {
+  std::string want = "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]" + hint;
   if (s.empty()) throw InputError(std::string(flag), "", want + ", got \"" + whole + "\"");
   char* end = nullptr;
   errno = 0;
@@ -92,6 +100,11 @@ long long parse_integer(std::string_view flag, const std::string& s, const std::
 }
 
 }  // namespace
+
+long long parse_int(std::string_view flag, std::string_view text, long long lo, long long hi) {
+  std::string s(text);
+  return parse_integer(flag, s, s, lo, hi, "");
+}
 
 std::vector<long long> parse_int_list(std::string_view flag, std::string_view text, long long lo, long long hi) {
   std::vector<long long> out;
@@ -105,9 +118,19 @@ std::vector<long long> parse_int_list(std::string_view flag, std::string_view te
     long long b = parse_integer(flag, item.substr(colon + 1), item, lo, hi);
     if (b < a)
       throw InputError(std::string(flag), "", "range \"" + item + "\" ends before it starts; expected A:B with A <= B");
-    for (long long v = a; v <= b; v *= 2) {
+    // A:B doubles from A; a B it never lands on would be dropped silently (3:9 gave 3,6), so it is refused.
+    long long v = a;
+    for (;; v *= 2) {
       out.push_back(v);
-      if (v > hi / 2) break;
+      if (v >= b || v > hi / 2 || v * 2 > b) break;
+    }
+    if (v != b) {
+      std::string below = item.substr(0, colon) + ":" + std::to_string(v);
+      std::string above = v <= hi / 2 ? " or " + item.substr(0, colon) + ":" + std::to_string(2 * v) : "";
+      throw InputError(std::string(flag), "",
+                       "range \"" + item + "\" doubles from " + std::to_string(a) + " and never lands on " +
+                           std::to_string(b) + "; A:B means A, 2A, 4A, ... up to B, so B must be A times a power of "
+                           "two (" + below + above + "), or list the values with commas");
     }
   }
   return out;
@@ -132,7 +155,7 @@ std::vector<double> parse_number_list(std::string_view flag, std::string_view te
   return out;
 }
 
-std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs) {
+std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs, const std::string& footer) {
   std::string out = synopsis + "\n\nOptions:\n";
   std::size_t w = 0;
   for (const auto& s : specs) w = std::max(w, s.name.size() + (s.takes_value ? s.value_name.size() + 1 : 0));
@@ -140,6 +163,7 @@ std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& s
     std::string left = s.name + (s.takes_value ? " " + s.value_name : "");
     out += "  " + left + std::string(w + 2 - left.size(), ' ') + s.help + "\n";
   }
+  if (!footer.empty()) out += "\n" + footer + "\n";
   return out;
 }
 

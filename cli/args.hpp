@@ -30,13 +30,20 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-// "1,2,4" or a power-of-two range "1:256", or a mix "1:8,12"; every value in [lo, hi].
+// How LIST values are written, for --help of the commands that take integer lists.
+extern const char* const kListSyntax;
+
+// "1,2,4" or a doubling range "1:256" (A, 2A, 4A ... B; a B that is not A times a power of two is an
+// error), or a mix "1:8,12"; every value in [lo, hi].
 std::vector<long long> parse_int_list(std::string_view flag, std::string_view text, long long lo, long long hi);
+// One integer in [lo, hi] (--min-batch): a list or a range there is an error, not its first value.
+long long parse_int(std::string_view flag, std::string_view text, long long lo, long long hi);
 // A positive number list "1,2,4,8" (--speedup and friends).
 std::vector<double> parse_number_list(std::string_view flag, std::string_view text);
 double parse_number(std::string_view flag, std::string_view text, double lo, double hi);
 std::vector<std::string> split_list(std::string_view flag, std::string_view text);
 
-std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs);
+// The --help text: the synopsis, one line per flag, then `footer` (kListSyntax, say) if given.
+std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs, const std::string& footer = "");
 
 }  // namespace fwtax::cli

@@ -11,7 +11,7 @@ namespace fwtax::cli {
 // Runs `fwtax <args...>`; returns the exit status (0 ok, 2 bad input, 1 internal error).
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-int cmd_simulate(const std::vector<std::string>& args, std::ostream& out);
+int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_list(const std::vector<std::string>& args, std::ostream& out);
 int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
 int cmd_project(const std::vector<std::string>& args, std::ostream& out);

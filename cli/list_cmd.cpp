@@ -5,8 +5,50 @@
 #include "model/arch/architecture.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "simulate/report.hpp"
 
 namespace fwtax::cli {
+namespace {
+
+// A rate for people: 989 / 71.0 / 0.48, "-" where the device has none.
+std::string figure(double v) {
+  if (!(v > 0)) return "-";
+  return format_number(v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+}
+
+// What distinguishes the devices: peaks, memory and the host that feeds them, read from the profiles
+// and printed in the units a datasheet uses (SI in the files, TFLOP/s, TB/s and GB here).
+void list_devices(const Catalog& c, std::ostream& out) {
+  out << "Peak TFLOP/s (dense: fp32 on SIMT cores, tf32/fp16/bf16 on tensor cores; - for none, where that dtype's\n"
+         "matrix products run in fp32), memory bandwidth (TB/s) and capacity (GB), and the host that feeds the\n"
+         "device, with its dispatch time against the reference host (h100-vm-a).\n\n";
+  std::vector<std::vector<std::string>> cells = {{"device", "kind", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB",
+                                                  "host", "host time", "description"}};
+  for (const auto& e : c.devices()) {
+    DeviceSpec d = c.device(e.name);
+    HostSpec h = c.host_of(d);
+    auto peak = [&](Math m) { return figure(d.peak_flops_per_s[static_cast<int>(m)] / 1e12); };
+    cells.push_back({d.name, d.kind == DeviceKind::gpu ? "gpu" : "cpu", peak(Math::fp32_simt), peak(Math::tf32_tensor),
+                     peak(Math::fp16_tensor), peak(Math::bf16_tensor),
+                     format_number("%.2f", d.memory_bandwidth_bytes_per_s / 1e12),
+                     d.memory_capacity_bytes > 0 ? format_number("%.0f", d.memory_capacity_bytes / 1e9) : "-", h.name,
+                     format_number("%.2fx", h.relative_time), d.description});
+  }
+  write_columns(out, cells, 2, 8);
+}
+
+void list_hosts(const Catalog& c, std::ostream& out) {
+  out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
+         "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it).\n\n";
+  std::vector<std::vector<std::string>> cells = {{"host", "time", "description"}};
+  for (const auto& e : c.hosts()) {
+    HostSpec h = c.host(e.name);
+    cells.push_back({h.name, format_number("%.2fx", h.relative_time), h.description});
+  }
+  write_columns(out, cells, 1, 2);
+}
+
+}  // namespace
 
 int cmd_list(const std::vector<std::string>& argv, std::ostream& out) {
   Args a(argv, {{"--help", false, "this help", ""}});
@@ -27,11 +69,13 @@ int cmd_list(const std::vector<std::string>& argv, std::ostream& out) {
       entries.push_back({m.name, m.description + " (" + params + ")"});
     }
   } else if (what == "devices") {
-    entries = c.devices();
+    list_devices(c, out);
+    return 0;
   } else if (what == "frameworks") {
     entries = c.frameworks();
   } else if (what == "hosts") {
-    entries = c.hosts();
+    list_hosts(c, out);
+    return 0;
   } else {
     throw InputError("list", "", "expected one of models, devices, frameworks, hosts, got \"" + what + "\"");
   }

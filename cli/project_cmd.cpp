@@ -15,9 +15,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--devices", true, "compare devices, e.g. 1080ti,v100,a100,h100,b200", "LIST"},
     {"--framework", true, "execution modes (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
-    {"--batch", true, "batch sizes (default 1:4096)", "LIST"},
-    {"--seq", true, "sequence lengths of token models", "LIST"},
-    {"--image", true, "image sizes of vision models", "LIST"},
+    {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1:4096)", "LIST"},
+    {"--seq", true, "sequence lengths of token models: 64,128 or 64:512", "LIST"},
+    {"--image", true, "image sizes (sides) of vision models: 160,224", "LIST"},
     {"--speedup", true, "the whole GPU S times faster (compute, bandwidth, per-kernel GPU costs)", "LIST"},
     {"--compute-x", true, "peak FLOP/s times C only", "LIST"},
     {"--bandwidth-x", true, "memory bandwidth times B only", "LIST"},
@@ -41,7 +41,7 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax project [options]\n\nProjects latency, framework tax and the crossover batch onto "
                     "faster or other GPUs, faster hosts, and wider or deeper models.",
-                    kFlags);
+                    kFlags, kListSyntax);
     return 0;
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");

@@ -18,20 +18,21 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
-    {"--batch", true, "batch sizes: 1,2,4 or a power-of-two range 1:256 (default 1)", "LIST"},
-    {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
-    {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
+    {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
+    {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},
+    {"--image", true, "image sizes (sides) of vision models: 160,224 (default: the model's, 224)", "LIST"},
     {"--phase", true, "forward (default: one forward of the base model), prefill, decode (one step) or generate "
                       "(prefill and decode steps, HF generate's loop); the last three for causal LMs", "PHASE"},
-    {"--context", true, "with --phase decode: tokens already in the KV cache (default 0)", "LIST"},
+    {"--context", true, "with --phase decode: tokens already in the KV cache, e.g. 128,4096 (default 0)", "LIST"},
     {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host", true, "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
                      "(default: each device's own)", "HOST"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
-    {"--timeline", true, "write the first configuration's predicted timeline as a Chrome trace", "FILE"},
-    {"--breakdown", false, "per-op host and GPU time, FLOPs and bytes of each configuration", ""},
+    {"--timeline", true, "write the predicted timelines as one Chrome trace, a host and a GPU process per "
+                         "configuration (at most 100)", "FILE"},
+    {"--breakdown", false, "host and GPU time by op class and by module, then per op, of each configuration", ""},
     {"--help", false, "this help", ""},
 };
 
@@ -85,15 +86,16 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
   if (auto v = a.get("--host")) q.host = *v;
   q.breakdown = a.has("--breakdown");
+  q.timelines = a.has("--timeline");
   return q;
 }
 
-int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
+int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax simulate [options]\n\nPredicts one row per configuration of the cartesian "
                     "product of the lists given.",
-                    kFlags);
+                    kFlags, kListSyntax);
     return 0;
   }
   if (!a.positional().empty())
@@ -108,13 +110,14 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
     throw InputError("simulate", "", "the sweep has " + std::to_string(configs) +
                                          " configurations; at most 1000000 are simulated at once");
   const Catalog& catalog = Catalog::builtin();
-  TimelineRun timeline;
-  auto rows = run_sweep(q, catalog, a.has("--timeline") ? &timeline : nullptr);
-  warn_if_too_big(rows, std::cerr);
+  SweepExtras extras;
+  auto rows = run_sweep(q, catalog, &extras);
+  for (const auto& w : extras.warnings) err << "fwtax: warning: " << w << '\n';
+  warn_if_too_big(rows, err);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");
-    write_chrome_trace(f, timeline);
+    write_chrome_trace(f, extras.timelines);
   }
   if (format == "json") write_json(out, rows);
   else if (format == "csv") write_csv(out, rows);

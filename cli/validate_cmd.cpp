@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "simulate/report.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 #include "validate/report.hpp"
@@ -62,6 +63,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   std::string format = a.get_or("--format", "table");
   if (format != "table" && format != "json") throw InputError("--format", "", "expected table or json, got \"" + format + "\"");
+  // Checked before any file is read or any model run: a typo here should not cost a calibration.
+  long long lo = a.has("--min-batch") ? parse_int("--min-batch", *a.get("--min-batch"), 1, 1LL << 40) : 1;
+  long long hi = a.has("--max-batch") ? parse_int("--max-batch", *a.get("--max-batch"), 1, 1LL << 40) : (1LL << 40);
   bool quiet = a.has("--quiet") || !isatty(2);
   std::optional<HostSpec> host;  // read before anything is measured: a bad file fails at once
   if (auto v = a.get("--host")) host = Catalog::builtin().host(*v);
@@ -98,8 +102,6 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   std::vector<std::string> fws, models;
   if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
   if (auto v = a.get("--model")) models = split_list("--model", *v);
-  long long lo = a.has("--min-batch") ? parse_int_list("--min-batch", *a.get("--min-batch"), 1, 1LL << 40)[0] : 1;
-  long long hi = a.has("--max-batch") ? parse_int_list("--max-batch", *a.get("--max-batch"), 1, 1LL << 40)[0] : (1LL << 40);
   std::erase_if(runs, [&](const MeasuredRun& r) {
     return (!fws.empty() && std::find(fws.begin(), fws.end(), r.framework) == fws.end()) ||
            (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
@@ -147,8 +149,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     Json rows = Json::array();
     for (const auto& c : cmp) {
       Json r = {{"model", c.run.model}, {"device", c.run.device}, {"framework", c.run.framework},
-                {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch}, {"seq", c.run.seq},
-                {"image", c.run.image}, {"measured_s", c.run.latency_s}};
+                {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch},
+                {"seq", c.run.seq > 0 ? Json(c.run.seq) : Json(nullptr)},
+                {"image", c.run.image > 0 ? Json(c.run.image) : Json(nullptr)}, {"measured_s", c.run.latency_s}};
       if (c.ok) {
         r["predicted_s"] = c.predicted_s;
         r["predicted_low_s"] = c.low_s;
@@ -167,20 +170,24 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     out << summary.dump(1) << '\n';
     return 0;
   }
-  char line[320];
-  out << "model               device     framework      dtype  batch   size    measured   predicted    error  regime\n";
+  // Columns as wide as their widest cell: device names such as h200-calibrated, or the path of a
+  // calibrated profile, are shown whole.
+  std::vector<std::vector<std::string>> cells = {
+      {"model", "device", "framework", "dtype", "batch", "input", "measured", "predicted", "error", "regime"}};
+  std::vector<std::string> skipped;
   for (const auto& c : cmp) {
     if (!c.ok) {
-      out << c.run.model << " " << c.run.framework << ": skipped: " << c.reason << '\n';
+      skipped.push_back(c.run.model + " " + c.run.framework + ": skipped: " + c.reason);
       continue;
     }
-    std::string dev = c.run.device.size() > 10 ? c.run.device.substr(c.run.device.size() - 10) : c.run.device;
-    std::snprintf(line, sizeof line, "%-19s %-10s %-14s %-5s %6lld %6lld %9.3f ms %9.3f ms %+7.1f%%  %s\n",
-                  c.run.model.c_str(), dev.c_str(), c.run.framework.c_str(), std::string(dtype_name(c.run.dtype)).c_str(),
-                  c.run.batch, c.run.seq > 0 ? c.run.seq : c.run.image, c.run.latency_s * 1e3, c.predicted_s * 1e3,
-                  100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s, std::string(regime_name(c.regime)).c_str());
-    out << line;
+    cells.push_back({c.run.model, c.run.device, c.run.framework, std::string(dtype_name(c.run.dtype)),
+                     std::to_string(c.run.batch), size_label(c.run.seq, c.run.image),
+                     format_number("%.3f ms", c.run.latency_s * 1e3), format_number("%.3f ms", c.predicted_s * 1e3),
+                     format_number("%+.1f%%", 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s),
+                     std::string(regime_name(c.regime))});
   }
+  write_columns(out, cells, 4, 9);
+  for (const auto& line : skipped) out << line << '\n';
   out << "\n" << summary["configs"].get<std::size_t>() << " configurations: MAPE "
       << pct(summary["mape_percent"].get<double>()) << ", median APE " << pct(summary["median_ape_percent"].get<double>());
   if (summary["skipped"].get<std::size_t>()) out << ", " << summary["skipped"].get<std::size_t>() << " skipped";
@@ -193,16 +200,21 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   auto share = [](const Json& v) { return v.is_null() ? std::string("-") : pct(v.get<double>()); };
   out << "inside the predicted 10-90% range: " << share(cov["all"]) << " of the runs (framework-bound "
       << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ")\n";
-  auto group_line = [&](const std::string& name, const Json& g) {
+  std::vector<std::pair<std::string, const Json*>> groups;
+  for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it)
+    groups.push_back({"regime " + it.key(), &it.value()});
+  for (auto it = summary["groups"].begin(); it != summary["groups"].end(); ++it) groups.push_back({it.key(), &it.value()});
+  int name_w = 0;
+  for (const auto& [name, g] : groups) name_w = std::max(name_w, static_cast<int>(name.size()));
+  char line[320];
+  for (const auto& [name, g] : groups) {
     std::snprintf(line, sizeof line,
-                  "  %-34s %4zu configs  MAPE %6.1f%%  median %6.1f%%  in range %5.1f%%   roofline %6.1f%%  flops %6.1f%%\n",
-                  name.c_str(), g["configs"].get<std::size_t>(), g["mape_percent"].get<double>(),
-                  g["median_ape_percent"].get<double>(), g["coverage_percent"].get<double>(),
-                  g["baseline_roofline"]["mape_percent"].get<double>(), g["baseline_flops"]["mape_percent"].get<double>());
+                  "  %-*s %4zu configs  MAPE %6.1f%%  median %6.1f%%  in range %5.1f%%   roofline %6.1f%%  flops %6.1f%%\n",
+                  name_w, name.c_str(), (*g)["configs"].get<std::size_t>(), (*g)["mape_percent"].get<double>(),
+                  (*g)["median_ape_percent"].get<double>(), (*g)["coverage_percent"].get<double>(),
+                  (*g)["baseline_roofline"]["mape_percent"].get<double>(), (*g)["baseline_flops"]["mape_percent"].get<double>());
     out << line;
-  };
-  for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it) group_line("regime " + it.key(), it.value());
-  for (auto it = summary["groups"].begin(); it != summary["groups"].end(); ++it) group_line(it.key(), it.value());
+  }
   return 0;
 }
 

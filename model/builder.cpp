@@ -64,6 +64,7 @@ std::uint32_t Builder::begin_op(std::uint32_t name, OpClass cls) {
   op.name = name;
   op.cls = cls;
   op.first_kernel = static_cast<std::uint32_t>(w_.kernels.size());
+  op.module = module_;
   w_.ops.push_back(op);
   return static_cast<std::uint32_t>(w_.ops.size() - 1);
 }
@@ -91,8 +92,19 @@ void Builder::add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kin
 
 void Builder::module(OpClass glue, std::string_view scope) {
   fused_ = false;
+  if (b_.record_scopes && glue != OpClass::module_leaf && !scope.empty()) module_ = id(scope);
   std::uint32_t op = begin_op(n_.module, glue);
   if (b_.record_scopes && !scope.empty()) w_.ops[op].scope = id(scope);
+}
+
+void Builder::unit(OpClass glue, std::string_view scope) {
+  fused_ = false;
+  std::uint32_t op = begin_op(n_.module, glue);
+  if (b_.record_scopes && !scope.empty()) w_.ops[op].scope = id(scope);
+}
+
+void Builder::resume(std::string_view scope) {
+  if (b_.record_scopes) module_ = id(scope);
 }
 
 void Builder::begin_fused(std::string_view aten, OpClass cls) {

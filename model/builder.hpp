@@ -39,8 +39,16 @@ class Builder {
   DType dtype() const { return dt_; }
   double elem() const { return elem_; }
 
-  // Python module call (no kernels); `scope` names it in breakdowns.
+  // Python module call (no kernels); `scope` names it in breakdowns. A container call (any class but
+  // module_leaf) is also the module that the ops after it run in (Op::module), until the next
+  // container call or resume().
   void module(OpClass glue, std::string_view scope = {});
+  // A container call whose ops count with the module that called it (a torchvision Conv2dNormActivation
+  // inside a block), so that breakdowns group a CNN by its blocks rather than by its helpers.
+  void unit(OpClass glue, std::string_view scope);
+  // The ops that follow run in the container `scope` again, as when a nested container has returned
+  // (a transformer block's residual add after its MLP). Emits nothing: it only names ops in breakdowns.
+  void resume(std::string_view scope);
   // Ops without kernels: view, reshape, transpose, expand, slice, select, flatten, t.
   void view(std::string_view aten = "aten::view");
   // Inference dropout (aten::dropout or the in-place aten::dropout_): no kernel; frozen TorchScript
@@ -118,6 +126,7 @@ class Builder {
   DType dt_;
   double elem_;
   bool fused_ = false;
+  std::uint32_t module_ = 0;  // the container the next ops run in (record_scopes; 0: none yet)
   // The last GPU convolution without a bias (its op, its output elements), for a folded batch norm.
   std::optional<std::pair<std::uint32_t, double>> unbiased_conv_;
   // Names interned once per workload: the hot path does no string work.

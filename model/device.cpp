@@ -1,6 +1,7 @@
 #include "model/device.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 namespace fwtax {
 namespace {
@@ -209,6 +210,29 @@ Math effective_math(const DeviceSpec& d, Math m) {
     case Math::int8_tensor: return has(Math::fp16_tensor) ? Math::fp16_tensor : Math::fp32_simt;
     default: return Math::fp32_simt;
   }
+}
+
+std::string dtype_fallback_warning(const DeviceSpec& d, DType t) {
+  if (t != DType::fp16 && t != DType::bf16) return "";
+  const Math wanted = matmul_math(t, false);
+  const Math used = effective_math(d, wanted);
+  if (used == wanted) return "";
+  auto tflops = [&](Math m) {  // in the unit a datasheet would use: a CPU's in GFLOP/s
+    const double peak = d.peak_flops_per_s[static_cast<int>(m)];
+    char buf[32];
+    if (peak >= 1e12) std::snprintf(buf, sizeof buf, "%.3g TFLOP/s", peak / 1e12);
+    else std::snprintf(buf, sizeof buf, "%.3g GFLOP/s", peak / 1e9);
+    return std::string(buf);
+  };
+  const std::string dt(dtype_name(t)), used_name(math_name(used));
+  std::string w = d.name + " has no " + dt + (d.kind == DeviceKind::gpu ? " tensor cores" : " matrix math") +
+                  " (its profile gives no peak_flops_per_s." + std::string(math_name(wanted)) + "): " + dt +
+                  " matrix products are predicted in " + used_name.substr(0, used_name.find('_')) +
+                  " arithmetic (" + used_name + ", " + tflops(used) + ")";
+  const Math fp16 = Math::fp16_tensor;
+  if (t == DType::bf16 && effective_math(d, fp16) == fp16)
+    w += ", so wherever the GPU binds, bf16 is far slower than fp16 (fp16 tensor cores: " + tflops(fp16) + ")";
+  return w;
 }
 
 void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {

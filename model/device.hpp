@@ -87,6 +87,12 @@ Json device_to_json(const DeviceSpec& d, const Json& sources);
 
 // The math actually used for `m` on this device: unsupported tensor-core maths fall back to SIMT.
 Math effective_math(const DeviceSpec& d, Math m);
+// A warning for a model run in dtype `t` on `d` when the profile lacks the matrix math `t` asks for
+// (fp16 or bf16 tensor cores: the V100 has no bf16 ones, Pascal no fp16 ones, a calibrated CPU only
+// fp32): it names the device, the dtype and the math its matrix products are predicted in instead.
+// Empty when the device has the math. A prediction that silently ran 6x slower than the same model
+// in fp16 is what this is for.
+std::string dtype_fallback_warning(const DeviceSpec& d, DType t);
 // The element-bound rates and times of a device and how each scales with the GPU: `sm_spread` rates
 // are spread over the SMs (they grow with the SM count and the clock), a `per_block` rate is one
 // thread block's (the clock only), a `time` shrinks with the clock. inherit_efficiency and

@@ -91,7 +91,9 @@ struct Op {
   std::uint32_t first_kernel = 0;     // kernels [first_kernel, first_kernel + kernel_count)
   std::uint32_t kernel_count = 0;
   double host_s = -1;                 // host time known from a trace; < 0: from the framework profile
-  std::uint32_t scope = 0;            // index into Workload::names: the module path, for breakdowns
+  std::uint32_t scope = 0;            // index into Workload::names: a module call's name, for breakdowns
+  std::uint32_t module = 0;           // index into Workload::names: the container module the op runs in
+                                      // (Builder::module; 0: none recorded), for breakdowns
 };
 
 // Which call of a model: one forward (a base model, no cache), the prefill of a generate call (the

@@ -7,15 +7,24 @@
 #include <set>
 
 namespace fwtax {
+
+std::string size_label(long long seq, long long image) {
+  return seq > 0 ? "seq " + std::to_string(seq) : image > 0 ? "image " + std::to_string(image) : "-";
+}
+
 namespace {
 
-std::string size_label(const ResultRow& r) {
-  return r.seq > 0 ? "seq " + std::to_string(r.seq) : "image " + std::to_string(r.image);
-}
+std::string size_label(const ResultRow& r) { return fwtax::size_label(r.seq, r.image); }
+
+// A CSV cell of a size that applies to some models only: empty where it does not apply.
+std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
 
 double tax_fraction(const SimResult& s) { return s.latency_s > 0 ? s.framework_tax_s / s.latency_s : 0; }
 
-void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from) {
+}  // namespace
+
+void write_columns(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from,
+                   std::size_t right_until) {
   std::vector<std::size_t> width;
   for (const auto& row : cells)
     for (std::size_t i = 0; i < row.size(); ++i) {
@@ -26,7 +35,7 @@ void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& c
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       std::size_t padn = width[i] - row[i].size();
-      if (i >= right_from) line += std::string(padn, ' ') + row[i];
+      if (i >= right_from && i < right_until) line += std::string(padn, ' ') + row[i];
       else line += row[i] + (i + 1 < row.size() ? std::string(padn, ' ') : "");
       if (i + 1 < row.size()) line += "  ";
     }
@@ -34,6 +43,8 @@ void pad_print(std::ostream& out, const std::vector<std::vector<std::string>>& c
     out << line << '\n';
   }
 }
+
+namespace {
 
 std::string crossover_text(const ResultRow& r) {
   return r.crossover_batch ? "batch " + std::to_string(*r.crossover_batch) : "not in range";
@@ -64,7 +75,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   const bool phases = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return r.phase != "forward"; });
   const bool generate = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return r.phase == "generate"; });
   std::vector<std::vector<std::string>> cells;
-  std::vector<std::string> head = {"model", "device", "host", "framework", "dtype", "batch", "size"};
+  std::vector<std::string> head = {"model", "device", "host", "framework", "dtype", "batch", "input"};
   if (phases) head.insert(head.end(), {"phase", "context"});
   head.insert(head.end(), {"latency", "10-90% range"});
   if (generate) head.insert(head.end(), {"ttft", "tpot"});
@@ -74,7 +85,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     std::vector<std::string> line = {r.model, r.device, r.host, r.framework, std::string(dtype_name(r.dtype)),
-                                     std::to_string(r.batch), r.seq > 0 ? std::to_string(r.seq) : std::to_string(r.image)};
+                                     std::to_string(r.batch), size_label(r)};
     if (phases)
       line.insert(line.end(), {r.phase, r.phase == "decode" ? std::to_string(r.context)
                                         : r.phase == "generate" ? "+" + std::to_string(r.new_tokens) : "-"});
@@ -89,7 +100,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
                              std::string(regime_name(s.bound)), std::to_string(s.kernels), memory_text(r)});
     cells.push_back(line);
   }
-  pad_print(out, cells, 5);
+  write_columns(out, cells, 5);
   // One line per series: where it leaves the framework-bound regime.
   std::set<std::string> seen;
   bool header = false;
@@ -160,7 +171,7 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
                          : "");
       cells.push_back(line);
     }
-    pad_print(out, cells, 2);
+    write_columns(out, cells, 2);
   }
 }
 
@@ -171,7 +182,7 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
-        << r.batch << ',' << r.seq << ',' << r.image << ',' << r.phase << ',' << r.context << ',' << r.new_tokens << ','
+        << r.batch << ',' << csv_size(r.seq) << ',' << csv_size(r.image) << ',' << r.phase << ',' << r.context << ',' << r.new_tokens << ','
         << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", r.latency_low_s) << ','
         << format_number("%.9g", r.latency_high_s) << ',' << format_number("%.9g", r.ttft_s) << ','
         << format_number("%.9g", r.tpot_s) << ',' << format_number("%.9g", r.tokens_per_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
@@ -181,6 +192,42 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
         << format_number("%.9g", r.memory_bytes) << ',' << (r.fits ? "true" : "false") << '\n';
   }
 }
+
+namespace {
+
+// Rows of breakdown totals: host and GPU time with their shares of the ops' totals.
+std::vector<std::vector<std::string>> total_rows(const std::vector<BreakdownTotal>& totals, bool by_module) {
+  double host = 0, gpu = 0;
+  for (const auto& t : totals) host += t.host_s, gpu += t.gpu_s;
+  auto share = [](double part, double whole) { return whole > 0 ? format_number("%.0f%%", 100 * part / whole) : "-"; };
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({by_module ? "module" : "op class", "calls", "ops", "host", "host %", "gpu", "gpu %", "kernels",
+                   "GFLOP", "MB"});
+  if (!by_module) cells[0].erase(cells[0].begin() + 1);
+  for (const auto& t : totals) {
+    std::vector<std::string> row = {t.key.empty() ? "(outside any module)" : t.key, std::to_string(t.calls),
+                                    std::to_string(t.ops), format_duration(t.host_s), share(t.host_s, host),
+                                    format_duration(t.gpu_s), share(t.gpu_s, gpu), std::to_string(t.kernels),
+                                    format_number("%.3f", t.flops / 1e9), format_number("%.2f", t.bytes / 1e6)};
+    if (!by_module) row.erase(row.begin() + 1);
+    cells.push_back(row);
+  }
+  return cells;
+}
+
+Json totals_json(const std::vector<BreakdownTotal>& totals, bool by_module) {
+  Json a = Json::array();
+  for (const auto& t : totals) {
+    Json j = {{by_module ? "module" : "class", by_module && t.key.empty() ? Json(nullptr) : Json(t.key)},
+              {"ops", t.ops}, {"kernels", t.kernels}, {"host_s", t.host_s}, {"gpu_s", t.gpu_s},
+              {"flops", t.flops}, {"bytes", t.bytes}};
+    if (by_module) j["calls"] = t.calls;
+    a.push_back(j);
+  }
+  return a;
+}
+
+}  // namespace
 
 Json row_to_json(const ResultRow& r) {
   const SimResult& s = r.sim;
@@ -223,8 +270,10 @@ Json row_to_json(const ResultRow& r) {
     for (const auto& o : r.breakdown)
       ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
                      {"bound", o.bound.empty() ? Json(nullptr) : Json(o.bound)}, {"kernels", o.kernels},
-                     {"flops", o.flops}, {"bytes", o.bytes}});
+                     {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)}});
     j["breakdown"] = ops;
+    j["breakdown_by_class"] = totals_json(breakdown_by_class(r.breakdown), false);
+    j["breakdown_by_module"] = totals_json(breakdown_by_module(r.breakdown), true);
   }
   return j;
 }
@@ -235,52 +284,85 @@ void write_json(std::ostream& out, const std::vector<ResultRow>& rows) {
   out << a.dump(1) << '\n';
 }
 
+
 void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
-      << r.batch << ", " << size_label(r) << "): per-op breakdown\n";
+      << r.batch << ", " << size_label(r) << "): breakdown\n\n";
+  out << "by op class (module_* are Python nn.Module calls: host time only)\n";
+  write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
+  auto modules = breakdown_by_module(r.breakdown);
+  if (!modules.empty()) {
+    out << "\nby module (the innermost container module an op runs in, over all its calls; in call order)\n";
+    write_columns(out, total_rows(modules, true), 1, 10);
+  }
+  out << "\nper op (module calls left out)\n";
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB"});
+  cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB", "module"});
   std::size_t i = 0;
   for (const auto& o : r.breakdown) {
     ++i;
     if (o.op_class.rfind("module_", 0) == 0) continue;
     cells.push_back({std::to_string(i), o.name, o.op_class, format_duration(o.host_s), format_duration(o.gpu_s),
-                     o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9), format_number("%.2f", o.bytes / 1e6)});
+                     o.bound.empty() ? "-" : o.bound, std::to_string(o.kernels), format_number("%.3f", o.flops / 1e9),
+                     format_number("%.2f", o.bytes / 1e6), o.module.empty() ? "-" : o.module});
   }
-  pad_print(out, cells, 3);
+  write_columns(out, cells, 3, 9);
 }
 
-void write_chrome_trace(std::ostream& out, const TimelineRun& t) {
-  const Workload& w = t.workload;
+void write_chrome_trace(std::ostream& out, const std::vector<TimelineRun>& runs) {
+  // One process pair per configuration (its host thread, then its GPU stream), each starting at 0 so
+  // that configurations line up for comparison; sort indices keep them in sweep order.
   Json ev = Json::array();
-  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0}, {"args", {{"name", "host (" + t.framework + ")"}}}});
-  ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", "GPU stream (" + t.device + ")"}}}});
+  Json configs = Json::array();
   auto us = [](double s) { return std::round(s * 1e9) / 1e3; };
-  for (const auto& sp : t.result.host_spans) {
-    std::string name = sp.op == UINT32_MAX       ? "call overhead"
-                       : sp.op == UINT32_MAX - 1 ? "wait for GPU"
-                                                 : w.name(w.ops[sp.op].name);
-    Json e = {{"ph", "X"}, {"pid", 0}, {"tid", 0}, {"name", name}, {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}};
-    if (sp.op < w.ops.size()) {
-      e["cat"] = std::string(op_class_name(w.ops[sp.op].cls));
-      if (w.ops[sp.op].scope) e["args"] = {{"module", w.name(w.ops[sp.op].scope)}};
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const TimelineRun& t = runs[i];
+    const Workload& w = t.workload;
+    const WorkloadConfig& c = w.config;
+    const int host_pid = static_cast<int>(2 * i), gpu_pid = host_pid + 1;
+    std::string label = runs.size() > 1 ? c.model + " " + std::string(dtype_name(c.dtype)) + " batch " +
+                                              std::to_string(c.batch) + " " + size_label(c.seq, c.image) + " on " +
+                                              t.device + ", " + t.framework + ": "
+                                        : "";
+    ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", host_pid},
+                  {"args", {{"name", label + "host (" + t.framework + ")"}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", gpu_pid},
+                  {"args", {{"name", label + "GPU stream (" + t.device + ")"}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", host_pid}, {"args", {{"sort_index", host_pid}}}});
+    ev.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", gpu_pid}, {"args", {{"sort_index", gpu_pid}}}});
+    for (const auto& sp : t.result.host_spans) {
+      std::string name = sp.op == UINT32_MAX       ? "call overhead"
+                         : sp.op == UINT32_MAX - 1 ? "wait for GPU"
+                                                   : w.name(w.ops[sp.op].name);
+      Json e = {{"ph", "X"}, {"pid", host_pid}, {"tid", 0}, {"name", name}, {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}};
+      if (sp.op < w.ops.size()) {
+        e["cat"] = std::string(op_class_name(w.ops[sp.op].cls));
+        if (w.ops[sp.op].scope) e["args"] = {{"module", w.name(w.ops[sp.op].scope)}};
+      }
+      ev.push_back(e);
     }
-    ev.push_back(e);
-  }
-  for (const auto& sp : t.result.gpu_spans) {
-    const Kernel& k = w.kernels[sp.kernel];
-    Json args = {{"flops", k.flops}, {"bytes", k.bytes}, {"kind", std::string(kernel_kind_name(k.kind))}};
-    if (sp.op < w.ops.size()) args["op"] = w.name(w.ops[sp.op].name);
-    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 0}, {"name", w.name(k.name)}, {"cat", "kernel"},
-                  {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}, {"args", args}});
+    for (const auto& sp : t.result.gpu_spans) {
+      const Kernel& k = w.kernels[sp.kernel];
+      Json args = {{"flops", k.flops}, {"bytes", k.bytes}, {"kind", std::string(kernel_kind_name(k.kind))}};
+      if (sp.op < w.ops.size()) args["op"] = w.name(w.ops[sp.op].name);
+      ev.push_back({{"ph", "X"}, {"pid", gpu_pid}, {"tid", 0}, {"name", w.name(k.name)}, {"cat", "kernel"},
+                    {"ts", us(sp.start_s)}, {"dur", us(sp.dur_s)}, {"args", args}});
+    }
+    configs.push_back({{"host_pid", host_pid},
+                       {"gpu_pid", gpu_pid},
+                       {"model", c.model},
+                       {"device", t.device},
+                       {"framework", t.framework},
+                       {"dtype", std::string(dtype_name(c.dtype))},
+                       {"batch", c.batch},
+                       {"seq", c.seq > 0 ? Json(c.seq) : Json(nullptr)},
+                       {"image", c.image > 0 ? Json(c.image) : Json(nullptr)},
+                       {"latency_s", t.result.latency_s},
+                       {"framework_tax_s", t.result.framework_tax_s}});
   }
   Json doc = {{"traceEvents", ev},
               {"displayTimeUnit", "ms"},
-              {"otherData",
-               {{"generator", "fwtax simulate --timeline"},
-                {"model", w.config.model},
-                {"latency_s", t.result.latency_s},
-                {"framework_tax_s", t.result.framework_tax_s}}}};
+              {"otherData", {{"generator", "fwtax simulate --timeline"}, {"configurations", configs}}}};
   out << doc.dump(1) << '\n';
 }
 

@@ -130,7 +130,9 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
     const Op& op = w.ops[i];
     OpResult r;
     r.name = w.name(op.name);
-    if (op.scope) r.name += " [" + w.name(op.scope) + "]";
+    if (op.scope) r.scope = w.name(op.scope);
+    if (op.scope) r.name += " [" + r.scope + "]";
+    if (op.module) r.module = w.name(op.module);
     r.op_class = std::string(op_class_name(op.cls));
     r.host_s = host[i];
     r.gpu_s = gpu[i];
@@ -150,20 +152,77 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
   return out;
 }
 
-// A row's per-op breakdown and the request's timeline (its first configuration) both come from one
-// synchronized call simulated with its timeline recorded.
+// A row's per-op breakdown and its timeline both come from one synchronized call simulated with its
+// timeline recorded.
 void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
-                 bool breakdown, TimelineRun* timeline) {
-  if (!breakdown && !timeline) return;
+                 bool breakdown, std::vector<TimelineRun>* timelines) {
+  if (!breakdown && !timelines) return;
   SimOptions one = o;
   one.measure = Measure::sync;
   one.timeline = true;
   SimResult s = simulate(w, d, f, one);
   if (breakdown) r.breakdown = breakdown_of(w, s, d);
-  if (timeline) *timeline = {w, std::move(s), d.name, f.name};
+  if (timelines) timelines->push_back({w, std::move(s), d.name, f.name});
+}
+
+// Timelines are kept for every configuration: refuse a sweep too large to hold and to open.
+void check_timeline_size(std::size_t configs) {
+  if (configs > kMaxTimelineConfigs)
+    throw InputError("--timeline", "",
+                     "the sweep has " + std::to_string(configs) + " configurations; a timeline holds at most " +
+                         std::to_string(kMaxTimelineConfigs) + " (one process pair each): narrow the lists");
+}
+
+// The dtype warning of a device, once per device/dtype pair.
+void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) {
+  if (!extras) return;
+  std::string w = dtype_fallback_warning(d, t);
+  if (!w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
+    extras->warnings.push_back(std::move(w));
 }
 
 }  // namespace
+
+namespace {
+
+void add_to(BreakdownTotal& t, const OpResult& o) {
+  t.ops++;
+  t.kernels += o.kernels;
+  t.host_s += o.host_s;
+  t.gpu_s += o.gpu_s;
+  t.flops += o.flops;
+  t.bytes += o.bytes;
+}
+
+}  // namespace
+
+std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops) {
+  std::vector<BreakdownTotal> out;
+  for (const auto& o : ops) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const BreakdownTotal& t) { return t.key == o.op_class; });
+    if (it == out.end()) it = out.insert(out.end(), BreakdownTotal{o.op_class});
+    add_to(*it, o);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const BreakdownTotal& a, const BreakdownTotal& b) {
+    return a.host_s + a.gpu_s > b.host_s + b.gpu_s;
+  });
+  return out;
+}
+
+std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops) {
+  if (std::none_of(ops.begin(), ops.end(), [](const OpResult& o) { return !o.module.empty(); })) return {};
+  std::vector<BreakdownTotal> out;
+  std::map<std::string, std::size_t> index;
+  for (const auto& o : ops) {
+    auto [it, added] = index.emplace(o.module, out.size());
+    if (added) out.push_back(BreakdownTotal{o.module});
+    BreakdownTotal& t = out[it->second];
+    add_to(t, o);
+    // A container's own call is the module call that opens it: its name is the module's.
+    if (!o.scope.empty() && o.scope == o.module) t.calls++;
+  }
+  return out;
+}
 
 double profiler_host_scale(const Catalog& catalog) {
   const Json* j = catalog.builtin_json("profiler.json");
@@ -206,7 +265,7 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
 }
 
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
-std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
+std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, SweepExtras* extras) {
   Trace t = load_trace_file(q.trace);
   std::string traced = device_for_gpu_name(t.gpu_name);
   std::vector<std::string> devices = trace_devices(q, t, traced);
@@ -216,6 +275,8 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
     throw InputError("--seq", "", "the trace's sequence length could not be inferred from its shapes");
   if (t.batch == 0 && !q.batches.empty())
     throw InputError("--batch", "", "the trace's batch size could not be inferred from its shapes");
+  std::vector<TimelineRun>* timelines = q.timelines && extras ? &extras->timelines : nullptr;
+  if (timelines) check_timeline_size(devices.size() * q.frameworks.size() * batches.size() * seqs.size());
   std::vector<ResultRow> rows;
   const LatencySpread spread = builtin_spread(catalog);
   for (const auto& dref : devices) {
@@ -239,7 +300,8 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.sim = simulate(w, d, f, rp.options);
           add_range(r, w, d, f, rp.options, spread);
-          add_details(r, w, d, f, rp.options, q.breakdown, rows.empty() ? timeline : nullptr);
+          note_dtype(extras, d, r.dtype);
+          add_details(r, w, d, f, rp.options, q.breakdown, timelines);
           rows.push_back(std::move(r));
         }
     }
@@ -317,7 +379,16 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   r.sim.framework_tax_s = std::max(0.0, r.sim.latency_s - r.sim.gpu_busy_s);
 }
 
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline) {
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras) {
+  std::vector<TimelineRun>* timelines = g.timelines && extras ? &extras->timelines : nullptr;
+  if (timelines) {
+    std::size_t configs = 0;
+    for (const auto& m : g.models) {
+      const auto& sizes = m.arch.input == InputKind::tokens ? g.seqs : g.images;
+      configs += std::max<std::size_t>(1, sizes.size());
+    }
+    check_timeline_size(configs * g.devices.size() * g.frameworks.size() * g.dtypes.size() * g.batches.size());
+  }
   std::vector<ResultRow> rows;
   const LatencySpread spread = builtin_spread(catalog);
   for (const auto& m : g.models) {
@@ -340,7 +411,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
         o.launch_factor = launch_host_factor(catalog, d, given) / g.host_x;
         const std::string host = host_for(catalog, d, given).name;
         Backend backend = make_backend(d, f);
-        backend.record_scopes = g.breakdown || (timeline && rows.empty());  // module paths name ops
+        backend.record_scopes = g.breakdown || timelines;  // module paths name ops
         const bool generate = g.phase == "generate";
         const Phase phase = generate ? Phase::prefill : phase_of(g.phase);
         for (DType dt : g.dtypes)
@@ -368,7 +439,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
                 r.context = context;
                 r.sim = simulate(w, d, f, o);
                 add_range(r, w, d, f, o, spread);
-                add_details(r, w, d, f, o, g.breakdown, rows.empty() ? timeline : nullptr);
+                note_dtype(extras, d, dt);
+                add_details(r, w, d, f, o, g.breakdown, timelines);
                 double kv_tokens = static_cast<double>(context + c.seq);
                 if (generate) {
                   r.new_tokens = g.new_tokens;
@@ -390,10 +462,10 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Time
   return rows;
 }
 
-std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
+std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, SweepExtras* extras) {
   if (!q.trace.empty() && !q.host.empty())
     throw InputError("--host", q.host, "a trace replays with its own machine's host times; --host takes --model");
-  if (!q.trace.empty()) return run_trace_sweep(q, catalog, timeline);
+  if (!q.trace.empty()) return run_trace_sweep(q, catalog, extras);
   Diagnostics diag("simulate");
   if (q.batches.empty()) diag.add("--batch", "expected at least one batch size");
   if (!(q.host_x > 0)) diag.add("--host-x", "expected a number > 0");
@@ -437,7 +509,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.contexts = q.contexts;
   g.new_tokens = q.new_tokens;
   g.breakdown = q.breakdown;
-  return simulate_grid(g, catalog, timeline);
+  g.timelines = q.timelines;
+  return simulate_grid(g, catalog, extras);
 }
 
 }  // namespace fwtax

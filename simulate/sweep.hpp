@@ -26,6 +26,7 @@ struct SweepRequest {
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
   std::string host;               // the host every device runs on (name or file); empty: each device's own
   bool breakdown = false;         // keep per-op results of each configuration
+  bool timelines = false;         // record each configuration's timeline (SweepExtras::timelines)
   std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
 };
 
@@ -39,6 +40,8 @@ struct OpResult {
   double bytes = 0;
   std::size_t kernels = 0;
   std::string bound;  // the limit (bound_name) holding most of its GPU time; empty without kernels
+  std::string module;  // the container module it runs in (Op::module); empty where none was recorded
+  std::string scope;   // a module call's own name (Op::scope); empty for framework ops
 };
 
 // How far a latency may fall from its prediction: 10th and 90th percentiles of measured over
@@ -54,6 +57,19 @@ struct LatencySpread {
 LatencySpread parse_spread(const Json& j, Diagnostics& diag);
 // The built-in spread (data/ranges.json).
 LatencySpread builtin_spread(const Catalog& catalog);
+// A breakdown's totals over a group of ops: one op class, or one module.
+struct BreakdownTotal {
+  std::string key;         // the op class, or the module ("" for ops outside any module)
+  std::size_t ops = 0;     // framework ops and module calls in the group
+  std::size_t calls = 0;   // by module: how many times the module was called
+  std::size_t kernels = 0;
+  double host_s = 0, gpu_s = 0, flops = 0, bytes = 0;
+};
+// By op class, most time (host + GPU) first.
+std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops);
+// By the container module each op runs in, in the order the modules are first called; empty when no
+// op has a module (a replayed trace).
+std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops);
 
 struct ResultRow {
   std::string model, device, framework;
@@ -90,16 +106,28 @@ struct ResolvedModel {
 };
 ResolvedModel resolve_model(const std::string& ref);
 
-// The first configuration of a request, simulated with its timeline recorded (--timeline).
+// One configuration simulated with its timeline recorded (--timeline).
 struct TimelineRun {
   Workload workload;
   SimResult result;
   std::string device, framework;
 };
 
-// One row per configuration; with `timeline`, also the first configuration's timeline.
+// A timeline holds at most this many configurations: each adds thousands of events.
+constexpr std::size_t kMaxTimelineConfigs = 100;
+
+// What a sweep reports besides its rows.
+struct SweepExtras {
+  // One per row, in row order, when the request asks for timelines.
+  std::vector<TimelineRun> timelines;
+  // Once per device/dtype pair whose dtype the device has no matrix math for
+  // (dtype_fallback_warning): the prediction is right for the profile but surprising.
+  std::vector<std::string> warnings;
+};
+
+// One row per configuration; with `extras`, also the timelines and warnings.
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog,
-                                 TimelineRun* timeline = nullptr);
+                                 SweepExtras* extras = nullptr);
 
 // The same over inputs already resolved (scaled devices and architectures for projections).
 struct Grid {
@@ -116,8 +144,9 @@ struct Grid {
   double host_x = 1.0;
   std::optional<HostSpec> host;  // the host every GPU runs on; empty: each device's own (CPUs refuse one)
   bool breakdown = false;
+  bool timelines = false;
 };
-std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, TimelineRun* timeline = nullptr);
+std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras = nullptr);
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).

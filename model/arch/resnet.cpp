@@ -1,4 +1,6 @@
 // torchvision ResNets (v1.5: the stride sits on the 3x3 conv of a bottleneck).
+#include <string>
+
 #include "model/arch/architecture.hpp"
 
 namespace fwtax {
@@ -53,13 +55,15 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
   const double planes[4] = {64, 128, 256, 512};
   const double expansion = r.bottleneck ? 4 : 1;
   for (int s = 0; s < 4; ++s) {
-    b.module(OpClass::module_block, "layer");
+    // torchvision's stage names; a stage's blocks are named after it, so breakdowns total each stage.
+    const std::string stage = "layer" + std::to_string(s + 1), block = stage + ".block";
+    b.module(OpClass::module_block, stage);
     double width = r.bottleneck ? planes[s] * static_cast<double>(r.width_per_group) / 64 * static_cast<double>(r.groups)
                                 : planes[s];
     double out = planes[s] * expansion;
     for (long long j = 0; j < r.blocks[s]; ++j) {
       double stride = (j == 0 && s > 0) ? 2 : 1;
-      b.module(OpClass::module_block, "block");
+      b.module(OpClass::module_block, block);
       double oh = Builder::conv_out(H, 3, stride, 1), ow = Builder::conv_out(W, 3, stride, 1);
       if (r.bottleneck) {
         conv_bn(in, H, W, width, 1, 1, 0, true);
@@ -70,7 +74,7 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
         conv_bn(width, oh, ow, out, 3, 1, 1, false);
       }
       if (j == 0 && (stride != 1 || in != out)) {
-        b.module(OpClass::module_block, "downsample");
+        b.unit(OpClass::module_block, "downsample");
         conv_bn(in, H, W, out, 1, stride, 0, false);
       }
       b.elementwise("aten::add_", N * out * oh * ow, 2);
@@ -81,6 +85,7 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
       in = out;
     }
   }
+  b.resume("resnet");
   b.module(OpClass::module_leaf, "avgpool");
   b.reduction("aten::adaptive_avg_pool2d", N * in * H * W, N * in);
   b.view("aten::flatten");

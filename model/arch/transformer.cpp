@@ -212,6 +212,7 @@ void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
     attention(b, d, t, static_cast<double>(t.heads), static_cast<double>(t.head_dim()), false, true);
     b.module(OpClass::module_leaf, "out_lin");
     b.linear(d.T, H, H);
+    b.resume("layer");  // the residual add and its norm are the block's (TransformerBlock.forward)
     b.elementwise("aten::add", d.T * H, 2);
     b.module(OpClass::module_leaf, "sa_layer_norm");
     b.layer_norm(d.T, H);
@@ -224,6 +225,7 @@ void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.linear(d.T, I, H);
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
+    b.resume("layer");
     b.elementwise("aten::add", d.T * H, 2);
     b.module(OpClass::module_leaf, "output_layer_norm");
     b.layer_norm(d.T, H);
@@ -269,6 +271,7 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T * H, 2);
     b.module(OpClass::module_leaf, "LayerNorm");
     b.layer_norm(d.T, H);
+    b.resume("albert_layer");  // the feed-forward leaves are AlbertLayer's own
     b.module(OpClass::module_leaf, "ffn");
     b.linear(d.T, H, I);
     b.module(OpClass::module_leaf, "activation");
@@ -443,6 +446,7 @@ void build_squeezebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T * H, 2);
     ln();
   }
+  b.resume("encoder");
   b.view("aten::permute");
   if (t.pooler) pooler(b, d, H);
 }
@@ -554,6 +558,7 @@ void build_funnel(Builder& b, const Dims& d, const TransformerConfig& t) {
   for (std::size_t blk = 0; blk < t.block_sizes.size(); ++blk) {
     for (long long l = 0; l < t.block_sizes[blk]; ++l) {
       if (blk > 0 && l == 0) {  // pool the query: mean over pairs of positions
+        b.resume("encoder");
         b.concat(d.B * S * S);
         b.concat(d.B * S);
         b.view("aten::slice");
@@ -561,6 +566,7 @@ void build_funnel(Builder& b, const Dims& d, const TransformerConfig& t) {
         b.pool("aten::avg_pool2d", d.B * S * H, d.B * S * H / 2);
         double pooled = std::ceil(S / 2);
         layer(pooled, S);
+        b.resume("encoder");
         b.concat(d.B * S * S);
         b.concat(d.B * S);
         b.concat(d.B * S);
@@ -668,6 +674,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     conv1d(H, H);
     b.module(OpClass::module_leaf, "resid_dropout");
     b.dropout();
+    b.resume("h");  // the residual adds and ln_2 are the block's (GPT2Block.forward)
     b.elementwise("aten::add", d.T * H, 2);
     b.module(OpClass::module_leaf, "ln_2");
     b.layer_norm(d.T, H);
@@ -678,8 +685,10 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     conv1d(I, H);
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
+    b.resume("h");
     b.elementwise("aten::add", d.T * H, 2);
   }
+  b.resume("gpt2");
   b.module(OpClass::module_leaf, "ln_f");
   b.layer_norm(d.T, H);
   b.view("aten::view");
@@ -769,6 +778,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.view("aten::reshape");
     b.module(OpClass::module_leaf, "o_proj");
     b.linear(d.T, H, H, false);
+    b.resume("layer");  // the residual adds are the decoder layer's
     b.elementwise("aten::add", d.T * H, 2);
     rms_norm();
     b.module(OpClass::module_heavy, "mlp");
@@ -781,6 +791,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::mul", d.T * I, 2);
     b.module(OpClass::module_leaf, "down_proj");
     b.linear(d.T, I, H, false);
+    b.resume("layer");
     b.elementwise("aten::add", d.T * H, 2);
   }
   rms_norm();
@@ -852,6 +863,7 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.linear(T, H, H);
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
+    b.resume("layer");  // ViTLayer's own residual add and layernorm_after
     b.elementwise("aten::add", T * H, 2);
     b.module(OpClass::module_leaf, "layernorm_after");
     b.layer_norm(T, H);
@@ -867,6 +879,7 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.dropout();
     b.elementwise("aten::add", T * H, 2);
   }
+  b.resume("vit");
   b.module(OpClass::module_leaf, "layernorm");
   b.layer_norm(T, H);
   if (t.pooler) pooler(b, d, H);

@@ -102,7 +102,7 @@ namespace {
 // optional activation.
 void conv_norm_act(ConvNet& net, double cout, double k, double stride, double groups, std::string_view act,
                    bool act_module = true) {
-  net.block("conv_norm_act");
+  net.unit("conv_norm_act");
   net.conv(cout, k, stride, groups);
   net.bn();
   if (!act.empty()) net.act(act, act_module);
@@ -121,7 +121,7 @@ void build_mobilenet_v2(Builder& b, const WorkloadConfig& c) {
     for (int i = 0; i < static_cast<int>(s[2]); ++i) {
       double stride = i == 0 ? s[3] : 1, cin = net.shape().c, hidden = cin * s[0];
       net.block("inverted_residual");
-      net.block("inverted_residual.conv");
+      net.unit("inverted_residual.conv");
       Shape4 in = net.shape();
       if (s[0] != 1) conv_norm_act(net, hidden, 1, 1, 1, "aten::hardtanh_");
       conv_norm_act(net, hidden, 3, stride, hidden, "aten::hardtanh_");
@@ -129,7 +129,9 @@ void build_mobilenet_v2(Builder& b, const WorkloadConfig& c) {
       net.bn();
       if (stride == 1 && in.c == s[1]) net.add(false);
     }
+  net.resume("features");
   conv_norm_act(net, 1280, 1, 1, 1, "aten::hardtanh_");
+  net.resume("mobilenet_v2");
   net.global_pool(false);
   net.flatten();
   net.block("classifier");
@@ -152,12 +154,12 @@ void build_efficientnet_b0(Builder& b, const WorkloadConfig& c) {
       double stride = i == 0 ? s[2] : 1, cin = net.shape().c, hidden = cin * s[0];
       double squeeze = std::max(1.0, std::floor(cin / 4));
       net.block("mbconv");
-      net.block("mbconv.block");
+      net.unit("mbconv.block");
       if (s[0] != 1) conv_norm_act(net, hidden, 1, 1, 1, "aten::silu_");
       conv_norm_act(net, hidden, s[1], stride, hidden, "aten::silu_");
       // Squeeze-excitation: pool to 1x1, two 1x1 convs with bias, sigmoid, scale the input.
       Shape4 x = net.shape();
-      net.block("se");
+      net.unit("se");
       net.global_pool(true);
       net.conv(squeeze, 1, 1, 1, true);
       net.act("aten::silu_");
@@ -172,7 +174,9 @@ void build_efficientnet_b0(Builder& b, const WorkloadConfig& c) {
       }
     }
   }
+  net.resume("features");
   conv_norm_act(net, 1280, 1, 1, 1, "aten::silu_");
+  net.resume("efficientnet");
   net.global_pool(true);
   net.flatten();
   net.block("classifier");
@@ -195,6 +199,7 @@ void build_vgg16(Builder& b, const WorkloadConfig& c) {
     }
   }
   // AdaptiveAvgPool2d((7, 7)) on a 7x7 input still runs a pooling kernel.
+  net.resume("vgg");
   net.builder().module(OpClass::module_leaf, "avgpool");
   net.builder().pool("aten::adaptive_avg_pool2d", net.shape().elems(), net.shape().n * net.shape().c * 49);
   net.shape().h = net.shape().w = 7;
@@ -224,6 +229,7 @@ void build_alexnet(Builder& b, const WorkloadConfig& c) {
     net.act("aten::relu_");
   }
   net.max_pool(3, 2, 0);
+  net.resume("alexnet");
   net.builder().module(OpClass::module_leaf, "avgpool");
   net.builder().pool("aten::adaptive_avg_pool2d", net.shape().elems(), net.shape().n * net.shape().c * 36);
   net.shape().h = net.shape().w = 6;
@@ -262,11 +268,13 @@ void build_squeezenet(Builder& b, const WorkloadConfig& c) {
   fire(16, 64);
   fire(16, 64);
   fire(32, 128);
+  net.resume("features");
   net.max_pool(3, 2, 0, true);
   fire(32, 128);
   fire(48, 192);
   fire(48, 192);
   fire(64, 256);
+  net.resume("features");
   net.max_pool(3, 2, 0, true);
   fire(64, 256);
   net.block("classifier");
@@ -302,6 +310,7 @@ void build_densenet(Builder& b, const WorkloadConfig& c, double init, double gro
       net.conv(growth, 3, 1);
       features += growth;
     }
+    net.resume("dense_block");
     net.shape().c = features;
     net.cat(layers[blk] + 1);
     if (blk < 3) {
@@ -312,7 +321,9 @@ void build_densenet(Builder& b, const WorkloadConfig& c, double init, double gro
       net.avg_pool(2, 2, 0);
     }
   }
+  net.resume("features");
   net.bn();
+  net.resume("densenet");
   net.act("aten::relu_", false);
   net.global_pool(false);
   net.flatten();
@@ -323,7 +334,7 @@ void build_densenet(Builder& b, const WorkloadConfig& c, double init, double gro
 void build_inception_v3(Builder& b, const WorkloadConfig& c) {
   ConvNet net(b, static_cast<double>(c.batch), 3, static_cast<double>(c.image), static_cast<double>(c.image));
   auto basic = [&](double cout, double kh, double kw, double stride, double ph, double pw) {
-    net.block("basic_conv");
+    net.unit("basic_conv");
     net.conv(cout, kh, kw, stride, ph, pw);
     net.bn();
     net.act("aten::relu_", false);
@@ -421,6 +432,7 @@ void build_inception_v3(Builder& b, const WorkloadConfig& c) {
     net.shape().c = a + bb + cc + d;
     net.cat(4);
   }
+  net.resume("inception3");
   net.global_pool(true);
   net.dropout();
   net.flatten();
@@ -431,7 +443,7 @@ void build_inception_v3(Builder& b, const WorkloadConfig& c) {
 void build_googlenet(Builder& b, const WorkloadConfig& c) {
   ConvNet net(b, static_cast<double>(c.batch), 3, static_cast<double>(c.image), static_cast<double>(c.image));
   auto basic = [&](double cout, double k, double stride = 1, double pad = 0) {
-    net.block("basic_conv");
+    net.unit("basic_conv");
     net.conv(cout, k, k, stride, pad, pad);
     net.bn();
     net.act("aten::relu_", false);
@@ -447,15 +459,15 @@ void build_googlenet(Builder& b, const WorkloadConfig& c) {
     Shape4 in = net.shape();
     basic(c1, 1);
     net.shape() = in;
-    net.block("branch2");
+    net.unit("branch2");
     basic(c2r, 1);
     basic(c2, 3, 1, 1);
     net.shape() = in;
-    net.block("branch3");
+    net.unit("branch3");
     basic(c3r, 1);
     basic(c3, 3, 1, 1);
     net.shape() = in;
-    net.block("branch4");
+    net.unit("branch4");
     net.max_pool(3, 1, 1, true);
     basic(c4, 1);
     net.shape().c = c1 + c2 + c3 + c4;
@@ -463,15 +475,18 @@ void build_googlenet(Builder& b, const WorkloadConfig& c) {
   };
   inception(64, 96, 128, 16, 32, 32);
   inception(128, 128, 192, 32, 96, 64);
+  net.resume("googlenet");
   net.max_pool(3, 2, 0, true);
   inception(192, 96, 208, 16, 48, 64);
   inception(160, 112, 224, 24, 64, 64);
   inception(128, 128, 256, 24, 64, 64);
   inception(112, 144, 288, 32, 64, 64);
   inception(256, 160, 320, 32, 128, 128);
+  net.resume("googlenet");
   net.max_pool(2, 2, 0, true);
   inception(256, 160, 320, 32, 128, 128);
   inception(384, 192, 384, 48, 128, 128);
+  net.resume("googlenet");
   net.global_pool(true);
   net.flatten();
   net.dropout();
@@ -486,6 +501,7 @@ void build_shufflenet_v2(Builder& b, const WorkloadConfig& c) {
   net.conv(24, 3, 2);
   net.bn();
   net.act("aten::relu_");
+  net.resume("shufflenet");
   net.max_pool(3, 2, 1);
   const double outs[3] = {116, 232, 464};
   const int repeats[3] = {4, 8, 4};
@@ -496,7 +512,7 @@ void build_shufflenet_v2(Builder& b, const WorkloadConfig& c) {
       net.block("inverted_residual");
       Shape4 in = net.shape();
       if (i == 0) {
-        net.block("branch1");
+        net.unit("branch1");
         net.conv(in.c, 3, 2, in.c);
         net.bn();
         net.conv(half, 1);
@@ -507,7 +523,7 @@ void build_shufflenet_v2(Builder& b, const WorkloadConfig& c) {
         net.builder().view("aten::chunk");
         net.shape().c = half;
       }
-      net.block("branch2");
+      net.unit("branch2");
       net.conv(half, 1);
       net.bn();
       net.act("aten::relu_");
@@ -529,6 +545,7 @@ void build_shufflenet_v2(Builder& b, const WorkloadConfig& c) {
   net.conv(1024, 1);
   net.bn();
   net.act("aten::relu_");
+  net.resume("shufflenet");
   net.global_pool(false, "aten::mean");
   net.linear(1000);
 }
@@ -554,7 +571,7 @@ void build_mnasnet(Builder& b, const WorkloadConfig& c) {
     for (int i = 0; i < static_cast<int>(s[4]); ++i) {
       double cin = net.shape().c, hidden = cin * s[3], stride = i == 0 ? s[2] : 1;
       net.block("inverted_residual");
-      net.block("inverted_residual.layers");
+      net.unit("inverted_residual.layers");
       net.conv(hidden, 1);
       net.bn();
       net.act("aten::relu_");
@@ -566,9 +583,11 @@ void build_mnasnet(Builder& b, const WorkloadConfig& c) {
       if (stride == 1 && cin == s[0]) net.add(false);
     }
   }
+  net.resume("layers");
   net.conv(1280, 1);
   net.bn();
   net.act("aten::relu_");
+  net.resume("mnasnet");
   net.global_pool(false, "aten::mean");
   net.block("classifier");
   net.dropout(true, "aten::dropout_");
@@ -608,6 +627,7 @@ void build_vit(Builder& b, const WorkloadConfig& c, double patch) {
     b.copy("aten::clone", T * E);
     b.linear(T, E, E);
     b.end_fused();
+    b.resume("encoder_block");
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
     b.elementwise("aten::add", T * E, 2);
@@ -624,10 +644,13 @@ void build_vit(Builder& b, const WorkloadConfig& c, double patch) {
     b.linear(T, I, E);
     b.module(OpClass::module_leaf, "mlp.4");
     b.dropout();
+    b.resume("encoder_block");
     b.elementwise("aten::add", T * E, 2);
   }
+  b.resume("encoder");
   b.module(OpClass::module_leaf, "encoder.ln");
   b.layer_norm(T, E);
+  b.resume("vit");
   b.view("aten::slice");
   b.view("aten::select");
   b.module(OpClass::module_block, "heads");

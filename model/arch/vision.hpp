@@ -40,7 +40,12 @@ class ConvNet {
   void add(bool in_place);
   // torch.cat along channels of tensors whose channel counts sum to the current C.
   void cat(int inputs);
+  // A container module call (a block): the ops after it run in it, for breakdowns.
   void block(std::string_view scope = {}) { b_.module(OpClass::module_block, scope); }
+  // A helper container (Conv2dNormActivation, BasicConv2d, a branch): its ops count with the block.
+  void unit(std::string_view scope) { b_.unit(OpClass::module_block, scope); }
+  // The ops after this run in the container `scope` again (a nested block has returned).
+  void resume(std::string_view scope) { b_.resume(scope); }
 
  private:
   void check_window(const char* layer, double kh, double kw, double stride, double pad_h, double pad_w) const;

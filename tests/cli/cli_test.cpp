@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -89,10 +91,157 @@ TEST_CASE("--timeline writes a Chrome trace with host and GPU events") {
 }
 
 TEST_CASE("list prints one line per entry") {
-  Run r = run({"list", "devices"});
+  Run r = run({"list", "frameworks"});
   CHECK(r.status == 0);
-  CHECK(r.out.find("h100") != std::string::npos);
+  CHECK(r.out.find("cuda-graphs") != std::string::npos);
   CHECK(run({"list", "gizmos"}).status == 2);
+}
+
+// The cells of the table line that starts with `first` (split on runs of spaces), empty if none.
+std::vector<std::string> table_row(const std::string& text, const std::string& first) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream cells(line);
+    std::vector<std::string> row;
+    for (std::string c; cells >> c;) row.push_back(c);
+    if (!row.empty() && row[0] == first) return row;
+  }
+  return {};
+}
+
+TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, from the profiles") {
+  Run r = run({"list", "devices"});
+  REQUIRE(r.status == 0);
+  auto head = table_row(r.out, "device");
+  REQUIRE(head.size() >= 10);
+  CHECK(std::vector<std::string>(head.begin(), head.begin() + 10) ==
+        std::vector<std::string>{"device", "kind", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB", "host", "host"});
+  // v100.json: 15.7 TFLOP/s fp32, 125 fp16 tensor, no TF32 or bf16 tensor cores, 900 GB/s, 32 GB.
+  auto v100 = table_row(r.out, "v100");
+  REQUIRE(v100.size() >= 10);
+  CHECK(std::vector<std::string>(v100.begin(), v100.begin() + 10) ==
+        std::vector<std::string>{"v100", "gpu", "15.7", "-", "125", "-", "0.90", "32", "paper-v100", "1.37x"});
+  auto h100 = table_row(r.out, "h100");
+  REQUIRE(h100.size() >= 9);
+  CHECK(std::vector<std::string>(h100.begin() + 2, h100.begin() + 9) ==
+        std::vector<std::string>{"66.9", "495", "989", "989", "3.35", "80", "h100-vm-a"});
+  CHECK(!table_row(r.out, "h200-calibrated").empty());  // every built-in device has a row
+  Run h = run({"list", "hosts"});
+  auto paper = table_row(h.out, "paper-v100");
+  REQUIRE(paper.size() >= 2);
+  CHECK(paper[1] == "1.37x");
+}
+
+TEST_CASE("bf16 on a GPU without bf16 tensor cores predicts with a warning on stderr, once") {
+  Run r = binary("simulate --model bert-base --device v100 --dtype bf16 --batch 1,64");
+  CHECK(r.status == 0);
+  CHECK(r.err.rfind("fwtax: warning: v100 has no bf16 tensor cores", 0) == 0);
+  CHECK(r.err.find("fp32 arithmetic") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(binary("simulate --model bert-base --device v100 --dtype fp16").err.empty());
+  CHECK(binary("simulate --model bert-base --device h100 --dtype bf16").err.empty());
+}
+
+TEST_CASE("a row says whether its size is a sequence length or an image size") {
+  Run t = run({"simulate", "--model", "bert-base,resnet18"});
+  REQUIRE(t.status == 0);
+  auto head = table_row(t.out, "model");
+  REQUIRE(head.size() > 6);
+  CHECK(head[6] == "input");
+  CHECK(t.out.find(" seq 128 ") != std::string::npos);
+  CHECK(t.out.find(" image 224 ") != std::string::npos);
+  // CSV leaves the size that does not apply empty; JSON writes null.
+  Run c = run({"simulate", "--model", "bert-base,resnet18", "--format", "csv"});
+  REQUIRE(c.status == 0);
+  CHECK(c.out.find("\nbert-base,h100,h100-vm-a,pytorch-eager,fp32,1,128,,") != std::string::npos);
+  CHECK(c.out.find("\nresnet18,h100,h100-vm-a,pytorch-eager,fp32,1,,224,") != std::string::npos);
+  Run j = run({"simulate", "--model", "bert-base,resnet18", "--format", "json"});
+  Json rows = Json::parse(j.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["seq"] == 128);
+  CHECK(rows[0]["image"].is_null());
+  CHECK(rows[1]["seq"].is_null());
+  CHECK(rows[1]["image"] == 224);
+  // validate --format json writes its runs the same way.
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  Run v = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "resnet50", "--max-batch", "1",
+               "--quiet", "--format", "json"});
+  Json first = Json::parse(v.out)["runs"][0];
+  CHECK(first["seq"].is_null());
+  CHECK(first["image"] == 224);
+}
+
+TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
+  auto batches = [](const char* list) {
+    Run r = run({"simulate", "--batch", list, "--format", "json"});
+    std::vector<long long> b;
+    if (r.status == 0)
+      for (const auto& row : Json::parse(r.out)) b.push_back(row["batch"].get<long long>());
+    return b;
+  };
+  CHECK(batches("1:256").size() == 9);
+  CHECK(batches("3:12") == std::vector<long long>{3, 6, 12});
+  CHECK(batches("5:5") == std::vector<long long>{5});
+  CHECK(batches("1:4,12") == std::vector<long long>{1, 2, 4, 12});
+  Run bad = run({"simulate", "--batch", "3:9"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err == "fwtax: error: --batch: range \"3:9\" doubles from 3 and never lands on 9; A:B means A, 2A, 4A, "
+                   "... up to B, so B must be A times a power of two (3:6 or 3:12), or list the values with commas\n");
+  for (std::string command : {"simulate", "project"}) {
+    CAPTURE(command);
+    Run h = run({command, "--help"});
+    CHECK(h.status == 0);
+    CHECK(h.out.find("range A:B, meaning A, 2A, 4A, ... up to B; B must be A times a power of two") != std::string::npos);
+  }
+}
+
+TEST_CASE("--timeline with several configurations holds one host and one GPU process per configuration") {
+  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_timelines.json";
+  Run r = run({"simulate", "--model", "bert-base,resnet18", "--framework", "pytorch-eager,cuda-graphs", "--batch", "1,8",
+               "--timeline", path});
+  REQUIRE(r.status == 0);
+  Json j = Json::parse(read_file_text(path));
+  const Json& configs = j["otherData"]["configurations"];
+  REQUIRE(configs.size() == 8);
+  CHECK(configs[0]["model"] == "bert-base");
+  CHECK(configs[7]["model"] == "resnet18");
+  CHECK(configs[7]["framework"] == "cuda-graphs");
+  CHECK(configs[7]["batch"] == 8);
+  std::map<int, int> events;  // per process
+  std::map<int, std::string> names;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X") events[e["pid"].get<int>()]++;
+    if (e["ph"] == "M" && e["name"] == "process_name") names[e["pid"].get<int>()] = e["args"]["name"];
+  }
+  CHECK(events.size() == 16);
+  CHECK(names[14] == "resnet18 fp32 batch 8 image 224 on h100, cuda-graphs: host (cuda-graphs)");
+  CHECK(names[15] == "resnet18 fp32 batch 8 image 224 on h100, cuda-graphs: GPU stream (h100)");
+  // Each configuration's timeline ends at its own latency.
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    double end_us = 0;
+    for (const auto& e : j["traceEvents"])
+      if (e["ph"] == "X" && e["pid"].get<std::size_t>() / 2 == i)
+        end_us = std::max(end_us, e["ts"].get<double>() + e["dur"].get<double>());
+    CHECK(end_us == doctest::Approx(configs[i]["latency_s"].get<double>() * 1e6).epsilon(0.01));
+  }
+}
+
+TEST_CASE("validate's table shows whole device names and says which size a run has") {
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  Run r = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "bert-base,resnet50",
+               "--max-batch", "1", "--quiet"});
+  REQUIRE(r.status == 0);
+  auto head = table_row(r.out, "model");
+  REQUIRE(head.size() > 5);
+  CHECK(head[5] == "input");
+  CHECK(r.out.find("bert-base  h200-calibrated  pytorch-eager") != std::string::npos);
+  CHECK(r.out.find(" seq 128 ") != std::string::npos);
+  CHECK(r.out.find(" image 224 ") != std::string::npos);
+  // A profile given by path is shown whole too.
+  std::string profile = std::string(FWTAX_SOURCE_DIR) + "/data/devices/h200-calibrated.json";
+  Run p = run({"validate", "--measured", runs, "--device", profile, "--model", "bert-base", "--max-batch", "1", "--quiet"});
+  REQUIRE(p.status == 0);
+  CHECK(p.out.find(" " + profile + " ") != std::string::npos);
 }
 
 TEST_CASE("the binary exits 2 on bad input and names the file") {

@@ -155,3 +155,128 @@ TEST_CASE("a CPU device is its own host: --host is refused for it, and a trace k
   q.host = "paper-a100";
   CHECK_THROWS_AS(run_sweep(q, c), InputError);
 }
+
+TEST_CASE("a device without the dtype's tensor cores gets one warning per device and dtype") {
+  SweepRequest q;
+  q.devices = {"v100", "h100", "1080ti"};
+  q.dtypes = {DType::bf16, DType::fp16, DType::fp32};
+  q.batches = {1, 64};
+  SweepExtras extras;
+  auto rows = run_sweep(q, Catalog::builtin(), &extras);
+  REQUIRE(rows.size() == 18);
+  // The V100 has fp16 tensor cores but no bf16 ones; Pascal has neither; the H100 has both.
+  REQUIRE(extras.warnings.size() == 3);
+  CHECK(extras.warnings[0].find("v100 has no bf16 tensor cores") == 0);
+  CHECK(extras.warnings[0].find("fp32 arithmetic") != std::string::npos);
+  CHECK(extras.warnings[0].find("125 TFLOP/s") != std::string::npos);  // what fp16 would have used
+  CHECK(extras.warnings[1].find("1080ti has no bf16 tensor cores") == 0);
+  CHECK(extras.warnings[2].find("1080ti has no fp16 tensor cores") == 0);
+  for (const auto& w : extras.warnings) CHECK(w.find("h100") == std::string::npos);
+}
+
+TEST_CASE("the dtype warning says matrix math, not tensor cores, on a CPU") {
+  DeviceSpec cpu = test::toy_gpu();
+  cpu.name = "my-cpu";
+  cpu.kind = DeviceKind::cpu;
+  cpu.peak_flops_per_s = {};
+  cpu.peak_flops_per_s[static_cast<int>(Math::fp32_simt)] = 1e12;
+  CHECK(dtype_fallback_warning(cpu, DType::fp32).empty());
+  std::string w = dtype_fallback_warning(cpu, DType::bf16);
+  CHECK(w.find("my-cpu has no bf16 matrix math") == 0);
+  CHECK(w.find("fp32 arithmetic (fp32_simt, 1 TFLOP/s)") != std::string::npos);
+  CHECK(dtype_fallback_warning(test::toy_gpu(), DType::fp16).empty());
+}
+
+TEST_CASE("a breakdown totals host and GPU time by op class and by module, and the totals add up") {
+  SweepRequest q;
+  q.models = {"bert-base", "resnet50"};
+  q.dtypes = {DType::fp16};
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) {
+    CAPTURE(r.model);
+    double host = 0, gpu = 0;
+    for (const auto& o : r.breakdown) host += o.host_s, gpu += o.gpu_s;
+    for (const auto& totals : {breakdown_by_class(r.breakdown), breakdown_by_module(r.breakdown)}) {
+      REQUIRE(!totals.empty());
+      double th = 0, tg = 0;
+      std::size_t ops = 0;
+      for (const auto& t : totals) th += t.host_s, tg += t.gpu_s, ops += t.ops;
+      CHECK(th == test::approx(host));
+      CHECK(tg == test::approx(gpu));
+      CHECK(ops == r.breakdown.size());
+    }
+    auto by_class = breakdown_by_class(r.breakdown);
+    for (std::size_t i = 1; i < by_class.size(); ++i)  // most time first
+      CHECK(by_class[i - 1].host_s + by_class[i - 1].gpu_s >= by_class[i].host_s + by_class[i].gpu_s);
+  }
+  auto find = [](const std::vector<BreakdownTotal>& ts, const std::string& key) {
+    for (const auto& t : ts)
+      if (t.key == key) return t;
+    return BreakdownTotal{};
+  };
+  // BERT-base: twelve layers, each with its self-attention (three projections and SDPA).
+  auto bert = breakdown_by_module(rows[0].breakdown);
+  BreakdownTotal self = find(bert, "layer.attention.self");
+  CHECK(self.calls == 12);
+  CHECK(find(breakdown_by_class(rows[0].breakdown), "attention").gpu_s <= self.gpu_s);
+  CHECK(find(bert, "embeddings").calls == 1);
+  // ResNet-50: stages of 3, 4, 6 and 3 bottlenecks; the residual add after a downsample, the pool and
+  // the classifier are not the downsample's or the last block's.
+  auto resnet = breakdown_by_module(rows[1].breakdown);
+  CHECK(find(resnet, "layer1.block").calls == 3);
+  CHECK(find(resnet, "layer3.block").calls == 6);
+  CHECK(find(resnet, "downsample").ops == 0);
+  for (const auto& o : rows[1].breakdown) {
+    if (o.name == "aten::add_") CHECK(o.module.find(".block") != std::string::npos);
+    if (o.name == "aten::linear") CHECK(o.module == "resnet");
+  }
+}
+
+TEST_CASE("the breakdown table gives the totals before the per-op list; JSON has all three") {
+  SweepRequest q;
+  q.models = {"gpt2"};
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  std::ostringstream text;
+  write_breakdown(text, rows[0]);
+  const std::string t = text.str();
+  std::size_t by_class = t.find("by op class"), by_module = t.find("by module"), per_op = t.find("per op");
+  CHECK(by_class < by_module);
+  CHECK(by_module < per_op);
+  CHECK(per_op != std::string::npos);
+  CHECK(t.find("\nmlp ") != std::string::npos);
+  std::ostringstream js;
+  write_json(js, rows);
+  Json j = Json::parse(js.str())[0];
+  REQUIRE(j["breakdown_by_class"].is_array());
+  REQUIRE(j["breakdown_by_module"].is_array());
+  CHECK(j["breakdown"].size() == rows[0].breakdown.size());
+  CHECK(j["breakdown"][2]["module"] == "gpt2");
+  bool mlp = false;
+  for (const auto& m : j["breakdown_by_module"])
+    if (m["module"] == "mlp") mlp = m["calls"] == 12 && m["gpu_s"].get<double>() > 0;
+  CHECK(mlp);
+}
+
+TEST_CASE("naming ops by module (breakdowns, timelines) changes no prediction") {
+  SweepRequest q;
+  q.models = {"bert-base", "resnet50", "gpt2", "mobilenet-v2", "vit-b16"};
+  q.devices = {"h100", "v100"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.batches = {1, 32};
+  auto plain = run_sweep(q, Catalog::builtin());
+  q.breakdown = true;
+  q.timelines = true;
+  q.batches = {1};
+  q.models = {"bert-base", "resnet50"};
+  SweepExtras extras;
+  auto named = run_sweep(q, Catalog::builtin(), &extras);
+  CHECK(extras.timelines.size() == named.size());
+  for (const auto& n : named)
+    for (const auto& p : plain)
+      if (p.model == n.model && p.device == n.device && p.framework == n.framework && p.batch == n.batch)
+        CHECK(p.sim.latency_s == n.sim.latency_s);
+}

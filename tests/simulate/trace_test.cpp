@@ -241,9 +241,12 @@ TEST_CASE("a replayed trace has a per-op breakdown and a timeline, like a built-
   q.frameworks = {"cuda-graphs"};
   q.batches.clear();
   q.breakdown = true;
-  TimelineRun t;
-  auto rows = run_sweep(q, Catalog::builtin(), &t);
+  q.timelines = true;
+  SweepExtras extras;
+  auto rows = run_sweep(q, Catalog::builtin(), &extras);
   REQUIRE(rows.size() == 1);
+  REQUIRE(extras.timelines.size() == 1);
+  const TimelineRun& t = extras.timelines[0];
   const auto& b = rows[0].breakdown;
   REQUIRE(!b.empty());
   double gpu = 0;

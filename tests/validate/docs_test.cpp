@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
+#include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
@@ -67,4 +69,93 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   check_quoted("h100-2026-11", builtin_runs("measured/h100-2026-11-runs.json", "h100"));
   check_quoted("h200-2026-11/h200-calibrated", builtin_runs("measured/h200-2026-11/runs.json", "h200-calibrated"));
   check_quoted("h200-2026-11/h200", builtin_runs("measured/h200-2026-11/runs.json", "h200"));
+}
+
+namespace {
+
+// The lines of the first ``` block after `marker` in `text`, without the fences.
+std::vector<std::string> block_after(const std::string& text, const std::string& marker) {
+  std::size_t at = text.find(marker);
+  REQUIRE_MESSAGE(at != std::string::npos, marker);
+  std::size_t open = text.find("```", at);
+  REQUIRE(open != std::string::npos);
+  open = text.find('\n', open) + 1;
+  std::size_t close = text.find("```", open);
+  REQUIRE(close != std::string::npos);
+  std::vector<std::string> lines;
+  std::istringstream in(text.substr(open, close - open));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Runs `fwtax <command line>` (words split on spaces) and returns its stdout lines.
+std::vector<std::string> run_lines(const std::string& command_line) {
+  std::vector<std::string> args = words(command_line);
+  std::ostringstream out, err;
+  const int status = cli::run_cli(args, out, err);
+  const std::string why = command_line + ": " + err.str();
+  REQUIRE_MESSAGE(status == 0, why);
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the README's quick-start table is what simulate prints today") {
+  const std::string readme = source_file("README.md");
+  // The command after the first `build/fwtax ` of the quick start, up to the end of its line.
+  std::size_t at = readme.find("build/fwtax simulate");
+  REQUIRE(at != std::string::npos);
+  std::string command = readme.substr(at + 12, readme.find('\n', at) - at - 12);
+  std::vector<std::string> quoted = block_after(readme, "prints\nthe what-if table below");
+  CHECK(run_lines(command) == quoted);
+}
+
+TEST_CASE("the README's CPU walkthrough runs as written, and its devices table is today's") {
+  const std::string readme = source_file("README.md");
+  std::vector<std::string> commands = block_after(readme, "## Predict for your CPU");
+  REQUIRE(commands.size() == 2);
+  CHECK(commands[0] == "build/fwtax calibrate --target cpu --out my-cpu.json");
+  // The simulate line, on a CPU profile calibrated on this kind of machine (the fuzz corpus keeps one):
+  // the same rows and columns; the figures are the README machine's own.
+  std::string simulate = commands[1].substr(std::string("build/fwtax ").size());
+  std::string profile = std::string(FWTAX_SOURCE_DIR) + "/tests/fuzz/corpus/device/cpu-profile.json";
+  simulate.replace(simulate.find("my-cpu.json"), 11, profile);
+  std::vector<std::string> got = run_lines(simulate);
+  std::vector<std::string> quoted = block_after(readme, "and the prediction");
+  REQUIRE(got.size() == quoted.size());
+  CHECK(got[0] == quoted[0]);
+  for (std::size_t i = 1; i < got.size(); ++i) {
+    auto g = words(got[i]), q = words(quoted[i]);
+    REQUIRE(g.size() == q.size());
+    std::size_t keep = g.size() >= 13 ? 8 : g.size();  // a row: model .. input; else the whole line
+    CHECK(std::vector<std::string>(g.begin(), g.begin() + keep) == std::vector<std::string>(q.begin(), q.begin() + keep));
+  }
+  // `fwtax list devices`, descriptions cut: every other column as printed now.
+  std::vector<std::string> devices = run_lines("list devices");
+  std::vector<std::string> table = block_after(readme, "`fwtax list devices` shows");
+  REQUIRE(!table.empty());
+  for (const auto& line : table) {
+    auto q = words(line);
+    if (q.empty()) continue;  // the indented closing fence's line
+    REQUIRE(q.size() >= 11);
+    bool found = false;
+    for (const auto& d : devices) {
+      auto g = words(d);
+      if (!g.empty() && g[0] == q[0]) {
+        found = true;
+        CHECK(std::vector<std::string>(g.begin(), g.begin() + 11) == std::vector<std::string>(q.begin(), q.begin() + 11));
+      }
+    }
+    CHECK_MESSAGE(found, q[0]);
+  }
 }
