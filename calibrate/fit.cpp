@@ -406,7 +406,8 @@ std::string fmt_shape(std::initializer_list<double> dims) {
   char buf[32];
   for (double d : dims) {
     std::snprintf(buf, sizeof buf, "%.0f", d);
-    out += (out.empty() ? "" : "x") + std::string(buf);
+    if (!out.empty()) out += 'x';
+    out += buf;
   }
   return out;
 }
