@@ -53,6 +53,23 @@ void warn_if_too_big(const std::vector<ResultRow>& rows, std::ostream& err) {
   }
 }
 
+// One note when a replayed trace had hiccups taken out of its host times.
+void note_trace_outliers(const std::vector<ResultRow>& rows, std::ostream& err) {
+  if (rows.empty() || !rows[0].trace_outliers) return;
+  const TraceOutliers& o = *rows[0].trace_outliers;
+  if (o.gaps + o.ops == 0) return;
+  auto count = [](int n, const char* what, double s) {
+    char part[80];
+    std::snprintf(part, sizeof part, n ? "%d %s%s of %.3g ms" : "%d %s%s", n, what, n == 1 ? "" : "s", s * 1e3);
+    return std::string(part);
+  };
+  char line[300];
+  std::snprintf(line, sizeof line,
+                "fwtax: note: trace: replaced %s and %s far above their siblings with typical values (%+.3g ms)\n",
+                count(o.gaps, "gap", o.gap_s).c_str(), count(o.ops, "op", o.op_s).c_str(), -o.removed_s * 1e3);
+  err << line;
+}
+
 SweepRequest parse_sweep_request(const Args& a) {
   SweepRequest q;
   if (auto v = a.get("--model")) q.models = split_list("--model", *v);
@@ -111,6 +128,7 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out) {
   TimelineRun timeline;
   auto rows = run_sweep(q, catalog, a.has("--timeline") ? &timeline : nullptr);
   warn_if_too_big(rows, std::cerr);
+  note_trace_outliers(rows, std::cerr);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");

@@ -208,6 +208,7 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
 std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, TimelineRun* timeline) {
   Trace t = load_trace_file(q.trace);
+  replace_host_outliers(t);
   std::string traced = device_for_gpu_name(t.gpu_name);
   std::vector<std::string> devices = trace_devices(q, t, traced);
   std::vector<long long> batches = q.batches.empty() ? std::vector<long long>{0} : q.batches;
@@ -237,6 +238,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.batch = w.config.batch;
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
+          r.trace_outliers = t.outliers;
           r.sim = simulate(w, d, f, rp.options);
           add_range(r, w, d, f, rp.options, spread);
           add_details(r, w, d, f, rp.options, q.breakdown, rows.empty() ? timeline : nullptr);

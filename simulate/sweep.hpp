@@ -8,6 +8,7 @@
 #include "model/arch/architecture.hpp"
 #include "model/catalog.hpp"
 #include "model/engine.hpp"
+#include "model/trace.hpp"
 
 namespace fwtax {
 
@@ -77,6 +78,8 @@ struct ResultRow {
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
   std::vector<OpResult> breakdown;
+  // A trace replay: the hiccups taken out of the traced host times (replace_host_outliers).
+  std::optional<TraceOutliers> trace_outliers;
 };
 
 // Fills a row's latency range: its call simulated again at both ends of the spread.
