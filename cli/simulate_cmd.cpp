@@ -60,13 +60,15 @@ void note_trace_outliers(const std::vector<ResultRow>& rows, std::ostream& err) 
   if (o.gaps + o.ops == 0) return;
   auto count = [](int n, const char* what, double s) {
     char part[80];
-    std::snprintf(part, sizeof part, n ? "%d %s%s of %.3g ms" : "%d %s%s", n, what, n == 1 ? "" : "s", s * 1e3);
+    std::snprintf(part, sizeof part, n ? "%d %s%s of %.3g ms" : "%d %s%s", n, what, n == 1 ? "" : "s",
+                  s * 1e3);
     return std::string(part);
   };
   char line[300];
-  std::snprintf(line, sizeof line,
-                "fwtax: note: trace: replaced %s and %s far above their siblings with typical values (%+.3g ms)\n",
-                count(o.gaps, "gap", o.gap_s).c_str(), count(o.ops, "op", o.op_s).c_str(), -o.removed_s * 1e3);
+  std::snprintf(
+      line, sizeof line,
+      "fwtax: note: trace: replaced %s and %s far above their siblings with typical values (%+.3g ms)\n",
+      count(o.gaps, "gap", o.gap_s).c_str(), count(o.ops, "op", o.op_s).c_str(), -o.removed_s * 1e3);
   err << line;
 }
 

@@ -769,9 +769,11 @@ TraceOutliers replace_host_outliers(Trace& t) {
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
     TraceOp& op = t.ops[i];
     op.host_cut_s = 0;
-    if (!op.sync) parts.push_back({i, false, std::max(0.0, op.dur_s - (cpu_trace ? op.compute_s : 0.0)), keys[i]});
+    if (!op.sync)
+      parts.push_back({i, false, std::max(0.0, op.dur_s - (cpu_trace ? op.compute_s : 0.0)), keys[i]});
     if (i + 1 < t.ops.size())
-      parts.push_back({i, true, std::max(0.0, op.next_ts_s - op.ts_s - op.dur_s), keys[i] + " > " + keys[i + 1]});
+      parts.push_back(
+          {i, true, std::max(0.0, op.next_ts_s - op.ts_s - op.dur_s), keys[i] + " > " + keys[i + 1]});
   }
   std::map<std::pair<bool, std::string>, std::vector<double>> groups;
   std::vector<double> all[2];
@@ -920,7 +922,8 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
       // The traced span held the compute, which the kernel now carries: the host keeps the rest
       // (dispatch, allocation, Python between ops), and only that rest holds what the profiler added.
       if (what.keep_host_times && what.device && what.device->kind == DeviceKind::cpu)
-        op.host_s = std::max(0.0, top.next_ts_s - top.ts_s - top.compute_s - top.host_cut_s) * what.profiler_scale;
+        op.host_s =
+            std::max(0.0, top.next_ts_s - top.ts_s - top.compute_s - top.host_cut_s) * what.profiler_scale;
     }
     w.ops.push_back(op);
   }

@@ -39,9 +39,9 @@ struct TraceOp {
 
 // What replace_host_outliers replaced in one trace.
 struct TraceOutliers {
-  int gaps = 0, ops = 0;           // gaps between top-level ops and op durations replaced
-  double gap_s = 0, op_s = 0;      // their traced time, summed
-  double removed_s = 0;            // traced time less the typical values put in their place
+  int gaps = 0, ops = 0;       // gaps between top-level ops and op durations replaced
+  double gap_s = 0, op_s = 0;  // their traced time, summed
+  double removed_s = 0;        // traced time less the typical values put in their place
 };
 
 struct Trace {

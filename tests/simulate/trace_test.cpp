@@ -518,11 +518,11 @@ TEST_CASE("a replay takes a planted 10 ms gap and a 20x slower op out of a trace
   std::filesystem::remove(planted);
   REQUIRE(clean.trace_outliers);
   REQUIRE(noisy.trace_outliers);
-  MESSAGE("planted 10 ms gap and a 20x linear (" << lin_dur << " us -> " << 20 * lin_dur << " us): replay "
-                                                 << noisy.sim.latency_s * 1e3 << " ms, unedited "
-                                                 << clean.sim.latency_s * 1e3 << " ms; replaced "
-                                                 << noisy.trace_outliers->gaps << " gaps, " << noisy.trace_outliers->ops
-                                                 << " ops, " << noisy.trace_outliers->removed_s * 1e3 << " ms");
+  MESSAGE("planted 10 ms gap and a 20x linear ("
+          << lin_dur << " us -> " << 20 * lin_dur << " us): replay " << noisy.sim.latency_s * 1e3
+          << " ms, unedited " << clean.sim.latency_s * 1e3 << " ms; replaced " << noisy.trace_outliers->gaps
+          << " gaps, " << noisy.trace_outliers->ops << " ops, " << noisy.trace_outliers->removed_s * 1e3
+          << " ms");
   CHECK(clean.trace_outliers->gaps + clean.trace_outliers->ops == 0);
   CHECK(noisy.trace_outliers->gaps == 1);
   CHECK(noisy.trace_outliers->ops == 1);
@@ -534,8 +534,8 @@ TEST_CASE("a trace of distinct ops has nothing replaced, its long lone op includ
   // No op repeats, so none has siblings; the first one is long (as a forward's first op often is,
   // 0.7-3.7 ms in the shared traces, and the unprofiled latency holds it), and gaps vary 4x.
   std::string events;
-  const char* names[] = {"aten::conv2d", "aten::batch_norm", "aten::relu_", "aten::max_pool2d", "aten::flatten",
-                         "aten::linear", "aten::softmax"};
+  const char* names[] = {"aten::conv2d",  "aten::batch_norm", "aten::relu_",  "aten::max_pool2d",
+                         "aten::flatten", "aten::linear",     "aten::softmax"};
   double ts = 100;
   for (int i = 0; i < 7; ++i) {
     double dur = i == 0 ? 2500 : 10 + 5 * i;
@@ -543,7 +543,8 @@ TEST_CASE("a trace of distinct ops has nothing replaced, its long lone op includ
               R"(", "ts": )" + std::to_string(ts) + R"(, "dur": )" + std::to_string(dur) + R"(, "tid": 1})";
     ts += dur + 5 + 5 * (i % 4);
   }
-  Trace t = parse(R"({"deviceProperties": [{"name": "NVIDIA H100 80GB HBM3"}], "traceEvents": [)" + events + "]}");
+  Trace t =
+      parse(R"({"deviceProperties": [{"name": "NVIDIA H100 80GB HBM3"}], "traceEvents": [)" + events + "]}");
   REQUIRE(t.ops.size() == 7);
   TraceOutliers o = replace_host_outliers(t);
   CHECK(o.gaps == 0);
