@@ -14,20 +14,30 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"--model", true, "model names or architecture files (default bert-base)", "LIST"},
-    {"--trace", true, "replay a PyTorch profiler (Kineto) trace, .json or .json.gz, instead of a model", "FILE"},
+    {"--trace", true, "replay a PyTorch profiler (Kineto) trace, .json or .json.gz, instead of a model",
+     "FILE"},
     {"--device", true, "device names or profile files (default h100)", "LIST"},
-    {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
+    {"--framework", true,
+     "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a power-of-two range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models (default: the model's, 128)", "LIST"},
     {"--image", true, "image sizes of vision models (default: the model's, 224)", "LIST"},
-    {"--phase", true, "forward (default: one forward of the base model), prefill, decode (one step) or generate "
-                      "(prefill and decode steps, HF generate's loop); the last three for causal LMs", "PHASE"},
+    {"--phase", true,
+     "forward (default: one forward of the base model), prefill, decode (one step) or generate "
+     "(prefill and decode steps, HF generate's loop); the last three for causal LMs",
+     "PHASE"},
     {"--context", true, "with --phase decode: tokens already in the KV cache (default 0)", "LIST"},
     {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
-    {"--host", true, "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
-                     "(default: each device's own)", "HOST"},
+    {"--host", true,
+     "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
+     "(default: each device's own)",
+     "HOST"},
+    {"--measured-latency", true,
+     "with --trace: the traced call's unprofiled latency in seconds; the replay's host speed is set so the "
+     "as-traced replay takes it, and kept for the other frameworks and batches",
+     "S"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
     {"--timeline", true, "write the first configuration's predicted timeline as a Chrome trace", "FILE"},
@@ -102,6 +112,13 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
   if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
+  if (auto v = a.get("--measured-latency")) {
+    if (q.trace.empty())
+      throw InputError("--measured-latency", *v, "it anchors a trace replay: give --trace");
+    if (a.has("--host-x"))
+      throw InputError("--measured-latency", *v, "give either --measured-latency or --host-x");
+    q.measured_latency_s = parse_number("--measured-latency", *v, 1e-7, 1e4);
+  }
   if (auto v = a.get("--host")) q.host = *v;
   q.breakdown = a.has("--breakdown");
   return q;

@@ -28,6 +28,9 @@ struct SweepRequest {
   std::string host;               // the host every device runs on (name or file); empty: each device's own
   bool breakdown = false;         // keep per-op results of each configuration
   std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
+  // The traced call's unprofiled latency, when the user measured it (0: not given): the replay's
+  // host speed is set so that the as-traced replay takes it, and kept for the other rows.
+  double measured_latency_s = 0;
 };
 
 // Per-op result, for --breakdown.

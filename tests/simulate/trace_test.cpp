@@ -564,3 +564,21 @@ TEST_CASE("a trace of distinct ops has nothing replaced, its long lone op includ
   CHECK(ro.gaps == 0);
   CHECK(r.ops[2].host_cut_s == doctest::Approx(2000e-6));
 }
+
+TEST_CASE("a measured latency anchors the replay's host speed, and the other frameworks keep it") {
+  SweepRequest q;
+  q.trace = kTraces + "bert-base_fp16_bs1.json.gz";
+  q.devices.clear();
+  q.batches.clear();
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  auto plain = run_sweep(q, Catalog::builtin());
+  q.measured_latency_s = 5.493e-3;  // index.json's unprofiled median for this trace
+  auto anchored = run_sweep(q, Catalog::builtin());
+  REQUIRE(plain.size() == 2);
+  REQUIRE(anchored.size() == 2);
+  CHECK(anchored[0].sim.latency_s == doctest::Approx(5.493e-3).epsilon(1e-4));
+  // A slower host than the replay assumed: the graph replay's host side grows too, never shrinks.
+  CHECK(anchored[1].sim.latency_s >= plain[1].sim.latency_s);
+  q.measured_latency_s = 1e-4;  // below what the GPU alone takes
+  CHECK(test::messages_of([&] { run_sweep(q, Catalog::builtin()); }).size() == 1);
+}
