@@ -14,9 +14,11 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"--model", true, "model names or architecture files (default bert-base)", "LIST"},
-    {"--trace", true, "replay a PyTorch profiler (Kineto) trace, .json or .json.gz, instead of a model", "FILE"},
+    {"--trace", true, "replay a PyTorch profiler (Kineto) trace, .json or .json.gz, instead of a model",
+     "FILE"},
     {"--device", true, "device names or profile files (default h100)", "LIST"},
-    {"--framework", true, "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
+    {"--framework", true,
+     "pytorch-eager, libtorch, torchscript, cuda-graphs or files (default pytorch-eager)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},
@@ -26,8 +28,14 @@ const std::vector<FlagSpec> kFlags = {
     {"--context", true, "with --phase decode: tokens already in the KV cache, e.g. 128,4096 (default 0)", "LIST"},
     {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
-    {"--host", true, "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
-                     "(default: each device's own)", "HOST"},
+    {"--host", true,
+     "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
+     "(default: each device's own)",
+     "HOST"},
+    {"--measured-latency", true,
+     "with --trace: the traced call's unprofiled latency in seconds; the replay's host speed is set so the "
+     "as-traced replay takes it, and kept for the other frameworks and batches",
+     "S"},
     {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
     {"--timeline", true, "write the predicted timelines as one Chrome trace, a host and a GPU process per "
@@ -52,6 +60,25 @@ void warn_if_too_big(const std::vector<ResultRow>& rows, std::ostream& err) {
                   r.capacity_bytes / 1e9);
     err << line;
   }
+}
+
+// One note when a replayed trace had hiccups taken out of its host times.
+void note_trace_outliers(const std::vector<ResultRow>& rows, std::ostream& err) {
+  if (rows.empty() || !rows[0].trace_outliers) return;
+  const TraceOutliers& o = *rows[0].trace_outliers;
+  if (o.gaps + o.ops == 0) return;
+  auto count = [](int n, const char* what, double s) {
+    char part[80];
+    std::snprintf(part, sizeof part, n ? "%d %s%s of %.3g ms" : "%d %s%s", n, what, n == 1 ? "" : "s",
+                  s * 1e3);
+    return std::string(part);
+  };
+  char line[300];
+  std::snprintf(
+      line, sizeof line,
+      "fwtax: note: trace: replaced %s and %s far above their siblings with typical values (%+.3g ms)\n",
+      count(o.gaps, "gap", o.gap_s).c_str(), count(o.ops, "op", o.op_s).c_str(), -o.removed_s * 1e3);
+  err << line;
 }
 
 SweepRequest parse_sweep_request(const Args& a) {
@@ -84,6 +111,13 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;
   if (auto v = a.get("--host-x")) q.host_x = parse_number("--host-x", *v, 1e-3, 1e3);
+  if (auto v = a.get("--measured-latency")) {
+    if (q.trace.empty())
+      throw InputError("--measured-latency", *v, "it anchors a trace replay: give --trace");
+    if (a.has("--host-x"))
+      throw InputError("--measured-latency", *v, "give either --measured-latency or --host-x");
+    q.measured_latency_s = parse_number("--measured-latency", *v, 1e-7, 1e4);
+  }
   if (auto v = a.get("--host")) q.host = *v;
   q.breakdown = a.has("--breakdown");
   q.timelines = a.has("--timeline");
@@ -114,6 +148,7 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out, std::o
   auto rows = run_sweep(q, catalog, &extras);
   for (const auto& w : extras.warnings) err << "fwtax: warning: " << w << '\n';
   warn_if_too_big(rows, err);
+  note_trace_outliers(rows, err);
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");

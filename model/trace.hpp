@@ -31,7 +31,17 @@ struct TraceOp {
   // ops in its call tree that do the work. In a CPU trace this is the op's "kernel"; the rest of its
   // span is dispatch, allocation and profiler overhead.
   double compute_s = 0;
+  // Taken off the op's traced host time by replace_host_outliers: an outlier's excess over its
+  // siblings' typical value (a profiler hiccup, not the model's cost). 0 when nothing was replaced.
+  double host_cut_s = 0;
   std::vector<TraceKernel> kernels;
+};
+
+// What replace_host_outliers replaced in one trace.
+struct TraceOutliers {
+  int gaps = 0, ops = 0;       // gaps between top-level ops and op durations replaced
+  double gap_s = 0, op_s = 0;  // their traced time, summed
+  double removed_s = 0;        // traced time less the typical values put in their place
 };
 
 struct Trace {
@@ -44,11 +54,22 @@ struct Trace {
   long long batch = 0, seq = 0, image = 0;  // inferred from the ops' shapes (0 when unknown)
   DType dtype = DType::fp32;     // inferred from the ops' input types
   std::vector<std::string> unclassified;  // op names with no fwtax op class (counted once each)
+  TraceOutliers outliers;                 // filled by replace_host_outliers
 };
 
 // Reads a Chrome trace JSON stream event by event (bounded memory). Truncated, empty or non-trace
 // input, negative durations and traces without host ops are InputErrors naming `file`.
 Trace read_kineto_trace(std::istream& in, const std::string& file);
+
+// One profiled call on a noisy host can hold a hiccup (garbage collection, preemption): a gap
+// between two ops or an op's host time far above what the same op takes elsewhere in the trace. A
+// model repeats its layers, so most top-level ops have siblings: the same op on the same input shapes
+// (and, for a gap, between the same two ops). A host time above max(5 x the siblings' median, median
+// + 10 x their MAD) is replaced by that median; ops and gaps with fewer than three siblings are held
+// against the whole trace's gaps or op times, with a looser bound (20x, 50 MADs). A synchronizing
+// op's duration is its wait for the GPU and is left alone, and so is a CPU op's own compute. Fills
+// each op's host_cut_s and t.outliers, and returns t.outliers.
+TraceOutliers replace_host_outliers(Trace& t);
 
 // The fwtax op class of an aten op name (OpClass::other when unknown).
 OpClass classify_aten_op(const std::string& name, bool* known = nullptr);

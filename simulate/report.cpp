@@ -265,6 +265,12 @@ Json row_to_json(const ResultRow& r) {
                               {"memory", s.gpu_memory_s},
                               {"elements", s.gpu_elements_s},
                               {"floor", s.gpu_floor_s}};
+  if (r.trace_outliers) {
+    j["trace_outliers_replaced"] = r.trace_outliers->gaps + r.trace_outliers->ops;
+    j["trace_outlier_gaps"] = r.trace_outliers->gaps;
+    j["trace_outlier_ops"] = r.trace_outliers->ops;
+    j["trace_outlier_s"] = r.trace_outliers->removed_s;
+  }
   if (!r.breakdown.empty()) {
     Json ops = Json::array();
     for (const auto& o : r.breakdown)

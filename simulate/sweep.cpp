@@ -7,6 +7,7 @@
 
 #include "model/error.hpp"
 #include "model/kernel_time.hpp"
+#include "simulate/report.hpp"
 #include "simulate/trace_file.hpp"
 
 namespace fwtax {
@@ -264,11 +265,42 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
   return {traced.empty() ? "h100" : traced};
 }
 
+// The host speed-up at which the trace, replayed as traced (pytorch-eager on the first device, the
+// traced batch and length), takes the measured latency: the replay is monotone in it, so bisect
+// its logarithm over --host-x's range. A latency the replay cannot reach is an input error.
+double anchored_host_x(const Trace& t, const std::string& traced, const DeviceSpec& d, SweepRequest q,
+                       const Catalog& catalog) {
+  const FrameworkSpec f =
+      d.framework("pytorch-eager") ? *d.framework("pytorch-eager") : catalog.framework("pytorch-eager");
+  auto latency = [&](double x) {
+    q.host_x = x;
+    TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
+    return simulate(trace_workload(t, rp.what), d, f, rp.options).latency_s;
+  };
+  double lo = std::log(1e-3), hi = std::log(1e3);
+  const double slowest = latency(std::exp(lo)), fastest = latency(std::exp(hi));
+  const double s = q.measured_latency_s;
+  if (s > slowest || s < fastest)
+    throw InputError("--measured-latency", format_number("%g", s),
+                     "the replay of this trace takes " + format_number("%.4g", fastest) + " to " +
+                         format_number("%.4g", slowest) +
+                         " s over host speeds 0.001-1000x; expected a latency in that range");
+  for (int i = 0; i < 60; ++i) {
+    double mid = 0.5 * (lo + hi);
+    (latency(std::exp(mid)) > s ? lo : hi) = mid;
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
-std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& catalog, SweepExtras* extras) {
-  Trace t = load_trace_file(q.trace);
+std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalog& catalog, SweepExtras* extras) {
+  Trace t = load_trace_file(request.trace);
+  replace_host_outliers(t);
   std::string traced = device_for_gpu_name(t.gpu_name);
-  std::vector<std::string> devices = trace_devices(q, t, traced);
+  std::vector<std::string> devices = trace_devices(request, t, traced);
+  SweepRequest q = request;
+  if (q.measured_latency_s > 0)
+    q.host_x = anchored_host_x(t, traced, catalog.device(devices.front()), q, catalog);
   std::vector<long long> batches = q.batches.empty() ? std::vector<long long>{0} : q.batches;
   std::vector<long long> seqs = q.seqs.empty() ? std::vector<long long>{0} : q.seqs;
   if (t.seq == 0 && !q.seqs.empty())
@@ -298,6 +330,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& q, const Catalog& cat
           r.batch = w.config.batch;
           r.seq = w.config.seq;
           r.image = w.config.seq > 0 ? 0 : t.image;
+          r.trace_outliers = t.outliers;
           r.sim = simulate(w, d, f, rp.options);
           add_range(r, w, d, f, rp.options, spread);
           note_dtype(extras, d, r.dtype);

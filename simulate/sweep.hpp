@@ -8,6 +8,7 @@
 #include "model/arch/architecture.hpp"
 #include "model/catalog.hpp"
 #include "model/engine.hpp"
+#include "model/trace.hpp"
 
 namespace fwtax {
 
@@ -28,6 +29,9 @@ struct SweepRequest {
   bool breakdown = false;         // keep per-op results of each configuration
   bool timelines = false;         // record each configuration's timeline (SweepExtras::timelines)
   std::string trace;              // a Kineto trace to replay instead of --model (empty: none)
+  // The traced call's unprofiled latency, when the user measured it (0: not given): the replay's
+  // host speed is set so that the as-traced replay takes it, and kept for the other rows.
+  double measured_latency_s = 0;
 };
 
 // Per-op result, for --breakdown.
@@ -93,6 +97,8 @@ struct ResultRow {
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
   std::vector<OpResult> breakdown;
+  // A trace replay: the hiccups taken out of the traced host times (replace_host_outliers).
+  std::optional<TraceOutliers> trace_outliers;
 };
 
 // Fills a row's latency range: its call simulated again at both ends of the spread.

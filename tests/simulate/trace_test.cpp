@@ -1,9 +1,14 @@
 // Trace import and replay: parsing errors, the accuracy of replaying the shared H100 Kineto traces
 // against their unprofiled latencies and against the CUDA-graph and batch-64 runs, and CPU traces
-// replayed on the profile of the CPU they ran on.
+// replayed on the profile of the CPU they ran on; hiccups planted in a trace are taken out of its replay.
 #include <doctest/doctest.h>
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -61,6 +66,29 @@ const char* kTiny = R"({"deviceProperties": [{"name": "NVIDIA H100 80GB HBM3"}],
   {"ph": "X", "cat": "cpu_op", "name": "aten::my_custom_op", "ts": 140, "dur": 10, "tid": 1, "args": {}},
   {"ph": "X", "cat": "cuda_runtime", "name": "cudaDeviceSynchronize", "ts": 142, "dur": 3, "tid": 1, "args": {}}
 ]})";
+
+// A gzipped (or plain) file's text.
+std::string gunzip(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string text;
+  char buf[1 << 16];
+  for (int n; (n = gzread(f, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  gzclose(f);
+  return text;
+}
+
+// The one-row replay of a trace file as traced (pytorch-eager on the traced GPU).
+ResultRow replay_file(const std::string& path) {
+  SweepRequest q;
+  q.trace = path;
+  q.devices.clear();
+  q.frameworks = {"pytorch-eager"};
+  q.batches.clear();
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 1);
+  return rows[0];
+}
 
 }  // namespace
 
@@ -442,4 +470,118 @@ TEST_CASE(
                                                  << " ms predicted, " << measured[1] * 1e3 << " ms measured");
   CHECK(std::fabs(up[0].sim.latency_s - measured[4]) / measured[4] <= 0.15);
   CHECK(std::fabs(down[0].sim.latency_s - measured[1]) / measured[1] <= 0.15);
+}
+
+TEST_CASE("a replay takes a planted 10 ms gap and a 20x slower op out of a trace (latency within 2%)") {
+  const std::string file = kTraces + "bert-base_fp16_bs1.json.gz";
+  Json j = parse_json(gunzip(file), file);
+  Json& ev = j["traceEvents"];
+  // The top-level cpu ops (one thread in this trace), as the reader finds them.
+  std::vector<std::size_t> cpu;
+  for (std::size_t i = 0; i < ev.size(); ++i)
+    if (ev[i].value("cat", "") == "cpu_op") cpu.push_back(i);
+  std::sort(cpu.begin(), cpu.end(), [&](std::size_t a, std::size_t b) {
+    double ta = ev[a]["ts"].get<double>(), tb = ev[b]["ts"].get<double>();
+    return ta != tb ? ta < tb : ev[a]["dur"].get<double>() > ev[b]["dur"].get<double>();
+  });
+  std::vector<std::size_t> top;
+  double end = -1;
+  for (std::size_t i : cpu)
+    if (ev[i]["ts"].get<double>() >= end) {
+      top.push_back(i);
+      end = ev[i]["ts"].get<double>() + ev[i]["dur"].get<double>();
+    }
+  REQUIRE(top.size() > 200);
+  // Every event that starts at or after t0_us moves by by_us, as a host stall there would move it.
+  auto shift_from = [&](double t0_us, double by_us) {
+    for (auto& e : ev)
+      if (e.is_object() && e.contains("ts") && e["ts"].is_number() && e["ts"].get<double>() >= t0_us)
+        e["ts"] = e["ts"].get<double>() + by_us;
+  };
+  auto nth = [&](const std::string& name, int n) {
+    for (std::size_t i : top)
+      if (ev[i]["name"] == name && n-- == 0) return i;
+    FAIL("no op " << name);
+    return std::size_t{0};
+  };
+  // A 10 ms stall after the sixth layer's GELU, before its output projection.
+  const std::size_t gelu = nth("aten::gelu", 5);
+  shift_from(ev[gelu]["ts"].get<double>() + ev[gelu]["dur"].get<double>(), 10e3);
+  // The 30th linear (a projection in layer 7) runs 20x slower on the host.
+  const std::size_t lin = nth("aten::linear", 30);
+  const double lin_ts = ev[lin]["ts"].get<double>(), lin_dur = ev[lin]["dur"].get<double>();
+  shift_from(lin_ts + lin_dur, 19 * lin_dur);
+  ev[lin]["dur"] = 20 * lin_dur;
+  const auto planted = std::filesystem::temp_directory_path() / "fwtax_planted_bert-base_fp16_bs1.json";
+  {
+    std::ofstream out(planted);
+    out << j.dump();
+  }
+  ResultRow clean = replay_file(file), noisy = replay_file(planted.string());
+  std::filesystem::remove(planted);
+  REQUIRE(clean.trace_outliers);
+  REQUIRE(noisy.trace_outliers);
+  MESSAGE("planted 10 ms gap and a 20x linear ("
+          << lin_dur << " us -> " << 20 * lin_dur << " us): replay " << noisy.sim.latency_s * 1e3
+          << " ms, unedited " << clean.sim.latency_s * 1e3 << " ms; replaced " << noisy.trace_outliers->gaps
+          << " gaps, " << noisy.trace_outliers->ops << " ops, " << noisy.trace_outliers->removed_s * 1e3
+          << " ms");
+  CHECK(clean.trace_outliers->gaps + clean.trace_outliers->ops == 0);
+  CHECK(noisy.trace_outliers->gaps == 1);
+  CHECK(noisy.trace_outliers->ops == 1);
+  CHECK(noisy.trace_outliers->removed_s == doctest::Approx(10e-3 + 19 * lin_dur * 1e-6).epsilon(0.02));
+  CHECK(std::fabs(noisy.sim.latency_s - clean.sim.latency_s) / clean.sim.latency_s <= 0.02);
+}
+
+TEST_CASE("a trace of distinct ops has nothing replaced, its long lone op included") {
+  // No op repeats, so none has siblings; the first one is long (as a forward's first op often is,
+  // 0.7-3.7 ms in the shared traces, and the unprofiled latency holds it), and gaps vary 4x.
+  std::string events;
+  const char* names[] = {"aten::conv2d",  "aten::batch_norm", "aten::relu_",  "aten::max_pool2d",
+                         "aten::flatten", "aten::linear",     "aten::softmax"};
+  double ts = 100;
+  for (int i = 0; i < 7; ++i) {
+    double dur = i == 0 ? 2500 : 10 + 5 * i;
+    events += std::string(i ? "," : "") + R"({"ph": "X", "cat": "cpu_op", "name": ")" + names[i] +
+              R"(", "ts": )" + std::to_string(ts) + R"(, "dur": )" + std::to_string(dur) + R"(, "tid": 1})";
+    ts += dur + 5 + 5 * (i % 4);
+  }
+  Trace t =
+      parse(R"({"deviceProperties": [{"name": "NVIDIA H100 80GB HBM3"}], "traceEvents": [)" + events + "]}");
+  REQUIRE(t.ops.size() == 7);
+  TraceOutliers o = replace_host_outliers(t);
+  CHECK(o.gaps == 0);
+  CHECK(o.ops == 0);
+  CHECK(o.removed_s == 0);
+  for (const auto& op : t.ops) CHECK(op.host_cut_s == 0);
+  // A GPU trace of one repeated op, one call far above its siblings: that call is cut to their median.
+  // (In a CPU trace an op's own compute is its kernel and stays as traced.)
+  Trace r = parse(R"({"traceEvents": [
+    {"ph": "X", "cat": "kernel", "name": "elementwise_kernel", "ts": 5, "dur": 2, "args": {"correlation": 1}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 0, "dur": 10, "tid": 1},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 20, "dur": 12, "tid": 1},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 40, "dur": 2011, "tid": 1},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 2060, "dur": 11, "tid": 1}]})");
+  TraceOutliers ro = replace_host_outliers(r);
+  CHECK(ro.ops == 1);
+  CHECK(ro.gaps == 0);
+  CHECK(r.ops[2].host_cut_s == doctest::Approx(2000e-6));
+}
+
+TEST_CASE("a measured latency anchors the replay's host speed, and the other frameworks keep it") {
+  SweepRequest q;
+  q.trace = kTraces + "bert-base_fp16_bs1.json.gz";
+  q.devices.clear();
+  q.batches.clear();
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  auto plain = run_sweep(q, Catalog::builtin());
+  q.measured_latency_s = 5.493e-3;  // index.json's unprofiled median for this trace
+  auto anchored = run_sweep(q, Catalog::builtin());
+  REQUIRE(plain.size() == 2);
+  REQUIRE(anchored.size() == 2);
+  CHECK(anchored[0].sim.latency_s == doctest::Approx(5.493e-3).epsilon(1e-4));
+  // A slower host than the replay assumed: the graph replay's host side grows too, never shrinks.
+  CHECK(anchored[1].sim.latency_s >= plain[1].sim.latency_s);
+  q.measured_latency_s = 1e-4;  // below what the GPU alone takes
+  CHECK(test::messages_of([&] { run_sweep(q, Catalog::builtin()); }).size() == 1);
 }
