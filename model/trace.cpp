@@ -728,7 +728,7 @@ struct HostPart {
   std::size_t op;
   bool gap;
   double s;
-  std::string key;  // siblings share it
+  std::uint64_t key;  // siblings share it: the op's shape key id, or a gap's pair of ids
 };
 
 struct Typical {
@@ -763,27 +763,33 @@ TraceOutliers replace_host_outliers(Trace& t) {
   constexpr double kMinExcess_s = 0.5e-3;
   constexpr int kMinSiblings = 3;
   const bool cpu_trace = t.kernel_events == 0;
-  std::vector<std::string> keys(t.ops.size());
-  for (std::size_t i = 0; i < t.ops.size(); ++i) keys[i] = shape_key(t.ops[i]);
+  // Shape keys interned to ids, so that a large trace holds one string per distinct op, not per op.
+  std::vector<std::uint32_t> keys(t.ops.size());
+  {
+    std::unordered_map<std::string, std::uint32_t> ids;
+    for (std::size_t i = 0; i < t.ops.size(); ++i)
+      keys[i] = ids.emplace(shape_key(t.ops[i]), static_cast<std::uint32_t>(ids.size())).first->second;
+  }
   std::vector<HostPart> parts;
+  parts.reserve(2 * t.ops.size());
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
     TraceOp& op = t.ops[i];
     op.host_cut_s = 0;
-    if (!op.sync)
-      parts.push_back({i, false, std::max(0.0, op.dur_s - (cpu_trace ? op.compute_s : 0.0)), keys[i]});
+    if (!op.sync) parts.push_back({i, false, std::max(0.0, op.dur_s - (cpu_trace ? op.compute_s : 0.0)), keys[i]});
     if (i + 1 < t.ops.size())
-      parts.push_back(
-          {i, true, std::max(0.0, op.next_ts_s - op.ts_s - op.dur_s), keys[i] + " > " + keys[i + 1]});
+      parts.push_back({i, true, std::max(0.0, op.next_ts_s - op.ts_s - op.dur_s),
+                       (std::uint64_t{keys[i]} << 32) | keys[i + 1]});
   }
-  std::map<std::pair<bool, std::string>, std::vector<double>> groups;
+  std::map<std::pair<bool, std::uint64_t>, std::vector<double>> groups;
   std::vector<double> all[2];
   for (const auto& p : parts) {
     groups[{p.gap, p.key}].push_back(p.s);
     all[p.gap].push_back(p.s);
   }
-  std::map<std::pair<bool, std::string>, Typical> sibling;
+  std::map<std::pair<bool, std::uint64_t>, Typical> sibling;
   for (auto& [k, xs] : groups)
     if (xs.size() >= kMinSiblings) sibling[k] = typical_of(xs, 5, 10);
+  groups.clear();
   const Typical lone_gap = typical_of(all[1], 50, 100);
   TraceOutliers out;
   for (const auto& p : parts) {
