@@ -104,9 +104,6 @@ std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
   return runs;
 }
 
-// The files a flag names, as given ("" when absent).
-std::string files_note(const Args& a, const char* flag) { return a.get_or(flag, ""); }
-
 // --target ranges: the spread of measured over predicted time that every prediction's 10-90% range
 // uses (data/ranges.json is this, fitted to the shared H100 runs).
 int calibrate_ranges(const Args& a, std::ostream& out) {
@@ -116,7 +113,7 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
   SpreadFit fit = fit_spread(cmp);
   // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
   // datasheet projection strays than one device does).
-  std::string projected_files = files_note(a, "--projected-runs");
+  std::string projected_files = a.get_or("--projected-runs", "");
   if (auto more = a.get("--projected-runs")) {
     std::vector<MeasuredRun> pr;
     for (const auto& f : split_list("--projected-runs", *more)) {

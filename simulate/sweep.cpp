@@ -47,12 +47,17 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
 }
 
 LatencySpread builtin_spread(const Catalog& catalog) {
-  const Json* j = catalog.builtin_json("ranges.json");
-  if (!j) throw std::runtime_error("builtin data lacks ranges.json");
-  Diagnostics diag("builtin:ranges.json");
-  LatencySpread s = parse_spread(*j, diag);
-  diag.throw_if_any();
-  return s;
+  // Built-in data is compiled in and the same for every catalog: parsed once, not per sweep (validate
+  // simulates each run as a sweep of its own, and the host fit does so hundreds of times).
+  static const LatencySpread spread = [&] {
+    const Json* j = catalog.builtin_json("ranges.json");
+    if (!j) throw std::runtime_error("builtin data lacks ranges.json");
+    Diagnostics diag("builtin:ranges.json");
+    LatencySpread s = parse_spread(*j, diag);
+    diag.throw_if_any();
+    return s;
+  }();
+  return spread;
 }
 
 namespace {
