@@ -109,7 +109,7 @@ std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
 int calibrate_ranges(const Args& a, std::ostream& out) {
   std::vector<MeasuredRun> runs = runs_of(a, "ranges");
   const Catalog& cat = Catalog::builtin();
-  auto cmp = compare_runs(runs, cat);
+  auto cmp = compare_runs(runs, cat, 1.0, nullptr, false);  // the fit needs predictions, not ranges
   SpreadFit fit = fit_spread(cmp);
   // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
   // datasheet projection strays than one device does).
@@ -120,7 +120,7 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
       auto r = read_measured_file(f, a.get_or("--device", ""), Measure::sync);
       pr.insert(pr.end(), r.begin(), r.end());
     }
-    SpreadFit p = fit_spread(compare_runs(pr, cat));
+    SpreadFit p = fit_spread(compare_runs(pr, cat, 1.0, nullptr, false));
     if (p.projected_runs == 0)
       throw InputError(*more, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
     fit.spread.projected_low = p.spread.projected_low;

@@ -77,6 +77,11 @@ double latency_at(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f
 void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
                const LatencySpread& s) {
   const bool projected = !d.efficiency_like.empty();
+  if (s.host_low == 1 && s.host_high == 1 && s.kernel_low == 1 && s.kernel_high == 1 && s.projected_low == 1 &&
+      s.projected_high == 1) {  // no spread (Grid::ranges off): the range is the prediction, not simulated twice more
+    r.latency_low_s = r.latency_high_s = r.sim.latency_s;
+    return;
+  }
   r.latency_low_s = std::min(r.sim.latency_s, latency_at(w, d, f, o, s.host_low, projected ? s.projected_low : s.kernel_low));
   r.latency_high_s =
       std::max(r.sim.latency_s, latency_at(w, d, f, o, s.host_high, projected ? s.projected_high : s.kernel_high));
@@ -428,7 +433,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
     check_timeline_size(configs * g.devices.size() * g.frameworks.size() * g.dtypes.size() * g.batches.size());
   }
   std::vector<ResultRow> rows;
-  const LatencySpread spread = builtin_spread(catalog);
+  const LatencySpread spread = g.ranges ? builtin_spread(catalog) : LatencySpread{};
   for (const auto& m : g.models) {
     bool tokens = m.arch.input == InputKind::tokens;
     std::vector<long long> sizes = tokens ? g.seqs : g.images;

@@ -149,6 +149,7 @@ struct Grid {
   Measure measure = Measure::sync;
   double host_x = 1.0;
   std::optional<HostSpec> host;  // the host every GPU runs on; empty: each device's own (CPUs refuse one)
+  bool ranges = true;             // give each row its 10-90% range (two more simulations per row)
   bool breakdown = false;
   bool timelines = false;
 };

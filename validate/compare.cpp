@@ -23,7 +23,7 @@ ErrorStats error_stats(const std::vector<double>& apes) {
 }
 
 std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x,
-                                     const HostSpec* host) {
+                                     const HostSpec* host, bool ranges) {
   std::vector<Comparison> out;
   for (const auto& run : runs) {
     Comparison c;
@@ -58,6 +58,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       g.measure = run.measure;
       g.host_x = host_x;
       if (host) g.host = *host;
+      g.ranges = ranges;
       auto rows = simulate_grid(g, catalog);
       const SimResult& s = rows.front().sim;
       c.ok = true;
@@ -88,7 +89,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
   auto score = [&](double x, double* mape, std::size_t* n) {
     double sum = 0, ape = 0;
     std::size_t k = 0;
-    for (const auto& c : compare_runs(runs, catalog, x)) {
+    for (const auto& c : compare_runs(runs, catalog, x, nullptr, false)) {
       if (!c.ok) continue;
       sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
       ape += c.ape;

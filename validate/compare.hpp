@@ -38,8 +38,9 @@ ErrorStats error_stats(const std::vector<double>& apes);
 // Predicts every run (with the run's device, framework and measure). Runs of unknown models or
 // devices are kept with ok = false and a reason. Fills both baselines. `host_x` divides host costs as
 // simulate --host-x does (the host fit searches over it); `host` runs every GPU on that host (--host).
+// `ranges` off leaves each prediction's range empty (low = high = predicted), a third of the work.
 std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x = 1.0,
-                                     const HostSpec* host = nullptr);
+                                     const HostSpec* host = nullptr, bool ranges = true);
 
 // The host speed that best explains measured runs: the host_x (host costs divided by it) minimizing
 // the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8 and refined.
