@@ -28,7 +28,7 @@ const std::vector<FlagSpec> kFlags = {
                        "profile to use instead of calibrating now)", "D"},
     {"--host", true, "predict the runs on this host (fwtax list hosts, or a host profile file, e.g. one fitted by "
                      "fwtax calibrate --target host) instead of each device's own", "HOST"},
-    {"--framework", true, "only runs of these frameworks", "LIST"},
+    {"--framework", true, "only runs of these frameworks; NAME@VERSION (torchscript@1.12) also takes the runs of NAME and predicts them with that version's stack; a profile file NAME@VERSION.json predicts them with that file", "LIST"},
     {"--model", true, "only runs of these models", "LIST"},
     {"--min-batch", true, "only runs with at least this batch", "N"},
     {"--max-batch", true, "only runs with at most this batch", "N"},
@@ -69,6 +69,10 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   bool quiet = a.has("--quiet") || !isatty(2);
   std::optional<HostSpec> host;  // read before anything is measured: a bad file fails at once
   if (auto v = a.get("--host")) host = Catalog::builtin().host(*v);
+  // A bad --framework is reported before any file is read.
+  std::vector<std::string> fws;
+  if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
+  for (const auto& f : fws) Catalog::builtin().framework(f);
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;
@@ -99,12 +103,28 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       runs.insert(runs.end(), more.begin(), more.end());
     }
   }
-  std::vector<std::string> fws, models;
-  if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
+  std::vector<std::string> models;
   if (auto v = a.get("--model")) models = split_list("--model", *v);
-  std::erase_if(runs, [&](const MeasuredRun& r) {
-    return (!fws.empty() && std::find(fws.begin(), fws.end(), r.framework) == fws.end()) ||
-           (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
+  // A profile file (torchscript@1.12.json) stands for the framework of its file name, whose runs it
+  // predicts.
+  std::vector<std::string> wanted;
+  std::map<std::string, std::string> file_of;
+  for (const auto& f : fws) {
+    if (!looks_like_path(f)) {
+      wanted.push_back(f);
+      continue;
+    }
+    std::string stem = std::filesystem::path(f).stem().string();
+    wanted.push_back(stem);
+    file_of[stem] = f;
+  }
+  std::erase_if(runs, [&](MeasuredRun& r) {
+    if (!wanted.empty()) {
+      std::string picked = select_framework(wanted, r.framework);
+      if (picked.empty()) return true;
+      r.framework = file_of.count(picked) ? file_of[picked] : picked;
+    }
+    return (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
            r.batch > hi;
   });
   if (runs.empty())

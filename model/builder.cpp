@@ -12,8 +12,9 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.tf32_matmul = f.tf32_matmul;
   b.tf32_conv = f.tf32_conv && d.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0;
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
-  b.fold_batch_norm = f.fold_batch_norm;
-  b.drop_noop_ops = f.drop_noop_ops;
+  b.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
+  for (const auto& name : f.passes)
+    if (const WorkloadPass* p = find_workload_pass(name)) b.passes.push_back(p);
   b.graph_capture = f.mode == ExecMode::graph;
   b.jit_traced = f.mode == ExecMode::script;
   return b;
@@ -116,7 +117,8 @@ void Builder::begin_fused(std::string_view aten, OpClass cls) {
 void Builder::view(std::string_view aten) { begin_op(id(aten), OpClass::view); }
 
 void Builder::dropout(std::string_view aten) {
-  if (!b_.drop_noop_ops) begin_op(aten == "aten::dropout" ? n_.dropout : id(aten), OpClass::view);
+  std::uint32_t op = begin_op(aten == "aten::dropout" ? n_.dropout : id(aten), OpClass::view);
+  w_.ops[op].noop = true;
 }
 
 void Builder::alloc() { begin_op(n_.empty, OpClass::alloc); }
@@ -178,6 +180,7 @@ void Builder::elementwise(std::string_view aten, double elems, int inputs, doubl
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, vector_math(dt_), elems * flops_per_elem,
              (inputs + 1) * elems * elem_);
+  output(elems);
   mark_function(aten, elems);
 }
 
@@ -191,11 +194,13 @@ void Builder::mark_function(std::string_view aten, double elems) {
 void Builder::layer_norm(double rows, double cols, std::string_view aten) {
   begin_op(aten == "aten::layer_norm" ? n_.layer_norm : id(aten), OpClass::layer_norm);
   add_kernel(n_.k_norm, KernelKind::norm, vector_math(dt_), 8 * rows * cols, (2 * rows * cols + 2 * cols) * elem_);
+  output(rows * cols);
 }
 
 void Builder::softmax(double rows, double cols) {
   begin_op(n_.softmax, OpClass::softmax);
   add_kernel(n_.k_softmax, KernelKind::softmax, vector_math(dt_), 5 * rows * cols, 2 * rows * cols * elem_);
+  output(rows * cols);
 }
 
 void Builder::sdpa(double b, double h, double sq, double sk, double d, bool causal, double kv_heads) {
@@ -259,7 +264,6 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   double flops = 2 * n * oh * ow * cout * (cin / groups) * kh * kw;
   double bytes = (in_elems + w_elems + out_elems) * elem_;
   double gm = n * oh * ow, gn = cout, gk = (cin / groups) * kh * kw;
-  unbiased_conv_.reset();
   if (groups > 1 && groups == cin) {  // depthwise: a dedicated streaming kernel (bias included), no tensor cores
     add_kernel(n_.k_conv_dw, KernelKind::depthwise, vector_math(dt_), flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
     return;
@@ -267,6 +271,12 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   Math math = dt_ == DType::fp32 ? (b_.tf32_conv ? Math::tf32_tensor : Math::fp32_simt)
                                  : (b_.half_tensor_cores ? matmul_math(dt_, false) : Math::fp32_simt);
   bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;
+  // cuDNN's tensor-core kernels for an NCHW half convolution work on NHWC copies of the input and the
+  // output, held in its workspace: under a workspace cap they are not candidates when the copies do
+  // not fit, and cuDNN picks a kernel on the CUDA cores.
+  if (b_.gpu && dt_ != DType::fp32 && !pointwise && b_.conv_workspace_limit_bytes > 0 &&
+      (in_elems + out_elems) * elem_ > b_.conv_workspace_limit_bytes)
+    math = Math::fp32_simt;
   if (!b_.gpu && dt_ == DType::fp32 &&
       !cpu_conv_uses_onednn(n, cin, h, w, kh, kw, stride, groups, b_.parallel_units)) {
     // ATen's native convolution: per image, the input unfolded into columns [cin k^2, oh ow] (not for
@@ -297,11 +307,7 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
     if (out_elems >= (1 << 20)) add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
   }
-  const auto op = static_cast<std::uint32_t>(w_.ops.size() - 1);
-  if (bias)
-    conv_bias(op, out_elems);
-  else
-    unbiased_conv_ = {op, out_elems};
+  if (bias) conv_bias(static_cast<std::uint32_t>(w_.ops.size() - 1), out_elems);
 }
 
 // cuDNN's convolutions take no bias: ATen adds it afterwards, in place (output.add_ of the bias
@@ -309,18 +315,10 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
 void Builder::conv_bias(std::uint32_t op, double out_elems) {
   add_kernel_to(op, n_.k_elementwise, KernelKind::strided, vector_math(dt_), out_elems, 2 * out_elems * elem_,
                 out_elems);
+  output(out_elems);
 }
 
 void Builder::batch_norm(double n, double c, double h, double w) {
-  if (b_.fold_batch_norm) {
-    // Freezing folds the batch norm into the preceding convolution's weights and a new bias, which
-    // that convolution then adds like any other (on a GPU, in a kernel of its own).
-    if (unbiased_conv_ && unbiased_conv_->second == n * c * h * w &&
-        w_.ops[unbiased_conv_->first].first_kernel + w_.ops[unbiased_conv_->first].kernel_count == w_.kernels.size())
-      conv_bias(unbiased_conv_->first, unbiased_conv_->second);
-    unbiased_conv_.reset();
-    return;
-  }
   begin_op(n_.batch_norm, OpClass::batch_norm);
   double elems = n * c * h * w;
   // cuDNN's inference kernel takes fp32 parameters only; a half model falls back to ATen's kernel,
@@ -330,6 +328,7 @@ void Builder::batch_norm(double n, double c, double h, double w) {
     add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
   }
   add_kernel(n_.k_bn, KernelKind::batch_norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_, elems, n * c);
+  output(elems);
 }
 
 void Builder::pool(std::string_view aten, double in_elems, double out_elems) {
@@ -340,6 +339,7 @@ void Builder::pool(std::string_view aten, double in_elems, double out_elems) {
 void Builder::reduction(std::string_view aten, double in_elems, double out_elems) {
   begin_op(id(aten), OpClass::reduction);
   add_kernel(n_.k_reduce, KernelKind::reduction, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_);
+  output(out_elems);
 }
 
 void Builder::copy(std::string_view aten, double elems, double out_elem_bytes) {
@@ -357,6 +357,7 @@ void Builder::broadcast_elementwise(std::string_view aten, double elems, int inp
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::strided, vector_math(dt_), elems * flops_per_elem,
              (inputs + 1) * elems * elem_, elems);
+  output(elems);
   mark_function(aten, elems);
 }
 

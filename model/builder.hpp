@@ -12,6 +12,7 @@
 
 #include "model/device.hpp"
 #include "model/framework.hpp"
+#include "model/passes.hpp"
 #include "model/workload.hpp"
 
 namespace fwtax {
@@ -23,11 +24,13 @@ struct Backend {
   bool tf32_matmul = false;      // fp32 matmuls on TF32 tensor cores
   bool tf32_conv = true;         // fp32 convolutions on TF32 tensor cores
   bool half_tensor_cores = true; // fp16/bf16 tensor cores present
-  bool fold_batch_norm = false;  // BN folded into the preceding conv (frozen TorchScript)
-  bool drop_noop_ops = false;    // dropout and similar no-ops removed (frozen TorchScript)
+  double conv_workspace_limit_bytes = 0;  // cuDNN's workspace cap (FrameworkSpec); 0: none
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
   bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
+  // The framework's workload passes (FrameworkSpec::passes), which build_workload applies to what
+  // the builder emitted.
+  std::vector<const WorkloadPass*> passes;
 };
 Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
 
@@ -51,8 +54,8 @@ class Builder {
   void resume(std::string_view scope);
   // Ops without kernels: view, reshape, transpose, expand, slice, select, flatten, t.
   void view(std::string_view aten = "aten::view");
-  // Inference dropout (aten::dropout or the in-place aten::dropout_): no kernel; frozen TorchScript
-  // removes it.
+  // Inference dropout (aten::dropout or the in-place aten::dropout_): no kernel, a no-op (Op::noop)
+  // that the drop_noop_ops pass removes.
   void dropout(std::string_view aten = "aten::dropout");
   void alloc();
   // torch.zeros / ones: an allocation and a fill kernel.
@@ -120,6 +123,8 @@ class Builder {
   void add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops, double bytes,
                      double m = 0, double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
   void conv_bias(std::uint32_t op, double out_elems);
+  // Records the output size of the last kernel (Kernel::out_bytes), for fusing passes.
+  void output(double elems) { w_.kernels.back().out_bytes = elems * elem_; }
   void gemm_kernels(double m, double n, double k, GemmForm form, bool bias, double batch);
   std::uint32_t id(std::string_view s) { return w_.intern(s); }
 
@@ -129,8 +134,6 @@ class Builder {
   double elem_;
   bool fused_ = false;
   std::uint32_t module_ = 0;  // the container the next ops run in (record_scopes; 0: none yet)
-  // The last GPU convolution without a bias (its op, its output elements), for a folded batch norm.
-  std::optional<std::pair<std::uint32_t, double>> unbiased_conv_;
   // Names interned once per workload: the hot path does no string work.
   struct Names {
     std::uint32_t view, dropout, empty, linear, matmul, layer_norm, softmax, sdpa, embedding, conv, batch_norm,

@@ -46,7 +46,7 @@ OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double
     c.per_extra = c.first;
     return c;
   }
-  c.first = f.op_host_s[static_cast<int>(op.cls)] * o.host_factor;
+  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0)) * o.host_factor;
   c.per_extra = extra_launch;
   c.total = c.first + (op.kernel_count > 1 ? (op.kernel_count - 1) * extra_launch : 0);
   return c;
@@ -182,7 +182,7 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
 
   bool gpu = d.kind == DeviceKind::gpu;
   double sync = gpu ? d.sync_s * o.launch_factor : 0;
-  if (o.measure == Measure::sync) {
+  if (o.measure == Measure::sync || (f.sync_each_call && gpu)) {
     Clock c;
     CallStats s;
     one_call(c, s, o.timeline ? &r : nullptr);

@@ -1,5 +1,7 @@
 #include "model/framework.hpp"
 
+#include "model/passes.hpp"
+
 namespace fwtax {
 
 std::string_view exec_mode_name(ExecMode m) {
@@ -7,6 +9,7 @@ std::string_view exec_mode_name(ExecMode m) {
     case ExecMode::eager: return "eager";
     case ExecMode::script: return "script";
     case ExecMode::graph: return "graph";
+    case ExecMode::executor: return "executor";
   }
   return "eager";
 }
@@ -14,20 +17,42 @@ std::string_view exec_mode_name(ExecMode m) {
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer) {
   FrameworkSpec f;
   ObjectReader r(j, pointer, diag);
-  r.allow({"source", "schema"});
+  r.allow({"source", "schema", "passes"});
   f.name = r.string("name");
   f.description = r.string_or("description", "");
-  std::string mode = r.choice("mode", {"eager", "script", "graph"}, "eager");
-  if (!r.has("mode") && r.ok()) diag.add(pointer + "/mode", "missing required member (\"eager\", \"script\" or \"graph\")");
-  f.mode = mode == "graph" ? ExecMode::graph : mode == "script" ? ExecMode::script : ExecMode::eager;
+  std::string mode = r.choice("mode", {"eager", "script", "graph", "executor"}, "eager");
+  if (!r.has("mode") && r.ok())
+    diag.add(pointer + "/mode", "missing required member (\"eager\", \"script\", \"graph\" or \"executor\")");
+  f.mode = mode == "graph"      ? ExecMode::graph
+           : mode == "script"   ? ExecMode::script
+           : mode == "executor" ? ExecMode::executor
+                                : ExecMode::eager;
+  f.version = r.string_or("version", "");
+  f.sync_each_call = r.boolean_or("sync_each_call", false);
+  f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
+  f.conv_workspace_limit_bytes = r.number_or("conv_workspace_limit_bytes", NumberRule::non_negative, 0);
   bool per_op = f.mode != ExecMode::graph;
   f.reference_host = per_op ? r.string("reference_host") : r.string_or("reference_host", "");
   f.call_host_s = r.number("call_host_s", NumberRule::non_negative);
   f.extra_kernel_host_s = r.number_or("extra_kernel_host_s", NumberRule::non_negative, 0);
   f.tf32_matmul = r.boolean_or("tf32_matmul", false);
   f.tf32_conv = r.boolean_or("tf32_conv", true);
-  f.fold_batch_norm = r.boolean_or("fold_batch_norm", false);
-  f.drop_noop_ops = r.boolean_or("drop_noop_ops", false);
+  if (r.has("passes")) {
+    const Json& p = j["passes"];
+    if (!p.is_array()) {
+      diag.add(pointer + "/passes", "expected an array of pass names (" + workload_pass_names() + ")");
+    } else {
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        std::string where = pointer + "/passes/" + std::to_string(i);
+        if (!p[i].is_string())
+          diag.add(where, "expected a pass name (" + workload_pass_names() + "), got " + p[i].dump());
+        else if (!find_workload_pass(p[i].get<std::string>()))
+          diag.add(where, "unknown pass \"" + p[i].get<std::string>() + "\" - passes are " + workload_pass_names());
+        else
+          f.passes.push_back(p[i].get<std::string>());
+      }
+    }
+  }
   if (const Json* costs = r.object("op_host_s", per_op)) {
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     cr.allow({"source"});

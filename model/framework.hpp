@@ -3,6 +3,7 @@
 // per op class, measured on a reference host; the mode also says what it does to the kernels.
 #include <array>
 #include <string>
+#include <vector>
 
 #include "model/json_spec.hpp"
 #include "model/workload.hpp"
@@ -12,6 +13,7 @@ namespace fwtax {
 enum class ExecMode {
   eager,   // every op dispatched by the host, kernels launched one by one
   script,  // an interpreter (TorchScript) dispatches ops; no Python per op
+  executor,  // an ahead-of-time runtime's executor (ONNX Runtime) runs the nodes of an exported graph
   graph    // the whole forward replays from one CUDA graph launch
 };
 std::string_view exec_mode_name(ExecMode m);
@@ -27,8 +29,19 @@ struct FrameworkSpec {
   double call_host_s = 0;          // required: fixed host time per forward call
   bool tf32_matmul = false;        // defaulted: PyTorch's default (matmuls in full fp32)
   bool tf32_conv = true;           // defaulted: PyTorch's default (cuDNN may use TF32)
-  bool fold_batch_norm = false;    // defaulted: freezing folds inference batch norm into the conv
-  bool drop_noop_ops = false;      // defaulted: the interpreter removes dropout/identity/view glue
+  // defaulted false: every call ends by waiting for the GPU (ONNX Runtime's CUDA provider synchronizes
+  // its stream at the end of Run), so calls issued back to back do not overlap
+  bool sync_each_call = false;
+  // defaulted 0: host time a fused group's node adds to its op class's cost (a JIT fuser's guard
+  // and its compiled-kernel cache lookup)
+  double fused_op_host_s = 0;
+  // defaulted 0 (no limit): the workspace the stack lets cuDNN use for a convolution; a half
+  // convolution whose NHWC copies (input and output) do not fit runs without tensor cores
+  double conv_workspace_limit_bytes = 0;
+  std::string version;             // defaulted "": the stack's version (NAME@VERSION selects NAME@VERSION.json)
+  // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
+  // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)
+  std::vector<std::string> passes;
 };
 
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer = "");

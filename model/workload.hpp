@@ -92,6 +92,8 @@ struct Kernel {
   Math math = Math::fp32_simt;
   GemmForm form = GemmForm::matmul;
   bool causal = false;  // causal attention (its FLOPs count only the unmasked half)
+  double out_bytes = 0;  // bytes of the tensor the kernel writes, for the pointwise and normalization
+                         // kernels a fuser may merge (model/passes.cpp); 0: not recorded
   ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then m holds its elements)
 };
 
@@ -99,6 +101,8 @@ struct Op {
   std::uint32_t name = 0;  // index into Workload::names, e.g. "aten::linear"
   OpClass cls = OpClass::other;
   bool sync = false;                  // the host waits for the GPU after this op (e.g. .item())
+  bool noop = false;                  // computes nothing in inference (dropout in eval): a pass may drop it
+  bool fused = false;                 // a group of ops a fusing pass merged (FrameworkSpec::fused_op_host_s)
   std::uint32_t first_kernel = 0;     // kernels [first_kernel, first_kernel + kernel_count)
   std::uint32_t kernel_count = 0;
   double host_s = -1;                 // host time known from a trace; < 0: from the framework profile

@@ -48,10 +48,12 @@ inline FrameworkSpec toy_eager(double per_op_s) {
 }
 
 // The Framework Tax paper's eager runs (data/measured/framework-tax-2022, fp32 and fp16 CSVs).
-inline std::vector<MeasuredRun> paper_runs() {
+// The paper's runs in the given folders of data/measured/framework-tax-2022 (default: eager).
+inline std::vector<MeasuredRun> paper_runs(std::initializer_list<const char*> folders = {"pretrained-fp32",
+                                                                                        "pretrained-fp16"}) {
   std::vector<MeasuredRun> runs;
   std::filesystem::path root = std::filesystem::path(FWTAX_SOURCE_DIR) / "data/measured/framework-tax-2022";
-  for (const char* folder : {"pretrained-fp32", "pretrained-fp16"})
+  for (const char* folder : folders)
     for (const auto& e : std::filesystem::directory_iterator(root / folder)) {
       auto more = read_measured_file(e.path().string(), "", Measure::pipelined);
       runs.insert(runs.end(), more.begin(), more.end());

@@ -8,6 +8,14 @@ csvs=$(ls $paper/pretrained-fp32/*.csv $paper/pretrained-fp16/*.csv | tr '\n' ',
 "$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022 \
   --title "fwtax against the Framework Tax paper's measurements (2022): PyTorch 1.12 eager, fp32 and fp16, eight GPUs" \
   > /dev/null
+csvs=$(ls $paper/pretrained-torchscript/*.csv $paper/pretrained-torchscript-fp16/*.csv | tr '\n' ',' | sed 's/,$//')
+"$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022-torchscript \
+  --title "fwtax (torchscript@1.12) against the Framework Tax paper's TorchScript runs (2022): PyTorch 1.12 torch.jit.trace, fp32 and fp16, eight GPUs" \
+  > /dev/null
+csvs=$(ls $paper/onnxruntime/*.csv | tr '\n' ',' | sed 's/,$//')
+"$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022-onnxruntime \
+  --title "fwtax (onnxruntime@1.12) against the Framework Tax paper's ONNX Runtime runs (2022): CUDA execution provider, RTX 8000, fp32 and fp16" \
+  > /dev/null
 "$fwtax" validate --measured data/measured/h100-2026-11-runs.json --quiet --report docs/validation/h100-2026-11 \
   --title "fwtax against the shared H100 runs (2026-11): eager, CUDA graphs and TorchScript" > /dev/null
 "$fwtax" validate --measured data/measured/h100-2026-11-runs.json --quiet --format json \

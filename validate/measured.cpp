@@ -127,4 +127,15 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   return out;
 }
 
+std::string select_framework(const std::vector<std::string>& wanted, const std::string& run) {
+  auto base = [](const std::string& s) { return s.substr(0, s.find('@')); };
+  for (const auto& w : wanted) {
+    if (w == run) return run;
+    bool versioned = w.find('@') != std::string::npos;
+    if (!versioned && base(run) == w) return run;
+    if (versioned && run == base(w)) return w;
+  }
+  return "";
+}
+
 }  // namespace fwtax

@@ -57,4 +57,10 @@ std::string canonical_model_name(const std::string& name);
 // The fwtax framework of a dataset's mode name ("cudagraph" -> "cuda-graphs").
 std::string framework_of_mode(const std::string& mode);
 
+// The framework a run of framework `run` is predicted with under the filters `wanted` (validate
+// --framework), or "" when no filter takes it. A filter NAME takes runs of NAME and of any NAME@VERSION
+// as they are; NAME@VERSION takes runs of NAME@VERSION, and runs of NAME, which it predicts with
+// that version's stack.
+std::string select_framework(const std::vector<std::string>& wanted, const std::string& run);
+
 }  // namespace fwtax

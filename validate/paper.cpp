@@ -37,7 +37,9 @@ std::string device_of_file(const std::string& path) {
   std::string lower;
   for (char c : stem) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower.rfind("3090", 0) == 0) return "3090";  // 3090-1.csv is a second pass on the same GPU
-  if (lower == "rtx-8000") return "rtx8000";
+  if (lower == "rtx-8000" || lower == "rtx8000-cuda") return "rtx8000";
+  // The ONNX Runtime runs were made on the RTX 8000 host (../shared/data/framework-tax-2022/README.md).
+  if (lower.rfind("pretrained-onnx", 0) == 0) return "rtx8000";
   return lower;
 }
 
@@ -61,17 +63,30 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
     return it == header.end() ? -1 : it - header.begin();
   };
   long cm = col("model"), cb = col("batch_size"), ci = col("input_size"), cl = col("latency"), cmacs = col("macs");
+  long cd = col("dtype");
+  if (cb < 0) cb = col("batch");  // the ONNX Runtime files name it so
   if (cm < 0 || cb < 0 || cl < 0)
-    throw InputError(file, "line 1", "expected the columns model, batch_size, input_size and latency (the paper's CSV format)");
+    throw InputError(file, "line 1", "expected the columns model, batch_size (or batch) and latency (the paper's CSV format)");
+  // The folder says the framework: the paper ran PyTorch 1.12 and ONNX Runtime 1.12. Its eager runs
+  // are predicted with fwtax's PyTorch eager profile (the hosts were fitted on them); TorchScript and
+  // ONNX Runtime with the 2022 stacks (data/frameworks/*@1.12.json).
   std::string framework, dtype;
   if (folder == "pretrained-fp32") framework = "pytorch-eager", dtype = "fp32";
   else if (folder == "pretrained-fp16") framework = "pytorch-eager", dtype = "fp16";
-  else if (folder == "pretrained-torchscript") framework = "torchscript", dtype = "fp32";
-  else if (folder == "pretrained-torchscript-fp16") framework = "torchscript", dtype = "fp16";
-  else
-    throw InputError(file, "", "expected a file under pretrained-fp32/, pretrained-fp16/, pretrained-torchscript/ or "
-                               "pretrained-torchscript-fp16/ (the folder says the framework and dtype), got folder \"" +
-                                   folder + "\"");
+  else if (folder == "pretrained-torchscript") framework = "torchscript@1.12", dtype = "fp32";
+  else if (folder == "pretrained-torchscript-fp16") framework = "torchscript@1.12", dtype = "fp16";
+  else if (folder == "onnxruntime") {
+    framework = "onnxruntime@1.12";
+    std::string lower = file;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (cd < 0 && lower.find("fp16") != std::string::npos) dtype = "fp16";
+    else if (cd < 0)
+      throw InputError(file, "line 1", "expected a dtype column (fp16 or fp32) or a file name that says fp16: the "
+                                       "ONNX Runtime files without one do not say what precision they ran");
+  } else
+    throw InputError(file, "", "expected a file under pretrained-fp32/, pretrained-fp16/, pretrained-torchscript/, "
+                               "pretrained-torchscript-fp16/ or onnxruntime/ (the folder says the framework and dtype), "
+                               "got folder \"" + folder + "\"");
   // The paper ran transformers 4.22 (eager attention) and torchvision 0.13; its "densenet" was
   // densenet161 and its "efficientnet" timm's efficientnetv2_m (5.4 GMACs at 224 in its CSVs), which
   // the zoo lacks, like efficientnet_lite and gernet: those rows are skipped.
@@ -99,13 +114,16 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
       throw InputError(file, "line " + std::to_string(n), "expected an input_size in [0, 16777216], got \"" + field(ci) + "\"");
     auto m = names.find(field(cm));
     if (m == names.end()) continue;  // efficientnet, efficientnet_lite, gernet, longformer: not in the zoo
+    std::string row_dtype = cd >= 0 ? field(cd) : dtype;
+    if (!parse_dtype(row_dtype))
+      throw InputError(file, "line " + std::to_string(n), "expected a dtype fp16 or fp32, got \"" + row_dtype + "\"");
     const Architecture* a = find_builtin_architecture(m->second);
     MeasuredRun r;
     r.model = m->second;
     r.device = device;
     r.framework = framework;
     r.mode = folder;
-    r.dtype = *parse_dtype(dtype);
+    r.dtype = *parse_dtype(row_dtype);
     r.batch = static_cast<long long>(batch);
     if (a->input == InputKind::tokens) {
       r.seq = size >= 1 ? static_cast<long long>(size) : 128;

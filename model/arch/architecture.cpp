@@ -367,6 +367,7 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
     diag.add("--image", "image size " + std::to_string(c.image) + ": " + e.what());
     diag.throw_if_any();
   }
+  apply_passes(w, backend.passes, PassContext{backend.gpu});
   return w;
 }
 

@@ -66,6 +66,8 @@ void check_quoted(const std::string& report, const std::vector<MeasuredRun>& run
 
 TEST_CASE("the committed reports and the README's accuracy tables quote today's figures") {
   check_quoted("framework-tax-2022", test::paper_runs());
+  check_quoted("framework-tax-2022-torchscript", test::paper_runs({"pretrained-torchscript", "pretrained-torchscript-fp16"}));
+  check_quoted("framework-tax-2022-onnxruntime", test::paper_runs({"onnxruntime"}));
   check_quoted("h100-2026-11", builtin_runs("measured/h100-2026-11-runs.json", "h100"));
   check_quoted("h200-2026-11/h200-calibrated", builtin_runs("measured/h200-2026-11/runs.json", "h200-calibrated"));
   check_quoted("h200-2026-11/h200", builtin_runs("measured/h200-2026-11/runs.json", "h200"));

@@ -1,0 +1,276 @@
+#include "model/passes.hpp"
+
+#include <algorithm>
+
+namespace fwtax {
+namespace {
+
+// One op with its kernels, while a pass rewrites the op list.
+struct OpKernels {
+  Op op;
+  std::vector<Kernel> kernels;
+};
+
+std::vector<OpKernels> unpack(const Workload& w) {
+  std::vector<OpKernels> out(w.ops.size());
+  for (std::size_t i = 0; i < w.ops.size(); ++i) {
+    out[i].op = w.ops[i];
+    const Op& op = w.ops[i];
+    out[i].kernels.assign(w.kernels.begin() + op.first_kernel, w.kernels.begin() + op.first_kernel + op.kernel_count);
+  }
+  return out;
+}
+
+void pack(Workload& w, std::vector<OpKernels>& ops) {
+  w.ops.clear();
+  w.kernels.clear();
+  for (auto& o : ops) {
+    o.op.first_kernel = static_cast<std::uint32_t>(w.kernels.size());
+    o.op.kernel_count = static_cast<std::uint32_t>(o.kernels.size());
+    w.kernels.insert(w.kernels.end(), o.kernels.begin(), o.kernels.end());
+    w.ops.push_back(o.op);
+  }
+}
+
+// Ops that compute nothing in inference (dropout in eval): a frozen graph (torch.jit.freeze) and an
+// exported ONNX graph (ONNX Runtime's EliminateDropout) remove them.
+void drop_noop_ops(Workload& w, const PassContext&) {
+  std::vector<Op> kept;
+  kept.reserve(w.ops.size());
+  for (const Op& op : w.ops)
+    if (!op.noop) kept.push_back(op);
+  w.ops.swap(kept);
+}
+
+// The output elements of a convolution op that took no bias, if a folded batch norm's new bias can
+// be added to it: a GPU convolution on cuDNN (not ATen's depthwise kernel), whose output
+// elements are its GEMM view's m x n. 0 when not.
+double unbiased_gpu_conv_out(const OpKernels& o) {
+  if (o.op.cls != OpClass::conv || o.kernels.empty() || o.kernels.back().kind == KernelKind::strided) return 0;
+  for (const Kernel& k : o.kernels)
+    if (k.kind == KernelKind::conv) return k.m * k.n;
+  return 0;
+}
+
+// Inference batch norms folded into the convolution before them (torch.jit.freeze's conv-bn folding,
+// torch.onnx.export's in eval mode): the weights are scaled and the convolution gets a bias, which a
+// cuDNN convolution adds in a kernel of its own (ATen's broadcast add: Builder::conv2d). A batch norm
+// that does not follow a convolution's last kernel is dropped as well, without a bias (what fwtax's
+// TorchScript profile has always done; freezing would keep it).
+void fold_batch_norm(Workload& w, const PassContext& c) {
+  auto ops = unpack(w);
+  std::vector<OpKernels> out;
+  out.reserve(ops.size());
+  const double elem = bytes_per_element(w.config.dtype);
+  std::uint32_t bias_name = w.intern("elementwise");
+  long last_kernel_op = -1;  // index in `out` of the last op with kernels
+  bool conv_open = false;    // that op is an unbiased convolution no batch norm has consumed
+  for (auto& o : ops) {
+    if (o.op.cls == OpClass::batch_norm) {
+      double elems = 0;
+      for (const Kernel& k : o.kernels)
+        if (k.kind == KernelKind::batch_norm) elems = k.m;
+      if (c.gpu && conv_open && last_kernel_op >= 0 && unbiased_gpu_conv_out(out[last_kernel_op]) == elems) {
+        Kernel bias;
+        bias.name = bias_name;
+        bias.kind = KernelKind::strided;
+        bias.math = vector_math(w.config.dtype);
+        bias.flops = elems;
+        bias.bytes = 2 * elems * elem;
+        bias.m = elems;
+        bias.out_bytes = elems * elem;
+        out[last_kernel_op].kernels.push_back(bias);
+      }
+      conv_open = false;
+      continue;
+    }
+    if (!o.kernels.empty()) {
+      last_kernel_op = static_cast<long>(out.size());
+      conv_open = c.gpu && unbiased_gpu_conv_out(o) > 0;
+    }
+    out.push_back(std::move(o));
+  }
+  pack(w, out);
+}
+
+bool is_reduction_like(KernelKind k) {
+  return k == KernelKind::norm || k == KernelKind::softmax || k == KernelKind::reduction;
+}
+
+// Whether a JIT fuser for GPUs takes the op: pointwise maps (also with broadcast operands), inference
+// batch norm, layer norm, softmax and reductions, each kernel with a recorded output.
+bool fusible(const OpKernels& o) {
+  switch (o.op.cls) {
+    case OpClass::elementwise:
+    case OpClass::batch_norm:
+    case OpClass::layer_norm:
+    case OpClass::softmax:
+    case OpClass::reduction: break;
+    default: return false;
+  }
+  if (o.op.sync || o.kernels.empty() || o.op.host_s >= 0) return false;
+  for (const Kernel& k : o.kernels) {
+    bool pointwise = k.kind == KernelKind::elementwise || k.kind == KernelKind::strided ||
+                     k.kind == KernelKind::batch_norm || (o.op.cls == OpClass::batch_norm && k.kind == KernelKind::copy);
+    if (!pointwise && !is_reduction_like(k.kind)) return false;
+  }
+  return o.kernels.back().out_bytes > 0;
+}
+
+int reductions_in(const OpKernels& o) {
+  int n = 0;
+  for (const Kernel& k : o.kernels) n += is_reduction_like(k.kind) ? 1 : 0;
+  return n;
+}
+
+// One kernel for a group of fusible ops: inputs read once, the result written once. Every output of
+// an op but the last stays in registers: neither written nor read back.
+OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t name, std::uint32_t kernel_name) {
+  OpKernels f;
+  f.op = group.front().op;
+  f.op.name = name;
+  f.op.cls = OpClass::elementwise;
+  f.op.noop = false;
+  f.op.fused = true;
+  Kernel k;
+  k.name = kernel_name;
+  k.kind = KernelKind::elementwise;
+  k.math = vector_math(w.config.dtype);
+  double saved = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    for (const Kernel& g : group[i].kernels) {
+      k.flops += g.flops;
+      k.bytes += g.bytes;
+      if (is_reduction_like(g.kind)) k.kind = g.kind;
+    }
+    if (i + 1 < group.size()) saved += 2 * group[i].kernels.back().out_bytes;
+  }
+  k.out_bytes = group.back().kernels.back().out_bytes;
+  k.bytes = std::max(k.bytes - saved, 2 * k.out_bytes);
+  f.kernels.push_back(k);
+  return f;
+}
+
+// Chains of fusible ops, consecutive in the program, become one kernel and one op. Python module
+// calls and no-op ops (dropout) inside a chain are not in a traced graph and do not break it; any
+// other op does (GEMMs, convolutions, views that change the layout, copies, gathers). A fused kernel
+// holds at most one reduction (norm, softmax, sum): a second one starts a new group, as the fuser's
+// segmenter splits them. A single fusible op stays as it was.
+void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name) {
+  auto ops = unpack(w);
+  std::vector<OpKernels> out, group, skipped;
+  out.reserve(ops.size());
+  int reductions = 0;
+  auto flush = [&] {
+    if (group.size() >= 2) {
+      out.push_back(fuse_group(w, group, name, kernel_name));
+    } else {
+      for (auto& g : group) out.push_back(std::move(g));
+    }
+    for (auto& s : skipped) out.push_back(std::move(s));
+    group.clear();
+    skipped.clear();
+    reductions = 0;
+  };
+  for (auto& o : ops) {
+    bool transparent = o.kernels.empty() && (is_module_class(o.op.cls) || o.op.noop);
+    if (transparent && !group.empty()) {
+      skipped.push_back(std::move(o));
+      continue;
+    }
+    if (fusible(o)) {
+      int r = reductions_in(o);
+      if (reductions + r > 1) flush();
+      reductions += r;
+      group.push_back(std::move(o));
+      continue;
+    }
+    flush();
+    out.push_back(std::move(o));
+  }
+  flush();
+  pack(w, out);
+}
+
+// PyTorch 1.12's TorchScript fuser on GPUs (nvFuser, its default for CUDA from 1.12): after the
+// profiling runs, chains of pointwise ops, normalizations and reductions run as one generated kernel
+// behind one graph node.
+void fuse_pointwise(Workload& w, const PassContext& c) {
+  if (!c.gpu) return;  // the CPU fuser is off by default
+  fuse_chains(w, w.intern("prim::CudaFusionGroup"), w.intern("fused_pointwise"));
+}
+
+// ONNX Runtime's graph optimizations (level "all", CUDA execution provider): a convolution absorbs
+// the bias add and the activation after it (FusedConv: cudnnConvolutionBiasActivationForward), and
+// the transformer fusions merge LayerNormalization with the residual add before it
+// (SkipLayerNormalization), the attention's scale, mask and softmax (Attention), and a Gelu with
+// the bias add of its MatMul (BiasGelu). Dropout is gone (EliminateDropout) and batch norms are folded
+// into convolutions by the export (run fold_batch_norm and drop_noop_ops before this pass).
+void ort_fusions(Workload& w, const PassContext& c) {
+  auto ops = unpack(w);
+  std::vector<OpKernels> out;
+  out.reserve(ops.size());
+  const std::uint32_t fused_conv = w.intern("FusedConv");
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    OpKernels& o = ops[i];
+    if (c.gpu && o.op.cls == OpClass::conv && !o.kernels.empty()) {
+      // The bias kernel goes into the convolution's epilogue, and so do a following activation (and a
+      // residual add before it: Conv+Add+Relu), reading nothing more than the convolution wrote.
+      if (o.kernels.back().kind == KernelKind::strided) o.kernels.pop_back();
+      o.op.name = fused_conv;
+      out.push_back(std::move(o));
+      std::size_t j = i + 1;
+      int absorbed = 0;
+      while (j < ops.size() && absorbed < 2) {
+        const OpKernels& n = ops[j];
+        if (n.kernels.empty() && (is_module_class(n.op.cls) || n.op.noop)) {
+          out.push_back(std::move(ops[j]));
+          ++j;
+          continue;
+        }
+        if (n.op.cls != OpClass::elementwise || n.kernels.size() != 1 ||
+            n.kernels.front().kind != KernelKind::elementwise)
+          break;
+        ++absorbed;
+        ++j;
+      }
+      i = j - 1;
+      continue;
+    }
+    out.push_back(std::move(o));
+  }
+  pack(w, out);
+  // What is left of pointwise chains around norms and softmax fuses as the transformer fusions do.
+  fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"));
+}
+
+const std::vector<WorkloadPass> kPasses = {
+    {"drop_noop_ops", "remove ops that compute nothing in inference (dropout)", drop_noop_ops},
+    {"fold_batch_norm", "fold inference batch norms into the convolutions before them", fold_batch_norm},
+    {"fuse_pointwise", "fuse chains of pointwise ops, norms and reductions into one GPU kernel (nvFuser)",
+     fuse_pointwise},
+    {"ort_fusions", "ONNX Runtime's CUDA graph fusions: conv+bias+activation, skip layer norm, attention",
+     ort_fusions},
+};
+
+}  // namespace
+
+const std::vector<WorkloadPass>& workload_passes() { return kPasses; }
+
+const WorkloadPass* find_workload_pass(std::string_view name) {
+  for (const auto& p : kPasses)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::string workload_pass_names() {
+  std::string s;
+  for (const auto& p : kPasses) s += (s.empty() ? "" : ", ") + std::string(p.name);
+  return s;
+}
+
+void apply_passes(Workload& w, const std::vector<const WorkloadPass*>& passes, const PassContext& c) {
+  for (const WorkloadPass* p : passes) p->run(w, c);
+}
+
+}  // namespace fwtax

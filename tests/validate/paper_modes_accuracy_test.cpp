@@ -1,0 +1,143 @@
+// Accuracy that CI must keep on the Framework Tax paper's TorchScript and ONNX Runtime runs
+// (data/measured/framework-tax-2022: pretrained-torchscript*, onnxruntime), predicted with the 2022
+// stacks (torchscript@1.12, onnxruntime@1.12). Their host costs come from per-node measurements on a
+// CPU (data/measured/node-costs-2026-12) and the eager profile; the hosts were fitted on eager
+// bert-base runs; no TorchScript or ONNX Runtime latency enters a prediction.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "model/catalog.hpp"
+#include "validate/compare.hpp"
+#include "validate/measured.hpp"
+#include "tests/test_util.hpp"
+
+using namespace fwtax;
+
+namespace {
+
+const std::vector<Comparison>& torchscript() {
+  static const std::vector<Comparison> c =
+      compare_runs(test::paper_runs({"pretrained-torchscript", "pretrained-torchscript-fp16"}), Catalog::builtin());
+  return c;
+}
+
+const std::vector<Comparison>& onnxruntime() {
+  static const std::vector<Comparison> c = compare_runs(test::paper_runs({"onnxruntime"}), Catalog::builtin());
+  return c;
+}
+
+double mape(const std::vector<Comparison>& cs, const std::function<bool(const Comparison&)>& pick, std::size_t* n) {
+  std::vector<double> apes;
+  for (const auto& c : cs)
+    if (c.ok && pick(c)) apes.push_back(c.ape);
+  *n = apes.size();
+  return error_stats(apes).mape_percent;
+}
+
+double predict(const char* model, const char* framework, DType dt, long long batch) {
+  MeasuredRun r;
+  r.model = model;
+  r.device = "rtx8000";
+  r.framework = framework;
+  r.dtype = dt;
+  r.batch = batch;
+  if (std::string(model) == "bert-base") {
+    r.seq = 128;
+    r.arch = {{"name", "bert-base"}, {"like", "bert-base"}, {"attention", "eager"}};  // transformers 4.22
+  } else {
+    r.image = 224;
+  }
+  r.measure = Measure::pipelined;
+  r.latency_s = 1;
+  r.source = "test";
+  auto c = compare_runs({r}, Catalog::builtin());
+  REQUIRE(c.front().ok);
+  return c.front().predicted_s;
+}
+
+}  // namespace
+
+TEST_CASE("paper TorchScript runs: read as torchscript@1.12, all predicted, every GPU") {
+  std::map<std::string, int> devices;
+  for (const auto& c : torchscript()) {
+    CAPTURE(c.run.source);
+    CHECK(c.ok);
+    CHECK(c.run.framework == "torchscript@1.12");
+    devices[c.run.device]++;
+  }
+  CHECK(devices.size() == 8);
+  CHECK(torchscript().size() == 2168);
+}
+
+TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU and dtype") {
+  std::size_t n = 0;
+  double all = mape(torchscript(), [](const Comparison&) { return true; }, &n);
+  MESSAGE("torchscript@1.12 MAPE " << all << "% over " << n << " runs");
+  CHECK(all <= 24.0);  // 22.9% when written; the target is 20%
+  // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
+  std::vector<MeasuredRun> as_today;
+  for (const auto& c : torchscript()) {
+    MeasuredRun r = c.run;
+    r.framework = "torchscript";
+    as_today.push_back(r);
+  }
+  std::vector<double> apes;
+  for (const auto& c : compare_runs(as_today, Catalog::builtin())) apes.push_back(c.ape);
+  double today = error_stats(apes).mape_percent;
+  MESSAGE("the PyTorch 2.x torchscript profile: " << today << "%");
+  CHECK(all < today - 2);  // 25.5% when written
+  std::map<std::string, std::vector<double>> by;
+  for (const auto& c : torchscript()) by[c.run.device + " " + std::string(dtype_name(c.run.dtype))].push_back(c.ape);
+  for (const auto& [key, a] : by) {
+    CAPTURE(key);
+    double m = error_stats(a).mape_percent;
+    MESSAGE(key << ": " << m << "%");
+    // The A6000 host's TorchScript runs are no faster than its eager runs at batch 1 (unlike the
+    // seven other hosts'): 36.6% (fp16) and 29.9% (fp32) when written; the others 17-28%.
+    CHECK(m <= (key.rfind("a6000", 0) == 0 ? 40.0 : 30.0));
+  }
+}
+
+TEST_CASE("paper finding on the RTX 8000: TorchScript faster than eager at batch 1, not at batch 128") {
+  // BERT fp32, measured: 5.06 vs 10.77 ms at batch 1 (0.47x), 250.6 vs 255.1 ms at batch 128. fwtax
+  // predicted 8.26 vs 12.44 ms (0.66x) and 284.6 vs 293.8 ms when this was written: the direction and
+  // the large-batch parity hold, the size of the batch-1 gain is short.
+  double ts1 = predict("bert-base", "torchscript@1.12", DType::fp32, 1);
+  double eager1 = predict("bert-base", "pytorch-eager", DType::fp32, 1);
+  double ts128 = predict("bert-base", "torchscript@1.12", DType::fp32, 128);
+  double eager128 = predict("bert-base", "pytorch-eager", DType::fp32, 128);
+  MESSAGE("batch 1: " << ts1 * 1e3 << " vs " << eager1 * 1e3 << " ms; batch 128: " << ts128 * 1e3 << " vs "
+                      << eager128 * 1e3 << " ms");
+  CHECK(ts1 < 0.75 * eager1);
+  CHECK(ts128 > 0.9 * eager128);
+  CHECK(ts128 <= eager128);
+}
+
+TEST_CASE("paper ONNX Runtime runs: read as onnxruntime@1.12, predicted, MAPE") {
+  for (const auto& c : onnxruntime()) {
+    CAPTURE(c.run.source);
+    CHECK(c.ok);
+    CHECK(c.run.framework == "onnxruntime@1.12");
+    CHECK(c.run.device == "rtx8000");
+  }
+  CHECK(onnxruntime().size() == 269);
+  std::size_t n = 0;
+  double all = mape(onnxruntime(), [](const Comparison&) { return true; }, &n);
+  double fp32 = mape(onnxruntime(), [](const Comparison& c) { return c.run.dtype == DType::fp32; }, &n);
+  double fp16 = mape(onnxruntime(), [](const Comparison& c) { return c.run.dtype == DType::fp16; }, &n);
+  MESSAGE("onnxruntime@1.12 MAPE " << all << "% (fp32 " << fp32 << "%, fp16 " << fp16 << "%)");
+  CHECK(all <= 33.0);   // 30.9% when written; the target is 25%
+  CHECK(fp32 <= 25.0);  // 22.4%
+  CHECK(fp16 <= 42.0);  // 39.5%
+}
+
+TEST_CASE("paper finding on the RTX 8000: ONNX Runtime several times faster than eager at batch 1") {
+  // ResNet-50 fp16, measured: 2.29 (ORT) vs 12.37 ms (eager).
+  double ort = predict("resnet50", "onnxruntime@1.12", DType::fp16, 1);
+  double eager = predict("resnet50", "pytorch-eager", DType::fp16, 1);
+  MESSAGE("batch 1: " << ort * 1e3 << " vs " << eager * 1e3 << " ms");
+  CHECK(ort < eager / 2.5);
+}
