@@ -46,9 +46,9 @@ def _describe(value, params):
 
 def _outputs(result):
     if isinstance(result, torch.Tensor):
-        return [list(result.shape)]
+        return [{"shape": list(result.shape)}]
     if isinstance(result, (list, tuple)):
-        return [list(r.shape) for r in result if isinstance(r, torch.Tensor)]
+        return [{"shape": list(r.shape)} for r in result if isinstance(r, torch.Tensor)]
     return []
 
 

@@ -30,8 +30,8 @@ class Functions(unittest.TestCase):
         self.assertTrue(all(isinstance(r, dict) and r["latency_s"] > 0 for r in rows))
 
     def test_keyword_names_map_to_flags(self):
-        rows = fwtax.simulate(model="gpt2", phase="decode", context=[128, 1024], host_x=2, measure="pipelined")
-        rc, out, _ = cli("simulate", "--model", "gpt2", "--phase", "decode", "--context", "128,1024", "--host-x", "2",
+        rows = fwtax.simulate(model="gpt2", phase="decode", context=[128, 512], host_x=2, measure="pipelined")
+        rc, out, _ = cli("simulate", "--model", "gpt2", "--phase", "decode", "--context", "128,512", "--host-x", "2",
                          "--measure", "pipelined", "--format", "json")
         self.assertEqual(rc, 0)
         self.assertEqual(rows, json.loads(out))
