@@ -275,10 +275,20 @@ class ResNet(nn.Module):
 
 
 def zoo():
-    models = [("resnet18", lambda: ResNet(BasicBlock, [2, 2, 2, 2])), ("resnet50", lambda: ResNet(Bottleneck, [3, 4, 6, 3]))]
+    """(built-in name, module, example input); torchvision's and transformers' own models where the
+    interpreter has them (a virtual environment with PyTorch 2.x)."""
+    image = torch.randn(1, 3, 224, 224)
+    models = [("resnet18", lambda: ResNet(BasicBlock, [2, 2, 2, 2]), image),
+              ("resnet50", lambda: ResNet(Bottleneck, [3, 4, 6, 3]), image)]
     try:
         import torchvision
-        models += [("mobilenet-v2", torchvision.models.mobilenet_v2), ("resnet18", torchvision.models.resnet18)]
+        models += [("mobilenet-v2", torchvision.models.mobilenet_v2, image), ("resnet18", torchvision.models.resnet18, image)]
+    except ImportError:
+        pass
+    try:
+        import transformers
+        models.append(("bert-base", lambda: transformers.BertModel(transformers.BertConfig()),
+                       torch.randint(0, 1000, (1, 128))))
     except ImportError:
         pass
     return models
@@ -286,8 +296,8 @@ def zoo():
 
 class Zoo(unittest.TestCase):
     def test_capture_and_builtin_builders_agree_on_op_and_kernel_counts(self):
-        for name, make in zoo():
-            cap = fwtax.capture(make().eval(), torch.randn(1, 3, 224, 224), device="meta")
+        for name, make, x in zoo():
+            cap = fwtax.capture(make().eval(), x, device="meta")
             for device in ("h100", CPU_PROFILE):
                 built = fwtax.simulate(model=name, device=device, dtype="fp32", batch=[1, 8])
                 captured = fwtax.simulate(model=cap, device=device, dtype="fp32", batch=[1, 8])
