@@ -119,6 +119,12 @@ class NewModule(unittest.TestCase):
         self.assertIn("blocks.2.fc1", {e["module"] for e in modules})
 
     def test_eager_latency_on_this_cpu(self):
+        # Another process on the other hyperthread or the shared cache slows this one's own CPU time too
+        # (25-35% on the 2-core VM with builds beside it): measure only when the machine has room.
+        load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+        if load > cpus:
+            self.skipTest("the machine is busy (load %.1f on %d CPUs): a latency measured now is not the quiet "
+                          "machine's that the CPU profile describes" % (load, cpus))
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # the CPU profile was calibrated with one libtorch thread
         try:
@@ -163,6 +169,28 @@ class NewModule(unittest.TestCase):
         a = fwtax.simulate(model=self.cap, device="h100", batch=[1, 8])
         b = fwtax.simulate(model=meta, device="h100", batch=[1, 8])
         self.assertEqual([(r["ops"], r["kernels"], r["flops"]) for r in a], [(r["ops"], r["kernels"], r["flops"]) for r in b])
+
+
+class PythonCalls(unittest.TestCase):
+    def test_a_python_call_without_an_fwtax_op_is_replayed_by_its_aten_ops(self):
+        # nn.MultiheadAttention calls F.multi_head_attention_forward, Python code fwtax has no op for.
+        class Attention(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = nn.MultiheadAttention(64, 4, batch_first=True)
+
+            def forward(self, x):
+                return self.attn(x, x, x, need_weights=False)[0]
+
+        cap = fwtax.capture(Attention().eval(), torch.randn(2, 32, 64))
+        call = next(e for e in cap.ops if e["op"] == "aten::multi_head_attention_forward")
+        self.assertTrue(call["python"])
+        row = fwtax.simulate(model=cap, device="h100", batch=[2, 8])
+        # "ops" counts framework ops (not module calls): one per call, one per aten op of the Python one.
+        expected = sum(len(e["aten"]) if e is call else 1 for e in cap.ops)
+        self.assertEqual(row[0]["ops"], expected)
+        self.assertGreater(expected, len(cap.ops) + 10)
+        self.assertTrue(within(row[1]["flops"], 4 * row[0]["flops"], 0.01))
 
 
 class BadFiles(unittest.TestCase):
