@@ -60,7 +60,10 @@ std::vector<std::string> kwargs_to_args(const py::kwargs& kw, TempFiles& temps) 
     if (py::isinstance<py::bool_>(value)) continue;  // a flag such as breakdown=True
     if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
       std::string joined;
-      for (auto item : value) joined += (joined.empty() ? "" : ",") + option_text(item, temps);
+      for (auto item : value) {
+        if (!joined.empty()) joined += ',';
+        joined += option_text(item, temps);
+      }
       args.push_back(joined);
     } else {
       args.push_back(option_text(value, temps));

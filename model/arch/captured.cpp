@@ -317,8 +317,8 @@ class Replay {
     bool two_d = xs.size() == 4 && ws.size() == 4;
     double h = two_d ? xs[2] : 1, wd = xs.back();
     double kh = two_d ? static_cast<double>(ws[2]) : 1, kw = static_cast<double>(ws.back());
-    double stride_h = number(e, 3, "stride", 1, 0), stride_w = number(e, 3, "stride", 1, 1);
-    if (!two_d) stride_h = 1, stride_w = number(e, 3, "stride", 1, 0);
+    // Builder::conv2d takes one stride for both sides: a call with two different ones is timed at the first.
+    double stride = number(e, 3, "stride", 1, 0);
     double pad_h = number(e, 4, "padding", 0, 0), pad_w = number(e, 4, "padding", 0, two_d ? 1 : 0);
     if (const CapturedArg* p = arg(e, 4, "padding"); p && p->text == "same") {
       pad_h = std::floor((kh - 1) / 2);
@@ -326,10 +326,8 @@ class Replay {
     }
     if (!two_d) pad_h = 0;
     double groups = number(e, 6, "groups", 1);
-    b_.conv2d(xs[0], xs[1], h, wd, static_cast<double>(ws[0]), kh, kw, std::max(1.0, stride_h), pad_h, pad_w,
+    b_.conv2d(xs[0], xs[1], h, wd, static_cast<double>(ws[0]), kh, kw, std::max(1.0, stride), pad_h, pad_w,
               std::max(1.0, groups), tensor(e, 2, "bias") != nullptr);
-    // Builder::conv2d takes one stride; a call with different strides per side is timed at the first.
-    (void)stride_w;
     return true;
   }
 
@@ -379,8 +377,7 @@ Capture parse_capture(const Json& j, const std::string& file) {
   Capture c;
   ObjectReader r(j, "", diag);
   r.allow({"format", "dtype"});
-  long long version = r.integer("version", 1, 1);
-  (void)version;
+  r.integer("version", 1, 1);  // the only version so far
   c.name = r.string("name");
   c.source = r.string_or("source", "fwtax.capture");
   c.params = r.number_or("params", NumberRule::non_negative, 0);
@@ -410,6 +407,7 @@ Architecture captured_architecture(std::shared_ptr<const Capture> capture) {
   a.description = capture->source;
   a.family = "captured";
   a.params = capture->params;
+  // Nothing to scale or override: like a fixed torchvision model (scale_architecture refuses it by family).
   a.config = FixedVisionConfig{capture->name};
   if (capture->input_kind == "image") {
     a.input = InputKind::image;
