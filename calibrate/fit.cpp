@@ -591,6 +591,22 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                                        "the add's dispatch cost, over the copy bandwidth)"}};
   p["efficiency"]["gemm_shapes"] = {{"fp32_simt", gemm_shapes}};
   p["efficiency"]["linear_shapes"] = {{"fp32_simt", gemm_shapes}};
+  // 4. Math functions per element (tanh, erf ...): elements over time, less the op's dispatch cost.
+  if (mb.contains("function_sweep")) {
+    const Json& fs = need(mb, "function_sweep", file, "");
+    if (!fs.is_object()) throw InputError(file, "/function_sweep", "expected an object of functions");
+    Json rates = Json::object();
+    for (auto it = fs.begin(); it != fs.end(); ++it) {
+      std::string w = "/function_sweep/" + it.key();
+      if (elem_func_of(it.key()) == ElemFunc::none) throw InputError(file, w, "expected a known function (tanh, erf, exp, sigmoid, silu, gelu)");
+      double n = need_number(it.value(), "elements", file, w);
+      double t = std::max(stat(it.value(), file, w) - elementwise, 1e-9);
+      rates[it.key()] = n / t;
+    }
+    rates["source"] = file + " /function_sweep: elements over time (less the add's dispatch cost) of each function "
+                             "at 1 M fp32 elements";
+    p["efficiency"]["function_elements_per_s"] = rates;
+  }
   if (!conv_curve.empty()) {
     p["efficiency"]["conv"] = {{"fp32_simt", conv_curve}};
     p["efficiency"]["conv_shapes"] = {{"fp32_simt", conv_shapes}};

@@ -178,6 +178,14 @@ void Builder::elementwise(std::string_view aten, double elems, int inputs, doubl
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, vector_math(dt_), elems * flops_per_elem,
              (inputs + 1) * elems * elem_);
+  mark_function(aten, elems);
+}
+
+void Builder::mark_function(std::string_view aten, double elems) {
+  ElemFunc f = elem_func_of(aten);
+  if (f == ElemFunc::none) return;
+  w_.kernels.back().func = f;
+  w_.kernels.back().m = elems;
 }
 
 void Builder::layer_norm(double rows, double cols, std::string_view aten) {
@@ -349,6 +357,7 @@ void Builder::broadcast_elementwise(std::string_view aten, double elems, int inp
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::strided, vector_math(dt_), elems * flops_per_elem,
              (inputs + 1) * elems * elem_, elems);
+  mark_function(aten, elems);
 }
 
 void Builder::concat(double out_elems) {

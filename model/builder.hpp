@@ -112,6 +112,8 @@ class Builder {
 
  private:
   std::uint32_t begin_op(std::uint32_t name, OpClass cls);
+  // Records the math function of the elementwise kernel just added (aten::tanh ...), if it has one.
+  void mark_function(std::string_view aten, double elems);
   void add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m = 0,
                   double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
   // The same, for an earlier op whose kernels are still the last ones.

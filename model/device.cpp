@@ -98,6 +98,13 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
       d.batch_norm.min_s = br.number_or("min_s", NumberRule::positive, 0);
       br.finish();
     }
+    if (const Json* f = er.object("function_elements_per_s", false)) {
+      ObjectReader fr(*f, "/efficiency/function_elements_per_s", diag);
+      fr.allow({"source"});
+      for (int i = 1; i < kElemFuncCount; ++i)
+        d.function_elements_per_s[i] = fr.number_or(elem_func_name(static_cast<ElemFunc>(i)), NumberRule::positive, 0);
+      fr.finish();
+    }
     if (const Json* f = er.object("kind_time_factor", false)) {
       ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
       fr.allow({"source"});
@@ -175,6 +182,10 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   if (!f.is_null()) eff["kind_time_factor"] = f;
   if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
   if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
+  Json fn;
+  for (int i = 1; i < kElemFuncCount; ++i)
+    if (d.function_elements_per_s[i] > 0) fn[std::string(elem_func_name(static_cast<ElemFunc>(i)))] = d.function_elements_per_s[i];
+  if (!fn.is_null()) eff["function_elements_per_s"] = fn;
   Json bn;
   for (auto [key, v] : {std::pair{"elements_per_s", d.batch_norm.elements_per_s},
                         std::pair{"planes_per_s", d.batch_norm.planes_per_s},

@@ -46,6 +46,9 @@ struct DeviceSpec {
   // Elements per second of ATen's generic (non-vectorized) elementwise kernel, which strided copies,
   // broadcasts and unvectorizable casts run on: its index arithmetic, not DRAM, bounds it (0: no bound).
   double strided_elements_per_s = 0;
+  // Elements per second of an elementwise kernel evaluating a math function (ElemFunc; index 0 unused),
+  // measured on CPUs (0: no bound beyond memory, as on GPUs, whose special-function units keep up).
+  std::array<double, kElemFuncCount> function_elements_per_s{};
   // NCHW batch norm (cuDNN's inference kernel in fp32, ATen's in half precision) works plane by plane
   // (one sample's channel): it is bound by the elements it normalizes, by the planes (small spatial
   // sizes), by one plane's elements where there are too few planes to fill the GPU, and it takes at

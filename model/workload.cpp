@@ -13,6 +13,19 @@ constexpr std::array<std::string_view, kOpClassCount> kClassNames = {
     "module_leaf", "module_block", "module_heavy", "module_fastpath"};
 }  // namespace
 
+std::string_view elem_func_name(ElemFunc f) {
+  static constexpr std::array<std::string_view, kElemFuncCount> names = {"none", "tanh", "erf", "exp",
+                                                                         "sigmoid", "silu", "gelu"};
+  return names[static_cast<int>(f)];
+}
+ElemFunc elem_func_of(std::string_view aten) {
+  if (aten.substr(0, 6) == "aten::") aten.remove_prefix(6);
+  if (!aten.empty() && aten.back() == '_') aten.remove_suffix(1);  // the in-place variant
+  for (int i = 1; i < kElemFuncCount; ++i)
+    if (elem_func_name(static_cast<ElemFunc>(i)) == aten) return static_cast<ElemFunc>(i);
+  return ElemFunc::none;
+}
+
 std::string_view kernel_kind_name(KernelKind k) { return kKindNames[static_cast<int>(k)]; }
 std::optional<KernelKind> parse_kernel_kind(std::string_view s) {
   for (int i = 0; i < kKernelKindCount; ++i)

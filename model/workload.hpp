@@ -38,6 +38,16 @@ constexpr int kKernelKindCount = static_cast<int>(KernelKind::count);
 std::string_view kernel_kind_name(KernelKind k);
 std::optional<KernelKind> parse_kernel_kind(std::string_view s);
 
+// The math function an elementwise kernel evaluates per element, where that, not memory, can bound it:
+// on a CPU, ATen evaluates some of these with vectorized polynomials (exp, sigmoid, silu, gelu's erf:
+// a few tenths of a ns per element on one core) and others element by element (tanh, erf: 2-3 ns), both
+// slower than the DRAM stream of an add. A device profile may give elements per second for each.
+enum class ElemFunc : std::uint8_t { none, tanh, erf, exp, sigmoid, silu, gelu, count };
+constexpr int kElemFuncCount = static_cast<int>(ElemFunc::count);
+std::string_view elem_func_name(ElemFunc f);
+// The function an aten elementwise op evaluates ("aten::tanh" -> tanh); none for the others.
+ElemFunc elem_func_of(std::string_view aten);
+
 // The host-cost class of a framework op: the key into a framework profile's per-op costs.
 // module_* entries are Python nn.Module calls (their forward's Python code, no kernels).
 enum class OpClass : std::uint8_t {
@@ -82,6 +92,7 @@ struct Kernel {
   Math math = Math::fp32_simt;
   GemmForm form = GemmForm::matmul;
   bool causal = false;  // causal attention (its FLOPs count only the unmasked half)
+  ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then m holds its elements)
 };
 
 struct Op {

@@ -52,6 +52,12 @@ CLASS_OF = {
 }
 
 
+# Events whose work does not depend on the model: their duration in a trace tells how fast the host ran
+# while it was taken (machine B drifted: the torch.nn BERT traces, taken 45 s after the others, ran these
+# 1.4-1.9x slower).
+PROBE_EVENTS = ("cudaLaunchKernel", "aten::empty")
+
+
 def rel(path, shared):
     return os.path.relpath(path, os.path.dirname(shared.rstrip("/")))
 
@@ -79,7 +85,10 @@ def load_trace(path):
     for t in top:
         t["kernels"] = [k for r in t["rt"] for k in corr.get(r["args"].get("correlation"), [])]
     span = max(e["ts"] + e["dur"] for e in top) - top[0]["ts"]
-    return {"top": top, "n_events": len(cpu) + len(rt), "span_us": span,
+    # The host's own speed while this trace was taken: work that is the same in every model (the CUDA
+    # runtime's kernel launch, the caching allocator's aten::empty), median duration of each.
+    probe = {n: median([e["dur"] for e in cpu + rt if e["name"] == n]) for n in PROBE_EVENTS}
+    return {"top": top, "n_events": len(cpu) + len(rt), "span_us": span, "probe_us": probe,
             "gpu_busy_us": sum(k["dur"] for k in kernels),
             "top_busy_us": sum(t["dur"] for t in top)}
 
@@ -234,6 +243,17 @@ def main():
     for f in traces:
         scale.setdefault(f, median_scale)
     c_evt = median_scale
+
+    # Host drift between traces: each trace's probe events over their median across all traces (geometric
+    # mean over the probe events). Host times read off a trace are divided by it, so that costs taken from
+    # traces recorded in a slow stretch of the host are not read as costs of their models.
+    drift = {}
+    for f, (meta, tr) in traces.items():
+        logs = [math.log(tr["probe_us"][n] / median([t2["probe_us"][n] for _, t2 in traces.values()]))
+                for n in PROBE_EVENTS]
+        drift[f] = math.exp(sum(logs) / len(logs))
+    for f in scale:
+        scale[f] /= drift[f]
 
     def deflated(t, f):
         return t["dur"] * scale[f]
@@ -560,7 +580,7 @@ def main():
                   "latency), of the unprofiled median latency (traces/index.json) over the profiled host span; "
                   "computed by calibrate/derive/derive_h100.py",
     })
-    print(json.dumps({"profiler_scale": c_evt, "scales": scale, "in_model": in_model,
+    print(json.dumps({"profiler_scale": c_evt, "scales": scale, "drift": drift, "in_model": in_model,
                       "ratios": ratios, "py_bind_s": py_bind, "glue_s": glue, "glue_detail": glue_detail,
                       "attn_factor": attn_factor, "norm_factor": norm_factor,
                       "b_costs_us": {f"{c}/{m}": median(v) for (c, m), v in sorted(by_class.items())}},

@@ -287,6 +287,27 @@ int main(int argc, char** argv) {
     add.push_back({{"elements", n}, {"bytes_moved", 3.0 * n * 4}, {"stats", stats_json(s)}});
   }
   out["add_sweep"] = add;
+  // Math functions evaluated per element (model/workload.hpp ElemFunc): elements per second at 1 M
+  // elements (4 MB in, 4 MB out: the rate, not DRAM, binds where the function is slow).
+  Json fn = Json::object();
+  {
+    const long n = 1L << 20;
+    auto x = torch::randn({n}), z = torch::empty({n});
+    const std::vector<std::pair<const char*, std::function<void()>>> funcs = {
+        {"tanh", [&] { torch::tanh_out(z, x); }},
+        {"erf", [&] { torch::erf_out(z, x); }},
+        {"exp", [&] { torch::exp_out(z, x); }},
+        {"sigmoid", [&] { torch::sigmoid_out(z, x); }},
+        {"silu", [&] { torch::silu_out(z, x); }},
+        {"gelu", [&] { torch::gelu_out(z, x); }},
+    };
+    for (const auto& [name, f] : funcs) {
+      progress(std::string("function ") + name);
+      auto s = measure(f);
+      fn[name] = {{"elements", n}, {"stats", stats_json(s)}};
+    }
+  }
+  out["function_sweep"] = fn;
   if (g_progress) std::fprintf(stderr, "\r\033[K");
   out["elapsed_s"] = std::chrono::duration<double>(Clock::now() - g_start).count();
   std::cout << out.dump(1) << std::endl;

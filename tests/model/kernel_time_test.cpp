@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/builder.hpp"
 #include "model/catalog.hpp"
 #include "model/curve.hpp"
 #include "model/kernel_time.hpp"
@@ -285,4 +286,36 @@ TEST_CASE("below the smallest streaming kernel measured, a streaming kernel take
   // Above it, the curve.
   Kernel big{.bytes = 3e6, .kind = KernelKind::elementwise};
   CHECK(timer.time(big).time_s == test::approx(3e6 / (1e12 * 0.5)));
+}
+
+TEST_CASE("a CPU's slow math functions bound their elementwise kernels by elements, not bytes") {
+  // Debian's torch 1.13 on one EPYC core: add 0.10 ns per element (DRAM), tanh 2.1 ns, erf 3.2 ns.
+  DeviceSpec d = test::toy_gpu();
+  d.kind = DeviceKind::cpu;
+  d.function_elements_per_s[static_cast<int>(ElemFunc::tanh)] = 0.5e9;
+  Workload w;
+  Backend be;
+  be.gpu = false;
+  Builder b(w, be, DType::fp32);
+  b.elementwise("aten::tanh", 1e6);
+  b.elementwise("aten::add", 1e6, 2);
+  b.elementwise("aten::exp", 1e6);  // no rate in this profile: memory-bound as before
+  REQUIRE(w.kernels.size() == 3);
+  CHECK(w.kernels[0].func == ElemFunc::tanh);
+  CHECK(w.kernels[0].m == 1e6);
+  CHECK(w.kernels[1].func == ElemFunc::none);
+  CHECK(w.kernels[2].func == ElemFunc::exp);
+  KernelTimer timer(d);
+  KernelTime t = timer.time(w.kernels[0]);
+  CHECK(t.time_s == test::approx(2e-3));
+  CHECK(t.bound == Bound::elements);
+  CHECK(timer.time(w.kernels[1]).time_s == test::approx(w.kernels[1].bytes / d.memory_bandwidth_bytes_per_s));
+  CHECK(timer.time(w.kernels[2]).bound == Bound::memory);
+  // The rate is a profile field: read back as written, and a negative one is an input error.
+  Json j = device_to_json(d, Json::object());
+  CHECK(j["efficiency"]["function_elements_per_s"]["tanh"].get<double>() == 0.5e9);
+  CHECK(!j["efficiency"]["function_elements_per_s"].contains("exp"));
+  CHECK(elem_func_of("aten::tanh_") == ElemFunc::tanh);
+  CHECK(elem_func_of("aten::gelu") == ElemFunc::gelu);
+  CHECK(elem_func_of("aten::mul") == ElemFunc::none);
 }

@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "calibrate/fit.hpp"
 #include "model/catalog.hpp"
+#include "model/curve.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 
@@ -51,11 +53,11 @@ Json file_json(const std::string& rel) {
 
 }  // namespace
 
-TEST_CASE("H200, calibrated on it: every run predicted, 21% MAPE overall, 13% where the GPU binds") {
+TEST_CASE("H200, calibrated on it: every run predicted, 18% MAPE overall, 13% where the GPU binds") {
   auto c = on("h200-calibrated");
   auto all = figures(c, [](const Comparison&) { return true; });
   CHECK(all.n == 192);
-  CHECK(all.mape <= 21.0);
+  CHECK(all.mape <= 18.0);  // 17.2% (19.2% before the host-drift correction of trace-derived costs)
   CHECK(all.mape < all.roofline);
   auto compute = figures(c, [](const Comparison& x) { return x.regime == Regime::compute; });
   CHECK(compute.n >= 60);
@@ -89,5 +91,25 @@ TEST_CASE("data/devices/h200-calibrated.json is the refit of its committed measu
   for (const char* k : {"peak_flops_per_s", "memory", "efficiency", "launch", "kernel_min_s", "host"}) {
     CAPTURE(k);
     CHECK(fit.profile[k] == committed[k]);
+  }
+}
+
+TEST_CASE("host-bound eager runs on the H200 (two VMs): HF BERT, torch.nn BERT and ResNet-50 each predicted without a per-library bias") {
+  // Measured/predicted at eager batch <= 8 on H3 (runs.json) and H1 (runs-machine-h1.json), per model.
+  // Before host costs read off the traces were corrected for the host's drift between traces (the
+  // torch.nn BERT traces were taken in a 1.2-1.4x slower stretch of machine B), torch.nn BERT's median
+  // was 0.62 and HF BERT's 1.28: one library over-, the other under-predicted. Today 0.79 / 1.12 / 0.94.
+  const Catalog& cat = Catalog::builtin();
+  std::map<std::string, std::vector<double>> ratios;
+  for (const char* f : {"data/measured/h200-2026-11/runs.json", "data/measured/h200-2026-11/runs-machine-h1.json"}) {
+    for (const auto& x : compare_runs(parse_runs_json(file_json(f), f, "h200-calibrated"), cat))
+      if (x.ok && x.run.framework == "pytorch-eager" && x.run.batch <= 8) ratios[x.run.model].push_back(x.run.latency_s / x.predicted_s);
+  }
+  for (const char* m : {"bert-base", "bert-base-torchnn", "resnet50"}) {
+    CAPTURE(m);
+    REQUIRE(ratios[m].size() == 8);
+    double med = median(ratios[m]);
+    CHECK(med >= 0.75);
+    CHECK(med <= 1.25);
   }
 }
