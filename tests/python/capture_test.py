@@ -15,6 +15,9 @@ import time
 import unittest
 
 FWTAX, SOURCE = sys.argv[1], sys.argv[2]
+# The CPU profile was calibrated on one thread; Debian's torch computes on OpenBLAS, whose own thread
+# pool torch.set_num_threads does not reach (it adds a second thread here, and its CPU time).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
     import torch
     import torch.nn as nn
