@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(cmake make g++ libeigen3-dev libboost-math-dev nlohmann-json3-dev doctest-dev zlib1g-dev
-          libbenchmark-dev libtorch-dev libopenblas0-pthread python3-torch chromium clang libclang-rt-14-dev)
+          libbenchmark-dev libtorch-dev libopenblas0-pthread python3-torch chromium clang libclang-rt-14-dev
+          pybind11-dev python3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,4 +21,4 @@ fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-echo "setup.sh: built build/fwtax" >&2
+echo "setup.sh: built build/fwtax and the Python module in build/python" >&2

@@ -1,5 +1,6 @@
 #include "simulate/projection.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -145,9 +146,10 @@ std::vector<std::pair<std::string, std::vector<const ProjectRow*>>> series_of(co
   return out;
 }
 
-// Device and scaling point, for charts whose title already names the framework.
-std::string point_of(const ProjectRow& r, bool many_models, bool many_dtypes) {
-  std::string point = (many_models ? r.row.model + " " : "") + r.row.device;
+// Device and scaling point, for charts whose title already names the framework; without the device,
+// the facet a device's line belongs to in small multiples.
+std::string point_of(const ProjectRow& r, bool many_models, bool many_dtypes, bool with_device = true) {
+  std::string point = (many_models ? r.row.model + " " : "") + (with_device ? r.row.device : "");
   if (many_dtypes) point += " " + std::string(dtype_name(r.row.dtype));
   if (r.speedup != 1) point += " x" + format_number("%g", r.speedup);
   if (r.compute_x != 1) point += " c" + format_number("%g", r.compute_x);
@@ -156,6 +158,9 @@ std::string point_of(const ProjectRow& r, bool many_models, bool many_dtypes) {
   if (r.host_given) point += " on " + r.row.host;
   if (r.width_x != 1) point += " w" + format_number("%g", r.width_x);
   if (r.depth_x != 1) point += " d" + format_number("%g", r.depth_x);
+  while (!point.empty() && point.front() == ' ') point.erase(0, 1);
+  while (!point.empty() && point.back() == ' ') point.pop_back();
+  while (point.find("  ") != std::string::npos) point.erase(point.find("  "), 1);
   return point;
 }
 
@@ -214,26 +219,46 @@ std::string project_report_html(const ProjectRequest& q, const std::vector<Proje
                  "sits idle within the call.");
   auto series = series_of(rows);
   bool many_models = q.models.size() > 1, many_dtypes = q.dtypes.size() > 1;
-  // 1. Latency against batch, one chart per framework.
+  // 1. Latency against batch, one chart per framework; past kMaxLines lines (the palette's colours) a
+  // chart per framework and scaling point with a line per device (small multiples), so that no colour
+  // repeats and every legend fits.
+  constexpr std::size_t kMaxLines = 10;
   std::set<std::string> fws;
   for (const auto& r : rows) fws.insert(r.row.framework);
+  auto line_of = [](const std::vector<const ProjectRow*>& s, std::string name) {
+    svg::Series line;
+    line.name = std::move(name);
+    for (const auto* r : s) {
+      line.x.push_back(static_cast<double>(r->row.batch));
+      line.y.push_back(r->row.sim.latency_s * 1e3);
+    }
+    return line;
+  };
   for (const auto& fw : fws) {
-    svg::LineChart c;
-    c.title = "Latency against batch size (" + fw + ")";
-    c.x_label = "batch size";
-    c.y_label = "latency (ms)";
+    std::vector<std::pair<std::string, std::vector<svg::Series>>> charts;  // facet -> lines
+    std::size_t lines = 0;
+    for (const auto& [label, s] : series) lines += s.front()->row.framework == fw;
     for (const auto& [label, s] : series) {
       if (s.front()->row.framework != fw) continue;
-      svg::Series line;
-      line.name = point_of(*s.front(), many_models, many_dtypes);
-      for (const auto* r : s) {
-        line.x.push_back(static_cast<double>(r->row.batch));
-        line.y.push_back(r->row.sim.latency_s * 1e3);
-      }
-      c.series.push_back(line);
+      std::string facet = lines > kMaxLines ? point_of(*s.front(), many_models, many_dtypes, false) : "";
+      auto it = std::find_if(charts.begin(), charts.end(), [&](const auto& c) {
+        return c.first == facet && c.second.size() < kMaxLines;
+      });
+      if (it == charts.end()) it = charts.insert(charts.end(), {facet, {}});
+      it->second.push_back(line_of(s, lines > kMaxLines ? s.front()->row.device : point_of(*s.front(), many_models, many_dtypes)));
     }
-    page.figure(svg::render(c), "Each line is one device or scaling point. Flat lines are framework-bound: the host, "
-                                "not the GPU, sets the pace.");
+    for (const auto& [facet, chart_lines] : charts) {
+      svg::LineChart c;
+      c.title = "Latency against batch size (" + fw + (facet.empty() ? "" : ", " + facet) + ")";
+      c.x_label = "batch size";
+      c.y_label = "latency (ms)";
+      c.series = chart_lines;
+      if (charts.size() == 1)
+        page.figure(svg::render(c), "Each line is one device or scaling point. Flat lines are framework-bound: the "
+                                    "host, not the GPU, sets the pace.");
+      else
+        page.figure(svg::render(c, 500, 320), "A line per device; flat lines are framework-bound.");
+    }
   }
   // 2. Batch-1 latency and crossover batch against device or speed-up, per framework.
   std::vector<std::string> points;
@@ -245,26 +270,51 @@ std::string project_report_html(const ProjectRequest& q, const std::vector<Proje
     double cross = first->row.crossover_batch ? static_cast<double>(*first->row.crossover_batch) : NAN;
     by_fw[first->row.framework][point] = {first->row.sim.latency_s * 1e3, cross};
   }
-  svg::BarChart lat, cross;
-  lat.title = "Batch-1 latency";
-  lat.y_label = "latency (ms)";
-  cross.title = "Crossover batch: first batch not framework-bound";
-  cross.y_label = "batch size";
-  cross.log_y = true;
-  lat.categories = cross.categories = points;
-  for (const auto& [fw, m] : by_fw) {
-    svg::Series a, b;
-    a.name = b.name = fw;
+  // Past kMaxBars scaling points the bars and their labels crowd: a table says it instead.
+  constexpr std::size_t kMaxBars = 12;
+  if (points.size() > kMaxBars) {
+    std::vector<std::string> header = {"device or scaling point"};
+    for (const auto& [fw, m] : by_fw) header.push_back("batch-1 latency, " + fw);
+    for (const auto& [fw, m] : by_fw) header.push_back("crossover batch, " + fw);
+    std::vector<std::vector<std::string>> table;
     for (const auto& p : points) {
-      auto it = m.find(p);
-      a.y.push_back(it == m.end() ? NAN : it->second.first);
-      b.y.push_back(it == m.end() ? NAN : it->second.second);
+      std::vector<std::string> line = {p};
+      for (const auto& [fw, m] : by_fw) {
+        auto it = m.find(p);
+        line.push_back(it == m.end() ? "-" : format_duration(it->second.first * 1e-3));
+      }
+      for (const auto& [fw, m] : by_fw) {
+        auto it = m.find(p);
+        line.push_back(it == m.end() ? "-" : std::isfinite(it->second.second) ? format_number("%g", it->second.second) : "never");
+      }
+      table.push_back(std::move(line));
     }
-    lat.series.push_back(a);
-    cross.series.push_back(b);
+    page.heading(2, "Batch-1 latency and crossover batch");
+    page.paragraph("The crossover batch is the first batch that is not framework-bound; never: framework-bound over "
+                   "the whole batch range.");
+    page.table(header, table);
+  } else {
+    svg::BarChart lat, cross;
+    lat.title = "Batch-1 latency";
+    lat.y_label = "latency (ms)";
+    cross.title = "Crossover batch: first batch not framework-bound";
+    cross.y_label = "batch size";
+    cross.log_y = true;
+    lat.categories = cross.categories = points;
+    for (const auto& [fw, m] : by_fw) {
+      svg::Series a, b;
+      a.name = b.name = fw;
+      for (const auto& p : points) {
+        auto it = m.find(p);
+        a.y.push_back(it == m.end() ? NAN : it->second.first);
+        b.y.push_back(it == m.end() ? NAN : it->second.second);
+      }
+      lat.series.push_back(a);
+      cross.series.push_back(b);
+    }
+    page.figure(svg::render(lat), "Batch-1 latency at each device or scaling point.");
+    page.figure(svg::render(cross), "Missing bars: framework-bound over the whole batch range.");
   }
-  page.figure(svg::render(lat), "Batch-1 latency at each device or scaling point.");
-  page.figure(svg::render(cross), "Missing bars: framework-bound over the whole batch range.");
   // 3. Tax fraction heat map: batch x point, for the first framework.
   for (const auto& fw : fws) {
     svg::HeatMap h;

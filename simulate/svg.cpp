@@ -117,11 +117,16 @@ std::string axes(const Axis& xa, const Axis& ya, const std::string& xl, const st
          "\" stroke=\"#e5e5e5\"/><text x=\"" + num(left - 6) + "\" y=\"" + num(y + 4) + "\" text-anchor=\"end\">" +
          tick_label(t) + "</text>";
   }
+  double label_end = -INFINITY;  // right end of the last x label drawn: a label that would overlap it is left out
   for (double t : xa.ticks()) {
     double x = xa.map(t);
+    std::string label = tick_label(t);
+    double half = 3.4 * static_cast<double>(label.size());
     s += "<line x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(bottom) +
-         "\" stroke=\"#f0f0f0\"/><text x=\"" + num(x) + "\" y=\"" + num(bottom + 16) + "\" text-anchor=\"middle\">" +
-         tick_label(t) + "</text>";
+         "\" stroke=\"#f0f0f0\"/>";
+    if (x - half < label_end + 4) continue;
+    s += "<text x=\"" + num(x) + "\" y=\"" + num(bottom + 16) + "\" text-anchor=\"middle\">" + label + "</text>";
+    label_end = x + half;
   }
   s += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(right - left) + "\" height=\"" +
        num(bottom - top) + "\" fill=\"none\" stroke=\"#888\"/>";
@@ -185,6 +190,12 @@ std::string render(const LineChart& c, int w, int h) {
 
 std::string render(const BarChart& c, int w, int h) {
   double left = 62, right = w - legend_width(c.series), top = 30, bottom = h - 60;
+  // Category labels wider than their group are drawn at 40 degrees, with room below for them.
+  std::size_t longest = 0;
+  for (const auto& t : c.categories) longest = std::max(longest, t.size());
+  const double label_px = 6.8 * static_cast<double>(longest);
+  const bool slanted = label_px > (right - left) / static_cast<double>(std::max<std::size_t>(1, c.categories.size()));
+  if (slanted) bottom = h - 20 - std::min(0.4 * h, 0.64 * label_px + 16);
   std::vector<double> ys;
   for (const auto& s : c.series) ys.insert(ys.end(), s.y.begin(), s.y.end());
   Axis ya = fit(ys, c.log_y, bottom, top);
@@ -206,8 +217,13 @@ std::string render(const BarChart& c, int w, int h) {
   double base = c.log_y ? bottom : ya.map(0);
   for (std::size_t i = 0; i < c.categories.size(); ++i) {
     double gx = left + group * static_cast<double>(i) + group * 0.1;
-    body += "<text x=\"" + num(left + group * (static_cast<double>(i) + 0.5)) + "\" y=\"" + num(bottom + 16) +
-            "\" text-anchor=\"middle\">" + escape(c.categories[i]) + "</text>";
+    double cx = left + group * (static_cast<double>(i) + 0.5);
+    if (slanted)
+      body += "<text x=\"" + num(cx) + "\" y=\"" + num(bottom + 12) + "\" text-anchor=\"end\" transform=\"rotate(-40 " +
+              num(cx) + " " + num(bottom + 12) + ")\">" + escape(c.categories[i]) + "</text>";
+    else
+      body += "<text x=\"" + num(cx) + "\" y=\"" + num(bottom + 16) + "\" text-anchor=\"middle\">" +
+              escape(c.categories[i]) + "</text>";
     for (std::size_t k = 0; k < c.series.size(); ++k) {
       if (i >= c.series[k].y.size() || !std::isfinite(c.series[k].y[i])) continue;
       double y = ya.map(std::max(c.log_y ? ya.lo : 0.0, c.series[k].y[i]));
@@ -232,7 +248,11 @@ std::string render(const BarChart& c, int w, int h) {
 }
 
 std::string render(const HeatMap& c, int w, int h) {
-  double left = 120, right = w - 20, top = 30, bottom = h - 50;
+  // Row labels right-aligned left of the cells: the margin fits the longest (about 6.8 px a character).
+  std::size_t longest = 0;
+  for (const auto& t : c.y_ticks) longest = std::max(longest, t.size());
+  double left = std::min(0.5 * w, std::max(120.0, 6.8 * static_cast<double>(longest) + 16)), right = w - 20, top = 30,
+         bottom = h - 50;
   std::size_t rows = c.values.size(), cols = rows ? c.values[0].size() : 0;
   std::string body;
   double cw = (right - left) / static_cast<double>(std::max<std::size_t>(1, cols));

@@ -77,7 +77,9 @@ std::vector<std::string> messages_of(F fn) {
 // Loads an HTML page in headless Chromium (Debian's chromium) and returns how many charts laid out
 // with a non-empty box, as the page's own script counts them (data-rendered-charts); -1 when the
 // page did not report it.
-inline int rendered_charts(const std::string& html_path, const std::string& scratch_dir) {
+// A number the page's own script wrote on <body> once laid out in headless Chromium
+// ("data-rendered-charts", "data-overlapping-labels", "data-clipped-labels"); -1 when it could not run.
+inline int page_number(const std::string& html_path, const std::string& scratch_dir, const std::string& attribute) {
   std::filesystem::create_directories(scratch_dir);
   std::string dom = scratch_dir + "/dom.html";
   std::string cmd = "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
@@ -90,8 +92,12 @@ inline int rendered_charts(const std::string& html_path, const std::string& scra
   ss << in.rdbuf();
   std::smatch m;
   std::string text = ss.str();
-  if (!std::regex_search(text, m, std::regex("data-rendered-charts=\"([0-9]+)\""))) return -1;
+  if (!std::regex_search(text, m, std::regex(attribute + "=\"([0-9]+)\""))) return -1;
   return std::stoi(m[1].str());
+}
+
+inline int rendered_charts(const std::string& html_path, const std::string& scratch_dir) {
+  return page_number(html_path, scratch_dir, "data-rendered-charts");
 }
 
 }  // namespace fwtax::test

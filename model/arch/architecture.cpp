@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/arch/captured.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
 
@@ -114,9 +115,9 @@ Architecture scale_architecture(const Architecture& a, double w, double d) {
     c.layers = depth_checked(c.layers, d);
     return make_architecture(a.name, a.description + label, c);
   }
-  throw InputError("--width-x/--depth-x", "", "'" + a.name +
-                                                  "' is a fixed torchvision model; width and depth scale transformer, "
-                                                  "resnet and mlp architectures");
+  throw InputError("--width-x/--depth-x", "", "'" + a.name + "' is " +
+                                                  (a.family == "captured" ? "a captured model" : "a fixed torchvision model") +
+                                                  "; width and depth scale transformer, resnet and mlp architectures");
 }
 
 namespace {
@@ -241,6 +242,7 @@ const Architecture* find_builtin_architecture(std::string_view name) {
 }
 
 Architecture parse_architecture(const Json& j, const std::string& file) {
+  if (is_capture_json(j)) return captured_architecture(std::make_shared<const Capture>(parse_capture(j, file)));
   Diagnostics diag(file);
   if (j.is_object() && j.contains("model_type")) {  // a Hugging Face config.json
     TransformerConfig t = read_hf_config(j, diag);

@@ -122,3 +122,39 @@ TEST_CASE("the projection report renders in headless Chromium") {
   // The page's own script counts the charts that laid out with a non-empty box.
   CHECK(test::rendered_charts(html, dir) == 6);
 }
+
+TEST_CASE("a projection report of 60 series stays readable: small multiples, a table for the bars, no label "
+          "overlapping or cut off in headless Chromium") {
+  // fwtax project --model bert-base,resnet50 --devices 1080ti,v100,a100,h100,b200 --framework
+  // pytorch-eager,cuda-graphs --dtype fp16 --speedup 1,2,4 --host-x 1,2 --report DIR
+  ProjectRequest q;
+  q.models = {"bert-base", "resnet50"};
+  q.devices = {"1080ti", "v100", "a100", "h100", "b200"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs"};
+  q.dtypes = {DType::fp16};
+  q.speedup = {1, 2, 4};
+  q.host_x = {1, 2};
+  auto rows = run_projection(q, Catalog::builtin());
+  std::string page = project_report_html(q, rows);
+  std::string dir = (std::filesystem::temp_directory_path() / "fwtax_project_report_60").string();
+  std::filesystem::create_directories(dir);
+  std::string html = dir + "/index.html";
+  std::ofstream(html) << page;
+  // A line chart per framework and scaling point (2 x 2 models x 3 speed-ups x 2 hosts), each with a
+  // line per device in its own colour; two heat maps; the batch-1 bars became a table.
+  const int line_charts = 2 * 2 * 3 * 2;
+  std::size_t charts = 0;
+  for (std::size_t at = page.find("<svg"); at != std::string::npos; at = page.find("<svg", at + 1)) {
+    ++charts;
+    std::string chart = page.substr(at, page.find("</svg>", at) - at);
+    std::size_t legend = 0;
+    for (std::size_t k = chart.find("stroke-width=\"2.5\""); k != std::string::npos; k = chart.find("stroke-width=\"2.5\"", k + 1))
+      ++legend;
+    CHECK(legend <= 10);
+  }
+  CHECK(charts == line_charts + 2);
+  CHECK(page.find("Batch-1 latency and crossover batch") != std::string::npos);
+  CHECK(test::rendered_charts(html, dir) == line_charts + 2);
+  CHECK(test::page_number(html, dir, "data-overlapping-labels") == 0);
+  CHECK(test::page_number(html, dir, "data-clipped-labels") == 0);
+}
