@@ -14,10 +14,13 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "device name or profile (default h100)", "D"},
     {"--devices", true, "compare devices, e.g. 1080ti,v100,a100,h100,b200", "LIST"},
     {"--framework", true, "execution modes (default pytorch-eager)", "LIST"},
-    {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
+    {"--dtype", true, "fp32, fp16, bf16 (default: a config.json's torch_dtype, else fp32)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1:4096)", "LIST"},
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512", "LIST"},
     {"--image", true, "image sizes (sides) of vision models: 160,224", "LIST"},
+    {"--phase", true, "forward (default), prefill, decode (one token step) or generate, for causal LMs", "P"},
+    {"--context", true, "decode: tokens already in the KV cache, e.g. 128,4096", "LIST"},
+    {"--new-tokens", true, "generate: tokens produced after the --seq prompt", "N"},
     {"--speedup", true, "the whole GPU S times faster (compute, bandwidth, per-kernel GPU costs)", "LIST"},
     {"--compute-x", true, "peak FLOP/s times C only", "LIST"},
     {"--bandwidth-x", true, "memory bandwidth times B only", "LIST"},
@@ -49,7 +52,8 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
   ProjectRequest q;
   // The options shared with simulate are read the same way.
   std::vector<std::string> common;
-  for (const char* f : {"--model", "--framework", "--dtype", "--seq", "--image", "--measure"})
+  for (const char* f : {"--model", "--framework", "--dtype", "--seq", "--image", "--measure", "--phase", "--context",
+                        "--new-tokens"})
     if (auto v = a.get(f)) {
       common.push_back(f);
       common.push_back(*v);
@@ -61,13 +65,18 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
   SweepRequest s = parse_sweep_request(Args(common, {{"--model", true, "", ""}, {"--framework", true, "", ""},
                                                      {"--dtype", true, "", ""}, {"--seq", true, "", ""},
                                                      {"--image", true, "", ""}, {"--measure", true, "", ""},
-                                                     {"--batch", true, "", ""}}));
+                                                     {"--batch", true, "", ""}, {"--phase", true, "", ""},
+                                                     {"--context", true, "", ""}, {"--new-tokens", true, "", ""}}));
   q.models = s.models;
   q.frameworks = s.frameworks;
   q.dtypes = s.dtypes;
+  q.dtype_from_config = s.dtype_from_config;
   q.seqs = s.seqs;
   q.images = s.images;
   q.measure = s.measure;
+  q.phase = s.phase;
+  q.contexts = s.contexts;
+  q.new_tokens = s.new_tokens;
   if (a.has("--batch")) q.batches = s.batches;
   if (auto v = a.get("--device")) q.devices = {*v};
   if (auto v = a.get("--devices")) q.devices = split_list("--devices", *v);

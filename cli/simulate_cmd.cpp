@@ -19,7 +19,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true,
      "pytorch-eager, libtorch, torchscript, cuda-graphs, a 2022 stack as NAME@VERSION (torchscript@1.12, onnxruntime@1.12) or files (default pytorch-eager)", "LIST"},
-    {"--dtype", true, "fp32, fp16, bf16 (default fp32)", "LIST"},
+    {"--dtype", true, "fp32, fp16, bf16 (default: a config.json's torch_dtype, else fp32)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},
     {"--image", true, "image sizes (sides) of vision models: 160,224 (default: the model's, 224)", "LIST"},
@@ -93,6 +93,8 @@ SweepRequest parse_sweep_request(const Args& a) {
   }
   if (auto v = a.get("--device")) q.devices = split_list("--device", *v);
   if (auto v = a.get("--framework")) q.frameworks = split_list("--framework", *v);
+  // Without --dtype, a config.json's own dtype (torch_dtype) is used, else fp32.
+  q.dtype_from_config = !a.has("--dtype");
   if (auto v = a.get("--dtype")) {
     q.dtypes.clear();
     for (const auto& s : split_list("--dtype", *v)) {

@@ -172,6 +172,11 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                 {"dtype", std::string(dtype_name(c.run.dtype))}, {"batch", c.run.batch},
                 {"seq", c.run.seq > 0 ? Json(c.run.seq) : Json(nullptr)},
                 {"image", c.run.image > 0 ? Json(c.run.image) : Json(nullptr)}, {"measured_s", c.run.latency_s}};
+      if (c.run.phase != "forward") {
+        r["phase"] = c.run.phase;
+        r["context"] = c.run.context;
+        r["new_tokens"] = c.run.new_tokens;
+      }
       if (c.ok) {
         r["predicted_s"] = c.predicted_s;
         r["predicted_low_s"] = c.low_s;
@@ -201,7 +206,10 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       continue;
     }
     cells.push_back({c.run.model, c.run.device, c.run.framework, std::string(dtype_name(c.run.dtype)),
-                     std::to_string(c.run.batch), size_label(c.run.seq, c.run.image),
+                     std::to_string(c.run.batch),
+                     c.run.phase == "decode"     ? "decode ctx " + std::to_string(c.run.context)
+                     : c.run.phase == "forward" ? size_label(c.run.seq, c.run.image)
+                                                : c.run.phase + " " + size_label(c.run.seq, c.run.image),
                      format_number("%.3f ms", c.run.latency_s * 1e3), format_number("%.3f ms", c.predicted_s * 1e3),
                      format_number("%+.1f%%", 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s),
                      std::string(regime_name(c.regime))});

@@ -362,6 +362,10 @@ struct OpenOp {
 
 std::string device_for_gpu_name(const std::string& g) {
   static const std::pair<const char*, const char*> names[] = {
+      // Longer names first: "H100 PCIe" before "H100", "L40S" before "L4", "A100-SXM4-80GB" before "A100";
+      // an L40 (no profile) must not be taken for an L4.
+      {"H100 PCIe", "h100-pcie"}, {"A100-SXM4-80GB", "a100-80gb"}, {"L40S", "l40s"}, {"L40", ""}, {"L4", "l4"},
+      {"A10G", "a10g"}, {"4090", "rtx4090"},
       {"H100", "h100"}, {"H200", "h200"},     {"B200", "b200"},       {"A100", "a100"},  {"V100", "v100"},
       {"RTX 8000", "rtx8000"}, {"2080 Ti", "2080ti"}, {"1080 Ti", "1080ti"}, {"3090", "3090"},
       {"A6000", "a6000"}, {"TITAN X", "titanx"}};

@@ -52,6 +52,7 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
   positive("--width-x", q.width_x);
   positive("--depth-x", q.depth_x);
   diag.throw_if_any();
+  check_phase(q.phase, q.contexts, q.new_tokens);
   std::vector<ResolvedModel> models;
   for (const auto& m : q.models) models.push_back(resolve_model(m));
   std::vector<DeviceSpec> devices;
@@ -82,9 +83,13 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
               for (const auto& d : devices) g.devices.push_back(scale_device(d, s, c, bw));
               g.frameworks = frameworks;
               g.dtypes = q.dtypes;
+              g.dtype_from_config = q.dtype_from_config;
               g.batches = batches;
               g.seqs = q.seqs;
               g.images = q.images;
+              g.phase = q.phase;
+              g.contexts = q.contexts;
+              g.new_tokens = q.new_tokens;
               g.measure = q.measure;
               g.host_x = h;
               g.host = host;
@@ -125,7 +130,10 @@ std::string point_label(const ProjectRow& r) {
   if (r.host_given) s += " on " + r.row.host;
   add("width-x", r.width_x);
   add("depth-x", r.depth_x);
-  if (r.row.seq > 0 && r.row.seq != 128) s += " seq " + std::to_string(r.row.seq);
+  if (r.row.seq > 0 && r.row.seq != 128 && r.row.phase != "decode") s += " seq " + std::to_string(r.row.seq);
+  if (r.row.phase != "forward") s += " " + r.row.phase;
+  if (r.row.phase == "decode") s += " context " + std::to_string(r.row.context);
+  if (r.row.phase == "generate") s += " +" + std::to_string(r.row.new_tokens) + " tokens";
   return s;
 }
 
@@ -185,7 +193,13 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
     const ProjectRow* cross = first->row.crossover_batch ? at_batch(s, *first->row.crossover_batch) : nullptr;
     std::string lat = format_duration(first->row.sim.latency_s);
     std::string tax = format_number("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s);
-    std::string where = cross ? "at batch " + std::to_string(cross->row.batch) : "never (in range)";
+    // A batch that does not fit the device's memory is never the crossover: say where they start.
+    const ProjectRow* full = nullptr;
+    for (const auto* r : s)
+      if (!r->row.fits && (!full || r->row.batch < full->row.batch)) full = r;
+    std::string where = cross  ? "at batch " + std::to_string(cross->row.batch)
+                        : full ? "never (" + std::to_string(full->row.batch) + "+ do not fit)"
+                               : "never (in range)";
     std::string there = cross ? format_duration(cross->row.sim.latency_s) : "-";
     out << label << std::string(w + 2 - label.size(), ' ') << std::string(15 - std::min<std::size_t>(15, lat.size()), ' ')
         << lat << "  " << std::string(11 - std::min<std::size_t>(11, tax.size()), ' ') << tax << "  "
@@ -196,7 +210,7 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
 
 void write_project_csv(std::ostream& out, const std::vector<ProjectRow>& rows) {
   out << "model,device,host,framework,dtype,batch,seq,image,speedup,compute_x,bandwidth_x,host_x,width_x,depth_x,"
-         "latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch\n";
+         "latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch,phase,context,memory_bytes,fits\n";
   for (const auto& p : rows) {
     const ResultRow& r = p.row;
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
@@ -204,7 +218,9 @@ void write_project_csv(std::ostream& out, const std::vector<ProjectRow>& rows) {
         << format_number("%g", p.bandwidth_x) << ',' << format_number("%g", p.host_x) << ',' << format_number("%g", p.width_x) << ','
         << format_number("%g", p.depth_x) << ',' << format_number("%.9g", r.sim.latency_s) << ',' << format_number("%.9g", r.sim.host_busy_s) << ','
         << format_number("%.9g", r.sim.gpu_busy_s) << ',' << format_number("%.9g", r.sim.framework_tax_s) << ','
-        << regime_name(r.sim.bound) << ',' << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << '\n';
+        << regime_name(r.sim.bound) << ',' << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ','
+        << r.phase << ',' << r.context << ',' << format_number("%.9g", r.memory_bytes) << ','
+        << (r.fits ? "true" : "false") << '\n';
   }
 }
 

@@ -13,8 +13,12 @@ struct ProjectRequest {
   std::vector<std::string> devices = {"h100"};
   std::vector<std::string> frameworks = {"pytorch-eager"};
   std::vector<DType> dtypes = {DType::fp32};
+  bool dtype_from_config = false;  // as SweepRequest's
   std::vector<long long> batches;  // default 1:4096
   std::vector<long long> seqs, images;
+  std::string phase = "forward";          // as SweepRequest's: decode's crossover is that of one step
+  std::vector<long long> contexts = {0};  // decode: tokens already in the KV cache
+  long long new_tokens = 0;               // generate
   std::vector<double> speedup = {1}, compute_x = {1}, bandwidth_x = {1}, host_x = {1}, width_x = {1}, depth_x = {1};
   std::vector<std::string> hosts = {""};  // hosts to run the devices on ("": each device's own)
   Measure measure = Measure::sync;

@@ -362,12 +362,22 @@ Phase phase_of(const std::string& name) {
   throw InputError("--phase", "", "expected forward, prefill, decode or generate, got \"" + name + "\"");
 }
 
+void check_phase(const std::string& phase, const std::vector<long long>& contexts, long long new_tokens) {
+  if (phase != "generate") phase_of(phase);  // names the flag when the phase is unknown
+  if (phase == "generate" && new_tokens < 1)
+    throw InputError("--new-tokens", "", "expected the number of tokens to generate (>= 1) with --phase generate");
+  if (phase != "generate" && new_tokens > 0)
+    throw InputError("--new-tokens", "", "only --phase generate produces new tokens (decode is one step: --context)");
+  if (phase != "decode" && !(contexts.size() == 1 && contexts[0] == 0))
+    throw InputError("--context", "", "only --phase decode reads a context (a generate call's grows from --seq)");
+}
+
 double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_tokens, const Workload& w) {
   const double elem = bytes_per_element(c.dtype);
   double weights = a.params;
   double cache = 0;
   if (const auto* t = std::get_if<TransformerConfig>(&a.config); t && c.phase != Phase::forward) {
-    if (t->family == "llama") weights += static_cast<double>(t->vocab * t->hidden);  // an untied LM head
+    if (t->family == "llama" && !t->tied_head) weights += static_cast<double>(t->vocab * t->hidden);  // an untied LM head
     cache = 2 * static_cast<double>(t->layers) * static_cast<double>(c.batch) * kv_tokens *
             static_cast<double>(t->kv() * t->head_dim());
   }
@@ -457,7 +467,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
         backend.record_scopes = g.breakdown || timelines;  // module paths name ops
         const bool generate = g.phase == "generate";
         const Phase phase = generate ? Phase::prefill : phase_of(g.phase);
-        for (DType dt : g.dtypes)
+        for (DType dt : g.dtype_from_config && m.arch.dtype ? std::vector<DType>{*m.arch.dtype} : g.dtypes)
           for (long long size : sizes)
             for (long long batch : g.batches)
               for (long long context : phase == Phase::decode ? g.contexts : std::vector<long long>{0}) {
@@ -535,19 +545,20 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
     g.frameworks.push_back(embedded ? *g.devices.front().framework(f) : catalog.framework(f));
   }
   g.dtypes = q.dtypes;
+  g.dtype_from_config = q.dtype_from_config;
+  // An explicit --dtype wins over a config.json's; say so when they differ, once per model.
+  if (extras && !q.dtype_from_config)
+    for (const auto& m : g.models)
+      if (m.arch.dtype && std::find(q.dtypes.begin(), q.dtypes.end(), *m.arch.dtype) == q.dtypes.end())
+        extras->warnings.push_back(m.ref + " is stored in " + std::string(dtype_name(*m.arch.dtype)) +
+                                   " (its config.json's dtype); simulated in the --dtype given instead");
   g.batches = q.batches;
   g.seqs = q.seqs;
   g.images = q.images;
   g.measure = q.measure;
   g.host_x = q.host_x;
   if (!q.host.empty()) g.host = catalog.host(q.host);
-  if (q.phase != "generate") phase_of(q.phase);  // names the flag when the phase is unknown
-  if (q.phase == "generate" && q.new_tokens < 1)
-    throw InputError("--new-tokens", "", "expected the number of tokens to generate (>= 1) with --phase generate");
-  if (q.phase != "generate" && q.new_tokens > 0)
-    throw InputError("--new-tokens", "", "only --phase generate produces new tokens (decode is one step: --context)");
-  if (q.phase != "decode" && !(q.contexts.size() == 1 && q.contexts[0] == 0))
-    throw InputError("--context", "", "only --phase decode reads a context (a generate call's grows from --seq)");
+  check_phase(q.phase, q.contexts, q.new_tokens);
   g.phase = q.phase;
   g.contexts = q.contexts;
   g.new_tokens = q.new_tokens;

@@ -17,6 +17,9 @@ struct SweepRequest {
   std::vector<std::string> devices = {"h100"};
   std::vector<std::string> frameworks = {"pytorch-eager"};
   std::vector<DType> dtypes = {DType::fp32};
+  // A model whose config.json names its dtype (Architecture::dtype) runs in that one instead of
+  // `dtypes`: what the CLI does when --dtype is not given.
+  bool dtype_from_config = false;
   std::vector<long long> batches = {1};
   std::vector<long long> seqs;    // empty: each token model's default
   std::vector<long long> images;  // empty: each image model's default
@@ -141,6 +144,7 @@ struct Grid {
   std::vector<DeviceSpec> devices;
   std::vector<FrameworkSpec> frameworks;
   std::vector<DType> dtypes = {DType::fp32};
+  bool dtype_from_config = false;  // as SweepRequest's
   std::vector<long long> batches = {1};
   std::vector<long long> seqs, images;
   std::string phase = "forward";
@@ -154,6 +158,9 @@ struct Grid {
   bool timelines = false;
 };
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras = nullptr);
+// That a phase (forward, prefill, decode, generate) is known and gets the options it reads: a
+// context for decode only, new tokens for generate only; an InputError naming the flag otherwise.
+void check_phase(const std::string& phase, const std::vector<long long>& contexts, long long new_tokens);
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).

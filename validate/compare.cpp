@@ -54,6 +54,9 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       g.dtypes = {run.dtype};
       g.batches = {run.batch};
       if (run.seq > 0) g.seqs = {run.seq};
+      g.phase = run.phase;
+      g.contexts = {run.context};
+      g.new_tokens = run.new_tokens;
       if (run.image > 0) g.images = {run.image};
       g.measure = run.measure;
       g.host_x = host_x;
@@ -169,6 +172,7 @@ Json summarize_comparisons(const std::vector<Comparison>& cs) {
     groups["device " + c.run.device].push_back(&c);
     groups["model " + c.run.model].push_back(&c);
     groups["dtype " + std::string(dtype_name(c.run.dtype))].push_back(&c);
+    if (c.run.phase != "forward") groups["phase " + c.run.phase].push_back(&c);  // decode: per token
   }
   auto stats = [](const std::vector<const Comparison*>& v, const std::function<double(const Comparison&)>& pred) {
     std::vector<double> apes;

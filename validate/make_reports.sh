@@ -27,3 +27,10 @@ for dev in h200-calibrated h200; do
   "$fwtax" validate --measured data/measured/h200-2026-11/runs.json --device $dev --quiet --format json \
     > docs/validation/h200-2026-11/$dev/summary.json
 done
+cpu=data/measured/cpu-llm-2026-12
+"$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet \
+  --report docs/validation/cpu-llm-2026-12 \
+  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes" \
+  > /dev/null
+"$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
+  > docs/validation/cpu-llm-2026-12/summary.json

@@ -83,7 +83,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);
       ObjectReader e((*runs)[i], p, diag);
-      e.allow({"p90_s", "iters", "pass_medians_s"});
+      e.allow({"p90_s", "iters", "pass_medians_s", "wall_median_s", "wall_min_s", "wall_p90_s"});
       MeasuredRun m;
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));
@@ -113,6 +113,14 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       if (seq && !seq->is_null()) m.seq = seq->is_number_integer() ? seq->get<long long>() : 0;
       if (image && !image->is_null()) m.image = image->is_number_integer() ? image->get<long long>() : 0;
       if (m.seq <= 0 && m.image <= 0) diag.add(p, "expected a positive integer seq or image");
+      m.phase = e.choice("phase", {"forward", "prefill", "decode", "generate"}, "forward");
+      m.context = e.integer_or("context", 0, 1LL << 24, 0);
+      m.new_tokens = e.integer_or("new_tokens", 0, 1LL << 24, 0);
+      if (m.phase == "decode" && m.context < 1) diag.add(p + "/context", "expected the cached tokens (>= 1) of a decode step");
+      if (m.phase != "decode" && m.context > 0) diag.add(p + "/context", "only a decode step has a context");
+      if (m.phase == "generate" && m.new_tokens < 1)
+        diag.add(p + "/new_tokens", "expected the tokens generated (>= 1) by a generate call");
+      if (m.phase != "generate" && m.new_tokens > 0) diag.add(p + "/new_tokens", "only a generate call has new tokens");
       m.latency_s = e.number("median_s", NumberRule::positive);
       m.min_s = e.number_or("min_s", NumberRule::positive, m.latency_s);
       m.device = device;

@@ -17,6 +17,10 @@ struct MeasuredRun {
   std::string mode;       // the dataset's own name for the mode ("eager", "cudagraph" ...)
   DType dtype = DType::fp32;
   long long batch = 1, seq = 0, image = 0;
+  // Causal LMs (docs/measured-runs.md): forward (default), prefill, decode (one step over `context`
+  // cached tokens; seq 1) or generate (a --seq prompt and `new_tokens` tokens).
+  std::string phase = "forward";
+  long long context = 0, new_tokens = 0;
   Measure measure = Measure::sync;
   double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
   double min_s = 0;

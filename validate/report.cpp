@@ -30,7 +30,10 @@ void add_marker(svg::Series& s, double x, double y) {
 }
 
 std::string size_of(const Comparison& c) {
-  return c.run.seq > 0 ? "seq " + std::to_string(c.run.seq) : "image " + std::to_string(c.run.image);
+  if (c.run.phase == "decode") return "decode at context " + std::to_string(c.run.context);
+  std::string s = c.run.seq > 0 ? "seq " + std::to_string(c.run.seq) : "image " + std::to_string(c.run.image);
+  if (c.run.phase == "generate") s += " + " + std::to_string(c.run.new_tokens) + " tokens";
+  return c.run.phase == "prefill" ? "prefill " + s : s;
 }
 
 }  // namespace

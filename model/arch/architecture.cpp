@@ -246,6 +246,7 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
   Diagnostics diag(file);
   if (j.is_object() && j.contains("model_type")) {  // a Hugging Face config.json
     TransformerConfig t = read_hf_config(j, diag);
+    std::optional<DType> dtype = read_hf_dtype(j, diag);
     diag.throw_if_any();
     std::string name = string_member(j, "_name_or_path", "");
     if (name.empty()) {
@@ -255,7 +256,10 @@ Architecture parse_architecture(const Json& j, const std::string& file) {
         name = dir.substr(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/') + 1);
       }
     }
-    return make_architecture(name, "from Hugging Face config " + file + " (model_type " + j["model_type"].get<std::string>() + ")", t);
+    Architecture a = make_architecture(
+        name, "from Hugging Face config " + file + " (model_type " + j["model_type"].get<std::string>() + ")", t);
+    a.dtype = dtype;
+    return a;
   }
   ObjectReader r(j, "", diag);
   r.allow({"source", "schema"});
@@ -338,7 +342,7 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
   if (c.batch < 1) diag.add("--batch", "expected a batch size >= 1, got " + std::to_string(c.batch));
   if (c.phase != Phase::forward && a.family != "gpt2" && a.family != "llama")
     diag.add("--phase", std::string(phase_name(c.phase)) + " needs a causal LM with a KV cache (gpt2, llama and their "
-                        "sizes, or a config.json of model_type gpt2, llama, mistral, qwen2); " + a.name + " is " +
+                        "sizes, or a config.json of model_type gpt2, llama, mistral, qwen2, phi3, gemma); " + a.name + " is " +
                         (a.family.empty() ? "not one" : "a " + a.family + " model"));
   if (c.context < 0 || (c.context > 0 && c.phase != Phase::decode))
     diag.add("--context", "expected tokens already in the KV cache (>= 0) with --phase decode, got " +

@@ -3,6 +3,7 @@
 // one forward call as the real eager implementation dispatches them. Built-in names, our own
 // architecture JSON and Hugging Face config.json files all become an Architecture.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -43,6 +44,9 @@ struct Architecture {
   long long default_image = 224;
   long long max_seq = 0;  // 0 = unbounded
   double params = 0;
+  // The dtype a Hugging Face config.json stores its weights in (its `dtype`, or the older
+  // `torch_dtype`); what runs when no --dtype is given. Empty: not said (fp32).
+  std::optional<DType> dtype;
   ArchConfig config;
   std::function<void(Builder&, const WorkloadConfig&)> build;
 };

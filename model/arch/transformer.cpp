@@ -695,11 +695,15 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
   lm_head_and_sample(b, d, H, static_cast<double>(t.vocab));  // the head's weights are the embedding's
 }
 
-// Llama-style decoders (Llama, Mistral, Qwen2): RMSNorm written out in eight ops, rotary position
-// embeddings, grouped-query SDPA, SwiGLU MLP.
+// Llama-style decoders (Llama, Mistral, Qwen2, Phi-3, Gemma): RMSNorm written out in eight ops,
+// rotary position embeddings, grouped-query SDPA, a gated MLP (SwiGLU; Gemma's GeGLU). Phi-3 projects
+// q, k and v in one GEMM and slices it, gate and up in another and chunks it, and rotates a slice of
+// each head (partial_rotary_factor, 1.0 by default: the whole head, sliced and concatenated all the
+// same). Gemma scales the embeddings by sqrt(hidden) and runs its RMSNorm in fp32, times (1 + weight).
 void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate);
   const double hd = static_cast<double>(t.head_dim()), kvh = static_cast<double>(t.kv()) * hd;
+  const double qw = static_cast<double>(t.heads) * hd;  // the queries' width (Gemma's may exceed H)
   bool half = b.dtype() != DType::fp32;
   auto cast = [&](double elems) {  // .to(dtype): a no-op unless the dtype changes
     if (half)
@@ -715,10 +719,21 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T, 1);
     b.elementwise("aten::rsqrt", d.T, 1);
     b.elementwise("aten::mul", d.T * H, 2);
+    if (t.gemma) {  // output * (1.0 + self.weight.float()), then .type_as(x)
+      cast(H);
+      b.elementwise("aten::add", H, 1);
+      b.elementwise("aten::mul", d.T * H, 2);
+      cast(d.T * H);
+      return;
+    }
     cast(d.T * H);
     b.elementwise("aten::mul", d.T * H, 2);
   };
   auto rotate = [&](double width) {
+    if (t.fused_projections) {  // q_rot, q_pass = q[..., :rotary_dim], q[..., rotary_dim:]
+      b.view("aten::slice");
+      b.view("aten::slice");
+    }
     b.elementwise("aten::mul", d.T * width, 2);
     b.view("aten::slice");
     b.view("aten::slice");
@@ -726,10 +741,15 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.concat(d.T * width);
     b.elementwise("aten::mul", d.T * width, 2);
     b.elementwise("aten::add", d.T * width, 2);
+    if (t.fused_projections) b.concat(d.T * width);  // torch.cat([rotated, pass], dim=-1)
   };
   b.module(OpClass::module_heavy, "model");
   b.module(OpClass::module_leaf, "embed_tokens");
   b.embedding(d.T, H);
+  if (t.gemma) {  // GemmaTextScaledWordEmbedding: * self.embed_scale.to(self.weight.dtype)
+    cast(1);
+    b.elementwise("aten::mul", d.T * H, 2);
+  }
   b.elementwise("aten::arange", d.S, 0);
   b.elementwise("aten::add", d.S, 1);
   b.view("aten::unsqueeze");
@@ -762,12 +782,22 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_heavy, "layer");
     rms_norm();
     b.module(OpClass::module_heavy, "self_attn");
-    projection(b, d.T, H, H);
-    projection(b, d.T, H, kvh);
-    projection(b, d.T, H, kvh);
+    if (t.fused_projections) {
+      b.module(OpClass::module_leaf, "qkv_proj");
+      b.linear(d.T, H, qw + 2 * kvh, false);
+      for (int p = 0; p < 3; ++p) b.view("aten::slice");
+      for (int p = 0; p < 3; ++p) {
+        b.view("aten::view");
+        b.view("aten::transpose");
+      }
+    } else {
+      projection(b, d.T, H, qw);
+      projection(b, d.T, H, kvh);
+      projection(b, d.T, H, kvh);
+    }
     b.view("aten::unsqueeze");
     b.view("aten::unsqueeze");
-    rotate(H);
+    rotate(qw);
     rotate(kvh);
     if (d.phase != Phase::forward)
       cache_update(b, d, kvh);
@@ -777,21 +807,39 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.view("aten::transpose");
     b.view("aten::reshape");
     b.module(OpClass::module_leaf, "o_proj");
-    b.linear(d.T, H, H, false);
+    b.linear(d.T, qw, H, false);
     b.resume("layer");  // the residual adds are the decoder layer's
+    if (t.fused_projections) {  // Phi-3's resid_attn_dropout (a no-op in eval, but a module call)
+      b.module(OpClass::module_leaf, "resid_attn_dropout");
+      b.dropout();
+      b.resume("layer");
+    }
     b.elementwise("aten::add", d.T * H, 2);
     rms_norm();
     b.module(OpClass::module_heavy, "mlp");
-    b.module(OpClass::module_leaf, "gate_proj");
-    b.linear(d.T, H, I, false);
-    b.module(OpClass::module_leaf, "act_fn");
-    activation(b, "silu", d.T * I);
-    b.module(OpClass::module_leaf, "up_proj");
-    b.linear(d.T, H, I, false);
+    if (t.fused_projections) {  // up_states * act(gate), gate and up chunked from one GEMM
+      b.module(OpClass::module_leaf, "gate_up_proj");
+      b.linear(d.T, H, 2 * I, false);
+      b.view("aten::chunk");
+      b.module(OpClass::module_leaf, "activation_fn");
+      activation(b, t.activation, d.T * I);
+    } else {
+      b.module(OpClass::module_leaf, "gate_proj");
+      b.linear(d.T, H, I, false);
+      b.module(OpClass::module_leaf, "act_fn");
+      activation(b, t.activation, d.T * I);
+      b.module(OpClass::module_leaf, "up_proj");
+      b.linear(d.T, H, I, false);
+    }
     b.elementwise("aten::mul", d.T * I, 2);
     b.module(OpClass::module_leaf, "down_proj");
     b.linear(d.T, I, H, false);
     b.resume("layer");
+    if (t.fused_projections) {
+      b.module(OpClass::module_leaf, "resid_mlp_dropout");
+      b.dropout();
+      b.resume("layer");
+    }
     b.elementwise("aten::add", d.T * H, 2);
   }
   rms_norm();
@@ -916,7 +964,9 @@ double transformer_params(const TransformerConfig& t) {
   double emb = (static_cast<double>(t.vocab) + static_cast<double>(t.max_position) + static_cast<double>(t.type_vocab)) * e;
   if (t.family == "llama") emb = static_cast<double>(t.vocab) * h;
   double layer = 2 * (h * h + h) + 2 * (h * kv + kv) + (h * i + i) + (i * h + h) + 4 * h;
-  if (t.family == "llama") layer = 2 * h * h + 2 * h * kv + 3 * h * i + 2 * h;
+  // q and o are heads x head_dim wide (Gemma's may differ from the hidden size).
+  const double qw = static_cast<double>(t.heads) * static_cast<double>(t.head_dim());
+  if (t.family == "llama") layer = 2 * h * qw + 2 * h * kv + 3 * h * i + 2 * h;
   if (t.family == "mobilebert") {
     double n = static_cast<double>(t.bottleneck);
     layer = 4 * h * n + 3 * n * n + h * n + static_cast<double>(t.ffn_stacks) * 2 * n * i;
@@ -945,7 +995,7 @@ void validate_transformer(const TransformerConfig& t, Diagnostics& diag, const s
     need("vocab", t.vocab);
     need("max_position", t.max_position);
   }
-  if (t.heads > 0 && t.hidden % t.heads != 0)
+  if (t.heads > 0 && t.hidden % t.heads != 0 && t.head_size == 0)
     diag.add(where + "heads", std::to_string(t.heads) + " heads do not divide the hidden size " + std::to_string(t.hidden));
   if (t.kv_heads < 0 || (t.kv_heads > 0 && t.heads % t.kv_heads != 0))
     diag.add(where + "kv_heads", "expected a divisor of the " + std::to_string(t.heads) + " heads, got " +
@@ -1014,7 +1064,8 @@ using TC = TransformerConfig;
 // What None means for an integer field of an HF config class.
 enum class HfNone {
   error,          // a plain int in the class: its validation, or the arithmetic on None, fails
-  same_as_heads,  // num_key_value_heads: as many as the attention heads (TransformerConfig's 0)
+  same_as_heads,  // num_key_value_heads: as many as the attention heads (TransformerConfig's 0);
+                  // head_dim: hidden / heads (also 0)
   four_hidden,    // GPT-2's n_inner: 4 x n_embd
 };
 
@@ -1166,8 +1217,10 @@ const std::vector<HfConfigClass>& hf_config_classes() {
         {"intermediate_size", &TC::intermediate, 11008},
         {"vocab_size", &TC::vocab, 32000},
         {"max_position_embeddings", &TC::max_position, 2048},
+        {"head_dim", &TC::head_size, std::nullopt, HfNone::same_as_heads},
         {nullptr, &TC::type_vocab, 0}},
-       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+       {{"use_cache", &TC::use_cache, true}, {"tie_word_embeddings", &TC::tied_head, false},
+        {nullptr, &TC::pooler, false}}},
       // transformers MistralConfig (models/mistral/configuration_mistral.py): Mistral-7B-v0.1, 8
       // heads of keys and values (None: as many as the attention heads), 4096 * 32 positions.
       {"mistral", "llama", "hidden_act", "silu",
@@ -1178,8 +1231,10 @@ const std::vector<HfConfigClass>& hf_config_classes() {
         {"intermediate_size", &TC::intermediate, 14336},
         {"vocab_size", &TC::vocab, 32000},
         {"max_position_embeddings", &TC::max_position, 4096 * 32},
+        {"head_dim", &TC::head_size, std::nullopt, HfNone::same_as_heads},
         {nullptr, &TC::type_vocab, 0}},
-       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+       {{"use_cache", &TC::use_cache, true}, {"tie_word_embeddings", &TC::tied_head, false},
+        {nullptr, &TC::pooler, false}}},
       // transformers Qwen2Config (models/qwen2/configuration_qwen2.py): Qwen2-7B-like, 32 heads of
       // keys and values (None: as many as the attention heads).
       {"qwen2", "llama", "hidden_act", "silu",
@@ -1190,8 +1245,40 @@ const std::vector<HfConfigClass>& hf_config_classes() {
         {"intermediate_size", &TC::intermediate, 22016},
         {"vocab_size", &TC::vocab, 151936},
         {"max_position_embeddings", &TC::max_position, 32768},
+        {"head_dim", &TC::head_size, std::nullopt, HfNone::same_as_heads},
         {nullptr, &TC::type_vocab, 0}},
-       {{"use_cache", &TC::use_cache, true}, {nullptr, &TC::pooler, false}}},
+       {{"use_cache", &TC::use_cache, true}, {"tie_word_embeddings", &TC::tied_head, false},
+        {nullptr, &TC::pooler, false}}},
+      // transformers Phi3Config (models/phi3/configuration_phi3.py): Phi-3-mini's sizes, 32 heads of
+      // keys and values (None: as many as the attention heads); head_dim only where a config has it
+      // (Phi3Attention's getattr falls back to hidden / heads). Fused qkv_proj and gate_up_proj.
+      {"phi3", "llama", "hidden_act", "silu",
+       {{"hidden_size", &TC::hidden, 3072},
+        {"num_hidden_layers", &TC::layers, 32},
+        {"num_attention_heads", &TC::heads, 32},
+        {"num_key_value_heads", &TC::kv_heads, std::nullopt, HfNone::same_as_heads},
+        {"intermediate_size", &TC::intermediate, 8192},
+        {"vocab_size", &TC::vocab, 32064},
+        {"max_position_embeddings", &TC::max_position, 4096},
+        {"head_dim", &TC::head_size, std::nullopt, HfNone::same_as_heads},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {"tie_word_embeddings", &TC::tied_head, false},
+        {nullptr, &TC::fused_projections, true}, {nullptr, &TC::pooler, false}}},
+      // transformers GemmaConfig (models/gemma/configuration_gemma.py): Gemma-7B's sizes (16 heads
+      // of 256, wider than the 3072 hidden size), GeGLU with the tanh GELU (hidden_act "gelu" is
+      // taken as gelu_pytorch_tanh too, as GemmaConfig does), the LM head tied to the embeddings.
+      {"gemma", "llama", "hidden_act", "gelu_pytorch_tanh",
+       {{"hidden_size", &TC::hidden, 3072},
+        {"num_hidden_layers", &TC::layers, 28},
+        {"num_attention_heads", &TC::heads, 16},
+        {"num_key_value_heads", &TC::kv_heads, 16},
+        {"intermediate_size", &TC::intermediate, 24576},
+        {"vocab_size", &TC::vocab, 256000},
+        {"max_position_embeddings", &TC::max_position, 8192},
+        {"head_dim", &TC::head_size, 256},
+        {nullptr, &TC::type_vocab, 0}},
+       {{"use_cache", &TC::use_cache, true}, {"tie_word_embeddings", &TC::tied_head, true},
+        {nullptr, &TC::gemma, true}, {nullptr, &TC::pooler, false}}},
       // transformers ViTConfig (models/vit/configuration_vit.py): vit-base-patch16-224. Images,
       // so no vocabulary; ViTModel has a pooler.
       {"vit", "vit", "hidden_act", "gelu",
@@ -1231,6 +1318,24 @@ std::string hf_key(const HfConfigClass& c, long long TC::*m) {
 }
 
 }  // namespace
+
+std::optional<DType> read_hf_dtype(const Json& j, Diagnostics& diag) {
+  if (!j.is_object()) return std::nullopt;
+  const char* key = j.contains("dtype") ? "dtype" : "torch_dtype";
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  static const std::pair<const char*, DType> names[] = {
+      {"float32", DType::fp32}, {"float16", DType::fp16}, {"bfloat16", DType::bf16}};
+  if (it->is_string()) {
+    std::string s = it->get<std::string>();
+    if (s.rfind("torch.", 0) == 0) s = s.substr(6);  // str(torch.float16), as some tools write it
+    if (s == "auto") return std::nullopt;
+    for (auto [name, d] : names)
+      if (s == name) return d;
+  }
+  diag.add(std::string("/") + key, "expected \"float32\", \"float16\", \"bfloat16\" or null, got " + describe(*it));
+  return std::nullopt;
+}
 
 TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
   TransformerConfig t;
@@ -1297,17 +1402,21 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
     else
       diag.add(std::string("/") + f.key, "expected true or false, got " + describe(*it));
   }
-  t.activation = c.activation;
+  // HF's names for the tanh approximation and for SiLU: gelu_pytorch_tanh is one aten::gelu
+  // (approximate="tanh", transformers' GELUTanh), fwtax's "gelu"; gelu_fast is written out in
+  // elementwise ops like gelu_new. GemmaConfig takes a "gelu" as the tanh one.
+  auto hf_activation = [&](std::string name) {
+    if (name == "gelu_pytorch_tanh") name = "gelu";
+    if (name == "gelu_fast") name = "gelu_new";
+    if (name == "swish") name = "silu";
+    return name;
+  };
+  t.activation = hf_activation(c.activation);
   if (auto a = j.find(c.activation_key); a != j.end()) {
-    if (!a->is_string()) {
+    if (!a->is_string())
       diag.add(std::string("/") + c.activation_key, "expected an activation's name, got " + describe(*a));
-    } else {
-      // HF's names for the tanh approximation and for SiLU.
-      std::string name = a->get<std::string>();
-      if (name == "gelu_pytorch_tanh" || name == "gelu_fast") name = "gelu_new";
-      if (name == "swish") name = "silu";
-      t.activation = name;
-    }
+    else
+      t.activation = hf_activation(a->get<std::string>());
   }
   if (t.family == "funnel") {
     // FunnelConfig's block_sizes: a list of layer counts, [4, 4, 4] by default (never None).
@@ -1340,7 +1449,7 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
   if (t.layers < 1) diag.add(layers, "expected a positive number of layers, got " + std::to_string(t.layers));
   if (t.heads < 1)
     diag.add(heads, "expected a positive integer, got " + std::to_string(t.heads));
-  else if (t.hidden > 0 && t.hidden % t.heads != 0)
+  else if (t.hidden > 0 && t.hidden % t.heads != 0 && t.head_size == 0)
     diag.add(heads, std::to_string(t.heads) + " heads do not divide the hidden size " + std::to_string(t.hidden));
   if (t.intermediate < 1)
     diag.add("/" + hf_key(c, &TC::intermediate),
@@ -1351,15 +1460,6 @@ TransformerConfig read_hf_config(const Json& j, Diagnostics& diag) {
     if (t.kv_heads < 0 || (t.kv_heads > 0 && t.heads > 0 && t.heads % t.kv_heads != 0))
       diag.add("/num_key_value_heads",
                "expected a divisor of num_attention_heads, got " + std::to_string(t.kv_heads));
-    // head_dim: None (or absent) means hidden_size / num_attention_heads in Llama and Mistral,
-    // and Qwen2's attention reads it the same way when a config has it.
-    if (auto hd = j.find("head_dim"); hd != j.end() && !hd->is_null()) {
-      if (!hd->is_number_integer())
-        diag.add("/head_dim", "expected an integer or null, got " + describe(*hd));
-      else if (t.heads > 0 && hd->get<long long>() * t.heads != t.hidden)
-        diag.add("/head_dim",
-                 "fwtax models head_dim = hidden_size / num_attention_heads; got " + describe(*hd));
-    }
   }
   // SqueezeBertEncoder asserts this: it has no projection between the embeddings and layer 1.
   if (t.family == "squeezebert" && t.embedding_size != t.hidden)

@@ -132,6 +132,15 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   CHECK(std::vector<std::string>(h100.begin() + 2, h100.begin() + 9) ==
         std::vector<std::string>{"66.9", "495", "989", "989", "3.35", "80", "h100-vm-a"});
   CHECK(!table_row(r.out, "h200-calibrated").empty());  // every built-in device has a row
+  // The GPUs that serve LLMs, from their datasheets: l4.json, 24 GB at 300 GB/s; rtx4090.json, fp16
+  // tensor math with fp32 accumulate at half the fp16-accumulate rate.
+  for (const char* name : {"a100-80gb", "h100-pcie", "l4", "l40s", "a10g", "rtx4090"}) CHECK(table_row(r.out, name).size() >= 9);
+  auto l4 = table_row(r.out, "l4");
+  REQUIRE(l4.size() >= 8);
+  CHECK(std::vector<std::string>(l4.begin() + 6, l4.begin() + 8) == std::vector<std::string>{"0.30", "24"});
+  auto ada = table_row(r.out, "rtx4090");
+  REQUIRE(ada.size() >= 5);
+  CHECK(ada[4] == "165");
   Run h = run({"list", "hosts"});
   auto paper = table_row(h.out, "paper-v100");
   REQUIRE(paper.size() >= 2);
@@ -327,4 +336,26 @@ TEST_CASE("a configuration that does not fit its device is flagged in every form
   CHECK(gen["ttft_s"].get<double>() > 0);
   CHECK(gen["tpot_s"].get<double>() > 0);
   CHECK(gen["context"].is_null());
+}
+
+TEST_CASE("a config.json runs in its torch_dtype unless --dtype is given, which wins with a warning") {
+  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_bf16.json";
+  {
+    std::ofstream f(path);
+    f << R"({"model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "intermediate_size": 512, "vocab_size": 1000, "torch_dtype": "bfloat16"})";
+  }
+  Run own = run({"simulate", "--model", path + ",gpt2", "--seq", "16", "--format", "json"});
+  REQUIRE(own.status == 0);
+  Json j = Json::parse(own.out);
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["dtype"] == "bf16");
+  CHECK(j[1]["dtype"] == "fp32");  // a built-in says no dtype: fp32
+  CHECK(own.err.empty());
+  Run given = run({"simulate", "--model", path, "--seq", "16", "--dtype", "fp32", "--format", "json"});
+  REQUIRE(given.status == 0);
+  CHECK(Json::parse(given.out)[0]["dtype"] == "fp32");
+  CHECK(given.err.rfind("fwtax: warning: ", 0) == 0);
+  CHECK(given.err.find("is stored in bf16 (its config.json's dtype)") != std::string::npos);
+  std::remove(path.c_str());
 }

@@ -71,6 +71,11 @@ double gpt2_model(double V, double P, double H, double L, double I) {
 // LlamaModel, MistralModel, Qwen2Model: token embeddings; per layer q and o (H x H), k and v (kv
 // heads of H / heads), gate, up and down, two RMSNorms; the final RMSNorm. Qwen2 adds biases to q,
 // k and v.
+// GemmaModel: as a Llama-style decoder, but q and o are heads x head_dim wide (not the hidden size).
+double gemma_model(double V, double H, double L, double heads, double kv, double hd, double I) {
+  return V * H + L * (2 * H * heads * hd + 2 * H * kv * hd + 3 * H * I + 2 * H) + H;
+}
+
 double decoder_model(double V, double H, double L, double heads, double kv, double I, bool qkv_bias) {
   double kvd = kv * H / heads;
   double layer = 2 * H * H + 2 * H * kvd + 3 * H * I + 2 * H + (qkv_bias ? H + 2 * kvd : 0);
@@ -169,6 +174,9 @@ TEST_CASE("a config.json with only its model_type builds the defaults of that ty
       {"llama", 4096, 32, 32, 32, 11008, 32000, decoder_model(32000, 4096, 32, 32, 32, 11008, false), 1e-4},
       {"mistral", 4096, 32, 32, 8, 14336, 32000, decoder_model(32000, 4096, 32, 32, 8, 14336, false), 1e-4},
       {"qwen2", 4096, 32, 32, 32, 22016, 151936, decoder_model(151936, 4096, 32, 32, 32, 22016, true), 1e-4},
+      // Phi3Model: fused qkv_proj and gate_up_proj hold what Llama's five linears do.
+      {"phi3", 3072, 32, 32, 32, 8192, 32064, decoder_model(32064, 3072, 32, 32, 32, 8192, false), 1e-4},
+      {"gemma", 3072, 28, 16, 16, 24576, 256000, gemma_model(256000, 3072, 28, 16, 16, 256, 24576), 1e-4},
       {"vit", 768, 12, 12, 12, 3072, 0, 0, 0},
   };
   for (const Case& c : cases) {
@@ -192,6 +200,22 @@ TEST_CASE("a config.json with only its model_type builds the defaults of that ty
   CHECK(config("llama").activation == "silu");
   CHECK(config("mistral").max_position == 4096 * 32);
   CHECK(config("qwen2").max_position == 32768);
+  CHECK(config("phi3").max_position == 4096);
+  CHECK(config("phi3").activation == "silu");
+  CHECK(config("phi3").fused_projections);
+  CHECK_FALSE(config("phi3").tied_head);
+  CHECK(config("gemma").max_position == 8192);
+  CHECK(config("gemma").head_dim() == 256);
+  CHECK(config("gemma").activation == "gelu");  // gelu_pytorch_tanh: one aten::gelu
+  CHECK(config("gemma").gemma);
+  CHECK(config("gemma").tied_head);
+  for (const char* type : {"llama", "mistral", "qwen2"}) {
+    CAPTURE(type);
+    CHECK_FALSE(config(type).tied_head);
+    CHECK_FALSE(config(type).gemma);
+    CHECK_FALSE(config(type).fused_projections);
+    CHECK(config(type).head_dim() == 128);
+  }
   CHECK(config("gpt2").max_position == 1024);
   CHECK(config("roberta").max_position == 512);
   CHECK(config("roberta").type_vocab == 2);
@@ -210,6 +234,51 @@ TEST_CASE("a config.json with only its model_type builds the defaults of that ty
   // The Llama-2-7B built-in has LlamaConfig's sizes (and 4096 positions): the same parameters.
   CHECK(parse(R"({"model_type": "llama"})").params ==
         test::approx(find_builtin_architecture("llama2-7b")->params));
+  // Gemma-7B: 8.54 billion parameters with its tied embedding (Gemma technical report, 2024, table 2).
+  CHECK(parse(R"({"model_type": "gemma"})").params == test::approx(8.54e9).epsilon(0.005));
+}
+
+namespace {
+std::size_t count_ops(const Workload& w, const std::string& name) {
+  std::size_t n = 0;
+  for (const auto& o : w.ops) n += w.name(o.name) == name;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("Phi-3 fuses its projections into fewer GEMMs of the same work; Gemma's heads are wider than its hidden size") {
+  // Phi-3-mini's sizes as a Llama config: the same weights, five linears a layer instead of two.
+  const std::string sizes = R"(, "hidden_size": 3072, "num_hidden_layers": 4, "num_attention_heads": 32,
+    "intermediate_size": 8192, "vocab_size": 32064})";
+  Architecture phi3 = parse(R"({"model_type": "phi3")" + sizes), llama = parse(R"({"model_type": "llama")" + sizes);
+  CHECK(phi3.params == test::approx(llama.params));
+  Workload wp = build(phi3, DType::fp16, 2, 64), wl = build(llama, DType::fp16, 2, 64);
+  CHECK(wp.total_flops() == test::approx(wl.total_flops()).epsilon(0.01));
+  CHECK(count_ops(wl, "aten::linear") == 4 * 7);
+  CHECK(count_ops(wp, "aten::linear") == 4 * 4);
+  // Gemma-2B: 8 heads of 256 over a 2048 hidden size, one key/value head, GeGLU.
+  Architecture g2b = parse(R"({"model_type": "gemma", "hidden_size": 2048, "num_hidden_layers": 18,
+    "num_attention_heads": 8, "num_key_value_heads": 1, "head_dim": 256, "intermediate_size": 16384})");
+  // Gemma-2B: 2.51 billion parameters (Gemma technical report, 2024, table 2).
+  CHECK(g2b.params == test::approx(2.51e9).epsilon(0.005));
+  // Gemma-7B's 16 heads of 256 are 4096 wide over a 3072 hidden size: q and o are 3072 x 4096.
+  Architecture g7b = parse(R"({"model_type": "gemma", "num_hidden_layers": 1, "vocab_size": 8})");
+  Workload w = build(g7b, DType::fp32, 1, 1);
+  // One token: 2 FLOPs per weight of the layer's linears, nothing of the tied head (no LM head in forward).
+  const double layer_weights = 2 * 3072.0 * 4096 + 2 * 3072.0 * 4096 + 3 * 3072.0 * 24576;
+  CHECK(w.total_flops() == test::approx(2 * layer_weights).epsilon(0.01));
+  CHECK(count_ops(w, "aten::gelu") == 1);
+  CHECK(count_ops(w, "aten::silu") == 0);
+}
+
+TEST_CASE("a config.json's dtype (or torch_dtype) is what it runs in when no dtype is asked for") {
+  CHECK(parse(R"({"model_type": "llama", "torch_dtype": "bfloat16"})").dtype == DType::bf16);
+  CHECK(parse(R"({"model_type": "llama", "dtype": "float16", "torch_dtype": "float32"})").dtype == DType::fp16);
+  CHECK_FALSE(parse(R"({"model_type": "llama", "torch_dtype": null})").dtype.has_value());
+  CHECK_FALSE(parse(R"({"model_type": "gpt2"})").dtype.has_value());
+  auto bad = test::messages_of([] { parse(R"({"model_type": "gemma", "torch_dtype": "float64"})"); });
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0] == "a.json: /torch_dtype: expected \"float32\", \"float16\", \"bfloat16\" or null, got \"float64\"");
 }
 
 TEST_CASE("null or wrongly typed HF config fields are errors, except the nulls HF derives a value from") {

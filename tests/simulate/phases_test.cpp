@@ -109,3 +109,47 @@ TEST_CASE("phases are for causal LMs, a context for decode and new tokens for ge
   CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "decode", 1024), InputError);  // past GPT-2's 1024 positions
   CHECK_THROWS_AS(one("gpt2", "pytorch-eager", "sample", 0), InputError);
 }
+
+TEST_CASE("the datasheet GPUs that serve LLMs: a graph-replayed decode step is paced by each one's memory bandwidth") {
+  // llama2-7b in fp16, one static-cache step: ~13.5 GB of weights read once, whatever the GPU.
+  const Catalog& cat = Catalog::builtin();
+  for (const char* name : {"a100-80gb", "h100-pcie", "l4", "l40s", "a10g", "rtx4090"}) {
+    CAPTURE(name);
+    DeviceSpec d = cat.device(name);
+    REQUIRE(d.memory_bandwidth_bytes_per_s > 0);
+    REQUIRE(d.memory_capacity_bytes > 0);
+    SweepRequest q;
+    q.models = {"llama2-7b"};
+    q.devices = {name};
+    q.frameworks = {"cuda-graphs"};
+    q.dtypes = {DType::fp16};
+    q.phase = "decode";
+    q.contexts = {1024};
+    q.batches = {1, 8};
+    auto rows = run_sweep(q, cat);
+    REQUIRE(rows.size() == 2);
+    const ResultRow& step = rows[0];
+    CHECK(step.sim.bound == Regime::memory);
+    CHECK(step.fits);  // 13.5 GB of weights fit in 24 GB and more
+    // No faster than the bandwidth allows, and not far off it (efficiency curves are the H100's, rescaled).
+    const double floor_s = step.sim.bytes / d.memory_bandwidth_bytes_per_s;
+    CHECK(step.sim.latency_s >= floor_s);
+    CHECK(step.sim.latency_s < 1.6 * floor_s);
+    // Batch 8 reads the same weights: nearly free next to batch 1 on every one of them.
+    CHECK(rows[1].sim.latency_s < 1.3 * step.sim.latency_s);
+  }
+  // 8 sequences of 4096 tokens: 17 GB of cache on top of the weights fits an 80 GB A100, not a 24 GB L4.
+  SweepRequest q;
+  q.models = {"llama2-7b"};
+  q.dtypes = {DType::fp16};
+  q.phase = "decode";
+  q.contexts = {4095};
+  q.batches = {8};
+  q.devices = {"a100-80gb", "l4"};
+  auto rows = run_sweep(q, cat);
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) CHECK(r.memory_bytes > 13.4e9 + 8 * 4096 * 32 * 2 * 4096 * 2.0);
+  CHECK(rows[0].device == "a100-80gb");
+  CHECK(rows[0].fits);
+  CHECK_FALSE(rows[1].fits);
+}

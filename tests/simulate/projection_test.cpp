@@ -158,3 +158,49 @@ TEST_CASE("a projection report of 60 series stays readable: small multiples, a t
   CHECK(test::page_number(html, dir, "data-overlapping-labels") == 0);
   CHECK(test::page_number(html, dir, "data-clipped-labels") == 0);
 }
+
+TEST_CASE("project --phase decode: the crossover batch of one decode step, never at a batch that does not fit") {
+  // llama2-7b on a 24 GB RTX 4090, 4095 cached tokens a sequence (2.1 GB of fp16 K and V each):
+  // from batch 8 the cache and weights (13.5 GB) no longer fit. A GPU 4x faster is still host-bound
+  // at batch 4, and becomes GPU-bound only where nothing fits.
+  ProjectRequest q;
+  q.models = {"llama2-7b"};
+  q.devices = {"rtx4090"};
+  q.dtypes = {DType::fp16};
+  q.phase = "decode";
+  q.contexts = {4095};
+  q.batches = {1, 2, 4, 8, 16, 32, 64};
+  q.speedup = {1, 4};
+  auto rows = run_projection(q, Catalog::builtin());
+  REQUIRE(rows.size() == 14);
+  for (const auto& p : rows) {
+    CAPTURE(p.speedup);
+    CAPTURE(p.row.batch);
+    CHECK(p.row.phase == "decode");
+    CHECK(p.row.context == 4095);
+    CHECK(p.row.fits == (p.row.batch < 8));
+    if (p.row.crossover_batch) {  // the crossover is a batch of this series that fits and is not host-bound
+      bool found = false;
+      for (const auto& o : rows)
+        if (o.speedup == p.speedup && o.row.batch == *p.row.crossover_batch) {
+          found = true;
+          CHECK(o.row.fits);
+          CHECK(o.row.sim.bound != Regime::framework);
+        }
+      CHECK(found);
+    }
+  }
+  // The real GPU leaves the host-bound regime at a batch that fits; the 4x one only past the memory.
+  CHECK(rows[0].row.crossover_batch.has_value());
+  const ProjectRow& fast_big = rows[7 + 6];
+  CHECK(fast_big.speedup == 4);
+  CHECK(fast_big.row.sim.bound != Regime::framework);
+  CHECK_FALSE(fast_big.row.crossover_batch.has_value());
+  std::ostringstream table;
+  write_project_table(table, rows);
+  CHECK(table.str().find("decode context 4095") != std::string::npos);
+  CHECK(table.str().find("never (8+ do not fit)") != std::string::npos);
+  // A context without decode is refused, as simulate refuses it.
+  q.phase = "forward";
+  CHECK_THROWS_AS(run_projection(q, Catalog::builtin()), InputError);
+}

@@ -97,6 +97,15 @@ TEST_CASE("a trace's top-level ops, their nested ops, runtime calls and kernels 
   REQUIRE(t.ops.size() == 2);
   CHECK(t.gpu_name == "NVIDIA H100 80GB HBM3");
   CHECK(device_for_gpu_name(t.gpu_name) == "h100");
+  // nvidia-smi's names of the LLM-serving GPUs; a longer name is not taken for a shorter one's profile.
+  CHECK(device_for_gpu_name("NVIDIA H100 PCIe") == "h100-pcie");
+  CHECK(device_for_gpu_name("NVIDIA A100-SXM4-80GB") == "a100-80gb");
+  CHECK(device_for_gpu_name("NVIDIA A100-SXM4-40GB") == "a100");
+  CHECK(device_for_gpu_name("NVIDIA L4") == "l4");
+  CHECK(device_for_gpu_name("NVIDIA L40S") == "l40s");
+  CHECK(device_for_gpu_name("NVIDIA L40").empty());
+  CHECK(device_for_gpu_name("NVIDIA A10G") == "a10g");
+  CHECK(device_for_gpu_name("NVIDIA GeForce RTX 4090") == "rtx4090");
   CHECK(t.ops[0].name == "aten::linear");
   CHECK(t.ops[0].nested_ops == 2);
   REQUIRE(t.ops[0].kernels.size() == 1);

@@ -71,6 +71,9 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   check_quoted("h100-2026-11", builtin_runs("measured/h100-2026-11-runs.json", "h100"));
   check_quoted("h200-2026-11/h200-calibrated", builtin_runs("measured/h200-2026-11/runs.json", "h200-calibrated"));
   check_quoted("h200-2026-11/h200", builtin_runs("measured/h200-2026-11/runs.json", "h200"));
+  // HF generate() on this machine's CPU, predicted on its calibrated profile with Python costs.
+  const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-llm-2026-12/";
+  check_quoted("cpu-llm-2026-12", read_measured_file(cpu + "runs.json", cpu + "cpu-profile-python.json", Measure::sync));
 }
 
 namespace {

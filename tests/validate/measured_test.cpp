@@ -111,3 +111,37 @@ TEST_CASE("runs measured in several passes keep each pass's median beside the me
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].latency_s == test::approx(0.005));
 }
+
+TEST_CASE("LLM runs: a decode step over its context and a generate call are predicted as those phases") {
+  Json cfg = {{"model_type", "llama"}, {"hidden_size", 256}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+              {"intermediate_size", 512}, {"vocab_size", 1000}};
+  auto base = [&](Json extra) {
+    Json r = {{"model", "tiny"}, {"mode", "eager"}, {"dtype", "fp32"}, {"batch", 2}, {"image", nullptr},
+              {"median_s", 0.01}, {"arch", cfg}};
+    for (auto& [k, v] : extra.items()) r[k] = v;
+    return r;
+  };
+  Json j = {{"runs", Json::array({base({{"phase", "decode"}, {"seq", 1}, {"context", 500}}),
+                                  base({{"phase", "decode"}, {"seq", 1}, {"context", 20}}),
+                                  base({{"phase", "generate"}, {"seq", 20}, {"new_tokens", 9}}),
+                                  base({{"phase", "prefill"}, {"seq", 20}})})}};
+  auto runs = parse_runs_json(j, "r.json", "h100");
+  REQUIRE(runs.size() == 4);
+  CHECK(runs[0].phase == "decode");
+  CHECK(runs[0].context == 500);
+  CHECK(runs[2].new_tokens == 9);
+  auto cmp = compare_runs(runs, Catalog::builtin());
+  for (const auto& c : cmp) REQUIRE(c.ok);
+  // A longer cache makes more GPU work a step (the step itself is host-bound on an H100); a generate
+  // call is its prefill plus eight steps.
+  CHECK(cmp[0].roofline_s > cmp[1].roofline_s);
+  CHECK(cmp[0].predicted_s >= cmp[1].predicted_s);
+  CHECK(cmp[2].predicted_s > cmp[3].predicted_s + 8 * cmp[1].predicted_s * 0.99);
+  Json s = summarize_comparisons(cmp);
+  CHECK(s["groups"]["phase decode"]["configs"] == 2);
+  auto bad = test::messages_of([&] {
+    parse_runs_json(Json{{"runs", Json::array({base({{"phase", "decode"}, {"seq", 1}})})}}, "r.json", "h100");
+  });
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0] == "r.json: /runs/0/context: expected the cached tokens (>= 1) of a decode step");
+}

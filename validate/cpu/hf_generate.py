@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Ground truth for fwtax's LLM phases on this machine's CPU: Hugging Face generate() of small
+Llama-, Qwen2- and GPT-2-shaped causal LMs with random weights built from configs (nothing is
+downloaded), with the dynamic cache (generate's default) and the static cache, timed in interleaved
+passes. Writes a measured-runs file (docs/measured-runs.md, schema fwtax.runs/1) that
+`fwtax validate --measured` reads, and the config.json of each model next to it.
+
+Needs PyPI's torch 2.x and transformers 5.x (a virtual environment; Debian's torch 1.13 has neither).
+Usage, from the repository root:
+
+  /root/venv-torch/bin/python validate/cpu/hf_generate.py --threads 1 --out data/measured/cpu-llm-2026-12
+
+--threads should be the intra-op thread count of the CPU profile the runs are validated against
+(data/traces/cpu-2026-12/cpu-profile.json was calibrated with one).
+
+What is timed: generate(input_ids, attention_mask, max_new_tokens=NEW, do_sample=False), with
+eos_token_id None so that every call makes all its tokens, and a stopping criterion that only reads
+the clock: generate calls it once per token, after that token's forward, sampling and bookkeeping.
+The time from the call to its first stop check is the prefill (time to first token); the interval
+between two consecutive checks is one decode step (HF's whole loop per token: forward, logits
+processing, argmax, concatenation, the stopping check's read back). The first interval after the
+prefill is dropped (its allocations differ); a step over a cache of CONTEXT + k tokens is named by the
+run's context, the mean CONTEXT + NEW / 2. After one warm-up call of each configuration, PASSES
+passes go over all configurations in an order shuffled per pass (drift hits all alike); the decode
+statistics are over all steps of all passes (median, min, p90), the prefill's and the whole call's over
+the passes. The 1-minute load average before and after each pass is recorded: the machine is shared
+with other builds, and the median of many short steps is what survives their interference best.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+
+import torch
+import transformers
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+PASSES = 5
+NEW = 17  # tokens per generate call: the first from the prefill, 16 decode steps
+BATCHES = [1, 4, 8]
+CONTEXTS = [32, 256, 1024]
+
+
+def models():
+    # Small enough that a 1024-token prefill of 8 sequences takes about a second on one core; shaped
+    # like their families: GQA 8:2, SwiGLU, RMSNorm and RoPE (Llama); the same with q/k/v biases and
+    # Qwen2's 151,936-token vocabulary (Qwen2); learned positions, LayerNorm and gelu_new (GPT-2).
+    common = dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=8,
+                  num_key_value_heads=2, max_position_embeddings=2048)
+    return {
+        "llama-tiny": (LlamaConfig(vocab_size=32000, **common), LlamaForCausalLM),
+        "qwen2-tiny": (Qwen2Config(vocab_size=151936, **common), Qwen2ForCausalLM),
+        "gpt2-tiny": (GPT2Config(n_embd=256, n_layer=4, n_head=8, n_positions=2048, vocab_size=50257), GPT2LMHeadModel),
+    }
+
+
+def load1():
+    return os.getloadavg()[0]
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--passes", type=int, default=PASSES)
+    ap.add_argument("--quick", action="store_true", help="one model, batch 1, context 32 (a smoke test)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    random.seed(0)
+    os.makedirs(os.path.join(args.out, "configs"), exist_ok=True)
+
+    built = {}
+    for name, (config, cls) in models().items():
+        if args.quick and name != "llama-tiny":
+            continue
+        config.eos_token_id = None
+        model = cls(config).eval()  # random weights
+        model.generation_config.eos_token_id = None
+        model.generation_config.pad_token_id = 0
+        path = os.path.join(args.out, "configs", name + ".json")
+        config.to_json_file(path)
+        with open(path) as f:  # every number in data/ says where it came from
+            saved = json.load(f)
+        saved["source"] = ("validate/cpu/hf_generate.py models(): the transformers config the runs' model was built "
+                           "from (random weights), written by config.to_json_file")
+        with open(path, "w") as f:
+            json.dump(saved, f, indent=2, sort_keys=True)
+            f.write("\n")
+        built[name] = (model, config, path)
+
+    caches = ["dynamic", "static"]
+    batches, contexts = ([1], [32]) if args.quick else (BATCHES, CONTEXTS)
+    configs = [(m, c, b, s) for m in built for c in caches for b in batches for s in contexts]
+
+    class Clock(transformers.StoppingCriteria):
+        """Records when generate checks whether to stop: once per token, after its step."""
+
+        def __init__(self):
+            self.at = []
+
+        def __call__(self, input_ids, scores, **kwargs):
+            self.at.append((time.perf_counter(), time.thread_time()))
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool)
+
+    def call(model, config, cache, batch, context):
+        ids = torch.randint(3, config.vocab_size, (batch, context))
+        mask = torch.ones_like(ids)
+        kw = dict(max_new_tokens=NEW, do_sample=False)
+        if cache == "static":
+            kw["cache_implementation"] = "static"
+        clock = Clock()
+        t0 = (time.perf_counter(), time.thread_time())
+        out = model.generate(input_ids=ids, attention_mask=mask,
+                             stopping_criteria=transformers.StoppingCriteriaList([clock]), **kw)
+        t = (time.perf_counter(), time.thread_time())
+        assert out.shape == (batch, context + NEW), out.shape
+        assert len(clock.at) == NEW, len(clock.at)
+        # Per clock (0: wall, 1: this thread's CPU time): prefill, the decode steps, the whole call.
+        return [(clock.at[0][k] - t0[k], [b[k] - a[k] for a, b in zip(clock.at[1:], clock.at[2:])], t[k] - t0[k])
+                for k in (0, 1)]
+
+    times = {cfg: [{"first": [], "steps": [], "all": []} for _ in (0, 1)] for cfg in configs}
+    load = []
+    with torch.no_grad():
+        for cfg in configs:  # warm-up: one call of each
+            m, c, b, s = cfg
+            call(built[m][0], built[m][1], c, b, s)
+        for p in range(args.passes):
+            order = configs[:]
+            random.shuffle(order)
+            before = load1()
+            for cfg in order:
+                m, c, b, s = cfg
+                for k, (first, steps, whole) in enumerate(call(built[m][0], built[m][1], c, b, s)):
+                    times[cfg][k]["first"].append(first)
+                    times[cfg][k]["steps"] += steps
+                    times[cfg][k]["all"].append(whole)
+            load.append({"pass": p, "load1_before": before, "load1_after": load1()})
+            print(f"pass {p}: load {before:.2f} -> {load1():.2f}", file=sys.stderr)
+
+    runs = []
+    for cfg in configs:
+        m, c, b, s = cfg
+        mode = "eager" if c == "dynamic" else "eager-static-cache"
+        cfg_json = json.load(open(built[m][2]))
+        wall, cpu = times[cfg]
+        base = {"model": m, "mode": mode, "dtype": "fp32", "batch": b, "image": None,
+                "params": sum(x.numel() for x in built[m][0].base_model.parameters()),
+                "arch": cfg_json}
+
+        def stats(key):
+            # The thread's CPU time is what is compared (median_s): with one intra-op thread it is the
+            # call's time less the time the loaded machine kept the thread waiting for a core. The wall
+            # clock's statistics are kept beside it.
+            c, w = cpu[key], wall[key]
+            return {"median_s": statistics.median(c), "min_s": min(c), "p90_s": pct(c, 0.9),
+                    "wall_median_s": statistics.median(w), "wall_min_s": min(w), "wall_p90_s": pct(w, 0.9),
+                    "iters": len(c)}
+
+        runs.append(dict(base, phase="prefill", seq=s, **stats("first")))
+        runs.append(dict(base, phase="decode", seq=1, context=s + NEW // 2, **stats("steps")))
+        runs.append(dict(base, phase="generate", seq=s, new_tokens=NEW, **stats("all")))
+    env = {
+        "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
+        "torch_threads": torch.get_num_threads(), "cpu_model": platform.processor() or cpu_model(),
+        "cores": os.cpu_count(), "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "load_per_pass": load,
+    }
+    out = {
+        "schema": "fwtax.runs/1",
+        "source": "validate/cpu/hf_generate.py on this repository's development machine (a 2-core KVM guest of an "
+                  "AMD EPYC), PyPI torch and transformers in a virtual environment; random weights from the configs "
+                  "in configs/ (nothing downloaded)",
+        "env": env,
+        "timing": f"{args.passes} passes over all configurations in a shuffled order, after one warm-up call of each; "
+                  f"one generate(max_new_tokens={NEW}) per configuration and pass, a stopping criterion reading the "
+                  "clock once per token: prefill = call to first check, decode = interval between consecutive checks "
+                  f"(the first dropped; {NEW - 2} steps a call, over caches of context + 1 ... context + {NEW - 1} "
+                  "tokens), generate = the whole call; decode statistics over all steps of all passes, the others "
+                  "over the passes. median_s, min_s, p90_s: the thread's CPU time (time.thread_time; one intra-op "
+                  "thread, so the work's time without the waits for a core on the loaded machine); wall_*: the "
+                  "wall clock (time.perf_counter). eager: generate's default DynamicCache; eager-static-cache: "
+                  "cache_implementation='static', still eager (no torch.compile)",
+        "runs": runs,
+    }
+    with open(os.path.join(args.out, "runs.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+if __name__ == "__main__":
+    main()
