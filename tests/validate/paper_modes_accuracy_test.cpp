@@ -91,9 +91,10 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   CHECK(all < today - 2);  // 25.5% when written
   std::map<std::string, std::vector<double>> by;
   for (const auto& c : torchscript()) by[c.run.device + " " + std::string(dtype_name(c.run.dtype))].push_back(c.ape);
-  for (const auto& [key, a] : by) {
+  for (const auto& entry : by) {
+    const std::string& key = entry.first;  // a plain reference: doctest's CAPTURE cannot take a structured binding
     CAPTURE(key);
-    double m = error_stats(a).mape_percent;
+    double m = error_stats(entry.second).mape_percent;
     MESSAGE(key << ": " << m << "%");
     // The A6000 host's TorchScript runs are no faster than its eager runs at batch 1 (unlike the
     // seven other hosts'): 36.6% (fp16) and 29.9% (fp32) when written; the others 17-28%.
