@@ -55,6 +55,8 @@ std::vector<std::string> kwargs_to_args(const py::kwargs& kw, TempFiles& temps) 
       if (c == '_') c = '-';
     if (name == "format")
       throw fwtax::InputError("format", "", "the Python functions return the rows themselves (the CLI's --format json)");
+    if (name == "help")
+      throw fwtax::InputError("help", "", "not an option here: help(fwtax.simulate) or `fwtax <command> --help` lists the options");
     if (value.is_none() || (py::isinstance<py::bool_>(value) && !value.cast<bool>())) continue;
     args.push_back("--" + name);
     if (py::isinstance<py::bool_>(value)) continue;  // a flag such as breakdown=True

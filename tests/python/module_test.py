@@ -86,6 +86,8 @@ class Errors(unittest.TestCase):
     def test_format_is_refused(self):
         with self.assertRaises(fwtax.Error) as ctx:
             fwtax.simulate(format="csv")
+        with self.assertRaises(fwtax.Error):
+            fwtax.simulate(help=True)
         self.assertIn("return the rows", str(ctx.exception))
 
 

@@ -148,7 +148,7 @@ TEST_CASE("the datasheet GPUs that serve LLMs: a graph-replayed decode step is p
   q.devices = {"a100-80gb", "l4"};
   auto rows = run_sweep(q, cat);
   REQUIRE(rows.size() == 2);
-  for (const auto& r : rows) CHECK(r.memory_bytes > 13.4e9 + 8 * 4096 * 32 * 2 * 4096 * 2.0);
+  for (const auto& r : rows) CHECK(r.memory_bytes > 13.4e9 + 8.0 * 4096 * 32 * 2 * 4096 * 2.0);
   CHECK(rows[0].device == "a100-80gb");
   CHECK(rows[0].fits);
   CHECK_FALSE(rows[1].fits);
