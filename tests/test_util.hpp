@@ -2,6 +2,7 @@
 // Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
 // expected latencies can be computed by hand.
 #include <cstdlib>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -18,6 +19,12 @@
 #include "validate/measured.hpp"
 
 namespace fwtax::test {
+
+// A scratch path in the temp directory unique to this process: two test runs on one machine (a CI
+// check beside a developer's build) must not write each other's files.
+inline std::filesystem::path scratch(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()));
+}
 
 // doctest::Approx, relative only: doctest's own also accepts an absolute difference of 1.2e-5, which
 // makes any two durations in microseconds "equal". Chain .epsilon(e) for a looser relative bound.

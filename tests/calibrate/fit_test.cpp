@@ -206,7 +206,8 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   CHECK(d.empty());
   // The simulator reads it: bert-base batch 1 in eager mode is framework-bound, so a host 1.8x slower
   // makes it nearly 1.8x slower.
-  auto dir = std::filesystem::temp_directory_path();
+  auto dir = test::scratch("fwtax_fit_test");
+  std::filesystem::create_directories(dir);
   double t1 = eager_latency(same.profile, (dir / "fwtax-fit-test-1.json").string());
   double t18 = eager_latency(slow.profile, (dir / "fwtax-fit-test-18.json").string());
   CHECK(t18 / t1 > 1.6);

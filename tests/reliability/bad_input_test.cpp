@@ -5,6 +5,8 @@
 // never a crash, a hang, an internal error or a silently wrong number.
 #include <doctest/doctest.h>
 
+#include "tests/test_util.hpp"
+
 #include <sys/wait.h>
 
 #include <chrono>
@@ -828,7 +830,7 @@ Result run_binary(const std::string& args, const fs::path& scratch) {
 }  // namespace
 
 TEST_CASE("bad input: exit status 2 and a message naming the file, the place and what was expected") {
-  fs::path scratch = fs::temp_directory_path() / "fwtax_bad_input";
+  fs::path scratch = test::scratch("fwtax_bad_input");
   fs::remove_all(scratch);
   fs::create_directories(scratch);
   auto all = cases();

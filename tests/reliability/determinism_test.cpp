@@ -2,6 +2,8 @@
 // whatever the locale, time zone or time of day.
 #include <doctest/doctest.h>
 
+#include "tests/test_util.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +13,7 @@
 namespace {
 
 std::string output_of(const std::string& env, const std::string& args) {
-  std::string out = (std::filesystem::temp_directory_path() / "fwtax_determinism.out").string();
+  std::string out = fwtax::test::scratch("fwtax_determinism.out").string();
   std::string cmd = env + " " + std::string(FWTAX_BINARY) + " " + args + " > " + out + " 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::ifstream in(out, std::ios::binary);

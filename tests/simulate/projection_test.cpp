@@ -112,7 +112,7 @@ TEST_CASE("the projection report renders in headless Chromium") {
   q.devices = {"v100", "h100"};
   q.frameworks = {"pytorch-eager", "cuda-graphs"};
   q.batches = {1, 8, 64};
-  std::string dir = (std::filesystem::temp_directory_path() / "fwtax_project_report").string();
+  std::string dir = test::scratch("fwtax_project_report").string();
   std::filesystem::create_directories(dir);
   std::string html = dir + "/index.html";
   {
@@ -136,7 +136,7 @@ TEST_CASE("a projection report of 60 series stays readable: small multiples, a t
   q.host_x = {1, 2};
   auto rows = run_projection(q, Catalog::builtin());
   std::string page = project_report_html(q, rows);
-  std::string dir = (std::filesystem::temp_directory_path() / "fwtax_project_report_60").string();
+  std::string dir = test::scratch("fwtax_project_report_60").string();
   std::filesystem::create_directories(dir);
   std::string html = dir + "/index.html";
   std::ofstream(html) << page;

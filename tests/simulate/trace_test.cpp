@@ -521,7 +521,8 @@ TEST_CASE("a replay takes a planted 10 ms gap and a 20x slower op out of a trace
   const double lin_ts = ev[lin]["ts"].get<double>(), lin_dur = ev[lin]["dur"].get<double>();
   shift_from(lin_ts + lin_dur, 19 * lin_dur);
   ev[lin]["dur"] = 20 * lin_dur;
-  const auto planted = std::filesystem::temp_directory_path() / "fwtax_planted_bert-base_fp16_bs1.json";
+  std::filesystem::create_directories(test::scratch("fwtax_planted"));
+  const auto planted = test::scratch("fwtax_planted") / "bert-base_fp16_bs1.json";
   {
     std::ofstream out(planted);
     out << j.dump();

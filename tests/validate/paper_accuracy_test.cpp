@@ -133,7 +133,7 @@ TEST_CASE("the committed validation reports render in headless Chromium with all
     for (std::size_t p = ss.str().find("<svg"); p != std::string::npos; p = ss.str().find("<svg", p + 4)) ++charts;
     CAPTURE(report);
     CHECK(charts >= 3);  // error by regime, predicted against measured, and latency against batch
-    CHECK(test::rendered_charts(html.string(), (std::filesystem::temp_directory_path() / "fwtax_validation_render").string()) ==
+    CHECK(test::rendered_charts(html.string(), test::scratch("fwtax_validation_render").string()) ==
           charts);
   }
 }

@@ -100,7 +100,7 @@ TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over p
 TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs it names") {
   const Json* j = Catalog::builtin().builtin_json("ranges.json");
   REQUIRE(j != nullptr);
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "fwtax_ranges_test";
+  std::filesystem::path dir = test::scratch("fwtax_ranges_test");
   std::filesystem::create_directories(dir);
   std::filesystem::path out = dir / "ranges.json";
   std::filesystem::path cwd = std::filesystem::current_path();
