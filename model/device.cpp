@@ -32,6 +32,19 @@ void read_math_curves(const Json* obj, const std::string& ptr, Diagnostics& diag
   r.finish();
 }
 
+// An object of positive numbers keyed by an enum's names (and a "source"): entries [first, N) of `out`,
+// each `fallback` where the object, or its key, is absent.
+template <typename E, std::size_t N>
+void read_named_numbers(const Json* obj, const std::string& ptr, Diagnostics& diag, std::array<double, N>& out,
+                        std::string_view (*name)(E), double fallback, std::size_t first = 0) {
+  for (std::size_t i = first; i < N; ++i) out[i] = fallback;
+  if (!obj) return;
+  ObjectReader r(*obj, ptr, diag);
+  r.allow({"source"});
+  for (std::size_t i = first; i < N; ++i) out[i] = r.number_or(name(static_cast<E>(i)), NumberRule::positive, fallback);
+  r.finish();
+}
+
 }  // namespace
 
 DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
@@ -98,21 +111,11 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
       d.batch_norm.min_s = br.number_or("min_s", NumberRule::positive, 0);
       br.finish();
     }
-    if (const Json* f = er.object("function_elements_per_s", false)) {
-      ObjectReader fr(*f, "/efficiency/function_elements_per_s", diag);
-      fr.allow({"source"});
-      for (int i = 1; i < kElemFuncCount; ++i)
-        d.function_elements_per_s[i] = fr.number_or(elem_func_name(static_cast<ElemFunc>(i)), NumberRule::positive, 0);
-      fr.finish();
-    }
-    if (const Json* f = er.object("kind_time_factor", false)) {
-      ObjectReader fr(*f, "/efficiency/kind_time_factor", diag);
-      fr.allow({"source"});
-      for (int i = 0; i < kKernelKindCount; ++i)
-        d.kind_time_factor[i] =
-            fr.number_or(kernel_kind_name(static_cast<KernelKind>(i)), NumberRule::positive, 1.0);
-      fr.finish();
-    }
+    // ElemFunc 0 is `none`: no rate.
+    read_named_numbers(er.object("function_elements_per_s", false), "/efficiency/function_elements_per_s", diag,
+                       d.function_elements_per_s, elem_func_name, 0.0, 1);
+    read_named_numbers(er.object("kind_time_factor", false), "/efficiency/kind_time_factor", diag, d.kind_time_factor,
+                       kernel_kind_name, 1.0);
     if (er.ok() && d.efficiency_like.empty()) {
       if (d.memory_efficiency.empty() && !er.has("memory"))
         diag.add("/efficiency/memory", "missing required member (or give \"like\": a calibrated device)");
