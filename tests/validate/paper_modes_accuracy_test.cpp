@@ -76,7 +76,8 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   std::size_t n = 0;
   double all = mape(torchscript(), [](const Comparison&) { return true; }, &n);
   MESSAGE("torchscript@1.12 MAPE " << all << "% over " << n << " runs");
-  CHECK(all <= 24.0);  // 22.9% when written; the issue's target is 20%
+  // 22.7%; the issue's target is 20% (what is left: docs/ARCHITECTURE.md, "The paper's TorchScript runs").
+  CHECK(all <= 23.5);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
   for (const auto& c : torchscript()) {
@@ -88,7 +89,7 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   for (const auto& c : compare_runs(as_today, Catalog::builtin())) apes.push_back(c.ape);
   double today = error_stats(apes).mape_percent;
   MESSAGE("the PyTorch 2.x torchscript profile: " << today << "%");
-  CHECK(all < today - 2);  // 25.5% when written
+  CHECK(all < today - 2);  // 25.5% when written; 24.7% since batch norms after no convolution stay (DenseNet)
   std::map<std::string, std::vector<double>> by;
   for (const auto& c : torchscript()) by[c.run.device + " " + std::string(dtype_name(c.run.dtype))].push_back(c.ape);
   for (const auto& entry : by) {
