@@ -19,7 +19,6 @@
 #include <torch/torch.h>
 
 #include <dlfcn.h>
-#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -320,10 +319,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fwtax-run-torch: plan /allocator: expected \"reuse\" or \"system\", got \"%s\"\n", allocator.c_str());
     return 2;
   }
-  if (allocator == "reuse") {
-    mallopt(M_MMAP_MAX, 0);            // large tensors come from the heap, not from mmap (freed to the OS)
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // the heap's free top is kept up to 1 GiB
-  }
+  const std::string allocator_said = allocator == "reuse" ? probe::keep_freed_memory() : "glibc malloc with its defaults";
   torch::NoGradGuard no_grad;
   // OpenBLAS runs its own thread pool beside ATen's OpenMP threads; two pools on the same cores make
   // timings swing by 2x between runs. Give OpenBLAS as many threads as ATen uses.
@@ -413,8 +409,7 @@ int main(int argc, char** argv) {
                              " interleaved passes over all configurations, each making synchronized calls of each "
                              "for its share of budget_s (at least its share of min_iters); median_s, min_s and p90_s "
                              "of all those calls"},
-              {"allocator", allocator == "reuse" ? "glibc malloc keeping freed memory (M_MMAP_MAX 0, M_TRIM_THRESHOLD 1 GiB), as a caching allocator would"
-                                                  : "glibc malloc with its defaults"},
+              {"allocator", allocator_said},
               {"runs", runs}};
   std::cout << out.dump(1) << std::endl;
   return 0;
