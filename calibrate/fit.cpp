@@ -615,6 +615,15 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
                              "at 1 M fp32 elements";
     p["efficiency"]["function_elements_per_s"] = rates;
   }
+  // 5. Pooling: input elements over time, less the op's dispatch cost.
+  if (mb.contains("pool_sweep")) {
+    const Json& ps = need(need(mb, "pool_sweep", file, ""), "max_pool2d", file, "/pool_sweep");
+    double n = need_number(ps, "elements", file, "/pool_sweep/max_pool2d");
+    double t = std::max(stat(ps, file, "/pool_sweep/max_pool2d") - cost(OpClass::pool), 1e-9);
+    p["efficiency"]["pool_elements_per_s"] = n / t;
+    p["efficiency"]["source"] = p["efficiency"]["source"].get<std::string>() + "; pool_elements_per_s: " + file +
+                                " /pool_sweep/max_pool2d (input elements over time, less the pool's dispatch cost)";
+  }
   if (!conv_curve.empty()) {
     p["efficiency"]["conv"] = {{"fp32_simt", conv_curve}};
     p["efficiency"]["conv_shapes"] = {{"fp32_simt", conv_shapes}};

@@ -49,6 +49,10 @@ struct DeviceSpec {
   // Elements per second of an elementwise kernel evaluating a math function (ElemFunc; index 0 unused),
   // measured on CPUs (0: no bound beyond memory, as on GPUs, whose special-function units keep up).
   std::array<double, kElemFuncCount> function_elements_per_s{};
+  // Input elements per second of a CPU's NCHW pooling kernel (ATen's max_pool2d walks each output's
+  // window element by element, far below memory speed: 0: no bound beyond memory; GPUs use
+  // strided_elements_per_s).
+  double pool_elements_per_s = 0;
   // NCHW batch norm (cuDNN's inference kernel in fp32, ATen's in half precision) works plane by plane
   // (one sample's channel): it is bound by the elements it normalizes, by the planes (small spatial
   // sizes), by one plane's elements where there are too few planes to fill the GPU, and it takes at

@@ -56,6 +56,9 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
   // with the same index arithmetic): as many elements per second as that arithmetic allows.
   if ((k.kind == KernelKind::strided || k.kind == KernelKind::pool) && d.strided_elements_per_s > 0)
     p.elements = k.m / d.strided_elements_per_s;
+  // A CPU's pooling kernel, window element by window element (calibrated on max_pool2d).
+  if (k.kind == KernelKind::pool && d.pool_elements_per_s > 0)
+    p.elements = std::max(p.elements, k.m / d.pool_elements_per_s);
   // A math function evaluated per element (a CPU's tanh or erf): its evaluation rate, not DRAM, bounds it.
   if (k.func != ElemFunc::none && d.function_elements_per_s[static_cast<int>(k.func)] > 0)
     p.elements = std::max(p.elements, k.m / d.function_elements_per_s[static_cast<int>(k.func)]);

@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
                                   {64, 56, 256, 1, 1, 1},  {256, 16, 64, 1, 1, 1},  {96, 12, 576, 1, 1, 1},
                                   {96, 48, 96, 3, 1, 96},  {384, 12, 384, 3, 1, 384}, {960, 6, 960, 3, 1, 960},
                                   {3, 64, 64, 7, 2, 1},    {3, 96, 32, 3, 2, 1},    {128, 8, 128, 3, 1, 1},
-                                  {512, 2, 512, 3, 1, 1},  {256, 8, 512, 1, 2, 1}};
+                                  {512, 2, 512, 3, 1, 1},  {256, 8, 512, 1, 2, 1},  {3, 112, 64, 7, 2, 1}};
   if (!g_quick) {
     convs.push_back({32, 112, 32, 3, 1, 32});
     convs.push_back({3, 224, 64, 7, 2, 1});
@@ -310,6 +310,14 @@ int main(int argc, char** argv) {
     }
   }
   out["function_sweep"] = fn;
+  // NCHW pooling as CNNs run it: ResNet's stem max pool (3x3, stride 2) over 64 x 56 x 56, which
+  // ATen's CPU kernel runs window element by window element, well below memory speed.
+  {
+    progress("max_pool2d");
+    auto x = torch::randn({1, 64, 56, 56});
+    auto s = measure([&] { auto y = torch::max_pool2d(x, 3, 2, 1); });
+    out["pool_sweep"] = {{"max_pool2d", {{"elements", x.numel()}, {"kernel", "3x3 stride 2"}, {"stats", stats_json(s)}}}};
+  }
   if (g_progress) std::fprintf(stderr, "\r\033[K");
   out["elapsed_s"] = std::chrono::duration<double>(Clock::now() - g_start).count();
   std::cout << out.dump(1) << std::endl;
