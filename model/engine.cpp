@@ -98,10 +98,11 @@ void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const D
   s.host_busy = busy;
 }
 
-// One call replayed from a CUDA graph: one host launch, kernels back to back.
+// One call replayed from a CUDA graph: one host launch, kernels back to back. A mode that replays
+// graphs from its own runtime (cudagraph trees) pays its bookkeeping per replay as well.
 void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
                const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
-  double host = f.call_host_s * o.host_factor + d.graph_launch_host_s * o.launch_factor;
+  double host = (f.call_host_s + f.graph_replay_host_s) * o.host_factor + d.graph_launch_host_s * o.launch_factor;
   double t0 = c.host;
   c.host += host;
   s.host_busy += host;
@@ -153,8 +154,23 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   SimResult r;
   KernelTimer timer(d);
   std::vector<KernelTime> kt(w.kernels.size());
+  // The kernels a fusing pass generated, where the mode's generated code has its own element rate.
+  std::vector<bool> generated;
+  const double clamp_rate = f.generated_clamp_elements_per_s > 0 ? f.generated_clamp_elements_per_s
+                                                                  : f.generated_elements_per_s;
+  if (f.generated_elements_per_s > 0 || clamp_rate > 0) {
+    generated.assign(w.kernels.size(), false);
+    for (const Op& op : w.ops)
+      if (op.fused)
+        for (std::uint32_t j = 0; j < op.kernel_count; ++j) generated[op.first_kernel + j] = true;
+  }
   for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i] = timer.time(w.kernels[i]);
+    if (!generated.empty() && generated[i]) {
+      const double rate = w.kernels[i].clamp ? clamp_rate : f.generated_elements_per_s;
+      const double t = rate > 0 ? w.kernels[i].m / rate : 0;
+      if (t > kt[i].time_s) kt[i] = {t, 0, Bound::elements};
+    }
     kt[i].time_s *= o.kernel_factor;
     r.gpu_busy_s += kt[i].time_s;
     switch (kt[i].bound) {
@@ -169,10 +185,12 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   r.kernels = w.kernels.size();
   for (const Op& op : w.ops) r.ops += is_module_class(op.cls) ? 0 : 1;
 
+  // torch.compile's reduce-overhead replays graphs on a GPU only; on a CPU it runs its wrapper.
+  const bool replay = f.mode == ExecMode::graph || f.cuda_graphs;
   auto one_call = [&](Clock& c, CallStats& s, SimResult* tl) {
     if (d.kind == DeviceKind::cpu)
       run_cpu(w, kt, f, o, c, s, tl);
-    else if (f.mode == ExecMode::graph)
+    else if (replay)
       run_graph(w, kt, d, f, o, c, s, tl);
     else if (tl)
       run_eager_gpu<true>(w, kt, d, f, o, c, s, tl);

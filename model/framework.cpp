@@ -10,6 +10,7 @@ std::string_view exec_mode_name(ExecMode m) {
     case ExecMode::script: return "script";
     case ExecMode::graph: return "graph";
     case ExecMode::executor: return "executor";
+    case ExecMode::wrapper: return "wrapper";
   }
   return "eager";
 }
@@ -21,17 +22,25 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.source = r.string_or("source", "");
   f.name = r.string("name");
   f.description = r.string_or("description", "");
-  std::string mode = r.choice("mode", {"eager", "script", "graph", "executor"}, "eager");
+  std::string mode = r.choice("mode", {"eager", "script", "graph", "executor", "wrapper"}, "eager");
   if (!r.has("mode") && r.ok())
-    diag.add(pointer + "/mode", "missing required member (\"eager\", \"script\", \"graph\" or \"executor\")");
+    diag.add(pointer + "/mode",
+             "missing required member (\"eager\", \"script\", \"graph\", \"executor\" or \"wrapper\")");
   f.mode = mode == "graph"      ? ExecMode::graph
            : mode == "script"   ? ExecMode::script
            : mode == "executor" ? ExecMode::executor
+           : mode == "wrapper"  ? ExecMode::wrapper
                                 : ExecMode::eager;
   f.version = r.string_or("version", "");
   f.sync_each_call = r.boolean_or("sync_each_call", false);
   f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
   f.conv_workspace_limit_bytes = r.number_or("conv_workspace_limit_bytes", NumberRule::non_negative, 0);
+  f.cuda_graphs = r.boolean_or("cuda_graphs", false);
+  f.graph_replay_host_s = r.number_or("graph_replay_host_s", NumberRule::non_negative, 0);
+  f.generated_elements_per_s = r.number_or("generated_elements_per_s", NumberRule::non_negative, 0);
+  f.generated_clamp_elements_per_s = r.number_or("generated_clamp_elements_per_s", NumberRule::non_negative, 0);
+  if (f.cuda_graphs && f.mode == ExecMode::graph)
+    diag.add(pointer + "/cuda_graphs", "expected false or absent in mode \"graph\" (it always replays a graph)");
   bool per_op = f.mode != ExecMode::graph;
   f.reference_host = per_op ? r.string("reference_host") : r.string_or("reference_host", "");
   f.call_host_s = r.number("call_host_s", NumberRule::non_negative);

@@ -14,6 +14,9 @@ enum class ExecMode {
   eager,   // every op dispatched by the host, kernels launched one by one
   script,  // an interpreter (TorchScript) dispatches ops; no Python per op
   executor,  // an ahead-of-time runtime's executor (ONNX Runtime) runs the nodes of an exported graph
+  wrapper,   // a compiler's generated Python wrapper (torch.compile's Inductor) calls each kernel: a
+             // fused kernel it generated or a library call (GEMM, convolution, attention); an op of
+             // the passed workload is one wrapper call, so op_host_s holds per-call costs
   graph    // the whole forward replays from one CUDA graph launch
 };
 std::string_view exec_mode_name(ExecMode m);
@@ -38,6 +41,18 @@ struct FrameworkSpec {
   // defaulted 0 (no limit): the workspace the stack lets cuDNN use for a convolution; a half
   // convolution whose NHWC copies (input and output) do not fit runs without tensor cores
   double conv_workspace_limit_bytes = 0;
+  // defaulted false: on a GPU, the mode replays its kernels from CUDA graphs (torch.compile's
+  // reduce-overhead: cudagraph trees); on a CPU it runs as without (Inductor skips cudagraphs there)
+  bool cuda_graphs = false;
+  // defaulted 0: host time per call that a graph replay adds on a GPU (cudagraph trees' bookkeeping:
+  // checking the inputs against the recorded graph, copying them into its static buffers)
+  double graph_replay_host_s = 0;
+  // defaulted 0 (not bound): elements per second at which the mode's fused (generated) kernels work
+  // where their code, not memory, bounds them: Inductor's C++ on a CPU where it found no usable
+  // vector ISA and wrote scalar loops (measured per device: a CPU profile's own framework); those
+  // holding a clamp (Kernel::clamp) at generated_clamp_elements_per_s (0: the same rate)
+  double generated_elements_per_s = 0;
+  double generated_clamp_elements_per_s = 0;
   std::string version;             // defaulted "": the stack's version (NAME@VERSION selects NAME@VERSION.json)
   // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
   // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)

@@ -133,8 +133,25 @@ int reductions_in(const OpKernels& o) {
   return n;
 }
 
-// One kernel for a group of fusible ops: inputs read once, the result written once. Every output of
-// an op but the last stays in registers: neither written nor read back.
+// The bytes a generated kernel's member writes, where the builder recorded none (copies, gathers).
+double written_bytes(const Kernel& k) {
+  if (k.out_bytes > 0) return k.out_bytes;
+  if (k.kind == KernelKind::copy || k.kind == KernelKind::strided || k.kind == KernelKind::gather) return k.bytes / 2;
+  return 0;
+}
+
+// Ops Inductor lowers to a clamp (NaN-propagating minimum and maximum in its C++).
+bool is_clamp(std::string_view aten) {
+  if (aten.substr(0, 6) == "aten::") aten.remove_prefix(6);
+  if (!aten.empty() && aten.back() == '_') aten.remove_suffix(1);
+  return aten == "hardtanh" || aten == "relu6" || aten == "clamp" || aten == "clip" || aten == "hardswish" ||
+         aten == "hardsigmoid";
+}
+
+bool inductor_reduction(KernelKind k) { return is_reduction_like(k) || k == KernelKind::pool; }
+
+// One kernel for a group of fused ops (one op or more): inputs read once, the result written once. Every
+// output of an op but the last stays in registers: neither written nor read back.
 OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t name, std::uint32_t kernel_name) {
   OpKernels f;
   f.op = group.front().op;
@@ -147,15 +164,23 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
   k.kind = KernelKind::elementwise;
   k.math = vector_math(w.config.dtype);
   double saved = 0;
+  const double elem = bytes_per_element(w.config.dtype);
   for (std::size_t i = 0; i < group.size(); ++i) {
+    k.clamp = k.clamp || is_clamp(w.name(group[i].op.name));
     for (const Kernel& g : group[i].kernels) {
       k.flops += g.flops;
       k.bytes += g.bytes;
-      if (is_reduction_like(g.kind)) k.kind = g.kind;
+      if (inductor_reduction(g.kind)) k.kind = g.kind == KernelKind::pool ? KernelKind::reduction : g.kind;
+      // The elements the kernel's loops visit (FrameworkSpec::generated_elements_per_s): the largest
+      // tensor a member writes, or reads when it reduces; a member's own count where it has one (m of a
+      // non-matrix kernel: strided, pool, batch norm, math function).
+      double elems = std::max(written_bytes(g) / elem, g.m);
+      if (is_reduction_like(g.kind)) elems = std::max(elems, g.bytes / elem - written_bytes(g) / elem);
+      k.m = std::max(k.m, elems);
     }
-    if (i + 1 < group.size()) saved += 2 * group[i].kernels.back().out_bytes;
+    if (i + 1 < group.size()) saved += 2 * written_bytes(group[i].kernels.back());
   }
-  k.out_bytes = group.back().kernels.back().out_bytes;
+  k.out_bytes = written_bytes(group.back().kernels.back());
   k.bytes = std::max(k.bytes - saved, 2 * k.out_bytes);
   f.kernels.push_back(k);
   return f;
@@ -282,6 +307,118 @@ void ort_fusions(Workload& w, const PassContext& c) {
   fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"), true);
 }
 
+// What Inductor generates a kernel for (torch._inductor's lowerings; the scheduler fuses them): pointwise
+// maps, casts and copies (a copy is a pointwise map with other indexing), gathers (embedding lowers to
+// an indirect load), inference batch norm (decomposed into pointwise), layer norm, softmax, reductions
+// and pooling windows. What it leaves to libraries (extern kernels): GEMMs, convolutions, attention,
+// and anything it has no lowering for (other, fused_layer).
+bool inductor_generated(const OpKernels& o) {
+  switch (o.op.cls) {
+    case OpClass::elementwise:
+    case OpClass::batch_norm:
+    case OpClass::layer_norm:
+    case OpClass::softmax:
+    case OpClass::reduction:
+    case OpClass::copy:
+    case OpClass::embedding:
+    case OpClass::pool: break;
+    default: return false;
+  }
+  if (o.op.sync || o.kernels.empty() || o.op.host_s >= 0) return false;
+  for (const Kernel& k : o.kernels)
+    switch (k.kind) {
+      case KernelKind::gemm:
+      case KernelKind::conv:
+      case KernelKind::depthwise:
+      case KernelKind::attention:
+      case KernelKind::other: return false;
+      default: break;
+    }
+  return true;
+}
+
+// Whether Inductor lays a GPU model's convolutions out channels-last (GraphLowering.decide_layout_opt
+// in PyTorch 2.x, inference): when the convolutions' FLOPs weighted by the measured channels-last
+// speed-up of each kind (grouped 1.358, others at most 0.823 - the default kind's factor is taken for
+// all of them here) do not exceed their plain FLOPs. Then cuDNN works on NHWC tensors directly and
+// the layout transforms around its tensor-core kernels go.
+bool inductor_channels_last(const std::vector<OpKernels>& ops) {
+  double total = 0, weighted = 0;
+  for (const auto& o : ops)
+    for (const Kernel& k : o.kernels) {
+      if (k.kind == KernelKind::conv) total += k.flops, weighted += 0.823 * k.flops;
+      if (k.kind == KernelKind::depthwise) total += k.flops, weighted += 1.358 * k.flops;
+    }
+  return total > 0 && weighted <= total;
+}
+
+// torch.compile's default backend (Inductor), mode "default": TorchDynamo captures the forward as one
+// graph of aten ops, so Python module calls, dropout in eval and views (folded into the generated
+// kernels' indexing) are gone; consecutive ops Inductor generates code for become one kernel (the
+// scheduler fuses pointwise producers into their consumers and a reduction with the pointwise ops
+// around it; a second reduction starts a new kernel here, where Inductor fuses reductions of the same
+// size too); GEMMs, convolutions and attention stay library calls (extern kernels). On a GPU a
+// convolution's bias is peeled off into the generated kernel after it (the lowering of
+// aten.convolution: "cudnn is slower with it"; on a CPU oneDNN keeps it), nn.Linear's bias goes the
+// same way before pointwise ops (post_grad's should_prefer_unfused_addmm: GPUs only; modelled only for
+// the convolution's bias kernel, which the builder records apart), and convolutions run channels-last
+// when inductor_channels_last says so. Every op left is one call of the generated wrapper.
+void inductor_fusions(Workload& w, const PassContext& c) {
+  auto ops = unpack(w);
+  const bool channels_last = c.gpu && inductor_channels_last(ops);
+  const std::uint32_t name = w.intern("inductor::fused_kernel"), kernel_name = w.intern("fused_generated");
+  std::vector<OpKernels> out, group;
+  out.reserve(ops.size());
+  int reductions = 0;
+  auto flush = [&] {
+    if (!group.empty()) out.push_back(fuse_group(w, group, name, kernel_name));
+    group.clear();
+    reductions = 0;
+  };
+  auto add_to_group = [&](OpKernels&& o) {
+    int r = 0;
+    for (const Kernel& k : o.kernels) r += inductor_reduction(k.kind) ? 1 : 0;
+    if (reductions + r > 1) flush();
+    reductions += r;
+    group.push_back(std::move(o));
+  };
+  for (auto& o : ops) {
+    if (is_module_class(o.op.cls) || o.op.noop) continue;
+    if (o.kernels.empty() && !o.op.sync && o.op.host_s < 0) continue;  // views, allocations
+    if (inductor_generated(o)) {
+      add_to_group(std::move(o));
+      continue;
+    }
+    flush();
+    if (o.op.cls == OpClass::conv && c.gpu) {
+      OpKernels bias;
+      if (!o.kernels.empty() && o.kernels.back().kind == KernelKind::strided) {
+        bias.op = o.op;
+        bias.op.cls = OpClass::elementwise;
+        bias.kernels.push_back(o.kernels.back());
+        o.kernels.pop_back();
+      }
+      if (channels_last) {
+        // The transforms go; work a trace filed on them (split among an op's kernels) stays with
+        // the convolution.
+        double moved = 0;
+        for (const Kernel& k : o.kernels) moved += k.kind == KernelKind::layout ? k.flops : 0;
+        o.kernels.erase(std::remove_if(o.kernels.begin(), o.kernels.end(),
+                                       [](const Kernel& k) { return k.kind == KernelKind::layout; }),
+                        o.kernels.end());
+        for (Kernel& k : o.kernels)
+          if (k.kind == KernelKind::conv && moved > 0) k.flops += moved, moved = 0;
+      }
+      out.push_back(std::move(o));
+      if (!bias.kernels.empty()) add_to_group(std::move(bias));
+      continue;
+    }
+    out.push_back(std::move(o));
+  }
+  flush();
+  pack(w, out);
+}
+
 const std::vector<WorkloadPass> kPasses = {
     {"drop_noop_ops", "remove ops that compute nothing in inference (dropout)", drop_noop_ops},
     {"fold_batch_norm", "fold inference batch norms into the convolutions before them", fold_batch_norm},
@@ -289,6 +426,10 @@ const std::vector<WorkloadPass> kPasses = {
      fuse_pointwise},
     {"ort_fusions", "ONNX Runtime's CUDA graph fusions: conv+bias+activation, skip layer norm, attention",
      ort_fusions},
+    {"inductor_fusions",
+     "torch.compile (Inductor): one generated kernel per run of pointwise ops, norms and reductions; "
+     "views and module calls gone; GEMMs, convolutions, attention stay library calls",
+     inductor_fusions},
 };
 
 }  // namespace

@@ -95,6 +95,8 @@ struct Kernel {
   double out_bytes = 0;  // bytes of the tensor the kernel writes, for the pointwise and normalization
                          // kernels a fuser may merge (model/passes.cpp); 0: not recorded
   ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then m holds its elements)
+  bool clamp = false;  // a kernel a fusing pass generated evaluates a clamp (hardtanh, ReLU6): NaN-propagating
+                       // min/max, which a compiler may not vectorize (FrameworkSpec::generated_*_per_s)
 };
 
 struct Op {

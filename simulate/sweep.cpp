@@ -7,6 +7,7 @@
 
 #include "model/error.hpp"
 #include "model/kernel_time.hpp"
+#include "model/passes.hpp"
 #include "simulate/report.hpp"
 #include "simulate/trace_file.hpp"
 
@@ -253,6 +254,9 @@ namespace {
 struct TraceReplay {
   TraceWhatIf what;
   SimOptions options;
+  // The framework's workload passes, applied to the traced (eager) workload as to a built one; not
+  // when the replay keeps the traced host times (the traced framework itself).
+  std::vector<const WorkloadPass*> passes;
 };
 
 TraceReplay trace_replay(const Trace& t, const std::string& traced, const DeviceSpec& d, const FrameworkSpec& f,
@@ -270,6 +274,9 @@ TraceReplay trace_replay(const Trace& t, const std::string& traced, const Device
   r.options.measure = q.measure;
   r.options.host_factor = r.what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
   r.options.launch_factor = launch_host_factor(catalog, d) / q.host_x;
+  if (!r.what.keep_host_times)
+    for (const auto& name : f.passes)
+      if (const WorkloadPass* p = find_workload_pass(name)) r.passes.push_back(p);
   return r;
 }
 
@@ -337,6 +344,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
           rp.what.batch = b;
           rp.what.seq = sq;
           Workload w = trace_workload(t, rp.what);
+          apply_passes(w, rp.passes, PassContext{d.kind == DeviceKind::gpu});
           ResultRow r;
           r.model = w.config.model;
           r.device = d.name;

@@ -34,3 +34,10 @@ cpu=data/measured/cpu-llm-2026-12
   > /dev/null
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
   > docs/validation/cpu-llm-2026-12/summary.json
+cc=data/measured/compile-costs-2026-12
+"$fwtax" validate --measured $cc/zoo-cpu-runs.json --device $cc/cpu-profile-compile.json --quiet \
+  --report docs/validation/compile-cpu-2026-12 \
+  --title "fwtax against eager and torch.compile'd zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2" \
+  > /dev/null
+"$fwtax" validate --measured $cc/zoo-cpu-runs.json --device $cc/cpu-profile-compile.json --quiet --format json \
+  > docs/validation/compile-cpu-2026-12/summary.json

@@ -129,3 +129,41 @@ TEST_CASE("the timeline records every op on the host and every kernel on the GPU
   for (std::size_t i = 1; i < r.gpu_spans.size(); ++i)
     CHECK(r.gpu_spans[i].start_s >= r.gpu_spans[i - 1].start_s + r.gpu_spans[i - 1].dur_s - 1e-12);
 }
+
+TEST_CASE("reduce-overhead: a per-op mode with cuda_graphs replays a graph on a GPU and runs op by op on a CPU") {
+  DeviceSpec d = test::toy_gpu();
+  d.graph_launch_host_s = 3e-6;
+  d.graph_launch_latency_s = 1e-6;
+  d.graph_kernel_gap_s = 0.5e-6;
+  FrameworkSpec f = test::toy_eager(50e-6);
+  f.mode = ExecMode::wrapper;
+  f.call_host_s = 2e-6;
+  SimResult wrapper = simulate(chain(3, 0, 0), d, f, {});
+  f.cuda_graphs = true;
+  f.graph_replay_host_s = 4e-6;
+  SimResult graphs = simulate(chain(3, 0, 0), d, f, {});
+  // host: 2 + 4 + 3 = 9 us, the per-op costs unpaid
+  CHECK(graphs.host_busy_s == test::approx(9e-6));
+  CHECK(wrapper.host_busy_s > 150e-6);
+  d.kind = DeviceKind::cpu;
+  SimResult cpu = simulate(chain(3, 0, 0), d, f, {});
+  CHECK(cpu.host_busy_s == test::approx(152e-6));  // no graph on a CPU: the call and three ops
+}
+
+TEST_CASE("a mode's generated kernels can be bound by their code's element rate, others are not") {
+  DeviceSpec d = test::toy_gpu();
+  d.kind = DeviceKind::cpu;
+  Workload w = chain(2, 0, 8e3);
+  for (Kernel& k : w.kernels) k.kind = KernelKind::elementwise, k.m = 1e6;
+  w.ops[1].fused = true;
+  FrameworkSpec f = test::toy_eager(0);
+  SimResult plain = simulate(w, d, f, {});
+  f.generated_elements_per_s = 1e9;  // 1 ms per million elements
+  SimResult slow = simulate(w, d, f, {});
+  CHECK(slow.latency_s == test::approx(plain.latency_s + 1e-3 - plain.latency_s / 2).epsilon(1e-6));
+  CHECK(slow.gpu_elements_s == test::approx(1e-3));
+  // A generated kernel holding a clamp has its own rate.
+  w.kernels[1].clamp = true;
+  f.generated_clamp_elements_per_s = 0.25e9;
+  CHECK(simulate(w, d, f, {}).gpu_elements_s == test::approx(4e-3));
+}

@@ -219,3 +219,81 @@ TEST_CASE("NAME@VERSION selects a stack's data file, and validate's filter re-ta
   CHECK(select_framework({"torchscript@1.12"}, "pytorch-eager").empty());
   CHECK(select_framework({"onnxruntime@1.12"}, "torchscript@1.12").empty());
 }
+
+TEST_CASE("Inductor's fusions: one generated kernel between library calls, views and modules gone") {
+  Workload w;
+  Builder b(w, gpu_backend(), DType::fp32);
+  b.module(OpClass::module_heavy, "layer");
+  b.linear(128, 768, 768);
+  b.view("aten::view");
+  b.dropout();
+  b.elementwise("aten::add", 128 * 768, 2);
+  b.layer_norm(128, 768);
+  b.linear(128, 768, 3072);
+  b.elementwise("aten::gelu", 128 * 3072, 1);
+  b.softmax(128, 3072);
+  b.softmax(128, 3072);
+  const double flops = w.total_flops();
+  apply_passes(w, passes({"inductor_fusions"}), PassContext{true});
+  // linear | (add + layer norm) | linear | (gelu + softmax) | softmax: a second reduction starts a new kernel.
+  REQUIRE(w.ops.size() == 5);
+  CHECK(w.ops[0].cls == OpClass::linear);
+  CHECK(w.ops[2].cls == OpClass::linear);
+  for (int i : {1, 3, 4}) {
+    CAPTURE(i);
+    CHECK(w.ops[i].fused);
+    CHECK(w.ops[i].cls == OpClass::elementwise);
+    CHECK(w.ops[i].kernel_count == 1);
+  }
+  CHECK(w.kernels[w.ops[1].first_kernel].kind == KernelKind::norm);
+  CHECK(w.kernels[w.ops[3].first_kernel].kind == KernelKind::softmax);
+  CHECK(w.total_flops() == test::approx(flops));  // fusing moves work, it does not remove it
+  for (const Op& op : w.ops) CHECK(!is_module_class(op.cls));
+}
+
+TEST_CASE("Inductor peels a GPU convolution's bias into the kernel after it, and runs ResNets channels-last") {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec d = c.device("h100");
+  for (const char* model : {"resnet50", "vgg16", "mobilenet-v2"}) {
+    CAPTURE(model);
+    const Architecture* a = find_builtin_architecture(model);
+    REQUIRE(a != nullptr);
+    WorkloadConfig cfg{model, DType::fp16, 8, 0, 224};
+    Workload eager = build_workload(*a, cfg, make_backend(d, c.framework("pytorch-eager")));
+    Workload comp = build_workload(*a, cfg, make_backend(d, c.framework("torch-compile")));
+    std::size_t layout = 0, eager_layout = 0, strided_in_conv = 0;
+    for (const Kernel& k : eager.kernels) eager_layout += k.kind == KernelKind::layout ? 1 : 0;
+    for (const Kernel& k : comp.kernels) layout += k.kind == KernelKind::layout ? 1 : 0;
+    for (const Op& op : comp.ops)
+      if (op.cls == OpClass::conv)
+        for (std::uint32_t i = 0; i < op.kernel_count; ++i)
+          strided_in_conv += comp.kernels[op.first_kernel + i].kind == KernelKind::strided ? 1 : 0;
+    CHECK(strided_in_conv == 0);
+    CHECK(ops_of(comp, OpClass::conv) == ops_of(eager, OpClass::conv));
+    CHECK(ops_of(comp, OpClass::batch_norm) == 0);  // decomposed and fused with what follows
+    CHECK(comp.kernels.size() < eager.kernels.size());
+    CHECK(comp.total_flops() == test::approx(eager.total_flops()).epsilon(1e-9));
+    // MobileNet-v2's ReLU6 (hardtanh) is a clamp in every kernel it is fused into; ResNet's ReLU is not.
+    std::size_t clamps = 0;
+    for (const Kernel& k : comp.kernels) clamps += k.clamp ? 1 : 0;
+    CHECK((clamps > 0) == (std::string(model) == "mobilenet-v2"));
+    // No grouped convolutions: channels-last, so cuDNN's transforms go.
+    if (std::string(model) != "mobilenet-v2") {
+      CHECK(eager_layout > 0);
+      CHECK(layout == 0);
+    }
+  }
+}
+
+TEST_CASE("the compiled modes' files: the wrapper policy, Inductor's pass, graphs only in reduce-overhead") {
+  const Catalog& c = Catalog::builtin();
+  FrameworkSpec tc = c.framework("torch-compile");
+  CHECK(tc.mode == ExecMode::wrapper);
+  CHECK(!tc.cuda_graphs);
+  REQUIRE(tc.passes.size() == 1);
+  CHECK(tc.passes.front() == "inductor_fusions");
+  FrameworkSpec ro = c.framework("torch-compile-reduce-overhead");
+  CHECK(ro.mode == ExecMode::wrapper);
+  CHECK(ro.cuda_graphs);
+  CHECK(ro.passes == tc.passes);
+}

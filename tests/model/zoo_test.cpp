@@ -124,6 +124,38 @@ TEST_CASE("every built-in model simulates on a GPU in eager and graph mode") {
   }
 }
 
+TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and on a CPU") {
+  const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/cpu-profile-compile.json";
+  for (const auto& a : builtin_architectures()) {
+    CAPTURE(a.name);
+    SweepRequest q;
+    q.models = {a.name};
+    q.frameworks = {"pytorch-eager", "torch-compile", "torch-compile-reduce-overhead"};
+    q.dtypes = {DType::fp16};
+    q.batches = {1};
+    if (a.input == InputKind::tokens) q.seqs = {a.max_seq == 1 ? 1 : 64};
+    auto rows = run_sweep(q, Catalog::builtin());
+    REQUIRE(rows.size() == 3);
+    for (const auto& r : rows) {
+      CAPTURE(r.framework);
+      CHECK(std::isfinite(r.sim.latency_s));
+      CHECK(r.sim.latency_s > 0);
+    }
+    // Fusion never adds kernels; the graph replay is never slower than the wrapper calling each one.
+    CHECK(rows[1].sim.kernels <= rows[0].sim.kernels);
+    CHECK(rows[2].sim.kernels == rows[1].sim.kernels);
+    CHECK(rows[2].sim.latency_s <= rows[1].sim.latency_s * (1 + 1e-9));
+    SweepRequest c = q;
+    c.devices = {cpu};
+    c.frameworks = {"torch-compile", "torch-compile-reduce-overhead"};
+    c.dtypes = {DType::fp32};
+    auto on_cpu = run_sweep(c, Catalog::builtin());
+    REQUIRE(on_cpu.size() == 2);
+    CHECK(std::isfinite(on_cpu[0].sim.latency_s));
+    CHECK(on_cpu[0].sim.latency_s > 0);
+  }
+}
+
 TEST_CASE("HF config.json files of the supported model types build the right shapes") {
   Architecture gpt2 = parse(R"({"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": null,
     "vocab_size": 50257, "n_positions": 1024, "activation_function": "gelu_new", "use_cache": false,

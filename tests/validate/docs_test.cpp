@@ -74,6 +74,9 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   // HF generate() on this machine's CPU, predicted on its calibrated profile with Python costs.
   const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-llm-2026-12/";
   check_quoted("cpu-llm-2026-12", read_measured_file(cpu + "runs.json", cpu + "cpu-profile-python.json", Measure::sync));
+  // Eager and torch.compile'd CNNs on this machine's CPU, on its profile with torch-compile measured on tiny chains.
+  const std::string cc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/";
+  check_quoted("compile-cpu-2026-12", read_measured_file(cc + "zoo-cpu-runs.json", cc + "cpu-profile-compile.json", Measure::sync));
 }
 
 namespace {

@@ -145,3 +145,18 @@ TEST_CASE("LLM runs: a decode step over its context and a generate call are pred
   REQUIRE(bad.size() == 1);
   CHECK(bad[0] == "r.json: /runs/0/context: expected the cached tokens (>= 1) of a decode step");
 }
+
+TEST_CASE("torch.compile'd CNNs on this CPU are predicted within 20% from costs measured on tiny chains") {
+  const std::string cc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/";
+  auto runs = read_measured_file(cc + "zoo-cpu-runs.json", cc + "cpu-profile-compile.json", Measure::sync);
+  std::size_t compiled = 0;
+  for (const Comparison& c : compare_runs(runs, Catalog::builtin())) {
+    if (c.run.framework != "torch-compile") continue;
+    CAPTURE(c.run.model);
+    CAPTURE(c.run.batch);
+    REQUIRE(c.ok);
+    CHECK(c.ape <= 0.20);
+    ++compiled;
+  }
+  CHECK(compiled == 4);
+}
