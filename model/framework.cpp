@@ -91,6 +91,10 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["sync_each_call"] = f.sync_each_call;
   j["fused_op_host_s"] = f.fused_op_host_s;
   j["conv_workspace_limit_bytes"] = f.conv_workspace_limit_bytes;
+  j["cuda_graphs"] = f.cuda_graphs;
+  j["graph_replay_host_s"] = f.graph_replay_host_s;
+  j["generated_elements_per_s"] = f.generated_elements_per_s;
+  j["generated_clamp_elements_per_s"] = f.generated_clamp_elements_per_s;
   if (!f.passes.empty()) j["passes"] = f.passes;
   if (f.mode != ExecMode::graph) {
     Json costs = Json::object();

@@ -86,6 +86,10 @@ TEST_CASE("host and framework profiles written by host_to_json and framework_to_
     CHECK(back.sync_each_call == f.sync_each_call);
     CHECK(back.fused_op_host_s == f.fused_op_host_s);
     CHECK(back.conv_workspace_limit_bytes == f.conv_workspace_limit_bytes);
+    CHECK(back.cuda_graphs == f.cuda_graphs);
+    CHECK(back.graph_replay_host_s == f.graph_replay_host_s);
+    CHECK(back.generated_elements_per_s == f.generated_elements_per_s);
+    CHECK(back.generated_clamp_elements_per_s == f.generated_clamp_elements_per_s);
     CHECK(back.passes == f.passes);
     CHECK(back.op_host_s == f.op_host_s);
     CHECK(back.source == f.source);
