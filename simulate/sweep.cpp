@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "model/arch/transformer_family.hpp"
 #include "model/error.hpp"
 #include "model/kernel_time.hpp"
 #include "simulate/report.hpp"
@@ -377,7 +378,7 @@ double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_to
   double weights = a.params;
   double cache = 0;
   if (const auto* t = std::get_if<TransformerConfig>(&a.config); t && c.phase != Phase::forward) {
-    if (t->family == "llama" && !t->tied_head) weights += static_cast<double>(t->vocab * t->hidden);  // an untied LM head
+    if (const TransformerFamily& f = transformer_family(*t); f.causal_lm()) weights += f.lm_head_params(*t);  // an untied LM head
     cache = 2 * static_cast<double>(t->layers) * static_cast<double>(c.batch) * kv_tokens *
             static_cast<double>(t->kv() * t->head_dim());
   }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "model/arch/architecture.hpp"
+#include "model/arch/transformer_family.hpp"
 
 namespace fwtax {
 
@@ -51,10 +52,10 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
       arch[ours] = it->get<long long>();
       any = true;
     }
-  // GPT-2's inner size defaults to 4 x n_embd in the config, not to the base model's 3072.
+  // A family whose inner size follows the hidden size (GPT-2: n_inner None is 4 x n_embd), not the base model's.
   const auto& t = std::get<TransformerConfig>(base->config);
-  if (t.family == "gpt2" && arch.contains("hidden") && !arch.contains("intermediate"))
-    arch["intermediate"] = 4 * arch["hidden"].get<long long>();
+  if (long long x = transformer_family(t).inner_per_hidden; x > 0 && arch.contains("hidden") && !arch.contains("intermediate"))
+    arch["intermediate"] = x * arch["hidden"].get<long long>();
   if (auto it = meta.find("_attn_implementation");
       it != meta.end() && it->is_string() && (*it == "eager" || *it == "sdpa"))
     arch["attention"] = *it;
