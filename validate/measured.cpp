@@ -63,7 +63,7 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
 }
 
 std::string framework_of_mode(const std::string& mode) {
-  if (mode == "eager") return "pytorch-eager";
+  if (mode == "eager" || mode == "eager-static-cache") return "pytorch-eager";
   if (mode == "cudagraph" || mode == "cudagraphs" || mode == "cuda-graphs") return "cuda-graphs";
   if (mode == "torchscript") return "torchscript";
   if (mode == "libtorch") return "libtorch";
@@ -116,6 +116,12 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       if (m.seq <= 0 && m.image <= 0) diag.add(p, "expected a positive integer seq or image");
       m.phase = e.choice("phase", {"forward", "prefill", "decode", "generate"}, "forward");
       m.context = e.integer_or("context", 0, 1LL << 24, 0);
+      m.cache = e.choice("cache", {"dynamic", "static"}, m.mode == "eager-static-cache" ? "static" : "dynamic") == "static"
+                    ? KvCache::static_cache
+                    : KvCache::dynamic;
+      m.cache_len = e.integer_or("max_cache_len", 0, 1LL << 24, 0);
+      if (m.cache_len > 0 && m.cache != KvCache::static_cache)
+        diag.add(p + "/max_cache_len", "only a static cache has a length");
       m.new_tokens = e.integer_or("new_tokens", 0, 1LL << 24, 0);
       if (m.phase == "decode" && m.context < 1) diag.add(p + "/context", "expected the cached tokens (>= 1) of a decode step");
       if (m.phase != "decode" && m.context > 0) diag.add(p + "/context", "only a decode step has a context");

@@ -354,6 +354,9 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
                             " and their sizes, or a config.json of model_type " + types + "); " + a.name + " is " +
                             (a.family.empty() ? "not one" : "a " + a.family + " model"));
   }
+  if (c.cache == KvCache::static_cache && c.cache_len > 0 && c.cache_len < c.context + c.seq)
+    diag.add("--cache-len", "a static cache of " + std::to_string(c.cache_len) + " tokens cannot hold the " +
+                                std::to_string(c.context + c.seq) + " tokens of this call");
   if (c.context < 0 || (c.context > 0 && c.phase != Phase::decode))
     diag.add("--context", "expected tokens already in the KV cache (>= 0) with --phase decode, got " +
                               std::to_string(c.context));

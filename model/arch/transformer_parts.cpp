@@ -8,6 +8,8 @@ Dims token_dims(const WorkloadConfig& c) {
   Dims d{static_cast<double>(c.batch), static_cast<double>(c.seq), static_cast<double>(c.batch * c.seq)};
   d.phase = c.phase;
   d.K = static_cast<double>(c.context + c.seq);
+  d.static_cache = c.cache == KvCache::static_cache;
+  d.L = c.cache_len > 0 ? static_cast<double>(c.cache_len) : d.K;
   return d;
 }
 
@@ -68,8 +70,10 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
   if (t.attention != "eager") {
     if (padding_mask && (b.backend().graph_capture || b.backend().jit_traced) && b.backend().gpu)
       b.sdpa_math(d.B, heads, d.S, d.K, hd);
-    else
-      b.sdpa(d.B, heads, d.S, d.K, hd, causal && d.S > 1);
+    else {
+      sdpa_static_mask(b, d);
+      b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1);
+    }
     b.view("aten::transpose");
     b.view("aten::reshape");
     return;
@@ -119,8 +123,22 @@ void pooler(Builder& b, const Dims& d, double H) {
 // prefill or a decode step. HF's DynamicCache stores the prompt's keys as they are and concatenates
 // every later step's onto all it holds (torch.cat: the whole cache read and written again); a
 // static cache, as CUDA-graph decoding uses, writes the new tokens in place (index_copy_).
+//
+// HF's StaticCache in eager mode (transformers 5.x cache_utils.py StaticLayer, checked with the
+// profiler on transformers 5.24, torch 2.15, CPU): the first update allocates keys and values at the
+// cache's whole length (torch.zeros), every update computes the new tokens' positions
+// (arange + cumulative_length, which add_ then moves on) and index_copy_s keys and values into place.
 void cache_update(Builder& b, const Dims& d, double kv) {
   if (d.phase == Phase::forward) return;
+  if (d.static_cache && !b.backend().graph_capture) {
+    if (d.phase == Phase::prefill)
+      for (int p = 0; p < 2; ++p) b.alloc_zeros(d.B * d.L * kv);
+    b.elementwise("aten::arange", d.S, 0);
+    b.elementwise("aten::add", d.S, 1);
+    b.elementwise("aten::add_", 1, 1);
+    for (int p = 0; p < 2; ++p) b.copy("aten::index_copy_", d.T * kv);
+    return;
+  }
   for (int p = 0; p < 2; ++p) {
     if (b.backend().graph_capture)
       b.copy("aten::index_copy_", d.T * kv);
@@ -128,6 +146,30 @@ void cache_update(Builder& b, const Dims& d, double kv) {
       b.concat(d.B * d.K * kv);
   }
 }
+
+// With a static cache, attention in a decode step reads the whole preallocated cache, not only the
+// tokens written so far: the mask over its length comes from generate's mask preparation (positions
+// from arange, compared with `le`, expanded), once per step before the embedding, and SDPA turns the
+// boolean mask into an additive one (two `where`s over it) before its flash kernel, in every layer.
+// The prefill attends to the prompt alone with is_causal (masking_utils' _ignore_causal_mask_sdpa:
+// an empty cache). Profiled as cache_update's.
+void static_cache_mask(Builder& b, const Dims& d) {
+  if (!d.static_cache || d.phase != Phase::decode || b.backend().graph_capture) return;
+  for (int i = 0; i < 3; ++i) b.elementwise("aten::arange", 1, 0);
+  b.elementwise("aten::add", 1, 1);
+  b.elementwise("aten::arange", d.L, 0);
+  b.elementwise("aten::add", d.L, 1);
+  for (int i = 0; i < 12; ++i) b.view("aten::unsqueeze");
+  b.elementwise("aten::le", d.B * d.L, 2);
+  b.view("aten::expand");
+}
+
+void sdpa_static_mask(Builder& b, const Dims& d) {
+  if (!d.static_cache || d.phase != Phase::decode || b.backend().graph_capture) return;
+  for (int i = 0; i < 2; ++i) b.elementwise("aten::where", d.B * d.L, 1);
+}
+
+double attended_keys(const Dims& d) { return d.static_cache && d.phase == Phase::decode ? d.L : d.K; }
 
 // What a generate step does after the last layer: the LM head on each sequence's last token, the
 // logits in fp32, greedy sampling, the new token appended, and the end-of-sequence check that

@@ -16,6 +16,8 @@ struct Dims {
   double B, S, T;
   double K = S;
   Phase phase = Phase::forward;
+  bool static_cache = false;  // HF StaticCache in eager mode (CUDA graphs have their own: cache_update)
+  double L = K;               // the static cache's length: what a decode step's attention reads
 };
 Dims token_dims(const WorkloadConfig& c);
 
@@ -37,6 +39,12 @@ void eager_mask(Builder& b, const Dims& d);
 void pooler(Builder& b, const Dims& d, double H);
 // The KV cache of one layer after its k and v projections (`kv` elements per token each).
 void cache_update(Builder& b, const Dims& d, double kv);
+// A decode step's attention mask over a static cache (see transformer_parts.cpp); nothing otherwise.
+void static_cache_mask(Builder& b, const Dims& d);
+// SDPA's conversion of a static cache's boolean mask (decode steps), before its kernel.
+void sdpa_static_mask(Builder& b, const Dims& d);
+// The keys a step's attention reads: the whole static cache in a decode step, else the context.
+double attended_keys(const Dims& d);
 // The LM head, sampling and generate's end-of-sequence check after the last layer (not in forward).
 void lm_head_and_sample(Builder& b, const Dims& d, double H, double V);
 

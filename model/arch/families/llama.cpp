@@ -57,6 +57,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     if (t.fused_projections) b.concat(d.T * width);  // torch.cat([rotated, pass], dim=-1)
   };
   b.module(OpClass::module_heavy, "model");
+  static_cache_mask(b, d);
   b.module(OpClass::module_leaf, "embed_tokens");
   b.embedding(d.T, H);
   if (t.gemma) {  // GemmaTextScaledWordEmbedding: * self.embed_scale.to(self.weight.dtype)
@@ -108,7 +109,8 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
       cache_update(b, d, kvh);
     else if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * kvh);
-    b.sdpa(d.B, static_cast<double>(t.heads), d.S, d.K, hd, d.S > 1, static_cast<double>(t.kv()));
+    sdpa_static_mask(b, d);
+    b.sdpa(d.B, static_cast<double>(t.heads), d.S, attended_keys(d), hd, d.S > 1, static_cast<double>(t.kv()));
     b.view("aten::transpose");
     b.view("aten::reshape");
     b.module(OpClass::module_leaf, "o_proj");
