@@ -30,7 +30,7 @@ done
 cpu=data/measured/cpu-llm-2026-12
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet \
   --report docs/validation/cpu-llm-2026-12 \
-  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes" \
+  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes, dynamic and static KV cache" \
   > /dev/null
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
   > docs/validation/cpu-llm-2026-12/summary.json
