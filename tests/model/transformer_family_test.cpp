@@ -14,8 +14,8 @@ TEST_CASE("every registered transformer family builds, counts its weights and re
   Backend backend = make_backend(c.device("h100"), c.framework("pytorch-eager"));
   for (const TransformerFamily* f : transformer_family_table()) {
     CAPTURE(f->name);
-    REQUIRE(f->build != nullptr);
-    REQUIRE(f->params != nullptr);
+    REQUIRE(static_cast<bool>(f->build));
+    REQUIRE(static_cast<bool>(f->params));
     CHECK(names.insert(f->name).second);
     for (const HfConfigClass& k : f->hf_classes) {
       CAPTURE(k.model_type);
@@ -52,7 +52,9 @@ TEST_CASE("an unregistered family is an input error, not another family's model"
 TEST_CASE("only causal LM families take the LLM phases, and only they have an LM head") {
   for (const TransformerFamily* f : transformer_family_table()) {
     CAPTURE(f->name);
-    Architecture a = make_architecture("m", "", TransformerConfig{.family = f->name});
+    TransformerConfig t;
+    t.family = f->name;
+    Architecture a = make_architecture("m", "", t);
     WorkloadConfig wc;
     wc.phase = Phase::prefill;
     wc.seq = 8;
