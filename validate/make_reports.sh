@@ -34,3 +34,9 @@ cpu=data/measured/cpu-llm-2026-12
   > /dev/null
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
   > docs/validation/cpu-llm-2026-12/summary.json
+lt=data/measured/cpu-libtorch-decode-2026-12
+"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet \
+  --report docs/validation/cpu-libtorch-decode-2026-12 \
+  --title "fwtax against one HF-style GPT-2 decode step in libtorch on this machine's CPU (2026-12-03)" > /dev/null
+"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet --format json \
+  > docs/validation/cpu-libtorch-decode-2026-12/summary.json

@@ -74,6 +74,10 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   // HF generate() on this machine's CPU, predicted on its calibrated profile with Python costs.
   const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-llm-2026-12/";
   check_quoted("cpu-llm-2026-12", read_measured_file(cpu + "runs.json", cpu + "cpu-profile-python.json", Measure::sync));
+  // The same decode step in libtorch, predicted on the profile calibrated with that libtorch.
+  const std::string lt = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-libtorch-decode-2026-12/runs.json";
+  check_quoted("cpu-libtorch-decode-2026-12",
+               read_measured_file(lt, std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/cpu-profile.json", Measure::sync));
 }
 
 namespace {
