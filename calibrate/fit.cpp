@@ -15,6 +15,7 @@
 #include "model/device.hpp"
 #include "model/error.hpp"
 #include "model/engine.hpp"
+#include "model/host.hpp"
 #include "model/kernel_time.hpp"
 
 namespace fwtax {
@@ -111,14 +112,14 @@ double stat(const Json& s, const std::string& file, const std::string& where) {
 
 // A fitted per-op cost must be positive: a fit at or below zero (dispatch hidden in the noise) is
 // floored at 10 ns, with a warning. Module calls are free in C++ and stay 0.
-void floor_costs(Json& costs, std::vector<std::string>& warnings) {
-  for (auto it = costs.begin(); it != costs.end(); ++it) {
-    if (!it.value().is_number() || it.key().rfind("module_", 0) == 0) continue;
-    double v = it.value().get<double>();
-    if (std::isfinite(v) && v > 0) continue;
-    warnings.push_back(it.key() + ": the fit gave " + std::to_string(v) +
+void floor_costs(FrameworkSpec& f, std::vector<std::string>& warnings) {
+  for (int i = 0; i < kOpClassCount; ++i) {
+    const auto c = static_cast<OpClass>(i);
+    double& v = f.op_host_s[i];
+    if (is_module_class(c) || (std::isfinite(v) && v > 0)) continue;
+    warnings.push_back(std::string(op_class_name(c)) + ": the fit gave " + std::to_string(v) +
                        " s per op; floored at 10 ns (the measurements are too noisy to separate it)");
-    it.value() = 1e-8;
+    v = 1e-8;
   }
 }
 
@@ -180,22 +181,22 @@ Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& 
 }
 
 // The embedded host of a calibrated GPU profile: its relative_time is the median of every ratio in
-// `fit` (C++ and Python dispatch over the reference host's).
+// `fit` (C++ and Python dispatch over the reference host's), which the host keeps as its provenance.
 void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
   std::vector<double> all;
   for (auto part = fit.begin(); part != fit.end(); ++part)
     for (auto it = part.value().begin(); it != part.value().end(); ++it) all.push_back(it.value().get<double>());
-  std::string name = profile["name"].get<std::string>() + "-host";
-  Json h = profile["host"].is_object() ? profile["host"] : Json{{"name", name}};
-  h["description"] = "the host that ran fwtax calibrate --target cuda";
-  if (!cpu.empty()) h["cpu"] = cpu;
-  h["relative_time"] = median(all);
-  h["fit"] = fit;
-  h["fit"]["reference"] = reference_name;
-  h["source"] = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " +
-                reference_name + "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in "
-                "frameworks' costs scale by it";
-  profile["host"] = h;
+  HostSpec h;
+  h.name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>() : profile["name"].get<std::string>() + "-host";
+  h.description = "the host that ran fwtax calibrate --target cuda";
+  h.cpu = !cpu.empty() ? cpu : profile["host"].is_object() ? string_member(profile["host"], "cpu", "") : "";
+  h.relative_time = median(all);
+  h.source = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " + reference_name +
+             "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in frameworks' costs scale by it";
+  Json j = host_to_json(h);
+  j["fit"] = fit;
+  j["fit"]["reference"] = reference_name;
+  profile["host"] = j;
   profile["launch"].erase("measured_on_host");  // measured here, on this host
 }
 
@@ -475,18 +476,24 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     return it == by_class.end() ? fallback : median(it->second);
   };
   double elementwise = cls("elementwise", 1e-6);
-  Json costs = Json::object();
-  for (const char* c : {"view", "alloc", "elementwise", "linear", "matmul", "conv", "batch_norm", "layer_norm",
-                        "softmax", "attention", "embedding", "pool", "reduction", "copy"})
-    costs[c] = cls(c, elementwise);
+  FrameworkSpec libtorch;
+  libtorch.name = "libtorch";
+  libtorch.description = "libtorch C++ eager on this CPU (measured)";
+  libtorch.mode = ExecMode::eager;
+  libtorch.reference_host = name + "-host";
+  libtorch.source = "fwtax calibrate --target cpu on this machine";
+  auto cost = [&](OpClass c) -> double& { return libtorch.op_host_s[static_cast<int>(c)]; };
+  for (int i = 0; i < kOpClassCount; ++i) {
+    const auto c = static_cast<OpClass>(i);
+    if (!is_module_class(c)) cost(c) = cls(std::string(op_class_name(c)).c_str(), elementwise);  // module calls: free in C++
+  }
   // The fused encoder layer runs ~9 of these ops in C++: four GEMMs, attention, two norms, two adds.
-  costs["fused_layer"] = 4 * costs["linear"].get<double>() + costs["attention"].get<double>() +
-                         2 * costs["layer_norm"].get<double>() + 2 * elementwise;
-  costs["other"] = elementwise;
-  for (const char* m : {"module_leaf", "module_block", "module_heavy", "module_fastpath"}) costs[m] = 0.0;
-  costs["source"] = "dispatch intercepts fitted (least squares over three small sizes) to " + file +
-                    " /dispatch, median per op class; fused_layer = 4 linear + attention + 2 layer_norm + 2 "
-                    "elementwise; module calls cost nothing in C++";
+  cost(OpClass::fused_layer) = 4 * cost(OpClass::linear) + cost(OpClass::attention) + 2 * cost(OpClass::layer_norm) +
+                               2 * elementwise;
+  cost(OpClass::other) = elementwise;
+  libtorch.op_host_source = "dispatch intercepts fitted (least squares over three small sizes) to " + file +
+                            " /dispatch, median per op class; fused_layer = 4 linear + attention + 2 layer_norm + 2 "
+                            "elementwise; module calls cost nothing in C++";
 
   // 2. Matrix efficiencies: relative to the best throughput measured (a CPU has no datasheet here),
   // of GEMMs (the BLAS library's) or oneDNN's convolutions, whichever is faster.
@@ -499,7 +506,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     double flops = need_number(sweep[i], "flops", file, w);
     double t = stat(sweep[i], file, w);
     // The probe times the whole torch::linear call: take the dispatch out, leave the kernel.
-    double kernel = std::max(t - costs["linear"].get<double>(), t * 0.05);
+    double kernel = std::max(t - cost(OpClass::linear), t * 0.05);
     gemm.push_back({flops, flops / kernel});
     gemm_mnk.push_back({need_number(sweep[i], "m", file, w), need_number(sweep[i], "n", file, w),
                         need_number(sweep[i], "k", file, w)});
@@ -519,7 +526,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
              stride = need_number(c, "stride", file, w), cin = need_number(c, "cin", file, w);
       double batch = number_member(c, "batch", 1.0), groups = number_member(c, "groups", 1.0);
       if (!Builder::cpu_conv_uses_onednn(batch, cin, h, h, k, k, stride, groups, threads)) continue;
-      double t = std::max(stat(c, file, w) - costs["conv"].get<double>(), 1e-9);
+      double t = std::max(stat(c, file, w) - cost(OpClass::conv), 1e-9);
       // As an implicit GEMM: rows = output pixels of all images, columns = output channels, depth = Cin k^2.
       double oh = Builder::conv_out(h, k, stride, std::floor(k / 2));
       onednn.push_back({flops, flops / t, batch * oh * oh, need_number(c, "cout", file, w), cin / groups * k * k});
@@ -544,10 +551,10 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
       const Json& c = mb["attention_sweep"][i];
       std::string w = "/attention_sweep/" + std::to_string(i);
       double flops = need_number(c, "flops", file, w);
-      double t = std::max(stat(c, file, w) - costs["attention"].get<double>(), 1e-9);
+      double t = std::max(stat(c, file, w) - cost(OpClass::attention), 1e-9);
       attn_ratio.push_back(t / (flops / (best * gemm_fit.at(flops))));
       if (c.contains("causal_stats")) {
-        double tc = std::max(need_number(need(c, "causal_stats", file, w), "median_s", file, w + "/causal_stats") - costs["attention"].get<double>(), 1e-9);
+        double tc = std::max(need_number(need(c, "causal_stats", file, w), "median_s", file, w + "/causal_stats") - cost(OpClass::attention), 1e-9);
         causal_ratio.push_back(tc / (0.5 * t));  // causal kernels are credited with half the FLOPs
       }
     }
@@ -570,11 +577,12 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   std::snprintf(nthreads, sizeof nthreads, "%.0f", threads);
   p["description"] = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (fwtax calibrate --target cpu)";
   p["kind"] = "cpu";
-  p["host"] = {{"name", name + "-host"},
-               {"description", "the host that ran fwtax calibrate"},
-               {"cpu", cpu},
-               {"relative_time", 1.0},
-               {"source", "this machine; frameworks below were measured on it, so no conversion applies"}};
+  HostSpec host;
+  host.name = name + "-host";
+  host.description = "the host that ran fwtax calibrate";
+  host.cpu = cpu;
+  host.source = "this machine; frameworks below were measured on it, so no conversion applies";
+  p["host"] = host_to_json(host);
   p["parallel_units"] = std::max(1.0, threads);
   p["peak_flops_per_s"] = {{"fp32_simt", best},
                            {"source", "the best fp32 throughput of " + file + " /gemm_sweep and /conv_sweep's oneDNN "
@@ -612,15 +620,8 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     p["efficiency"]["conv_shapes"] = {{"fp32_simt", conv_shapes}};
   }
   p["kernel_min_s"] = 1e-8;
-  p["frameworks"] = {{"libtorch",
-                      {{"name", "libtorch"},
-                       {"description", "libtorch C++ eager on this CPU (measured)"},
-                       {"mode", "eager"},
-                       {"reference_host", name + "-host"},
-                       {"call_host_s", 0.0},
-                       {"op_host_s", costs},
-                       {"source", "fwtax calibrate --target cpu on this machine"}}}};
-  floor_costs(p["frameworks"]["libtorch"]["op_host_s"], r.warnings);
+  floor_costs(libtorch, r.warnings);
+  p["frameworks"] = {{"libtorch", framework_to_json(libtorch)}};
   check_fitted(p, file);
   p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}};
   p["calibration"]["self_check"] = self_check_cpu(p, mb, r.warnings);
@@ -773,45 +774,40 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
                    py.contains("env") ? string_member(py["env"], "cpu_model", "") : "");
     return;
   }
-  Json costs = profile["frameworks"]["libtorch"]["op_host_s"];
+  Diagnostics lt_diag("the profile to merge into");
+  const FrameworkSpec libtorch = parse_framework(profile["frameworks"]["libtorch"], lt_diag, "/frameworks/libtorch");
+  lt_diag.throw_if_any();
   // Python costs per op: measured directly where the script measured the op, otherwise the C++ cost
   // plus the median Python binding overhead measured on the ops that have both.
   std::vector<double> binding;
-  std::map<std::string, std::vector<double>> by_class;
+  std::map<OpClass, std::vector<double>> by_class;
   for (const auto& [op, c] : measured)
-    if (!c.first.empty()) by_class[c.first].push_back(c.second);
-  for (const auto& [c, v] : by_class)
-    if (costs.contains(c)) binding.push_back(median(v) - costs[c].get<double>());
+    if (auto cls = parse_op_class(c.first)) by_class[*cls].push_back(c.second);
+  for (const auto& [c, v] : by_class) binding.push_back(median(v) - libtorch.op_host_s[static_cast<int>(c)]);
   double bind = std::max(0.0, median(binding));
-  Json py_costs = Json::object();
-  for (auto it = costs.begin(); it != costs.end(); ++it) {
-    if (it.key() == "source") continue;
-    auto c = by_class.find(it.key());
-    py_costs[it.key()] = c != by_class.end() ? median(c->second) : it.value().get<double>() + bind;
+  FrameworkSpec eager;
+  eager.name = "pytorch-eager";
+  eager.description = "PyTorch eager from Python on this CPU (measured)";
+  eager.mode = ExecMode::eager;
+  eager.reference_host = profile["host"]["name"].get<std::string>();
+  eager.source = "fwtax calibrate --merge " + file;
+  for (int i = 0; i < kOpClassCount; ++i) {
+    auto c = by_class.find(static_cast<OpClass>(i));
+    eager.op_host_s[i] = c != by_class.end() ? median(c->second) : libtorch.op_host_s[i] + bind;
   }
   double leaf = ops->contains("module_call") ? number_member((*ops)["module_call"], "median_s", 0.0) : 0.0;
   if (leaf <= 0) warnings.push_back("the Python measurement has no module_call: module costs set to 0");
   // Heavier module bodies (HF layers, torchvision blocks, fast-path checks) in the proportions the
   // reference host measured them (data/frameworks/pytorch-eager.json), scaled to this host's leaf cost.
-  auto ratio = [&](OpClass c) {
-    double ref_leaf = reference.op_host_s[static_cast<int>(OpClass::module_leaf)];
-    return ref_leaf > 0 ? reference.op_host_s[static_cast<int>(c)] / ref_leaf : 1.0;
-  };
-  py_costs["module_leaf"] = leaf;
-  py_costs["module_block"] = leaf * ratio(OpClass::module_block);
-  py_costs["module_heavy"] = leaf * ratio(OpClass::module_heavy);
-  py_costs["module_fastpath"] = leaf * ratio(OpClass::module_fastpath);
-  py_costs["source"] = "calibrate/python_dispatch.py on this machine (" + file + "): measured op classes directly; "
-                       "the others are the libtorch cost plus the median Python binding overhead (" +
-                       std::to_string(bind * 1e6) + " us); module_block/heavy/fastpath are module_leaf times the "
-                       "ratios of the reference host's profile";
-  profile["frameworks"]["pytorch-eager"] = {{"name", "pytorch-eager"},
-                                            {"description", "PyTorch eager from Python on this CPU (measured)"},
-                                            {"mode", "eager"},
-                                            {"reference_host", profile["host"]["name"]},
-                                            {"call_host_s", leaf},
-                                            {"op_host_s", py_costs},
-                                            {"source", "fwtax calibrate --merge " + file}};
+  const double ref_leaf = reference.op_host_s[static_cast<int>(OpClass::module_leaf)];
+  for (OpClass c : {OpClass::module_leaf, OpClass::module_block, OpClass::module_heavy, OpClass::module_fastpath})
+    eager.op_host_s[static_cast<int>(c)] = leaf * (ref_leaf > 0 ? reference.op_host_s[static_cast<int>(c)] / ref_leaf : 1.0);
+  eager.call_host_s = leaf;
+  eager.op_host_source = "calibrate/python_dispatch.py on this machine (" + file + "): measured op classes directly; "
+                         "the others are the libtorch cost plus the median Python binding overhead (" +
+                         std::to_string(bind * 1e6) + " us); module_block/heavy/fastpath are module_leaf times the "
+                         "ratios of the reference host's profile";
+  profile["frameworks"]["pytorch-eager"] = framework_to_json(eager);
 }
 
 }  // namespace fwtax

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "calibrate/fit.hpp"
+#include "calibrate/runs_fit.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
@@ -107,47 +108,20 @@ std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
 // --target ranges: the spread of measured over predicted time that every prediction's 10-90% range
 // uses (data/ranges.json is this, fitted to the shared H100 runs).
 int calibrate_ranges(const Args& a, std::ostream& out) {
-  std::vector<MeasuredRun> runs = runs_of(a, "ranges");
-  const Catalog& cat = Catalog::builtin();
-  auto cmp = compare_runs(runs, cat, 1.0, nullptr, false);  // the fit needs predictions, not ranges
-  SpreadFit fit = fit_spread(cmp);
-  // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
-  // datasheet projection strays than one device does).
-  std::string projected_files = a.get_or("--projected-runs", "");
+  std::vector<MeasuredRun> runs = runs_of(a, "ranges"), projected;
+  FittedRanges labels;
+  labels.name = a.get_or("--name", "ranges");
+  labels.runs_label = *a.get("--runs");
   if (auto more = a.get("--projected-runs")) {
-    std::vector<MeasuredRun> pr;
+    labels.projected_label = *more;
     for (const auto& f : split_list("--projected-runs", *more)) {
       auto r = read_measured_file(f, a.get_or("--device", ""), Measure::sync);
-      pr.insert(pr.end(), r.begin(), r.end());
+      projected.insert(projected.end(), r.begin(), r.end());
     }
-    SpreadFit p = fit_spread(compare_runs(pr, cat, 1.0, nullptr, false));
-    if (p.projected_runs == 0)
-      throw InputError(*more, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
-    fit.spread.projected_low = p.spread.projected_low;
-    fit.spread.projected_high = p.spread.projected_high;
-    fit.projected_runs = p.projected_runs;
   }
-  if (fit.host_runs + fit.kernel_runs == 0)
-    throw InputError(*a.get("--runs"), "", "none of the runs could be predicted (unknown models or devices)");
-  const std::string files = *a.get("--runs");
-  Json j = {{"name", a.get_or("--name", "ranges")},
-            {"description", "10th and 90th percentiles of measured over predicted time: host_time over the runs fwtax "
-                            "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
-                            "devices, kernel_time_projected on devices projected from another's curves"},
-            {"host_time", {{"low", fit.spread.host_low}, {"high", fit.spread.host_high}}},
-            {"kernel_time", {{"low", fit.spread.kernel_low}, {"high", fit.spread.kernel_high}}},
-            {"kernel_time_projected", {{"low", fit.spread.projected_low}, {"high", fit.spread.projected_high}}},
-            {"fit",
-             {{"runs", files},
-              {"projected_runs", projected_files.empty() ? Json(nullptr) : Json(projected_files)},
-              {"framework_bound_runs", fit.host_runs},
-              {"gpu_bound_runs_calibrated", fit.kernel_runs},
-              {"gpu_bound_runs_projected", fit.projected_runs}}},
-            {"source", "fitted by fwtax calibrate --target ranges --runs " + files +
-                           (projected_files.empty() ? "" : " --projected-runs " + projected_files) + " (" +
-                           std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
-                           " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) +
-                           " on projected ones; each predicted on its own device and host)"}};
+  const FittedRanges fitted = fit_ranges(runs, projected, Catalog::builtin(), labels);
+  const SpreadFit& fit = fitted.fit;
+  Json j = fitted.to_json();
   Diagnostics check("--out");
   parse_spread(j, check);
   check.throw_if_any();
@@ -178,56 +152,31 @@ int calibrate_host(const Args& a, std::ostream& out) {
   });
   if (runs.empty())
     throw InputError(*files, "", models.empty() ? "no runs in the files" : "no runs of --model " + a.get_or("--model", "") + " in the files");
-  const std::string device = runs.front().device;
-  for (const auto& r : runs)
-    if (r.device != device)
-      throw InputError(r.source, r.where, "runs of several devices (" + device + ", " + r.device +
-                                               "): fit one host at a time (--device or separate files)");
-  const Catalog& cat = Catalog::builtin();
-  DeviceSpec d = cat.device(device);
-  HostSpec old = cat.host_of(d);
-  HostFit fit = fit_host_speed(runs, cat);
-  std::set<std::string> used;
-  for (const auto& r : runs) used.insert(r.model);
-  std::string model_list;
-  for (const auto& x : used) model_list += (model_list.empty() ? "" : ", ") + x;
-  Json h;
-  h["name"] = a.get_or("--name", "fitted-host");
-  h["description"] = "the host that ran the " + device + " runs, fitted from " + std::to_string(fit.runs) + " runs of " +
-                     model_list;
-  h["cpu"] = a.get_or("--cpu", old.cpu.empty() ? "unknown" : old.cpu);
-  h["relative_time"] = old.relative_time / fit.host_x;
-  h["source"] = "fitted by fwtax calibrate --target host --runs " + *files + (models.empty() ? "" : " --model " + model_list) +
-                ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(fit.runs) +
-                " runs on " + device + " (host costs of device '" + device + "' scaled from host '" + old.name + "')";
-  h["fit"] = {{"device", device},
-              {"models", model_list},
-              {"runs", fit.runs},
-              {"mape_before_percent", fit.mape_before_percent},
-              {"mape_after_percent", fit.mape_after_percent}};
-  std::vector<std::string> warnings;
-  for (const auto& r : runs)
-    if (d.framework(r.framework)) {
-      warnings.push_back("device '" + device + "' carries its own " + r.framework +
-                         " costs (measured on its host): they are not scaled by a host's relative_time");
-      break;
-    }
+  HostFitRequest request;
+  request.name = a.get_or("--name", "fitted-host");
+  request.cpu = a.get_or("--cpu", "");
+  request.runs_label = *files;
+  request.models_named = !models.empty();
+  const FittedHost fitted = fit_host(runs, Catalog::builtin(), request);
+  Json h = fitted.to_json();
   Diagnostics check("--out");
   parse_host(h, check);
   check.throw_if_any();
-  std::string out_file = a.get_or("--out", h["name"].get<std::string>() + ".json");
+  std::string out_file = a.get_or("--out", fitted.host.name + ".json");
   std::ofstream f(out_file);
   if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
   f << h.dump(1) << '\n';
   if (!a.has("--quiet")) {
+    const HostFit& fit = fitted.fit;
+    const std::string old = Catalog::builtin().host_of(Catalog::builtin().device(fitted.device)).name;
     char line[300];
     std::snprintf(line, sizeof line,
                   "wrote %s: relative_time %.3f (host %.2fx %s than %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
-                  out_file.c_str(), h["relative_time"].get<double>(), fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x,
-                  fit.host_x >= 1 ? "faster" : "slower", old.name.c_str(), fit.runs, model_list.c_str(),
+                  out_file.c_str(), fitted.host.relative_time, fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x,
+                  fit.host_x >= 1 ? "faster" : "slower", old.c_str(), fit.runs, fitted.models.c_str(),
                   fit.mape_before_percent, fit.mape_after_percent);
     out << line;
-    for (const auto& w : warnings) out << "  warning: " << w << '\n';
+    for (const auto& w : fitted.warnings) out << "  warning: " << w << '\n';
   }
   return 0;
 }

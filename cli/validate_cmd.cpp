@@ -93,6 +93,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
     measured_json = run_cpu_plan(cpu_run_plan(a.has("--quick")), !quiet);
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
+    if (measured_json.contains("allocator")) profile_note += "; memory: " + measured_json["allocator"].get<std::string>();
     if (a.get_or("--device", "").empty()) {
       temp_profile = device;  // read by the comparison below, removed after it
       title += " (this CPU, libtorch)";
@@ -192,6 +193,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       rows.push_back(r);
     }
     summary["runs"] = rows;
+    if (!profile_note.empty()) summary["note"] = profile_note;
     out << summary.dump(1) << '\n';
     return 0;
   }
@@ -220,6 +222,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       << pct(summary["mape_percent"].get<double>()) << ", median APE " << pct(summary["median_ape_percent"].get<double>());
   if (summary["skipped"].get<std::size_t>()) out << ", " << summary["skipped"].get<std::size_t>() << " skipped";
   out << '\n';
+  if (!profile_note.empty()) out << profile_note << '\n';  // with --run cpu: which CPU, calibrated how
   if (summary.contains("baselines"))
     out << "baselines: roofline (no host) MAPE " << pct(summary["baselines"]["roofline"]["mape_percent"].get<double>())
         << ", FLOPs-proportional MAPE " << pct(summary["baselines"]["flops_proportional"]["mape_percent"].get<double>())

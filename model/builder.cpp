@@ -273,8 +273,11 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0;
   // cuDNN's tensor-core kernels for an NCHW half convolution work on NHWC copies of the input and the
   // output, held in its workspace: under a workspace cap they are not candidates when the copies do
-  // not fit, and cuDNN picks a kernel on the CUDA cores.
-  if (b_.gpu && dt_ != DType::fp32 && !pointwise && b_.conv_workspace_limit_bytes > 0 &&
+  // not fit, and cuDNN picks a kernel on the CUDA cores. This holds for 1x1 convolutions too: the
+  // legacy API that ONNX Runtime 1.12 calls (cudnnFindConvolutionForwardAlgorithmEx) converts NCHW
+  // to NHWC whenever it runs a tensor-core kernel (cuDNN developer guide, "Tensor Transformations");
+  // the plain NCHW GEMM below is what PyTorch's cuDNN 9 runs for them (H100 traces), uncapped.
+  if (b_.gpu && dt_ != DType::fp32 && b_.conv_workspace_limit_bytes > 0 &&
       (in_elems + out_elems) * elem_ > b_.conv_workspace_limit_bytes)
     math = Math::fp32_simt;
   if (!b_.gpu && dt_ == DType::fp32 &&

@@ -17,7 +17,8 @@ std::string_view exec_mode_name(ExecMode m) {
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer) {
   FrameworkSpec f;
   ObjectReader r(j, pointer, diag);
-  r.allow({"source", "schema", "passes"});
+  r.allow({"schema", "passes"});
+  f.source = r.string_or("source", "");
   f.name = r.string("name");
   f.description = r.string_or("description", "");
   std::string mode = r.choice("mode", {"eager", "script", "graph", "executor"}, "eager");
@@ -55,7 +56,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   }
   if (const Json* costs = r.object("op_host_s", per_op)) {
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
-    cr.allow({"source"});
+    f.op_host_source = cr.string_or("source", "");
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
     for (int i = 0; i < kOpClassCount; ++i) {
       auto key = op_class_name(static_cast<OpClass>(i));
@@ -68,6 +69,28 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   }
   r.finish();
   return f;
+}
+
+Json framework_to_json(const FrameworkSpec& f) {
+  Json j = {{"name", f.name}, {"mode", exec_mode_name(f.mode)}, {"call_host_s", f.call_host_s}};
+  if (!f.description.empty()) j["description"] = f.description;
+  if (!f.version.empty()) j["version"] = f.version;
+  if (!f.reference_host.empty()) j["reference_host"] = f.reference_host;
+  j["extra_kernel_host_s"] = f.extra_kernel_host_s;
+  j["tf32_matmul"] = f.tf32_matmul;
+  j["tf32_conv"] = f.tf32_conv;
+  j["sync_each_call"] = f.sync_each_call;
+  j["fused_op_host_s"] = f.fused_op_host_s;
+  j["conv_workspace_limit_bytes"] = f.conv_workspace_limit_bytes;
+  if (!f.passes.empty()) j["passes"] = f.passes;
+  if (f.mode != ExecMode::graph) {
+    Json costs = Json::object();
+    for (int i = 0; i < kOpClassCount; ++i) costs[std::string(op_class_name(static_cast<OpClass>(i)))] = f.op_host_s[i];
+    if (!f.op_host_source.empty()) costs["source"] = f.op_host_source;
+    j["op_host_s"] = costs;
+  }
+  if (!f.source.empty()) j["source"] = f.source;
+  return j;
 }
 
 }  // namespace fwtax

@@ -42,8 +42,13 @@ struct FrameworkSpec {
   // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
   // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)
   std::vector<std::string> passes;
+  std::string source;          // defaulted "": where the profile comes from
+  std::string op_host_source;  // defaulted "": where op_host_s comes from (its "source" member)
 };
 
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer = "");
+// The profile file's form of a framework: what parse_framework reads back (fits write frameworks
+// through it). Empty strings and an empty pass list are left out.
+Json framework_to_json(const FrameworkSpec& f);
 
 }  // namespace fwtax

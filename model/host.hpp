@@ -12,8 +12,11 @@ struct HostSpec {
   std::string description;  // defaulted: ""
   std::string cpu;          // defaulted: "" (the CPU model, when known)
   double relative_time = 1.0;  // required: dispatch time relative to the reference host (> 0)
+  std::string source;          // defaulted: "" (where relative_time comes from)
 };
 
 HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer = "");
+// The profile file's form of a host: what parse_host reads back (fits write hosts through it).
+Json host_to_json(const HostSpec& h);
 
 }  // namespace fwtax

@@ -42,21 +42,29 @@ void drop_noop_ops(Workload& w, const PassContext&) {
   w.ops.swap(kept);
 }
 
-// The output elements of a convolution op that took no bias, if a folded batch norm's new bias can
-// be added to it: a GPU convolution on cuDNN (not ATen's depthwise kernel), whose output
-// elements are its GEMM view's m x n. 0 when not.
-double unbiased_gpu_conv_out(const OpKernels& o) {
-  if (o.op.cls != OpClass::conv || o.kernels.empty() || o.kernels.back().kind == KernelKind::strided) return 0;
+// The output elements of a convolution op (its GEMM view's m x n), 0 for another op.
+double conv_out(const OpKernels& o) {
+  if (o.op.cls != OpClass::conv) return 0;
   for (const Kernel& k : o.kernels)
-    if (k.kind == KernelKind::conv) return k.m * k.n;
+    if (k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) return k.m * k.n;
   return 0;
 }
 
+// Whether a folded batch norm's new bias needs a kernel of its own after the convolution: a GPU
+// convolution on cuDNN that took no bias (ATen's depthwise kernel adds its bias itself).
+bool needs_bias_kernel(const OpKernels& o) {
+  if (o.kernels.empty() || o.kernels.back().kind == KernelKind::strided) return false;
+  for (const Kernel& k : o.kernels)
+    if (k.kind == KernelKind::conv) return true;
+  return false;
+}
+
 // Inference batch norms folded into the convolution before them (torch.jit.freeze's conv-bn folding,
-// torch.onnx.export's in eval mode): the weights are scaled and the convolution gets a bias, which a
-// cuDNN convolution adds in a kernel of its own (ATen's broadcast add: Builder::conv2d). A batch norm
-// that does not follow a convolution's last kernel is dropped as well, without a bias (what fwtax's
-// TorchScript profile has always done; freezing would keep it).
+// torch.onnx.export's in eval mode, both of a batch norm whose input is a convolution's output): the
+// weights are scaled and the convolution gets a bias, which a cuDNN convolution adds in a kernel of
+// its own (ATen's broadcast add: Builder::conv2d). A batch norm that does not follow a convolution
+// (DenseNet's pre-activation norm after a concatenation) has nothing to fold into and stays: the
+// export keeps it as a BatchNormalization node, freezing as a batch norm.
 void fold_batch_norm(Workload& w, const PassContext& c) {
   auto ops = unpack(w);
   std::vector<OpKernels> out;
@@ -64,29 +72,31 @@ void fold_batch_norm(Workload& w, const PassContext& c) {
   const double elem = bytes_per_element(w.config.dtype);
   std::uint32_t bias_name = w.intern("elementwise");
   long last_kernel_op = -1;  // index in `out` of the last op with kernels
-  bool conv_open = false;    // that op is an unbiased convolution no batch norm has consumed
+  bool conv_open = false;    // that op is a convolution no batch norm has consumed
   for (auto& o : ops) {
     if (o.op.cls == OpClass::batch_norm) {
       double elems = 0;
       for (const Kernel& k : o.kernels)
         if (k.kind == KernelKind::batch_norm) elems = k.m;
-      if (c.gpu && conv_open && last_kernel_op >= 0 && unbiased_gpu_conv_out(out[last_kernel_op]) == elems) {
-        Kernel bias;
-        bias.name = bias_name;
-        bias.kind = KernelKind::strided;
-        bias.math = vector_math(w.config.dtype);
-        bias.flops = elems;
-        bias.bytes = 2 * elems * elem;
-        bias.m = elems;
-        bias.out_bytes = elems * elem;
-        out[last_kernel_op].kernels.push_back(bias);
+      if (conv_open && last_kernel_op >= 0 && conv_out(out[last_kernel_op]) == elems) {
+        if (c.gpu && needs_bias_kernel(out[last_kernel_op])) {
+          Kernel bias;
+          bias.name = bias_name;
+          bias.kind = KernelKind::strided;
+          bias.math = vector_math(w.config.dtype);
+          bias.flops = elems;
+          bias.bytes = 2 * elems * elem;
+          bias.m = elems;
+          bias.out_bytes = elems * elem;
+          out[last_kernel_op].kernels.push_back(bias);
+        }
+        conv_open = false;
+        continue;
       }
-      conv_open = false;
-      continue;
     }
     if (!o.kernels.empty()) {
       last_kernel_op = static_cast<long>(out.size());
-      conv_open = c.gpu && unbiased_gpu_conv_out(o) > 0;
+      conv_open = conv_out(o) > 0;
     }
     out.push_back(std::move(o));
   }
@@ -156,13 +166,21 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
 // other op does (GEMMs, convolutions, views that change the layout, copies, gathers). A fused kernel
 // holds at most one reduction (norm, softmax, sum): a second one starts a new group, as the fuser's
 // segmenter splits them. A single fusible op stays as it was.
-void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name) {
+// With `need_norm`, a chain without a norm or softmax stays as it was (ONNX Runtime's transformer
+// fusions are patterns around LayerNormalization and Softmax; it has no general elementwise fuser).
+void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, bool need_norm = false) {
   auto ops = unpack(w);
   std::vector<OpKernels> out, group, skipped;
   out.reserve(ops.size());
   int reductions = 0;
+  auto has_norm = [&] {
+    for (const auto& g : group)
+      for (const Kernel& k : g.kernels)
+        if (k.kind == KernelKind::norm || k.kind == KernelKind::softmax) return true;
+    return false;
+  };
   auto flush = [&] {
-    if (group.size() >= 2) {
+    if (group.size() >= 2 && (!need_norm || has_norm())) {
       out.push_back(fuse_group(w, group, name, kernel_name));
     } else {
       for (auto& g : group) out.push_back(std::move(g));
@@ -200,48 +218,68 @@ void fuse_pointwise(Workload& w, const PassContext& c) {
   fuse_chains(w, w.intern("prim::CudaFusionGroup"), w.intern("fused_pointwise"));
 }
 
-// ONNX Runtime's graph optimizations (level "all", CUDA execution provider): a convolution absorbs
-// the bias add and the activation after it (FusedConv: cudnnConvolutionBiasActivationForward), and
-// the transformer fusions merge LayerNormalization with the residual add before it
-// (SkipLayerNormalization), the attention's scale, mask and softmax (Attention), and a Gelu with
-// the bias add of its MatMul (BiasGelu). Dropout is gone (EliminateDropout) and batch norms are folded
-// into convolutions by the export (run fold_batch_norm and drop_noop_ops before this pass).
+// ONNX Runtime's graph optimizations (level "all", CUDA execution provider). ConvActivationFusion
+// (core/optimizer/conv_activation_fusion.cc, 2021-2022) makes a CUDA convolution a FusedConv
+// (cudnnConvolutionBiasActivationForward: bias and activation in the convolution's epilogue) only
+// for float tensors (the CUDA FusedConv kernel is registered for float alone) and only when a Relu
+// follows it, or an Add and then a Relu (the residual); a Clip (ReLU6) or any other activation stays
+// a node of its own. A half convolution stays a Conv, whose bias cuDNN adds in a kernel of its own
+// (cudnnAddTensor after the convolution), and its Relu and Add stay nodes. The transformer fusions
+// merge LayerNormalization with the residual add before it (SkipLayerNormalization), the
+// attention's scale, mask and softmax (Attention), and a Gelu with the bias add of its MatMul
+// (BiasGelu): pointwise chains around a norm or a softmax; other pointwise chains are not fused.
+// Dropout is gone (EliminateDropout) and batch norms are folded into convolutions by the export
+// (run fold_batch_norm and drop_noop_ops before this pass).
+bool op_name_starts(const Workload& w, const OpKernels& o, std::string_view prefix) {
+  return w.name(o.op.name).rfind(prefix, 0) == 0;
+}
+
 void ort_fusions(Workload& w, const PassContext& c) {
   auto ops = unpack(w);
   std::vector<OpKernels> out;
   out.reserve(ops.size());
   const std::uint32_t fused_conv = w.intern("FusedConv");
+  const bool float_conv = w.config.dtype == DType::fp32;
+  // The index in `ops` of the next op with kernels from `j` on, the transparent ops (module calls,
+  // no-ops) before it counted in `skipped`.
+  auto next_kernel_op = [&](std::size_t j) {
+    while (j < ops.size() && ops[j].kernels.empty() && (is_module_class(ops[j].op.cls) || ops[j].op.noop)) ++j;
+    return j;
+  };
+  auto single_pointwise = [&](std::size_t j, std::string_view prefix) {
+    return j < ops.size() && ops[j].op.cls == OpClass::elementwise && ops[j].kernels.size() == 1 &&
+           ops[j].kernels.front().kind == KernelKind::elementwise && op_name_starts(w, ops[j], prefix);
+  };
   for (std::size_t i = 0; i < ops.size(); ++i) {
     OpKernels& o = ops[i];
-    if (c.gpu && o.op.cls == OpClass::conv && !o.kernels.empty()) {
-      // The bias kernel goes into the convolution's epilogue, and so do a following activation (and a
-      // residual add before it: Conv+Add+Relu), reading nothing more than the convolution wrote.
+    if (c.gpu && float_conv && o.op.cls == OpClass::conv && !o.kernels.empty()) {
+      std::size_t a = next_kernel_op(i + 1);
+      std::size_t last = 0;  // the Relu the convolution absorbs, with an Add before it
+      if (single_pointwise(a, "aten::relu")) {
+        last = a;
+      } else if (single_pointwise(a, "aten::add")) {
+        std::size_t r = next_kernel_op(a + 1);
+        if (single_pointwise(r, "aten::relu")) last = r;
+      }
+      if (last == 0) {
+        out.push_back(std::move(o));
+        continue;
+      }
+      // The bias kernel goes into the convolution's epilogue, and so do the Add and the Relu,
+      // reading nothing more than the convolution wrote (the residual is read in the epilogue).
       if (o.kernels.back().kind == KernelKind::strided) o.kernels.pop_back();
       o.op.name = fused_conv;
       out.push_back(std::move(o));
-      std::size_t j = i + 1;
-      int absorbed = 0;
-      while (j < ops.size() && absorbed < 2) {
-        const OpKernels& n = ops[j];
-        if (n.kernels.empty() && (is_module_class(n.op.cls) || n.op.noop)) {
-          out.push_back(std::move(ops[j]));
-          ++j;
-          continue;
-        }
-        if (n.op.cls != OpClass::elementwise || n.kernels.size() != 1 ||
-            n.kernels.front().kind != KernelKind::elementwise)
-          break;
-        ++absorbed;
-        ++j;
-      }
-      i = j - 1;
+      for (std::size_t j = i + 1; j <= last; ++j)
+        if (ops[j].kernels.empty()) out.push_back(std::move(ops[j]));
+      i = last;
       continue;
     }
     out.push_back(std::move(o));
   }
   pack(w, out);
   // What is left of pointwise chains around norms and softmax fuses as the transformer fusions do.
-  fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"));
+  fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"), true);
 }
 
 const std::vector<WorkloadPass> kPasses = {

@@ -47,6 +47,12 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
   return s;
 }
 
+Json spread_to_json(const LatencySpread& s) {
+  return {{"host_time", {{"low", s.host_low}, {"high", s.host_high}}},
+          {"kernel_time", {{"low", s.kernel_low}, {"high", s.kernel_high}}},
+          {"kernel_time_projected", {{"low", s.projected_low}, {"high", s.projected_high}}}};
+}
+
 LatencySpread builtin_spread(const Catalog& catalog) {
   // Built-in data is compiled in and the same for every catalog: parsed once, not per sweep (validate
   // simulates each run as a sweep of its own, and the host fit does so hundreds of times).

@@ -64,6 +64,9 @@ struct LatencySpread {
   double projected_low = 1, projected_high = 1;
 };
 LatencySpread parse_spread(const Json& j, Diagnostics& diag);
+// The ranges file's form of a spread (host_time, kernel_time, kernel_time_projected): what
+// parse_spread reads back.
+Json spread_to_json(const LatencySpread& s);
 // The built-in spread (data/ranges.json).
 LatencySpread builtin_spread(const Catalog& catalog);
 // A breakdown's totals over a group of ops: one op class, or one module.

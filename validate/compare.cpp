@@ -90,79 +90,11 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
   return out;
 }
 
-HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
-  auto score = [&](double x, double* mape, std::size_t* n) {
-    double sum = 0, ape = 0;
-    std::size_t k = 0;
-    for (const auto& c : compare_runs(runs, catalog, x, nullptr, false)) {
-      if (!c.ok) continue;
-      sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
-      ape += c.ape;
-      ++k;
-    }
-    if (mape) *mape = k ? 100 * ape / static_cast<double>(k) : 0;
-    if (n) *n = k;
-    return k ? sum / static_cast<double>(k) : 0;
-  };
-  HostFit f;
-  score(1.0, &f.mape_before_percent, &f.runs);
-  if (f.runs == 0) throw InputError("--runs", "", "none of the runs could be predicted (unknown models or devices)");
-  // The objective is flat where runs are GPU-bound and kinked where a run changes regime: a grid
-  // (2.2% steps) then golden-section refinement inside the best cell.
-  const double lo = std::log(0.125), hi = std::log(8.0);
-  const int steps = 192;
-  double best = 0, best_v = 1e300;
-  for (int i = 0; i <= steps; ++i) {
-    double lx = lo + (hi - lo) * i / steps, v = score(std::exp(lx), nullptr, nullptr);
-    if (v < best_v) best_v = v, best = lx;
-  }
-  double a = best - (hi - lo) / steps, b = best + (hi - lo) / steps;
-  const double g = 0.6180339887498949;
-  double c = b - g * (b - a), d = a + g * (b - a);
-  double fc = score(std::exp(c), nullptr, nullptr), fd = score(std::exp(d), nullptr, nullptr);
-  for (int i = 0; i < 24; ++i) {
-    if (fc < fd) b = d, d = c, fd = fc, c = b - g * (b - a), fc = score(std::exp(c), nullptr, nullptr);
-    else a = c, c = d, fc = fd, d = a + g * (b - a), fd = score(std::exp(d), nullptr, nullptr);
-  }
-  double lx = fc < fd ? c : d;
-  f.host_x = std::exp(std::min(fc, fd) < best_v ? lx : best);
-  score(f.host_x, &f.mape_after_percent, nullptr);
-  return f;
-}
-
 namespace {
-
-// The q-quantile of the values, linear between order statistics.
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 1.0;
-  std::sort(v.begin(), v.end());
-  double x = q * static_cast<double>(v.size() - 1);
-  auto i = static_cast<std::size_t>(x);
-  return i + 1 < v.size() ? v[i] + (x - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
-}
 
 bool covered(const Comparison& c) { return c.run.latency_s >= c.low_s && c.run.latency_s <= c.high_s; }
 
 }  // namespace
-
-SpreadFit fit_spread(const std::vector<Comparison>& cs) {
-  std::vector<double> host, kernel, projected;
-  for (const auto& c : cs)
-    if (c.ok)
-      (c.regime == Regime::framework ? host : c.projected ? projected : kernel).push_back(c.run.latency_s / c.predicted_s);
-  SpreadFit f;
-  f.host_runs = host.size();
-  f.kernel_runs = kernel.size();
-  f.projected_runs = projected.size();
-  // A spread always contains the prediction itself.
-  f.spread.host_low = std::min(1.0, quantile(host, 0.1));
-  f.spread.host_high = std::max(1.0, quantile(host, 0.9));
-  f.spread.kernel_low = std::min(1.0, quantile(kernel, 0.1));
-  f.spread.kernel_high = std::max(1.0, quantile(kernel, 0.9));
-  f.spread.projected_low = std::min(1.0, quantile(projected, 0.1));
-  f.spread.projected_high = std::max(1.0, quantile(projected, 0.9));
-  return f;
-}
 
 Json summarize_comparisons(const std::vector<Comparison>& cs) {
   std::map<std::string, std::vector<const Comparison*>> groups;

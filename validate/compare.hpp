@@ -42,24 +42,6 @@ ErrorStats error_stats(const std::vector<double>& apes);
 std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x = 1.0,
                                      const HostSpec* host = nullptr, bool ranges = true);
 
-// The host speed that best explains measured runs: the host_x (host costs divided by it) minimizing
-// the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8 and refined.
-struct HostFit {
-  double host_x = 1.0;
-  std::size_t runs = 0;
-  double mape_before_percent = 0, mape_after_percent = 0;
-};
-HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
-
-// The spread of measured over predicted time that ranges use (data/ranges.json): its 10th and 90th
-// percentiles over the framework-bound runs (the host's side) and over the GPU-bound ones (the
-// kernels'), these apart for calibrated and for projected devices.
-struct SpreadFit {
-  LatencySpread spread;
-  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0;
-};
-SpreadFit fit_spread(const std::vector<Comparison>& c);
-
 // Errors by group ("all", "regime framework", "framework cuda-graphs", "device h100", "model x") of
 // fwtax and of both baselines, as one JSON summary object.
 Json summarize_comparisons(const std::vector<Comparison>& c);

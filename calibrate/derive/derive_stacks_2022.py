@@ -106,8 +106,8 @@ def main():
     ort = stack(
         "onnxruntime", "1.12", "executor", ["drop_noop_ops", "fold_batch_norm", "ort_fusions"],
         "ONNX Runtime 1.12, CUDA execution provider, graph optimizations 'all', run_with_iobinding: the executor "
-        "runs the nodes of the exported graph (batch norms folded by the export, dropout removed, "
-        "conv+bias+activation and transformer fusions)",
+        "runs the nodes of the exported graph (batch norms after a convolution folded by the export, dropout removed, "
+        "conv+bias+ReLU for float convolutions (FusedConv), transformer fusions)",
         "onnxruntime-1.32-cpu.json", "onnxruntime_node_s", "onnxruntime_call_s", "exported ONNX graph",
         True, "sync_each_call: ONNX Runtime's CUDA provider synchronizes its compute stream at the end of every "
         "Run (CUDAExecutionProvider::OnRunEnd, cudaStreamSynchronize, in the 1.x releases of 2022); "

@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_opt = torch::TensorOptions().device(g_cuda ? torch::kCUDA : torch::kCPU);
+  const std::string allocator = probe::keep_freed_memory();  // as fwtax-run-torch measures the models
   g_start = Clock::now();
   // OpenBLAS runs its own thread pool beside ATen's OpenMP threads; two pools on the same cores make
   // timings swing by 2x between runs. Give OpenBLAS as many threads as ATen uses.
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
   out["schema"] = g_cuda ? "fwtax.microbench.torch-cuda/1" : "fwtax.microbench.cpu/1";
   out["device"] = g_cuda ? "cuda" : "cpu";
   out["env"] = probe::machine_env(TORCH_VERSION, torch::get_num_threads());
+  out["env"]["allocator"] = allocator;
   out["env"].update(Json{{"parallel_info", at::get_parallel_info()},
                 {"quick", g_quick},
 #ifdef NDEBUG

@@ -7,9 +7,19 @@
 // while slows every configuration a little, not a few a lot): each pass makes synchronous calls of
 // each configuration for its share of the time budget (at least its share of `min_iters`); after a
 // warm-up, the median, minimum and 90th percentile per call over all passes are reported.
+//
+// Memory: by default (plan "allocator": "reuse") glibc keeps freed memory for reuse, as a caching
+// allocator does (jemalloc and tcmalloc, which PyTorch's CPU performance tuning guide recommends, and
+// PyTorch's own allocator on GPUs). With glibc's defaults ("system"), a layer that frees more than
+// twice its largest tensor returns it to the OS and the next layer faults it back in page by page:
+// on a 2-core EPYC VM, gpt2-mini at batch 8 x 128 tokens took 14,500 page faults and 35 ms of kernel
+// time per forward, HF's GPT2Model in Python 16,000. fwtax models the compute and dispatch, not the
+// operating system's paging, so the runs it is validated on leave the paging out and say so; each
+// run also records its page faults per call.
 #include <torch/torch.h>
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -357,6 +367,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fwtax-run-torch: the plan on stdin is not valid JSON: %s\n", e.what());
     return 2;
   }
+  const std::string allocator = plan.value("allocator", "reuse");
+  if (allocator != "reuse" && allocator != "system") {
+    std::fprintf(stderr, "fwtax-run-torch: plan /allocator: expected \"reuse\" or \"system\", got \"%s\"\n", allocator.c_str());
+    return 2;
+  }
+  const std::string allocator_said = allocator == "reuse" ? probe::keep_freed_memory() : "glibc malloc with its defaults";
   torch::NoGradGuard no_grad;
   // OpenBLAS runs its own thread pool beside ATen's OpenMP threads; two pools on the same cores make
   // timings swing by 2x between runs. Give OpenBLAS as many threads as ATen uses.
@@ -371,6 +387,7 @@ int main(int argc, char** argv) {
     std::function<void()> call;
     std::vector<double> times;
     std::vector<double> cpu;  // thread CPU times (decode steps: what is compared, as validate/cpu/hf_generate.py)
+    long faults = 0;  // minor page faults during the timed calls
   };
   std::vector<Config> configs;
   for (const auto& m : plan["models"]) {
@@ -438,10 +455,18 @@ int main(int argc, char** argv) {
   }
   for (auto& c : configs)
     for (int i = 0; i < 2; ++i) c.call();  // warm-up
+  auto minor_faults = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+  };
   for (int p = 0; p < passes; ++p)
-    for (auto& c : configs)
+    for (auto& c : configs) {
+      const long before = minor_faults();
       time_into(c.times, c.call, budget / passes, (min_iters + passes - 1) / passes,
                 c.run.contains("phase") ? &c.cpu : nullptr);
+      c.faults += minor_faults() - before;
+    }
   Json runs = Json::array();
   for (auto& c : configs) {
     Timing t = summarize(c.times);
@@ -456,6 +481,7 @@ int main(int argc, char** argv) {
     } else {
       r.update(Json{{"median_s", t.median}, {"min_s", t.min}, {"p90_s", t.p90}, {"iters", t.iters}});
     }
+    r["page_faults_per_call"] = static_cast<double>(c.faults) / t.iters;
     runs.push_back(r);
   }
   Json out = {{"schema", "fwtax.runs/1"},
@@ -464,6 +490,7 @@ int main(int argc, char** argv) {
                              " interleaved passes over all configurations, each making synchronized calls of each "
                              "for its share of budget_s (at least its share of min_iters); median_s, min_s and p90_s "
                              "of all those calls"},
+              {"allocator", allocator_said},
               {"runs", runs}};
   std::cout << out.dump(1) << std::endl;
   return 0;

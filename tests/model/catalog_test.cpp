@@ -51,3 +51,49 @@ TEST_CASE("a profile file that does not exist is named in the error") {
   REQUIRE(m.size() == 1);
   CHECK(m[0] == "/nonexistent/gpu.json: cannot open the file for reading");
 }
+
+TEST_CASE("host and framework profiles written by host_to_json and framework_to_json read back the same") {
+  const Catalog& c = Catalog::builtin();
+  for (const auto& e : c.hosts()) {
+    CAPTURE(e.name);
+    const HostSpec h = c.host(e.name);
+    Diagnostics diag("round trip");
+    const HostSpec back = parse_host(host_to_json(h), diag);
+    REQUIRE(diag.empty());
+    CHECK(back.name == h.name);
+    CHECK(back.description == h.description);
+    CHECK(back.cpu == h.cpu);
+    CHECK(back.relative_time == h.relative_time);
+    CHECK(back.source == h.source);
+    CHECK(!h.source.empty());  // every built-in host says where its speed comes from
+  }
+  for (const auto& e : c.frameworks()) {
+    CAPTURE(e.name);
+    const FrameworkSpec f = c.framework(e.name);
+    Diagnostics diag("round trip");
+    const Json written = framework_to_json(f);
+    const FrameworkSpec back = parse_framework(written, diag);
+    REQUIRE(diag.empty());
+    CHECK(back.name == f.name);
+    CHECK(back.description == f.description);
+    CHECK(back.mode == f.mode);
+    CHECK(back.version == f.version);
+    CHECK(back.reference_host == f.reference_host);
+    CHECK(back.call_host_s == f.call_host_s);
+    CHECK(back.extra_kernel_host_s == f.extra_kernel_host_s);
+    CHECK(back.tf32_matmul == f.tf32_matmul);
+    CHECK(back.tf32_conv == f.tf32_conv);
+    CHECK(back.sync_each_call == f.sync_each_call);
+    CHECK(back.fused_op_host_s == f.fused_op_host_s);
+    CHECK(back.conv_workspace_limit_bytes == f.conv_workspace_limit_bytes);
+    CHECK(back.passes == f.passes);
+    CHECK(back.op_host_s == f.op_host_s);
+    CHECK(back.source == f.source);
+    CHECK(back.op_host_source == f.op_host_source);
+    // The writer is the parser's inverse on the file's own members too: nothing the file says is lost
+    // (schema and notes aside, which the model does not read).
+    if (const Json* file = c.builtin_json("frameworks/" + e.name + ".json"))
+      for (auto it = file->begin(); it != file->end(); ++it)
+        if (it.key() != "schema") CHECK_MESSAGE(written.contains(it.key()), "framework_to_json drops " << it.key());
+  }
+}

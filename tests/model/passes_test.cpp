@@ -99,25 +99,107 @@ TEST_CASE("dropping no-ops removes dropout and nothing that launches a kernel") 
   CHECK(dropped.total_flops() == eager.total_flops());
 }
 
-TEST_CASE("ONNX Runtime's fusions fold batch norms and put bias and activation into the convolution") {
+namespace {
+
+std::size_t ops_named(const Workload& w, std::string_view part) {
+  std::size_t n = 0;
+  for (const Op& op : w.ops) n += w.name(op.name).find(part) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+std::size_t kernels_of(const Workload& w, KernelKind kind) {
+  std::size_t n = 0;
+  for (const Kernel& k : w.kernels) n += k.kind == kind ? 1 : 0;
+  return n;
+}
+
+Workload ort_workload(const char* model, DType dtype, double batch = 8) {
   const Catalog& c = Catalog::builtin();
-  WorkloadConfig cfg{"resnet50", DType::fp16, 8, 0, 224};
+  WorkloadConfig cfg{model, dtype, batch, 0, 224};
+  const Architecture* a = find_builtin_architecture(model);
+  REQUIRE(a != nullptr);
+  return build_workload(*a, cfg, make_backend(c.device("rtx8000"), c.framework("onnxruntime@1.12")));
+}
+
+}  // namespace
+
+TEST_CASE("ONNX Runtime's fusions fold batch norms and put bias and activation into a float convolution") {
+  const Catalog& c = Catalog::builtin();
+  WorkloadConfig cfg{"resnet50", DType::fp32, 8, 0, 224};
   const Architecture* a = find_builtin_architecture("resnet50");
   DeviceSpec d = c.device("rtx8000");
   Workload eager = build_workload(*a, cfg, make_backend(d, c.framework("pytorch-eager")));
-  Workload ort = build_workload(*a, cfg, make_backend(d, c.framework("onnxruntime@1.12")));
+  Workload ort = ort_workload("resnet50", DType::fp32);
   CHECK(ops_of(eager, OpClass::conv) == 53);
   CHECK(ops_of(ort, OpClass::conv) == 53);
   CHECK(ops_of(ort, OpClass::batch_norm) == 0);
   // Every ReLU of ResNet-50 follows a convolution (or the residual add after one): all are absorbed.
-  std::size_t relus = 0, bias_kernels = 0;
-  for (const Op& op : ort.ops) relus += ort.name(op.name).find("relu") != std::string::npos ? 1 : 0;
-  for (const Kernel& k : ort.kernels) bias_kernels += k.kind == KernelKind::strided ? 1 : 0;
-  CHECK(relus == 0);
-  CHECK(bias_kernels == 0);
+  // Where two convolutions feed a residual add (the 4 blocks with a downsampling shortcut), one takes
+  // the add and the ReLU; the other keeps its bias as a kernel of its own.
+  CHECK(ops_named(eager, "relu") > 0);
+  CHECK(ops_named(ort, "relu") == 0);
+  CHECK(ops_named(ort, "aten::add") == 0);
+  CHECK(ops_named(ort, "FusedConv") == 49);
+  CHECK(kernels_of(ort, KernelKind::strided) == 4);
   CHECK(ort.kernels.size() < eager.kernels.size());
   CHECK(ort.total_flops() < eager.total_flops());
   CHECK(ort.total_flops() > 0.95 * eager.total_flops());  // the convolutions' work is all there
+}
+
+TEST_CASE("ONNX Runtime fuses no half convolution: its bias, residual add and ReLU stay kernels of their own") {
+  Workload f32 = ort_workload("resnet50", DType::fp32);
+  Workload f16 = ort_workload("resnet50", DType::fp16);
+  CHECK(ops_of(f16, OpClass::batch_norm) == 0);  // the export folds them whatever the dtype
+  CHECK(ops_named(f16, "FusedConv") == 0);
+  CHECK(ops_named(f32, "FusedConv") == 49);
+  // Each convolution adds its folded bias after it (cudnnAddTensor); the 16 residual adds and the
+  // ReLUs run as nodes, none fused with another (no ONNX Runtime fusion takes a pointwise pair).
+  CHECK(kernels_of(f16, KernelKind::strided) == 53);
+  CHECK(ops_named(f16, "aten::add") == 16);
+  CHECK(ops_named(f16, "relu") == ops_named(ort_workload("resnet50", DType::fp16, 1), "relu"));
+  CHECK(ops_named(f16, "relu") >= 33);
+  CHECK(ops_named(f16, "FusedNode") == 0);
+}
+
+TEST_CASE("ONNX Runtime's CUDA FusedConv takes a ReLU, not a ReLU6, and a norm not after a convolution stays") {
+  // MobileNet-v2's ReLU6 is a Clip in the exported graph: not fused on the CUDA provider.
+  Workload mobilenet = ort_workload("mobilenet-v2", DType::fp32);
+  const Catalog& c = Catalog::builtin();
+  WorkloadConfig mcfg{"mobilenet-v2", DType::fp32, 8, 0, 224};
+  Workload mobilenet_eager = build_workload(*find_builtin_architecture("mobilenet-v2"), mcfg,
+                                            make_backend(c.device("rtx8000"), c.framework("pytorch-eager")));
+  CHECK(ops_named(mobilenet, "hardtanh") == ops_named(mobilenet_eager, "hardtanh"));
+  CHECK(ops_named(mobilenet, "hardtanh") > 30);
+  CHECK(ops_named(mobilenet, "FusedConv") == 0);
+  CHECK(ops_of(mobilenet, OpClass::batch_norm) == 0);  // each follows a convolution (depthwise too)
+  // DenseNet's pre-activation batch norms follow a concatenation: the export keeps them.
+  const Architecture* a = find_builtin_architecture("densenet161");
+  REQUIRE(a != nullptr);
+  WorkloadConfig cfg{"densenet161", DType::fp32, 8, 0, 224};
+  Workload eager = build_workload(*a, cfg, make_backend(c.device("rtx8000"), c.framework("pytorch-eager")));
+  Workload ort = ort_workload("densenet161", DType::fp32);
+  const std::size_t kept = ops_of(ort, OpClass::batch_norm);
+  CHECK(kept > 0);
+  CHECK(kept < ops_of(eager, OpClass::batch_norm));
+  CHECK(kept + ops_named(ort, "FusedConv") + ops_of(ort, OpClass::conv) - ops_named(ort, "FusedConv") >=
+        ops_of(eager, OpClass::batch_norm));
+}
+
+TEST_CASE("ONNX Runtime fuses pointwise ops around a norm, not a chain of pointwise ops alone") {
+  Workload w;
+  w.config.dtype = DType::fp16;
+  Builder b(w, gpu_backend(), DType::fp16);
+  const double rows = 128, cols = 768, elems = rows * cols;
+  b.elementwise("aten::mul", elems, 1);
+  b.elementwise("aten::add", elems, 2);
+  b.linear(rows, cols, cols);
+  b.elementwise("aten::add", elems, 2);
+  b.layer_norm(rows, cols);
+  apply_passes(w, passes({"ort_fusions"}), PassContext{true});
+  REQUIRE(w.ops.size() == 4);  // mul | add | linear | (add + layer norm)
+  CHECK(w.name(w.ops[0].name) == "aten::mul");
+  CHECK(w.name(w.ops[1].name) == "aten::add");
+  CHECK(w.name(w.ops[3].name) == "com.microsoft::FusedNode");
 }
 
 TEST_CASE("NAME@VERSION selects a stack's data file, and validate's filter re-targets unversioned runs") {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "model/catalog.hpp"
+#include "calibrate/runs_fit.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 #include "tests/test_util.hpp"

@@ -76,7 +76,8 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   std::size_t n = 0;
   double all = mape(torchscript(), [](const Comparison&) { return true; }, &n);
   MESSAGE("torchscript@1.12 MAPE " << all << "% over " << n << " runs");
-  CHECK(all <= 24.0);  // 22.9% when written; the issue's target is 20%
+  // 22.7%; the issue's target is 20% (what is left: docs/ARCHITECTURE.md, "The paper's TorchScript runs").
+  CHECK(all <= 23.5);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
   for (const auto& c : torchscript()) {
@@ -88,7 +89,7 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   for (const auto& c : compare_runs(as_today, Catalog::builtin())) apes.push_back(c.ape);
   double today = error_stats(apes).mape_percent;
   MESSAGE("the PyTorch 2.x torchscript profile: " << today << "%");
-  CHECK(all < today - 2);  // 25.5% when written
+  CHECK(all < today - 2);  // 25.5% when written; 24.7% since batch norms after no convolution stay (DenseNet)
   std::map<std::string, std::vector<double>> by;
   for (const auto& c : torchscript()) by[c.run.device + " " + std::string(dtype_name(c.run.dtype))].push_back(c.ape);
   for (const auto& entry : by) {
@@ -130,15 +131,26 @@ TEST_CASE("paper ONNX Runtime runs: read as onnxruntime@1.12, predicted, MAPE") 
   double fp32 = mape(onnxruntime(), [](const Comparison& c) { return c.run.dtype == DType::fp32; }, &n);
   double fp16 = mape(onnxruntime(), [](const Comparison& c) { return c.run.dtype == DType::fp16; }, &n);
   MESSAGE("onnxruntime@1.12 MAPE " << all << "% (fp32 " << fp32 << "%, fp16 " << fp16 << "%)");
-  CHECK(all <= 33.0);   // 30.9% when written; the issue's target is 25%
-  CHECK(fp32 <= 25.0);  // 22.4%
-  CHECK(fp16 <= 42.0);  // 39.5%
+  // 30.9% (fp32 22.4%, fp16 39.5%) before ONNX Runtime's fusions followed conv_activation_fusion.cc
+  // (FusedConv for float convolutions and ReLUs only), DenseNet's unfoldable batch norms stayed and
+  // 1x1 half convolutions met the workspace cap: 22.8% (fp32 21.7%, fp16 23.8%). The issue's target
+  // is 25%.
+  CHECK(all <= 24.5);
+  CHECK(fp32 <= 23.5);
+  CHECK(fp16 <= 26.0);
 }
 
-TEST_CASE("paper finding on the RTX 8000: ONNX Runtime several times faster than eager at batch 1") {
-  // ResNet-50 fp16, measured: 2.29 (ORT) vs 12.37 ms (eager).
+TEST_CASE("paper finding on the RTX 8000: ONNX Runtime several times faster than eager at batch 1, not at 64") {
+  // ResNet-50 fp16, measured: 2.29 (ORT) vs 12.37 ms (eager) at batch 1, 39.9 vs 29.1 ms at batch 64:
+  // ORT's half convolutions run off the tensor cores when cuDNN's NHWC copies exceed its 32 MiB
+  // workspace. fwtax: 2.29 vs 10.6 ms and 38.3 vs 24.9 ms when written (17.7 ms at batch 64 before
+  // 1x1 convolutions met the cap and half convolutions lost their fused epilogue).
   double ort = predict("resnet50", "onnxruntime@1.12", DType::fp16, 1);
   double eager = predict("resnet50", "pytorch-eager", DType::fp16, 1);
-  MESSAGE("batch 1: " << ort * 1e3 << " vs " << eager * 1e3 << " ms");
+  double ort64 = predict("resnet50", "onnxruntime@1.12", DType::fp16, 64);
+  double eager64 = predict("resnet50", "pytorch-eager", DType::fp16, 64);
+  MESSAGE("batch 1: " << ort * 1e3 << " vs " << eager * 1e3 << " ms; batch 64: " << ort64 * 1e3 << " vs "
+                      << eager64 * 1e3 << " ms");
   CHECK(ort < eager / 2.5);
+  CHECK(ort64 > eager64);
 }

@@ -12,6 +12,7 @@
 #include "model/catalog.hpp"
 #include "simulate/sweep.hpp"
 #include "tests/test_util.hpp"
+#include "calibrate/runs_fit.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 

@@ -1,0 +1,163 @@
+#include "calibrate/runs_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "model/error.hpp"
+
+namespace fwtax {
+
+HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
+  auto score = [&](double x, double* mape, std::size_t* n) {
+    double sum = 0, ape = 0;
+    std::size_t k = 0;
+    for (const auto& c : compare_runs(runs, catalog, x, nullptr, false)) {
+      if (!c.ok) continue;
+      sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
+      ape += c.ape;
+      ++k;
+    }
+    if (mape) *mape = k ? 100 * ape / static_cast<double>(k) : 0;
+    if (n) *n = k;
+    return k ? sum / static_cast<double>(k) : 0;
+  };
+  HostFit f;
+  score(1.0, &f.mape_before_percent, &f.runs);
+  if (f.runs == 0) throw InputError("--runs", "", "none of the runs could be predicted (unknown models or devices)");
+  // The objective is flat where runs are GPU-bound and kinked where a run changes regime: a grid
+  // (2.2% steps) then golden-section refinement inside the best cell.
+  const double lo = std::log(0.125), hi = std::log(8.0);
+  const int steps = 192;
+  double best = 0, best_v = 1e300;
+  for (int i = 0; i <= steps; ++i) {
+    double lx = lo + (hi - lo) * i / steps, v = score(std::exp(lx), nullptr, nullptr);
+    if (v < best_v) best_v = v, best = lx;
+  }
+  double a = best - (hi - lo) / steps, b = best + (hi - lo) / steps;
+  const double g = 0.6180339887498949;
+  double c = b - g * (b - a), d = a + g * (b - a);
+  double fc = score(std::exp(c), nullptr, nullptr), fd = score(std::exp(d), nullptr, nullptr);
+  for (int i = 0; i < 24; ++i) {
+    if (fc < fd) b = d, d = c, fd = fc, c = b - g * (b - a), fc = score(std::exp(c), nullptr, nullptr);
+    else a = c, c = d, fc = fd, d = a + g * (b - a), fd = score(std::exp(d), nullptr, nullptr);
+  }
+  double lx = fc < fd ? c : d;
+  f.host_x = std::exp(std::min(fc, fd) < best_v ? lx : best);
+  score(f.host_x, &f.mape_after_percent, nullptr);
+  return f;
+}
+
+FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog, const HostFitRequest& request) {
+  if (runs.empty()) throw InputError(request.runs_label, "", "no runs to fit to");
+  FittedHost f;
+  f.device = runs.front().device;
+  for (const auto& r : runs)
+    if (r.device != f.device)
+      throw InputError(r.source, r.where, "runs of several devices (" + f.device + ", " + r.device +
+                                               "): fit one host at a time (--device or separate files)");
+  const DeviceSpec d = catalog.device(f.device);
+  const HostSpec old = catalog.host_of(d);
+  f.fit = fit_host_speed(runs, catalog);
+  std::set<std::string> used;
+  for (const auto& r : runs) used.insert(r.model);
+  for (const auto& x : used) f.models += (f.models.empty() ? "" : ", ") + x;
+  f.host.name = request.name;
+  f.host.description = "the host that ran the " + f.device + " runs, fitted from " + std::to_string(f.fit.runs) +
+                       " runs of " + f.models;
+  f.host.cpu = !request.cpu.empty() ? request.cpu : old.cpu.empty() ? "unknown" : old.cpu;
+  f.host.relative_time = old.relative_time / f.fit.host_x;
+  f.host.source = "fitted by fwtax calibrate --target host --runs " + request.runs_label +
+                  (request.models_named ? " --model " + f.models : "") +
+                  ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(f.fit.runs) +
+                  " runs on " + f.device + " (host costs of device '" + f.device + "' scaled from host '" + old.name + "')";
+  for (const auto& r : runs)
+    if (d.framework(r.framework)) {
+      f.warnings.push_back("device '" + f.device + "' carries its own " + r.framework +
+                           " costs (measured on its host): they are not scaled by a host's relative_time");
+      break;
+    }
+  return f;
+}
+
+Json FittedHost::to_json() const {
+  Json j = host_to_json(host);
+  j["fit"] = {{"device", device},
+              {"models", models},
+              {"runs", fit.runs},
+              {"mape_before_percent", fit.mape_before_percent},
+              {"mape_after_percent", fit.mape_after_percent}};
+  return j;
+}
+
+namespace {
+
+// The q-quantile of the values, linear between order statistics.
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 1.0;
+  std::sort(v.begin(), v.end());
+  double x = q * static_cast<double>(v.size() - 1);
+  auto i = static_cast<std::size_t>(x);
+  return i + 1 < v.size() ? v[i] + (x - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
+}
+
+}  // namespace
+
+SpreadFit fit_spread(const std::vector<Comparison>& cs) {
+  std::vector<double> host, kernel, projected;
+  for (const auto& c : cs)
+    if (c.ok)
+      (c.regime == Regime::framework ? host : c.projected ? projected : kernel).push_back(c.run.latency_s / c.predicted_s);
+  SpreadFit f;
+  f.host_runs = host.size();
+  f.kernel_runs = kernel.size();
+  f.projected_runs = projected.size();
+  // A spread always contains the prediction itself.
+  f.spread.host_low = std::min(1.0, quantile(host, 0.1));
+  f.spread.host_high = std::max(1.0, quantile(host, 0.9));
+  f.spread.kernel_low = std::min(1.0, quantile(kernel, 0.1));
+  f.spread.kernel_high = std::max(1.0, quantile(kernel, 0.9));
+  f.spread.projected_low = std::min(1.0, quantile(projected, 0.1));
+  f.spread.projected_high = std::max(1.0, quantile(projected, 0.9));
+  return f;
+}
+
+FittedRanges fit_ranges(const std::vector<MeasuredRun>& runs, const std::vector<MeasuredRun>& projected,
+                        const Catalog& catalog, FittedRanges labels) {
+  FittedRanges f = std::move(labels);
+  f.fit = fit_spread(compare_runs(runs, catalog, 1.0, nullptr, false));  // the fit needs predictions, not ranges
+  // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
+  // datasheet projection strays than one device does).
+  if (!projected.empty()) {
+    SpreadFit p = fit_spread(compare_runs(projected, catalog, 1.0, nullptr, false));
+    if (p.projected_runs == 0)
+      throw InputError(f.projected_label, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
+    f.fit.spread.projected_low = p.spread.projected_low;
+    f.fit.spread.projected_high = p.spread.projected_high;
+    f.fit.projected_runs = p.projected_runs;
+  }
+  if (f.fit.host_runs + f.fit.kernel_runs == 0)
+    throw InputError(f.runs_label, "", "none of the runs could be predicted (unknown models or devices)");
+  return f;
+}
+
+Json FittedRanges::to_json() const {
+  Json j = spread_to_json(fit.spread);
+  j["name"] = name;
+  j["description"] = "10th and 90th percentiles of measured over predicted time: host_time over the runs fwtax "
+                     "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
+                     "devices, kernel_time_projected on devices projected from another's curves";
+  j["fit"] = {{"runs", runs_label},
+              {"projected_runs", projected_label.empty() ? Json(nullptr) : Json(projected_label)},
+              {"framework_bound_runs", fit.host_runs},
+              {"gpu_bound_runs_calibrated", fit.kernel_runs},
+              {"gpu_bound_runs_projected", fit.projected_runs}};
+  j["source"] = "fitted by fwtax calibrate --target ranges --runs " + runs_label +
+                (projected_label.empty() ? "" : " --projected-runs " + projected_label) + " (" +
+                std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
+                " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) +
+                " on projected ones; each predicted on its own device and host)";
+  return j;
+}
+
+}  // namespace fwtax

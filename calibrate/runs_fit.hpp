@@ -1,0 +1,65 @@
+#pragma once
+// Fits to measured runs, through the simulator: how fast the host that ran them dispatches (a host
+// profile, `fwtax calibrate --target host`) and the spread of measured over predicted time that every
+// prediction's 10-90% range uses (data/ranges.json, `fwtax calibrate --target ranges`). Each returns
+// the typed profile with its source; host_to_json / spread_to_json write the files.
+#include <string>
+#include <vector>
+
+#include "model/catalog.hpp"
+#include "model/host.hpp"
+#include "validate/compare.hpp"
+
+namespace fwtax {
+
+// The host speed that best explains measured runs: the host_x (host costs divided by it) minimizing
+// the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8 and refined.
+struct HostFit {
+  double host_x = 1.0;
+  std::size_t runs = 0;
+  double mape_before_percent = 0, mape_after_percent = 0;
+};
+HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+
+// The spread of measured over predicted time that ranges use (data/ranges.json): its 10th and 90th
+// percentiles over the framework-bound runs (the host's side) and over the GPU-bound ones (the
+// kernels'), these apart for calibrated and for projected devices.
+struct SpreadFit {
+  LatencySpread spread;
+  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0;
+};
+SpreadFit fit_spread(const std::vector<Comparison>& c);
+
+// A host profile fitted to runs of one device: its relative_time is the device's own host's divided
+// by fit_host_speed's host_x, its source says which runs and models it was fitted to.
+struct HostFitRequest {
+  std::string name = "fitted-host";
+  std::string cpu;         // the host's CPU model, when known ("": the device's host's)
+  std::string runs_label;  // the files the runs came from, for the source
+  bool models_named = false;  // the runs were filtered to some models (said in the source)
+};
+struct FittedHost {
+  HostSpec host;
+  HostFit fit;
+  std::string device;  // the device the runs were measured on
+  std::string models;  // the models fitted to, comma separated
+  std::vector<std::string> warnings;
+  // The host profile file: host_to_json(host) and a `fit` member saying what was fitted.
+  Json to_json() const;
+};
+// Throws InputError when the runs span several devices or none could be predicted.
+FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog, const HostFitRequest& request);
+
+// data/ranges.json's form: spread_to_json(fit.spread), a name, a description, what it was fitted to.
+struct FittedRanges {
+  SpreadFit fit;
+  std::string name = "ranges";
+  std::string runs_label, projected_label;  // the files fitted to ("": none projected)
+  Json to_json() const;
+};
+// The spread of `runs`, with the projected devices' kernel spread from `projected` when not empty.
+// Throws InputError when none of the runs (or none of the projected ones) could be used.
+FittedRanges fit_ranges(const std::vector<MeasuredRun>& runs, const std::vector<MeasuredRun>& projected,
+                        const Catalog& catalog, FittedRanges labels);
+
+}  // namespace fwtax
