@@ -27,6 +27,8 @@ const std::vector<FlagSpec> kFlags = {
                       "(prefill and decode steps, HF generate's loop); the last three for causal LMs", "PHASE"},
     {"--context", true, "with --phase decode: tokens already in the KV cache, e.g. 128,4096 (default 0)", "LIST"},
     {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
+    {"--cache", true, "HF generate's KV cache in eager mode: dynamic (default: DynamicCache, concatenated each step) or static (StaticCache: allocated once, written in place, attention over its whole length)", "KIND"},
+    {"--cache-len", true, "with --cache static: the cache's length in tokens (HF max_cache_len; default: prompt + new tokens - 1, as generate allocates it)", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host", true,
      "the host CPU that dispatches, for every GPU device: a name (fwtax list hosts) or a host profile file "
@@ -109,6 +111,14 @@ SweepRequest parse_sweep_request(const Args& a) {
   q.phase = a.get_or("--phase", "forward");
   if (auto v = a.get("--context")) q.contexts = parse_int_list("--context", *v, 0, 1LL << 24);
   if (auto v = a.get("--new-tokens")) q.new_tokens = parse_int_list("--new-tokens", *v, 1, 1LL << 24).front();
+  if (auto v = a.get("--cache")) {
+    if (*v != "dynamic" && *v != "static") throw InputError("--cache", "", "expected dynamic or static, got \"" + *v + "\"");
+    q.cache = *v == "static" ? KvCache::static_cache : KvCache::dynamic;
+  }
+  if (auto v = a.get("--cache-len")) {
+    if (q.cache != KvCache::static_cache) throw InputError("--cache-len", *v, "a cache length needs --cache static");
+    q.cache_len = parse_int_list("--cache-len", *v, 1, 1LL << 24).front();
+  }
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   q.measure = m == "sync" ? Measure::sync : Measure::pipelined;

@@ -119,6 +119,10 @@ struct Op {
 enum class Phase : std::uint8_t { forward, prefill, decode };
 std::string_view phase_name(Phase p);
 
+// The KV cache of HF generate(): DynamicCache (the default) grows by concatenation; StaticCache
+// (cache_implementation="static") is allocated once at its full length and written in place.
+enum class KvCache { dynamic, static_cache };
+
 struct WorkloadConfig {
   std::string model;
   DType dtype = DType::fp32;
@@ -127,6 +131,8 @@ struct WorkloadConfig {
   long long image = 0;  // image side; 0 when not an image model
   Phase phase = Phase::forward;
   long long context = 0;  // tokens already in the KV cache (decode)
+  KvCache cache = KvCache::dynamic;
+  long long cache_len = 0;  // a static cache's length in tokens (HF max_cache_len); 0: context + seq
 };
 
 struct Workload {

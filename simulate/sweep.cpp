@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "model/arch/transformer_family.hpp"
 #include "model/error.hpp"
 #include "model/kernel_time.hpp"
 #include "model/passes.hpp"
@@ -391,7 +392,7 @@ double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_to
   double weights = a.params;
   double cache = 0;
   if (const auto* t = std::get_if<TransformerConfig>(&a.config); t && c.phase != Phase::forward) {
-    if (t->family == "llama" && !t->tied_head) weights += static_cast<double>(t->vocab * t->hidden);  // an untied LM head
+    if (const TransformerFamily& f = transformer_family(*t); f.causal_lm()) weights += f.lm_head_params(*t);  // an untied LM head
     cache = 2 * static_cast<double>(t->layers) * static_cast<double>(c.batch) * kv_tokens *
             static_cast<double>(t->kv() * t->head_dim());
   }
@@ -492,6 +493,13 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 c.phase = phase;
                 c.context = context;
                 (tokens ? c.seq : c.image) = phase == Phase::decode ? 1 : size;
+                c.cache = g.cache;
+                // HF generate sizes a static cache for the whole call (max_length - 1); a lone decode
+                // step's holds at least its context and the new token.
+                c.cache_len = g.cache != KvCache::static_cache ? 0
+                              : g.cache_len > 0             ? g.cache_len
+                              : generate                    ? size + g.new_tokens - 1
+                                                            : context + c.seq;
                 Workload w = build_workload(m.arch, c, backend);
                 ResultRow r;
                 r.model = m.ref;
@@ -517,6 +525,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 r.tokens_per_s = static_cast<double>(batch) *
                                  static_cast<double>(generate ? g.new_tokens : c.seq > 0 ? c.seq : 1) /
                                  r.sim.latency_s;
+                if (c.cache == KvCache::static_cache) kv_tokens = std::max(kv_tokens, static_cast<double>(c.cache_len));
                 r.memory_bytes = memory_bytes(m.arch, c, kv_tokens, w);
                 r.capacity_bytes = d.memory_capacity_bytes;
                 r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
@@ -576,6 +585,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.phase = q.phase;
   g.contexts = q.contexts;
   g.new_tokens = q.new_tokens;
+  g.cache = q.cache;
+  g.cache_len = q.cache_len;
   g.breakdown = q.breakdown;
   g.timelines = q.timelines;
   return simulate_grid(g, catalog, extras);

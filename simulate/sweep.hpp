@@ -26,6 +26,8 @@ struct SweepRequest {
   std::string phase = "forward";  // forward, prefill, decode or generate (causal LMs)
   std::vector<long long> contexts = {0};  // decode: tokens already in the KV cache
   long long new_tokens = 0;        // generate: tokens produced after the prompt (--seq)
+  KvCache cache = KvCache::dynamic;  // HF generate's KV cache in eager mode (--cache)
+  long long cache_len = 0;         // a static cache's length; 0: what generate allocates (prompt + new - 1)
   Measure measure = Measure::sync;
   double host_x = 1.0;            // host speed-up: dispatch and launch costs divided by this
   std::string host;               // the host every device runs on (name or file); empty: each device's own
@@ -153,6 +155,8 @@ struct Grid {
   std::string phase = "forward";
   std::vector<long long> contexts = {0};
   long long new_tokens = 0;
+  KvCache cache = KvCache::dynamic;
+  long long cache_len = 0;
   Measure measure = Measure::sync;
   double host_x = 1.0;
   std::optional<HostSpec> host;  // the host every GPU runs on; empty: each device's own (CPUs refuse one)

@@ -2,6 +2,7 @@
 // Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
 // expected latencies can be computed by hand.
 #include <cstdlib>
+#include <functional>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
@@ -16,9 +17,19 @@
 #include "model/error.hpp"
 #include "model/framework.hpp"
 #include "model/json_spec.hpp"
+#include "validate/compare.hpp"
 #include "validate/measured.hpp"
 
 namespace fwtax::test {
+
+// The MAPE of the comparisons `pick` selects among those predicted, and (in `n`) how many there were.
+inline double mape(const std::vector<Comparison>& c, const std::function<bool(const Comparison&)>& pick, std::size_t* n) {
+  std::vector<double> apes;
+  for (const auto& x : c)
+    if (x.ok && pick(x)) apes.push_back(x.ape);
+  *n = apes.size();
+  return error_stats(apes).mape_percent;
+}
 
 // A scratch path in the temp directory unique to this process: two test runs on one machine (a CI
 // check beside a developer's build) must not write each other's files.

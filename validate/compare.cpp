@@ -57,6 +57,8 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       g.phase = run.phase;
       g.contexts = {run.context};
       g.new_tokens = run.new_tokens;
+      g.cache = run.cache;
+      g.cache_len = run.cache_len;
       if (run.image > 0) g.images = {run.image};
       g.measure = run.measure;
       g.host_x = host_x;
@@ -104,7 +106,11 @@ Json summarize_comparisons(const std::vector<Comparison>& cs) {
     groups["device " + c.run.device].push_back(&c);
     groups["model " + c.run.model].push_back(&c);
     groups["dtype " + std::string(dtype_name(c.run.dtype))].push_back(&c);
-    if (c.run.phase != "forward") groups["phase " + c.run.phase].push_back(&c);  // decode: per token
+    if (c.run.phase != "forward") {
+      groups["phase " + c.run.phase].push_back(&c);  // decode: per token
+      groups["phase " + c.run.phase + ", " + (c.run.cache == KvCache::static_cache ? "static" : "dynamic") + " cache"]
+          .push_back(&c);
+    }
   }
   auto stats = [](const std::vector<const Comparison*>& v, const std::function<double(const Comparison&)>& pred) {
     std::vector<double> apes;

@@ -30,7 +30,7 @@ done
 cpu=data/measured/cpu-llm-2026-12
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet \
   --report docs/validation/cpu-llm-2026-12 \
-  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes" \
+  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes, dynamic and static KV cache" \
   > /dev/null
 "$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
   > docs/validation/cpu-llm-2026-12/summary.json
@@ -41,3 +41,9 @@ cc=data/measured/compile-costs-2026-12
   > /dev/null
 "$fwtax" validate --measured $cc/zoo-cpu-runs.json --device $cc/cpu-profile-compile.json --quiet --format json \
   > docs/validation/compile-cpu-2026-12/summary.json
+lt=data/measured/cpu-libtorch-decode-2026-12
+"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet \
+  --report docs/validation/cpu-libtorch-decode-2026-12 \
+  --title "fwtax against one HF-style GPT-2 decode step in libtorch on this machine's CPU (2026-12-03)" > /dev/null
+"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet --format json \
+  > docs/validation/cpu-libtorch-decode-2026-12/summary.json

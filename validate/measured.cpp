@@ -3,6 +3,7 @@
 #include <map>
 
 #include "model/arch/architecture.hpp"
+#include "model/arch/transformer_family.hpp"
 
 namespace fwtax {
 
@@ -51,10 +52,10 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
       arch[ours] = it->get<long long>();
       any = true;
     }
-  // GPT-2's inner size defaults to 4 x n_embd in the config, not to the base model's 3072.
+  // A family whose inner size follows the hidden size (GPT-2: n_inner None is 4 x n_embd), not the base model's.
   const auto& t = std::get<TransformerConfig>(base->config);
-  if (t.family == "gpt2" && arch.contains("hidden") && !arch.contains("intermediate"))
-    arch["intermediate"] = 4 * arch["hidden"].get<long long>();
+  if (long long x = transformer_family(t).inner_per_hidden; x > 0 && arch.contains("hidden") && !arch.contains("intermediate"))
+    arch["intermediate"] = x * arch["hidden"].get<long long>();
   if (auto it = meta.find("_attn_implementation");
       it != meta.end() && it->is_string() && (*it == "eager" || *it == "sdpa"))
     arch["attention"] = *it;
@@ -62,7 +63,7 @@ Json architecture_from_meta(const std::string& model, const Json& meta, const st
 }
 
 std::string framework_of_mode(const std::string& mode) {
-  if (mode == "eager") return "pytorch-eager";
+  if (mode == "eager" || mode == "eager-static-cache") return "pytorch-eager";
   if (mode == "cudagraph" || mode == "cudagraphs" || mode == "cuda-graphs") return "cuda-graphs";
   if (mode == "torchscript") return "torchscript";
   if (mode == "libtorch") return "libtorch";
@@ -115,6 +116,12 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
       if (m.seq <= 0 && m.image <= 0) diag.add(p, "expected a positive integer seq or image");
       m.phase = e.choice("phase", {"forward", "prefill", "decode", "generate"}, "forward");
       m.context = e.integer_or("context", 0, 1LL << 24, 0);
+      m.cache = e.choice("cache", {"dynamic", "static"}, m.mode == "eager-static-cache" ? "static" : "dynamic") == "static"
+                    ? KvCache::static_cache
+                    : KvCache::dynamic;
+      m.cache_len = e.integer_or("max_cache_len", 0, 1LL << 24, 0);
+      if (m.cache_len > 0 && m.cache != KvCache::static_cache)
+        diag.add(p + "/max_cache_len", "only a static cache has a length");
       m.new_tokens = e.integer_or("new_tokens", 0, 1LL << 24, 0);
       if (m.phase == "decode" && m.context < 1) diag.add(p + "/context", "expected the cached tokens (>= 1) of a decode step");
       if (m.phase != "decode" && m.context > 0) diag.add(p + "/context", "only a decode step has a context");

@@ -21,6 +21,10 @@ struct MeasuredRun {
   // cached tokens; seq 1) or generate (a --seq prompt and `new_tokens` tokens).
   std::string phase = "forward";
   long long context = 0, new_tokens = 0;
+  // HF generate's KV cache (runs.json "cache": "dynamic" or "static"; mode "eager-static-cache" is a
+  // static one) and a static cache's length ("max_cache_len"; 0: what generate allocates).
+  KvCache cache = KvCache::dynamic;
+  long long cache_len = 0;
   Measure measure = Measure::sync;
   double latency_s = 0;  // the statistic compared: the median (sync) or the mean (pipelined)
   double min_s = 0;

@@ -29,11 +29,18 @@ void add_marker(svg::Series& s, double x, double y) {
   s.y.push_back(NAN);
 }
 
+// A static KV cache says so (and its length where the run gives it): the same size with the dynamic
+// cache is another row.
+std::string cache_of(const Comparison& c) {
+  if (c.run.cache != KvCache::static_cache) return "";
+  return c.run.cache_len > 0 ? ", static cache of " + std::to_string(c.run.cache_len) : ", static cache";
+}
+
 std::string size_of(const Comparison& c) {
-  if (c.run.phase == "decode") return "decode at context " + std::to_string(c.run.context);
+  if (c.run.phase == "decode") return "decode at context " + std::to_string(c.run.context) + cache_of(c);
   std::string s = c.run.seq > 0 ? "seq " + std::to_string(c.run.seq) : "image " + std::to_string(c.run.image);
   if (c.run.phase == "generate") s += " + " + std::to_string(c.run.new_tokens) + " tokens";
-  return c.run.phase == "prefill" ? "prefill " + s : s;
+  return (c.run.phase == "prefill" ? "prefill " + s : s) + cache_of(c);
 }
 
 }  // namespace

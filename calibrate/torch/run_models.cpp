@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -140,6 +141,48 @@ struct Gpt2 {
       x = torch::dropout(ly.out(gelu_new(ly.fc(ly.ln2(x)))), 0.1, false) + x;
     }
     return ln_f(x).view({B, S, H});
+  }
+  // Cached keys and values of `context` tokens per layer, as a prefill would leave them.
+  std::vector<std::pair<Tensor, Tensor>> cache(long B, long context) const {
+    std::vector<std::pair<Tensor, Tensor>> c;
+    for (long l = 0; l < L; ++l)
+      c.push_back({torch::randn({B, heads, context, H / heads}), torch::randn({B, heads, context, H / heads})});
+    return c;
+  }
+  // One step of HF generate() with its DynamicCache, op for op as fwtax's gpt2 builder emits a decode
+  // step (model/arch/families/gpt2.cpp): each layer concatenates its new key and value onto the cache
+  // (the result is dropped, so every call steps from the same context), the LM head (tied to wte) on
+  // the last token, the logits in fp32, greedy argmax, the token appended to input_ids and the
+  // attention mask, and the end-of-sequence check read back on the host.
+  void decode(const Tensor& ids, const std::vector<std::pair<Tensor, Tensor>>& kv, const Tensor& input_ids,
+              const Tensor& mask) const {
+    long B = ids.size(0), S = ids.size(1), d = H / heads, context = kv.front().first.size(2);
+    Tensor x = torch::embedding(wte, ids);
+    Tensor p = (torch::arange(S) + context).unsqueeze(0);
+    x = x + torch::embedding(wpe, p);
+    x = torch::dropout(x, 0.1, false);
+    for (long l = 0; l < L; ++l) {
+      const auto& ly = layers[l];
+      Tensor qkv = ly.attn(ly.ln1(x));
+      auto parts = qkv.split(H, 2);
+      auto heads_of = [&](const Tensor& t) { return t.view({B, S, heads, d}).transpose(1, 2); };
+      Tensor k = torch::cat({kv[l].first, heads_of(parts[1])}, 2), v = torch::cat({kv[l].second, heads_of(parts[2])}, 2);
+      Tensor a = probe::sdpa(heads_of(parts[0]), k, v, false);
+      x = torch::dropout(ly.proj(a.transpose(1, 2).reshape({B, S, H})), 0.1, false) + x;
+      x = torch::dropout(ly.out(gelu_new(ly.fc(ly.ln2(x)))), 0.1, false) + x;
+    }
+    x = ln_f(x).view({B, S, H});
+    // generate copies the last token's logits out in fp32 (.to(copy=True, dtype=torch.float32)).
+    Tensor logits = torch::linear(x.slice(1, S - 1, S).view({B, H}), wte).to(torch::kFloat, false, true);
+    Tensor next = logits.argmax(-1);
+    Tensor unfinished = torch::ones({B}, torch::kLong);
+    next = next * unfinished + unfinished;  // HF: next * unfinished + pad * (1 - unfinished)
+    Tensor ids2 = torch::cat({input_ids, next.unsqueeze(1)}, 1);
+    Tensor mask2 = torch::cat({mask, torch::ones({B, 1}, torch::kLong)}, 1);
+    Tensor done = torch::isin(next, torch::tensor({50256}, torch::kLong));
+    unfinished = torch::bitwise_and(unfinished, done);
+    volatile bool stop = unfinished.max().item<long>() == 0;
+    (void)stop;
   }
 };
 
@@ -286,12 +329,22 @@ struct Timing {
 };
 
 // Calls fn for `budget` seconds (at least `min_iters` calls, at most 200), appending each call's time.
-void time_into(std::vector<double>& t, const std::function<void()>& fn, double budget, int min_iters) {
+// `cpu`, when given, receives each call's thread CPU time (CLOCK_THREAD_CPUTIME_ID: with one intra-op
+// thread, the call less its waits for a core on a shared machine).
+void time_into(std::vector<double>& t, const std::function<void()>& fn, double budget, int min_iters,
+               std::vector<double>* cpu = nullptr) {
+  auto thread_s = [] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
   auto start = Clock::now();
   for (int n = 0; n < min_iters || (std::chrono::duration<double>(Clock::now() - start).count() < budget && n < 200);
        ++n) {
     auto t0 = Clock::now();
+    double c0 = thread_s();
     fn();
+    if (cpu) cpu->push_back(thread_s() - c0);
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
 }
@@ -333,6 +386,7 @@ int main(int argc, char** argv) {
     Json run;  // the measured-runs entry, without its timing
     std::function<void()> call;
     std::vector<double> times;
+    std::vector<double> cpu;  // thread CPU times (decode steps: what is compared, as validate/cpu/hf_generate.py)
     long faults = 0;  // minor page faults during the timed calls
   };
   std::vector<Config> configs;
@@ -363,6 +417,26 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "fwtax-run-torch: unknown family '%s'\n", family.c_str());
       return 2;
     }
+    // A decode plan ("phase": "decode", "contexts": [...]): one generate() step of a GPT-2 over a
+    // DynamicCache of each context.
+    if (m.value("phase", std::string("forward")) == "decode") {
+      if (family != "gpt2") {
+        std::fprintf(stderr, "fwtax-run-torch: decode steps are written for gpt2, not '%s'\n", family.c_str());
+        return 2;
+      }
+      auto net = std::make_shared<Gpt2>(a);
+      for (long batch : m["batches"].get<std::vector<long>>())
+        for (long context : m["contexts"].get<std::vector<long>>()) {
+          auto kv = std::make_shared<std::vector<std::pair<Tensor, Tensor>>>(net->cache(batch, context));
+          Tensor ids = torch::randint(0, vocab, {batch, 1}, torch::kLong);
+          Tensor input_ids = torch::randint(0, vocab, {batch, context}, torch::kLong);
+          Tensor mask = torch::ones({batch, context}, torch::kLong);
+          Json r = {{"model", m["name"]}, {"arch", a}, {"mode", "libtorch"}, {"dtype", "fp32"}, {"batch", batch},
+                    {"image", nullptr}, {"phase", "decode"}, {"seq", 1}, {"context", context}};
+          configs.push_back({r, [net, kv, ids, input_ids, mask] { net->decode(ids, *kv, input_ids, mask); }, {}, {}});
+        }
+      continue;
+    }
     for (long batch : m["batches"].get<std::vector<long>>())
       for (long size : m["sizes"].get<std::vector<long>>()) {
         Tensor input;
@@ -376,7 +450,7 @@ int main(int argc, char** argv) {
         r["seq"] = tokens && family != "mlp" ? Json(size) : Json(nullptr);
         r["image"] = tokens ? Json(nullptr) : Json(size);
         if (family == "mlp") r["seq"] = 1;
-        configs.push_back({r, [model, input] { model(input); }, {}});
+        configs.push_back({r, [model, input] { model(input); }, {}, {}});
       }
   }
   for (auto& c : configs)
@@ -389,7 +463,8 @@ int main(int argc, char** argv) {
   for (int p = 0; p < passes; ++p)
     for (auto& c : configs) {
       const long before = minor_faults();
-      time_into(c.times, c.call, budget / passes, (min_iters + passes - 1) / passes);
+      time_into(c.times, c.call, budget / passes, (min_iters + passes - 1) / passes,
+                c.run.contains("phase") ? &c.cpu : nullptr);
       c.faults += minor_faults() - before;
     }
   Json runs = Json::array();
@@ -399,8 +474,14 @@ int main(int argc, char** argv) {
                  c.run["batch"].get<long long>(), c.run["seq"].is_null() ? c.run["image"].dump().c_str() : c.run["seq"].dump().c_str(),
                  t.median * 1e3);
     Json r = c.run;
-    r.update(Json{{"median_s", t.median}, {"min_s", t.min}, {"p90_s", t.p90}, {"iters", t.iters},
-                  {"page_faults_per_call", static_cast<double>(c.faults) / t.iters}});
+    if (!c.cpu.empty()) {  // decode steps: the thread's CPU time compared, the wall clock kept beside it
+      Timing cpu = summarize(c.cpu);
+      r.update(Json{{"median_s", cpu.median}, {"min_s", cpu.min}, {"p90_s", cpu.p90}, {"iters", cpu.iters},
+                    {"wall_median_s", t.median}, {"wall_min_s", t.min}, {"wall_p90_s", t.p90}});
+    } else {
+      r.update(Json{{"median_s", t.median}, {"min_s", t.min}, {"p90_s", t.p90}, {"iters", t.iters}});
+    }
+    r["page_faults_per_call"] = static_cast<double>(c.faults) / t.iters;
     runs.push_back(r);
   }
   Json out = {{"schema", "fwtax.runs/1"},

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/arch/captured.hpp"
+#include "model/arch/transformer_family.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
 
@@ -39,10 +40,11 @@ Architecture make_architecture(std::string name, std::string description, ArchCo
   a.config = std::move(config);
   if (auto* t = std::get_if<TransformerConfig>(&a.config)) {
     TransformerConfig tc = *t;
+    const TransformerFamily& fam = transformer_family(tc);
     a.family = tc.family;
-    a.input = tc.family == "vit" ? InputKind::image : InputKind::tokens;
+    a.input = fam.image_input ? InputKind::image : InputKind::tokens;
     a.default_image = tc.image_size;
-    a.max_seq = tc.family == "vit" || tc.family == "torchnn" ? 0 : tc.max_position;
+    a.max_seq = fam.positions_bounded ? tc.max_position : 0;
     a.params = transformer_params(tc);
     a.build = [tc](Builder& b, const WorkloadConfig& c) { build_transformer(b, c, tc); };
   } else if (auto* r = std::get_if<ResNetConfig>(&a.config)) {
@@ -97,7 +99,7 @@ Architecture scale_architecture(const Architecture& a, double w, double d) {
     c.hidden = width_checked(c.heads, static_cast<double>(head_dim), "hidden size");  // keep the head size
     c.intermediate = width_checked(c.intermediate, w, "intermediate size");
     if (c.kv_heads > 0) c.kv_heads = std::max(1LL, c.heads / std::max(1LL, t->heads / t->kv_heads));
-    if (c.family == "funnel")
+    if (transformer_family(c).layers_in_blocks)
       for (auto& s : c.block_sizes) s = depth_checked(s, d);
     else
       c.layers = depth_checked(c.layers, d);
@@ -340,10 +342,21 @@ Architecture load_architecture_file(const std::string& path) { return parse_arch
 Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Backend& backend) {
   Diagnostics diag("--model " + a.name);
   if (c.batch < 1) diag.add("--batch", "expected a batch size >= 1, got " + std::to_string(c.batch));
-  if (c.phase != Phase::forward && a.family != "gpt2" && a.family != "llama")
-    diag.add("--phase", std::string(phase_name(c.phase)) + " needs a causal LM with a KV cache (gpt2, llama and their "
-                        "sizes, or a config.json of model_type gpt2, llama, mistral, qwen2, phi3, gemma); " + a.name + " is " +
-                        (a.family.empty() ? "not one" : "a " + a.family + " model"));
+  if (const TransformerFamily* fam = find_transformer_family(a.family);
+      c.phase != Phase::forward && !(fam && fam->causal_lm())) {
+    std::string families, types;
+    for (const TransformerFamily* f : transformer_family_table()) {
+      if (!f->causal_lm()) continue;
+      families += std::string(families.empty() ? "" : ", ") + f->name;
+      for (const HfConfigClass& k : f->hf_classes) types += std::string(types.empty() ? "" : ", ") + k.model_type;
+    }
+    diag.add("--phase", std::string(phase_name(c.phase)) + " needs a causal LM with a KV cache (" + families +
+                            " and their sizes, or a config.json of model_type " + types + "); " + a.name + " is " +
+                            (a.family.empty() ? "not one" : "a " + a.family + " model"));
+  }
+  if (c.cache == KvCache::static_cache && c.cache_len > 0 && c.cache_len < c.context + c.seq)
+    diag.add("--cache-len", "a static cache of " + std::to_string(c.cache_len) + " tokens cannot hold the " +
+                                std::to_string(c.context + c.seq) + " tokens of this call");
   if (c.context < 0 || (c.context > 0 && c.phase != Phase::decode))
     diag.add("--context", "expected tokens already in the KV cache (>= 0) with --phase decode, got " +
                               std::to_string(c.context));

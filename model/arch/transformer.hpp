@@ -1,7 +1,8 @@
 #pragma once
 // Token models: one configuration struct for the transformer families fwtax builds, and the
 // builders that reproduce what each HF transformers 5.x implementation dispatches in eager mode
-// (SDPA attention, no attention mask, torch.no_grad()).
+// (SDPA attention, no attention mask, torch.no_grad()). Each family is one row of the registry
+// (transformer_family.hpp), made in its file under model/arch/families/.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,8 @@ constexpr long long kMaxLayers = 4096;
 constexpr long long kMaxWidth = 1LL << 31;
 
 struct TransformerConfig {
-  // bert, roberta, distilbert, albert, mobilebert, squeezebert, funnel, gpt2, llama, vit, torchnn
+  // A registered family's name (transformer_families()); the fields below that only some families
+  // read say which.
   std::string family = "bert";
   long long hidden = 768, layers = 12, heads = 12, intermediate = 3072;
   long long kv_heads = 0;        // 0: = heads (GQA when fewer)

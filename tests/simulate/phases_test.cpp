@@ -153,3 +153,41 @@ TEST_CASE("the datasheet GPUs that serve LLMs: a graph-replayed decode step is p
   CHECK(rows[0].fits);
   CHECK_FALSE(rows[1].fits);
 }
+
+TEST_CASE("an eager static-cache step attends over the cache's whole length and copies no cache") {
+  // llama2-7b: 32 layers, 32 key/value heads of 128 in fp16: bytes of K (or V) per cached token.
+  const double per_token = 32 * 32 * 128 * 2.0;
+  auto step = [](long long context, long long cache_len) {
+    SweepRequest q;
+    q.models = {"llama2-7b"};
+    q.dtypes = {DType::fp16};
+    q.phase = "decode";
+    q.contexts = {context};
+    q.cache = KvCache::static_cache;
+    q.cache_len = cache_len;
+    auto rows = run_sweep(q, Catalog::builtin());
+    REQUIRE(rows.size() == 1);
+    return rows.front();
+  };
+  // The same cache, filled to 128 or 2047 tokens: SDPA reads all 4096 either way, index_copy_ writes one.
+  ResultRow a = step(128, 4096), b = step(2047, 4096);
+  CHECK(b.sim.bytes == doctest::Approx(a.sim.bytes).epsilon(1e-6));
+  // A longer cache at the same context: SDPA's K and V reads grow by the extra length.
+  ResultRow c = step(128, 8192);
+  CHECK(c.sim.bytes - a.sim.bytes == doctest::Approx(per_token * 4096 * 2).epsilon(0.02));
+  // The dynamic cache's step at 2047 copies its cache (torch.cat) and reads only what it holds.
+  ResultRow d = one("llama2-7b", "pytorch-eager", "decode", 2047);
+  CHECK(d.sim.bytes - b.sim.bytes == doctest::Approx(per_token * (2048 * (2 + 2 * 2) - 4096 * 2)).epsilon(0.02));
+  // The static cache's memory is its whole length, whatever the context.
+  CHECK(a.memory_bytes == doctest::Approx(b.memory_bytes).epsilon(1e-3));
+}
+
+TEST_CASE("a static cache too short for the call is an input error naming --cache-len") {
+  SweepRequest q;
+  q.models = {"tinyllama"};
+  q.phase = "decode";
+  q.contexts = {100};
+  q.cache = KvCache::static_cache;
+  q.cache_len = 50;
+  CHECK_THROWS_WITH(run_sweep(q, Catalog::builtin()), doctest::Contains("--cache-len"));
+}

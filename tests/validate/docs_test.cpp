@@ -77,6 +77,10 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   // Eager and torch.compile'd CNNs on this machine's CPU, on its profile with torch-compile measured on tiny chains.
   const std::string cc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/";
   check_quoted("compile-cpu-2026-12", read_measured_file(cc + "zoo-cpu-runs.json", cc + "cpu-profile-compile.json", Measure::sync));
+  // The same decode step in libtorch, predicted on the profile calibrated with that libtorch.
+  const std::string lt = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-libtorch-decode-2026-12/runs.json";
+  check_quoted("cpu-libtorch-decode-2026-12",
+               read_measured_file(lt, std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/cpu-profile.json", Measure::sync));
 }
 
 namespace {

@@ -8,18 +8,12 @@
 #include "model/catalog.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
+#include "tests/test_util.hpp"
 
 using namespace fwtax;
+using fwtax::test::mape;
 
 namespace {
-
-double mape(const std::vector<Comparison>& c, const std::function<bool(const Comparison&)>& pick, std::size_t* n) {
-  std::vector<double> apes;
-  for (const auto& x : c)
-    if (x.ok && pick(x)) apes.push_back(x.ape);
-  *n = apes.size();
-  return error_stats(apes).mape_percent;
-}
 
 const std::vector<Comparison>& comparisons() {
   static const std::vector<Comparison> c = [] {

@@ -155,7 +155,10 @@ def main():
         mode = "eager" if c == "dynamic" else "eager-static-cache"
         cfg_json = json.load(open(built[m][2]))
         wall, cpu = times[cfg]
-        base = {"model": m, "mode": mode, "dtype": "fp32", "batch": b, "image": None,
+        # generate keeps a static cache at the largest length any earlier call of the model needed
+        # (_prepare_static_cache's _previous_max_cache_length): after the warm-up, that of the longest prompt.
+        cache_len = {"max_cache_len": built[m][0]._previous_max_cache_length} if c == "static" else {}
+        base = {"model": m, "mode": mode, "cache": c, **cache_len, "dtype": "fp32", "batch": b, "image": None,
                 "params": sum(x.numel() for x in built[m][0].base_model.parameters()),
                 "arch": cfg_json}
 
@@ -191,7 +194,9 @@ def main():
                   "over the passes. median_s, min_s, p90_s: the thread's CPU time (time.thread_time; one intra-op "
                   "thread, so the work's time without the waits for a core on the loaded machine); wall_*: the "
                   "wall clock (time.perf_counter). eager: generate's default DynamicCache; eager-static-cache: "
-                  "cache_implementation='static', still eager (no torch.compile)",
+                  "cache_implementation='static', still eager (no torch.compile); max_cache_len: the static cache's length, "
+                  "which generate keeps at the largest of the model's earlier calls (the warm-up's longest prompt + "
+                  f"{NEW} - 1)",
         "runs": runs,
     }
     with open(os.path.join(args.out, "runs.json"), "w") as f:

@@ -1,0 +1,206 @@
+// Pieces that several transformer families' builders share; each family's own sequence is in its
+// file under model/arch/families/.
+#include "model/arch/transformer_parts.hpp"
+
+namespace fwtax::parts {
+
+Dims token_dims(const WorkloadConfig& c) {
+  Dims d{static_cast<double>(c.batch), static_cast<double>(c.seq), static_cast<double>(c.batch * c.seq)};
+  d.phase = c.phase;
+  d.K = static_cast<double>(c.context + c.seq);
+  d.static_cache = c.cache == KvCache::static_cache;
+  d.L = c.cache_len > 0 ? static_cast<double>(c.cache_len) : d.K;
+  return d;
+}
+
+// HF's activation by name: gelu (one erf kernel), gelu_new (the tanh approximation written out as
+// eight elementwise ops), relu, silu.
+void activation(Builder& b, const std::string& act, double elems) {
+  if (act == "gelu_new") {
+    for (const char* op : {"aten::mul", "aten::pow", "aten::mul", "aten::add", "aten::mul", "aten::tanh", "aten::add",
+                           "aten::mul"})
+      b.elementwise(op, elems, std::string_view(op) == "aten::pow" || std::string_view(op) == "aten::tanh" ? 1 : 2);
+  } else if (act == "relu") {
+    b.elementwise("aten::relu", elems, 1);
+  } else if (act == "silu") {
+    b.elementwise("aten::silu", elems, 1, 4);
+  } else {
+    b.elementwise("aten::gelu", elems, 1, 8);
+  }
+}
+
+// q, k or v: linear, view to heads, transpose(1, 2).
+void projection(Builder& b, double T, double in, double out) {
+  b.module(OpClass::module_leaf, "proj");
+  b.linear(T, in, out);
+  b.view("aten::view");
+  b.view("aten::transpose");
+}
+
+// HF's data-dependent Python check on a GPU tensor: a tiny reduction and a blocking read back.
+void host_check(Builder& b, double elems) {
+  b.elementwise("aten::eq", elems, 1);
+  b.reduction("aten::all", elems, 1);
+  b.sync_read("aten::is_nonzero");
+}
+
+void packed_sequence_check(Builder& b, const Dims& d) {
+  b.view("aten::slice");
+  b.elementwise("aten::sub", d.B, 1);
+  b.elementwise("aten::diff", d.T, 1);
+  b.elementwise("aten::ne", d.T, 1);
+  b.elementwise("aten::cumsum", d.T, 1);
+  b.view("aten::select");
+  host_check(b, d.B);
+}
+
+// Attention after the q/k/v projections, up to the merged heads: one fused SDPA op then transpose and
+// reshape (transformers 5.x), or the eager math that transformers 4.x ran (permute q, k, v; QK^T;
+// scale; mask; softmax; dropout; PV; permute back, contiguous, view).
+// `padding_mask`: the encoder builds its padding mask with transformers 5.x's bidirectional mask
+// helper. Called without a mask, eager mode skips the mask; a forward captured in a CUDA graph
+// materializes it, and SDPA with it falls back to its math kernels in every layer (fp16 and fp32:
+// validate/gpu/graph_check.py, HF BertModel, torch 2.11, transformers 5.17). So does a forward
+// recorded by torch.jit.trace: the helper never skips the mask while tracing (its is_tracing check),
+// and the shared H100 and our H200 TorchScript runs of BERT at batch 64 take the CUDA graphs' time
+// (fp16: 11.5 and 10.1 ms against 4.2 ms in eager on the H200). Decoders (causal) and ViT (no mask)
+// keep the fused kernel.
+void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal,
+               bool padding_mask) {
+  if (t.attention != "eager") {
+    if (padding_mask && (b.backend().graph_capture || b.backend().jit_traced) && b.backend().gpu)
+      b.sdpa_math(d.B, heads, d.S, d.K, hd);
+    else {
+      sdpa_static_mask(b, d);
+      b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1);
+    }
+    b.view("aten::transpose");
+    b.view("aten::reshape");
+    return;
+  }
+  const double scores = d.B * heads * d.S * d.K;
+  b.view("aten::transpose");
+  b.matmul(d.B * heads, d.S, d.K, hd);
+  if (causal) {
+    b.elementwise("aten::full", 1, 0);
+    b.elementwise("aten::div", scores, 2);
+    b.view("aten::slice");
+    b.elementwise("aten::full", 1, 0);
+    b.broadcast_elementwise("aten::where", scores, 3);  // the causal mask broadcast over batch and heads
+  } else {
+    b.elementwise("aten::div", scores, 1);
+    b.broadcast_elementwise("aten::add", scores, 2);  // + the extended attention mask, broadcast over heads
+  }
+  b.softmax(d.B * heads * d.S, d.S);
+  b.module(OpClass::module_leaf, "attention.dropout");
+  b.dropout();
+  b.matmul(d.B * heads, d.S, hd, d.K);
+  b.view("aten::permute");
+  b.strided_copy("aten::contiguous", d.T * heads * hd);
+  b.view("aten::view");
+}
+
+// transformers 4.x built an all-ones mask and its additive form when none was given.
+void eager_mask(Builder& b, const Dims& d) {
+  b.alloc_zeros(d.T);
+  b.view("aten::slice");
+  b.view("aten::unsqueeze");
+  b.copy("aten::to", d.T);
+  b.elementwise("aten::rsub", d.T, 1);
+  b.elementwise("aten::mul", d.T, 1);
+}
+
+void pooler(Builder& b, const Dims& d, double H) {
+  b.module(OpClass::module_heavy, "pooler");
+  b.view("aten::select");
+  b.module(OpClass::module_leaf, "pooler.dense");
+  b.linear(d.B, H, H);
+  b.module(OpClass::module_leaf, "pooler.activation");
+  b.elementwise("aten::tanh", d.B * H, 1, 4);
+}
+
+// The KV cache of one layer after its k and v projections (`kv` elements per token each), in a
+// prefill or a decode step. HF's DynamicCache stores the prompt's keys as they are and concatenates
+// every later step's onto all it holds (torch.cat: the whole cache read and written again); a
+// static cache, as CUDA-graph decoding uses, writes the new tokens in place (index_copy_).
+//
+// HF's StaticCache in eager mode (transformers 5.x cache_utils.py StaticLayer, checked with the
+// profiler on transformers 5.24, torch 2.15, CPU): the first update allocates keys and values at the
+// cache's whole length (torch.zeros), every update computes the new tokens' positions
+// (arange + cumulative_length, which add_ then moves on) and index_copy_s keys and values into place.
+void cache_update(Builder& b, const Dims& d, double kv) {
+  if (d.phase == Phase::forward) return;
+  if (d.static_cache && !b.backend().graph_capture) {
+    if (d.phase == Phase::prefill)
+      for (int p = 0; p < 2; ++p) b.alloc_zeros(d.B * d.L * kv);
+    b.elementwise("aten::arange", d.S, 0);
+    b.elementwise("aten::add", d.S, 1);
+    b.elementwise("aten::add_", 1, 1);
+    for (int p = 0; p < 2; ++p) b.copy("aten::index_copy_", d.T * kv);
+    return;
+  }
+  for (int p = 0; p < 2; ++p) {
+    if (b.backend().graph_capture)
+      b.copy("aten::index_copy_", d.T * kv);
+    else if (d.phase == Phase::decode)
+      b.concat(d.B * d.K * kv);
+  }
+}
+
+// With a static cache, attention in a decode step reads the whole preallocated cache, not only the
+// tokens written so far: the mask over its length comes from generate's mask preparation (positions
+// from arange, compared with `le`, expanded), once per step before the embedding, and SDPA turns the
+// boolean mask into an additive one (two `where`s over it) before its flash kernel, in every layer.
+// The prefill attends to the prompt alone with is_causal (masking_utils' _ignore_causal_mask_sdpa:
+// an empty cache). Profiled as cache_update's.
+void static_cache_mask(Builder& b, const Dims& d) {
+  if (!d.static_cache || d.phase != Phase::decode || b.backend().graph_capture) return;
+  for (int i = 0; i < 3; ++i) b.elementwise("aten::arange", 1, 0);
+  b.elementwise("aten::add", 1, 1);
+  b.elementwise("aten::arange", d.L, 0);
+  b.elementwise("aten::add", d.L, 1);
+  for (int i = 0; i < 12; ++i) b.view("aten::unsqueeze");
+  b.elementwise("aten::le", d.B * d.L, 2);
+  b.view("aten::expand");
+}
+
+void sdpa_static_mask(Builder& b, const Dims& d) {
+  if (!d.static_cache || d.phase != Phase::decode || b.backend().graph_capture) return;
+  for (int i = 0; i < 2; ++i) b.elementwise("aten::where", d.B * d.L, 1);
+}
+
+double attended_keys(const Dims& d) { return d.static_cache && d.phase == Phase::decode ? d.L : d.K; }
+
+// What a generate step does after the last layer: the LM head on each sequence's last token, the
+// logits in fp32, greedy sampling, the new token appended, and the end-of-sequence check that
+// generate's loop reads back on the host every step (unfinished_sequences.max() == 0).
+void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
+  if (d.phase == Phase::forward) return;
+  b.view("aten::slice");
+  b.module(OpClass::module_leaf, "lm_head");
+  b.linear(d.B, H, V, false);
+  b.copy("aten::to", d.B * V, 4);
+  b.reduction("aten::argmax", d.B * V, d.B);
+  b.elementwise("aten::mul", d.B, 2);
+  b.elementwise("aten::add", d.B, 2);
+  b.concat(d.B * (d.K + 1));  // input_ids
+  b.concat(d.B * (d.K + 1));  // attention_mask
+  b.elementwise("aten::isin", d.B, 2);
+  b.elementwise("aten::bitwise_and", d.B, 2);
+  b.reduction("aten::max", d.B, 1);
+  b.sync_read("aten::is_nonzero");
+}
+
+double encoder_params(const TransformerConfig& t, double layers, double layer) {
+  double h = static_cast<double>(t.hidden), e = static_cast<double>(t.emb());
+  double emb = (static_cast<double>(t.vocab) + static_cast<double>(t.max_position) + static_cast<double>(t.type_vocab)) * e;
+  return emb + layers * layer + (t.pooler ? h * h + h : 0);
+}
+
+double bert_layer_params(const TransformerConfig& t) {
+  double h = static_cast<double>(t.hidden), i = static_cast<double>(t.intermediate);
+  double kv = static_cast<double>(t.kv()) * static_cast<double>(t.head_dim());
+  return 2 * (h * h + h) + 2 * (h * kv + kv) + (h * i + i) + (i * h + h) + 4 * h;
+}
+
+}  // namespace fwtax::parts
