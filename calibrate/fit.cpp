@@ -540,25 +540,23 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
     conv_curve.push_back({c[0], std::min(1.0, c[1] / best)});
     conv_shapes.push_back({c[2], c[3], c[4], std::min(1.0, c[1] / best)});
   }
-  Curve gemm_fit([&] {
-    std::vector<std::pair<double, double>> p;
-    for (auto [f, rate] : gemm) p.push_back({f, std::min(1.0, rate / best)});
-    return p;
-  }());
-  std::vector<double> attn_ratio, causal_ratio;
+  // Attention (ATen's math path on a CPU: two batched GEMMs around a softmax) by its FLOPs: its own
+  // curve, as its operands are activations in cache and its GEMMs per head are small, unlike the
+  // weight GEMMs of the GEMM curve.
+  Json attn_curve = Json::array();
+  std::vector<double> causal_ratio;
   if (mb.contains("attention_sweep"))
     for (std::size_t i = 0; i < mb["attention_sweep"].size(); ++i) {
       const Json& c = mb["attention_sweep"][i];
       std::string w = "/attention_sweep/" + std::to_string(i);
       double flops = need_number(c, "flops", file, w);
       double t = std::max(stat(c, file, w) - cost(OpClass::attention), 1e-9);
-      attn_ratio.push_back(t / (flops / (best * gemm_fit.at(flops))));
+      attn_curve.push_back({flops, std::min(1.0, flops / t / best)});
       if (c.contains("causal_stats")) {
         double tc = std::max(need_number(need(c, "causal_stats", file, w), "median_s", file, w + "/causal_stats") - cost(OpClass::attention), 1e-9);
         causal_ratio.push_back(tc / (0.5 * t));  // causal kernels are credited with half the FLOPs
       }
     }
-  double attn_factor = std::max(1.0, median(attn_ratio));
   double causal_factor = causal_ratio.empty() ? 1.0 : std::max(0.5, median(causal_ratio));
   // 3. Memory: copy bandwidth and the add sweep's efficiency.
   const Json& copy = need(mb, "copy", file, "");
@@ -590,14 +588,15 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /copy: bytes read plus written over time"}};
   p["efficiency"] = {{"gemm", {{"fp32_simt", curve}}},
                      {"memory", mem},
-                     {"kind_time_factor", {{"attention", attn_factor}}},
                      {"causal_attention_factor", causal_factor},
                      {"source", file + " /gemm_sweep (torch::linear with weights rotated through memory, less its "
                                        "dispatch cost, over the best rate), /conv_sweep (likewise for the conv2d calls ATen "
                                        "ran on oneDNN), "
-                                       "/attention_sweep (time over a GEMM of the same FLOPs) and /add_sweep (less "
+                                       "/attention_sweep (scaled_dot_product_attention less its dispatch cost, over the best "
+                                       "rate) and /add_sweep (less "
                                        "the add's dispatch cost, over the copy bandwidth)"}};
   p["efficiency"]["gemm_shapes"] = {{"fp32_simt", gemm_shapes}};
+  if (!attn_curve.empty()) p["efficiency"]["attention"] = {{"fp32_simt", attn_curve}};
   p["efficiency"]["linear_shapes"] = {{"fp32_simt", gemm_shapes}};
   // 4. Math functions per element (tanh, erf ...): elements over time, less the op's dispatch cost.
   if (mb.contains("function_sweep")) {

@@ -95,6 +95,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     read_math_curves(er.object("gemm", false), "/efficiency/gemm", diag, d.gemm_efficiency);
     read_math_curves(er.object("linear", false), "/efficiency/linear", diag, d.linear_efficiency);
     read_math_curves(er.object("conv", false), "/efficiency/conv", diag, d.conv_efficiency);
+    read_math_curves(er.object("attention", false), "/efficiency/attention", diag, d.attention_efficiency);
     read_math_shapes(er.object("gemm_shapes", false), "/efficiency/gemm_shapes", diag, d.gemm_shapes);
     read_math_shapes(er.object("linear_shapes", false), "/efficiency/linear_shapes", diag, d.linear_shapes);
     read_math_shapes(er.object("conv_shapes", false), "/efficiency/conv_shapes", diag, d.conv_shapes);
@@ -162,16 +163,18 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   j["memory"] = mem;
   Json eff;
   if (!d.efficiency_like.empty()) eff["like"] = d.efficiency_like;
-  Json gemm, lin, conv;
+  Json gemm, lin, conv, attn;
   for (int i = 0; i < kMathCount; ++i) {
     std::string k(math_name(static_cast<Math>(i)));
     if (!d.gemm_efficiency[i].empty()) gemm[k] = curve_to_json(d.gemm_efficiency[i]);
     if (!d.linear_efficiency[i].empty()) lin[k] = curve_to_json(d.linear_efficiency[i]);
     if (!d.conv_efficiency[i].empty()) conv[k] = curve_to_json(d.conv_efficiency[i]);
+    if (!d.attention_efficiency[i].empty()) attn[k] = curve_to_json(d.attention_efficiency[i]);
   }
   if (!gemm.is_null()) eff["gemm"] = gemm;
   if (!lin.is_null()) eff["linear"] = lin;
   if (!conv.is_null()) eff["conv"] = conv;
+  if (!attn.is_null()) eff["attention"] = attn;
   for (auto [key, arr] : {std::pair{"gemm_shapes", &d.gemm_shapes}, std::pair{"linear_shapes", &d.linear_shapes},
                           std::pair{"conv_shapes", &d.conv_shapes}}) {
     Json o;
@@ -263,6 +266,8 @@ void inherit_efficiency(DeviceSpec& d, const DeviceSpec& ref) {
     const Curve& l = ref.linear_efficiency[static_cast<int>(effective_math(ref, m))];
     const Curve& cv = ref.conv_efficiency[static_cast<int>(effective_math(ref, m))];
     if (d.conv_efficiency[i].empty() && !cv.empty()) d.conv_efficiency[i] = cv.scaled_x(factor);
+    const Curve& at = ref.attention_efficiency[static_cast<int>(effective_math(ref, m))];
+    if (d.attention_efficiency[i].empty() && !at.empty()) d.attention_efficiency[i] = at.scaled_x(factor);
     int rm = static_cast<int>(effective_math(ref, m));
     if (d.gemm_shapes[i].empty() && !ref.gemm_shapes[rm].empty()) d.gemm_shapes[i] = ref.gemm_shapes[rm].scaled_m(factor);
     if (d.linear_shapes[i].empty() && !ref.linear_shapes[rm].empty()) d.linear_shapes[i] = ref.linear_shapes[rm].scaled_m(factor);

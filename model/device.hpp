@@ -33,6 +33,9 @@ struct DeviceSpec {
   std::array<Curve, kMathCount> gemm_efficiency;
   std::array<Curve, kMathCount> linear_efficiency;  // x @ W^T + b; falls back to gemm_efficiency
   std::array<Curve, kMathCount> conv_efficiency;    // convolutions; falls back to gemm_efficiency
+  // Scaled dot-product attention by its FLOPs, where measured as a whole (a CPU's math path: two
+  // batched GEMMs and the softmax between them); else gemm_efficiency times kind_time_factor.
+  std::array<Curve, kMathCount> attention_efficiency;
   // Shape-aware efficiencies (m, n, k); used instead of the FLOPs curves where calibrated.
   std::array<ShapeEfficiency, kMathCount> gemm_shapes, linear_shapes, conv_shapes;
   Curve memory_efficiency;

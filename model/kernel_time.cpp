@@ -103,6 +103,7 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   const Curve* c = &d_.gemm_efficiency[m];
   if (k.form == GemmForm::linear && !d_.linear_efficiency[m].empty()) c = &d_.linear_efficiency[m];
   if (conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
+  if (k.kind == KernelKind::attention && !d_.attention_efficiency[m].empty()) c = &d_.attention_efficiency[m];
   if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
   return c->empty() ? 1.0 : c->at(k.flops);
 }

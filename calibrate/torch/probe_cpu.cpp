@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
     }
   out["conv_sweep"] = conv;
   Json attn = Json::array();
-  for (auto [b, h, sq, d] : std::vector<std::array<long, 4>>{{1, 4, 128, 64}, {4, 4, 128, 64}, {1, 12, 128, 64}, {8, 4, 256, 64}}) {
+  for (auto [b, h, sq, d] : std::vector<std::array<long, 4>>{{1, 4, 32, 64}, {1, 4, 128, 64}, {4, 4, 128, 64}, {1, 12, 128, 64}, {8, 4, 256, 64}}) {
     progress("attention " + std::to_string(b) + "x" + std::to_string(h) + "x" + std::to_string(sq));
     auto q = torch::randn({b, h, sq, d});
     auto s = measure([&] { auto y = probe::sdpa(q, q, q); });

@@ -348,3 +348,39 @@ TEST_CASE("a batch-norm sweep gives a GPU profile the bounds it was generated wi
   CHECK(f.profile["efficiency"]["batch_norm"]["source"].get<std::string>().find("/sweeps/batch_norm") !=
         std::string::npos);
 }
+
+TEST_CASE("a CPU fit times attention on its own curve and pooling at its measured rate") {
+  Json mb = probe();
+  // A pool sweep as the probe writes it (the corpus file predates it): 1x64x56x56 in 1.2 ms.
+  mb["pool_sweep"] = {{"max_pool2d", {{"elements", 200704}, {"kernel", "3x3 stride 2"},
+                                      {"stats", {{"median_s", 1.2e-3}, {"mdape", 0.01}}}}}};
+  FitResult f = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
+  Diagnostics diag("profile");
+  const DeviceSpec d = parse_device(f.profile, diag);
+  REQUIRE(diag.empty());
+  const KernelTimer timer(d);
+  // Each swept attention point comes back at its measured kernel time (less the op's dispatch cost),
+  // whatever the GEMM curve says for the same FLOPs.
+  REQUIRE(mb.contains("attention_sweep"));
+  CHECK(!d.attention_efficiency[static_cast<int>(Math::fp32_simt)].empty());
+  CHECK(d.kind_time_factor[static_cast<int>(KernelKind::attention)] == 1.0);
+  const double dispatch = f.profile["frameworks"]["libtorch"]["op_host_s"]["attention"].get<double>();
+  for (const Json& a : mb["attention_sweep"]) {
+    Kernel k;
+    k.kind = KernelKind::attention;
+    k.math = Math::fp32_simt;
+    k.flops = a["flops"].get<double>();
+    const double measured = a["stats"]["median_s"].get<double>() - dispatch;
+    CAPTURE(k.flops);
+    CHECK(timer.compute_time_s(k) == doctest::Approx(measured).epsilon(0.02));
+  }
+  // ResNet's stem pool: its input elements at the measured rate, far above what memory speed gives.
+  Kernel pool;
+  pool.kind = KernelKind::pool;
+  pool.math = Math::fp32_simt;
+  pool.m = 200704;
+  pool.bytes = (200704 + 50176) * 4.0;
+  const double pool_dispatch = f.profile["frameworks"]["libtorch"]["op_host_s"]["pool"].get<double>();
+  CHECK(timer.time(pool).time_s == doctest::Approx(1.2e-3 - pool_dispatch).epsilon(0.01));
+  CHECK(timer.memory_time_s(pool) > 10 * (pool.bytes / d.memory_bandwidth_bytes_per_s));
+}
