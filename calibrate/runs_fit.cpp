@@ -65,7 +65,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   f.host.name = request.name;
   f.host.description = "the host that ran the " + f.device + " runs, fitted from " + std::to_string(f.fit.runs) +
                        " runs of " + f.models;
-  f.host.cpu = !request.cpu.empty() ? request.cpu : old.cpu.empty() ? "unknown" : old.cpu;
+  f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
   f.host.relative_time = old.relative_time / f.fit.host_x;
   f.host.source = "fitted by fwtax calibrate --target host --runs " + request.runs_label +
                   (request.models_named ? " --model " + f.models : "") +

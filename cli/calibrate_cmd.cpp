@@ -197,7 +197,7 @@ Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warni
 int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
-    out << usage_of("Usage: fwtax calibrate --target cpu|cuda|host [options]\n\nMeasures this machine and writes a "
+    out << usage_of("Usage: fwtax calibrate --target cpu|cuda|host|ranges [options]\n\nMeasures this machine and writes a "
                     "device profile with the frameworks measured on it; simulate, project and validate read it with "
                     "--device FILE. With --target host, fits instead how fast the host of measured runs dispatches "
                     "(its relative_time) and writes a host profile.",

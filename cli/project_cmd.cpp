@@ -19,7 +19,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512", "LIST"},
     {"--image", true, "image sizes (sides) of vision models: 160,224", "LIST"},
     {"--phase", true, "forward (default), prefill, decode (one token step) or generate, for causal LMs", "P"},
-    {"--context", true, "decode: tokens already in the KV cache, e.g. 128,4096", "LIST"},
+    {"--context", true, "decode: tokens already in the KV cache, e.g. 128,4095 (a model of 4096 positions holds 4095 and the new token)", "LIST"},
     {"--new-tokens", true, "generate: tokens produced after the --seq prompt", "N"},
     {"--speedup", true, "the whole GPU S times faster (compute, bandwidth, per-kernel GPU costs)", "LIST"},
     {"--compute-x", true, "peak FLOP/s times C only", "LIST"},

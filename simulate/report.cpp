@@ -16,6 +16,15 @@ namespace {
 
 std::string size_label(const ResultRow& r) { return fwtax::size_label(r.seq, r.image); }
 
+// What sets a series apart beyond model, device, framework and dtype: its size, and for causal LMs
+// its phase and the cached tokens of a decode step (a series is swept over batch only).
+std::string series_label(const ResultRow& r) {
+  std::string s = size_label(r);
+  if (r.phase != "forward") s += " " + r.phase;
+  if (r.phase == "decode") s += " context " + std::to_string(r.context);
+  return s;
+}
+
 // A CSV cell of a size that applies to some models only: empty where it does not apply.
 std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
 
@@ -106,11 +115,12 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
   bool header = false;
   for (const auto& r : rows) {
     std::string key = r.model + " " + r.device + " " + r.framework + " " + std::string(dtype_name(r.dtype)) + " " +
-                      size_label(r);
+                      series_label(r);
     if (!seen.insert(key).second) continue;
     bool many = std::count_if(rows.begin(), rows.end(), [&](const ResultRow& o) {
                   return o.model == r.model && o.device == r.device && o.framework == r.framework &&
-                         o.dtype == r.dtype && o.seq == r.seq && o.image == r.image;
+                         o.dtype == r.dtype && o.seq == r.seq && o.image == r.image && o.phase == r.phase &&
+                         o.context == r.context;
                 }) > 1;
     if (!many) continue;
     if (!header) {
@@ -126,7 +136,7 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
   std::vector<std::string> block_order;
   std::map<std::string, std::vector<const ResultRow*>> blocks;
   for (const auto& r : rows) {
-    std::string key = r.model + " " + std::string(dtype_name(r.dtype)) + ", " + size_label(r);
+    std::string key = r.model + " " + std::string(dtype_name(r.dtype)) + ", " + series_label(r);
     if (!blocks.count(key)) block_order.push_back(key);
     blocks[key].push_back(&r);
   }

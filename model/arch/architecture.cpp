@@ -364,8 +364,12 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
     if (c.seq < 1) diag.add("--seq", "expected a sequence length >= 1, got " + std::to_string(c.seq));
     if (a.max_seq > 0 && c.seq + c.context > a.max_seq)
       diag.add(c.context > 0 ? "--context" : "--seq",
-               "sequence length " + std::to_string(c.seq + c.context) + " exceeds the model's " +
-                   std::to_string(a.max_seq) + " position embeddings");
+               c.context > 0 ? "a decode step after " + std::to_string(c.context) + " cached tokens is position " +
+                                   std::to_string(c.seq + c.context) + "; the model has " + std::to_string(a.max_seq) +
+                                   " positions (max_position_embeddings): at most --context " +
+                                   std::to_string(a.max_seq - c.seq)
+                             : "sequence length " + std::to_string(c.seq) + " exceeds the model's " +
+                                   std::to_string(a.max_seq) + " positions (max_position_embeddings)");
   } else if (c.image < 32) {
     diag.add("--image", "expected an image size >= 32, got " + std::to_string(c.image));
   }

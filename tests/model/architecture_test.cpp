@@ -190,6 +190,6 @@ TEST_CASE("impossible configurations are input errors") {
   Backend b;
   auto seq = test::messages_of([&] { build_workload(*a, {"bert-base", DType::fp32, 1, 1024, 0}, b); });
   REQUIRE(seq.size() == 1);
-  CHECK(seq[0].find("exceeds the model's 512 position embeddings") != std::string::npos);
+  CHECK(seq[0].find("exceeds the model's 512 positions (max_position_embeddings)") != std::string::npos);
   CHECK(!test::messages_of([&] { build_workload(*a, {"bert-base", DType::fp32, 0, 128, 0}, b); }).empty());
 }

@@ -113,7 +113,7 @@ std::size_t kernels_of(const Workload& w, KernelKind kind) {
   return n;
 }
 
-Workload ort_workload(const char* model, DType dtype, double batch = 8) {
+Workload ort_workload(const char* model, DType dtype, long long batch = 8) {
   const Catalog& c = Catalog::builtin();
   WorkloadConfig cfg{model, dtype, batch, 0, 224};
   const Architecture* a = find_builtin_architecture(model);

@@ -752,7 +752,7 @@ std::vector<Case> cases() {
        "",
        nullptr,
        "simulate --model gpt2 --phase decode --context 2048",
-       {"--context", "1024 position embeddings"}},
+       {"--context", "the model has 1024 positions (max_position_embeddings): at most --context"}},
       {"phase: negative context",
        "",
        nullptr,
