@@ -40,10 +40,17 @@ void list_devices(const Catalog& c, std::ostream& out) {
 void list_hosts(const Catalog& c, std::ostream& out) {
   out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
          "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it).\n\n";
-  std::vector<std::vector<std::string>> cells = {{"host", "time", "description"}};
+  std::vector<std::vector<std::string>> cells = {{"host", "time", "description", "source"}};
   for (const auto& e : c.hosts()) {
     HostSpec h = c.host(e.name);
-    cells.push_back({h.name, format_number("%.2fx", h.relative_time), h.description});
+    cells.push_back({h.name, format_number("%.2fx", h.relative_time), h.description, h.source});
+  }
+  // Hosts a calibrated device carries inside its profile (measured with it).
+  for (const auto& e : c.devices()) {
+    const DeviceSpec d = c.device(e.name);
+    for (const HostSpec& h : d.host_profile)
+      cells.push_back({h.name, format_number("%.2fx", h.relative_time), h.description + " (in device " + d.name + ")",
+                       h.source});
   }
   write_columns(out, cells, 1, 2);
 }

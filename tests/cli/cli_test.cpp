@@ -145,6 +145,11 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   auto paper = table_row(h.out, "paper-v100");
   REQUIRE(paper.size() >= 2);
   CHECK(paper[1] == speed);
+  CHECK(h.out.find("fitted by fwtax calibrate --target host") != std::string::npos);  // its source
+  // A host a calibrated device carries in its profile is listed too, with the device named.
+  auto embedded = table_row(h.out, "h200-calibrated-host");
+  REQUIRE(embedded.size() >= 2);
+  CHECK(h.out.find("(in device h200-calibrated)") != std::string::npos);
 }
 
 TEST_CASE("bf16 on a GPU without bf16 tensor cores predicts with a warning on stderr, once") {
