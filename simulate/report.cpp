@@ -97,7 +97,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
                                      std::to_string(r.batch), size_label(r)};
     if (phases)
       line.insert(line.end(), {r.phase, r.phase == "decode" ? std::to_string(r.context)
-                                        : r.phase == "generate" ? "+" + std::to_string(r.new_tokens) : "-"});
+                                        : r.phase == "generate" ? std::string(1, '+').append(std::to_string(r.new_tokens)) : "-"});
     line.insert(line.end(), {format_duration(s.latency_s),
                              format_duration(r.latency_low_s) + " - " + format_duration(r.latency_high_s)});
     if (generate)
