@@ -58,6 +58,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                                                "): fit one host at a time (--device or separate files)");
   const DeviceSpec d = catalog.device(f.device);
   const HostSpec old = catalog.host_of(d);
+  f.scaled_from = old.name;
   f.fit = fit_host_speed(runs, catalog);
   std::set<std::string> used;
   for (const auto& r : runs) used.insert(r.model);

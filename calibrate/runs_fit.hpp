@@ -42,6 +42,7 @@ struct FittedHost {
   HostSpec host;
   HostFit fit;
   std::string device;  // the device the runs were measured on
+  std::string scaled_from;  // the device's own host, whose relative_time the fit scaled
   std::string models;  // the models fitted to, comma separated
   std::vector<std::string> warnings;
   // The host profile file: host_to_json(host) and a `fit` member saying what was fitted.

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
 
 #include "calibrate/fit.hpp"
 #include "calibrate/runs_fit.hpp"
@@ -168,12 +167,11 @@ int calibrate_host(const Args& a, std::ostream& out) {
   f << h.dump(1) << '\n';
   if (!a.has("--quiet")) {
     const HostFit& fit = fitted.fit;
-    const std::string old = Catalog::builtin().host_of(Catalog::builtin().device(fitted.device)).name;
     char line[300];
     std::snprintf(line, sizeof line,
                   "wrote %s: relative_time %.3f (host %.2fx %s than %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
                   out_file.c_str(), fitted.host.relative_time, fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x,
-                  fit.host_x >= 1 ? "faster" : "slower", old.c_str(), fit.runs, fitted.models.c_str(),
+                  fit.host_x >= 1 ? "faster" : "slower", fitted.scaled_from.c_str(), fit.runs, fitted.models.c_str(),
                   fit.mape_before_percent, fit.mape_after_percent);
     out << line;
     for (const auto& w : fitted.warnings) out << "  warning: " << w << '\n';
