@@ -360,6 +360,9 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
   if (c.context < 0 || (c.context > 0 && c.phase != Phase::decode))
     diag.add("--context", "expected tokens already in the KV cache (>= 0) with --phase decode, got " +
                               std::to_string(c.context));
+  else if (c.phase == Phase::decode && c.context < 1)  // a step follows a prompt of at least one token
+    diag.add("--context", "with --phase decode: the tokens already in the KV cache, expected >= 1 (a step follows "
+                          "a prompt), got 0 (give --context, e.g. 128)");
   if (a.input == InputKind::tokens) {
     if (c.seq < 1) diag.add("--seq", "expected a sequence length >= 1, got " + std::to_string(c.seq));
     if (a.max_seq > 0 && c.seq + c.context > a.max_seq)
