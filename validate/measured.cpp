@@ -84,7 +84,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);
       ObjectReader e((*runs)[i], p, diag);
-      e.allow({"p90_s", "iters", "page_faults_per_call", "pass_medians_s", "wall_median_s", "wall_min_s", "wall_p90_s"});
+      e.allow({"p90_s", "iters", "page_faults_per_call", "pass_medians_s", "compile_s", "wall_median_s", "wall_min_s", "wall_p90_s"});
       MeasuredRun m;
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));

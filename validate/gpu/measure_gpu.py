@@ -6,7 +6,14 @@
 Each model is the real implementation (HF transformers, torchvision, torch.nn) with random weights and
 no downloads; token models get random ids (seq 128, no attention mask), image models 3x224x224.
 Modes: `eager` (the Python forward under torch.no_grad), `cudagraph` (the same forward captured once
-with torch.cuda.graph, then replayed) and `torchscript` (torch.jit.trace, then torch.jit.freeze).
+with torch.cuda.graph, then replayed), `torchscript` (torch.jit.trace, then torch.jit.freeze),
+`torch-compile` (torch.compile's defaults: TorchDynamo + Inductor) and `torch-compile-reduce-overhead`
+(mode="reduce-overhead": the same kernels replayed from CUDA graphs); the compiled modes compile once per
+model, dtype and batch (dynamic=False, as a deployment with fixed shapes does) and record `compile_s`,
+the first call's time. Their names are fwtax's framework names, so `fwtax validate` predicts each run
+with that mode (`--plan compile --modes eager,torch-compile,torch-compile-reduce-overhead`: issue 18's
+eager/default/reduce-overhead comparison at batch 1, 8 and 64). `--device cpu` runs the eager and
+compiled modes on the CPU, a smoke test of the script where no GPU is lent.
 Timing: warm-up calls for at least 5 calls and 0.15 s, then synchronized calls until at least 10
 calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. With `--passes N` every
 configuration is measured N times in a new random order each pass, so that a host whose speed drifts
@@ -94,7 +101,7 @@ def timed(fn, warmup=5, warmup_s=0.15, min_calls=10, min_s=0.2, max_calls=60, sy
     # Warm-up until both `warmup` calls and `warmup_s` seconds: a model's first calls at a new shape
     # pay for allocations and library setup, which 3 calls did not always cover (a first run of these
     # scripts measured batch-1 medians up to 1.9x their minimum).
-    sync = sync or torch.cuda.synchronize
+    sync = sync or (torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None))
     begin, n = time.perf_counter(), 0
     while n < warmup or (time.perf_counter() - begin < warmup_s and n < 50):
         fn()
@@ -132,6 +139,8 @@ def env():
             e["cpu_model"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    if not torch.cuda.is_available():
+        return e
     p = torch.cuda.get_device_properties(0)
     e.update({"gpu": p.name, "sm_count": p.multi_processor_count, "gpu_mem_bytes": p.total_memory,
               "cuda_runtime": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
@@ -155,11 +164,17 @@ PLANS = {
     "core": [(m, [1, 8, 64, 256]) for m in ("bert-base", "resnet50", "bert-base-torchnn")],
     # TorchScript (torch.jit.trace + freeze) of the shared H100 set
     "ts": [(m, [1, 8, 64]) for m in ("bert-base", "resnet50")],
+    # torch.compile (default and reduce-overhead) beside eager: a transformer, a CNN and a decoder
+    "compile": [(m, [1, 8, 64]) for m in ("bert-base", "resnet50", "gpt2")],
     # zoo models the shared data do not have
     "zoo": [(m, [1, 16, 128]) for m in ("gpt2", "distilbert", "bert-large", "roberta-base", "albert-base",
                                          "vit-b16", "mobilenet-v2", "efficientnet-b0", "resnet18", "vgg16",
                                          "densenet121")],
 }
+
+
+# torch.compile's arguments per compiled mode (the mode names are fwtax's framework names)
+COMPILE_MODES = {"torch-compile": {}, "torch-compile-reduce-overhead": {"mode": "reduce-overhead"}}
 
 
 def combine(passes):
@@ -185,9 +200,17 @@ def main():
                          "(models and dtypes shuffled, and modes and batches within them); a run's median_s "
                          "is then the median of its pass medians")
     ap.add_argument("--seed", type=int, default=1, help="seed of the pass order")
+    ap.add_argument("--models", help="only these models of the plans (comma-separated)")
+    ap.add_argument("--batches", help="these batch sizes instead of the plans' (comma-separated)")
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
+                    help="cpu: a smoke test of the eager and compiled modes where no GPU is lent (fp32)")
     a = ap.parse_args()
-    if not torch.cuda.is_available():
+    dev = a.device
+    if dev == "cuda" and not torch.cuda.is_available():
         print("measure_gpu.py: no CUDA GPU visible to torch", file=sys.stderr)
+        return 2
+    if dev == "cpu" and any(m in a.modes.split(",") for m in ("cudagraph", "torchscript")):
+        print("measure_gpu.py: --device cpu runs eager and the compiled modes only", file=sys.stderr)
         return 2
     start = time.time()
     errors = []
@@ -197,9 +220,10 @@ def main():
         timing += (f"; {a.passes} passes over all configurations, each in a random order (seed {a.seed}); median_s is "
                    "the median of the pass medians, min_s the fastest call, p90_s the largest pass p90")
     doc = {"schema": "fwtax.runs/1", "env": env(), "runs": [],
-           "source": "validate/gpu/measure_gpu.py on " + torch.cuda.get_device_name(0), "timing": timing}
+           "source": "validate/gpu/measure_gpu.py on " + (torch.cuda.get_device_name(0) if dev == "cuda" else "the CPU"),
+           "timing": timing}
     results = {}  # (name, mode, dname, bs) -> [statistics of each pass]
-    meta = {}     # (name, mode, dname, bs) -> seq, image
+    meta = {}     # (name, mode, dname, bs) -> seq, image, compile_s
 
     def save():
         doc["runs"] = [{"model": k[0], "mode": k[1], "dtype": k[2], "batch": k[3], **meta[k], **combine(v)}
@@ -212,8 +236,10 @@ def main():
                 f.write("\n".join(errors) + "\n")
 
     dts = {"fp32": torch.float32, "fp16": torch.float16}
-    units = [(name, batches, dname) for plan in a.plan.split(",") for name, batches in PLANS[plan]
-             for dname in a.dtypes.split(",")]
+    only = set(a.models.split(",")) if a.models else None
+    bss = [int(b) for b in a.batches.split(",")] if a.batches else None
+    units = [(name, bss or batches, dname) for plan in a.plan.split(",") for name, batches in PLANS[plan]
+             for dname in a.dtypes.split(",") if only is None or name in only]
     rng = random.Random(a.seed)
     for p in range(a.passes):
         order = list(units)
@@ -225,7 +251,7 @@ def main():
                 save()
                 return 0
             try:
-                with torch.device("cuda"):
+                with torch.device(dev):
                     m, kind = make(name)
                 m = m.eval().to(dts[dname])
             except Exception as e:  # noqa: BLE001 - a model that cannot be built is reported, not fatal
@@ -237,9 +263,10 @@ def main():
             for mode, bs in configs:
                 try:
                     if kind == "tokens":
-                        x = torch.randint(0, 1000, (bs, SEQ), device="cuda")
+                        x = torch.randint(0, 1000, (bs, SEQ), device=dev)
                     else:
-                        x = torch.randn(bs, 3, IMAGE, IMAGE, device="cuda", dtype=dts[dname])
+                        x = torch.randn(bs, 3, IMAGE, IMAGE, device=dev, dtype=dts[dname])
+                    extra = {}
                     with torch.no_grad():
                         if mode == "eager":
                             r = timed(lambda: m(x))
@@ -247,20 +274,34 @@ def main():
                             ts = torch.jit.freeze(torch.jit.trace(m, (x,), strict=False, check_trace=False))
                             r = timed(lambda: ts(x))
                             del ts
+                        elif mode in COMPILE_MODES:
+                            torch._dynamo.reset()  # a fresh compile per configuration, no recompile limits
+                            cm = torch.compile(m, dynamic=False, **COMPILE_MODES[mode])
+                            sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+                            t0 = time.perf_counter()
+                            cm(x)
+                            sync()
+                            extra["compile_s"] = time.perf_counter() - t0
+                            r = timed(lambda: cm(x))
+                            del cm
                         else:
                             g = graphed(lambda: m(x))
                             r = timed(g.replay)
                             del g
                     key = (name, mode, dname, bs)
                     results.setdefault(key, []).append(r)
-                    meta[key] = {"seq": SEQ if kind == "tokens" else None, "image": IMAGE if kind == "image" else None}
+                    meta[key] = {"seq": SEQ if kind == "tokens" else None, "image": IMAGE if kind == "image" else None,
+                                 **extra}
                     print(f"pass {p + 1} {name:18s} {mode:9s} {dname} bs{bs:<4d} {r['median_s'] * 1e3:9.3f} ms", flush=True)
                 except Exception as e:  # noqa: BLE001
                     errors.append(f"{name} {mode} {dname} bs{bs}: {e!r}"[:500])
-                    torch.cuda.synchronize()
-                torch.cuda.empty_cache()
+                    if dev == "cuda":
+                        torch.cuda.synchronize()
+                if dev == "cuda":
+                    torch.cuda.empty_cache()
             del m
-            torch.cuda.empty_cache()
+            if dev == "cuda":
+                torch.cuda.empty_cache()
             save()
     save()
     return 0

@@ -11,7 +11,9 @@
 # Every step logs to OUTDIR and a failed step does not stop the later ones. Budgets: E2E_BUDGET_S for
 # the end-to-end runs (default 170 s; E2E_PASSES, E2E_PLAN, E2E_MODES pass --passes, --plan, --modes
 # to measure_gpu.py); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
-# (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped).
+# (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped);
+# COMPILE_BUDGET_S > 0 adds eager, torch.compile and torch.compile(mode="reduce-overhead") runs of
+# measure_gpu.py's `compile` plan in fp16 (each configuration compiles once: 20-60 s), default 0.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
@@ -89,9 +91,22 @@ if [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
   tail -3 "$out/traces.log"
 fi
 
+if [ "${COMPILE_BUDGET_S:-0}" -gt 0 ]; then
+  step "torch.compile runs"
+  PYTHONUNBUFFERED=1 timeout $(( COMPILE_BUDGET_S + 150 )) $py validate/gpu/measure_gpu.py --out "$out/compile-runs.json" \
+    --budget-s "$COMPILE_BUDGET_S" --plan compile --dtypes fp16 \
+    --modes eager,torch-compile,torch-compile-reduce-overhead > "$out/compile-runs.log" 2>&1
+  tail -3 "$out/compile-runs.log"
+fi
+
 step validate
 if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
   build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" > "$out/validate.txt" 2>&1
   head -40 "$out/validate.txt"
+  if [ -s "$out/compile-runs.json" ]; then
+    build-gpu/fwtax validate --measured "$out/compile-runs.json" --device "$out/gpu-profile.json" \
+      > "$out/validate-compile.txt" 2>&1
+    tail -20 "$out/validate-compile.txt"
+  fi
 fi
 step done
