@@ -140,6 +140,12 @@ FrameworkSpec Catalog::framework(std::string_view ref) const {
   FrameworkSpec f = parse_framework(j, diag);
   diag.throw_if_any();
   check_host_ref(*this, file, "/reference_host", f.reference_host);
+  if (!f.static_cache_decode.empty() && !find("frameworks", f.static_cache_decode)) {
+    std::string names;
+    for (const auto& g : frameworks()) names += (names.empty() ? "" : ", ") + g.name;
+    throw InputError(file, "/static_cache_decode", "unknown framework '" + f.static_cache_decode +
+                                                       "' - expected a built-in framework: " + names);
+  }
   return f;
 }
 

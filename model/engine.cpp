@@ -70,8 +70,27 @@ void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const D
   const double extra = extra_launch_cost(d, f, o);
   const double latency = d.launch_latency_s, gap = d.stream_kernel_gap_s, sync = d.sync_s * o.launch_factor;
   const std::uint32_t n_ops = static_cast<std::uint32_t>(w.ops.size());
+  double replay_ready = 0;  // when the GPU may start the kernels of the graph being replayed
   for (std::uint32_t i = 0; i < n_ops; ++i) {
     const Op& op = w.ops[i];
+    if (op.graphed) {
+      // A run of graphed ops is one graph replay: its first op launches it, its kernels run back to
+      // back behind the stream's earlier work, and the host goes on at once.
+      if (i == 0 || !w.ops[i - 1].graphed) {
+        const double launch = std::max(op.host_s, 0.0) * o.host_factor + d.graph_launch_host_s * o.launch_factor;
+        if constexpr (kTimeline) tl->host_spans.push_back({host, launch, i, 0});
+        host += launch;
+        busy += launch;
+        replay_ready = host + d.graph_launch_latency_s;
+      }
+      for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
+        std::uint32_t ki = op.first_kernel + j;
+        double start = std::max(replay_ready, gpu + d.graph_kernel_gap_s);
+        gpu = start + kt[ki].time_s;
+        if constexpr (kTimeline) tl->gpu_spans.push_back({start, kt[ki].time_s, i, ki});
+      }
+      continue;
+    }
     OpCost cost = op_cost(op, f, o, extra);
     double t0 = host;
     double enqueue = t0 + cost.first;

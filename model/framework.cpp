@@ -32,6 +32,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
            : mode == "wrapper"  ? ExecMode::wrapper
                                 : ExecMode::eager;
   f.version = r.string_or("version", "");
+  f.static_cache_decode = r.string_or("static_cache_decode", "");
   f.sync_each_call = r.boolean_or("sync_each_call", false);
   f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
   f.conv_workspace_limit_bytes = r.number_or("conv_workspace_limit_bytes", NumberRule::non_negative, 0);
@@ -84,6 +85,7 @@ Json framework_to_json(const FrameworkSpec& f) {
   Json j = {{"name", f.name}, {"mode", exec_mode_name(f.mode)}, {"call_host_s", f.call_host_s}};
   if (!f.description.empty()) j["description"] = f.description;
   if (!f.version.empty()) j["version"] = f.version;
+  if (!f.static_cache_decode.empty()) j["static_cache_decode"] = f.static_cache_decode;
   if (!f.reference_host.empty()) j["reference_host"] = f.reference_host;
   j["extra_kernel_host_s"] = f.extra_kernel_host_s;
   j["tf32_matmul"] = f.tf32_matmul;

@@ -54,6 +54,10 @@ struct FrameworkSpec {
   double generated_elements_per_s = 0;
   double generated_clamp_elements_per_s = 0;
   std::string version;             // defaulted "": the stack's version (NAME@VERSION selects NAME@VERSION.json)
+  // defaulted "": on a GPU, the framework whose mode runs the model's forward in a decode step with a
+  // static KV cache (HF generate() compiles it: torch-compile-reduce-overhead); the step's sampling
+  // loop and the prefill stay in this one
+  std::string static_cache_decode;
   // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
   // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)
   std::vector<std::string> passes;

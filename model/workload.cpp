@@ -62,6 +62,22 @@ std::uint32_t Workload::intern(std::string_view s) {
   return id;
 }
 
+void Workload::append_ops(const Workload& src, std::size_t first_op) {
+  for (std::size_t i = first_op; i < src.ops.size(); ++i) {
+    Op op = src.ops[i];
+    op.name = intern(src.name(op.name));
+    if (op.scope) op.scope = intern(src.name(op.scope));  // 0: none recorded
+    if (op.module) op.module = intern(src.name(op.module));
+    op.first_kernel = static_cast<std::uint32_t>(kernels.size());
+    for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
+      Kernel k = src.kernels[src.ops[i].first_kernel + j];
+      k.name = intern(src.name(k.name));
+      kernels.push_back(k);
+    }
+    ops.push_back(op);
+  }
+}
+
 double Workload::total_flops() const {
   double f = 0;
   for (const auto& k : kernels) f += k.flops;

@@ -105,6 +105,10 @@ struct Op {
   bool sync = false;                  // the host waits for the GPU after this op (e.g. .item())
   bool noop = false;                  // computes nothing in inference (dropout in eval): a pass may drop it
   bool fused = false;                 // a group of ops a fusing pass merged (FrameworkSpec::fused_op_host_s)
+  bool graphed = false;               // replayed from a CUDA graph within an eager call: the first op of a run
+                                      // of graphed ops launches the graph (its host_s: the framework's call and
+                                      // replay costs; the device's graph launch is added), the others cost the
+                                      // host nothing (HF generate's compiled decode step)
   std::uint32_t first_kernel = 0;     // kernels [first_kernel, first_kernel + kernel_count)
   std::uint32_t kernel_count = 0;
   double host_s = -1;                 // host time known from a trace; < 0: from the framework profile
@@ -133,6 +137,8 @@ struct WorkloadConfig {
   long long context = 0;  // tokens already in the KV cache (decode)
   KvCache cache = KvCache::dynamic;
   long long cache_len = 0;  // a static cache's length in tokens (HF max_cache_len); 0: context + seq
+  bool sampling = true;     // prefill/decode: generate's loop after the LM head (fp32 logits, greedy pick,
+                            // stop check); false: the model's forward alone, as torch.compile sees it
 };
 
 struct Workload {
@@ -146,6 +152,8 @@ struct Workload {
   double total_flops() const;
   double total_bytes() const;
   std::size_t framework_op_count() const;  // ops that are not Python module calls
+  // Appends `src`'s ops from `first_op` on, with their kernels and names.
+  void append_ops(const Workload& src, std::size_t first_op);
 
  private:
   std::unordered_map<std::string, std::uint32_t> index_;

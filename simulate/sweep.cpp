@@ -200,6 +200,15 @@ void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) {
     extras->warnings.push_back(std::move(w));
 }
 
+void note_compiled_decode(SweepExtras* extras, const FrameworkSpec& f, const FrameworkSpec& compiled) {
+  if (!extras) return;
+  std::string w = "HF generate() on a GPU with a static cache compiles each decode step's forward: under " + f.name +
+                  ", decode steps are predicted as " + compiled.name + "'s forward (one graph replay) plus " + f.name +
+                  "'s sampling loop; the prefill stays " + f.name;
+  if (std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
+    extras->warnings.push_back(std::move(w));
+}
+
 }  // namespace
 
 namespace {
@@ -402,9 +411,38 @@ double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_to
   return (weights + cache) * elem + largest;
 }
 
+// The framework a decode step's forward runs under where HF generate() compiles it: a static cache on a
+// GPU, under a framework that names one (FrameworkSpec::static_cache_decode); none otherwise.
+std::optional<FrameworkSpec> compiled_decode(const Catalog& catalog, const DeviceSpec& d, const FrameworkSpec& f,
+                                             KvCache cache) {
+  if (f.static_cache_decode.empty() || cache != KvCache::static_cache || d.kind != DeviceKind::gpu) return {};
+  if (const FrameworkSpec* own = d.framework(f.static_cache_decode)) return *own;
+  return catalog.framework(f.static_cache_decode);  // checked when f was read (Catalog::framework)
+}
+
+// One decode step's workload. Where generate compiles the step, the model's forward (up to the logits)
+// comes from the compiled mode's passes, marked as one graph replay whose first op carries the compiled
+// call's host cost (its guards and wrapper, cudagraph trees' bookkeeping), and generate's sampling loop
+// after the logits from the eager framework's own build.
+Workload decode_step(const Architecture& a, const WorkloadConfig& c, const Backend& backend, const DeviceSpec& d,
+                     const std::optional<FrameworkSpec>& compiled) {
+  if (!compiled) return build_workload(a, c, backend);
+  WorkloadConfig forward = c;
+  forward.sampling = false;
+  Backend cb = make_backend(d, *compiled);
+  cb.record_scopes = backend.record_scopes;
+  Workload w = build_workload(a, forward, cb);
+  for (Op& op : w.ops) op.graphed = true;
+  if (!w.ops.empty()) w.ops.front().host_s = compiled->call_host_s + compiled->graph_replay_host_s;
+  const Workload whole = build_workload(a, c, backend), model = build_workload(a, forward, backend);
+  w.append_ops(whole, model.ops.size());  // the eager build's ops after its logits
+  w.config = c;
+  return w;
+}
+
 void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig& prefill, const Backend& backend,
                       const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o, const LatencySpread& spread,
-                      long long new_tokens) {
+                      long long new_tokens, const std::optional<FrameworkSpec>& compiled) {
   // The prefill gives the first token; each of the others takes one decode step over a cache one
   // token longer. Step times are simulated at up to 33 contexts and interpolated between them.
   const double ttft = r.sim.latency_s, ttft_low = r.latency_low_s, ttft_high = r.latency_high_s;
@@ -421,7 +459,7 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
       c.phase = Phase::decode;
       c.seq = 1;
       c.context = ctx;
-      Workload w = build_workload(a, c, backend);
+      Workload w = decode_step(a, c, backend, d, compiled);
       ResultRow one;
       one.sim = simulate(w, d, f, o);
       add_range(one, w, d, f, o, spread);
@@ -500,7 +538,10 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                               : g.cache_len > 0             ? g.cache_len
                               : generate                    ? size + g.new_tokens - 1
                                                             : context + c.seq;
-                Workload w = build_workload(m.arch, c, backend);
+                const std::optional<FrameworkSpec> compiled = compiled_decode(catalog, d, f, c.cache);
+                if (compiled) note_compiled_decode(extras, f, *compiled);
+                Workload w = phase == Phase::decode ? decode_step(m.arch, c, backend, d, compiled)
+                                                    : build_workload(m.arch, c, backend);
                 ResultRow r;
                 r.model = m.ref;
                 r.device = d.name;
@@ -520,7 +561,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 if (generate) {
                   r.new_tokens = g.new_tokens;
                   kv_tokens += static_cast<double>(g.new_tokens);
-                  add_decode_steps(r, m.arch, c, backend, d, f, o, spread, g.new_tokens);
+                  add_decode_steps(r, m.arch, c, backend, d, f, o, spread, g.new_tokens, compiled);
                 }
                 r.tokens_per_s = static_cast<double>(batch) *
                                  static_cast<double>(generate ? g.new_tokens : c.seq > 0 ? c.seq : 1) /

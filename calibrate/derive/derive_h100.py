@@ -503,8 +503,12 @@ def main():
             "description": "PyTorch eager mode driven from Python (model.eval(), torch.no_grad())",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"] - py["linear"]),
             "op_host_s": eager_costs, "tf32_matmul": False, "tf32_conv": True,
+            "static_cache_decode": "torch-compile-reduce-overhead",
             "source": "PyTorch 2.11 on machine A; call_host_s is one module call (the model's own __call__); "
-                      "tf32 flags are PyTorch's defaults",
+                      "tf32 flags are PyTorch's defaults; static_cache_decode: transformers 5.x generate() compiles "
+                      "the decode step's forward when the cache is compileable (a static cache) and the device is a "
+                      "GPU (GenerationMixin._valid_auto_compile_criteria), with CompileConfig's defaults (Inductor, "
+                      "mode 'reduce-overhead'); its prefill (_prefill) and its sampling loop stay eager",
         },
         "libtorch": {
             "name": "libtorch",

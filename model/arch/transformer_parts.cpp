@@ -10,6 +10,7 @@ Dims token_dims(const WorkloadConfig& c) {
   d.K = static_cast<double>(c.context + c.seq);
   d.static_cache = c.cache == KvCache::static_cache;
   d.L = c.cache_len > 0 ? static_cast<double>(c.cache_len) : d.K;
+  d.sampling = c.sampling;
   return d;
 }
 
@@ -173,12 +174,14 @@ double attended_keys(const Dims& d) { return d.static_cache && d.phase == Phase:
 
 // What a generate step does after the last layer: the LM head on each sequence's last token, the
 // logits in fp32, greedy sampling, the new token appended, and the end-of-sequence check that
-// generate's loop reads back on the host every step (unfinished_sequences.max() == 0).
+// generate's loop reads back on the host every step (unfinished_sequences.max() == 0). Without
+// `sampling`, the model's forward ends at the logits (what generate compiles).
 void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
   if (d.phase == Phase::forward) return;
   b.view("aten::slice");
   b.module(OpClass::module_leaf, "lm_head");
   b.linear(d.B, H, V, false);
+  if (!d.sampling) return;
   b.copy("aten::to", d.B * V, 4);
   b.reduction("aten::argmax", d.B * V, d.B);
   b.elementwise("aten::mul", d.B, 2);

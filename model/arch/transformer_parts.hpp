@@ -18,6 +18,7 @@ struct Dims {
   Phase phase = Phase::forward;
   bool static_cache = false;  // HF StaticCache in eager mode (CUDA graphs have their own: cache_update)
   double L = K;               // the static cache's length: what a decode step's attention reads
+  bool sampling = true;       // generate's loop after the LM head (WorkloadConfig::sampling)
 };
 Dims token_dims(const WorkloadConfig& c);
 

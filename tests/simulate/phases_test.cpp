@@ -154,7 +154,7 @@ TEST_CASE("the datasheet GPUs that serve LLMs: a graph-replayed decode step is p
   CHECK_FALSE(rows[1].fits);
 }
 
-TEST_CASE("an eager static-cache step attends over the cache's whole length and copies no cache") {
+TEST_CASE("a static-cache step attends over the cache's whole length and copies no cache") {
   // llama2-7b: 32 layers, 32 key/value heads of 128 in fp16: bytes of K (or V) per cached token.
   const double per_token = 32 * 32 * 128 * 2.0;
   auto step = [](long long context, long long cache_len) {
@@ -190,4 +190,50 @@ TEST_CASE("a static cache too short for the call is an input error naming --cach
   q.cache = KvCache::static_cache;
   q.cache_len = 50;
   CHECK_THROWS_WITH(run_sweep(q, Catalog::builtin()), doctest::Contains("--cache-len"));
+}
+
+TEST_CASE("on a GPU, HF generate's static-cache decode step replays its compiled forward and samples eagerly") {
+  // transformers 5.x compiles the decode step's forward (Inductor, reduce-overhead) when the cache is
+  // static and the device a GPU; generate's loop after the logits stays eager Python.
+  const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-llm-2026-12/cpu-profile-python.json";
+  auto step = [](const std::string& device, const std::string& framework, KvCache cache) {
+    SweepRequest q;
+    q.models = {"tinyllama"};
+    q.devices = {device};
+    q.frameworks = {framework};
+    q.dtypes = {DType::fp32};
+    q.phase = "decode";
+    q.contexts = {512};
+    q.cache = cache;
+    q.breakdown = true;
+    SweepExtras extras;
+    auto rows = run_sweep(q, Catalog::builtin(), &extras);
+    REQUIRE(rows.size() == 1);
+    return std::make_pair(rows.front(), extras.warnings);
+  };
+  auto [eager, quiet] = step("h100", "pytorch-eager", KvCache::dynamic);
+  auto [compiled, note] = step("h100", "pytorch-eager", KvCache::static_cache);
+  auto [ro, ro_note] = step("h100", "torch-compile-reduce-overhead", KvCache::static_cache);
+  CHECK(quiet.empty());
+  REQUIRE(note.size() == 1);
+  CHECK(note.front().find("torch-compile-reduce-overhead") != std::string::npos);
+  // The eager step is bound by ~1000 Python-dispatched ops; the compiled one by the GPU.
+  CHECK(eager.sim.bound == Regime::framework);
+  CHECK(compiled.sim.bound != Regime::framework);
+  CHECK(compiled.sim.latency_s < eager.sim.latency_s / 4);
+  // The forward's kernels are the compiled mode's; only the sampling loop's ops are dispatched one by
+  // one (the compiled call is one more host span), so the host does more than under the compiled mode
+  // alone and far less than eagerly.
+  std::size_t eager_ops = 0;
+  for (const auto& op : compiled.breakdown) eager_ops += op.host_s > 0 ? 1 : 0;
+  CHECK(eager_ops >= 8);
+  CHECK(eager_ops <= 16);
+  CHECK(compiled.sim.host_busy_s > ro.sim.host_busy_s);
+  CHECK(compiled.sim.host_busy_s < eager.sim.host_busy_s / 20);
+  CHECK(compiled.sim.gpu_busy_s == doctest::Approx(ro.sim.gpu_busy_s).epsilon(0.05));
+  // On a CPU generate does not compile: the static step stays eager, as slow as the dynamic one or slower.
+  auto [cpu_dynamic, cpu_quiet] = step(cpu, "pytorch-eager", KvCache::dynamic);
+  auto [cpu_static, cpu_note] = step(cpu, "pytorch-eager", KvCache::static_cache);
+  CHECK(cpu_note.empty());
+  CHECK(cpu_static.sim.latency_s > 0.9 * cpu_dynamic.sim.latency_s);
 }
