@@ -13,7 +13,10 @@
 # to measure_gpu.py); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
 # (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped);
 # COMPILE_BUDGET_S > 0 adds eager, torch.compile and torch.compile(mode="reduce-overhead") runs of
-# measure_gpu.py's `compile` plan in fp16 (each configuration compiles once: 20-60 s), default 0.
+# measure_gpu.py's `compile` plan in fp16 (each configuration compiles once: 20-60 s), default 0;
+# GENERATE_TIMEOUT_S > 0 adds HF generate() of TinyLlama- and GPT-2-shaped models in fp16, dynamic and
+# static cache (whose decode steps generate compiles: Inductor, reduce-overhead), batch 1 and 8, prompts
+# 128 and 1024 (validate/cpu/hf_generate.py --device cuda), cut at that many seconds, default 0.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
@@ -99,6 +102,13 @@ if [ "${COMPILE_BUDGET_S:-0}" -gt 0 ]; then
   tail -3 "$out/compile-runs.log"
 fi
 
+if [ "${GENERATE_TIMEOUT_S:-0}" -gt 0 ]; then
+  step "HF generate"
+  PYTHONUNBUFFERED=1 timeout "$GENERATE_TIMEOUT_S" $py validate/cpu/hf_generate.py --device cuda --dtype fp16 \
+    --gpu-models --batches 1,8 --contexts 128,1024 --passes 3 --out "$out/generate" > "$out/generate.log" 2>&1
+  tail -3 "$out/generate.log"
+fi
+
 step validate
 if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
   build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" > "$out/validate.txt" 2>&1
@@ -107,6 +117,11 @@ if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
     build-gpu/fwtax validate --measured "$out/compile-runs.json" --device "$out/gpu-profile.json" \
       > "$out/validate-compile.txt" 2>&1
     tail -20 "$out/validate-compile.txt"
+  fi
+  if [ -s "$out/generate/runs.json" ]; then
+    build-gpu/fwtax validate --measured "$out/generate/runs.json" --device "$out/gpu-profile.json" \
+      > "$out/validate-generate.txt" 2>&1
+    tail -20 "$out/validate-generate.txt"
   fi
 fi
 step done
