@@ -27,7 +27,7 @@ const std::vector<FlagSpec> kFlags = {
                       "(prefill and decode steps, HF generate's loop); the last three for causal LMs", "PHASE"},
     {"--context", true, "with --phase decode: tokens already in the KV cache, e.g. 128,4095 (a model of 4096 positions holds 4095 and the new token) (required with --phase decode)", "LIST"},
     {"--new-tokens", true, "with --phase generate: tokens to generate after the prompt of --seq tokens", "N"},
-    {"--cache", true, "HF generate's KV cache in eager mode: dynamic (default: DynamicCache, concatenated each step) or static (StaticCache: allocated once, written in place, attention over its whole length)", "KIND"},
+    {"--cache", true, "HF generate's KV cache: dynamic (default: DynamicCache, concatenated each step) or static (StaticCache: allocated once, written in place, attention over its whole length; on a GPU generate compiles each decode step, predicted under the framework's static_cache_decode)", "KIND"},
     {"--cache-len", true, "with --cache static: the cache's length in tokens (HF max_cache_len; default: prompt + new tokens - 1, as generate allocates it)", "N"},
     {"--measure", true, "sync: one synchronized call (default); pipelined: calls back to back", "MODE"},
     {"--host", true,
