@@ -435,8 +435,9 @@ void inductor_fusions(Workload& w, const PassContext& c) {
 // TensorRT 10.x building an engine from the exported graph (fp16 or TF32 tactics, timed per layer),
 // as its developer guide's layer fusion catalog and its attention fusion describe them. The engine
 // holds no Python, no module calls, no dropout, no host checks (an export leaves none: a sync op goes
-// with its read-back kernel), no allocations (constants are the engine's weights) and no views
-// (Shuffle layers that only reshape are eliminated); what is left:
+// with its read-back kernel), no allocations (constants are the engine's weights), no views
+// (Shuffle layers that only reshape are eliminated) and no concatenations (the layers before one
+// write their outputs into its buffer); what is left:
 // - multi-head attention written as primitives (a batched MatMul, pointwise scale and mask, one
 //   Softmax, a batched MatMul, and the copy that merges the heads) becomes one fused attention
 //   kernel, as an SDPA op already is (its library's memset goes);
@@ -496,8 +497,10 @@ void tensorrt_fusions(Workload& w, const PassContext& c) {
   auto ops = unpack(w);
   std::vector<OpKernels> kept;
   kept.reserve(ops.size());
+  const std::uint32_t cat = w.intern("aten::cat");
   for (auto& o : ops)
-    if (!is_module_class(o.op.cls) && !o.op.noop && !o.op.sync && o.op.cls != OpClass::alloc && !o.kernels.empty())
+    if (!is_module_class(o.op.cls) && !o.op.noop && !o.op.sync && o.op.cls != OpClass::alloc &&
+        o.op.name != cat && !o.kernels.empty())
       kept.push_back(std::move(o));
 
   const std::uint32_t mha = w.intern("tensorrt::fused_mha"), mha_kernel = w.intern("fused_attention");

@@ -342,11 +342,13 @@ TEST_CASE("TensorRT leaves a batch norm that follows no convolution to a pointwi
   Builder b(w, gpu_backend(), DType::fp32);
   const double n = 1, c = 96, hw = 56, elems = n * c * hw * hw;
   b.pool("aten::max_pool2d", 4 * elems, elems);
+  b.concat(elems);             // DenseNet's concatenation: the layers before it write into its buffer
   b.batch_norm(n, c, hw, hw);  // DenseNet's pre-activation norm
   b.elementwise("aten::relu_", elems, 1);
   b.conv2d(n, c, hw, hw, 128, 1, 1, 1, 0, 0, 1, false);
+  REQUIRE(ops_of(w, OpClass::copy) == 1);
   apply_passes(w, tensorrt_passes(), PassContext{true});
-  // pool | (batch norm + ReLU) | convolution
+  // pool | (batch norm + ReLU) | convolution: the concatenation is gone
   REQUIRE(w.ops.size() == 3);
   CHECK(w.ops[0].cls == OpClass::pool);
   CHECK(w.ops[1].fused);
