@@ -39,6 +39,11 @@ struct OpCost {
 
 OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double extra_launch) {
   OpCost c;
+  if (f.mode == ExecMode::engine) {  // the engine's enqueue launches every kernel; no op is dispatched
+    c.first = c.per_extra = extra_launch;
+    c.total = op.kernel_count * extra_launch;
+    return c;
+  }
   if (op.host_s >= 0) {
     c.total = op.host_s * o.host_factor;
     double n = std::max<std::uint32_t>(op.kernel_count, 1);
@@ -57,7 +62,8 @@ double extra_launch_cost(const DeviceSpec& d, const FrameworkSpec& f, const SimO
   return f.extra_kernel_host_s > 0 ? f.extra_kernel_host_s * o.host_factor : d.launch_host_s * o.launch_factor;
 }
 
-// One eager or scripted call on a GPU: ops dispatched one by one. The clocks live in locals so the
+// One eager or scripted call on a GPU: ops dispatched one by one (an engine's enqueue: kernels launched
+// one by one). The clocks live in locals so the
 // loop keeps them in registers; the timeline variant is a separate instantiation.
 template <bool kTimeline>
 void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
@@ -166,10 +172,14 @@ void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const Framewo
 
 }  // namespace
 
+void check_runs_on(const FrameworkSpec& f, const DeviceSpec& d) {
+  if (!needs_gpu(f) || d.kind != DeviceKind::cpu) return;
+  const std::string what = f.mode == ExecMode::graph ? "CUDA graph replay" : "a TensorRT engine (mode engine)";
+  throw InputError("--framework", f.name, what + " needs a GPU device; '" + d.name + "' is a CPU");
+}
+
 SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
-  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
-    throw InputError("--framework", f.name,
-                     "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+  check_runs_on(f, d);
   SimResult r;
   KernelTimer timer(d);
   std::vector<KernelTime> kt(w.kernels.size());

@@ -50,8 +50,12 @@ struct SimResult {
   std::vector<Span> host_spans, gpu_spans;  // with SimOptions::timeline
 };
 
-// Simulates one configuration. Throws InputError when the mode cannot run on the device (CUDA
-// graphs on a CPU).
+// Throws InputError when the framework's mode cannot run on the device (CUDA graph replay or a
+// TensorRT engine on a CPU).
+void check_runs_on(const FrameworkSpec& framework, const DeviceSpec& device);
+
+// Simulates one configuration. Throws InputError when the mode cannot run on the device
+// (check_runs_on).
 SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,
                    const SimOptions& options);
 

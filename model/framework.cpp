@@ -11,9 +11,14 @@ std::string_view exec_mode_name(ExecMode m) {
     case ExecMode::graph: return "graph";
     case ExecMode::executor: return "executor";
     case ExecMode::wrapper: return "wrapper";
+    case ExecMode::engine: return "engine";
   }
   return "eager";
 }
+
+bool needs_gpu(const FrameworkSpec& f) { return f.mode == ExecMode::graph || f.mode == ExecMode::engine; }
+
+bool has_op_costs(ExecMode m) { return m != ExecMode::graph && m != ExecMode::engine; }
 
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer) {
   FrameworkSpec f;
@@ -22,14 +27,15 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.source = r.string_or("source", "");
   f.name = r.string("name");
   f.description = r.string_or("description", "");
-  std::string mode = r.choice("mode", {"eager", "script", "graph", "executor", "wrapper"}, "eager");
+  std::string mode = r.choice("mode", {"eager", "script", "graph", "executor", "wrapper", "engine"}, "eager");
   if (!r.has("mode") && r.ok())
-    diag.add(pointer + "/mode",
-             "missing required member (\"eager\", \"script\", \"graph\", \"executor\" or \"wrapper\")");
+    diag.add(pointer + "/mode", "missing required member (\"eager\", \"script\", \"graph\", \"executor\", "
+                                "\"wrapper\" or \"engine\")");
   f.mode = mode == "graph"      ? ExecMode::graph
            : mode == "script"   ? ExecMode::script
            : mode == "executor" ? ExecMode::executor
            : mode == "wrapper"  ? ExecMode::wrapper
+           : mode == "engine"   ? ExecMode::engine
                                 : ExecMode::eager;
   f.version = r.string_or("version", "");
   f.static_cache_decode = r.string_or("static_cache_decode", "");
@@ -42,8 +48,8 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.generated_clamp_elements_per_s = r.number_or("generated_clamp_elements_per_s", NumberRule::non_negative, 0);
   if (f.cuda_graphs && f.mode == ExecMode::graph)
     diag.add(pointer + "/cuda_graphs", "expected false or absent in mode \"graph\" (it always replays a graph)");
-  bool per_op = f.mode != ExecMode::graph;
-  f.reference_host = per_op ? r.string("reference_host") : r.string_or("reference_host", "");
+  const bool per_op = has_op_costs(f.mode);
+  f.reference_host = f.mode != ExecMode::graph ? r.string("reference_host") : r.string_or("reference_host", "");
   f.call_host_s = r.number("call_host_s", NumberRule::non_negative);
   f.extra_kernel_host_s = r.number_or("extra_kernel_host_s", NumberRule::non_negative, 0);
   f.tf32_matmul = r.boolean_or("tf32_matmul", false);
@@ -64,6 +70,9 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
       }
     }
   }
+  if (f.mode == ExecMode::engine && r.has("op_host_s"))
+    diag.add(pointer + "/op_host_s",
+             "expected absent in mode \"engine\" (the engine's enqueue launches its kernels: no per-op dispatch)");
   if (const Json* costs = r.object("op_host_s", per_op)) {
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     f.op_host_source = cr.string_or("source", "");
@@ -98,7 +107,7 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["generated_elements_per_s"] = f.generated_elements_per_s;
   j["generated_clamp_elements_per_s"] = f.generated_clamp_elements_per_s;
   if (!f.passes.empty()) j["passes"] = f.passes;
-  if (f.mode != ExecMode::graph) {
+  if (has_op_costs(f.mode)) {
     Json costs = Json::object();
     for (int i = 0; i < kOpClassCount; ++i) costs[std::string(op_class_name(static_cast<OpClass>(i)))] = f.op_host_s[i];
     if (!f.op_host_source.empty()) costs["source"] = f.op_host_source;

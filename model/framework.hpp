@@ -17,7 +17,10 @@ enum class ExecMode {
   wrapper,   // a compiler's generated Python wrapper (torch.compile's Inductor) calls each kernel: a
              // fused kernel it generated or a library call (GEMM, convolution, attention); an op of
              // the passed workload is one wrapper call, so op_host_s holds per-call costs
-  graph    // the whole forward replays from one CUDA graph launch
+  graph,   // the whole forward replays from one CUDA graph launch
+  engine   // an inference engine (TensorRT) built ahead of time: one call per forward, whose enqueue
+           // launches each of the engine's kernels from the host (one launch per kernel, no per-op
+           // framework dispatch); op_host_s is not used
 };
 std::string_view exec_mode_name(ExecMode m);
 
@@ -25,10 +28,13 @@ struct FrameworkSpec {
   std::string name;          // required
   std::string description;   // defaulted: ""
   ExecMode mode = ExecMode::eager;  // required
-  std::string reference_host;       // required for eager/script: the host the costs were measured on
-  // Host time of one op of each class, including the launch of its first kernel (eager, script).
+  std::string reference_host;       // required but in mode graph: the host the costs were measured on
+  // Host time of one op of each class, including the launch of its first kernel (required in the
+  // per-op modes: eager, script, executor, wrapper).
   std::array<double, kOpClassCount> op_host_s{};
-  double extra_kernel_host_s = 0;  // defaulted 0: host time of each further kernel an op launches
+  // defaulted 0: host time of each further kernel an op launches (of every kernel in mode engine);
+  // 0 takes the device's kernel launch (DeviceSpec::launch_host_s)
+  double extra_kernel_host_s = 0;
   double call_host_s = 0;          // required: fixed host time per forward call
   bool tf32_matmul = false;        // defaulted: PyTorch's default (matmuls in full fp32)
   bool tf32_conv = true;           // defaulted: PyTorch's default (cuDNN may use TF32)
@@ -64,6 +70,11 @@ struct FrameworkSpec {
   std::string source;          // defaulted "": where the profile comes from
   std::string op_host_source;  // defaulted "": where op_host_s comes from (its "source" member)
 };
+
+// Whether the mode runs on GPUs only (CUDA graph replay, a TensorRT engine).
+bool needs_gpu(const FrameworkSpec& f);
+// Whether the mode dispatches op by op from costs per op class (op_host_s).
+bool has_op_costs(ExecMode m);
 
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer = "");
 // The profile file's form of a framework: what parse_framework reads back (fits write frameworks

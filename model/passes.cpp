@@ -107,25 +107,34 @@ bool is_reduction_like(KernelKind k) {
   return k == KernelKind::norm || k == KernelKind::softmax || k == KernelKind::reduction;
 }
 
-// Whether a JIT fuser for GPUs takes the op: pointwise maps (also with broadcast operands), inference
-// batch norm, layer norm, softmax and reductions, each kernel with a recorded output.
-bool fusible(const OpKernels& o) {
+// Whether a fuser takes the op into a generated kernel: pointwise maps (also with broadcast operands),
+// inference batch norm, layer norm, softmax and reductions; with `copies`, copies too (contiguous,
+// casts, concatenation: a pointwise map with other indexing); with `need_output`, only ops whose last
+// kernel recorded its output (Kernel::out_bytes).
+bool fusible_as(const OpKernels& o, bool copies, bool need_output) {
   switch (o.op.cls) {
     case OpClass::elementwise:
     case OpClass::batch_norm:
     case OpClass::layer_norm:
     case OpClass::softmax:
     case OpClass::reduction: break;
+    case OpClass::copy:
+      if (copies) break;
+      return false;
     default: return false;
   }
   if (o.op.sync || o.kernels.empty() || o.op.host_s >= 0) return false;
   for (const Kernel& k : o.kernels) {
     bool pointwise = k.kind == KernelKind::elementwise || k.kind == KernelKind::strided ||
-                     k.kind == KernelKind::batch_norm || (o.op.cls == OpClass::batch_norm && k.kind == KernelKind::copy);
+                     k.kind == KernelKind::batch_norm ||
+                     (k.kind == KernelKind::copy && (o.op.cls == OpClass::batch_norm || copies));
     if (!pointwise && !is_reduction_like(k.kind)) return false;
   }
-  return o.kernels.back().out_bytes > 0;
+  return !need_output || o.kernels.back().out_bytes > 0;
 }
+
+// Whether a JIT fuser for GPUs takes the op: pointwise maps, norms and reductions with a recorded output.
+bool fusible(const OpKernels& o) { return fusible_as(o, false, true); }
 
 int reductions_in(const OpKernels& o) {
   int n = 0;
@@ -193,7 +202,9 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
 // segmenter splits them. A single fusible op stays as it was.
 // With `need_norm`, a chain without a norm or softmax stays as it was (ONNX Runtime's transformer
 // fusions are patterns around LayerNormalization and Softmax; it has no general elementwise fuser).
-void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, bool need_norm = false) {
+// `member` says which ops a chain takes (fusible: a JIT fuser's).
+void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, bool need_norm = false,
+                 bool (*member)(const OpKernels&) = fusible) {
   auto ops = unpack(w);
   std::vector<OpKernels> out, group, skipped;
   out.reserve(ops.size());
@@ -221,7 +232,7 @@ void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, boo
       skipped.push_back(std::move(o));
       continue;
     }
-    if (fusible(o)) {
+    if (member(o)) {
       int r = reductions_in(o);
       if (reductions + r > 1) flush();
       reductions += r;
@@ -352,6 +363,18 @@ bool inductor_channels_last(const std::vector<OpKernels>& ops) {
   return total > 0 && weighted <= total;
 }
 
+// A convolution run on NHWC tensors: cuDNN's layout transforms around it go; work a trace filed on
+// them (split among an op's kernels) stays with the convolution.
+void drop_layout_transforms(OpKernels& o) {
+  double moved = 0;
+  for (const Kernel& k : o.kernels) moved += k.kind == KernelKind::layout ? k.flops : 0;
+  o.kernels.erase(std::remove_if(o.kernels.begin(), o.kernels.end(),
+                                 [](const Kernel& k) { return k.kind == KernelKind::layout; }),
+                  o.kernels.end());
+  for (Kernel& k : o.kernels)
+    if (k.kind == KernelKind::conv && moved > 0) k.flops += moved, moved = 0;
+}
+
 // torch.compile's default backend (Inductor), mode "default": TorchDynamo captures the forward as one
 // graph of aten ops, so Python module calls, dropout in eval and views (folded into the generated
 // kernels' indexing) are gone; consecutive ops Inductor generates code for become one kernel (the
@@ -398,17 +421,7 @@ void inductor_fusions(Workload& w, const PassContext& c) {
         bias.kernels.push_back(o.kernels.back());
         o.kernels.pop_back();
       }
-      if (channels_last) {
-        // The transforms go; work a trace filed on them (split among an op's kernels) stays with
-        // the convolution.
-        double moved = 0;
-        for (const Kernel& k : o.kernels) moved += k.kind == KernelKind::layout ? k.flops : 0;
-        o.kernels.erase(std::remove_if(o.kernels.begin(), o.kernels.end(),
-                                       [](const Kernel& k) { return k.kind == KernelKind::layout; }),
-                        o.kernels.end());
-        for (Kernel& k : o.kernels)
-          if (k.kind == KernelKind::conv && moved > 0) k.flops += moved, moved = 0;
-      }
+      if (channels_last) drop_layout_transforms(o);
       out.push_back(std::move(o));
       if (!bias.kernels.empty()) add_to_group(std::move(bias));
       continue;
@@ -417,6 +430,129 @@ void inductor_fusions(Workload& w, const PassContext& c) {
   }
   flush();
   pack(w, out);
+}
+
+// TensorRT 10.x building an engine from the exported graph (fp16 or TF32 tactics, timed per layer),
+// as its developer guide's layer fusion catalog and its attention fusion describe them. The engine
+// holds no Python, no module calls, no dropout, no host checks (an export leaves none: a sync op goes
+// with its read-back kernel), no allocations (constants are the engine's weights), no views
+// (Shuffle layers that only reshape are eliminated) and no concatenations (the layers before one
+// write their outputs into its buffer); what is left:
+// - multi-head attention written as primitives (a batched MatMul, pointwise scale and mask, one
+//   Softmax, a batched MatMul, and the copy that merges the heads) becomes one fused attention
+//   kernel, as an SDPA op already is (its library's memset goes);
+// - a GEMM or a convolution keeps its main kernel, the one TensorRT's tactic timing picks (at least as
+//   fast as cuBLAS's or cuDNN's for the shape, timed on the device's curves); the library's extra
+//   kernels go (NCHW<->NHWC transforms: the engine keeps its tensors in the layout its tactics
+//   want; workspace memsets), and its bias, the folded batch norm's bias (run fold_batch_norm
+//   first) and the pointwise ops after it of the same size (activation, the residual add of a
+//   ResNet block and the activation after it, GELU after a linear) run in its epilogue, reading
+//   only their other inputs;
+// - runs of the other pointwise ops, norms, softmax, reductions and copies (Shuffle, casts,
+//   concatenation: TensorRT's pointwise fusion and Myelin's fusion of LayerNorm with the residual
+//   and bias around it) become one kernel, at most one reduction each, as fuse_pointwise;
+// - pooling, gathers and what TensorRT has no fusion for stay kernels of their own.
+// Not modelled: horizontal fusion (the Q, K and V projections of one input as one GEMM), reformat
+// layers at the engine's inputs and outputs, and fusions across a pooling layer.
+bool is_matrix(KernelKind k) {
+  return k == KernelKind::gemm || k == KernelKind::conv || k == KernelKind::depthwise || k == KernelKind::attention;
+}
+
+// A pointwise op a GEMM's or convolution's epilogue can take: one pointwise kernel.
+bool epilogue_member(const OpKernels& o) {
+  return o.op.cls == OpClass::elementwise && !o.op.sync && o.op.host_s < 0 && o.kernels.size() == 1 &&
+         (o.kernels.front().kind == KernelKind::elementwise || o.kernels.front().kind == KernelKind::strided);
+}
+
+// Moves pointwise kernel `k` into matrix kernel `main`'s epilogue: its work is done there, and it reads
+// only its inputs other than the matrix product's output (out_bytes: that output's size).
+void into_epilogue(Kernel& main, const Kernel& k, double out_bytes) {
+  main.flops += k.flops;
+  main.bytes += std::max(0.0, k.bytes - 2 * out_bytes);
+}
+
+// An attention written as primitives from ops[i] on (ops with kernels only): a batched MatMul, pointwise
+// ops, exactly one softmax, a batched MatMul. Returns the index of the second MatMul, or 0.
+std::size_t attention_pattern_end(const std::vector<OpKernels>& ops, std::size_t i) {
+  auto single_gemm = [&](std::size_t j) {
+    return j < ops.size() && ops[j].op.cls == OpClass::matmul && ops[j].kernels.size() == 1 &&
+           ops[j].kernels.front().kind == KernelKind::gemm;
+  };
+  if (!single_gemm(i)) return 0;
+  int softmaxes = 0;
+  std::size_t j = i + 1;
+  for (; j < ops.size(); ++j) {
+    if (ops[j].op.cls == OpClass::softmax && ops[j].kernels.size() == 1) {
+      ++softmaxes;
+      continue;
+    }
+    if (!epilogue_member(ops[j])) break;
+  }
+  return softmaxes == 1 && single_gemm(j) ? j : 0;
+}
+
+void tensorrt_fusions(Workload& w, const PassContext& c) {
+  if (!c.gpu) return;  // TensorRT builds engines for GPUs only (check_runs_on refuses a CPU device)
+  const double elem = bytes_per_element(w.config.dtype);
+  auto ops = unpack(w);
+  std::vector<OpKernels> kept;
+  kept.reserve(ops.size());
+  const std::uint32_t cat = w.intern("aten::cat");
+  for (auto& o : ops)
+    if (!is_module_class(o.op.cls) && !o.op.noop && !o.op.sync && o.op.cls != OpClass::alloc &&
+        o.op.name != cat && !o.kernels.empty())
+      kept.push_back(std::move(o));
+
+  const std::uint32_t mha = w.intern("tensorrt::fused_mha"), mha_kernel = w.intern("fused_attention");
+  std::vector<OpKernels> out;
+  out.reserve(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const std::size_t end = attention_pattern_end(kept, i);
+    OpKernels o = std::move(kept[i]);
+    if (end) {
+      const Kernel& qk = o.kernels.front();
+      const Kernel& pv = kept[end].kernels.front();
+      Kernel a = qk;
+      a.name = mha_kernel;
+      a.kind = KernelKind::attention;
+      a.flops = qk.flops + pv.flops;
+      for (std::size_t j = i + 1; j < end; ++j) a.flops += kept[j].kernels.front().flops;
+      a.bytes = std::max(0.0, qk.bytes + pv.bytes - 2 * qk.m * qk.n * elem);  // the scores stay on chip
+      o.op.name = mha;
+      o.op.cls = OpClass::attention;
+      o.kernels.assign(1, a);
+      out.push_back(std::move(o));
+      i = end;
+      // The heads merged back (a transpose made contiguous): the fused kernel writes that layout itself.
+      if (i + 1 < kept.size() && kept[i + 1].op.cls == OpClass::copy && kept[i + 1].kernels.size() == 1) ++i;
+      continue;
+    }
+    const bool library = o.op.cls == OpClass::linear || o.op.cls == OpClass::matmul || o.op.cls == OpClass::conv ||
+                         o.op.cls == OpClass::attention;
+    auto main = std::find_if(o.kernels.rbegin(), o.kernels.rend(), [](const Kernel& k) { return is_matrix(k.kind); });
+    if (!library || main == o.kernels.rend()) {
+      out.push_back(std::move(o));
+      continue;
+    }
+    drop_layout_transforms(o);  // moves their traced work to the convolution, so take it afterwards
+    Kernel m = *std::find_if(o.kernels.rbegin(), o.kernels.rend(), [](const Kernel& k) { return is_matrix(k.kind); });
+    const double out_bytes = m.kind == KernelKind::attention ? 0 : m.m * m.n * elem;
+    for (const Kernel& k : o.kernels)  // the bias and split-K epilogues; memsets go
+      if (!is_matrix(k.kind) && (k.kind == KernelKind::elementwise || k.kind == KernelKind::strided))
+        into_epilogue(m, k, out_bytes);
+    o.kernels.assign(1, m);
+    // The pointwise ops after a GEMM or convolution on its output's elements join its epilogue.
+    while (m.kind != KernelKind::attention && i + 1 < kept.size() && epilogue_member(kept[i + 1])) {
+      const Kernel& k = kept[i + 1].kernels.front();
+      if (k.out_bytes > 0 && k.out_bytes != out_bytes) break;  // another shape: not its consumer alone
+      into_epilogue(o.kernels.front(), k, out_bytes);
+      ++i;
+    }
+    out.push_back(std::move(o));
+  }
+  pack(w, out);
+  fuse_chains(w, w.intern("tensorrt::PointWise"), w.intern("fused_pointwise"), false,
+              [](const OpKernels& o) { return fusible_as(o, true, false); });
 }
 
 const std::vector<WorkloadPass> kPasses = {
@@ -430,6 +566,10 @@ const std::vector<WorkloadPass> kPasses = {
      "torch.compile (Inductor): one generated kernel per run of pointwise ops, norms and reductions; "
      "views and module calls gone; GEMMs, convolutions, attention stay library calls",
      inductor_fusions},
+    {"tensorrt_fusions",
+     "TensorRT's engine: conv/GEMM + bias + activation + residual add in one kernel, fused attention, "
+     "pointwise runs and norms fused, views and dropout gone",
+     tensorrt_fusions},
 };
 
 }  // namespace

@@ -271,8 +271,7 @@ struct TraceReplay {
 
 TraceReplay trace_replay(const Trace& t, const std::string& traced, const DeviceSpec& d, const FrameworkSpec& f,
                          const SweepRequest& q, const Catalog& catalog) {
-  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
-    throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+  check_runs_on(f, d);
   TraceReplay r;
   r.what.profiler_scale = profiler_host_scale(catalog);
   r.what.device = &d;
@@ -504,8 +503,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
     for (const DeviceSpec& d : g.devices) {
       for (const FrameworkSpec& f0 : g.frameworks) {
         const FrameworkSpec& f = d.framework(f0.name) ? *d.framework(f0.name) : f0;
-        if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
-          throw InputError("--framework", f.name, "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+        check_runs_on(f, d);
         SimOptions o;
         o.measure = g.measure;
         const HostSpec* given = g.host ? &*g.host : nullptr;

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     dd.throw_if_any();
     if (!d.efficiency_like.empty()) inherit_efficiency(d, Catalog::builtin().device("h100"));
     const FrameworkSpec eager = fd.empty() ? f : Catalog::builtin().framework("pytorch-eager");
-    if (eager.mode == ExecMode::graph && d.kind == DeviceKind::cpu) return;
+    if (needs_gpu(eager) && d.kind == DeviceKind::cpu) return;
     for (const char* model : {"bert-base", "resnet50"}) {
       const Architecture* a = find_builtin_architecture(model);
       WorkloadConfig c;

@@ -167,3 +167,31 @@ TEST_CASE("a mode's generated kernels can be bound by their code's element rate,
   f.generated_clamp_elements_per_s = 0.25e9;
   CHECK(simulate(w, d, f, {}).gpu_elements_s == test::approx(4e-3));
 }
+
+TEST_CASE("a TensorRT engine pays one call and one launch per kernel, whatever its ops would cost to dispatch") {
+  DeviceSpec d = test::toy_gpu();
+  d.launch_host_s = 4e-6;
+  FrameworkSpec f = test::toy_eager(50e-6);  // per-op costs an engine never pays
+  f.mode = ExecMode::engine;
+  f.call_host_s = 3e-6;
+  Workload w = chain(5, 0, 0);
+  w.kernels.push_back(w.kernels.back());  // the last op launches two kernels
+  w.ops.back().kernel_count = 2;
+  SimResult r = simulate(w, d, f, {});
+  CHECK(r.kernels == 6);
+  CHECK(r.host_busy_s == test::approx(3e-6 + 6 * 4e-6));
+  CHECK(r.bound == Regime::framework);  // tiny kernels: the enqueue is the bound
+  SimOptions slow_host;
+  slow_host.launch_factor = 2;  // a host twice as slow launches at half the speed
+  CHECK(simulate(w, d, f, slow_host).host_busy_s == test::approx(3e-6 + 12 * 4e-6));
+  // Large kernels: the enqueue ends long before the GPU, which runs them back to back.
+  SimResult busy = simulate(chain(3, 1e10, 0), d, f, {});
+  CHECK(busy.bound == Regime::compute);
+  CHECK(busy.latency_s == test::approx(busy.gpu_busy_s + 3e-6 + 4e-6 + d.launch_latency_s + 2 * d.stream_kernel_gap_s +
+                                       d.sync_s)
+                              .epsilon(1e-6));
+  d.kind = DeviceKind::cpu;
+  auto messages = test::messages_of([&] { simulate(w, d, f, {}); });
+  REQUIRE(messages.size() == 1);
+  CHECK(messages.front().find("needs a GPU device") != std::string::npos);
+}

@@ -297,3 +297,142 @@ TEST_CASE("the compiled modes' files: the wrapper policy, Inductor's pass, graph
   CHECK(ro.cuda_graphs);
   CHECK(ro.passes == tc.passes);
 }
+
+namespace {
+
+std::vector<const WorkloadPass*> tensorrt_passes() {
+  return passes({"drop_noop_ops", "fold_batch_norm", "tensorrt_fusions"});
+}
+
+}  // namespace
+
+TEST_CASE("TensorRT runs each convolution of a ResNet block with its batch norm, ReLU and residual add as one kernel") {
+  Workload w;
+  w.config.dtype = DType::fp16;
+  Builder b(w, gpu_backend(), DType::fp16);
+  const double n = 8, c = 64, hw = 56, elems = n * c * hw * hw;
+  b.module(OpClass::module_block, "layer1.0");
+  b.conv2d(n, c, hw, hw, c, 3, 3, 1, 1, 1, 1, false);
+  b.batch_norm(n, c, hw, hw);
+  b.elementwise("aten::relu_", elems, 1);
+  b.conv2d(n, c, hw, hw, c, 3, 3, 1, 1, 1, 1, false);
+  b.batch_norm(n, c, hw, hw);
+  b.elementwise("aten::add_", elems, 2);  // the residual
+  b.elementwise("aten::relu_", elems, 1);
+  REQUIRE(w.kernels.size() > 8);  // transforms, batch norm's parameter conversion, ATen's kernels
+  Workload folded = w;
+  apply_passes(folded, passes({"drop_noop_ops", "fold_batch_norm"}), PassContext{true});
+  apply_passes(w, tensorrt_passes(), PassContext{true});
+  REQUIRE(w.ops.size() == 2);
+  REQUIRE(w.kernels.size() == 2);
+  for (const Op& op : w.ops) CHECK(op.cls == OpClass::conv);
+  CHECK(kernels_of(w, KernelKind::conv) == 2);
+  // The epilogue does the folded bias's, the ReLUs' and the add's work, and reads the residual once.
+  CHECK(w.total_flops() == test::approx(folded.total_flops()));  // the transforms that went did no arithmetic
+  const Kernel& second = w.kernels[1];
+  double conv_bytes = 0;
+  for (const Kernel& k : folded.kernels)
+    if (k.kind == KernelKind::conv) conv_bytes = k.bytes;
+  CHECK(second.bytes == test::approx(conv_bytes + 2 * elems));  // + the residual, 2 bytes an element
+  CHECK(w.kernels[0].bytes == test::approx(conv_bytes));
+}
+
+TEST_CASE("TensorRT leaves a batch norm that follows no convolution to a pointwise kernel with its ReLU") {
+  Workload w;
+  Builder b(w, gpu_backend(), DType::fp32);
+  const double n = 1, c = 96, hw = 56, elems = n * c * hw * hw;
+  b.pool("aten::max_pool2d", 4 * elems, elems);
+  b.concat(elems);             // DenseNet's concatenation: the layers before it write into its buffer
+  b.batch_norm(n, c, hw, hw);  // DenseNet's pre-activation norm
+  b.elementwise("aten::relu_", elems, 1);
+  b.conv2d(n, c, hw, hw, 128, 1, 1, 1, 0, 0, 1, false);
+  REQUIRE(ops_of(w, OpClass::copy) == 1);
+  apply_passes(w, tensorrt_passes(), PassContext{true});
+  // pool | (batch norm + ReLU) | convolution: the concatenation is gone
+  REQUIRE(w.ops.size() == 3);
+  CHECK(w.ops[0].cls == OpClass::pool);
+  CHECK(w.ops[1].fused);
+  CHECK(w.ops[1].kernel_count == 1);
+  CHECK(w.ops[2].cls == OpClass::conv);
+  CHECK(w.kernels.size() == 3);
+}
+
+TEST_CASE("TensorRT fuses a transformer layer: attention in one kernel, bias and GELU in the GEMMs, the norm alone") {
+  Workload w;
+  w.config.dtype = DType::fp16;
+  Builder b(w, gpu_backend(), DType::fp16);
+  const double batch = 2, seq = 128, hidden = 768, heads = 12, hd = 64, tokens = batch * seq;
+  const double scores = batch * heads * seq * seq;
+  b.module(OpClass::module_heavy, "encoder.layer.0");
+  b.alloc_zeros(tokens);                     // an eager mask: a constant of the engine
+  b.elementwise("aten::eq", tokens, 1);      // a host check: gone with its read-back
+  b.sync_read("aten::is_nonzero");
+  for (int i = 0; i < 3; ++i) b.linear(tokens, hidden, hidden);  // q, k, v
+  b.view("aten::transpose");
+  b.matmul(batch * heads, seq, seq, hd);
+  b.elementwise("aten::div", scores, 1);
+  b.broadcast_elementwise("aten::add", scores, 2);  // the mask
+  b.softmax(batch * heads * seq, seq);
+  b.dropout();
+  b.matmul(batch * heads, seq, hd, seq);
+  b.view("aten::permute");
+  b.strided_copy("aten::contiguous", tokens * hidden);
+  b.linear(tokens, hidden, hidden);
+  b.dropout();
+  b.elementwise("aten::add", tokens * hidden, 2);
+  b.layer_norm(tokens, hidden);
+  b.linear(tokens, hidden, 4 * hidden);
+  b.elementwise("aten::gelu", tokens * 4 * hidden, 1);
+  b.linear(tokens, 4 * hidden, hidden);
+  b.elementwise("aten::add", tokens * hidden, 2);
+  b.layer_norm(tokens, hidden);
+  const std::size_t eager_kernels = w.kernels.size();
+  double matmul_flops = 0;
+  for (const Op& op : w.ops)
+    if (op.cls == OpClass::matmul) matmul_flops += w.kernels[op.first_kernel].flops;
+  apply_passes(w, tensorrt_passes(), PassContext{true});
+  // eq | q | k | v | attention | out proj (+ add) | norm | up (+ GELU) | down (+ add) | norm
+  CHECK(eager_kernels == 20);
+  REQUIRE(w.kernels.size() == 10);
+  CHECK(kernels_of(w, KernelKind::attention) == 1);
+  CHECK(kernels_of(w, KernelKind::gemm) == 6);
+  CHECK(kernels_of(w, KernelKind::norm) == 2);
+  CHECK(kernels_of(w, KernelKind::memset) == 0);
+  for (const Op& op : w.ops) {
+    CHECK(!op.sync);
+    CHECK(!is_module_class(op.cls));
+    CHECK(op.cls != OpClass::matmul);
+    if (op.cls == OpClass::attention) {
+      REQUIRE(op.kernel_count == 1);
+      // Both products, the scale and the mask in one kernel that never writes the scores out.
+      const Kernel& a = w.kernels[op.first_kernel];
+      CHECK(a.flops > matmul_flops);
+      CHECK(a.flops < matmul_flops * 1.05);  // + the scale, the mask add and the softmax
+      CHECK(a.bytes == test::approx(4 * tokens * hidden * 2));  // q, k, v read, the output written
+    }
+  }
+}
+
+TEST_CASE("TensorRT's pass leaves a CPU workload alone") {
+  Workload w;
+  Backend cpu;
+  cpu.gpu = false;
+  Builder b(w, cpu, DType::fp32);
+  b.linear(4, 16, 16);
+  b.elementwise("aten::relu", 64, 1);
+  const std::size_t before = w.kernels.size();
+  apply_passes(w, passes({"tensorrt_fusions"}), PassContext{false});
+  CHECK(w.kernels.size() == before);
+}
+
+TEST_CASE("the tensorrt file: the engine policy, TensorRT's pass after the folds, TF32 as TensorRT's default") {
+  const Catalog& c = Catalog::builtin();
+  FrameworkSpec t = c.framework("tensorrt");
+  CHECK(t.mode == ExecMode::engine);
+  CHECK(needs_gpu(t));
+  CHECK(!t.cuda_graphs);
+  CHECK(t.passes == std::vector<std::string>{"drop_noop_ops", "fold_batch_norm", "tensorrt_fusions"});
+  CHECK(t.tf32_matmul);
+  CHECK(t.tf32_conv);
+  CHECK(!t.source.empty());
+}

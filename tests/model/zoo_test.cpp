@@ -124,18 +124,18 @@ TEST_CASE("every built-in model simulates on a GPU in eager and graph mode") {
   }
 }
 
-TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and on a CPU") {
+TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and on a CPU (TensorRT: GPUs only)") {
   const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/cpu-profile-compile.json";
   for (const auto& a : builtin_architectures()) {
     CAPTURE(a.name);
     SweepRequest q;
     q.models = {a.name};
-    q.frameworks = {"pytorch-eager", "torch-compile", "torch-compile-reduce-overhead"};
+    q.frameworks = {"pytorch-eager", "torch-compile", "torch-compile-reduce-overhead", "tensorrt"};
     q.dtypes = {DType::fp16};
     q.batches = {1};
     if (a.input == InputKind::tokens) q.seqs = {a.max_seq == 1 ? 1 : 64};
     auto rows = run_sweep(q, Catalog::builtin());
-    REQUIRE(rows.size() == 3);
+    REQUIRE(rows.size() == 4);
     for (const auto& r : rows) {
       CAPTURE(r.framework);
       CHECK(std::isfinite(r.sim.latency_s));
@@ -145,6 +145,9 @@ TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and 
     CHECK(rows[1].sim.kernels <= rows[0].sim.kernels);
     CHECK(rows[2].sim.kernels == rows[1].sim.kernels);
     CHECK(rows[2].sim.latency_s <= rows[1].sim.latency_s * (1 + 1e-9));
+    // TensorRT's engine: fewer kernels than eager, no op dispatched, one launch per kernel on the host.
+    CHECK(rows[3].sim.kernels < rows[0].sim.kernels);
+    CHECK(rows[3].sim.host_busy_s < rows[0].sim.host_busy_s);
     SweepRequest c = q;
     c.devices = {cpu};
     c.frameworks = {"torch-compile", "torch-compile-reduce-overhead"};
@@ -153,6 +156,8 @@ TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and 
     REQUIRE(on_cpu.size() == 2);
     CHECK(std::isfinite(on_cpu[0].sim.latency_s));
     CHECK(on_cpu[0].sim.latency_s > 0);
+    c.frameworks = {"tensorrt"};
+    CHECK(test::messages_of([&] { run_sweep(c, Catalog::builtin()); }).size() == 1);
   }
 }
 

@@ -602,16 +602,21 @@ TEST_CASE("a trace replayed under a compiled mode goes through its passes: fewer
   SweepRequest q;
   q.trace = kTraces + "resnet50_fp16_bs8.json.gz";
   q.devices = {"h100"};
-  q.frameworks = {"cuda-graphs", "torch-compile", "torch-compile-reduce-overhead"};
+  q.frameworks = {"cuda-graphs", "torch-compile", "torch-compile-reduce-overhead", "tensorrt"};
   q.batches.clear();
   auto rows = run_sweep(q, Catalog::builtin());
-  REQUIRE(rows.size() == 3);
+  REQUIRE(rows.size() == 4);
   CHECK(rows[1].sim.kernels < rows[0].sim.kernels);   // batch norm, ReLU and adds fused
   CHECK(rows[2].sim.kernels == rows[1].sim.kernels);
   CHECK(rows[1].sim.flops == test::approx(rows[0].sim.flops).epsilon(0.01));
+  // TensorRT: batch norms folded, bias, ReLU and adds in the convolutions' epilogues, transforms gone.
+  CHECK(rows[3].sim.kernels < rows[1].sim.kernels);
+  CHECK(rows[3].sim.flops == test::approx(rows[0].sim.flops).epsilon(0.01));  // the epilogues do the work
   for (const auto& r : rows) CHECK(r.sim.latency_s > 0);
   // CPU traces too: the compiled mode runs its wrapper on the CPU profile.
   auto cpu = replay_cpu("resnet18_cpu_bs1.json.gz", {"torch-compile"});
   REQUIRE(cpu.size() == 1);
   CHECK(cpu[0].sim.latency_s > 0);
+  // TensorRT builds engines for GPUs only: a CPU replay under it is an input error.
+  CHECK(test::messages_of([&] { replay_cpu("resnet18_cpu_bs1.json.gz", {"tensorrt"}); }).size() == 1);
 }
