@@ -220,6 +220,25 @@ TEST_CASE("NAME@VERSION selects a stack's data file, and validate's filter re-ta
   CHECK(select_framework({"onnxruntime@1.12"}, "torchscript@1.12").empty());
 }
 
+TEST_CASE("the 2022 stacks run a small fp32 GEMM as one kernel, PyTorch 2.x as cuBLASLt's four-kernel split-K") {
+  // BERT's 128x768x768 projections at batch 1 on the RTX 8000 (72 SMs): 24 output tiles, too few.
+  const Catalog& c = Catalog::builtin();
+  const DeviceSpec d = c.device("rtx8000");
+  auto kernels_of_linear = [&](const char* framework) {
+    const FrameworkSpec f = c.framework(framework);
+    Workload w;
+    Builder b(w, make_backend(d, f), DType::fp32);
+    b.linear(128, 768, 768);
+    REQUIRE(w.ops.size() == 1);
+    return w.ops.front().kernel_count;
+  };
+  CHECK(c.framework("pytorch-eager").gemm_split_k);
+  CHECK(kernels_of_linear("pytorch-eager") == 4);
+  CHECK_FALSE(c.framework("torchscript@1.12").gemm_split_k);
+  CHECK(kernels_of_linear("torchscript@1.12") == 1);
+  CHECK(kernels_of_linear("onnxruntime@1.12") == 1);
+}
+
 TEST_CASE("Inductor's fusions: one generated kernel between library calls, views and modules gone") {
   Workload w;
   Builder b(w, gpu_backend(), DType::fp32);
