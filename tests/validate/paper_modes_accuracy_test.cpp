@@ -109,7 +109,8 @@ TEST_CASE("paper finding on the RTX 8000: TorchScript faster than eager at batch
   // BERT fp32, measured: 5.06 vs 10.77 ms at batch 1 (0.47x), 250.6 vs 255.1 ms at batch 128. fwtax
   // predicted 8.26 vs 12.44 ms (0.66x) and 284.6 vs 293.8 ms when this was written; 6.55 vs 12.25 ms
   // (0.53x) once the 2022 stack's small fp32 GEMMs ran as one kernel (no cuBLASLt split-K: three
-  // launches fewer per nn.Linear at batch 1). Eager keeps PyTorch 2.x's split-K.
+  // launches fewer per nn.Linear at batch 1; eager keeps PyTorch 2.x's split-K), 6.37 ms (0.52x) once
+  // nvFuser's groups took the dropouts next to them.
   double ts1 = predict("bert-base", "torchscript@1.12", DType::fp32, 1);
   double eager1 = predict("bert-base", "pytorch-eager", DType::fp32, 1);
   double ts128 = predict("bert-base", "torchscript@1.12", DType::fp32, 128);
