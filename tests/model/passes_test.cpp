@@ -239,7 +239,7 @@ TEST_CASE("NAME@VERSION selects a stack's data file, and validate's filter re-ta
   CHECK(select_framework({"onnxruntime@1.12"}, "torchscript@1.12").empty());
 }
 
-TEST_CASE("the 2022 stacks run a small fp32 GEMM as one kernel, PyTorch 2.x as cuBLASLt's four-kernel split-K") {
+TEST_CASE("torchscript@1.12 runs a small fp32 GEMM as one kernel, PyTorch 2.x as cuBLASLt's four-kernel split-K") {
   // BERT's 128x768x768 projections at batch 1 on the RTX 8000 (72 SMs): 24 output tiles, too few.
   const Catalog& c = Catalog::builtin();
   const DeviceSpec d = c.device("rtx8000");
@@ -255,7 +255,9 @@ TEST_CASE("the 2022 stacks run a small fp32 GEMM as one kernel, PyTorch 2.x as c
   CHECK(kernels_of_linear("pytorch-eager") == 4);
   CHECK_FALSE(c.framework("torchscript@1.12").gemm_split_k);
   CHECK(kernels_of_linear("torchscript@1.12") == 1);
-  CHECK(kernels_of_linear("onnxruntime@1.12") == 1);
+  // ONNX Runtime 1.12 calls cuBLAS's legacy GEMMs, but one-kernel GEMMs made its paper runs a little
+  // worse (22.76% -> 22.82%), so its file keeps the split-K (calibrate/derive/derive_stacks_2022.py).
+  CHECK(kernels_of_linear("onnxruntime@1.12") == 4);
 }
 
 TEST_CASE("Inductor's fusions: one generated kernel between library calls, views and modules gone") {
