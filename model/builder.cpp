@@ -13,6 +13,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.tf32_conv = f.tf32_conv && d.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0;
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
   b.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
+  b.gemm_split_k = f.gemm_split_k;
   for (const auto& name : f.passes)
     if (const WorkloadPass* p = find_workload_pass(name)) b.passes.push_back(p);
   b.graph_capture = f.mode == ExecMode::graph;
@@ -149,9 +150,10 @@ void Builder::gemm_kernels(double m, double n, double k, GemmForm form, bool bia
   }
   // cuBLAS's FP32 (SIMT) path splits K when the output has too few 128x32 tiles to fill half the
   // SMs: a memset and a beta scaling before, a reduction with the bias after (seen in the H100
-  // traces for 128x768x768 and 128x768x3072, not for 128x3072x768 or 1024x768x768).
+  // traces for 128x768x768 and 128x768x3072, not for 128x3072x768 or 1024x768x768). A stack
+  // without that path (FrameworkSpec::gemm_split_k false) runs the GEMM as one kernel.
   double tiles = std::ceil(m / 128.0) * std::ceil(n / 32.0) * batch;
-  if (math == Math::fp32_simt && tiles * 2 < b_.parallel_units && k >= 512) {
+  if (b_.gemm_split_k && math == Math::fp32_simt && tiles * 2 < b_.parallel_units && k >= 512) {
     double out = m * n * batch * 4;
     add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, out);
     add_kernel(n_.k_splitk_scale, KernelKind::elementwise, Math::fp32_simt, m * n * batch, 2 * out);

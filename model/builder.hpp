@@ -24,6 +24,7 @@ struct Backend {
   bool tf32_matmul = false;      // fp32 matmuls on TF32 tensor cores
   bool tf32_conv = true;         // fp32 convolutions on TF32 tensor cores
   bool half_tensor_cores = true; // fp16/bf16 tensor cores present
+  bool gemm_split_k = true;      // small fp32 GEMMs as cuBLASLt's split-K (FrameworkSpec)
   double conv_workspace_limit_bytes = 0;  // cuDNN's workspace cap (FrameworkSpec); 0: none
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)

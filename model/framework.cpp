@@ -54,6 +54,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.extra_kernel_host_s = r.number_or("extra_kernel_host_s", NumberRule::non_negative, 0);
   f.tf32_matmul = r.boolean_or("tf32_matmul", false);
   f.tf32_conv = r.boolean_or("tf32_conv", true);
+  f.gemm_split_k = r.boolean_or("gemm_split_k", true);
   if (r.has("passes")) {
     const Json& p = j["passes"];
     if (!p.is_array()) {
@@ -99,6 +100,7 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["extra_kernel_host_s"] = f.extra_kernel_host_s;
   j["tf32_matmul"] = f.tf32_matmul;
   j["tf32_conv"] = f.tf32_conv;
+  j["gemm_split_k"] = f.gemm_split_k;
   j["sync_each_call"] = f.sync_each_call;
   j["fused_op_host_s"] = f.fused_op_host_s;
   j["conv_workspace_limit_bytes"] = f.conv_workspace_limit_bytes;

@@ -38,6 +38,11 @@ struct FrameworkSpec {
   double call_host_s = 0;          // required: fixed host time per forward call
   bool tf32_matmul = false;        // defaulted: PyTorch's default (matmuls in full fp32)
   bool tf32_conv = true;           // defaulted: PyTorch's default (cuDNN may use TF32)
+  // defaulted true: an fp32 (SIMT) GEMM whose output has too few tiles to fill the GPU runs as
+  // cuBLASLt's split-K, four kernels (a memset and a beta scaling before, a reduction with the bias
+  // after), as PyTorch 2.x's addmm does (seen in the H100 traces); false: one GEMM kernel, for
+  // stacks without that path (Builder::gemm_kernels)
+  bool gemm_split_k = true;
   // defaulted false: every call ends by waiting for the GPU (ONNX Runtime's CUDA provider synchronizes
   // its stream at the end of Run), so calls issued back to back do not overlap
   bool sync_each_call = false;

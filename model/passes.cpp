@@ -196,10 +196,13 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
 }
 
 // Chains of fusible ops, consecutive in the program, become one kernel and one op. Python module
-// calls and no-op ops (dropout) inside a chain are not in a traced graph and do not break it; any
-// other op does (GEMMs, convolutions, views that change the layout, copies, gathers). A fused kernel
-// holds at most one reduction (norm, softmax, sum): a second one starts a new group, as the fuser's
-// segmenter splits them. A single fusible op stays as it was.
+// calls inside a chain are not in a traced graph and do not break it; any other op does (GEMMs,
+// convolutions, views that change the layout, copies, gathers). A no-op (dropout in eval) next to a
+// chain is a member of it: the fuser takes it as the identity (nvFuser's parse rule for
+// aten::dropout with train false), so it goes with the group and is no node of its own; a no-op
+// next to no fusible op stays. A fused kernel holds at most one reduction (norm, softmax, sum): a
+// second one starts a new group, as the fuser's segmenter splits them. A group of one member stays
+// as it was.
 // With `need_norm`, a chain without a norm or softmax stays as it was (ONNX Runtime's transformer
 // fusions are patterns around LayerNormalization and Softmax; it has no general elementwise fuser).
 // `member` says which ops a chain takes (fusible: a JIT fuser's).
@@ -216,8 +219,11 @@ void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, boo
     return false;
   };
   auto flush = [&] {
-    if (group.size() >= 2 && (!need_norm || has_norm())) {
-      out.push_back(fuse_group(w, group, name, kernel_name));
+    std::vector<OpKernels> members;  // the group's ops with kernels; its no-ops go with it
+    for (auto& g : group)
+      if (!g.kernels.empty()) members.push_back(g);
+    if (group.size() >= 2 && !members.empty() && (!need_norm || has_norm())) {
+      out.push_back(fuse_group(w, members, name, kernel_name));
     } else {
       for (auto& g : group) out.push_back(std::move(g));
     }
@@ -227,8 +233,11 @@ void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, boo
     reductions = 0;
   };
   for (auto& o : ops) {
-    bool transparent = o.kernels.empty() && (is_module_class(o.op.cls) || o.op.noop);
-    if (transparent && !group.empty()) {
+    if (o.op.noop && o.kernels.empty()) {
+      group.push_back(std::move(o));
+      continue;
+    }
+    if (o.kernels.empty() && is_module_class(o.op.cls) && !group.empty()) {
       skipped.push_back(std::move(o));
       continue;
     }

@@ -27,6 +27,21 @@ MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath")
 # TorchScript runs alone (12.5 us: 20.0% MAPE there against 22.2% at 0) and checks the seven other
 # GPUs, which it made worse (24.6% against 23.0% at 0, 2026-12-03): not a property of the fuser, so 0.
 FUSED_OP_HOST_S = 0.0
+# Small fp32 GEMMs as one kernel, not cuBLASLt's four-kernel split-K (a memset and a beta scaling
+# before, a reduction with the bias after) that fwtax's builder takes from the H100 traces of PyTorch
+# 2.x (cuBLAS 12): nothing of that stack's cuBLAS shows it for PyTorch 1.12 with CUDA 11.6, and its
+# four kernels (three launches more per nn.Linear at batch 1, where the output has too few tiles for
+# the SMs) would make a batch-1 BERT cost more host time than a batch-2 one, which none of the paper's
+# fp32 BERT runs shows, eager or TorchScript, on any of its eight GPUs (bert-base, TorchScript: 5.06
+# against 7.74 ms on the RTX 8000, 3.81 against 4.74 on the 3090, 6.23 against 8.06 on the 2080 Ti).
+# ONNX Runtime 1.12 calls cuBLAS's legacy GEMMs, not cuBLASLt, so the same likely holds there, but
+# one-kernel GEMMs made its paper runs 22.76% -> 22.82% (fp32 21.7% -> 21.8%): left as it was.
+GEMM_SPLIT_K = False
+GEMM_SPLIT_K_SOURCE = (
+    "gemm_split_k: false, small fp32 GEMMs as one kernel: the four-kernel cuBLASLt split-K the builder "
+    "takes from PyTorch 2.x's H100 traces has no source for this stack, and would make batch 1 cost more "
+    "host time than batch 2, which none of the paper's fp32 BERT runs shows on any GPU"
+)
 
 
 def load(path):
@@ -35,7 +50,7 @@ def load(path):
 
 
 def stack(name, version, mode, passes, description, measured_file, node_key, call_key, extra_source,
-          sync_each_call=False, sync_source="", extra=None, scale=False):
+          sync_each_call=False, sync_source="", extra=None, scale=False, gemm_split_k=True):
     eager = load(EAGER)
     m = load(f"{MEASURED}/{measured_file}")
     saves = {cls: v["eager_op_s"] - v[node_key] for cls, v in m["per_class"].items()}
@@ -85,6 +100,7 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
         "op_host_s": costs,
         "tf32_matmul": False,
         "tf32_conv": True,
+        "gemm_split_k": gemm_split_k,
         "passes": passes,
         "sync_each_call": sync_each_call,
         **(extra or {}),
@@ -92,6 +108,7 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
             f"calibrate/derive/derive_stacks_2022.py; call_host_s: pytorch-eager's plus the median extra per-call "
             f"time of {call_key} over eager_call_s in {MEASURED}/{measured_file} (0 if negative); "
             + (sync_source or "sync_each_call: false, the interpreter returns without waiting for the GPU")
+            + ("" if gemm_split_k else "; " + GEMM_SPLIT_K_SOURCE)
         ),
     }
 
@@ -102,7 +119,7 @@ def main():
         "PyTorch 1.12 torch.jit.trace (not frozen): the TorchScript interpreter runs the traced graph; on a GPU "
         "its default fuser (nvFuser) runs chains of pointwise ops, norms and reductions as one kernel",
         "torchscript-1.13-cpu.json", "torchscript_node_s", "torchscript_call_s", "traced graph",
-        False, "", {"fused_op_host_s": FUSED_OP_HOST_S})
+        False, "", {"fused_op_host_s": FUSED_OP_HOST_S}, gemm_split_k=GEMM_SPLIT_K)
     ort = stack(
         "onnxruntime", "1.12", "executor", ["drop_noop_ops", "fold_batch_norm", "ort_fusions"],
         "ONNX Runtime 1.12, CUDA execution provider, graph optimizations 'all', run_with_iobinding: the executor "

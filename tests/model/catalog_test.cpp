@@ -83,6 +83,7 @@ TEST_CASE("host and framework profiles written by host_to_json and framework_to_
     CHECK(back.extra_kernel_host_s == f.extra_kernel_host_s);
     CHECK(back.tf32_matmul == f.tf32_matmul);
     CHECK(back.tf32_conv == f.tf32_conv);
+    CHECK(back.gemm_split_k == f.gemm_split_k);
     CHECK(back.sync_each_call == f.sync_each_call);
     CHECK(back.fused_op_host_s == f.fused_op_host_s);
     CHECK(back.conv_workspace_limit_bytes == f.conv_workspace_limit_bytes);

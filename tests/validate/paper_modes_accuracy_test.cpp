@@ -76,8 +76,9 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   std::size_t n = 0;
   double all = mape(torchscript(), [](const Comparison&) { return true; }, &n);
   MESSAGE("torchscript@1.12 MAPE " << all << "% over " << n << " runs");
-  // 22.7%; the issue's target is 20% (what is left: docs/ARCHITECTURE.md, "The paper's TorchScript runs").
-  CHECK(all <= 23.5);
+  // 22.7%, 22.4% since small fp32 GEMMs run as one kernel on the 2022 stack (gemm_split_k false); the
+  // issue's target is 20% (what is left: docs/ARCHITECTURE.md, "The paper's TorchScript runs").
+  CHECK(all <= 22.8);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
   for (const auto& c : torchscript()) {
@@ -98,22 +99,25 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
     double m = error_stats(entry.second).mape_percent;
     MESSAGE(key << ": " << m << "%");
     // The A6000 host's TorchScript runs are no faster than its eager runs at batch 1 (unlike the
-    // seven other hosts'): 36.6% (fp16) and 29.9% (fp32) when written; the others 17-28%.
-    CHECK(m <= (key.rfind("a6000", 0) == 0 ? 40.0 : 30.0));
+    // seven other hosts'): 36.6% (fp16) and 29.9% (fp32) when written, 37.2% and 32.3% with one-kernel
+    // GEMMs (its fp32 GEMMs ran slower than predicted, in eager too); the others 16-28%, then 16-27%.
+    CHECK(m <= (key.rfind("a6000", 0) == 0 ? 40.0 : 27.0));
   }
 }
 
 TEST_CASE("paper finding on the RTX 8000: TorchScript faster than eager at batch 1, not at batch 128") {
   // BERT fp32, measured: 5.06 vs 10.77 ms at batch 1 (0.47x), 250.6 vs 255.1 ms at batch 128. fwtax
-  // predicted 8.26 vs 12.44 ms (0.66x) and 284.6 vs 293.8 ms when this was written: the direction and
-  // the large-batch parity hold, the size of the batch-1 gain is short.
+  // predicted 8.26 vs 12.44 ms (0.66x) and 284.6 vs 293.8 ms when this was written; 6.55 vs 12.25 ms
+  // (0.53x) once the 2022 stack's small fp32 GEMMs ran as one kernel (no cuBLASLt split-K: three
+  // launches fewer per nn.Linear at batch 1; eager keeps PyTorch 2.x's split-K), 6.37 ms (0.52x) once
+  // nvFuser's groups took the dropouts next to them.
   double ts1 = predict("bert-base", "torchscript@1.12", DType::fp32, 1);
   double eager1 = predict("bert-base", "pytorch-eager", DType::fp32, 1);
   double ts128 = predict("bert-base", "torchscript@1.12", DType::fp32, 128);
   double eager128 = predict("bert-base", "pytorch-eager", DType::fp32, 128);
   MESSAGE("batch 1: " << ts1 * 1e3 << " vs " << eager1 * 1e3 << " ms; batch 128: " << ts128 * 1e3 << " vs "
                       << eager128 * 1e3 << " ms");
-  CHECK(ts1 < 0.75 * eager1);
+  CHECK(ts1 < 0.6 * eager1);
   CHECK(ts128 > 0.9 * eager128);
   CHECK(ts128 <= eager128);
 }
