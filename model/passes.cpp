@@ -248,28 +248,6 @@ void fuse_pointwise(Workload& w, const PassContext& c) {
   fuse_chains(w, w.intern("prim::CudaFusionGroup"), w.intern("fused_pointwise"));
 }
 
-// ONNX Runtime's graph optimizations at level "all". On the CUDA execution provider
-// ConvActivationFusion (core/optimizer/conv_activation_fusion.cc, 2021-2022) makes a convolution a
-// FusedConv (cudnnConvolutionBiasActivationForward: bias and activation in the convolution's
-// epilogue) only for float tensors (the CUDA FusedConv kernel is registered for float alone) and only
-// when a Relu follows it, or an Add and then a Relu (the residual); a Clip (ReLU6) or any other
-// activation stays a node of its own. A half convolution stays a Conv, whose bias cuDNN adds in a
-// kernel of its own (cudnnAddTensor after the convolution), and its Relu and Add stay nodes.
-// On the CPU execution provider the NCHWc transformer (core/optimizer/nchwc_transformer.cc, level
-// "all") runs every convolution in MLAS's blocked layout and gives it the Add after it (its Sum
-// input) and the activation after that (Relu, Clip, Sigmoid, Tanh, LeakyRelu, HardSigmoid: MLAS's
-// activation kinds), each alone or both; pooling stays in the blocked layout too, and one
-// ReorderOutput node turns the blocked tensor back where a node without an NCHWc kernel (Flatten,
-// Gemm) reads it. Observed with ONNX Runtime 1.32 (data/measured/ort-cpu-2026-12/optimized-graphs.json):
-// ResNet-18 runs 20 NCHWc convolutions (9 with Relu, 8 with Add and Relu) and one ReorderOutput,
-// MobileNet-V2 52 (35 with Clip, 10 with Add alone).
-// The transformer fusions merge LayerNormalization with the residual add before it
-// (SkipLayerNormalization), the attention's scale, mask and softmax (Attention), and a Gelu with the
-// bias add of its MatMul (BiasGelu): pointwise chains around a norm or a softmax; GeluFusion and
-// FastGeluFusion (both providers) make GELU's chains of pointwise ops around an erf or a tanh one
-// node (Gelu, FastGelu); other pointwise chains are not fused. Dropout is gone (EliminateDropout) and
-// batch norms are folded into convolutions by the export (run fold_batch_norm and drop_noop_ops
-// before this pass).
 // An activation MLAS applies in a convolution's output (MLAS_ACTIVATION_KIND, which the CPU's
 // FusedConv and NCHWc Conv take).
 bool mlas_activation(std::string_view aten) {
@@ -289,15 +267,17 @@ bool gelu_like(const std::vector<OpKernels>& group) {
 
 bool ort_fusible_chain(const std::vector<OpKernels>& group) { return has_norm(group) || gelu_like(group); }
 
-// Ops ONNX Runtime's NCHWc transformer runs in the blocked layout (convolutions, pooling) and those
-// that keep a blocked tensor blocked (pointwise ops, batch norms); module calls and no-ops are not
-// nodes.
-bool nchwc_node(const OpKernels& o) {
+// Ops ONNX Runtime's NCHWc transformer runs in the blocked layout (convolutions, pooling, global
+// pooling: adaptive_avg_pool2d exports as GlobalAveragePool) and those that keep a blocked tensor
+// blocked (pointwise ops, batch norms); module calls and no-ops are not nodes.
+bool nchwc_node(const Workload& w, const OpKernels& o) {
+  if (o.kernels.empty()) return false;
   switch (o.op.cls) {
     case OpClass::conv:
     case OpClass::pool:
     case OpClass::elementwise:
-    case OpClass::batch_norm: return !o.kernels.empty();
+    case OpClass::batch_norm: return true;
+    case OpClass::reduction: return w.name(o.op.name).find("pool") != std::string_view::npos;
     default: return false;
   }
 }
@@ -329,7 +309,7 @@ void reorder_nchwc_output(Workload& w, std::vector<OpKernels>& ops) {
   for (auto& o : ops) {
     const bool transparent = o.kernels.empty() && (is_module_class(o.op.cls) || o.op.noop);
     if (!transparent) {
-      if (blocked && !nchwc_node(o)) reorder();
+      if (blocked && !nchwc_node(w, o)) reorder();
       if (o.op.cls == OpClass::conv && !o.kernels.empty()) blocked = true;
       if (blocked && !o.kernels.empty()) tensor_bytes = written_bytes(o.kernels.back());
     }
@@ -339,6 +319,28 @@ void reorder_nchwc_output(Workload& w, std::vector<OpKernels>& ops) {
   ops.swap(out);
 }
 
+// ONNX Runtime's graph optimizations at level "all". On the CUDA execution provider
+// ConvActivationFusion (core/optimizer/conv_activation_fusion.cc, 2021-2022) makes a convolution a
+// FusedConv (cudnnConvolutionBiasActivationForward: bias and activation in the convolution's
+// epilogue) only for float tensors (the CUDA FusedConv kernel is registered for float alone) and only
+// when a Relu follows it, or an Add and then a Relu (the residual); a Clip (ReLU6) or any other
+// activation stays a node of its own. A half convolution stays a Conv, whose bias cuDNN adds in a
+// kernel of its own (cudnnAddTensor after the convolution), and its Relu and Add stay nodes.
+// On the CPU execution provider the NCHWc transformer (core/optimizer/nchwc_transformer.cc, level
+// "all") runs every convolution in MLAS's blocked layout and gives it the Add after it (its Sum
+// input) and the activation after that (Relu, Clip, Sigmoid, Tanh, LeakyRelu, HardSigmoid: MLAS's
+// activation kinds), each alone or both; pooling stays in the blocked layout too, and one
+// ReorderOutput node turns the blocked tensor back where a node without an NCHWc kernel (Flatten,
+// Gemm) reads it. Observed with ONNX Runtime 1.32 (data/measured/ort-cpu-2026-12/optimized-graphs.json):
+// ResNet-18 runs 20 NCHWc convolutions (9 with Relu, 8 with Add and Relu) and one ReorderOutput,
+// MobileNet-V2 52 (35 with Clip, 10 with Add alone).
+// The transformer fusions merge LayerNormalization with the residual add before it
+// (SkipLayerNormalization), the attention's scale, mask and softmax (Attention), and a Gelu with the
+// bias add of its MatMul (BiasGelu): pointwise chains around a norm or a softmax; GeluFusion and
+// FastGeluFusion (both providers) make GELU's chains of pointwise ops around an erf or a tanh one
+// node (Gelu, FastGelu); other pointwise chains are not fused. Dropout is gone (EliminateDropout) and
+// batch norms are folded into convolutions by the export (run fold_batch_norm and drop_noop_ops
+// before this pass).
 void ort_fusions(Workload& w, const PassContext& c) {
   auto ops = unpack(w);
   std::vector<OpKernels> out;
