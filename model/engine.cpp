@@ -157,11 +157,7 @@ const ShapeEfficiency* stack_rates(const FrameworkSpec& f, const Kernel& k) {
 
 }  // namespace
 
-SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
-  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
-    throw InputError("--framework", f.name,
-                     "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
-  SimResult r;
+std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f) {
   KernelTimer timer(d);
   std::vector<KernelTime> kt(w.kernels.size());
   // The kernels a fusing pass generated, where the mode's generated code has its own element rate.
@@ -190,6 +186,17 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
       const double t = rate > 0 ? w.kernels[i].m / rate : 0;
       if (t > kt[i].time_s) kt[i] = {t, 0, Bound::elements};
     }
+  }
+  return kt;
+}
+
+SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
+  if (f.mode == ExecMode::graph && d.kind == DeviceKind::cpu)
+    throw InputError("--framework", f.name,
+                     "CUDA graph replay needs a GPU device; '" + d.name + "' is a CPU");
+  SimResult r;
+  std::vector<KernelTime> kt = time_kernels(w, d, f);
+  for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i].time_s *= o.kernel_factor;
     r.gpu_busy_s += kt[i].time_s;
     switch (kt[i].bound) {

@@ -52,6 +52,10 @@ struct SimResult {
 
 // Simulates one configuration. Throws InputError when the mode cannot run on the device (CUDA
 // graphs on a CPU).
+// Each kernel's time on the device under the framework (its own kernel rates and generated code's
+// element rates over the device's model), before SimOptions::kernel_factor: what simulate() runs and
+// breakdowns label by bound.
+std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework);
 SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,
                    const SimOptions& options);
 
