@@ -18,6 +18,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
     if (const WorkloadPass* p = find_workload_pass(name)) b.passes.push_back(p);
   b.graph_capture = f.mode == ExecMode::graph;
   b.jit_traced = f.mode == ExecMode::script;
+  b.stack_convolutions = !f.conv_flops_per_s.empty();
   return b;
 }
 
@@ -282,6 +283,10 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   if (b_.gpu && dt_ != DType::fp32 && b_.conv_workspace_limit_bytes > 0 &&
       (in_elems + out_elems) * elem_ > b_.conv_workspace_limit_bytes)
     math = Math::fp32_simt;
+  if (!b_.gpu && b_.stack_convolutions) {
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
+    return;
+  }
   if (!b_.gpu && dt_ == DType::fp32 &&
       !cpu_conv_uses_onednn(n, cin, h, w, kh, kw, stride, groups, b_.parallel_units)) {
     // ATen's native convolution: per image, the input unfolded into columns [cin k^2, oh ow] (not for

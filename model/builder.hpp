@@ -29,6 +29,9 @@ struct Backend {
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
   bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
+  // The stack runs its own convolutions (FrameworkSpec::conv_flops_per_s: ONNX Runtime's MLAS on a
+  // CPU): one convolution kernel each, with its weights laid out once, whatever ATen would pick.
+  bool stack_convolutions = false;
   // The framework's workload passes (FrameworkSpec::passes), which build_workload applies to what
   // the builder emitted.
   std::vector<const WorkloadPass*> passes;

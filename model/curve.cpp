@@ -192,9 +192,11 @@ std::vector<std::array<double, 4>> ShapeEfficiency::points() const {
   return out;
 }
 
-ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag) {
+ShapeEfficiency read_shape_table(const Json& value, const std::string& pointer, Diagnostics& diag, std::string_view what,
+                                 NumberRule rule) {
+  const std::string row = "[m, n, k, " + std::string(what) + "]";
   if (!value.is_array() || value.empty()) {
-    diag.add(pointer, "expected a non-empty array of [m, n, k, efficiency], got " + describe(value));
+    diag.add(pointer, "expected a non-empty array of " + row + ", got " + describe(value));
     return {};
   }
   std::vector<std::array<double, 4>> pts;
@@ -203,19 +205,23 @@ ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& poin
     std::string p = pointer + "/" + std::to_string(i);
     const Json& e = value[i];
     if (!e.is_array() || e.size() != 4) {
-      diag.add(p, "expected [m, n, k, efficiency], got " + describe(e));
+      diag.add(p, "expected " + row + ", got " + describe(e));
       good = false;
       continue;
     }
     std::array<double, 4> v{};
     for (int j = 0; j < 4; ++j)
-      if (auto m = check_number(e[static_cast<std::size_t>(j)], j < 3 ? NumberRule::at_least_one : NumberRule::fraction, &v[static_cast<std::size_t>(j)]); !m.empty()) {
+      if (auto m = check_number(e[static_cast<std::size_t>(j)], j < 3 ? NumberRule::at_least_one : rule, &v[static_cast<std::size_t>(j)]); !m.empty()) {
         diag.add(p + "/" + std::to_string(j), m);
         good = false;
       }
     pts.push_back(v);
   }
   return good ? ShapeEfficiency(pts) : ShapeEfficiency();
+}
+
+ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag) {
+  return read_shape_table(value, pointer, diag, "efficiency", NumberRule::fraction);
 }
 
 Json shape_efficiency_to_json(const ShapeEfficiency& s) {

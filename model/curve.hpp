@@ -66,6 +66,10 @@ class ShapeEfficiency {
 };
 
 ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag);
+// The same lookup over [m, n, k, value] rows whose value is any positive quantity named `what` (a
+// library's FLOPs per second by shape: FrameworkSpec::kernel_flops_per_s).
+ShapeEfficiency read_shape_table(const Json& value, const std::string& pointer, Diagnostics& diag, std::string_view what,
+                                 NumberRule rule);
 Json shape_efficiency_to_json(const ShapeEfficiency& s);
 
 }  // namespace fwtax

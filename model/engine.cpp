@@ -170,6 +170,16 @@ void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const Framewo
   c.gpu = c.host;
 }
 
+// The stack's own rate for a convolution or GEMM kernel by shape (FrameworkSpec::kernel_flops_per_s),
+// where its library is not the one the device was calibrated on; null where the device's holds.
+const ShapeEfficiency* stack_rates(const FrameworkSpec& f, const Kernel& k) {
+  if (k.measured_s >= 0 || k.flops <= 0 || k.m <= 0 || k.n <= 0 || k.k <= 0) return nullptr;
+  if ((k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) && !f.conv_flops_per_s.empty())
+    return &f.conv_flops_per_s;
+  if (k.kind == KernelKind::gemm && !f.gemm_flops_per_s.empty()) return &f.gemm_flops_per_s;
+  return nullptr;
+}
+
 }  // namespace
 
 void check_runs_on(const FrameworkSpec& f, const DeviceSpec& d) {
@@ -178,9 +188,7 @@ void check_runs_on(const FrameworkSpec& f, const DeviceSpec& d) {
   throw InputError("--framework", f.name, what + " needs a GPU device; '" + d.name + "' is a CPU");
 }
 
-SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
-  check_runs_on(f, d);
-  SimResult r;
+std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f) {
   KernelTimer timer(d);
   std::vector<KernelTime> kt(w.kernels.size());
   // The kernels a fusing pass generated, where the mode's generated code has its own element rate.
@@ -195,11 +203,29 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   }
   for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i] = timer.time(w.kernels[i]);
+    if (const ShapeEfficiency* rates = stack_rates(f, w.kernels[i])) {
+      const Kernel& k = w.kernels[i];
+      // The rate was measured on tensors that stay in cache from call to call; in a model a kernel
+      // whose tensors stream from DRAM takes the device's memory time when that is longer.
+      const double rate = rates->at(k.m, k.n, k.k), peak = d.peak_flops_per_s[static_cast<int>(k.math)];
+      const double compute = k.flops / rate, memory = timer.memory_time_s(k);
+      kt[i] = compute >= memory ? KernelTime{compute, peak > 0 ? rate / peak : 0, Bound::compute}
+                                : KernelTime{memory, k.bytes / (memory * d.memory_bandwidth_bytes_per_s), Bound::memory};
+    }
     if (!generated.empty() && generated[i]) {
       const double rate = w.kernels[i].clamp ? clamp_rate : f.generated_elements_per_s;
       const double t = rate > 0 ? w.kernels[i].m / rate : 0;
       if (t > kt[i].time_s) kt[i] = {t, 0, Bound::elements};
     }
+  }
+  return kt;
+}
+
+SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
+  check_runs_on(f, d);
+  SimResult r;
+  std::vector<KernelTime> kt = time_kernels(w, d, f);
+  for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i].time_s *= o.kernel_factor;
     r.gpu_busy_s += kt[i].time_s;
     switch (kt[i].bound) {

@@ -54,6 +54,11 @@ struct SimResult {
 // TensorRT engine on a CPU).
 void check_runs_on(const FrameworkSpec& framework, const DeviceSpec& device);
 
+// Each kernel's time on the device under the framework (its own kernel rates and generated code's
+// element rates over the device's model), before SimOptions::kernel_factor: what simulate() runs and
+// breakdowns label by bound.
+std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework);
+
 // Simulates one configuration. Throws InputError when the mode cannot run on the device
 // (check_runs_on).
 SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,

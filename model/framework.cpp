@@ -46,6 +46,18 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.graph_replay_host_s = r.number_or("graph_replay_host_s", NumberRule::non_negative, 0);
   f.generated_elements_per_s = r.number_or("generated_elements_per_s", NumberRule::non_negative, 0);
   f.generated_clamp_elements_per_s = r.number_or("generated_clamp_elements_per_s", NumberRule::non_negative, 0);
+  if (const Json* rates = r.object("kernel_flops_per_s", false)) {
+    ObjectReader kr(*rates, pointer + "/kernel_flops_per_s", diag);
+    f.kernel_rates_source = kr.string("source");
+    if (kr.has("conv"))
+      f.conv_flops_per_s = read_shape_table((*rates)["conv"], kr.pointer() + "/conv", diag, "flops_per_s", NumberRule::positive);
+    if (kr.has("gemm"))
+      f.gemm_flops_per_s = read_shape_table((*rates)["gemm"], kr.pointer() + "/gemm", diag, "flops_per_s", NumberRule::positive);
+    if (!kr.has("conv") && !kr.has("gemm") && kr.ok())
+      diag.add(kr.pointer(), "expected \"conv\" or \"gemm\" (rows [m, n, k, flops_per_s]) beside \"source\"");
+    kr.allow({"conv", "gemm"});
+    kr.finish();
+  }
   if (f.cuda_graphs && f.mode == ExecMode::graph)
     diag.add(pointer + "/cuda_graphs", "expected false or absent in mode \"graph\" (it always replays a graph)");
   const bool per_op = has_op_costs(f.mode);
@@ -108,6 +120,12 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["graph_replay_host_s"] = f.graph_replay_host_s;
   j["generated_elements_per_s"] = f.generated_elements_per_s;
   j["generated_clamp_elements_per_s"] = f.generated_clamp_elements_per_s;
+  if (!f.conv_flops_per_s.empty() || !f.gemm_flops_per_s.empty()) {
+    Json rates = {{"source", f.kernel_rates_source}};
+    if (!f.conv_flops_per_s.empty()) rates["conv"] = shape_efficiency_to_json(f.conv_flops_per_s);
+    if (!f.gemm_flops_per_s.empty()) rates["gemm"] = shape_efficiency_to_json(f.gemm_flops_per_s);
+    j["kernel_flops_per_s"] = rates;
+  }
   if (!f.passes.empty()) j["passes"] = f.passes;
   if (has_op_costs(f.mode)) {
     Json costs = Json::object();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/curve.hpp"
 #include "model/json_spec.hpp"
 #include "model/workload.hpp"
 
@@ -64,6 +65,14 @@ struct FrameworkSpec {
   // holding a clamp (Kernel::clamp) at generated_clamp_elements_per_s (0: the same rate)
   double generated_elements_per_s = 0;
   double generated_clamp_elements_per_s = 0;
+  // defaulted empty (the device's efficiency): FLOPs per second of the stack's own convolution and
+  // GEMM kernels by shape (rows [m, n, k, flops_per_s] of the GEMM view, read by ShapeEfficiency's
+  // lookup), where the stack brings its own library: ONNX Runtime's MLAS on a CPU, whose NCHWc
+  // convolutions and SGEMM are not the ATen/oneDNN kernels the device profile was calibrated on.
+  // Measured on the profile's own device (a CPU profile's framework), kernel by kernel, never from a
+  // model's latency. JSON: "kernel_flops_per_s": {"conv": [...], "gemm": [...], "source": "..."}
+  ShapeEfficiency conv_flops_per_s, gemm_flops_per_s;
+  std::string kernel_rates_source;
   std::string version;             // defaulted "": the stack's version (NAME@VERSION selects NAME@VERSION.json)
   // defaulted "": on a GPU, the framework whose mode runs the model's forward in a decode step with a
   // static KV cache (HF generate() compiles it: torch-compile-reduce-overhead); the step's sampling

@@ -195,6 +195,17 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
   return f;
 }
 
+// Whether a group holds a norm or a softmax (ONNX Runtime's transformer fusions are patterns around
+// LayerNormalization and Softmax).
+bool has_norm(const std::vector<OpKernels>& group) {
+  for (const auto& g : group)
+    for (const Kernel& k : g.kernels)
+      if (k.kind == KernelKind::norm || k.kind == KernelKind::softmax) return true;
+  return false;
+}
+
+bool any_group(const std::vector<OpKernels>&) { return true; }
+
 // Chains of fusible ops, consecutive in the program, become one kernel and one op. Python module
 // calls inside a chain are not in a traced graph and do not break it; any other op does (GEMMs,
 // convolutions, views that change the layout, copies, gathers). A no-op (dropout in eval) next to a
@@ -202,27 +213,20 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
 // aten::dropout with train false), so it goes with the group and is no node of its own; a no-op
 // next to no fusible op stays. A fused kernel holds at most one reduction (norm, softmax, sum): a
 // second one starts a new group, as the fuser's segmenter splits them. A group of one member stays
-// as it was.
-// With `need_norm`, a chain without a norm or softmax stays as it was (ONNX Runtime's transformer
-// fusions are patterns around LayerNormalization and Softmax; it has no general elementwise fuser).
-// `member` says which ops a chain takes (fusible: a JIT fuser's).
-void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name, bool need_norm = false,
+// as it was, and so does a chain `keep` refuses (ONNX Runtime has no general elementwise fuser: its
+// fusions are patterns). `member` says which ops a chain takes (fusible: a JIT fuser's).
+void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name,
+                 bool (*keep)(const std::vector<OpKernels>&) = any_group,
                  bool (*member)(const OpKernels&) = fusible) {
   auto ops = unpack(w);
   std::vector<OpKernels> out, group, skipped;
   out.reserve(ops.size());
   int reductions = 0;
-  auto has_norm = [&] {
-    for (const auto& g : group)
-      for (const Kernel& k : g.kernels)
-        if (k.kind == KernelKind::norm || k.kind == KernelKind::softmax) return true;
-    return false;
-  };
   auto flush = [&] {
     std::vector<OpKernels> members;  // the group's ops with kernels; its no-ops go with it
     for (auto& g : group)
       if (!g.kernels.empty()) members.push_back(g);
-    if (group.size() >= 2 && !members.empty() && (!need_norm || has_norm())) {
+    if (group.size() >= 2 && !members.empty() && keep(members)) {
       out.push_back(fuse_group(w, members, name, kernel_name));
     } else {
       for (auto& g : group) out.push_back(std::move(g));
@@ -263,68 +267,155 @@ void fuse_pointwise(Workload& w, const PassContext& c) {
   fuse_chains(w, w.intern("prim::CudaFusionGroup"), w.intern("fused_pointwise"));
 }
 
-// ONNX Runtime's graph optimizations (level "all", CUDA execution provider). ConvActivationFusion
-// (core/optimizer/conv_activation_fusion.cc, 2021-2022) makes a CUDA convolution a FusedConv
-// (cudnnConvolutionBiasActivationForward: bias and activation in the convolution's epilogue) only
-// for float tensors (the CUDA FusedConv kernel is registered for float alone) and only when a Relu
-// follows it, or an Add and then a Relu (the residual); a Clip (ReLU6) or any other activation stays
-// a node of its own. A half convolution stays a Conv, whose bias cuDNN adds in a kernel of its own
-// (cudnnAddTensor after the convolution), and its Relu and Add stay nodes. The transformer fusions
-// merge LayerNormalization with the residual add before it (SkipLayerNormalization), the
-// attention's scale, mask and softmax (Attention), and a Gelu with the bias add of its MatMul
-// (BiasGelu): pointwise chains around a norm or a softmax; other pointwise chains are not fused.
-// Dropout is gone (EliminateDropout) and batch norms are folded into convolutions by the export
-// (run fold_batch_norm and drop_noop_ops before this pass).
-bool op_name_starts(const Workload& w, const OpKernels& o, std::string_view prefix) {
-  return w.name(o.op.name).rfind(prefix, 0) == 0;
+// An activation MLAS applies in a convolution's output (MLAS_ACTIVATION_KIND, which the CPU's
+// FusedConv and NCHWc Conv take).
+bool mlas_activation(std::string_view aten) {
+  if (aten.substr(0, 6) == "aten::") aten.remove_prefix(6);
+  if (!aten.empty() && aten.back() == '_') aten.remove_suffix(1);
+  return aten == "relu" || aten == "relu6" || aten == "hardtanh" || aten == "clamp" || aten == "clip" ||
+         aten == "sigmoid" || aten == "tanh" || aten == "leaky_relu" || aten == "hardsigmoid";
 }
 
+// A chain ORT's GELU fusions make one node: pointwise ops around an erf or a tanh.
+bool gelu_like(const std::vector<OpKernels>& group) {
+  for (const auto& g : group)
+    for (const Kernel& k : g.kernels)
+      if (k.func == ElemFunc::erf || k.func == ElemFunc::tanh || k.func == ElemFunc::gelu) return true;
+  return false;
+}
+
+bool ort_fusible_chain(const std::vector<OpKernels>& group) { return has_norm(group) || gelu_like(group); }
+
+// Ops ONNX Runtime's NCHWc transformer runs in the blocked layout (convolutions, pooling, global
+// pooling: adaptive_avg_pool2d exports as GlobalAveragePool) and those that keep a blocked tensor
+// blocked (pointwise ops, batch norms); module calls and no-ops are not nodes.
+bool nchwc_node(const Workload& w, const OpKernels& o) {
+  if (o.kernels.empty()) return false;
+  switch (o.op.cls) {
+    case OpClass::conv:
+    case OpClass::pool:
+    case OpClass::elementwise:
+    case OpClass::batch_norm: return true;
+    case OpClass::reduction: return w.name(o.op.name).find("pool") != std::string_view::npos;
+    default: return false;
+  }
+}
+
+// One ReorderOutput node (blocked -> NCHW) where a node without an NCHWc kernel (Flatten, Gemm, a
+// reshape) first reads what a run of NCHWc nodes that began with a convolution wrote, or at the end:
+// a copy of that tensor, one executor node.
+void reorder_nchwc_output(Workload& w, std::vector<OpKernels>& ops) {
+  std::vector<OpKernels> out;
+  out.reserve(ops.size() + 1);
+  bool blocked = false;
+  double tensor_bytes = 0;  // what the last blocked node wrote
+  auto reorder = [&] {
+    OpKernels r;
+    r.op.name = w.intern("com.microsoft.nchwc::ReorderOutput");
+    r.op.cls = OpClass::copy;
+    if (tensor_bytes > 0) {
+      Kernel k;
+      k.name = w.intern("reorder_output");
+      k.kind = KernelKind::copy;
+      k.math = vector_math(w.config.dtype);
+      k.bytes = 2 * tensor_bytes;
+      k.out_bytes = tensor_bytes;
+      r.kernels.push_back(k);
+    }
+    out.push_back(std::move(r));
+    blocked = false;
+  };
+  for (auto& o : ops) {
+    const bool transparent = o.kernels.empty() && (is_module_class(o.op.cls) || o.op.noop);
+    if (!transparent) {
+      if (blocked && !nchwc_node(w, o)) reorder();
+      if (o.op.cls == OpClass::conv && !o.kernels.empty()) blocked = true;
+      if (blocked && !o.kernels.empty()) tensor_bytes = written_bytes(o.kernels.back());
+    }
+    out.push_back(std::move(o));
+  }
+  if (blocked) reorder();
+  ops.swap(out);
+}
+
+// ONNX Runtime's graph optimizations at level "all". On the CUDA execution provider
+// ConvActivationFusion (core/optimizer/conv_activation_fusion.cc, 2021-2022) makes a convolution a
+// FusedConv (cudnnConvolutionBiasActivationForward: bias and activation in the convolution's
+// epilogue) only for float tensors (the CUDA FusedConv kernel is registered for float alone) and only
+// when a Relu follows it, or an Add and then a Relu (the residual); a Clip (ReLU6) or any other
+// activation stays a node of its own. A half convolution stays a Conv, whose bias cuDNN adds in a
+// kernel of its own (cudnnAddTensor after the convolution), and its Relu and Add stay nodes.
+// On the CPU execution provider the NCHWc transformer (core/optimizer/nchwc_transformer.cc, level
+// "all") runs every convolution in MLAS's blocked layout and gives it the Add after it (its Sum
+// input) and the activation after that (Relu, Clip, Sigmoid, Tanh, LeakyRelu, HardSigmoid: MLAS's
+// activation kinds), each alone or both; pooling stays in the blocked layout too, and one
+// ReorderOutput node turns the blocked tensor back where a node without an NCHWc kernel (Flatten,
+// Gemm) reads it. Observed with ONNX Runtime 1.32 (data/measured/ort-cpu-2026-12/optimized-graphs.json):
+// ResNet-18 runs 20 NCHWc convolutions (9 with Relu, 8 with Add and Relu) and one ReorderOutput,
+// MobileNet-V2 52 (35 with Clip, 10 with Add alone).
+// The transformer fusions merge LayerNormalization with the residual add before it
+// (SkipLayerNormalization), the attention's scale, mask and softmax (Attention), and a Gelu with the
+// bias add of its MatMul (BiasGelu): pointwise chains around a norm or a softmax; GeluFusion and
+// FastGeluFusion (both providers) make GELU's chains of pointwise ops around an erf or a tanh one
+// node (Gelu, FastGelu); other pointwise chains are not fused. Dropout is gone (EliminateDropout) and
+// batch norms are folded into convolutions by the export (run fold_batch_norm and drop_noop_ops
+// before this pass).
 void ort_fusions(Workload& w, const PassContext& c) {
   auto ops = unpack(w);
   std::vector<OpKernels> out;
   out.reserve(ops.size());
-  const std::uint32_t fused_conv = w.intern("FusedConv");
+  const std::uint32_t fused_conv = w.intern(c.gpu ? "FusedConv" : "com.microsoft.nchwc::Conv");
   const bool float_conv = w.config.dtype == DType::fp32;
-  // The index in `ops` of the next op with kernels from `j` on, the transparent ops (module calls,
-  // no-ops) before it counted in `skipped`.
+  // The index in `ops` of the next op with kernels from `j` on, past the transparent ops (module
+  // calls, no-ops).
   auto next_kernel_op = [&](std::size_t j) {
     while (j < ops.size() && ops[j].kernels.empty() && (is_module_class(ops[j].op.cls) || ops[j].op.noop)) ++j;
     return j;
   };
-  auto single_pointwise = [&](std::size_t j, std::string_view prefix) {
+  auto single_pointwise = [&](std::size_t j, auto&& named) {
     return j < ops.size() && ops[j].op.cls == OpClass::elementwise && ops[j].kernels.size() == 1 &&
-           ops[j].kernels.front().kind == KernelKind::elementwise && op_name_starts(w, ops[j], prefix);
+           ops[j].kernels.front().kind == KernelKind::elementwise && named(w.name(ops[j].op.name));
+  };
+  auto is_add = [](std::string_view n) { return n.rfind("aten::add", 0) == 0; };
+  auto is_relu = [](std::string_view n) { return n.rfind("aten::relu", 0) == 0 && n.rfind("aten::relu6", 0) != 0; };
+  // The last op a convolution at `i` absorbs (0: none): on a GPU a Relu, or an Add and a Relu; on a
+  // CPU an Add, an activation, or both.
+  auto epilogue_end = [&](std::size_t i) -> std::size_t {
+    std::size_t a = next_kernel_op(i + 1);
+    if (c.gpu) {
+      if (single_pointwise(a, is_relu)) return a;
+      if (!single_pointwise(a, is_add)) return 0;
+      std::size_t r = next_kernel_op(a + 1);
+      return single_pointwise(r, is_relu) ? r : 0;
+    }
+    std::size_t last = 0;
+    if (single_pointwise(a, is_add)) last = a, a = next_kernel_op(a + 1);
+    if (single_pointwise(a, mlas_activation)) last = a;
+    return last;
   };
   for (std::size_t i = 0; i < ops.size(); ++i) {
     OpKernels& o = ops[i];
-    if (c.gpu && float_conv && o.op.cls == OpClass::conv && !o.kernels.empty()) {
-      std::size_t a = next_kernel_op(i + 1);
-      std::size_t last = 0;  // the Relu the convolution absorbs, with an Add before it
-      if (single_pointwise(a, "aten::relu")) {
-        last = a;
-      } else if (single_pointwise(a, "aten::add")) {
-        std::size_t r = next_kernel_op(a + 1);
-        if (single_pointwise(r, "aten::relu")) last = r;
-      }
-      if (last == 0) {
-        out.push_back(std::move(o));
-        continue;
-      }
-      // The bias kernel goes into the convolution's epilogue, and so do the Add and the Relu,
-      // reading nothing more than the convolution wrote (the residual is read in the epilogue).
-      if (o.kernels.back().kind == KernelKind::strided) o.kernels.pop_back();
-      o.op.name = fused_conv;
+    const bool conv = o.op.cls == OpClass::conv && !o.kernels.empty();
+    if (conv && !c.gpu) o.op.name = fused_conv;  // every CPU convolution runs as an NCHWc Conv
+    std::size_t last = conv && (!c.gpu || float_conv) ? epilogue_end(i) : 0;
+    if (last == 0) {
       out.push_back(std::move(o));
-      for (std::size_t j = i + 1; j <= last; ++j)
-        if (ops[j].kernels.empty()) out.push_back(std::move(ops[j]));
-      i = last;
       continue;
     }
+    // The bias kernel goes into the convolution's epilogue, and so do the Add and the activation,
+    // reading nothing more than the convolution wrote (the residual is read in the epilogue).
+    if (o.kernels.back().kind == KernelKind::strided) o.kernels.pop_back();
+    o.op.name = fused_conv;
     out.push_back(std::move(o));
+    for (std::size_t j = i + 1; j <= last; ++j)
+      if (ops[j].kernels.empty()) out.push_back(std::move(ops[j]));
+    i = last;
   }
+  if (!c.gpu) reorder_nchwc_output(w, out);
   pack(w, out);
-  // What is left of pointwise chains around norms and softmax fuses as the transformer fusions do.
-  fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"), true);
+  // What is left of pointwise chains around norms and softmax fuses as the transformer fusions do,
+  // and so do GELU's chains.
+  fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"), ort_fusible_chain);
 }
 
 // What Inductor generates a kernel for (torch._inductor's lowerings; the scheduler fuses them): pointwise
@@ -560,7 +651,7 @@ void tensorrt_fusions(Workload& w, const PassContext& c) {
     out.push_back(std::move(o));
   }
   pack(w, out);
-  fuse_chains(w, w.intern("tensorrt::PointWise"), w.intern("fused_pointwise"), false,
+  fuse_chains(w, w.intern("tensorrt::PointWise"), w.intern("fused_pointwise"), any_group,
               [](const OpKernels& o) { return fusible_as(o, true, false); });
 }
 
@@ -569,7 +660,9 @@ const std::vector<WorkloadPass> kPasses = {
     {"fold_batch_norm", "fold inference batch norms into the convolutions before them", fold_batch_norm},
     {"fuse_pointwise", "fuse chains of pointwise ops, norms and reductions into one GPU kernel (nvFuser)",
      fuse_pointwise},
-    {"ort_fusions", "ONNX Runtime's CUDA graph fusions: conv+bias+activation, skip layer norm, attention",
+    {"ort_fusions",
+     "ONNX Runtime's graph fusions: conv+bias(+add)+activation (CUDA FusedConv, CPU NCHWc Conv with "
+     "one ReorderOutput), skip layer norm, attention, GELU",
      ort_fusions},
     {"inductor_fusions",
      "torch.compile (Inductor): one generated kernel per run of pointwise ops, norms and reductions; "

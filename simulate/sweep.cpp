@@ -137,9 +137,9 @@ void mark_crossovers(std::vector<ResultRow>& rows) {
 
 namespace {
 
-std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const DeviceSpec& d) {
+std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const DeviceSpec& d, const FrameworkSpec& f) {
   std::vector<OpResult> out;
-  KernelTimer timer(d);
+  const std::vector<KernelTime> kt = time_kernels(w, d, f);
   std::vector<double> gpu(w.ops.size(), 0.0), host(w.ops.size(), 0.0);
   for (const auto& sp : s.gpu_spans)
     if (sp.op < w.ops.size()) gpu[sp.op] += sp.dur_s;
@@ -161,7 +161,7 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
       const Kernel& kn = w.kernels[op.first_kernel + k];
       r.flops += kn.flops;
       r.bytes += kn.bytes;
-      KernelTime t = timer.time(kn);
+      const KernelTime& t = kt[op.first_kernel + k];
       by_bound[static_cast<std::size_t>(t.bound)] += t.time_s;
     }
     if (op.kernel_count > 0)
@@ -180,7 +180,7 @@ void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const Fra
   one.measure = Measure::sync;
   one.timeline = true;
   SimResult s = simulate(w, d, f, one);
-  if (breakdown) r.breakdown = breakdown_of(w, s, d);
+  if (breakdown) r.breakdown = breakdown_of(w, s, d, f);
   if (timelines) timelines->push_back({w, std::move(s), d.name, f.name});
 }
 

@@ -27,23 +27,20 @@ for dev in h200-calibrated h200; do
   "$fwtax" validate --measured data/measured/h200-2026-11/runs.json --device $dev --quiet --format json \
     > docs/validation/h200-2026-11/$dev/summary.json
 done
+# A report and its summary.json from measured runs on a device profile: report DIR RUNS PROFILE TITLE
+report() {
+  "$fwtax" validate --measured "$2" --device "$3" --quiet --report "docs/validation/$1" --title "$4" > /dev/null
+  "$fwtax" validate --measured "$2" --device "$3" --quiet --format json > "docs/validation/$1/summary.json"
+}
 cpu=data/measured/cpu-llm-2026-12
-"$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet \
-  --report docs/validation/cpu-llm-2026-12 \
-  --title "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes, dynamic and static KV cache" \
-  > /dev/null
-"$fwtax" validate --measured $cpu/runs.json --device $cpu/cpu-profile-python.json --quiet --format json \
-  > docs/validation/cpu-llm-2026-12/summary.json
+report cpu-llm-2026-12 $cpu/runs.json $cpu/cpu-profile-python.json \
+  "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes, dynamic and static KV cache"
 cc=data/measured/compile-costs-2026-12
-"$fwtax" validate --measured $cc/zoo-cpu-runs.json --device $cc/cpu-profile-compile.json --quiet \
-  --report docs/validation/compile-cpu-2026-12 \
-  --title "fwtax against eager and torch.compile'd zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2" \
-  > /dev/null
-"$fwtax" validate --measured $cc/zoo-cpu-runs.json --device $cc/cpu-profile-compile.json --quiet --format json \
-  > docs/validation/compile-cpu-2026-12/summary.json
+report compile-cpu-2026-12 $cc/zoo-cpu-runs.json $cc/cpu-profile-compile.json \
+  "fwtax against eager and torch.compile'd zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2"
 lt=data/measured/cpu-libtorch-decode-2026-12
-"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet \
-  --report docs/validation/cpu-libtorch-decode-2026-12 \
-  --title "fwtax against one HF-style GPT-2 decode step in libtorch on this machine's CPU (2026-12-03)" > /dev/null
-"$fwtax" validate --measured $lt/runs.json --device data/traces/cpu-2026-12/cpu-profile.json --quiet --format json \
-  > docs/validation/cpu-libtorch-decode-2026-12/summary.json
+report cpu-libtorch-decode-2026-12 $lt/runs.json data/traces/cpu-2026-12/cpu-profile.json \
+  "fwtax against one HF-style GPT-2 decode step in libtorch on this machine's CPU (2026-12-03)"
+oc=data/measured/ort-cpu-2026-12
+report ort-cpu-2026-12 $oc/zoo-cpu-runs.json $oc/cpu-profile-ort.json \
+  "fwtax against ONNX Runtime 1.32 (CPU execution provider) and eager zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2, BERT-mini, GPT2-mini"

@@ -1,6 +1,8 @@
 // Workload passes (model/passes.cpp) and the versioned stacks that list them.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "model/arch/architecture.hpp"
 #include "model/builder.hpp"
 #include "model/catalog.hpp"
@@ -475,4 +477,101 @@ TEST_CASE("the tensorrt file: the engine policy, TensorRT's pass after the folds
   CHECK(t.tf32_matmul);
   CHECK(t.tf32_conv);
   CHECK(!t.source.empty());
+}
+
+namespace {
+
+Json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path);
+  return Json::parse(in);
+}
+
+const std::string kOrtCpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/ort-cpu-2026-12/";
+
+// A zoo model (a built-in CNN, or the runs file's architecture of a transformer) as ONNX Runtime runs
+// it on this CPU: the onnxruntime framework of the committed CPU profile, with its passes.
+Workload ort_cpu_workload(const std::string& model, long long batch, const Json& runs,
+                          const char* framework = "onnxruntime") {
+  const Catalog& c = Catalog::builtin();
+  DeviceSpec d = c.device(kOrtCpu + "cpu-profile-ort.json");
+  const FrameworkSpec* f = d.framework(framework);
+  REQUIRE(f != nullptr);
+  for (const Json& r : runs["runs"])
+    if (r["model"] == model && r.contains("arch")) {
+      Architecture a = parse_architecture(r["arch"], "zoo-cpu-runs.json");
+      return build_workload(a, WorkloadConfig{model, DType::fp32, batch, r["seq"].get<long long>(), 0}, make_backend(d, *f));
+    }
+  const Architecture* a = find_builtin_architecture(model);
+  REQUIRE(a != nullptr);
+  return build_workload(*a, WorkloadConfig{model, DType::fp32, batch, 0, 224}, make_backend(d, *f));
+}
+
+long count_of(const Json& op_types, const char* type) { return op_types.value(type, 0L); }
+
+}  // namespace
+
+TEST_CASE("ONNX Runtime's CPU fusions leave the nodes its optimized CNN graphs hold") {
+  // Expectations from the graphs ONNX Runtime 1.32 wrote after its optimizations (level all) on this
+  // CPU, not from latencies.
+  const Json graphs = read_json_file(kOrtCpu + "optimized-graphs.json")["graphs"];
+  const Json runs = read_json_file(kOrtCpu + "zoo-cpu-runs.json");
+  std::size_t checked = 0;
+  for (const auto& [key, g] : graphs.items()) {
+    const Json& all = g["all"];
+    if (count_of(all["op_types"], "com.microsoft.nchwc::Conv") == 0) continue;
+    CAPTURE(key);
+    Workload w = ort_cpu_workload(g["model"].get<std::string>(), g["batch"].get<long long>(), runs);
+    long with_sum = 0, with_activation = 0;
+    for (const auto& [kind, n] : all["convs"].items()) {
+      with_sum += kind.find("+sum") != std::string::npos ? n.get<long>() : 0;
+      with_activation += kind.find("activation=none") == std::string::npos ? n.get<long>() : 0;
+    }
+    CHECK(static_cast<long>(ops_named(w, "com.microsoft.nchwc::Conv")) == count_of(all["op_types"], "com.microsoft.nchwc::Conv"));
+    CHECK(static_cast<long>(ops_of(w, OpClass::conv)) == count_of(all["op_types"], "com.microsoft.nchwc::Conv"));
+    CHECK(static_cast<long>(ops_named(w, "ReorderOutput")) == count_of(all["op_types"], "com.microsoft.nchwc::ReorderOutput"));
+    // What the convolutions absorbed: the eager model's adds and activations less those the pass left.
+    Workload eager = ort_cpu_workload(g["model"].get<std::string>(), g["batch"].get<long long>(), runs, "pytorch-eager");
+    auto activations = [](const Workload& x) { return static_cast<long>(ops_named(x, "relu") + ops_named(x, "hardtanh")); };
+    CHECK(with_sum == static_cast<long>(ops_named(eager, "aten::add") - ops_named(w, "aten::add")));
+    CHECK(with_activation == activations(eager) - activations(w));
+    CHECK(static_cast<long>(ops_named(w, "aten::add")) == count_of(all["op_types"], "Add"));
+    CHECK(static_cast<long>(ops_named(w, "relu") + ops_named(w, "hardtanh")) ==
+          count_of(all["op_types"], "Relu") + count_of(all["op_types"], "Clip"));
+    CHECK(ops_of(w, OpClass::batch_norm) == 0);
+    ++checked;
+  }
+  CHECK(checked == 4);
+}
+
+TEST_CASE("ONNX Runtime's CPU fusions leave the transformer nodes its optimized graphs hold") {
+  const Json graphs = read_json_file(kOrtCpu + "optimized-graphs.json")["graphs"];
+  const Json runs = read_json_file(kOrtCpu + "zoo-cpu-runs.json");
+  std::size_t checked = 0;
+  for (const auto& [key, g] : graphs.items()) {
+    const Json& t = g["all"]["op_types"];
+    if (count_of(t, "Softmax") == 0) continue;
+    CAPTURE(key);
+    Workload w = ort_cpu_workload(g["model"].get<std::string>(), g["batch"].get<long long>(), runs);
+    std::size_t norms = 0, gelus = 0;
+    for (const Op& op : w.ops) {
+      bool norm = false;
+      for (std::uint32_t j = 0; j < op.kernel_count; ++j) norm = norm || w.kernels[op.first_kernel + j].kind == KernelKind::norm;
+      norms += norm ? 1 : 0;
+      // A GELU: ATen's one op, or a chain the pass fused without a norm (its only other pattern).
+      const std::string_view name = w.name(op.name);
+      gelus += name == "aten::gelu" || (name == "com.microsoft::FusedNode" && !norm) ? 1 : 0;
+    }
+    // MatMul + Add became Gemm: one node per linear layer, its bias inside.
+    CHECK(static_cast<long>(ops_of(w, OpClass::linear)) == count_of(t, "Gemm"));
+    // Each layer norm, with the residual add before it or without: one node.
+    CHECK(static_cast<long>(norms) == count_of(t, "LayerNormalization") + count_of(t, "com.microsoft::SkipLayerNormalization"));
+    // GELU's chain of pointwise ops around its erf or tanh: one node.
+    CHECK(static_cast<long>(gelus) == count_of(t, "com.microsoft::Gelu") + count_of(t, "com.microsoft::FastGelu") +
+                                          count_of(t, "com.microsoft::BiasGelu"));
+    // No Attention fusion of the exported SDPA: one softmax node per attention.
+    CHECK(static_cast<long>(ops_of(w, OpClass::attention)) == count_of(t, "Softmax"));
+    ++checked;
+  }
+  CHECK(checked == 2);
 }

@@ -77,6 +77,9 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   // Eager and torch.compile'd CNNs on this machine's CPU, on its profile with torch-compile measured on tiny chains.
   const std::string cc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/";
   check_quoted("compile-cpu-2026-12", read_measured_file(cc + "zoo-cpu-runs.json", cc + "cpu-profile-compile.json", Measure::sync));
+  // ONNX Runtime and eager zoo models on this machine's CPU, on its profile with onnxruntime measured here.
+  const std::string oc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/ort-cpu-2026-12/";
+  check_quoted("ort-cpu-2026-12", read_measured_file(oc + "zoo-cpu-runs.json", oc + "cpu-profile-ort.json", Measure::sync));
   // The same decode step in libtorch, predicted on the profile calibrated with that libtorch.
   const std::string lt = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-libtorch-decode-2026-12/runs.json";
   check_quoted("cpu-libtorch-decode-2026-12",

@@ -160,3 +160,20 @@ TEST_CASE("torch.compile'd CNNs on this CPU are predicted within 20% from costs 
   }
   CHECK(compiled == 4);
 }
+
+TEST_CASE("ONNX Runtime's zoo models on this CPU are predicted within 20% from per-node costs and kernels timed alone") {
+  const std::string oc = std::string(FWTAX_SOURCE_DIR) + "/data/measured/ort-cpu-2026-12/";
+  auto runs = read_measured_file(oc + "zoo-cpu-runs.json", oc + "cpu-profile-ort.json", Measure::sync);
+  std::size_t n = 0;
+  const double mape = test::mape(compare_runs(runs, Catalog::builtin()), [](const Comparison& c) {
+    CAPTURE(c.run.model);
+    CAPTURE(c.run.batch);
+    if (c.run.framework != "onnxruntime") return false;
+    // MobileNet-V2 is the miss (-29% on 2026-12-03): its depthwise and narrow 1x1 convolutions ran
+    // faster alone, their tensors hot in cache, than inside the model.
+    CHECK(c.ape <= (c.run.model == "mobilenet-v2" ? 0.35 : 0.15));
+    return true;
+  }, &n);
+  CHECK(n == 6);  // every ONNX Runtime run predicted (mape counts those that were)
+  CHECK(mape <= 20.0);  // percent
+}
