@@ -453,7 +453,8 @@ def main():
         return float(f"{x:.4g}")
 
     trace_note = (f"in-model aten-op host times from {tr_src} (machine B, a VM of the same kind as A), scaled by "
-                  f"unprofiled latency over profiled host span (median {c_evt:.3f})")
+                  f"unprofiled latency over profiled host span (median {c_evt:.3f}), each op's launches after its first "
+                  f"taken off at machine A's launch_host_us ({launch_us:.2f} us; the simulator adds them back per kernel)")
     k = in_model
     eager_costs = {
         "view": r9(k * py["view_nokernel"]), "alloc": r9(k * py["empty_alloc"]),
