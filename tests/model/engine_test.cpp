@@ -195,3 +195,56 @@ TEST_CASE("a TensorRT engine pays one call and one launch per kernel, whatever i
   REQUIRE(messages.size() == 1);
   CHECK(messages.front().find("needs a GPU device") != std::string::npos);
 }
+
+TEST_CASE("graphed ops in an eager call: one replay launched by the first, its kernels back to back, then eager ops") {
+  // HF generate's compiled decode step: the forward replayed from a graph, the sampling loop eager.
+  DeviceSpec d = test::toy_gpu();
+  d.graph_launch_host_s = 3e-6;
+  d.graph_launch_latency_s = 1e-6;
+  d.graph_kernel_gap_s = 0.5e-6;
+  FrameworkSpec f = test::toy_eager(5e-6);
+  Workload w = chain(5, 1e9, 0);  // 10 us kernels
+  for (int i = 0; i < 3; ++i) w.ops[i].graphed = true;
+  w.ops[0].host_s = 4e-6;  // the compiled call's own host cost, paid at the replay's launch
+  SimOptions o;
+  o.timeline = true;
+  SimResult r = simulate(w, d, f, o);
+  // host: 4 + 3 us launch the graph; its kernels at 8-18, 18.5-28.5, 29-39 us; the two eager ops cost
+  // 5 us each (host at 12 and 17 us) and their kernels queue behind the graph: 39-49, 49-59 us.
+  CHECK(r.host_busy_s == test::approx(17e-6));
+  CHECK(r.latency_s == test::approx(59e-6));
+  REQUIRE(r.gpu_spans.size() == 5);
+  CHECK(r.gpu_spans[0].start_s == test::approx(8e-6));
+  CHECK(r.gpu_spans[2].start_s == test::approx(29e-6));
+  CHECK(r.gpu_spans[3].start_s == test::approx(39e-6));
+  // The graphed ops other than the first cost the host nothing: one span for the replay, one per eager op.
+  std::size_t op_spans = 0;
+  for (const auto& s : r.host_spans) op_spans += s.op < w.ops.size() ? 1 : 0;
+  CHECK(op_spans == 3);
+}
+
+TEST_CASE("appending a workload's ops carries their kernels and names into the other's tables") {
+  Workload a = chain(2, 1e9, 0), b;
+  std::uint32_t x = b.intern("aten::argmax");
+  Op op;
+  op.name = x;
+  op.cls = OpClass::reduction;
+  op.first_kernel = 0;
+  op.kernel_count = 1;
+  b.ops.push_back(op);
+  Kernel k;
+  k.kind = KernelKind::reduction;
+  k.bytes = 64;
+  k.name = b.intern("argmax_kernel");
+  b.kernels.push_back(k);
+  a.append_ops(b, 0);
+  REQUIRE(a.ops.size() == 3);
+  REQUIRE(a.kernels.size() == 3);
+  CHECK(a.name(a.ops[2].name) == "aten::argmax");
+  CHECK(a.ops[2].first_kernel == 2);
+  CHECK(a.name(a.kernels[2].name) == "argmax_kernel");
+  CHECK(a.kernels[2].bytes == 64);
+  Workload c = chain(1, 1e9, 0);
+  c.append_ops(b, 1);  // from past the end: nothing
+  CHECK(c.ops.size() == 1);
+}
