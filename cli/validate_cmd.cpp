@@ -72,7 +72,11 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   // A bad --framework is reported before any file is read.
   std::vector<std::string> fws;
   if (auto v = a.get("--framework")) fws = split_list("--framework", *v);
-  for (const auto& f : fws) Catalog::builtin().framework(f);
+  // A device profile may carry frameworks of its own (a CPU profile's onnxruntime or torch-compile).
+  std::optional<DeviceSpec> own;
+  if (auto v = a.get("--device"); v && !fws.empty()) own = Catalog::builtin().device(*v);
+  for (const auto& f : fws)
+    if (!(own && own->framework(f))) Catalog::builtin().framework(f);
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;

@@ -140,11 +140,21 @@ FrameworkSpec Catalog::framework(std::string_view ref) const {
   FrameworkSpec f = parse_framework(j, diag);
   diag.throw_if_any();
   check_host_ref(*this, file, "/reference_host", f.reference_host);
-  if (!f.static_cache_decode.empty() && !find("frameworks", f.static_cache_decode)) {
-    std::string names;
-    for (const auto& g : frameworks()) names += (names.empty() ? "" : ", ") + g.name;
-    throw InputError(file, "/static_cache_decode", "unknown framework '" + f.static_cache_decode +
-                                                       "' - expected a built-in framework: " + names);
+  if (!f.static_cache_decode.empty()) {
+    const File* ref = find("frameworks", f.static_cache_decode);
+    if (!ref) {
+      std::string names;
+      for (const auto& g : frameworks()) names += (names.empty() ? "" : ", ") + g.name;
+      throw InputError(file, "/static_cache_decode", "unknown framework '" + f.static_cache_decode +
+                                                         "' - expected a built-in framework: " + names);
+    }
+    Diagnostics rd("builtin:" + ref->path);
+    FrameworkSpec g = parse_framework(parsed(*ref), rd);
+    rd.throw_if_any();
+    if (g.mode != ExecMode::graph && !g.cuda_graphs)  // the step's forward is one graph replay
+      throw InputError(file, "/static_cache_decode",
+                       "expected a framework that replays CUDA graphs (torch-compile-reduce-overhead, cuda-graphs), "
+                       "got '" + g.name + "' (mode " + std::string(exec_mode_name(g.mode)) + ", no cuda_graphs)");
   }
   return f;
 }

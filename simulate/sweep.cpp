@@ -446,13 +446,14 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   // token longer. Step times are simulated at up to 33 contexts and interpolated between them.
   const double ttft = r.sim.latency_s, ttft_low = r.latency_low_s, ttft_high = r.latency_high_s;
   const long long steps = new_tokens - 1;
-  double total = 0, low = 0, high = 0, busy = 0, host = 0;
+  double total = 0, low = 0, high = 0, busy = 0, host = 0, compute = 0, other = 0;
   if (steps > 0) {
     const long long samples = std::min<long long>(steps, 33);
     std::vector<long long> at;
     for (long long i = 0; i < samples; ++i)
       at.push_back(prefill.seq + (samples > 1 ? i * (steps - 1) / (samples - 1) : 0));
-    std::vector<std::array<double, 5>> v;  // latency, low, high, GPU busy, host busy
+    // latency, low, high, GPU busy, host busy, GPU time compute-bound, GPU time bound otherwise
+    std::vector<std::array<double, 7>> v;
     for (long long ctx : at) {
       WorkloadConfig c = prefill;
       c.phase = Phase::decode;
@@ -462,17 +463,19 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
       ResultRow one;
       one.sim = simulate(w, d, f, o);
       add_range(one, w, d, f, o, spread);
-      v.push_back({one.sim.latency_s, one.latency_low_s, one.latency_high_s, one.sim.gpu_busy_s, one.sim.host_busy_s});
+      const SimResult& s = one.sim;
+      v.push_back({s.latency_s, one.latency_low_s, one.latency_high_s, s.gpu_busy_s, s.host_busy_s, s.gpu_compute_s,
+                   s.gpu_memory_s + s.gpu_floor_s + s.gpu_elements_s});
     }
     // The steps a..b-1 between two sampled contexts take the line through their times; the last
     // sample is its own step.
-    std::array<double, 5> sum{};
+    std::array<double, 7> sum{};
     for (std::size_t i = 0; i + 1 < at.size(); ++i) {
       const double n = static_cast<double>(at[i + 1] - at[i]);
-      for (int k = 0; k < 5; ++k) sum[k] += n * v[i][k] + (v[i + 1][k] - v[i][k]) * (n - 1) / 2;
+      for (int k = 0; k < 7; ++k) sum[k] += n * v[i][k] + (v[i + 1][k] - v[i][k]) * (n - 1) / 2;
     }
-    for (int k = 0; k < 5; ++k) sum[k] += v.back()[k];
-    total = sum[0], low = sum[1], high = sum[2], busy = sum[3], host = sum[4];
+    for (int k = 0; k < 7; ++k) sum[k] += v.back()[k];
+    total = sum[0], low = sum[1], high = sum[2], busy = sum[3], host = sum[4], compute = sum[5], other = sum[6];
   }
   r.ttft_s = ttft;
   r.tpot_s = steps > 0 ? total / static_cast<double>(steps) : 0;
@@ -482,6 +485,14 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   r.sim.gpu_busy_s += busy;
   r.sim.host_busy_s += host;
   r.sim.framework_tax_s = std::max(0.0, r.sim.latency_s - r.sim.gpu_busy_s);
+  // The whole call's regime, by the simulator's rule over prefill and steps together (the decode
+  // steps, not the prefill, make most of a long generate call).
+  r.sim.gpu_compute_s += compute;
+  r.sim.gpu_memory_s += other;  // memory-, floor- and element-bound time count alike here
+  const SimResult& s = r.sim;
+  r.sim.bound = s.host_busy_s >= s.gpu_busy_s ? Regime::framework
+                : s.gpu_compute_s >= s.gpu_memory_s + s.gpu_floor_s + s.gpu_elements_s ? Regime::compute
+                                                                                        : Regime::memory;
 }
 
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras) {
@@ -536,7 +547,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                               : g.cache_len > 0             ? g.cache_len
                               : generate                    ? size + g.new_tokens - 1
                                                             : context + c.seq;
-                const std::optional<FrameworkSpec> compiled = compiled_decode(catalog, d, f, c.cache);
+                const std::optional<FrameworkSpec> compiled =
+                    phase == Phase::decode || generate ? compiled_decode(catalog, d, f, c.cache) : std::nullopt;
                 if (compiled) note_compiled_decode(extras, f, *compiled);
                 Workload w = phase == Phase::decode ? decode_step(m.arch, c, backend, d, compiled)
                                                     : build_workload(m.arch, c, backend);

@@ -237,3 +237,26 @@ TEST_CASE("on a GPU, HF generate's static-cache decode step replays its compiled
   CHECK(cpu_note.empty());
   CHECK(cpu_static.sim.latency_s > 0.9 * cpu_dynamic.sim.latency_s);
 }
+
+TEST_CASE("a generate call's regime is the whole call's: its decode steps, not its prefill, decide it") {
+  // TinyLlama fp16 on the H100, 128-token prompt, 64 tokens: the eager prefill is host-bound; with a
+  // static cache generate's compiled steps are GPU-bound, and they are most of the call.
+  auto call = [](KvCache cache) {
+    SweepRequest q;
+    q.models = {"tinyllama"};
+    q.devices = {"h100"};
+    q.dtypes = {DType::fp16};
+    q.phase = "generate";
+    q.seqs = {128};
+    q.new_tokens = 64;
+    q.cache = cache;
+    auto rows = run_sweep(q, Catalog::builtin());
+    REQUIRE(rows.size() == 1);
+    return rows.front();
+  };
+  ResultRow compiled = call(KvCache::static_cache), eager = call(KvCache::dynamic);
+  CHECK(compiled.sim.host_busy_s < compiled.sim.gpu_busy_s);
+  CHECK(compiled.sim.bound != Regime::framework);
+  CHECK(eager.sim.host_busy_s > eager.sim.gpu_busy_s);
+  CHECK(eager.sim.bound == Regime::framework);
+}
