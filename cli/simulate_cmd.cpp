@@ -110,14 +110,14 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--image")) q.images = parse_int_list("--image", *v, 32, 1 << 16);
   q.phase = a.get_or("--phase", "forward");
   if (auto v = a.get("--context")) q.contexts = parse_int_list("--context", *v, 0, 1LL << 24);
-  if (auto v = a.get("--new-tokens")) q.new_tokens = parse_int_list("--new-tokens", *v, 1, 1LL << 24).front();
+  if (auto v = a.get("--new-tokens")) q.new_tokens = parse_int("--new-tokens", *v, 1, 1LL << 24);
   if (auto v = a.get("--cache")) {
     if (*v != "dynamic" && *v != "static") throw InputError("--cache", "", "expected dynamic or static, got \"" + *v + "\"");
     q.cache = *v == "static" ? KvCache::static_cache : KvCache::dynamic;
   }
   if (auto v = a.get("--cache-len")) {
     if (q.cache != KvCache::static_cache) throw InputError("--cache-len", *v, "a cache length needs --cache static");
-    q.cache_len = parse_int_list("--cache-len", *v, 1, 1LL << 24).front();
+    q.cache_len = parse_int("--cache-len", *v, 1, 1LL << 24);
   }
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");

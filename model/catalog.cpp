@@ -89,7 +89,10 @@ std::pair<std::string, Json> resolve(const Catalog& c, std::string_view dir, std
   throw InputError(std::string(flag), "", "unknown " + std::string(what) + " '" + std::string(ref) + "'" +
                                               did_you_mean(std::string(ref), all) + " - built-in " +
                                               std::string(what) + "s are " + names +
-                                              "; or give a path to a JSON profile");
+                                              "; or give a path to a JSON profile" +
+                                              (what == "framework" ? "; or name one that the --device profile carries "
+                                                                     "(such as a CPU profile's onnxruntime)"
+                                                                   : ""));
 }
 
 // A profile's reference to a host must resolve; the error names the profile and the member.
