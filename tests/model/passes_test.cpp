@@ -517,7 +517,9 @@ TEST_CASE("ONNX Runtime's CPU fusions leave the nodes its optimized CNN graphs h
   const Json graphs = read_json_file(kOrtCpu + "optimized-graphs.json")["graphs"];
   const Json runs = read_json_file(kOrtCpu + "zoo-cpu-runs.json");
   std::size_t checked = 0;
-  for (const auto& [key, g] : graphs.items()) {
+  for (const auto& item : graphs.items()) {
+    const std::string key = item.key();  // a plain variable: doctest's CAPTURE cannot take a structured binding
+    const Json& g = item.value();
     const Json& all = g["all"];
     if (count_of(all["op_types"], "com.microsoft.nchwc::Conv") == 0) continue;
     CAPTURE(key);
@@ -548,7 +550,9 @@ TEST_CASE("ONNX Runtime's CPU fusions leave the transformer nodes its optimized 
   const Json graphs = read_json_file(kOrtCpu + "optimized-graphs.json")["graphs"];
   const Json runs = read_json_file(kOrtCpu + "zoo-cpu-runs.json");
   std::size_t checked = 0;
-  for (const auto& [key, g] : graphs.items()) {
+  for (const auto& item : graphs.items()) {
+    const std::string key = item.key();  // a plain variable: doctest's CAPTURE cannot take a structured binding
+    const Json& g = item.value();
     const Json& t = g["all"]["op_types"];
     if (count_of(t, "Softmax") == 0) continue;
     CAPTURE(key);
