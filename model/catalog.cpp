@@ -162,6 +162,11 @@ FrameworkSpec Catalog::framework(std::string_view ref) const {
   return f;
 }
 
+FrameworkSpec Catalog::framework_on(const DeviceSpec& d, std::string_view ref) const {
+  if (const FrameworkSpec* own = d.framework(ref)) return *own;
+  return framework(ref);
+}
+
 HostSpec Catalog::host_of(const DeviceSpec& d) const {
   return d.host_profile.empty() ? host(d.host) : d.host_profile.front();
 }

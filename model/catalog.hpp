@@ -30,6 +30,9 @@ class Catalog {
   // `ref` is a built-in name or a path to a JSON file (anything with '/' or ending in ".json").
   DeviceSpec device(std::string_view ref) const;
   FrameworkSpec framework(std::string_view ref) const;
+  // The framework `ref` as `device` runs it: the profile the device carries under that name (a
+  // calibrated device's own costs), else framework(ref).
+  FrameworkSpec framework_on(const DeviceSpec& device, std::string_view ref) const;
   HostSpec host(std::string_view ref) const;
   // The host a device is paired with: its embedded host profile, else the named one.
   HostSpec host_of(const DeviceSpec& d) const;

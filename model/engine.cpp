@@ -278,11 +278,13 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
     r.host_busy_s = s.host_busy;
   }
   r.framework_tax_s = std::max(0.0, r.latency_s - r.gpu_busy_s);
-  if (r.host_busy_s >= r.gpu_busy_s)
-    r.bound = Regime::framework;
-  else
-    r.bound = r.gpu_compute_s >= r.gpu_memory_s + r.gpu_floor_s + r.gpu_elements_s ? Regime::compute : Regime::memory;
+  r.bound = regime_of(r);
   return r;
+}
+
+Regime regime_of(const SimResult& r) {
+  if (r.host_busy_s >= r.gpu_busy_s) return Regime::framework;
+  return r.gpu_compute_s >= r.gpu_memory_s + r.gpu_floor_s + r.gpu_elements_s ? Regime::compute : Regime::memory;
 }
 
 }  // namespace fwtax

@@ -61,6 +61,11 @@ std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& device
 
 // Simulates one configuration. Throws InputError when the mode cannot run on the device
 // (check_runs_on).
+// The regime a call's times put it in: framework-bound where the host is busy at least as long as the
+// GPU, else compute- or memory-bound by where most GPU time went (floor- and element-bound time count
+// with memory's).
+Regime regime_of(const SimResult& r);
+
 SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,
                    const SimOptions& options);
 

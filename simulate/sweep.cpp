@@ -193,20 +193,18 @@ void check_timeline_size(std::size_t configs) {
 }
 
 // The dtype warning of a device, once per device/dtype pair.
-void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) {
-  if (!extras) return;
-  std::string w = dtype_fallback_warning(d, t);
-  if (!w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
+// A warning for stderr, once however many rows give it.
+void warn_once(SweepExtras* extras, std::string w) {
+  if (extras && !w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
     extras->warnings.push_back(std::move(w));
 }
 
+void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) { warn_once(extras, dtype_fallback_warning(d, t)); }
+
 void note_compiled_decode(SweepExtras* extras, const FrameworkSpec& f, const FrameworkSpec& compiled) {
-  if (!extras) return;
-  std::string w = "HF generate() on a GPU with a static cache compiles each decode step's forward: under " + f.name +
-                  ", decode steps are predicted as " + compiled.name + "'s forward (one graph replay) plus " + f.name +
-                  "'s sampling loop; the prefill stays " + f.name;
-  if (std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
-    extras->warnings.push_back(std::move(w));
+  warn_once(extras, "HF generate() on a GPU with a static cache compiles each decode step's forward: under " + f.name +
+                        ", decode steps are predicted as " + compiled.name + "'s forward (one graph replay) plus " +
+                        f.name + "'s sampling loop; the prefill stays " + f.name);
 }
 
 }  // namespace
@@ -302,8 +300,7 @@ std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, co
 // its logarithm over --host-x's range. A latency the replay cannot reach is an input error.
 double anchored_host_x(const Trace& t, const std::string& traced, const DeviceSpec& d, SweepRequest q,
                        const Catalog& catalog) {
-  const FrameworkSpec f =
-      d.framework("pytorch-eager") ? *d.framework("pytorch-eager") : catalog.framework("pytorch-eager");
+  const FrameworkSpec f = catalog.framework_on(d, "pytorch-eager");
   auto latency = [&](double x) {
     q.host_x = x;
     TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
@@ -346,7 +343,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
     for (const auto& fref : q.frameworks) {
-      FrameworkSpec f = d.framework(fref) ? *d.framework(fref) : catalog.framework(fref);
+      FrameworkSpec f = catalog.framework_on(d, fref);
       TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
       for (long long b : batches)
         for (long long sq : seqs) {
@@ -415,8 +412,7 @@ double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_to
 std::optional<FrameworkSpec> compiled_decode(const Catalog& catalog, const DeviceSpec& d, const FrameworkSpec& f,
                                              KvCache cache) {
   if (f.static_cache_decode.empty() || cache != KvCache::static_cache || d.kind != DeviceKind::gpu) return {};
-  if (const FrameworkSpec* own = d.framework(f.static_cache_decode)) return *own;
-  return catalog.framework(f.static_cache_decode);  // checked when f was read (Catalog::framework)
+  return catalog.framework_on(d, f.static_cache_decode);  // the name was checked when f was read
 }
 
 // One decode step's workload. Where generate compiles the step, the model's forward (up to the logits)
@@ -489,10 +485,7 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   // steps, not the prefill, make most of a long generate call).
   r.sim.gpu_compute_s += compute;
   r.sim.gpu_memory_s += other;  // memory-, floor- and element-bound time count alike here
-  const SimResult& s = r.sim;
-  r.sim.bound = s.host_busy_s >= s.gpu_busy_s ? Regime::framework
-                : s.gpu_compute_s >= s.gpu_memory_s + s.gpu_floor_s + s.gpu_elements_s ? Regime::compute
-                                                                                        : Regime::memory;
+  r.sim.bound = regime_of(r.sim);
 }
 
 std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, SweepExtras* extras) {

@@ -50,7 +50,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       }
       g.devices.push_back(catalog.device(run.device));
       const DeviceSpec& d = g.devices.front();
-      g.frameworks.push_back(d.framework(run.framework) ? *d.framework(run.framework) : catalog.framework(run.framework));
+      g.frameworks.push_back(catalog.framework_on(d, run.framework));
       g.dtypes = {run.dtype};
       g.batches = {run.batch};
       if (run.seq > 0) g.seqs = {run.seq};
