@@ -144,7 +144,7 @@ void ShapeEfficiency::build_groups() {
   }
 }
 
-double ShapeEfficiency::at(double m, double n, double k) const {
+double ShapeEfficiency::at(double m, double n, double k, bool hold_past_end) const {
   if (groups_.empty()) return 1.0;
   constexpr double kLog2Of10 = 3.3219280948873623;
   double lm = fast_log10(std::max(m, 1.0)) * kLog2Of10, ln = fast_log10(std::max(n, 1.0)) * kLog2Of10,
@@ -153,7 +153,9 @@ double ShapeEfficiency::at(double m, double n, double k) const {
   for (const auto& g : groups_) {
     // Within a group's range of m, log efficiency is linear in log m (exact while a GEMM is too small
     // to fill the device and takes constant time); outside it the nearest end holds, and the distance
-    // past the end counts with the distance in n and k.
+    // past the end counts with the distance in n and k. With hold_past_end (a GPU, whose sweeps reach
+    // GEMMs that fill it) the distance past the last m does not count: more rows keep the sweep's
+    // efficiency rather than drifting towards other shapes' values.
     double v, dm = 0;
     std::size_t last = g.lm.size() - 1;
     if (lm <= g.lm[0]) {
@@ -161,7 +163,7 @@ double ShapeEfficiency::at(double m, double n, double k) const {
       dm = g.lm[0] - lm;
     } else if (lm >= g.lm[last]) {
       v = g.eff[last];
-      dm = lm - g.lm[last];
+      if (!hold_past_end) dm = lm - g.lm[last];
     } else {
       std::size_t i = static_cast<std::size_t>(std::upper_bound(g.lm.begin(), g.lm.end(), lm) - g.lm.begin());
       double w = (lm - g.lm[i - 1]) / (g.lm[i] - g.lm[i - 1]);

@@ -44,12 +44,15 @@ namespace fwtax {
 // curve cannot tell them apart. Points sharing a weight shape (n, k) form a sweep over m (batch times
 // sequence), interpolated log-log in m; sweeps of other weight shapes are blended by inverse distance
 // (power 4) in log2 (m, n, k), so an uncalibrated shape takes after its nearest calibrated ones.
+// `hold_past_end`: past a sweep's largest m only n and k count, its end value holds (a GPU: the
+// largest swept GEMMs fill it; a CPU's efficiency past its sweeps depends on caches, and its tables
+// keep the blend).
 class ShapeEfficiency {
  public:
   ShapeEfficiency() = default;
   explicit ShapeEfficiency(const std::vector<std::array<double, 4>>& points);  // m, n, k, efficiency
   bool empty() const { return pts_.empty(); }
-  double at(double m, double n, double k) const;
+  double at(double m, double n, double k, bool hold_past_end = false) const;
   // The same with m stretched like Curve::scaled_x: at'(m, n, k) = at(m * factor, n, k). A device
   // 1 / factor times faster needs 1 / factor times the rows to fill.
   ShapeEfficiency scaled_m(double factor) const;

@@ -115,6 +115,14 @@ TEST_CASE("shape efficiency: a sweep over m is interpolated log-log, whatever th
     last = s.at(m, 1024, 1024);
   }
   CHECK(s.at(4096, 1024, 1024) < 0.8 + 1e-12);
+  // On a GPU, past its largest m a swept shape keeps its end value: the GEMM already fills the device,
+  // and the rows past the sweep do not make it a stranger shape that other sweeps' values dilute
+  // (VGG-16's convolutions at batch 128 run 64x the rows of a batch-1 sweep). Without it they do.
+  CHECK(s.at(65536, 1024, 1024, true) == test::approx(0.8));
+  CHECK(s.at(1 << 24, 64, 64, true) == test::approx(0.5));
+  CHECK(s.at(65536, 1024, 1024) < 0.79);
+  // Below its smallest m the distance still counts: tiny GEMMs differ by shape.
+  CHECK(s.at(1, 64, 64, true) != test::approx(0.5));
   // An uncalibrated weight shape takes after the nearer sweep.
   double near_big = s.at(256, 1000, 1000), near_small = s.at(16, 70, 70);
   CHECK(near_big == test::approx(0.8).epsilon(0.05));
