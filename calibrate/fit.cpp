@@ -818,4 +818,42 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   profile["frameworks"]["pytorch-eager"] = framework_to_json(eager);
 }
 
+void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings) {
+  if (profile.value("kind", "") != "gpu")
+    throw InputError(file, "/cases", "graph replays calibrate a GPU profile (--target cuda), not a CPU one");
+  const Json& cases = need(gc, "cases", file, "");
+  if (!cases.is_array() || cases.empty()) throw InputError(file, "/cases", "expected a non-empty list of replayed models");
+  const double latency = profile["launch"].value("graph_launch_latency_s", 0.0);
+  std::vector<double> gaps;
+  Json per_case = Json::array();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string w = "/cases/" + std::to_string(i);
+    const double replay_s = need_number(need(cases[i], "graph", file, w), "median_s", file, w + "/graph");
+    const Json& k = need(cases[i], "replay_kernels", file, w);
+    const double busy_s = need_number(k, "busy_s", file, w + "/replay_kernels");
+    const double count = need_number(k, "count", file, w + "/replay_kernels");
+    if (count != std::floor(count)) throw InputError(file, w + "/replay_kernels/count", "expected a whole number of kernels");
+    double gap = (replay_s - busy_s - latency) / count;
+    if (gap < 0) {
+      warnings.push_back(file + " " + w + ": its kernels' CUPTI time exceeds the replay's latency; gap taken as 0");
+      gap = 0;
+    }
+    gaps.push_back(gap);
+    per_case.push_back({{"case", cases[i].value("case", w)}, {"kernels", count}, {"gap_s", gap}});
+  }
+  const double gap = median(gaps);
+  const auto [lo, hi] = std::minmax_element(gaps.begin(), gaps.end());
+  char range[96];
+  std::snprintf(range, sizeof range, "%.2f-%.2f us over %zu replays", *lo * 1e6, *hi * 1e6, gaps.size());
+  Json& launch = profile["launch"];
+  launch["graph_kernel_gap_s"] = gap;
+  launch["stream_kernel_gap_s"] = gap;
+  launch["source"] = launch.value("source", std::string()) + "; gaps replaced by " + file +
+                     " /cases: each real model's CUDA-graph replay less its kernels' CUPTI time and the graph's "
+                     "launch latency, per kernel, median (" + range +
+                     "): a kernel waits this long after the one it depends on, which a graph of empty or "
+                     "identical kernels does not show";
+  profile["calibration"]["graph_replays"] = {{"file", file}, {"cases", per_case}};
+}
+
 }  // namespace fwtax

@@ -41,4 +41,11 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 
+// Folds real models' CUDA-graph replays (validate/gpu/graph_check.py: per case the replay's median
+// latency and its kernels' count and CUPTI time) into a GPU profile: the time between dependent
+// kernels (launch.graph_kernel_gap_s, also stream_kernel_gap_s) becomes the median per-kernel
+// remainder of those replays. The probe's graph of small kernels measures none on an H200, where
+// real models' replays show about half a microsecond.
+void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings);
+
 }  // namespace fwtax

@@ -31,7 +31,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--quick", false, "fewer sizes and repetitions: about a minute on 2 cores", ""},
     {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu / fitted-host)", "NAME"},
-    {"--merge", true, "fold measurements from calibrate/python_dispatch.py into the profile", "FILES"},
+    {"--merge", true, "fold measurements from calibrate/python_dispatch.py, or real models' graph replays from validate/gpu/graph_check.py, into the profile", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
                      "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a)",
@@ -232,9 +232,14 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   FitResult fit = target == "cpu" ? fit_cpu_microbench(mb, source, name)
                                   : fit_cuda_microbench(mb, source, name, a.get_or("--host", "h100-vm-a"), reference);
   if (auto merge = a.get("--merge"))
-    for (const auto& f : split_list("--merge", *merge))
-      merge_python_dispatch(fit.profile, load_json_file(f), f, Catalog::builtin().framework("pytorch-eager"),
-                            fit.warnings, reference);
+    for (const auto& f : split_list("--merge", *merge)) {
+      Json m = load_json_file(f);
+      if (m.is_object() && m.contains("cases"))  // validate/gpu/graph_check.py's replays
+        merge_graph_replays(fit.profile, m, f, fit.warnings);
+      else
+        merge_python_dispatch(fit.profile, m, f, Catalog::builtin().framework("pytorch-eager"), fit.warnings,
+                              reference);
+    }
   fit.profile["calibration"]["raw"] = mb;
   fit.profile["calibration"]["warnings"] = fit.warnings;
   // The profile must load like any other: a bad one is an error here, not later.

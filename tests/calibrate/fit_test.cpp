@@ -384,3 +384,44 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
   CHECK(timer.time(pool).time_s == doctest::Approx(1.2e-3 - pool_dispatch).epsilon(0.01));
   CHECK(timer.memory_time_s(pool) > 10 * (pool.bytes / d.memory_bandwidth_bytes_per_s));
 }
+
+TEST_CASE("real models' graph replays give a GPU profile the gap between dependent kernels") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+  const double latency = f.profile["launch"]["graph_launch_latency_s"].get<double>();
+  // Three replays: 100 kernels with 0.4, 0.6 and 0.5 us each between them, beside their CUPTI time.
+  auto replay = [&](double gap_us, double busy_s) {
+    return Json{{"case", "m"}, {"graph", {{"median_s", busy_s + latency + 100 * gap_us * 1e-6}}},
+                {"replay_kernels", {{"count", 100}, {"busy_s", busy_s}}}};
+  };
+  Json gc = {{"cases", Json::array({replay(0.4, 1e-3), replay(0.6, 3e-4), replay(0.5, 2e-3)})}};
+  merge_graph_replays(f.profile, gc, "gc.json", f.warnings);
+  CHECK(f.profile["launch"]["graph_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
+  CHECK(f.profile["launch"]["stream_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
+  CHECK(f.profile["calibration"]["graph_replays"]["cases"].size() == 3);
+  Diagnostics diag("t");
+  DeviceSpec d = parse_device(f.profile, diag);
+  CHECK(d.graph_kernel_gap_s == test::approx(0.5e-6));
+  // CUPTI time above the replay's latency (profiler overhead): no negative gap, a warning.
+  std::size_t before = f.warnings.size();
+  merge_graph_replays(f.profile, Json{{"cases", Json::array({replay(-1.0, 1e-3)})}}, "gc.json", f.warnings);
+  CHECK(f.profile["launch"]["graph_kernel_gap_s"].get<double>() == 0.0);
+  CHECK(f.warnings.size() == before + 1);
+  // Bad files name the place.
+  auto refused = [&](const Json& bad, const std::string& where) {
+    CAPTURE(where);
+    try {
+      merge_graph_replays(f.profile, bad, "gc.json", f.warnings);
+      FAIL("accepted");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find(where) != std::string::npos);
+    }
+  };
+  refused(Json{{"cases", Json::array()}}, "/cases");
+  Json no_count = replay(0.5, 1e-3);
+  no_count["replay_kernels"].erase("count");
+  refused(Json{{"cases", Json::array({no_count})}}, "/cases/0/replay_kernels/count");
+  Json half = replay(0.5, 1e-3);
+  half["replay_kernels"]["count"] = 2.5;
+  refused(Json{{"cases", Json::array({half})}}, "/cases/0/replay_kernels/count");
+}

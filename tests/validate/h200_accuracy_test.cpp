@@ -87,11 +87,13 @@ TEST_CASE("data/devices/h200-calibrated.json is the refit of its committed measu
   for (const char* f : {"python-dispatch.json", "sweeps.json"})
     merge_python_dispatch(fit.profile, file_json(dir + f), dir + f, Catalog::builtin().framework("pytorch-eager"),
                           fit.warnings, Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
+  merge_graph_replays(fit.profile, file_json(dir + "graph-check.json"), dir + "graph-check.json", fit.warnings);
   Json committed = file_json("data/devices/h200-calibrated.json");
   for (const char* k : {"peak_flops_per_s", "memory", "efficiency", "launch", "kernel_min_s", "host"}) {
     CAPTURE(k);
     CHECK(fit.profile[k] == committed[k]);
   }
+  CHECK(fit.profile["calibration"]["graph_replays"] == committed["calibration"]["graph_replays"]);
 }
 
 TEST_CASE("host-bound eager runs on the H200 (two VMs): HF BERT, torch.nn BERT and ResNet-50 each predicted without a per-library bias") {

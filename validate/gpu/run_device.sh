@@ -2,9 +2,9 @@
 # fwtax's GPU session in one script, for a machine with one CUDA GPU, the CUDA Toolkit, CMake, a C++
 # compiler and PyTorch (its libtorch is what fwtax-probe-torch links against there):
 #   1. build fwtax with the CUDA probe and the libtorch probe;
-#   2. fwtax calibrate --target cuda, then the Python dispatch probe and kernel sweeps merged in;
-#   3. end-to-end runs of real models (validate/gpu/measure_gpu.py) and the CUDA-graph check
-#      (validate/gpu/graph_check.py);
+#   2. fwtax calibrate --target cuda, then the Python dispatch probe, kernel sweeps and the CUDA-graph
+#      check's replays of real models (validate/gpu/graph_check.py: the gap between kernels) merged in;
+#   3. end-to-end runs of real models (validate/gpu/measure_gpu.py);
 #   4. fwtax validate of those runs against the profile just calibrated.
 # Usage: validate/gpu/run_device.sh OUTDIR [DEPS]   (DEPS: a folder from validate/gpu/pack_deps.sh,
 # for a machine without Debian's libeigen3-dev, libboost-math-dev, nlohmann-json3-dev, zlib1g-dev).
@@ -66,20 +66,22 @@ cat "$out/calibrate.log"
 
 step "python dispatch"
 $py calibrate/python_dispatch.py --device cuda --quick --sweeps > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
+step "graph check"
+PYTHONUNBUFFERED=1 timeout 150 $py validate/gpu/graph_check.py --out "$out/graph-check.json" > "$out/graph-check.log" 2>&1
+tail -12 "$out/graph-check.log"
+
 if [ -s "$out/gpu-probe-only.json" ]; then
-  # Refit the same probe output with the Python costs merged (no second measurement of the GPU).
+  # Refit the same probe output with the Python costs and the graph replays' kernel gaps merged (no
+  # second measurement of the GPU).
   $py - "$out/gpu-probe-only.json" "$out/probe-raw.json" <<'PY'
 import json, sys
 json.dump(json.load(open(sys.argv[1]))["calibration"]["raw"], open(sys.argv[2], "w"))
 PY
   build-gpu/fwtax calibrate --target cuda --from "$out/probe-raw.json" --name calibrated-gpu \
-    --merge "$out/python-dispatch.json" --out "$out/gpu-profile.json" >> "$out/calibrate.log" 2>&1
+    --merge "$out/python-dispatch.json$([ -s "$out/graph-check.json" ] && echo ",$out/graph-check.json")" \
+    --out "$out/gpu-profile.json" >> "$out/calibrate.log" 2>&1
   tail -4 "$out/calibrate.log"
 fi
-
-step "graph check"
-PYTHONUNBUFFERED=1 timeout 150 $py validate/gpu/graph_check.py --out "$out/graph-check.json" > "$out/graph-check.log" 2>&1
-tail -12 "$out/graph-check.log"
 
 step "end-to-end runs"
 PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
