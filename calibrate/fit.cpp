@@ -819,27 +819,49 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
 }
 
 void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings) {
+  // A member of validate/gpu/graph_check.py's output, or an error naming it and what was expected.
+  auto member = [&](const Json& j, const char* key, const std::string& where) -> const Json& {
+    if (!j.is_object()) throw InputError(file, where, "expected an object (validate/gpu/graph_check.py's output)");
+    if (!j.contains(key))
+      throw InputError(file, where + "/" + key, "missing: is this validate/gpu/graph_check.py's output?");
+    return j[key];
+  };
   if (profile.value("kind", "") != "gpu")
     throw InputError(file, "/cases", "graph replays calibrate a GPU profile (--target cuda), not a CPU one");
-  const Json& cases = need(gc, "cases", file, "");
-  if (!cases.is_array() || cases.empty()) throw InputError(file, "/cases", "expected a non-empty list of replayed models");
+  if (profile.contains("calibration") && profile["calibration"].contains("graph_replays"))
+    throw InputError(file, "", "a second graph-check file: merge one (already merged: " +
+                                   profile["calibration"]["graph_replays"].value("file", std::string("?")) + ")");
+  const Json& cases = member(gc, "cases", "");
+  // The replays graph_check.py could not run: said, never silently left out.
+  const std::size_t failed = gc.contains("errors") && gc["errors"].is_array() ? gc["errors"].size() : 0;
+  if (!cases.is_array() || cases.empty())
+    throw InputError(file, "/cases",
+                     "expected a non-empty list of replayed models" +
+                         (failed ? " (its /errors lists " + std::to_string(failed) + " that failed)" : std::string()));
+  if (failed)
+    warnings.push_back(file + ": " + std::to_string(failed) + " replays failed when it was measured (/errors); the gap is from the " +
+                       std::to_string(cases.size()) + " that ran");
   const double latency = profile["launch"].value("graph_launch_latency_s", 0.0);
   std::vector<double> gaps;
   Json per_case = Json::array();
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string w = "/cases/" + std::to_string(i);
-    const double replay_s = need_number(need(cases[i], "graph", file, w), "median_s", file, w + "/graph");
-    const Json& k = need(cases[i], "replay_kernels", file, w);
+    const double replay_s = need_number(member(cases[i], "graph", w), "median_s", file, w + "/graph");
+    const Json& k = member(cases[i], "replay_kernels", w);
     const double busy_s = need_number(k, "busy_s", file, w + "/replay_kernels");
     const double count = need_number(k, "count", file, w + "/replay_kernels");
-    if (count != std::floor(count)) throw InputError(file, w + "/replay_kernels/count", "expected a whole number of kernels");
+    if (count != std::floor(count) || count > 1e7)
+      throw InputError(file, w + "/replay_kernels/count", "expected a whole number of kernels (at most 10^7)");
     double gap = (replay_s - busy_s - latency) / count;
     if (gap < 0) {
       warnings.push_back(file + " " + w + ": its kernels' CUPTI time exceeds the replay's latency; gap taken as 0");
       gap = 0;
     }
     gaps.push_back(gap);
-    per_case.push_back({{"case", cases[i].value("case", w)}, {"kernels", count}, {"gap_s", gap}});
+    const Json label = cases[i].contains("case") ? cases[i]["case"] : Json();
+    per_case.push_back({{"case", label.is_string() ? label.get<std::string>() : w},
+                        {"kernels", static_cast<long long>(count)},
+                        {"gap_s", gap}});
   }
   const double gap = median(gaps);
   const auto [lo, hi] = std::minmax_element(gaps.begin(), gaps.end());

@@ -28,10 +28,10 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "with --target host: the device the runs were measured on (default: from the files)", "D"},
     {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
-    {"--quick", false, "fewer sizes and repetitions: about a minute on 2 cores", ""},
+    {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu / fitted-host)", "NAME"},
-    {"--merge", true, "fold measurements from calibrate/python_dispatch.py, or real models' graph replays from validate/gpu/graph_check.py, into the profile", "FILES"},
+    {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
                      "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a)",
@@ -252,15 +252,20 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (!quiet) {
     const Json& p = fit.profile;
     char line[200];
-    std::snprintf(line, sizeof line, "wrote %s: %s\n  peak fp32 %.1f GFLOP/s (best GEMM or oneDNN convolution), memory %.1f GB/s\n",
+    std::snprintf(line, sizeof line, "wrote %s: %s\n  peak fp32 %.1f GFLOP/s (%s), memory %.1f GB/s\n",
                   out_file.c_str(), p["description"].get<std::string>().c_str(),
                   p["peak_flops_per_s"]["fp32_simt"].get<double>() / 1e9,
+                  target == "cpu" ? "best GEMM or oneDNN convolution" : "best cuBLAS GEMM",
                   p["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9);
     out << line;
     if (p["peak_flops_per_s"].contains("fp16_tensor")) {
       std::snprintf(line, sizeof line, "  peak fp16 tensor %.1f TFLOP/s, launch %.2f us, empty kernel in a graph %.2f us\n",
                     p["peak_flops_per_s"]["fp16_tensor"].get<double>() / 1e12,
                     p["launch"]["host_s"].get<double>() * 1e6, p["kernel_min_s"].get<double>() * 1e6);
+      out << line;
+      std::snprintf(line, sizeof line, "  gap between dependent kernels %.2f us (%s)\n",
+                    p["launch"].value("graph_kernel_gap_s", 0.0) * 1e6,
+                    p["calibration"].contains("graph_replays") ? "real models' graph replays" : "the probe's graph of small kernels");
       out << line;
     }
     if (p.contains("frameworks"))

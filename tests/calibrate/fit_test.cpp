@@ -402,15 +402,27 @@ TEST_CASE("real models' graph replays give a GPU profile the gap between depende
   Diagnostics diag("t");
   DeviceSpec d = parse_device(f.profile, diag);
   CHECK(d.graph_kernel_gap_s == test::approx(0.5e-6));
-  // CUPTI time above the replay's latency (profiler overhead): no negative gap, a warning.
+  // One graph-check file: a second is refused, not silently put in the first one's place.
+  CHECK_THROWS_AS(merge_graph_replays(f.profile, gc, "gc2.json", f.warnings), InputError);
+  // CUPTI time above the replay's latency (profiler overhead): no negative gap, a warning. Replays
+  // that failed when measured (graph_check.py's /errors) are said; a label that is not a string is
+  // replaced by the case's place.
+  auto fresh = [&] { return fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref); };
+  f = fresh();
   std::size_t before = f.warnings.size();
-  merge_graph_replays(f.profile, Json{{"cases", Json::array({replay(-1.0, 1e-3)})}}, "gc.json", f.warnings);
+  Json odd = replay(-1.0, 1e-3);
+  odd["case"] = 5;
+  merge_graph_replays(f.profile, Json{{"cases", Json::array({odd})}, {"errors", Json::array({"eager attention: OOM"})}},
+                      "gc.json", f.warnings);
   CHECK(f.profile["launch"]["graph_kernel_gap_s"].get<double>() == 0.0);
-  CHECK(f.warnings.size() == before + 1);
+  CHECK(f.warnings.size() == before + 2);
+  CHECK(f.profile["calibration"]["graph_replays"]["cases"][0]["case"] == "/cases/0");
+  CHECK(f.profile["calibration"]["graph_replays"]["cases"][0]["kernels"].is_number_integer());
   // Bad files name the place.
   auto refused = [&](const Json& bad, const std::string& where) {
     CAPTURE(where);
     try {
+      f = fresh();
       merge_graph_replays(f.profile, bad, "gc.json", f.warnings);
       FAIL("accepted");
     } catch (const InputError& e) {
@@ -424,4 +436,6 @@ TEST_CASE("real models' graph replays give a GPU profile the gap between depende
   Json half = replay(0.5, 1e-3);
   half["replay_kernels"]["count"] = 2.5;
   refused(Json{{"cases", Json::array({half})}}, "/cases/0/replay_kernels/count");
+  refused(Json{{"cases", Json::array({5})}}, "/cases/0");
+  refused(Json{{"cases", Json::array()}, {"errors", Json::array({"x"})}}, "1 that failed");
 }

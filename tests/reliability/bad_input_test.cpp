@@ -86,6 +86,9 @@ std::vector<Case> cases() {
   // Kernel sweeps merged into the committed H200 probe output.
   static const std::string S = "calibrate --target cuda --from " + std::string(FWTAX_SOURCE_DIR) +
                                "/data/measured/h200-2026-11/probe.json --merge {f} --out {f}.out --quiet";
+  // The same file merged twice (two graph-check files).
+  static const std::string S2 = "calibrate --target cuda --from " + std::string(FWTAX_SOURCE_DIR) +
+                                "/data/measured/h200-2026-11/probe.json --merge {f},{f} --out {f}.out --quiet";
   auto sweeps = [](const char* linear, const char* rest) {
     return text(std::string(R"({"schema": "fwtax.python_dispatch/1", "device": "cuda", "sweeps": {"linear": [)") +
                 linear + "]" + rest + "}}");
@@ -655,6 +658,11 @@ std::vector<Case> cases() {
        text(R"({"cases": [{"case": "bert", "replay_kernels": {"count": 4, "busy_s": 9e-4}}]})"),
        S.c_str(),
        {"gc.json", "/cases/0/graph"}},
+      {"calibrate: two graph-check files",
+       "gc.json",
+       text(R"({"cases": [{"case": "bert", "graph": {"median_s": 1e-3}, "replay_kernels": {"count": 4, "busy_s": 9e-4}}]})"),
+       S2.c_str(),
+       {"gc.json", "a second graph-check file"}},
       {"calibrate: sweep with a negative kernel time",
        "py.json",
        sweeps(R"({"dtype": "fp16", "m": 1, "n": 768, "k": 768, "flops": 1e6, "kernel_s": -1})",
