@@ -1,5 +1,7 @@
-// Calibration fits of probe outputs (fwtax-probe-torch and fwtax-probe-cuda JSON): a fit that
-// succeeds must write a profile that loads and whose every cost is finite and positive.
+// Calibration fits of probe outputs (fwtax-probe-torch and fwtax-probe-cuda JSON), and graph-check
+// files (validate/gpu/graph_check.py, with `cases`) merged into the built-in h200-calibrated
+// profile: a fit that succeeds must write a profile that loads and whose every cost is finite and
+// positive.
 #include "calibrate/fit.hpp"
 #include "model/catalog.hpp"
 #include "model/device.hpp"
@@ -18,6 +20,19 @@ void check_numbers(const Json& j) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::guarded([&] {
     Json mb = parse_json(fuzz::text(data, size), "fuzz.json");
+    if (mb.is_object() && mb.contains("cases")) {
+      Json p = *Catalog::builtin().builtin_json("devices/h200-calibrated.json");
+      p["calibration"].erase("graph_replays");
+      std::vector<std::string> warnings;
+      merge_graph_replays(p, mb, "fuzz.json", warnings);
+      Json q = p;
+      q.erase("calibration");
+      check_numbers(q);
+      Diagnostics d("profile");
+      parse_device(p, d);
+      if (!d.empty()) fuzz::finding("a merged profile does not load");
+      return;
+    }
     bool cuda = mb.is_object() && mb.value("schema", std::string()).find("cuda") != std::string::npos;
     FitResult fit = cuda ? fit_cuda_microbench(mb, "fuzz.json", "fuzz", "h100-vm-a",
                                                Catalog::builtin().builtin_json("hosts/h100-vm-a.json"))
