@@ -182,6 +182,8 @@ void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
   b.module(OpClass::module_leaf, "lm_head");
   b.linear(d.B, H, V, false);
   if (!d.sampling) return;
+  // generate()'s own loop runs outside the model's modules (breakdowns put it in no module's row).
+  b.resume("");
   b.copy("aten::to", d.B * V, 4);
   b.reduction("aten::argmax", d.B * V, d.B);
   b.elementwise("aten::mul", d.B, 2);
