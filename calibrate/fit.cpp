@@ -46,9 +46,11 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
 
 namespace {
 
-const Json& need(const Json& j, const char* key, const std::string& file, const std::string& where) {
+// A member of a measurement file; `what` names the kind of file it should be in the error.
+const Json& need(const Json& j, const char* key, const std::string& file, const std::string& where,
+                 const char* what = "a probe's output") {
   if (!j.is_object() || !j.contains(key))
-    throw InputError(file, where + "/" + key, "missing: is this a probe's output?");
+    throw InputError(file, where + "/" + key, std::string("missing: is this ") + what + "?");
   return j[key];
 }
 
@@ -94,9 +96,10 @@ BatchNormFit fit_batch_norm(const std::vector<std::array<double, 3>>& pts) {
 }
 
 // A positive number member of probe output.
-double need_number(const Json& j, const char* key, const std::string& file, const std::string& where) {
+double need_number(const Json& j, const char* key, const std::string& file, const std::string& where,
+                   const char* what = "a probe's output") {
   double v = 0;
-  if (auto msg = check_number(need(j, key, file, where), NumberRule::positive, &v); !msg.empty())
+  if (auto msg = check_number(need(j, key, file, where, what), NumberRule::positive, &v); !msg.empty())
     throw InputError(file, where + "/" + key, msg);
   return v;
 }
@@ -820,11 +823,10 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
 
 void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings) {
   // A member of validate/gpu/graph_check.py's output, or an error naming it and what was expected.
+  static constexpr const char* kWhat = "validate/gpu/graph_check.py's output";
   auto member = [&](const Json& j, const char* key, const std::string& where) -> const Json& {
-    if (!j.is_object()) throw InputError(file, where, "expected an object (validate/gpu/graph_check.py's output)");
-    if (!j.contains(key))
-      throw InputError(file, where + "/" + key, "missing: is this validate/gpu/graph_check.py's output?");
-    return j[key];
+    if (!j.is_object()) throw InputError(file, where, std::string("expected an object (") + kWhat + ")");
+    return need(j, key, file, where, kWhat);
   };
   if (profile.value("kind", "") != "gpu")
     throw InputError(file, "/cases", "graph replays calibrate a GPU profile (--target cuda), not a CPU one");
@@ -846,10 +848,10 @@ void merge_graph_replays(Json& profile, const Json& gc, const std::string& file,
   Json per_case = Json::array();
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string w = "/cases/" + std::to_string(i);
-    const double replay_s = need_number(member(cases[i], "graph", w), "median_s", file, w + "/graph");
+    const double replay_s = need_number(member(cases[i], "graph", w), "median_s", file, w + "/graph", kWhat);
     const Json& k = member(cases[i], "replay_kernels", w);
-    const double busy_s = need_number(k, "busy_s", file, w + "/replay_kernels");
-    const double count = need_number(k, "count", file, w + "/replay_kernels");
+    const double busy_s = need_number(k, "busy_s", file, w + "/replay_kernels", kWhat);
+    const double count = need_number(k, "count", file, w + "/replay_kernels", kWhat);
     if (count != std::floor(count) || count > 1e7)
       throw InputError(file, w + "/replay_kernels/count", "expected a whole number of kernels (at most 10^7)");
     double gap = (replay_s - busy_s - latency) / count;
