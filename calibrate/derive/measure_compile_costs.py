@@ -71,6 +71,22 @@ def env():
             "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
 
 
+def stamp_end(e):
+    """Writes a measurement's end time and the machine's load then into its env."""
+    e["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
+    e["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def run_times(t, iters):
+    """A fwtax.runs/1 run's times from interleaved()'s timing of one case: median/min/p90 of the
+    thread's CPU time (one intra-op thread: the call's time less its waits for a core on this shared
+    machine), wall_* the clock's, and each pass's median."""
+    return {"iters": iters, "median_s": t["thread_cpu"]["median_s"], "min_s": t["thread_cpu"]["min_s"],
+            "p90_s": t["thread_cpu"]["p90_s"], "wall_median_s": t["wall"]["median_s"],
+            "wall_min_s": t["wall"]["min_s"], "wall_p90_s": t["wall"]["p90_s"],
+            "pass_medians_s": t["pass_medians_s"]}
+
+
 def stats(xs):
     s = sorted(xs)
     return {"min_s": s[0], "median_s": statistics.median(s), "p90_s": s[min(len(s) - 1, int(0.9 * len(s)))],
@@ -222,8 +238,7 @@ def measure_costs(passes, calls):
                 slope, _ = fit(els, [res["chains"][f"{pat}_{side}"][mode][clock][stat] for side in SIDES])
                 fits[key][f"{mode}_{pat}_elements_per_s"] = 1 / slope
     res["fits"] = fits
-    res["env"]["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
-    res["env"]["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    stamp_end(res["env"])
     res["source"] = (f"calibrate/derive/measure_compile_costs.py costs on {e0['cpu']} ({e0['cores']} cores), "
                      f"{e0['date']}, torch {e0['torch']}: slopes over K = {list(KS)} of call time (wall clock min and "
                      "median, thread CPU time median) of "
@@ -267,18 +282,12 @@ def measure_models(passes, calls):
     for name, batch in MODELS:
         key = f"{name}/bs{batch}"
         for mode, fw in (("eager", "eager"), ("compiled", "torch-compile")):
-            t = timing[f"{key}/{mode}"]
-            # As data/measured/cpu-llm-2026-12: median/min/p90 of the thread's CPU time (one intra-op
-            # thread: the call's time less its waits for a core on this shared machine), wall_* the clock's.
+            # As data/measured/cpu-llm-2026-12.
             runs.append({"model": name, "mode": fw, "dtype": "fp32", "batch": batch, "image": 224, "seq": None,
-                         "iters": passes * calls, "median_s": t["thread_cpu"]["median_s"],
-                         "min_s": t["thread_cpu"]["min_s"], "p90_s": t["thread_cpu"]["p90_s"],
-                         "wall_median_s": t["wall"]["median_s"], "wall_min_s": t["wall"]["min_s"],
-                         "wall_p90_s": t["wall"]["p90_s"], "pass_medians_s": t["pass_medians_s"]})
+                         **run_times(timing[f"{key}/{mode}"], passes * calls)})
         e0.setdefault("compiled_calls", {})[key] = {"extern_calls": counts[key][0], "generated_kernels": counts[key][1],
                                                     "first_call_s": compile_s[key]}
-    e0["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
-    e0["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    stamp_end(e0)
     e0.update({"cpu_model": e0["cpu"], "torch_threads": e0["intra_op_threads"],
                "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     e0["load_per_pass"] = loads

@@ -189,18 +189,12 @@ def measure_models(folder, passes, calls):
     runs = []
     for key, fields in meta.items():
         for mode in ("eager", "onnxruntime"):
-            t = timing[f"{key}/{mode}"]
             r = {"model": fields["model"], "mode": mode, "dtype": "fp32", "batch": fields["batch"],
-                 "image": fields["image"], "seq": fields["seq"], "iters": passes * calls,
-                 "median_s": t["thread_cpu"]["median_s"], "min_s": t["thread_cpu"]["min_s"],
-                 "p90_s": t["thread_cpu"]["p90_s"], "wall_median_s": t["wall"]["median_s"],
-                 "wall_min_s": t["wall"]["min_s"], "wall_p90_s": t["wall"]["p90_s"],
-                 "pass_medians_s": t["pass_medians_s"]}
+                 "image": fields["image"], "seq": fields["seq"], **mc.run_times(timing[f"{key}/{mode}"], passes * calls)}
             if "arch" in fields:
                 r["arch"] = fields["arch"]
             runs.append(r)
-    e0["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
-    e0["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    mc.stamp_end(e0)
     e0.update({"cpu_model": e0["cpu"], "torch_threads": e0["intra_op_threads"],
                "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_per_pass": loads})
     return {"schema": "fwtax.runs/1", "env": e0, "runs": runs,
@@ -274,6 +268,15 @@ def reorder_model(which, channels, side, batch, path):
     return shape
 
 
+def mode_rates(info, timing):
+    """Each kernel's eager and ORT thread-CPU times (median, min, p90) and FLOPs per second."""
+    for key, i in info.items():
+        for mode in ("eager", "onnxruntime"):
+            t = timing[f"{key}/{mode}"]["thread_cpu"]
+            i[mode] = {"median_s": t["median_s"], "min_s": t["min_s"], "p90_s": t["p90_s"],
+                       "flops_per_s": i["flops"] / t["median_s"]}
+
+
 def measure_convs(folder, passes, calls):
     import torch.nn.functional as F
     e0 = env()
@@ -315,11 +318,8 @@ def measure_convs(folder, passes, calls):
                 cases[rk + "/onnxruntime"] = (lambda f, s=rs: s.run(None, f), {"x": torch.randn(*shape).numpy()})
             info[key][f"reorder_{which}"] = rk
     timing, loads = mc.interleaved(cases, passes, calls)
+    mode_rates(info, timing)
     for key, i in info.items():
-        for mode in ("eager", "onnxruntime"):
-            t = timing[f"{key}/{mode}"]["thread_cpu"]
-            i[mode] = {"median_s": t["median_s"], "min_s": t["min_s"], "p90_s": t["p90_s"],
-                       "flops_per_s": i["flops"] / t["median_s"]}
         # The convolution node: the lone node's graph less each reorder graph it holds (each of those
         # holds one Run's own cost as well: conv_s is the convolution node less one Run's cost).
         alone = {w: timing[i[f"reorder_{w}"] + "/onnxruntime"]["thread_cpu"]["median_s"] if i[f"reorder_{w}"] else 0
@@ -331,8 +331,7 @@ def measure_convs(folder, passes, calls):
             ts = [i["onnxruntime"]["median_s"]] + [timing[f"{key}/x{c}"]["thread_cpu"]["median_s"] for c in CHAIN[1:]]
             i["onnxruntime"]["chain_s"] = dict(zip((str(c) for c in CHAIN), ts))
             i["onnxruntime"]["chain_slope_s"] = mc.fit(list(CHAIN), ts)[0]
-    e0["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
-    e0["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    mc.stamp_end(e0)
     return {"env": e0, "convs": info, "load_per_pass": loads,
             "source": (f"calibrate/derive/measure_ort_zoo.py convs on {e0['cpu']}, {e0['date']}, onnxruntime "
                        f"{e0['onnxruntime']}, torch {e0['torch']}: each distinct convolution of ResNet-18 (batch 1, 4), "
@@ -373,13 +372,8 @@ def measure_gemms(folder, passes, calls):
         cases[key + "/eager"] = (lambda a, w=w, b=b: F.linear(a, w, b), x)
         info[key] = {"m": m, "n": n, "k": k, "flops": 2.0 * m * n * k}
     timing, loads = mc.interleaved(cases, passes, calls)
-    for key, i in info.items():
-        for mode in ("eager", "onnxruntime"):
-            t = timing[f"{key}/{mode}"]["thread_cpu"]
-            i[mode] = {"median_s": t["median_s"], "min_s": t["min_s"], "p90_s": t["p90_s"],
-                       "flops_per_s": i["flops"] / t["median_s"]}
-    e0["end_utc"] = time.strftime("%H:%M:%S", time.gmtime())
-    e0["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    mode_rates(info, timing)
+    mc.stamp_end(e0)
     return {"env": e0, "gemms": info, "load_per_pass": loads,
             "source": (f"calibrate/derive/measure_ort_zoo.py gemms on {e0['cpu']}, {e0['date']}, onnxruntime "
                        f"{e0['onnxruntime']}, torch {e0['torch']}: the zoo models' linear layers alone, one Gemm node "
