@@ -104,39 +104,64 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-SpreadFit fit_spread(const std::vector<Comparison>& cs) {
+namespace {
+
+// Measured over predicted time of each predicted run, by what binds it and where.
+struct Ratios {
   std::vector<double> host, kernel, projected;
+};
+
+Ratios ratios_of(const std::vector<Comparison>& cs) {
+  Ratios r;
   for (const auto& c : cs)
     if (c.ok)
-      (c.regime == Regime::framework ? host : c.projected ? projected : kernel).push_back(c.run.latency_s / c.predicted_s);
+      (c.regime == Regime::framework ? r.host : c.projected ? r.projected : r.kernel).push_back(c.run.latency_s / c.predicted_s);
+  return r;
+}
+
+SpreadFit spread_of(const Ratios& r) {
   SpreadFit f;
-  f.host_runs = host.size();
-  f.kernel_runs = kernel.size();
-  f.projected_runs = projected.size();
+  f.host_runs = r.host.size();
+  f.kernel_runs = r.kernel.size();
+  f.projected_runs = r.projected.size();
   // A spread always contains the prediction itself.
-  f.spread.host_low = std::min(1.0, quantile(host, 0.1));
-  f.spread.host_high = std::max(1.0, quantile(host, 0.9));
-  f.spread.kernel_low = std::min(1.0, quantile(kernel, 0.1));
-  f.spread.kernel_high = std::max(1.0, quantile(kernel, 0.9));
-  f.spread.projected_low = std::min(1.0, quantile(projected, 0.1));
-  f.spread.projected_high = std::max(1.0, quantile(projected, 0.9));
+  f.spread.host_low = std::min(1.0, quantile(r.host, 0.1));
+  f.spread.host_high = std::max(1.0, quantile(r.host, 0.9));
+  f.spread.kernel_low = std::min(1.0, quantile(r.kernel, 0.1));
+  f.spread.kernel_high = std::max(1.0, quantile(r.kernel, 0.9));
+  f.spread.projected_low = std::min(1.0, quantile(r.projected, 0.1));
+  f.spread.projected_high = std::max(1.0, quantile(r.projected, 0.9));
   return f;
 }
 
-FittedRanges fit_ranges(const std::vector<MeasuredRun>& runs, const std::vector<MeasuredRun>& projected,
-                        const Catalog& catalog, FittedRanges labels) {
+Ratios ratios_of_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
+  return ratios_of(compare_runs(runs, catalog, 1.0, nullptr, false));  // the fit needs predictions, not ranges
+}
+
+}  // namespace
+
+SpreadFit fit_spread(const std::vector<Comparison>& cs) { return spread_of(ratios_of(cs)); }
+
+FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRanges labels) {
   FittedRanges f = std::move(labels);
-  f.fit = fit_spread(compare_runs(runs, catalog, 1.0, nullptr, false));  // the fit needs predictions, not ranges
+  Ratios r = ratios_of_runs(in.runs, catalog);
+  // Calibrated devices' kernel spread from more runs: each calibrated GPU's profile strays from its
+  // own runs in its own way, so one device's runs understate how far a calibration can be off.
+  if (!in.kernel.empty()) {
+    Ratios k = ratios_of_runs(in.kernel, catalog);
+    if (k.kernel.empty())
+      throw InputError(f.kernel_label, "", "none of these runs (--kernel-runs) is GPU-bound on a calibrated device");
+    r.kernel.insert(r.kernel.end(), k.kernel.begin(), k.kernel.end());
+  }
   // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
   // datasheet projection strays than one device does).
-  if (!projected.empty()) {
-    SpreadFit p = fit_spread(compare_runs(projected, catalog, 1.0, nullptr, false));
-    if (p.projected_runs == 0)
+  if (!in.projected.empty()) {
+    Ratios p = ratios_of_runs(in.projected, catalog);
+    if (p.projected.empty())
       throw InputError(f.projected_label, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
-    f.fit.spread.projected_low = p.spread.projected_low;
-    f.fit.spread.projected_high = p.spread.projected_high;
-    f.fit.projected_runs = p.projected_runs;
+    r.projected = std::move(p.projected);
   }
+  f.fit = spread_of(r);
   if (f.fit.host_runs + f.fit.kernel_runs == 0)
     throw InputError(f.runs_label, "", "none of the runs could be predicted (unknown models or devices)");
   return f;
@@ -149,11 +174,13 @@ Json FittedRanges::to_json() const {
                      "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
                      "devices, kernel_time_projected on devices projected from another's curves";
   j["fit"] = {{"runs", runs_label},
+              {"kernel_runs", kernel_label.empty() ? Json(nullptr) : Json(kernel_label)},
               {"projected_runs", projected_label.empty() ? Json(nullptr) : Json(projected_label)},
               {"framework_bound_runs", fit.host_runs},
               {"gpu_bound_runs_calibrated", fit.kernel_runs},
               {"gpu_bound_runs_projected", fit.projected_runs}};
   j["source"] = "fitted by fwtax calibrate --target ranges --runs " + runs_label +
+                (kernel_label.empty() ? "" : " --kernel-runs " + kernel_label) +
                 (projected_label.empty() ? "" : " --projected-runs " + projected_label) + " (" +
                 std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
                 " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) +

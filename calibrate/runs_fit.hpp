@@ -55,12 +55,15 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
 struct FittedRanges {
   SpreadFit fit;
   std::string name = "ranges";
-  std::string runs_label, projected_label;  // the files fitted to ("": none projected)
+  std::string runs_label, kernel_label, projected_label;  // the files fitted to ("": none given)
   Json to_json() const;
 };
-// The spread of `runs`, with the projected devices' kernel spread from `projected` when not empty.
-// Throws InputError when none of the runs (or none of the projected ones) could be used.
-FittedRanges fit_ranges(const std::vector<MeasuredRun>& runs, const std::vector<MeasuredRun>& projected,
-                        const Catalog& catalog, FittedRanges labels);
+// What the spread is fitted to: `runs` for all three; `kernel` adds its GPU-bound runs on calibrated
+// devices to the calibrated kernel spread; `projected`, when not empty, alone gives the projected one.
+struct RangeRuns {
+  std::vector<MeasuredRun> runs, kernel, projected;
+};
+// Throws InputError when none of the runs (or none of the kernel or projected ones) could be used.
+FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRanges labels);
 
 }  // namespace fwtax

@@ -21,7 +21,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), host (fit a "
                        "host's speed to measured runs, --runs) or ranges (fit the spread of predictions' 10-90% "
                        "ranges to measured runs, --runs)", "T"},
-    {"--runs", true, "with --target host or ranges: measured runs (as for validate --measured) to fit to", "FILES"},
+    {"--runs", true, "with --target host or ranges: measured runs (as for validate --measured) to fit to; FILE=DEVICE predicts that file's runs on DEVICE", "FILES"},
+    {"--kernel-runs", true, "with --target ranges: add these runs' GPU-bound ones on calibrated devices to the "
+                            "calibrated kernel spread (FILE=DEVICE: predicted on DEVICE)", "FILES"},
     {"--projected-runs", true, "with --target ranges: fit the kernel spread of projected devices (efficiency.like) "
                                "to these runs instead", "FILES"},
     {"--model", true, "with --target host: only runs of these models (say which the fit used)", "LIST"},
@@ -89,36 +91,51 @@ void add_torch_dispatch(Json& mb, std::vector<std::string> args, bool quiet) {
   }
 }
 
-// --target host: the relative_time of the host that ran measured runs, fitted through the simulator.
-// The measured runs named by --runs (as validate --measured reads them).
-std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
-  auto files = a.get("--runs");
-  if (!files) throw InputError(std::string("--target ") + target, "", "expected --runs FILES: the measured runs to fit to");
-  std::string m = a.get_or("--measure", "sync");
-  if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
+// The measured runs a list option names (as validate --measured reads them); an item FILE=DEVICE
+// predicts that file's runs on DEVICE (a calibrated profile of the GPU they ran on) instead of --device.
+std::vector<MeasuredRun> runs_listed(const Args& a, const std::string& flag, Measure measure) {
   std::vector<MeasuredRun> runs;
-  for (const auto& f : split_list("--runs", *files)) {
-    auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync);
+  for (const auto& item : split_list(flag, *a.get(flag))) {
+    std::string file = item, device = a.get_or("--device", "");
+    if (auto eq = item.rfind('='); eq != std::string::npos) {
+      file = item.substr(0, eq);
+      device = item.substr(eq + 1);
+      if (file.empty() || device.empty())
+        throw InputError(flag, "", "expected FILE or FILE=DEVICE, got \"" + item + "\"");
+    }
+    auto more = read_measured_file(file, device, measure);
     runs.insert(runs.end(), more.begin(), more.end());
   }
   return runs;
 }
 
+// --target host: the relative_time of the host that ran measured runs, fitted through the simulator.
+// The measured runs named by --runs.
+std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
+  if (!a.get("--runs"))
+    throw InputError(std::string("--target ") + target, "", "expected --runs FILES: the measured runs to fit to");
+  std::string m = a.get_or("--measure", "sync");
+  if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
+  return runs_listed(a, "--runs", m == "pipelined" ? Measure::pipelined : Measure::sync);
+}
+
 // --target ranges: the spread of measured over predicted time that every prediction's 10-90% range
-// uses (data/ranges.json is this, fitted to the shared H100 runs).
+// uses (data/ranges.json is this, fitted to the shared H100 and H200 runs).
 int calibrate_ranges(const Args& a, std::ostream& out) {
-  std::vector<MeasuredRun> runs = runs_of(a, "ranges"), projected;
+  RangeRuns in;
+  in.runs = runs_of(a, "ranges");
   FittedRanges labels;
   labels.name = a.get_or("--name", "ranges");
   labels.runs_label = *a.get("--runs");
+  if (auto more = a.get("--kernel-runs")) {
+    labels.kernel_label = *more;
+    in.kernel = runs_listed(a, "--kernel-runs", Measure::sync);
+  }
   if (auto more = a.get("--projected-runs")) {
     labels.projected_label = *more;
-    for (const auto& f : split_list("--projected-runs", *more)) {
-      auto r = read_measured_file(f, a.get_or("--device", ""), Measure::sync);
-      projected.insert(projected.end(), r.begin(), r.end());
-    }
+    in.projected = runs_listed(a, "--projected-runs", Measure::sync);
   }
-  const FittedRanges fitted = fit_ranges(runs, projected, Catalog::builtin(), labels);
+  const FittedRanges fitted = fit_ranges(in, Catalog::builtin(), labels);
   const SpreadFit& fit = fitted.fit;
   Json j = fitted.to_json();
   Diagnostics check("--out");

@@ -109,10 +109,11 @@ TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs i
   std::ostringstream o, e;
   std::vector<std::string> args = {"calibrate", "--target", "ranges", "--runs", (*j)["fit"]["runs"].get<std::string>(),
                                    "--out", out.string(), "--quiet"};
-  if ((*j)["fit"]["projected_runs"].is_string()) {
-    args.push_back("--projected-runs");
-    args.push_back((*j)["fit"]["projected_runs"].get<std::string>());
-  }
+  for (const char* key : {"kernel_runs", "projected_runs"})
+    if ((*j)["fit"][key].is_string()) {
+      args.push_back(std::string(key) == "kernel_runs" ? "--kernel-runs" : "--projected-runs");
+      args.push_back((*j)["fit"][key].get<std::string>());
+    }
   int status = cli::run_cli(args, o, e);
   std::filesystem::current_path(cwd);
   REQUIRE(status == 0);
@@ -127,17 +128,21 @@ TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs i
 
 TEST_CASE("ranges cover H200 runs they were not fitted to (the second VM, H1), where host and GPU bind") {
   const Catalog& cat = Catalog::builtin();
-  const Json* j = cat.builtin_json("measured/h200-2026-11/runs.json");
-  REQUIRE(j != nullptr);
-  // H1's runs are not built in: read them from the repository.
-  auto runs = read_measured_file(std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs-machine-h1.json", "",
-                                 Measure::sync);
-  Json s = summarize_comparisons(compare_runs(runs, cat));
-  MESSAGE("H1 coverage: framework-bound " << s["coverage_percent"]["framework"].get<double>() << "%, GPU-bound "
-                                          << s["coverage_percent"]["gpu"].get<double>() << "%");
-  for (const char* regime : {"framework", "gpu"}) {
-    CAPTURE(regime);
-    CHECK(s["coverage_percent"][regime].get<double>() >= 80.0);
-    CHECK(s["coverage_percent"][regime].get<double>() <= 95.0);
+  // H1's runs are not built in: read them from the repository. On the datasheet projection (`h200`,
+  // the runs' own device) and on the H200's own calibration (`h200-calibrated`, whose kernel spread the
+  // fit took from the other VM's runs, H3).
+  for (const char* device : {"", "h200-calibrated"}) {
+    auto runs = read_measured_file(std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs-machine-h1.json",
+                                   device, Measure::sync);
+    Json s = summarize_comparisons(compare_runs(runs, cat));
+    MESSAGE("H1 coverage on " << (*device ? device : "h200") << ": framework-bound "
+                              << s["coverage_percent"]["framework"].get<double>() << "%, GPU-bound "
+                              << s["coverage_percent"]["gpu"].get<double>() << "%");
+    for (const char* regime : {"framework", "gpu"}) {
+      CAPTURE(device);
+      CAPTURE(regime);
+      CHECK(s["coverage_percent"][regime].get<double>() >= 70.0);
+      CHECK(s["coverage_percent"][regime].get<double>() <= 95.0);
+    }
   }
 }
