@@ -183,12 +183,15 @@ Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& 
   return out;
 }
 
-// The embedded host of a calibrated GPU profile: its relative_time is the median of every ratio in
-// `fit` (C++ and Python dispatch over the reference host's), which the host keeps as its provenance.
+// The embedded host of a calibrated GPU profile: its relative_time is the median of every op's ratio
+// in `fit` (C++ and Python dispatch over the reference host's), its module_relative_time the median of
+// the nn.Module probes' (nn_linear_module: a Linear module called from Python, its __call__ and
+// attribute lookups around the op), where there are any; the host keeps `fit` as its provenance.
 void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
-  std::vector<double> all;
+  std::vector<double> all, modules;
   for (auto part = fit.begin(); part != fit.end(); ++part)
-    for (auto it = part.value().begin(); it != part.value().end(); ++it) all.push_back(it.value().get<double>());
+    for (auto it = part.value().begin(); it != part.value().end(); ++it)
+      (it.key().ends_with("_module") ? modules : all).push_back(it.value().get<double>());
   HostSpec h;
   h.name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>() : profile["name"].get<std::string>() + "-host";
   h.description = "the host that ran fwtax calibrate --target cuda";
@@ -196,6 +199,11 @@ void set_host_speed(Json& profile, const Json& fit, const std::string& reference
   h.relative_time = median(all);
   h.source = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " + reference_name +
              "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in frameworks' costs scale by it";
+  if (!modules.empty()) {
+    h.module_relative_time = median(modules);
+    h.source += "; module_relative_time: the same for " + std::to_string(modules.size()) +
+                " Python nn.Module call(s) (nn_linear_module), which module-call costs scale by";
+  }
   Json j = host_to_json(h);
   j["fit"] = fit;
   j["fit"]["reference"] = reference_name;

@@ -51,7 +51,8 @@ OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double
     c.per_extra = c.first;
     return c;
   }
-  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0)) * o.host_factor;
+  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0)) * o.host_factor *
+            (is_module_class(op.cls) ? o.module_factor : 1.0);
   c.per_extra = extra_launch;
   c.total = c.first + (op.kernel_count > 1 ? (op.kernel_count - 1) * extra_launch : 0);
   return c;
@@ -69,7 +70,7 @@ template <bool kTimeline>
 void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
                    const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
   double host = c.host, gpu = c.gpu, busy = s.host_busy;
-  double call = f.call_host_s * o.host_factor;
+  double call = f.call_host_s * o.host_factor * o.module_factor;
   if constexpr (kTimeline) tl->host_spans.push_back({host, call, UINT32_MAX, 0});
   host += call;
   busy += call;
@@ -152,7 +153,7 @@ void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const Devic
 // One call on a CPU device: the host thread dispatches and then runs each kernel itself.
 void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const FrameworkSpec& f,
              const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
-  double call = f.call_host_s * o.host_factor;
+  double call = f.call_host_s * o.host_factor * o.module_factor;
   c.host += call;
   s.host_busy += call;
   for (std::uint32_t i = 0; i < w.ops.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "model/arch/transformer_family.hpp"
@@ -99,14 +100,33 @@ HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSp
   return given ? *given : catalog.host_of(device);
 }
 
+namespace {
+
+// The host that runs a device/framework pair and the host its framework costs were measured on; none
+// when they are the same (costs measured on the device's own machine, no --host) or the framework has
+// no per-op host costs (graph replay).
+std::optional<std::pair<HostSpec, HostSpec>> host_and_reference(const Catalog& catalog, const DeviceSpec& device,
+                                                                const FrameworkSpec& framework, const HostSpec* given) {
+  if (framework.reference_host.empty()) return std::nullopt;
+  bool own = device.framework(framework.name) || framework.reference_host == device.host;
+  if (own && !given) return std::nullopt;
+  HostSpec ref = own ? catalog.host_of(device) : catalog.host(framework.reference_host);
+  return std::make_pair(host_for(catalog, device, given), ref);
+}
+
+}  // namespace
+
 double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
                    const HostSpec* given) {
-  if (framework.reference_host.empty()) return 1.0;  // no per-op host costs (graph replay)
-  // Costs measured on the device's own machine are in its host's time.
-  bool own = device.framework(framework.name) || framework.reference_host == device.host;
-  if (own && !given) return 1.0;
-  HostSpec ref = own ? catalog.host_of(device) : catalog.host(framework.reference_host);
-  return host_for(catalog, device, given).relative_time / ref.relative_time;
+  auto h = host_and_reference(catalog, device, framework, given);
+  return h ? h->first.relative_time / h->second.relative_time : 1.0;
+}
+
+double module_host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
+                          const HostSpec* given) {
+  auto h = host_and_reference(catalog, device, framework, given);
+  auto module_over_ops = [](const HostSpec& x) { return x.module_time() / x.relative_time; };
+  return h ? module_over_ops(h->first) / module_over_ops(h->second) : 1.0;
 }
 
 double launch_host_factor(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {
@@ -281,6 +301,7 @@ TraceReplay trace_replay(const Trace& t, const std::string& traced, const Device
   r.options.measure = q.measure;
   r.options.host_factor = r.what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
   r.options.launch_factor = launch_host_factor(catalog, d) / q.host_x;
+  if (!r.what.keep_host_times) r.options.module_factor = module_host_factor(catalog, d, f);
   if (!r.what.keep_host_times)
     for (const auto& name : f.passes)
       if (const WorkloadPass* p = find_workload_pass(name)) r.passes.push_back(p);
@@ -516,6 +537,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                                                   "its host is the CPU it was calibrated on (calibrate another CPU to "
                                                   "predict for it)");
         o.host_factor = host_factor(catalog, d, f, given) / g.host_x;
+        o.module_factor = module_host_factor(catalog, d, f, given);
         o.launch_factor = launch_host_factor(catalog, d, given) / g.host_x;
         const std::string host = host_for(catalog, d, given).name;
         Backend backend = make_backend(d, f);

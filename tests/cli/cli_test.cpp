@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "model/json_spec.hpp"
+#include "simulate/report.hpp"
 
 using namespace fwtax;
 
@@ -150,6 +151,12 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   auto embedded = table_row(h.out, "h200-calibrated-host");
   REQUIRE(embedded.size() >= 2);
   CHECK(h.out.find("(in device h200-calibrated)") != std::string::npos);
+  // Its Python module calls were measured apart from its ops (nn_linear_module): their own column.
+  REQUIRE(embedded.size() >= 3);
+  CHECK(embedded[2] == fwtax::format_number("%.2fx", fwtax::Catalog::builtin()
+                                                  .host_of(fwtax::Catalog::builtin().device("h200-calibrated"))
+                                                  .module_relative_time));
+  CHECK(table_row(h.out, "h100-vm-a")[2] == "-");
 }
 
 TEST_CASE("bf16 on a GPU without bf16 tensor cores predicts with a warning on stderr, once") {

@@ -140,6 +140,37 @@ TEST_CASE("--host runs every GPU on the host given: its dispatch and launch cost
   CHECK(run_sweep(q, c).front().sim.latency_s == test::approx(own[0].sim.latency_s));
 }
 
+TEST_CASE("a host's module_relative_time scales Python module calls apart from its ops") {
+  const Catalog& c = Catalog::builtin();
+  Grid g;
+  g.models = {resolve_model("bert-base")};
+  g.devices = {c.device("h100")};
+  g.frameworks = {c.framework("pytorch-eager")};
+  g.breakdown = true;
+  HostSpec h = c.host("paper-a100");
+  h.module_relative_time = 0;  // as its ops
+  g.host = h;
+  auto same = simulate_grid(g, c);
+  h.module_relative_time = 2 * h.relative_time;  // modules twice as slow as its ops, against the reference's
+  g.host = h;
+  auto slow = simulate_grid(g, c);
+  REQUIRE(same.size() == 1);
+  REQUIRE(slow.size() == 1);
+  REQUIRE(same[0].breakdown.size() == slow[0].breakdown.size());
+  double module_host = 0;
+  for (std::size_t i = 0; i < same[0].breakdown.size(); ++i) {
+    const auto& a = same[0].breakdown[i];
+    const auto& b = slow[0].breakdown[i];
+    CAPTURE(a.op_class);
+    bool module = a.op_class.rfind("module_", 0) == 0;
+    CHECK(b.host_s == test::approx(a.host_s * (module ? 2.0 : 1.0)));
+    if (module) module_host += a.host_s;
+  }
+  CHECK(module_host > 0);
+  CHECK(slow[0].sim.host_busy_s > same[0].sim.host_busy_s + module_host);  // + the model's own __call__
+  CHECK(slow[0].sim.gpu_busy_s == test::approx(same[0].sim.gpu_busy_s));
+}
+
 TEST_CASE("a CPU device is its own host: --host is refused for it, and a trace keeps its machine's host") {
   const Catalog& c = Catalog::builtin();
   DeviceSpec cpu = c.device("h100");
