@@ -8,6 +8,19 @@
 
 namespace fwtax {
 
+namespace {
+
+// The q-quantile of the values, linear between order statistics.
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 1.0;
+  std::sort(v.begin(), v.end());
+  double x = q * static_cast<double>(v.size() - 1);
+  auto i = static_cast<std::size_t>(x);
+  return i + 1 < v.size() ? v[i] + (x - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
+}
+
+}  // namespace
+
 HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
   auto score = [&](double x, double* mape, std::size_t* n) {
     double sum = 0, ape = 0;
@@ -68,10 +81,25 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                        " runs of " + f.models;
   f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
   f.host.relative_time = old.relative_time / f.fit.host_x;
+  // How far this host's own framework-bound runs still stray once its speed is fitted: its ranges'
+  // host spread, where there are enough such runs to take a 10th and 90th percentile.
+  std::vector<double> bound;
+  for (const auto& c : compare_runs(runs, catalog, f.fit.host_x, nullptr, false))
+    if (c.ok && c.regime == Regime::framework) bound.push_back(c.run.latency_s / c.predicted_s);
+  f.spread_runs = bound.size();
+  if (bound.size() >= kMinSpreadRuns) {
+    f.host.spread_low = std::min(1.0, quantile(bound, 0.1));
+    f.host.spread_high = std::max(1.0, quantile(bound, 0.9));
+    f.host.spread_models.assign(used.begin(), used.end());
+  }
   f.host.source = "fitted by fwtax calibrate --target host --runs " + request.runs_label +
                   (request.models_named ? " --model " + f.models : "") +
                   ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(f.fit.runs) +
-                  " runs on " + f.device + " (host costs of device '" + f.device + "' scaled from host '" + old.name + "')";
+                  " runs on " + f.device + " (host costs of device '" + f.device + "' scaled from host '" + old.name + "')" +
+                  (f.host.has_spread() ? "; host_time_spread: 10th and 90th percentiles of measured over predicted time over the " +
+                                             std::to_string(f.spread_runs) + " of them predicted framework-bound (the ranges of " +
+                                             f.models + " on this host; other models keep data/ranges.json's)"
+                                       : "");
   for (const auto& r : runs)
     if (d.framework(r.framework)) {
       f.warnings.push_back("device '" + f.device + "' carries its own " + r.framework +
@@ -86,23 +114,12 @@ Json FittedHost::to_json() const {
   j["fit"] = {{"device", device},
               {"models", models},
               {"runs", fit.runs},
+              {"framework_bound_runs", spread_runs},
               {"mape_before_percent", fit.mape_before_percent},
               {"mape_after_percent", fit.mape_after_percent}};
   return j;
 }
 
-namespace {
-
-// The q-quantile of the values, linear between order statistics.
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 1.0;
-  std::sort(v.begin(), v.end());
-  double x = q * static_cast<double>(v.size() - 1);
-  auto i = static_cast<std::size_t>(x);
-  return i + 1 < v.size() ? v[i] + (x - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
-}
-
-}  // namespace
 
 namespace {
 

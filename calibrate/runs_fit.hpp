@@ -31,7 +31,13 @@ struct SpreadFit {
 SpreadFit fit_spread(const std::vector<Comparison>& c);
 
 // A host profile fitted to runs of one device: its relative_time is the device's own host's divided
-// by fit_host_speed's host_x, its source says which runs and models it was fitted to.
+// by fit_host_speed's host_x, its source says which runs and models it was fitted to. With at least
+// kMinSpreadRuns of the runs framework-bound after the fit, their 10-90% of measured over predicted
+// time is the host's host_time_spread: the host side of the ranges of the models fitted to (others
+// stray from a host fitted to one model about as far as across machines: machine A's ResNet-50 and
+// torch.nn BERT on a host fitted to its bert-base runs x0.48-1.02, the paper's other models on its
+// machines' x0.89-1.89, so they keep data/ranges.json's).
+inline constexpr std::size_t kMinSpreadRuns = 8;
 struct HostFitRequest {
   std::string name = "fitted-host";
   std::string cpu;         // the host's CPU model, when known ("": the device's host's)
@@ -44,6 +50,7 @@ struct FittedHost {
   std::string device;  // the device the runs were measured on
   std::string scaled_from;  // the device's own host, whose relative_time the fit scaled
   std::string models;  // the models fitted to, comma separated
+  std::size_t spread_runs = 0;  // runs predicted framework-bound after the fit (the host spread's)
   std::vector<std::string> warnings;
   // The host profile file: host_to_json(host) and a `fit` member saying what was fitted.
   Json to_json() const;

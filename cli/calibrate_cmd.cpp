@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "simulate/report.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 
@@ -191,6 +192,14 @@ int calibrate_host(const Args& a, std::ostream& out) {
                   fit.host_x >= 1 ? "faster" : "slower", fitted.scaled_from.c_str(), fit.runs, fitted.models.c_str(),
                   fit.mape_before_percent, fit.mape_after_percent);
     out << line;
+    if (fitted.host.has_spread())
+      out << "  host side of " << fitted.models << "'s ranges on it: x" << format_number("%.2f", fitted.host.spread_low)
+          << "-" << format_number("%.2f", fitted.host.spread_high)
+          << ", 10-90% of measured over predicted time over the " << fitted.spread_runs
+          << " runs predicted framework-bound (other models keep data/ranges.json's)\n";
+    else
+      out << "  its ranges keep data/ranges.json's host side: " << fitted.spread_runs
+          << " runs predicted framework-bound, a spread of its own needs " << kMinSpreadRuns << "\n";
     for (const auto& w : fitted.warnings) out << "  warning: " << w << '\n';
   }
   return 0;

@@ -40,20 +40,27 @@ void list_devices(const Catalog& c, std::ostream& out) {
 void list_hosts(const Catalog& c, std::ostream& out) {
   out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
          "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it).\n\n";
-  std::vector<std::vector<std::string>> cells = {{"host", "time", "modules", "description", "source"}};
+  std::vector<std::vector<std::string>> cells = {{"host", "time", "modules", "host spread", "description", "source"}};
   // Python nn.Module calls' time where the host measured it apart from the ops' ("-": as the ops).
   auto modules = [](const HostSpec& h) {
     return h.module_relative_time > 0 ? format_number("%.2fx", h.module_relative_time) : std::string("-");
   };
+  // The 10-90% host spread of the models it was fitted to ("-": data/ranges.json's for every model).
+  auto spread = [](const HostSpec& h) {
+    if (!h.has_spread()) return std::string("-");
+    std::string models;
+    for (const auto& m : h.spread_models) models += (models.empty() ? "" : ",") + m;
+    return format_number("x%.2f", h.spread_low) + format_number("-%.2f", h.spread_high) + " (" + models + ")";
+  };
   for (const auto& e : c.hosts()) {
     HostSpec h = c.host(e.name);
-    cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h), h.description, h.source});
+    cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h), spread(h), h.description, h.source});
   }
   // Hosts a calibrated device carries inside its profile (measured with it).
   for (const auto& e : c.devices()) {
     const DeviceSpec d = c.device(e.name);
     for (const HostSpec& h : d.host_profile)
-      cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h),
+      cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h), spread(h),
                        h.description + " (in device " + d.name + ")", h.source});
   }
   write_columns(out, cells, 1, 3);

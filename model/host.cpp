@@ -1,5 +1,7 @@
 #include "model/host.hpp"
 
+#include <algorithm>
+
 namespace fwtax {
 
 HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer) {
@@ -12,8 +14,30 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
   h.relative_time = r.number("relative_time", NumberRule::positive, 1.0);
   h.module_relative_time = r.number_or("module_relative_time", NumberRule::positive, 0.0);
   h.source = r.string_or("source", "");
+  if (const Json* sp = r.object("host_time_spread", false)) {
+    const std::string at = pointer_join(pointer, "host_time_spread");
+    ObjectReader q(*sp, at, diag);
+    h.spread_low = q.number("low", NumberRule::positive);
+    h.spread_high = q.number("high", NumberRule::positive);
+    if (const Json* ms = q.array("models", true)) {
+      for (std::size_t i = 0; i < ms->size(); ++i) {
+        if (!(*ms)[i].is_string() || (*ms)[i].get<std::string>().empty())
+          diag.add(pointer_join(at, "models") + "/" + std::to_string(i), "expected a model name");
+        else
+          h.spread_models.push_back((*ms)[i].get<std::string>());
+      }
+      if (ms->empty()) diag.add(pointer_join(at, "models"), "expected the models whose runs the spread is of (none given)");
+    }
+    q.finish();
+    if (q.ok() && (h.spread_low > 1 || h.spread_high < 1))
+      diag.add(at, "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted time)");
+  }
   r.finish();
   return h;
+}
+
+bool HostSpec::spread_covers(const std::string& model) const {
+  return has_spread() && std::find(spread_models.begin(), spread_models.end(), model) != spread_models.end();
 }
 
 Json host_to_json(const HostSpec& h) {
@@ -22,6 +46,8 @@ Json host_to_json(const HostSpec& h) {
   if (!h.description.empty()) j["description"] = h.description;
   if (!h.cpu.empty()) j["cpu"] = h.cpu;
   if (!h.source.empty()) j["source"] = h.source;
+  if (h.has_spread())
+    j["host_time_spread"] = {{"low", h.spread_low}, {"high", h.spread_high}, {"models", h.spread_models}};
   return j;
 }
 

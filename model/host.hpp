@@ -2,6 +2,7 @@
 // Host profile: the CPU that runs the framework. Framework host costs are measured on a reference
 // host; a host's relative_time says how much longer the same dispatch work takes on it.
 #include <string>
+#include <vector>
 
 #include "model/json_spec.hpp"
 
@@ -16,8 +17,17 @@ struct HostSpec {
   // reference host: interpretation and C++ dispatch need not scale together. 0: as relative_time.
   double module_relative_time = 0;  // defaulted: 0 (> 0 when given)
   std::string source;          // defaulted: "" (where relative_time comes from)
+  // 10th and 90th percentiles of measured over predicted time where this host binds, on the runs of
+  // the models it was fitted to (host_time_spread: {low, high, models}); those models' ranges use it
+  // instead of data/ranges.json's host spread, which covers machines and models of every kind (other
+  // models stray from a host fitted to one as far as across machines). 0: not given.
+  double spread_low = 0, spread_high = 0;  // defaulted: 0 (when given: low <= 1 <= high, both > 0)
+  std::vector<std::string> spread_models;  // required with a spread: the models whose runs it is of
 
   double module_time() const { return module_relative_time > 0 ? module_relative_time : relative_time; }
+  bool has_spread() const { return spread_low > 0 && spread_high > 0; }
+  // Whether `model`'s ranges take this host's own spread.
+  bool spread_covers(const std::string& model) const;
 };
 
 HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer = "");

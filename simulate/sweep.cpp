@@ -71,6 +71,22 @@ LatencySpread builtin_spread(const Catalog& catalog) {
 
 namespace {
 
+bool no_spread(const LatencySpread& s) {
+  return s.host_low == 1 && s.host_high == 1 && s.kernel_low == 1 && s.kernel_high == 1 && s.projected_low == 1 &&
+         s.projected_high == 1;
+}
+
+}  // namespace
+
+LatencySpread spread_for_host(LatencySpread s, const HostSpec& host, const std::string& model) {
+  if (!host.spread_covers(model) || no_spread(s)) return s;
+  s.host_low = host.spread_low;
+  s.host_high = host.spread_high;
+  return s;
+}
+
+namespace {
+
 // The latency of the call with host and kernel times at one end of the spread.
 double latency_at(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, SimOptions o, double host,
                   double kernel) {
@@ -86,8 +102,7 @@ double latency_at(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f
 void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o,
                const LatencySpread& s) {
   const bool projected = !d.efficiency_like.empty();
-  if (s.host_low == 1 && s.host_high == 1 && s.kernel_low == 1 && s.kernel_high == 1 && s.projected_low == 1 &&
-      s.projected_high == 1) {  // no spread (Grid::ranges off): the range is the prediction, not simulated twice more
+  if (no_spread(s)) {  // no spread (Grid::ranges off): the range is the prediction, not simulated twice more
     r.latency_low_s = r.latency_high_s = r.sim.latency_s;
     return;
   }
@@ -375,7 +390,8 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
           ResultRow r;
           r.model = w.config.model;
           r.device = d.name;
-          r.host = host_for(catalog, d).name;
+          const HostSpec host = host_for(catalog, d);
+          r.host = host.name;
           r.framework = f.name;
           r.dtype = w.config.dtype;
           r.batch = w.config.batch;
@@ -383,7 +399,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
           r.image = w.config.seq > 0 ? 0 : t.image;
           r.trace_outliers = t.outliers;
           r.sim = simulate(w, d, f, rp.options);
-          add_range(r, w, d, f, rp.options, spread);
+          add_range(r, w, d, f, rp.options, spread_for_host(spread, host, r.model));
           note_dtype(extras, d, r.dtype);
           add_details(r, w, d, f, rp.options, q.breakdown, timelines);
           rows.push_back(std::move(r));
@@ -539,7 +555,9 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
         o.host_factor = host_factor(catalog, d, f, given) / g.host_x;
         o.module_factor = module_host_factor(catalog, d, f, given);
         o.launch_factor = launch_host_factor(catalog, d, given) / g.host_x;
-        const std::string host = host_for(catalog, d, given).name;
+        const HostSpec host_spec = host_for(catalog, d, given);
+        const std::string host = host_spec.name;
+        const LatencySpread row_spread = spread_for_host(spread, host_spec, m.ref);
         Backend backend = make_backend(d, f);
         backend.record_scopes = g.breakdown || timelines;  // module paths name ops
         const bool generate = g.phase == "generate";
@@ -579,14 +597,14 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 r.phase = g.phase;
                 r.context = context;
                 r.sim = simulate(w, d, f, o);
-                add_range(r, w, d, f, o, spread);
+                add_range(r, w, d, f, o, row_spread);
                 note_dtype(extras, d, dt);
                 add_details(r, w, d, f, o, g.breakdown, timelines);
                 double kv_tokens = static_cast<double>(context + c.seq);
                 if (generate) {
                   r.new_tokens = g.new_tokens;
                   kv_tokens += static_cast<double>(g.new_tokens);
-                  add_decode_steps(r, m.arch, c, backend, d, f, o, spread, g.new_tokens, compiled);
+                  add_decode_steps(r, m.arch, c, backend, d, f, o, row_spread, g.new_tokens, compiled);
                 }
                 r.tokens_per_s = static_cast<double>(batch) *
                                  static_cast<double>(generate ? g.new_tokens : c.seq > 0 ? c.seq : 1) /

@@ -69,6 +69,9 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag);
 Json spread_to_json(const LatencySpread& s);
 // The built-in spread (data/ranges.json).
 LatencySpread builtin_spread(const Catalog& catalog);
+// The spread of `model`'s calls dispatched by `host`: the host's own host_time_spread where it was
+// fitted to that model's runs, else `s`'s. No spread stays none.
+LatencySpread spread_for_host(LatencySpread s, const HostSpec& host, const std::string& model);
 // A breakdown's totals over a group of ops: one op class, or one module.
 struct BreakdownTotal {
   std::string key;         // the op class, or the module ("" for ops outside any module)

@@ -311,3 +311,37 @@ TEST_CASE("naming ops by module (breakdowns, timelines) changes no prediction") 
       if (p.model == n.model && p.device == n.device && p.framework == n.framework && p.batch == n.batch)
         CHECK(p.sim.latency_s == n.sim.latency_s);
 }
+
+TEST_CASE("a host's own host_time_spread sets the ranges of the models it was fitted to, where the host binds") {
+  const Catalog& c = Catalog::builtin();
+  Grid g;
+  g.models = {resolve_model("bert-base"), resolve_model("resnet50")};
+  g.devices = {c.device("h100")};
+  g.frameworks = {c.framework("pytorch-eager")};
+  HostSpec h = c.host("paper-a100");
+  g.host = h;
+  auto shared = simulate_grid(g, c);
+  h.spread_low = 0.9;
+  h.spread_high = 1.1;
+  h.spread_models = {"bert-base"};
+  g.host = h;
+  auto own = simulate_grid(g, c);
+  REQUIRE(shared.size() == 2);
+  REQUIRE(own.size() == 2);
+  REQUIRE(own[1].model == "resnet50");
+  // ResNet-50 was not fitted to: its range stays data/ranges.json's.
+  CHECK(own[1].latency_low_s == test::approx(shared[1].latency_low_s));
+  CHECK(own[1].latency_high_s == test::approx(shared[1].latency_high_s));
+  CHECK(own[0].sim.latency_s == test::approx(shared[0].sim.latency_s));  // the prediction is the same
+  // BERT-base at batch 1 on the H100 is host-bound: its range moves with the host time's ends.
+  CHECK(own[0].latency_low_s > shared[0].latency_low_s);
+  CHECK(own[0].latency_high_s < shared[0].latency_high_s);
+  CHECK(own[0].latency_low_s >= 0.9 * own[0].sim.latency_s * 0.999);
+  CHECK(own[0].latency_high_s <= 1.1 * own[0].sim.latency_s * 1.001);
+  CHECK(own[0].latency_high_s > own[0].sim.latency_s);
+  // With ranges off, a host spread adds none.
+  g.ranges = false;
+  auto none = simulate_grid(g, c);
+  CHECK(none[0].latency_low_s == none[0].sim.latency_s);
+  CHECK(none[0].latency_high_s == none[0].sim.latency_s);
+}
