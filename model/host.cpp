@@ -1,6 +1,8 @@
 #include "model/host.hpp"
 
 #include <algorithm>
+#include <sstream>
+#include <utility>
 
 namespace fwtax {
 
@@ -14,6 +16,14 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
   h.relative_time = r.number("relative_time", NumberRule::positive, 1.0);
   h.module_relative_time = r.number_or("module_relative_time", NumberRule::positive, 0.0);
   h.source = r.string_or("source", "");
+  // Beyond these a number is a mistake (a unit slip, a ratio written upside down), not a machine: a
+  // host 1000x slower than a 2023 server's dispatch would take seconds per op.
+  for (auto [key, v] : {std::pair<const char*, double>{"relative_time", h.relative_time},
+                        std::pair<const char*, double>{"module_relative_time", h.module_relative_time}})
+    if (v > kMaxRelativeTime || (v > 0 && v < 1 / kMaxRelativeTime))
+      diag.add(pointer_join(pointer, key), "expected a time relative to the reference host between 0.001 and " +
+                                               std::to_string(static_cast<int>(kMaxRelativeTime)) + ", got " +
+                                               (std::ostringstream() << v).str());
   if (const Json* sp = r.object("host_time_spread", false)) {
     const std::string at = pointer_join(pointer, "host_time_spread");
     ObjectReader q(*sp, at, diag);
@@ -29,7 +39,9 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
       if (ms->empty()) diag.add(pointer_join(at, "models"), "expected the models whose runs the spread is of (none given)");
     }
     q.finish();
-    if (q.ok() && (h.spread_low > 1 || h.spread_high < 1))
+    if (q.ok() && (h.spread_low < 1 / kMaxRelativeTime || h.spread_high > kMaxRelativeTime))
+      diag.add(at, "expected low and high between 0.001 and 1000 (measured over predicted time)");
+    else if (q.ok() && (h.spread_low > 1 || h.spread_high < 1))
       diag.add(at, "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted time)");
   }
   r.finish();

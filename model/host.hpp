@@ -8,6 +8,9 @@
 
 namespace fwtax {
 
+// A host's times relative to the reference host lie within [1 / kMaxRelativeTime, kMaxRelativeTime].
+inline constexpr double kMaxRelativeTime = 1000;
+
 struct HostSpec {
   std::string name;         // required
   std::string description;  // defaulted: ""
