@@ -81,6 +81,9 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                        " runs of " + f.models;
   f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
   f.host.relative_time = old.relative_time / f.fit.host_x;
+  // The fit scales all of the host's costs (compare_runs' host_x): its module calls' too, where the
+  // device's host times them apart.
+  if (old.module_relative_time > 0) f.host.module_relative_time = old.module_relative_time / f.fit.host_x;
   // How far this host's own framework-bound runs still stray once its speed is fitted: its ranges'
   // host spread, where there are enough such runs to take a 10th and 90th percentile.
   std::vector<double> bound;

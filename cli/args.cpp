@@ -61,6 +61,13 @@ std::string Args::get_or(std::string_view flag, std::string fallback) const {
   return v ? *v : fallback;
 }
 
+std::string one_host(const std::string& value, const std::string& command) {
+  if (value.find(',') != std::string::npos)
+    throw InputError("--host", value, command + " runs on one host; to compare hosts, give project a list "
+                                                "(fwtax project --host A,B)");
+  return value;
+}
+
 std::vector<std::string> split_list(std::string_view flag, std::string_view text) {
   std::vector<std::string> out;
   std::size_t start = 0;

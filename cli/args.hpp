@@ -42,6 +42,8 @@ long long parse_int(std::string_view flag, std::string_view text, long long lo, 
 std::vector<double> parse_number_list(std::string_view flag, std::string_view text);
 double parse_number(std::string_view flag, std::string_view text, double lo, double hi);
 std::vector<std::string> split_list(std::string_view flag, std::string_view text);
+// --host of a command that runs on one host: a list there is an error that points at project.
+std::string one_host(const std::string& value, const std::string& command);
 
 // The --help text: the synopsis, one line per flag, then `footer` (kListSyntax, say) if given.
 std::string usage_of(const std::string& synopsis, const std::vector<FlagSpec>& specs, const std::string& footer = "");

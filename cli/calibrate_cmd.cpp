@@ -33,7 +33,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
-    {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu / fitted-host)", "NAME"},
+    {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu; a host: --out's file name, else fitted-host)", "NAME"},
     {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
@@ -170,7 +170,10 @@ int calibrate_host(const Args& a, std::ostream& out) {
   if (runs.empty())
     throw InputError(*files, "", models.empty() ? "no runs in the files" : "no runs of --model " + a.get_or("--model", "") + " in the files");
   HostFitRequest request;
-  request.name = a.get_or("--name", "fitted-host");
+  // Default name: the --out file's (hosts are told apart by name in every row), else fitted-host.
+  request.name = a.get_or("--name", a.has("--out") ? std::filesystem::path(a.get_or("--out", "")).stem().string()
+                                                   : std::string("fitted-host"));
+  if (request.name.empty()) request.name = "fitted-host";
   request.cpu = a.get_or("--cpu", "");
   request.runs_label = *files;
   request.models_named = !models.empty();

@@ -39,7 +39,10 @@ void list_devices(const Catalog& c, std::ostream& out) {
 
 void list_hosts(const Catalog& c, std::ostream& out) {
   out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
-         "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it).\n\n";
+         "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it); modules is\n"
+         "the same for Python nn.Module calls where the host measured them apart (-: as its ops); host spread\n"
+         "is the 10-90% of measured over predicted time on its own runs, used for the ranges of the models in\n"
+         "brackets (-: data/ranges.json's, as for every other model).\n\n";
   std::vector<std::vector<std::string>> cells = {{"host", "time", "modules", "host spread", "description", "source"}};
   // Python nn.Module calls' time where the host measured it apart from the ops' ("-": as the ops).
   auto modules = [](const HostSpec& h) {

@@ -130,7 +130,7 @@ SweepRequest parse_sweep_request(const Args& a) {
       throw InputError("--measured-latency", *v, "give either --measured-latency or --host-x");
     q.measured_latency_s = parse_number("--measured-latency", *v, 1e-7, 1e4);
   }
-  if (auto v = a.get("--host")) q.host = *v;
+  if (auto v = a.get("--host")) q.host = one_host(*v, "simulate");
   q.breakdown = a.has("--breakdown");
   q.timelines = a.has("--timeline");
   return q;

@@ -68,7 +68,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   long long hi = a.has("--max-batch") ? parse_int("--max-batch", *a.get("--max-batch"), 1, 1LL << 40) : (1LL << 40);
   bool quiet = a.has("--quiet") || !isatty(2);
   std::optional<HostSpec> host;  // read before anything is measured: a bad file fails at once
-  if (auto v = a.get("--host")) host = Catalog::builtin().host(*v);
+  if (auto v = a.get("--host")) host = Catalog::builtin().host(one_host(*v, "validate"));
   // A bad --framework is reported before any file is read.
   std::vector<std::string> fws;
   if (auto v = a.get("--framework")) fws = split_list("--framework", *v);

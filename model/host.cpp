@@ -32,17 +32,21 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
     if (const Json* ms = q.array("models", true)) {
       for (std::size_t i = 0; i < ms->size(); ++i) {
         if (!(*ms)[i].is_string() || (*ms)[i].get<std::string>().empty())
-          diag.add(pointer_join(at, "models") + "/" + std::to_string(i), "expected a model name");
+          diag.add(pointer_join(at, "models") + "/" + std::to_string(i), "expected a model name, got " + (*ms)[i].dump());
         else
           h.spread_models.push_back((*ms)[i].get<std::string>());
       }
       if (ms->empty()) diag.add(pointer_join(at, "models"), "expected the models whose runs the spread is of (none given)");
     }
     q.finish();
-    if (q.ok() && (h.spread_low < 1 / kMaxRelativeTime || h.spread_high > kMaxRelativeTime))
-      diag.add(at, "expected low and high between 0.001 and 1000 (measured over predicted time)");
-    else if (q.ok() && (h.spread_low > 1 || h.spread_high < 1))
-      diag.add(at, "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted time)");
+    auto got = [&] { return ", got low " + (std::ostringstream() << h.spread_low).str() + ", high " +
+                            (std::ostringstream() << h.spread_high).str(); };
+    if (h.spread_low <= 0 || h.spread_high <= 0) {
+      // a missing or bad end was reported where it is; no spread
+    } else if (h.spread_low < 1 / kMaxRelativeTime || h.spread_high > kMaxRelativeTime)
+      diag.add(at, "expected low and high between 0.001 and 1000 (measured over predicted time)" + got());
+    else if (h.spread_low > 1 || h.spread_high < 1)
+      diag.add(at, "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted time)" + got());
   }
   r.finish();
   return h;

@@ -60,8 +60,14 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
   std::vector<FrameworkSpec> frameworks;
   for (const auto& f : q.frameworks) frameworks.push_back(catalog.framework(f));
   std::vector<std::optional<HostSpec>> hosts;
-  for (const auto& h : q.hosts)
+  for (const auto& h : q.hosts) {
     hosts.push_back(h.empty() ? std::nullopt : std::optional<HostSpec>(catalog.host(h)));
+    // Rows name their host: two hosts of one name could not be told apart (and tables would merge them).
+    for (std::size_t i = 0; hosts.back() && i + 1 < hosts.size(); ++i)
+      if (hosts[i] && hosts[i]->name == hosts.back()->name)
+        throw InputError("--host", h, "names host '" + hosts.back()->name + "' as " + q.hosts[i] +
+                                          " does: give each host its own \"name\" (calibrate --target host --name)");
+  }
   std::vector<long long> batches = q.batches;
   if (batches.empty())
     for (long long b = 1; b <= 4096; b *= 2) batches.push_back(b);
