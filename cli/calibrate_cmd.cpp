@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -188,11 +189,14 @@ int calibrate_host(const Args& a, std::ostream& out) {
   f << h.dump(1) << '\n';
   if (!a.has("--quiet")) {
     const HostFit& fit = fitted.fit;
+    const std::string speed = std::fabs(fit.host_x - 1) < 0.005 ? std::string("as fast as")
+                              : format_number("%.2fx", fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x) +
+                                    (fit.host_x >= 1 ? " faster than" : " slower than");
     char line[300];
     std::snprintf(line, sizeof line,
-                  "wrote %s: relative_time %.3f (host %.2fx %s than %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
-                  out_file.c_str(), fitted.host.relative_time, fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x,
-                  fit.host_x >= 1 ? "faster" : "slower", fitted.scaled_from.c_str(), fit.runs, fitted.models.c_str(),
+                  "wrote %s: relative_time %.3f (host %s %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
+                  out_file.c_str(), fitted.host.relative_time, speed.c_str(), fitted.scaled_from.c_str(), fit.runs,
+                  fitted.models.c_str(),
                   fit.mape_before_percent, fit.mape_after_percent);
     out << line;
     if (fitted.host.has_spread())

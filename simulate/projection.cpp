@@ -203,9 +203,11 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
     const ProjectRow* full = nullptr;
     for (const auto* r : s)
       if (!r->row.fits && (!full || r->row.batch < full->row.batch)) full = r;
+    long long last = first->row.batch;
+    for (const auto* r : s) last = std::max(last, r->row.batch);
     std::string where = cross  ? "at batch " + std::to_string(cross->row.batch)
                         : full ? "never (" + std::to_string(full->row.batch) + "+ do not fit)"
-                               : "never (in range)";
+                               : "not by batch " + std::to_string(last);
     std::string there = cross ? format_duration(cross->row.sim.latency_s) : "-";
     out << label << std::string(w + 2 - label.size(), ' ') << std::string(15 - std::min<std::size_t>(15, lat.size()), ' ')
         << lat << "  " << std::string(11 - std::min<std::size_t>(11, tax.size()), ' ') << tax << "  "

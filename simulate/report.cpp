@@ -177,7 +177,8 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
       }
       line.insert(line.begin(), any ? any->framework : "");
       line.insert(line.begin(), any ? any->device : "");
-      line.push_back(any ? (any->crossover_batch ? "at batch " + std::to_string(*any->crossover_batch) : "never (in range)")
+      line.push_back(any ? (any->crossover_batch ? "at batch " + std::to_string(*any->crossover_batch)
+                                                 : "not by batch " + std::to_string(batches.back()))
                          : "");
       cells.push_back(line);
     }
