@@ -22,7 +22,7 @@ double quantile(std::vector<double> v, double q) {
 }  // namespace
 
 HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog) {
-  auto score = [&](double x, double* mape, std::size_t* n) {
+  auto score = [&](double x, double* mape, std::size_t* n, std::vector<double>* framework_bound = nullptr) {
     double sum = 0, ape = 0;
     std::size_t k = 0;
     for (const auto& c : compare_runs(runs, catalog, x, nullptr, false)) {
@@ -30,6 +30,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
       sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
       ape += c.ape;
       ++k;
+      if (framework_bound && c.regime == Regime::framework) framework_bound->push_back(c.run.latency_s / c.predicted_s);
     }
     if (mape) *mape = k ? 100 * ape / static_cast<double>(k) : 0;
     if (n) *n = k;
@@ -57,7 +58,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
   }
   double lx = fc < fd ? c : d;
   f.host_x = std::exp(std::min(fc, fd) < best_v ? lx : best);
-  score(f.host_x, &f.mape_after_percent, nullptr);
+  score(f.host_x, &f.mape_after_percent, nullptr, &f.framework_bound_ratios);
   return f;
 }
 
@@ -86,10 +87,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   if (old.module_relative_time > 0) f.host.module_relative_time = old.module_relative_time / f.fit.host_x;
   // How far this host's own framework-bound runs still stray once its speed is fitted: its ranges'
   // host spread, where there are enough such runs to take a 10th and 90th percentile.
-  std::vector<double> bound;
-  for (const auto& c : compare_runs(runs, catalog, f.fit.host_x, nullptr, false))
-    if (c.ok && c.regime == Regime::framework) bound.push_back(c.run.latency_s / c.predicted_s);
-  f.spread_runs = bound.size();
+  const std::vector<double>& bound = f.fit.framework_bound_ratios;
   if (bound.size() >= kMinSpreadRuns) {
     f.host.spread_low = std::min(1.0, quantile(bound, 0.1));
     f.host.spread_high = std::max(1.0, quantile(bound, 0.9));
@@ -100,7 +98,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                   ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(f.fit.runs) +
                   " runs on " + f.device + " (host costs of device '" + f.device + "' scaled from host '" + old.name + "')" +
                   (f.host.has_spread() ? "; host_time_spread: 10th and 90th percentiles of measured over predicted time over the " +
-                                             std::to_string(f.spread_runs) + " of them predicted framework-bound (the ranges of " +
+                                             std::to_string(bound.size()) + " of them predicted framework-bound (the ranges of " +
                                              f.models + " on this host; other models keep data/ranges.json's)"
                                        : "");
   for (const auto& r : runs)
@@ -117,7 +115,7 @@ Json FittedHost::to_json() const {
   j["fit"] = {{"device", device},
               {"models", models},
               {"runs", fit.runs},
-              {"framework_bound_runs", spread_runs},
+              {"framework_bound_runs", fit.framework_bound_ratios.size()},
               {"mape_before_percent", fit.mape_before_percent},
               {"mape_after_percent", fit.mape_after_percent}};
   return j;

@@ -18,6 +18,8 @@ struct HostFit {
   double host_x = 1.0;
   std::size_t runs = 0;
   double mape_before_percent = 0, mape_after_percent = 0;
+  // Measured over predicted time of the runs predicted framework-bound at host_x.
+  std::vector<double> framework_bound_ratios;
 };
 HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
 
@@ -50,7 +52,6 @@ struct FittedHost {
   std::string device;  // the device the runs were measured on
   std::string scaled_from;  // the device's own host, whose relative_time the fit scaled
   std::string models;  // the models fitted to, comma separated
-  std::size_t spread_runs = 0;  // runs predicted framework-bound after the fit (the host spread's)
   std::vector<std::string> warnings;
   // The host profile file: host_to_json(host) and a `fit` member saying what was fitted.
   Json to_json() const;

@@ -202,10 +202,10 @@ int calibrate_host(const Args& a, std::ostream& out) {
     if (fitted.host.has_spread())
       out << "  host side of " << fitted.models << "'s ranges on it: x" << format_number("%.2f", fitted.host.spread_low)
           << "-" << format_number("%.2f", fitted.host.spread_high)
-          << ", 10-90% of measured over predicted time over the " << fitted.spread_runs
+          << ", 10-90% of measured over predicted time over the " << fitted.fit.framework_bound_ratios.size()
           << " runs predicted framework-bound (other models keep data/ranges.json's)\n";
     else
-      out << "  its ranges keep data/ranges.json's host side: " << fitted.spread_runs
+      out << "  its ranges keep data/ranges.json's host side: " << fitted.fit.framework_bound_ratios.size()
           << " runs predicted framework-bound, a spread of its own needs " << kMinSpreadRuns << "\n";
     for (const auto& w : fitted.warnings) out << "  warning: " << w << '\n';
   }

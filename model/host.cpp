@@ -1,7 +1,7 @@
 #include "model/host.hpp"
 
 #include <algorithm>
-#include <sstream>
+#include <tuple>
 #include <utility>
 
 namespace fwtax {
@@ -23,12 +23,11 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
     if (v > kMaxRelativeTime || (v > 0 && v < 1 / kMaxRelativeTime))
       diag.add(pointer_join(pointer, key), "expected a time relative to the reference host between 0.001 and " +
                                                std::to_string(static_cast<int>(kMaxRelativeTime)) + ", got " +
-                                               (std::ostringstream() << v).str());
+                                               describe(Json(v)));
   if (const Json* sp = r.object("host_time_spread", false)) {
     const std::string at = pointer_join(pointer, "host_time_spread");
     ObjectReader q(*sp, at, diag);
-    h.spread_low = q.number("low", NumberRule::positive);
-    h.spread_high = q.number("high", NumberRule::positive);
+    std::tie(h.spread_low, h.spread_high) = read_ratio_band(q);
     if (const Json* ms = q.array("models", true)) {
       for (std::size_t i = 0; i < ms->size(); ++i) {
         if (!(*ms)[i].is_string() || (*ms)[i].get<std::string>().empty())
@@ -39,14 +38,9 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
       if (ms->empty()) diag.add(pointer_join(at, "models"), "expected the models whose runs the spread is of (none given)");
     }
     q.finish();
-    auto got = [&] { return ", got low " + (std::ostringstream() << h.spread_low).str() + ", high " +
-                            (std::ostringstream() << h.spread_high).str(); };
-    if (h.spread_low <= 0 || h.spread_high <= 0) {
-      // a missing or bad end was reported where it is; no spread
-    } else if (h.spread_low < 1 / kMaxRelativeTime || h.spread_high > kMaxRelativeTime)
-      diag.add(at, "expected low and high between 0.001 and 1000 (measured over predicted time)" + got());
-    else if (h.spread_low > 1 || h.spread_high < 1)
-      diag.add(at, "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted time)" + got());
+    if (h.has_spread() && (h.spread_low < 1 / kMaxRelativeTime || h.spread_high > kMaxRelativeTime))
+      diag.add(at, "expected low and high between 0.001 and 1000 (measured over predicted time), got low " +
+                       describe(Json(h.spread_low)) + ", high " + describe(Json(h.spread_high)));
   }
   r.finish();
   return h;

@@ -298,4 +298,15 @@ void ObjectReader::finish() {
   }
 }
 
+std::pair<double, double> read_ratio_band(ObjectReader& r) {
+  const double low = r.number("low", NumberRule::positive), high = r.number("high", NumberRule::positive);
+  if (low <= 0 || high <= 0) return {0, 0};  // reported by number()
+  if (low > 1 || high < 1) {
+    r.diagnostics().add(r.pointer(), "expected low <= 1 <= high (10th and 90th percentiles of measured over predicted "
+                                     "time), got low " + describe(Json(low)) + ", high " + describe(Json(high)));
+    return {0, 0};
+  }
+  return {low, high};
+}
+
 }  // namespace fwtax

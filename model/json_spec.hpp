@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -81,6 +82,12 @@ class ObjectReader {
   Diagnostics& diag_;
   std::vector<std::string> known_;
 };
+
+// A 10-90% band of measured over predicted time, members "low" and "high" read through `r` (its
+// caller finishes it): both > 0 and low <= 1 <= high, since a band holds the prediction itself.
+// {0, 0} unless it is one; a missing or bad end is reported where it is, a band leaving out 1 at r's
+// object with its values.
+std::pair<double, double> read_ratio_band(ObjectReader& r);
 
 // Checks a JSON number against a rule; returns the message to record, or empty when fine.
 std::string check_number(const Json& value, NumberRule rule, double* out);

@@ -35,11 +35,8 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
   auto pair = [&](const char* key, double& low, double& high) {
     if (const Json* p = r.object(key, true)) {
       ObjectReader q(*p, std::string("/") + key, diag);
-      low = q.number("low", NumberRule::positive);
-      high = q.number("high", NumberRule::positive);
+      std::tie(low, high) = read_ratio_band(q);
       q.finish();
-      if (q.ok() && (low > 1 || high < 1))
-        diag.add(std::string("/") + key, "expected low <= 1 <= high (quantiles of measured over predicted time)");
     }
   };
   pair("host_time", s.host_low, s.host_high);

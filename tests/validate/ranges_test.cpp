@@ -161,7 +161,7 @@ TEST_CASE("a host fitted to its machine's runs carries its own host spread for t
   REQUIRE(!bert.empty());
   FittedHost fitted = fit_host(bert, cat, HostFitRequest{});
   REQUIRE(fitted.host.has_spread());
-  CHECK(fitted.spread_runs >= kMinSpreadRuns);
+  CHECK(fitted.fit.framework_bound_ratios.size() >= kMinSpreadRuns);
   CHECK(fitted.host.spread_models == std::vector<std::string>{"bert-base"});
   CHECK(fitted.host.spread_low < 1.0);
   CHECK(fitted.host.spread_high > 1.0);
