@@ -5,7 +5,8 @@ pytorch-eager profile takes from machine B's traces (module_fastpath per module 
 encoder layer). Tiny tensors (d_model 16, 2 heads, FFN 32, 4 tokens, batch 1), so kernels take next
 to nothing and what is timed is dispatch and interpretation. One intra-op thread, no_grad, eval.
 
-Cases, timed in interleaved passes (per pass each case over --calls calls, after 50 warm-up calls):
+Cases, timed in interleaved passes by calibrate/derive/measure_compile_costs.py's interleaved() (per
+pass each case over --calls calls, the pass order alternating; per call the thread's CPU time):
   layer_module   nn.TransformerEncoderLayer(x): its fast-path checks, then the fused op
   layer_op       torch._transformer_encoder_layer_fwd with the same arguments (the fused op alone)
   encoder12      nn.TransformerEncoder of 12 such layers (its own checks, then 12 layer calls)
@@ -15,10 +16,17 @@ The layer is checked to take the fast path (its output equals the fused op's).
   /root/venv-torch/bin/python validate/cpu/fastpath_python.py --out FILE
   /usr/bin/python3 validate/cpu/fastpath_python.py --out FILE     (Debian's torch 1.13)
 """
-import argparse, datetime, json, os, platform, statistics, time
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "calibrate", "derive"))
+import measure_compile_costs as mc  # noqa: E402  (its interleaved timing, stats, CPU model and load)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 def main():
@@ -27,8 +35,7 @@ def main():
     ap.add_argument("--passes", type=int, default=9)
     ap.add_argument("--calls", type=int, default=1000)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    torch.manual_seed(0)  # one intra-op thread: measure_compile_costs sets it
     d, h, ff, s = 16, 2, 32, 4
     x = torch.randn(1, s, d)
     layer = nn.TransformerEncoderLayer(d, h, ff, batch_first=True, dropout=0.0).eval()
@@ -41,44 +48,35 @@ def main():
                   layer.norm1.weight, layer.norm1.bias, layer.norm2.weight, layer.norm2.bias, layer.linear1.weight,
                   layer.linear1.bias, layer.linear2.weight, layer.linear2.bias, None, None)
     cases = {
-        "layer_module": lambda: layer(x),
-        "layer_op": lambda: torch._transformer_encoder_layer_fwd(*fused_args),
-        "encoder12": lambda: enc(x),
-        "linear": lambda: F.linear(x, lin.weight, lin.bias),
-        "nn_linear_module": lambda: lin(x),
-        "layer_norm": lambda: F.layer_norm(x, (d,), ln.weight, ln.bias),
-        "nn_layernorm_module": lambda: ln(x),
-        "add": lambda: torch.add(x, x),
+        "layer_module": (layer, x),
+        "layer_op": (lambda t: torch._transformer_encoder_layer_fwd(*fused_args), x),
+        "encoder12": (enc, x),
+        "linear": (lambda t: F.linear(t, lin.weight, lin.bias), x),
+        "nn_linear_module": (lin, x),
+        "layer_norm": (lambda t: F.layer_norm(t, (d,), ln.weight, ln.bias), x),
+        "nn_layernorm_module": (ln, x),
+        "add": (lambda t: torch.add(t, t), x),
     }
-    start = datetime.datetime.now(datetime.timezone.utc)
-    load_start = os.getloadavg()[0]
-    times = {k: [] for k in cases}
     with torch.no_grad():
-        if not torch.allclose(layer(x), cases["layer_op"](), atol=1e-5):
+        if not torch.allclose(layer(x), torch._transformer_encoder_layer_fwd(*fused_args), atol=1e-5):
             raise SystemExit("the encoder layer did not take the fast path")
-        for _ in range(args.passes):
-            for k, f in cases.items():
-                for _ in range(50):
-                    f()
-                t0 = time.thread_time_ns()
-                for _ in range(args.calls):
-                    f()
-                times[k].append((time.thread_time_ns() - t0) * 1e-9 / args.calls)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    env = {"cpu": mc.cpu_model(), "python": mc.platform.python_version(), "torch": torch.__version__,
+           "intra_op_threads": torch.get_num_threads(), "date": mc.time.strftime("%Y-%m-%d"),
+           "start_utc": mc.time.strftime("%H:%M:%S", mc.time.gmtime()), "load1_start": mc.load1()}
+    timing, loads = mc.interleaved(cases, args.passes, args.calls)
+    mc.stamp_end(env)
+    med = {k: t["thread_cpu"]["median_s"] for k, t in timing.items()}
     leaf = ((med["nn_linear_module"] - med["linear"]) + (med["nn_layernorm_module"] - med["layer_norm"])) / 2
     fast = med["layer_module"] - med["layer_op"]
     enc_own = med["encoder12"] - 12 * med["layer_module"]
     out = {
         "schema": "fwtax.fastpath/1",
         "source": "validate/cpu/fastpath_python.py, " + str(args.passes) + " interleaved passes x " + str(args.calls) +
-                  " calls per case, thread CPU time (time.thread_time_ns), one intra-op thread",
-        "env": {"start": start.isoformat(timespec="seconds"),
-                "end": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "torch": torch.__version__, "python": platform.python_version(), "cpu": platform.processor() or
-                platform.machine(), "load_start": load_start, "load_end": os.getloadavg()[0]},
+                  " calls per case (measure_compile_costs.interleaved), thread CPU time per call, one intra-op thread",
+        "env": env,
+        "loads": loads,
         "shape": {"d_model": d, "heads": h, "ffn": ff, "tokens": s, "batch": 1, "dtype": "fp32"},
-        "median_s": med,
-        "min_s": {k: min(v) for k, v in times.items()},
+        "timing": timing,
         "derived": {
             "fastpath_python_per_layer_s": fast,
             "encoder_python_beyond_layers_s": enc_own,
