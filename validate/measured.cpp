@@ -75,9 +75,10 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
   std::vector<MeasuredRun> out;
   ObjectReader r(j, "", diag);
   // Provenance, and the other sections of the shared runner's whole output (groundtruth.json:
-  // microbenchmarks, traces, errors), which fwtax reads elsewhere or not at all.
+  // microbenchmarks, traces, errors), which fwtax reads elsewhere or not at all; host_probe is
+  // measure_gpu.py's host speed beside each pass, for people to see drift.
   r.allow({"env", "source", "schema", "timing", "allocator", "ceilings", "raw_cuda", "aten_dispatch", "python_dispatch",
-           "profiles", "errors", "stages_s", "elapsed_s"});
+           "profiles", "errors", "stages_s", "elapsed_s", "host_probe"});
   const Json* runs = r.array("runs", true);
   r.finish();
   if (runs) {

@@ -97,7 +97,7 @@ TEST_CASE(
     "refused") {
   Json whole = one_run({});
   for (const char* k : {"ceilings", "raw_cuda", "aten_dispatch", "python_dispatch", "profiles", "errors",
-                        "stages_s", "elapsed_s"})
+                        "stages_s", "elapsed_s", "host_probe"})
     whole[k] = nullptr;
   CHECK(parse_runs_json(whole, "groundtruth.json", "h100").size() == 1);
   whole["rnus"] = Json::array();

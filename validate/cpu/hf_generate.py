@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--gpu-models", action="store_true", help="TinyLlama- and GPT-2-sized shapes (for a GPU)")
     ap.add_argument("--batches", help="comma-separated batch sizes instead of 1,4,8")
     ap.add_argument("--contexts", help="comma-separated prompt lengths instead of 32,256,1024")
+    ap.add_argument("--models", help="only these of the models (comma-separated names)")
+    ap.add_argument("--caches", default="dynamic,static", help="dynamic, static or both (comma-separated)")
     args = ap.parse_args()
     dev = torch.device(args.device)
     dtype = {"fp32": torch.float32, "fp16": torch.float16}[args.dtype]
@@ -112,6 +114,8 @@ def main():
     built = {}
     for name, (config, cls) in (gpu_models() if args.gpu_models else models()).items():
         if args.quick and name not in ("llama-tiny", "tinyllama-shape"):
+            continue
+        if args.models and name not in args.models.split(","):
             continue
         config.eos_token_id = None
         with torch.device(dev):
@@ -129,7 +133,10 @@ def main():
             f.write("\n")
         built[name] = (model, config, path)
 
-    caches = ["dynamic", "static"]
+    caches = [c for c in ("dynamic", "static") if c in args.caches.split(",")]
+    if not built or not caches:
+        print("hf_generate.py: no model or cache left to run (see --models, --caches)", file=sys.stderr)
+        return 2
     batches, contexts = ([1], [32]) if args.quick else (BATCHES, CONTEXTS)
     if args.batches:
         batches = [int(b) for b in args.batches.split(",")]
@@ -166,6 +173,71 @@ def main():
         return [(clock.at[0][k] - t0[k], [b[k] - a[k] for a, b in zip(clock.at[1:], clock.at[2:])], t[k] - t0[k])
                 for k in (0, 1)]
 
+    def write(passes_done):
+        # rewritten after every pass, so that a run cut short keeps the passes it finished
+        runs = []
+        for cfg in configs:
+            m, c, b, s = cfg
+            mode = "eager" if c == "dynamic" else "eager-static-cache"
+            cfg_json = json.load(open(built[m][2]))
+            wall, cpu = times[cfg]
+            # generate keeps a static cache at the largest length any earlier call of the model needed
+            # (_prepare_static_cache's _previous_max_cache_length): after the warm-up, that of the longest prompt.
+            cache_len = {"max_cache_len": built[m][0]._previous_max_cache_length} if c == "static" else {}
+            base = {"model": m, "mode": mode, "cache": c, **cache_len, "dtype": args.dtype, "batch": b, "image": None,
+                    "params": sum(x.numel() for x in built[m][0].base_model.parameters()),
+                    "arch": cfg_json}
+
+            def stats(key):
+                # The thread's CPU time is what is compared (median_s): with one intra-op thread it is the
+                # call's time less the time the loaded machine kept the thread waiting for a core. The wall
+                # clock's statistics are kept beside it.
+                c, w = (wall[key], wall[key]) if cuda else (cpu[key], wall[key])
+                return {"median_s": statistics.median(c), "min_s": min(c), "p90_s": pct(c, 0.9),
+                        "wall_median_s": statistics.median(w), "wall_min_s": min(w), "wall_p90_s": pct(w, 0.9),
+                        "iters": len(c)}
+
+            runs.append(dict(base, phase="prefill", seq=s, **stats("first")))
+            runs.append(dict(base, phase="decode", seq=1, context=s + NEW // 2, **stats("steps")))
+            runs.append(dict(base, phase="generate", seq=s, new_tokens=NEW, **stats("all")))
+        env = {
+            "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
+            "torch_threads": torch.get_num_threads(), "cpu_model": platform.processor() or cpu_model(),
+            "cores": os.cpu_count(), "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "load_per_pass": load,
+        }
+        if cuda:
+            env.update({"gpu": torch.cuda.get_device_name(0), "cuda_runtime": torch.version.cuda})
+        where = (f"a {torch.cuda.get_device_name(0)} (its VM's host CPU: {cpu_model()})" if cuda else
+                 "this repository's development machine (a 2-core KVM guest of an AMD EPYC)")
+        out = {
+            "schema": "fwtax.runs/1",
+            "source": f"validate/cpu/hf_generate.py on {where}, PyPI torch and transformers; random weights from the "
+                      "configs in configs/ (nothing downloaded)",
+            "env": env,
+            "timing": f"{passes_done} passes over all configurations in a shuffled order, after "
+                      f"{'two warm-up calls' if cuda else 'one warm-up call'} of each; "
+                      f"one generate(max_new_tokens={NEW}) per configuration and pass, a stopping criterion reading the "
+                      "clock once per token: prefill = call to first check, decode = interval between consecutive checks "
+                      f"(the first dropped; {NEW - 2} steps a call, over caches of context + 1 ... context + {NEW - 1} "
+                      "tokens), generate = the whole call; decode statistics over all steps of all passes, the others "
+                      + ("over the passes. median_s, min_s, p90_s: the wall clock (the call ends with torch.cuda.synchronize; "
+                         "generate reads its stop flag back every step). eager: generate's default DynamicCache; "
+                         "eager-static-cache: cache_implementation='static', whose decode steps generate compiles on a GPU "
+                         "(Inductor, reduce-overhead); " if cuda else
+                         "over the passes. median_s, min_s, p90_s: the thread's CPU time (time.thread_time; one intra-op "
+                         "thread, so the work's time without the waits for a core on the loaded machine); wall_*: the "
+                         "wall clock (time.perf_counter). eager: generate's default DynamicCache; eager-static-cache: "
+                         "cache_implementation='static', still eager (no torch.compile on a CPU); ") +
+                      "max_cache_len: the static cache's length, "
+                      "which generate keeps at the largest of the model's earlier calls (the warm-up's longest prompt + "
+                      f"{NEW} - 1)",
+            "runs": runs,
+        }
+        with open(os.path.join(args.out, "runs.json"), "w") as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+
     times = {cfg: [{"first": [], "steps": [], "all": []} for _ in (0, 1)] for cfg in configs}
     load = []
     with torch.no_grad():
@@ -185,69 +257,8 @@ def main():
                     times[cfg][k]["all"].append(whole)
             load.append({"pass": p, "load1_before": before, "load1_after": load1()})
             print(f"pass {p}: load {before:.2f} -> {load1():.2f}", file=sys.stderr)
+            write(p + 1)
 
-    runs = []
-    for cfg in configs:
-        m, c, b, s = cfg
-        mode = "eager" if c == "dynamic" else "eager-static-cache"
-        cfg_json = json.load(open(built[m][2]))
-        wall, cpu = times[cfg]
-        # generate keeps a static cache at the largest length any earlier call of the model needed
-        # (_prepare_static_cache's _previous_max_cache_length): after the warm-up, that of the longest prompt.
-        cache_len = {"max_cache_len": built[m][0]._previous_max_cache_length} if c == "static" else {}
-        base = {"model": m, "mode": mode, "cache": c, **cache_len, "dtype": args.dtype, "batch": b, "image": None,
-                "params": sum(x.numel() for x in built[m][0].base_model.parameters()),
-                "arch": cfg_json}
-
-        def stats(key):
-            # The thread's CPU time is what is compared (median_s): with one intra-op thread it is the
-            # call's time less the time the loaded machine kept the thread waiting for a core. The wall
-            # clock's statistics are kept beside it.
-            c, w = (wall[key], wall[key]) if cuda else (cpu[key], wall[key])
-            return {"median_s": statistics.median(c), "min_s": min(c), "p90_s": pct(c, 0.9),
-                    "wall_median_s": statistics.median(w), "wall_min_s": min(w), "wall_p90_s": pct(w, 0.9),
-                    "iters": len(c)}
-
-        runs.append(dict(base, phase="prefill", seq=s, **stats("first")))
-        runs.append(dict(base, phase="decode", seq=1, context=s + NEW // 2, **stats("steps")))
-        runs.append(dict(base, phase="generate", seq=s, new_tokens=NEW, **stats("all")))
-    env = {
-        "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
-        "torch_threads": torch.get_num_threads(), "cpu_model": platform.processor() or cpu_model(),
-        "cores": os.cpu_count(), "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "load_per_pass": load,
-    }
-    if cuda:
-        env.update({"gpu": torch.cuda.get_device_name(0), "cuda_runtime": torch.version.cuda})
-    where = (f"a {torch.cuda.get_device_name(0)} (its VM's host CPU: {cpu_model()})" if cuda else
-             "this repository's development machine (a 2-core KVM guest of an AMD EPYC)")
-    out = {
-        "schema": "fwtax.runs/1",
-        "source": f"validate/cpu/hf_generate.py on {where}, PyPI torch and transformers; random weights from the "
-                  "configs in configs/ (nothing downloaded)",
-        "env": env,
-        "timing": f"{args.passes} passes over all configurations in a shuffled order, after "
-                  f"{'two warm-up calls' if cuda else 'one warm-up call'} of each; "
-                  f"one generate(max_new_tokens={NEW}) per configuration and pass, a stopping criterion reading the "
-                  "clock once per token: prefill = call to first check, decode = interval between consecutive checks "
-                  f"(the first dropped; {NEW - 2} steps a call, over caches of context + 1 ... context + {NEW - 1} "
-                  "tokens), generate = the whole call; decode statistics over all steps of all passes, the others "
-                  + ("over the passes. median_s, min_s, p90_s: the wall clock (the call ends with torch.cuda.synchronize; "
-                     "generate reads its stop flag back every step). eager: generate's default DynamicCache; "
-                     "eager-static-cache: cache_implementation='static', whose decode steps generate compiles on a GPU "
-                     "(Inductor, reduce-overhead); " if cuda else
-                     "over the passes. median_s, min_s, p90_s: the thread's CPU time (time.thread_time; one intra-op "
-                     "thread, so the work's time without the waits for a core on the loaded machine); wall_*: the "
-                     "wall clock (time.perf_counter). eager: generate's default DynamicCache; eager-static-cache: "
-                     "cache_implementation='static', still eager (no torch.compile on a CPU); ") +
-                  "max_cache_len: the static cache's length, "
-                  "which generate keeps at the largest of the model's earlier calls (the warm-up's longest prompt + "
-                  f"{NEW} - 1)",
-        "runs": runs,
-    }
-    with open(os.path.join(args.out, "runs.json"), "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
 
 
 def cpu_model():

@@ -19,8 +19,10 @@ calls and 0.2 s (at most 60); median, minimum and 90th percentile per call. With
 configuration is measured N times in a new random order each pass, so that a host whose speed drifts
 over minutes (framework-bound runs of the same configurations on two H200 VMs were 20% apart on
 average) spreads its drift over all configurations instead of landing on one model's sweep; median_s
-is then the median of the pass medians. The file is rewritten after every model, so a run cut short
-keeps what it measured. Model names are fwtax's zoo names, so
+is then the median of the pass medians. `host_probe` holds the host's speed at the start of each pass and at
+the end (Python calls of a tiny torch.add and an nn.Linear module), to tell a host that drifted from one
+that runs some models' code slower. The file is rewritten after every configuration, so a run cut
+short keeps what it measured. Model names are fwtax's zoo names, so
 `fwtax validate --measured runs.json --device PROFILE` compares them directly.
 """
 import argparse
@@ -129,6 +131,30 @@ def graphed(fn):
     with torch.cuda.graph(g):
         fn()
     return g
+
+
+def host_probe(dev, calls=200, epochs=5):
+    """The host's speed at this moment, beside the runs of a pass: seconds per call of torch.add on two
+    8-element tensors and of an nn.Linear(8, 8) module, from Python (the median of `epochs` epochs of
+    `calls` calls each, synchronized at each epoch's end; kernels this small leave the host binding)."""
+    x = torch.ones(8, device=dev)
+    lin = torch.nn.Linear(8, 8, device=dev)
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    out = {}
+    with torch.no_grad():
+        for key, fn in (("add_s", lambda: torch.add(x, x)), ("linear_module_s", lambda: lin(x))):
+            for _ in range(20):
+                fn()
+            per = []
+            for _ in range(epochs):
+                sync()
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    fn()
+                sync()
+                per.append((time.perf_counter() - t0) / calls)
+            out[key] = statistics.median(per)
+    return out
 
 
 def env():
@@ -241,7 +267,9 @@ def main():
     units = [(name, bss or batches, dname) for plan in a.plan.split(",") for name, batches in PLANS[plan]
              for dname in a.dtypes.split(",") if only is None or name in only]
     rng = random.Random(a.seed)
+    doc["host_probe"] = []  # one per pass and one at the end: how fast the host was while the runs were taken
     for p in range(a.passes):
+        doc["host_probe"].append({"pass": p + 1, "at_s": round(time.time() - start, 1), **host_probe(dev)})
         order = list(units)
         if a.passes > 1:
             rng.shuffle(order)
@@ -261,6 +289,10 @@ def main():
             if a.passes > 1:
                 rng.shuffle(configs)
             for mode, bs in configs:
+                if time.time() - start > a.budget_s:  # checked per configuration: a compile can take a minute
+                    errors.append(f"budget: stopped in pass {p + 1} at {name} {mode} {dname} bs{bs}")
+                    save()
+                    return 0
                 try:
                     if kind == "tokens":
                         x = torch.randint(0, 1000, (bs, SEQ), device=dev)
@@ -299,10 +331,12 @@ def main():
                         torch.cuda.synchronize()
                 if dev == "cuda":
                     torch.cuda.empty_cache()
+                save()  # after every configuration, so that a run cut short keeps what it measured
             del m
             if dev == "cuda":
                 torch.cuda.empty_cache()
             save()
+    doc["host_probe"].append({"pass": "end", "at_s": round(time.time() - start, 1), **host_probe(dev)})
     save()
     return 0
 

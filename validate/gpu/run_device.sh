@@ -16,7 +16,13 @@
 # measure_gpu.py's `compile` plan in fp16 (each configuration compiles once: 20-60 s), default 0;
 # GENERATE_TIMEOUT_S > 0 adds HF generate() of TinyLlama- and GPT-2-shaped models in fp16, dynamic and
 # static cache (whose decode steps generate compiles: Inductor, reduce-overhead), batch 1 and 8, prompts
-# 128 and 1024 (validate/cpu/hf_generate.py --device cuda), cut at that many seconds, default 0.
+# 128 and 1024 (validate/cpu/hf_generate.py --device cuda), cut at that many seconds, default 0;
+# GENERATE_MODELS, GENERATE_BATCHES, GENERATE_CONTEXTS, GENERATE_PASSES narrow it.
+# STEPS (comma-separated, default all) runs only the steps named, for a short lease: build, calibrate,
+# dispatch (the Python dispatch probe with the kernel sweeps), graph, e2e, traces, compile, generate,
+# validate; and, outside `all`, probe (the dispatch probe alone, python-dispatch.json), sweeps (the kernel
+# sweeps alone, sweeps.json) and probe-end (the dispatch probe again at the end, python-dispatch-end.json:
+# with probe, how far the host drifted over the session). E2E_BATCHES replaces the plans' batch sizes.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
@@ -25,6 +31,8 @@ mkdir -p "$out"
 py=${PYTHON:-python3}
 t0=$(date +%s)
 step() { echo "== $(( $(date +%s) - t0 )) s: $*"; }
+want() { [ "${STEPS:-all}" = all ] || [[ ",$STEPS," == *",$1,"* ]]; }
+only() { [ "${STEPS:-all}" != all ] && [[ ",$STEPS," == *",$1,"* ]]; }
 
 step environment
 { date -u +%FT%TZ; uname -a; nvidia-smi; nvcc --version; g++ --version | head -1; cmake --version | head -1
@@ -32,6 +40,7 @@ step environment
   grep -m1 'model name' /proc/cpuinfo; nproc; } > "$out/environment.txt" 2>&1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.limit --format=csv >> "$out/environment.txt" 2>&1
 
+if want build; then
 step build
 torch_prefix=$($py -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null || true)
 args=(-DCMAKE_BUILD_TYPE=Release -DFWTAX_BUILD_TESTS=OFF -DFWTAX_BUILD_BENCH=OFF -DFWTAX_WITH_CUDA=ON)
@@ -53,7 +62,9 @@ if ! cmake -S . -B build-gpu "${args[@]}" -DFWTAX_WITH_TORCH=ON -DCMAKE_PREFIX_P
 fi
 cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}" >> "$out/build.log" 2>&1 || echo "build failed (see build.log)"
 tail -5 "$out/build.log"
+fi
 
+if want calibrate; then
 step "calibrate --target cuda"
 if [ -x build-gpu/fwtax ]; then
   timeout 300 build-gpu/fwtax calibrate --target cuda --name calibrated-gpu --out "$out/gpu-probe-only.json" > "$out/calibrate.log" 2>&1
@@ -63,14 +74,22 @@ else  # the CUDA probe alone, so that the fit can still run elsewhere (fwtax cal
     /tmp/fwtax-probe-cuda > "$out/probe-cuda.json" 2>> "$out/calibrate.log"
 fi
 cat "$out/calibrate.log"
+fi
 
-step "python dispatch"
-$py calibrate/python_dispatch.py --device cuda --quick --sweeps > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
-step "graph check"
-PYTHONUNBUFFERED=1 timeout 150 $py validate/gpu/graph_check.py --out "$out/graph-check.json" > "$out/graph-check.log" 2>&1
-tail -12 "$out/graph-check.log"
+if want dispatch; then
+  step "python dispatch"
+  $py calibrate/python_dispatch.py --device cuda --quick --sweeps > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
+elif only probe; then
+  step "python dispatch probe"
+  $py calibrate/python_dispatch.py --device cuda --quick > "$out/python-dispatch.json" 2> "$out/python-dispatch.log"
+fi
+if want graph; then
+  step "graph check"
+  PYTHONUNBUFFERED=1 timeout 150 $py validate/gpu/graph_check.py --out "$out/graph-check.json" > "$out/graph-check.log" 2>&1
+  tail -12 "$out/graph-check.log"
+fi
 
-if [ -s "$out/gpu-probe-only.json" ]; then
+if want calibrate && [ -s "$out/gpu-probe-only.json" ]; then
   # Refit the same probe output with the Python costs and the graph replays' kernel gaps merged (no
   # second measurement of the GPU).
   $py - "$out/gpu-probe-only.json" "$out/probe-raw.json" <<'PY'
@@ -83,20 +102,22 @@ PY
   tail -4 "$out/calibrate.log"
 fi
 
-step "end-to-end runs"
-PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
-  --budget-s "${E2E_BUDGET_S:-170}" --passes "${E2E_PASSES:-1}" ${E2E_PLAN:+--plan "$E2E_PLAN"} \
-  ${E2E_MODES:+--modes "$E2E_MODES"} > "$out/runs.log" 2>&1
-tail -3 "$out/runs.log"
+if want e2e; then
+  step "end-to-end runs"
+  PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
+    --budget-s "${E2E_BUDGET_S:-170}" --passes "${E2E_PASSES:-1}" ${E2E_PLAN:+--plan "$E2E_PLAN"} \
+    ${E2E_MODES:+--modes "$E2E_MODES"} ${E2E_BATCHES:+--batches "$E2E_BATCHES"} > "$out/runs.log" 2>&1
+  tail -3 "$out/runs.log"
+fi
 
-if [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
+if want traces && [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
   step "kernel traces of CNNs"
   PYTHONUNBUFFERED=1 timeout $(( TRACE_BUDGET_S + 60 )) $py validate/gpu/trace_gpu.py --out "$out/traces" \
     --budget-s "$TRACE_BUDGET_S" > "$out/traces.log" 2>&1
   tail -3 "$out/traces.log"
 fi
 
-if [ "${COMPILE_BUDGET_S:-0}" -gt 0 ]; then
+if want compile && [ "${COMPILE_BUDGET_S:-0}" -gt 0 ]; then
   step "torch.compile runs"
   PYTHONUNBUFFERED=1 timeout $(( COMPILE_BUDGET_S + 150 )) $py validate/gpu/measure_gpu.py --out "$out/compile-runs.json" \
     --budget-s "$COMPILE_BUDGET_S" --plan compile --dtypes fp16 \
@@ -104,15 +125,29 @@ if [ "${COMPILE_BUDGET_S:-0}" -gt 0 ]; then
   tail -3 "$out/compile-runs.log"
 fi
 
-if [ "${GENERATE_TIMEOUT_S:-0}" -gt 0 ]; then
+if only sweeps; then
+  step "kernel sweeps"
+  timeout "${SWEEPS_TIMEOUT_S:-120}" $py calibrate/python_dispatch.py --device cuda --sweeps-only > "$out/sweeps.json" \
+    2> "$out/sweeps.log"
+  echo "exit $?" >> "$out/sweeps.log"
+fi
+
+if want generate && [ "${GENERATE_TIMEOUT_S:-0}" -gt 0 ]; then
   step "HF generate"
   PYTHONUNBUFFERED=1 timeout "$GENERATE_TIMEOUT_S" $py validate/cpu/hf_generate.py --device cuda --dtype fp16 \
-    --gpu-models --batches 1,8 --contexts 128,1024 --passes 3 --out "$out/generate" > "$out/generate.log" 2>&1
+    --gpu-models --batches "${GENERATE_BATCHES:-1,8}" --contexts "${GENERATE_CONTEXTS:-128,1024}" \
+    --passes "${GENERATE_PASSES:-3}" ${GENERATE_MODELS:+--models "$GENERATE_MODELS"} --out "$out/generate" \
+    > "$out/generate.log" 2>&1
   tail -3 "$out/generate.log"
 fi
 
-step validate
-if [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
+if only probe-end; then
+  step "python dispatch probe, again"
+  $py calibrate/python_dispatch.py --device cuda --quick > "$out/python-dispatch-end.json" 2> "$out/python-dispatch-end.log"
+fi
+
+want validate && step validate
+if want validate && [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
   build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" > "$out/validate.txt" 2>&1
   head -40 "$out/validate.txt"
   if [ -s "$out/compile-runs.json" ]; then
