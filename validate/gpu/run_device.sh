@@ -22,7 +22,8 @@
 # dispatch (the Python dispatch probe with the kernel sweeps), graph, e2e, traces, compile, generate,
 # validate; and, outside `all`, probe (the dispatch probe alone, python-dispatch.json), sweeps (the kernel
 # sweeps alone, sweeps.json) and probe-end (the dispatch probe again at the end, python-dispatch-end.json:
-# with probe, how far the host drifted over the session). E2E_BATCHES replaces the plans' batch sizes.
+# with probe, how far the host drifted over the session). E2E_BATCHES replaces the plans' batch sizes;
+# E2E_MODELS keeps only those models of the plans.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(realpath -m "${1:?usage: run_device.sh OUTDIR [DEPS]}")
@@ -106,7 +107,8 @@ if want e2e; then
   step "end-to-end runs"
   PYTHONUNBUFFERED=1 timeout $(( ${E2E_BUDGET_S:-170} + 60 )) $py validate/gpu/measure_gpu.py --out "$out/runs.json" \
     --budget-s "${E2E_BUDGET_S:-170}" --passes "${E2E_PASSES:-1}" ${E2E_PLAN:+--plan "$E2E_PLAN"} \
-    ${E2E_MODES:+--modes "$E2E_MODES"} ${E2E_BATCHES:+--batches "$E2E_BATCHES"} > "$out/runs.log" 2>&1
+    ${E2E_MODES:+--modes "$E2E_MODES"} ${E2E_BATCHES:+--batches "$E2E_BATCHES"} \
+    ${E2E_MODELS:+--models "$E2E_MODELS"} > "$out/runs.log" 2>&1
   tail -3 "$out/runs.log"
 fi
 
