@@ -152,7 +152,7 @@ def main():
 
         def __call__(self, input_ids, scores, **kwargs):
             self.at.append((time.perf_counter(), time.thread_time()))
-            return torch.zeros(input_ids.shape[0], dtype=torch.bool)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
     def call(model, config, cache, batch, context):
         ids = torch.randint(3, config.vocab_size, (batch, context), device=dev)
