@@ -183,19 +183,21 @@ Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& 
   return out;
 }
 
-// The embedded host of a calibrated GPU profile: its relative_time is the median of every op's ratio
-// in `fit` (C++ and Python dispatch over the reference host's), its module_relative_time the median of
-// the nn.Module probes' (nn_linear_module: a Linear module called from Python, its __call__ and
-// attribute lookups around the op), where there are any; the host keeps `fit` as its provenance.
-void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
+// A host from its dispatch time over the reference host's per op (`fit`: parts of op -> ratio, as
+// dispatch_ratios gives them): relative_time is the median of every op's ratio (C++ and Python
+// dispatch), module_relative_time the median of the nn.Module probes' (nn_linear_module: a Linear
+// module called from Python, its __call__ and attribute lookups around the op), where there are any;
+// the host keeps `fit` as its provenance.
+Json host_from_ratios(const Json& fit, const std::string& name, const std::string& description,
+                      const std::string& reference_name, const std::string& cpu) {
   std::vector<double> all, modules;
   for (auto part = fit.begin(); part != fit.end(); ++part)
     for (auto it = part.value().begin(); it != part.value().end(); ++it)
       (it.key().ends_with("_module") ? modules : all).push_back(it.value().get<double>());
   HostSpec h;
-  h.name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>() : profile["name"].get<std::string>() + "-host";
-  h.description = "the host that ran fwtax calibrate --target cuda";
-  h.cpu = !cpu.empty() ? cpu : profile["host"].is_object() ? string_member(profile["host"], "cpu", "") : "";
+  h.name = name;
+  h.description = description;
+  h.cpu = cpu;
   h.relative_time = median(all);
   h.source = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " + reference_name +
              "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in frameworks' costs scale by it";
@@ -207,9 +209,66 @@ void set_host_speed(Json& profile, const Json& fit, const std::string& reference
   Json j = host_to_json(h);
   j["fit"] = fit;
   j["fit"]["reference"] = reference_name;
-  profile["host"] = j;
+  return j;
+}
+
+// The embedded host of a calibrated GPU profile (host_from_ratios); the probe's launch cost was
+// measured on this host, so the profile no longer says it was measured on another.
+void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
+  std::string name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>()
+                                                 : profile["name"].get<std::string>() + "-host";
+  std::string c = !cpu.empty() ? cpu : profile["host"].is_object() ? string_member(profile["host"], "cpu", "") : "";
+  profile["host"] = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c);
   profile["launch"].erase("measured_on_host");  // measured here, on this host
 }
+
+// calibrate/python_dispatch.py's ops: op -> (class, median_s), every bad entry listed.
+std::map<std::string, std::pair<std::string, double>> read_dispatch_ops(const Json& ops, Diagnostics& diag) {
+  std::map<std::string, std::pair<std::string, double>> measured;
+  for (auto it = ops.begin(); it != ops.end(); ++it) {
+    double v = 0;
+    const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
+    if (!t || !check_number(*t, NumberRule::positive, &v).empty())
+      diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
+    else
+      measured[it.key()] = {string_member(it.value(), "class", ""), v};
+  }
+  return measured;
+}
+
+// The Python probe's ratios over the reference host's python_dispatch_s, or an error naming the file.
+Json python_ratios(const std::map<std::string, std::pair<std::string, double>>& measured, const Json& reference_host,
+                   const Json& py, const std::string& file, std::vector<std::string>& warnings) {
+  std::map<std::string, double> cost;
+  for (const auto& [op, c] : measured) cost[op] = c.second;
+  Json ratios = dispatch_ratios(cost, reference_host.at("microbench").value("python_dispatch_s", Json::object()));
+  if (ratios.empty()) throw InputError(file, "/ops", "expected ops the reference host measured too");
+  if (string_member(py, "device", "cpu") != "cuda")
+    warnings.push_back(file + " was measured on the CPU: a GPU host's speed should come from --device cuda");
+  return ratios;
+}
+
+}  // namespace
+
+Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
+                               const std::string& name, std::vector<std::string>& warnings) {
+  Diagnostics diag(file);
+  ObjectReader r(py, "", diag);
+  r.allow({"env", "source", "schema", "device", "sweeps"});
+  const Json* ops = r.object("ops", true);
+  r.finish();
+  diag.throw_if_any();
+  auto measured = read_dispatch_ops(*ops, diag);
+  diag.throw_if_any();
+  Json fit = {{"python_dispatch_over_reference", python_ratios(measured, reference_host, py, file, warnings)}};
+  std::string cpu = py.contains("env") && py["env"].is_object() ? string_member(py["env"], "cpu_model", "") : "";
+  Json h = host_from_ratios(fit, name, "the host that ran calibrate/python_dispatch.py (" + file + ")",
+                            reference_host.value("name", "reference"), cpu);
+  h["source"] = "fwtax calibrate --target host --merge " + file + ": " + h["source"].get<std::string>();
+  return h;
+}
+
+namespace {
 
 // Kernel sweeps timed through the framework (calibrate/python_dispatch.py --sweeps) into a GPU
 // profile: nn.Linear's and cuDNN's efficiencies per shape and math, and the attention, norm and
@@ -768,24 +827,10 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   }
   if (!gpu && (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch")))
     throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
-  // op -> (class, median_s), every bad entry listed.
-  std::map<std::string, std::pair<std::string, double>> measured;
-  for (auto it = ops->begin(); it != ops->end(); ++it) {
-    double v = 0;
-    const Json* t = it.value().is_object() && it.value().contains("median_s") ? &it.value()["median_s"] : nullptr;
-    if (!t || !check_number(*t, NumberRule::positive, &v).empty())
-      diag.add("/ops/" + it.key() + "/median_s", "expected a number > 0");
-    else
-      measured[it.key()] = {string_member(it.value(), "class", ""), v};
-  }
+  auto measured = read_dispatch_ops(*ops, diag);
   diag.throw_if_any();
   if (gpu) {
-    std::map<std::string, double> cost;
-    for (const auto& [op, c] : measured) cost[op] = c.second;
-    Json ratios = dispatch_ratios(cost, reference_host->at("microbench").value("python_dispatch_s", Json::object()));
-    if (ratios.empty()) throw InputError(file, "/ops", "expected ops the reference host measured too");
-    if (string_member(py, "device", "cpu") != "cuda")
-      warnings.push_back(file + " was measured on the CPU: a GPU host's speed should come from --device cuda");
+    Json ratios = python_ratios(measured, *reference_host, py, file, warnings);
     Json fit = profile["host"].is_object() && profile["host"].contains("fit") ? profile["host"]["fit"] : Json::object();
     fit.erase("reference");
     fit["python_dispatch_over_reference"] = ratios;

@@ -41,6 +41,13 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 
+// A host profile from calibrate/python_dispatch.py --device cuda's output alone (no runs, no GPU
+// probe): its relative_time is the median over the probe's ops of their time over `reference_host`'s
+// (data/hosts/h100-vm-a.json, with its microbench), its module_relative_time the nn.Module probe's.
+// `fit` keeps the ratios. A probe taken on CPU tensors is used with a warning (no kernel launches).
+Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
+                               const std::string& name, std::vector<std::string>& warnings);
+
 // Folds real models' CUDA-graph replays (validate/gpu/graph_check.py: per case the replay's median
 // latency and its kernels' count and CUPTI time) into a GPU profile: the time between dependent
 // kernels (launch.graph_kernel_gap_s, also stream_kernel_gap_s) becomes the median per-kernel

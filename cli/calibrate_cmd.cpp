@@ -35,7 +35,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu; a host: --out's file name, else fitted-host)", "NAME"},
-    {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels", "FILES"},
+    {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's)", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
                      "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a)",
@@ -115,7 +115,7 @@ std::vector<MeasuredRun> runs_listed(const Args& a, const std::string& flag, Mea
 // The measured runs named by --runs.
 std::vector<MeasuredRun> runs_of(const Args& a, const char* target) {
   if (!a.get("--runs"))
-    throw InputError(std::string("--target ") + target, "", "expected --runs FILES: the measured runs to fit to");
+    throw InputError(std::string("--target ") + target, "", std::string("expected --runs FILES: the measured runs to fit to") + (std::string(target) == "host" ? " (or --merge FILE: a host from calibrate/python_dispatch.py --device cuda output)" : ""));
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   return runs_listed(a, "--runs", m == "pipelined" ? Measure::pipelined : Measure::sync);
@@ -160,7 +160,42 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
   return 0;
 }
 
+// The host's default name: the --out file's (hosts are told apart by name in every row), else
+// fitted-host.
+std::string host_name(const Args& a) {
+  std::string name = a.get_or("--name", a.has("--out") ? std::filesystem::path(a.get_or("--out", "")).stem().string()
+                                                       : std::string("fitted-host"));
+  return name.empty() ? "fitted-host" : name;
+}
+
+// --target host --merge FILE without --runs: a host from its Python dispatch probe alone.
+int calibrate_host_from_probe(const Args& a, std::ostream& out) {
+  std::vector<std::string> files = split_list("--merge", *a.get("--merge"));
+  if (files.size() != 1)
+    throw InputError("--merge", "", "expected one file of calibrate/python_dispatch.py --device cuda output with --target host");
+  std::vector<std::string> warnings;
+  Json h = host_from_python_dispatch(load_json_file(files[0]), files[0],
+                                     *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a), warnings);
+  if (auto cpu = a.get("--cpu")) h["cpu"] = *cpu;
+  Diagnostics check("--out");
+  parse_host(h, check);
+  check.throw_if_any();
+  std::string out_file = a.get_or("--out", h["name"].get<std::string>() + ".json");
+  std::ofstream f(out_file);
+  if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
+  f << h.dump(1) << '\n';
+  if (!a.has("--quiet")) {
+    out << "wrote " << out_file << ": relative_time " << format_number("%.3f", h["relative_time"].get<double>());
+    if (h.contains("module_relative_time"))
+      out << ", module_relative_time " << format_number("%.3f", h["module_relative_time"].get<double>());
+    out << " (against h100-vm-a, from " << h["fit"]["python_dispatch_over_reference"].size() << " probed ops)\n";
+    for (const auto& w : warnings) out << "  warning: " << w << '\n';
+  }
+  return 0;
+}
+
 int calibrate_host(const Args& a, std::ostream& out) {
+  if (a.has("--merge") && !a.has("--runs")) return calibrate_host_from_probe(a, out);
   std::vector<MeasuredRun> runs = runs_of(a, "host");
   auto files = a.get("--runs");
   std::vector<std::string> models;
@@ -171,10 +206,7 @@ int calibrate_host(const Args& a, std::ostream& out) {
   if (runs.empty())
     throw InputError(*files, "", models.empty() ? "no runs in the files" : "no runs of --model " + a.get_or("--model", "") + " in the files");
   HostFitRequest request;
-  // Default name: the --out file's (hosts are told apart by name in every row), else fitted-host.
-  request.name = a.get_or("--name", a.has("--out") ? std::filesystem::path(a.get_or("--out", "")).stem().string()
-                                                   : std::string("fitted-host"));
-  if (request.name.empty()) request.name = "fitted-host";
+  request.name = host_name(a);
   request.cpu = a.get_or("--cpu", "");
   request.runs_label = *files;
   request.models_named = !models.empty();
