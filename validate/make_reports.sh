@@ -27,11 +27,24 @@ for dev in h200-calibrated h200; do
   "$fwtax" validate --measured data/measured/h200-2026-11/runs.json --device $dev --quiet --format json \
     > docs/validation/h200-2026-11/$dev/summary.json
 done
-# A report and its summary.json from measured runs on a device profile: report DIR RUNS PROFILE TITLE
+# A report and its summary.json from measured runs on a device profile:
+#   report DIR RUNS PROFILE TITLE [more validate flags, e.g. --host H]
 report() {
-  "$fwtax" validate --measured "$2" --device "$3" --quiet --report "docs/validation/$1" --title "$4" > /dev/null
-  "$fwtax" validate --measured "$2" --device "$3" --quiet --format json > "docs/validation/$1/summary.json"
+  dir=$1 runs=$2 dev=$3 title=$4
+  shift 4
+  "$fwtax" validate --measured "$runs" --device "$dev" "$@" --quiet --report "docs/validation/$dir" --title "$title" > /dev/null
+  "$fwtax" validate --measured "$runs" --device "$dev" "$@" --quiet --format json > "docs/validation/$dir/summary.json"
 }
+h7=data/measured/h200-2026-12
+report h200-2026-12/eager $h7/runs-eager.json h200-calibrated \
+  "fwtax (h200-calibrated, host h200-vm7 from the VM's own Python probe) against eager runs of 8 zoo models on a second H200 VM (2026-12-04), 4 interleaved passes" \
+  --host h200-vm7
+report h200-2026-12/compile $h7/compile-runs.json h200-calibrated \
+  "fwtax (h200-calibrated, host h200-vm7) against eager, torch.compile and torch.compile(mode=reduce-overhead) on an H200 (2026-12-04): BERT-base, ResNet-50, GPT-2, MobileNet-v2, fp16, batch 1/8/64" \
+  --host h200-vm7
+report h200-2026-12/generate $h7/generate/runs.json h200-calibrated \
+  "fwtax (h200-calibrated, host h200-vm7) against HF generate() of a TinyLlama-1.1B shape on an H200 (2026-12-04): prefill, decode steps, whole calls, dynamic and static (compiled) cache" \
+  --host h200-vm7
 cpu=data/measured/cpu-llm-2026-12
 report cpu-llm-2026-12 $cpu/runs.json $cpu/cpu-profile-python.json \
   "fwtax against HF generate() on this machine's CPU (2026-12-03): prefill, decode steps and whole calls of small Llama, Qwen2 and GPT-2 shapes, dynamic and static KV cache"
