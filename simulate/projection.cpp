@@ -191,13 +191,14 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
   std::size_t w = 20;
   for (const auto& [label, s] : series) w = std::max(w, label.size());
   out << "configuration" << std::string(w + 2 - 13, ' ')
-      << "batch-1 latency  batch-1 tax  leaves framework-bound  latency there\n";
+      << "batch-1 latency       10-90% range  batch-1 tax  leaves framework-bound  latency there\n";
   for (const auto& [label, s] : series) {
     const ProjectRow* first = s.front();
     for (const auto* r : s)
       if (r->row.batch < first->row.batch) first = r;
     const ProjectRow* cross = first->row.crossover_batch ? at_batch(s, *first->row.crossover_batch) : nullptr;
     std::string lat = format_duration(first->row.sim.latency_s);
+    std::string range = format_duration(first->row.latency_low_s) + " - " + format_duration(first->row.latency_high_s);
     std::string tax = format_number("%.0f%%", 100 * first->row.sim.framework_tax_s / first->row.sim.latency_s);
     // A batch that does not fit the device's memory is never the crossover: say where they start.
     const ProjectRow* full = nullptr;
@@ -210,7 +211,8 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
                                : "not by batch " + std::to_string(last);
     std::string there = cross ? format_duration(cross->row.sim.latency_s) : "-";
     out << label << std::string(w + 2 - label.size(), ' ') << std::string(15 - std::min<std::size_t>(15, lat.size()), ' ')
-        << lat << "  " << std::string(11 - std::min<std::size_t>(11, tax.size()), ' ') << tax << "  "
+        << lat << "  " << std::string(17 - std::min<std::size_t>(17, range.size()), ' ') << range << "  "
+        << std::string(11 - std::min<std::size_t>(11, tax.size()), ' ') << tax << "  "
         << std::string(22 - std::min<std::size_t>(22, where.size()), ' ') << where << "  "
         << std::string(13 - std::min<std::size_t>(13, there.size()), ' ') << there << '\n';
   }
@@ -218,13 +220,16 @@ void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows)
 
 void write_project_csv(std::ostream& out, const std::vector<ProjectRow>& rows) {
   out << "model,device,host,framework,dtype,batch,seq,image,speedup,compute_x,bandwidth_x,host_x,width_x,depth_x,"
-         "latency_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch,phase,context,memory_bytes,fits\n";
+         "latency_s,latency_low_s,latency_high_s,host_busy_s,gpu_busy_s,framework_tax_s,bound,crossover_batch,phase,"
+         "context,memory_bytes,fits\n";
   for (const auto& p : rows) {
     const ResultRow& r = p.row;
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
-        << r.batch << ',' << r.seq << ',' << r.image << ',' << format_number("%g", p.speedup) << ',' << format_number("%g", p.compute_x) << ','
+        << r.batch << ',' << csv_size(r.seq) << ',' << csv_size(r.image) << ',' << format_number("%g", p.speedup) << ',' << format_number("%g", p.compute_x) << ','
         << format_number("%g", p.bandwidth_x) << ',' << format_number("%g", p.host_x) << ',' << format_number("%g", p.width_x) << ','
-        << format_number("%g", p.depth_x) << ',' << format_number("%.9g", r.sim.latency_s) << ',' << format_number("%.9g", r.sim.host_busy_s) << ','
+        << format_number("%g", p.depth_x) << ',' << format_number("%.9g", r.sim.latency_s) << ','
+        << format_number("%.9g", r.latency_low_s) << ',' << format_number("%.9g", r.latency_high_s) << ','
+        << format_number("%.9g", r.sim.host_busy_s) << ','
         << format_number("%.9g", r.sim.gpu_busy_s) << ',' << format_number("%.9g", r.sim.framework_tax_s) << ','
         << regime_name(r.sim.bound) << ',' << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ','
         << r.phase << ',' << r.context << ',' << format_number("%.9g", r.memory_bytes) << ','

@@ -25,12 +25,11 @@ std::string series_label(const ResultRow& r) {
   return s;
 }
 
-// A CSV cell of a size that applies to some models only: empty where it does not apply.
-std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
-
 double tax_fraction(const SimResult& s) { return s.latency_s > 0 ? s.framework_tax_s / s.latency_s : 0; }
 
 }  // namespace
+
+std::string csv_size(long long v) { return v > 0 ? std::to_string(v) : ""; }
 
 void write_columns(std::ostream& out, const std::vector<std::vector<std::string>>& cells, std::size_t right_from,
                    std::size_t right_until) {

@@ -13,6 +13,8 @@ namespace fwtax {
 void write_table(std::ostream& out, const std::vector<ResultRow>& rows);
 void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows);
 void write_csv(std::ostream& out, const std::vector<ResultRow>& rows);
+// A CSV cell of a size that applies to some models only (seq, image): empty where it does not apply.
+std::string csv_size(long long v);
 // One JSON array, one object per configuration (SI units), deterministic.
 void write_json(std::ostream& out, const std::vector<ResultRow>& rows);
 Json row_to_json(const ResultRow& r);
