@@ -148,14 +148,12 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
   if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
   f << j.dump(1) << '\n';
   if (!a.has("--quiet")) {
-    char line[300];
-    std::snprintf(line, sizeof line,
-                  "wrote %s: host time x%.2f-%.2f (%zu framework-bound runs), kernel time x%.2f-%.2f (%zu GPU-bound "
-                  "runs on calibrated devices), x%.2f-%.2f (%zu on projected devices)\n",
-                  out_file.c_str(), fit.spread.host_low, fit.spread.host_high, fit.host_runs, fit.spread.kernel_low,
-                  fit.spread.kernel_high, fit.kernel_runs, fit.spread.projected_low, fit.spread.projected_high,
-                  fit.projected_runs);
-    out << line;
+    auto band = [](double lo, double hi) { return "x" + format_number("%.2f", lo) + "-" + format_number("%.2f", hi); };
+    out << "wrote " << out_file << ": host time " << band(fit.spread.host_low, fit.spread.host_high) << " ("
+        << fit.host_runs << " framework-bound runs), kernel time " << band(fit.spread.kernel_low, fit.spread.kernel_high)
+        << " (" << fit.kernel_runs << " GPU-bound runs on calibrated devices), "
+        << band(fit.spread.projected_low, fit.spread.projected_high) << " (" << fit.projected_runs
+        << " on projected devices)\n";
   }
   return 0;
 }
@@ -224,13 +222,11 @@ int calibrate_host(const Args& a, std::ostream& out) {
     const std::string speed = std::fabs(fit.host_x - 1) < 0.005 ? std::string("as fast as")
                               : format_number("%.2fx", fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x) +
                                     (fit.host_x >= 1 ? " faster than" : " slower than");
-    char line[300];
-    std::snprintf(line, sizeof line,
-                  "wrote %s: relative_time %.3f (host %s %s), %zu runs of %s: MAPE %.1f%% -> %.1f%%\n",
-                  out_file.c_str(), fitted.host.relative_time, speed.c_str(), fitted.scaled_from.c_str(), fit.runs,
-                  fitted.models.c_str(),
-                  fit.mape_before_percent, fit.mape_after_percent);
-    out << line;
+    // Built as a string: the file and the model list can be any length.
+    out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time) << " (host "
+        << speed << ' ' << fitted.scaled_from << "), " << fit.runs << " runs of " << fitted.models << ": MAPE "
+        << format_number("%.1f", fit.mape_before_percent) << "% -> " << format_number("%.1f", fit.mape_after_percent)
+        << "%\n";
     if (fitted.host.has_spread())
       out << "  host side of " << fitted.models << "'s ranges on it: x" << format_number("%.2f", fitted.host.spread_low)
           << "-" << format_number("%.2f", fitted.host.spread_high)
