@@ -312,9 +312,9 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   f << fit.profile.dump(1) << '\n';
   if (!quiet) {
     const Json& p = fit.profile;
-    char line[200];
-    std::snprintf(line, sizeof line, "wrote %s: %s\n  peak fp32 %.1f GFLOP/s (%s), memory %.1f GB/s\n",
-                  out_file.c_str(), p["description"].get<std::string>().c_str(),
+    char line[200];  // fixed-length lines; the file and names of any length go through strings
+    out << "wrote " << out_file << ": " << p["description"].get<std::string>() << '\n';
+    std::snprintf(line, sizeof line, "  peak fp32 %.1f GFLOP/s (%s), memory %.1f GB/s\n",
                   p["peak_flops_per_s"]["fp32_simt"].get<double>() / 1e9,
                   target == "cpu" ? "best GEMM or oneDNN convolution" : "best cuBLAS GEMM",
                   p["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9);
@@ -332,16 +332,15 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
     if (p.contains("frameworks"))
       for (auto it = p["frameworks"].begin(); it != p["frameworks"].end(); ++it) {
         const Json& c = it.value()["op_host_s"];
-        std::snprintf(line, sizeof line, "  %s: add %.2f us, linear %.2f us, conv %.2f us, view %.2f us per op\n",
-                      it.key().c_str(), c["elementwise"].get<double>() * 1e6, c["linear"].get<double>() * 1e6,
+        std::snprintf(line, sizeof line, ": add %.2f us, linear %.2f us, conv %.2f us, view %.2f us per op\n",
+                      c["elementwise"].get<double>() * 1e6, c["linear"].get<double>() * 1e6,
                       c["conv"].get<double>() * 1e6, c["view"].get<double>() * 1e6);
-        out << line;
+        out << "  " << it.key() << line;
       }
     if (p["host"].is_object() && p["kind"] == "gpu") {
-      std::snprintf(line, sizeof line, "  host %s: dispatch takes %.2fx the reference host's (%s)\n",
-                    p["host"]["name"].get<std::string>().c_str(), p["host"]["relative_time"].get<double>(),
-                    p["host"]["fit"].value("reference", "").c_str());
-      out << line;
+      out << "  host " << p["host"]["name"].get<std::string>() << ": dispatch takes "
+          << format_number("%.2f", p["host"]["relative_time"].get<double>()) << "x the reference host's ("
+          << p["host"]["fit"].value("reference", "") << ")\n";
     }
     for (const auto& w : fit.warnings) out << "  warning: " << w << '\n';
   }
