@@ -11,7 +11,9 @@
 # Every step logs to OUTDIR and a failed step does not stop the later ones. Budgets: E2E_BUDGET_S for
 # the end-to-end runs (default 170 s; E2E_PASSES, E2E_PLAN, E2E_MODES pass --passes, --plan, --modes
 # to measure_gpu.py); TRACE_BUDGET_S > 0 adds Kineto traces of torchvision CNNs
-# (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped);
+# (validate/gpu/trace_gpu.py: what PyTorch launches for their convolutions), default 0 (skipped), and
+# TRACE_MODELS, TRACE_DTYPES, TRACE_BATCHES, TRACE_MODES (e.g. eager,torch-compile-reduce-overhead: what a
+# compiled forward launches and how long its kernels take) choose what it traces;
 # COMPILE_BUDGET_S > 0 adds eager, torch.compile and torch.compile(mode="reduce-overhead") runs of
 # measure_gpu.py's `compile` plan in fp16 (each configuration compiles once: 20-60 s), default 0;
 # GENERATE_TIMEOUT_S > 0 adds HF generate() of TinyLlama- and GPT-2-shaped models in fp16, dynamic and
@@ -115,7 +117,8 @@ fi
 if want traces && [ "${TRACE_BUDGET_S:-0}" -gt 0 ]; then
   step "kernel traces of CNNs"
   PYTHONUNBUFFERED=1 timeout $(( TRACE_BUDGET_S + 60 )) $py validate/gpu/trace_gpu.py --out "$out/traces" \
-    --budget-s "$TRACE_BUDGET_S" > "$out/traces.log" 2>&1
+    --budget-s "$TRACE_BUDGET_S" ${TRACE_MODELS:+--models "$TRACE_MODELS"} ${TRACE_DTYPES:+--dtypes "$TRACE_DTYPES"} \
+    ${TRACE_BATCHES:+--batches "$TRACE_BATCHES"} ${TRACE_MODES:+--modes "$TRACE_MODES"} > "$out/traces.log" 2>&1
   tail -3 "$out/traces.log"
 fi
 

@@ -2,7 +2,8 @@
 """Kineto traces of eager forwards, with the unprofiled latency of the same configuration beside each.
 
     python3 validate/gpu/trace_gpu.py --out DIR [--models mobilenet-v2,efficientnet-b0] [--dtypes fp16,fp32]
-                                      [--batches 1,128] [--budget-s 120] [--device cuda|cpu]
+                                      [--batches 1,128] [--modes eager,torch-compile,...] [--budget-s 120]
+                                      [--device cuda|cpu]
 
 Why: fwtax's builders emit the kernels the real implementation launches; for the torchvision CNNs on a
 GPU this was checked only for ResNet-50 (the shared H100 traces). The H200 runs leave fp16 MobileNet V2
@@ -18,6 +19,13 @@ synchronized calls, timed as measure_gpu.py times its runs (the shared H100 trac
 latency_median_s, latency_min_s), plus `top_kernels`: the ten kernels with the most GPU time. Model names
 and the models themselves are measure_gpu.py's (fwtax's zoo names). `--device cpu` runs the same on the
 CPU (a check of the script on a machine without a GPU; the traces then hold no kernels).
+
+`--modes` also traces the compiled modes (measure_gpu.py's `torch-compile` and
+`torch-compile-reduce-overhead`, compiled once per configuration, dynamic=False): the H200 runs of
+2026-12-04 measured reduce-overhead at batch 1 at 0.75-1.1x the eager forward's CUDA graph where fwtax
+predicts 0.5-0.74x, and a trace says which part is off: `kernel_count` and `kernel_busy_s` (every
+kernel of the profiled call and their summed GPU time) against fwtax's `--breakdown`, the rest of the
+call being host time and gaps. Files of a compiled mode are named `<model>_<dtype>_bs<batch>_<mode>.json.gz`.
 """
 import argparse
 import collections
@@ -52,15 +60,30 @@ def top_kernels(trace_path, n=10):
     return [{"kernel": k[:160], "calls": calls[k], "total_s": round(s, 9)} for k, s in total.most_common(n)]
 
 
+def kernel_totals(trace_path):
+    """(number of kernels, their summed GPU seconds) in a trace."""
+    with gzip.open(trace_path, "rt") as f:
+        doc = json.load(f)
+    events = doc.get("traceEvents", []) if isinstance(doc, dict) else doc
+    ks = [e for e in events if e.get("ph") == "X" and e.get("cat") == "kernel"]
+    return len(ks), round(sum(e.get("dur", 0) for e in ks) * 1e-6, 9)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--models", default="mobilenet-v2,efficientnet-b0,resnet18,vgg16,densenet121")
     ap.add_argument("--dtypes", default="fp16,fp32")
     ap.add_argument("--batches", default="1,128")
+    ap.add_argument("--modes", default="eager", help="eager and/or measure_gpu.py's compiled modes (comma-separated)")
     ap.add_argument("--budget-s", type=float, default=120)
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     a = ap.parse_args()
+    modes = a.modes.split(",")
+    unknown = [x for x in modes if x != "eager" and x not in mg.COMPILE_MODES]
+    if unknown:
+        print(f"trace_gpu.py: unknown mode(s) {','.join(unknown)}: eager, {', '.join(mg.COMPILE_MODES)}", file=sys.stderr)
+        return 2
     if a.device == "cuda" and not torch.cuda.is_available():
         print("trace_gpu.py: no CUDA GPU visible to torch (use --device cpu to check the script)", file=sys.stderr)
         return 2
@@ -85,9 +108,9 @@ def main():
             except Exception as e:  # noqa: BLE001 - reported, not fatal
                 index["errors"].append(f"{name} {dname}: build: {e!r}"[:500])
                 continue
-            for bs in (int(b) for b in a.batches.split(",")):
+            for bs, mode in ((int(b), mode) for b in a.batches.split(",") for mode in modes):
                 if time.time() - start > a.budget_s:
-                    index["errors"].append(f"budget: stopped before {name} {dname} bs{bs}")
+                    index["errors"].append(f"budget: stopped before {name} {dname} bs{bs} {mode}")
                     save()
                     return 0
                 try:
@@ -95,26 +118,33 @@ def main():
                         x = torch.randn(bs, 3, mg.IMAGE, mg.IMAGE, device=a.device, dtype=dts[dname])
                     else:
                         x = torch.randint(0, 1000, (bs, mg.SEQ), device=a.device)
+                    fn = m
+                    if mode != "eager":
+                        torch._dynamo.reset()
+                        fn = torch.compile(m, dynamic=False, **mg.COMPILE_MODES[mode])
                     with torch.no_grad():
-                        r = mg.timed(lambda: m(x), sync=lambda: sync(a.device))
+                        r = mg.timed(lambda: fn(x), sync=lambda: sync(a.device))
                         med, lo = r["median_s"], r["min_s"]
                         with profile(activities=activities, record_shapes=True) as prof:
-                            m(x)
+                            fn(x)
                             sync(a.device)
-                    file = f"{name}_{dname}_bs{bs}.json.gz"
+                    del fn
+                    file = f"{name}_{dname}_bs{bs}{'' if mode == 'eager' else '_' + mode}.json.gz"
                     raw = os.path.join(a.out, file[:-3])
                     prof.export_chrome_trace(raw)
                     with open(raw, "rb") as fi, gzip.open(os.path.join(a.out, file), "wb") as fo:
                         shutil.copyfileobj(fi, fo)
                     os.remove(raw)
+                    count, busy = kernel_totals(os.path.join(a.out, file))
                     index["traces"].append({
                         "file": file, "model": name, "dtype": dname, "batch": bs,
                         "seq": mg.SEQ if kind == "tokens" else None, "image": mg.IMAGE if kind == "image" else None,
-                        "mode": "eager", "latency_median_s": med, "latency_min_s": lo,
+                        "mode": mode, "latency_median_s": med, "latency_min_s": lo,
+                        "kernel_count": count, "kernel_busy_s": busy,
                         "top_kernels": top_kernels(os.path.join(a.out, file))})
-                    print(f"{name:16s} {dname} bs{bs:<4d} {med * 1e3:9.3f} ms  {file}", flush=True)
+                    print(f"{name:16s} {dname} bs{bs:<4d} {mode:30s} {med * 1e3:9.3f} ms  {count} kernels  {file}", flush=True)
                 except Exception as e:  # noqa: BLE001
-                    index["errors"].append(f"{name} {dname} bs{bs}: {e!r}"[:500])
+                    index["errors"].append(f"{name} {dname} bs{bs} {mode}: {e!r}"[:500])
                 save()
             del m
             if a.device == "cuda":
