@@ -242,7 +242,13 @@ Json python_ratios(const std::map<std::string, std::pair<std::string, double>>& 
   std::map<std::string, double> cost;
   for (const auto& [op, c] : measured) cost[op] = c.second;
   Json ratios = dispatch_ratios(cost, reference_host.at("microbench").value("python_dispatch_s", Json::object()));
-  if (ratios.empty()) throw InputError(file, "/ops", "expected ops the reference host measured too");
+  if (ratios.empty()) {
+    std::string names;
+    const Json ref = reference_host.at("microbench").value("python_dispatch_s", Json::object());
+    for (auto it = ref.begin(); it != ref.end(); ++it)
+      if (it.key() != "view_nokernel") names += (names.empty() ? "" : ", ") + it.key();
+    throw InputError(file, "/ops", "expected ops the reference host measured too (" + names + ")");
+  }
   if (string_member(py, "device", "cpu") != "cuda")
     warnings.push_back(file + " was measured on the CPU: a GPU host's speed should come from --device cuda");
   return ratios;
@@ -251,13 +257,22 @@ Json python_ratios(const std::map<std::string, std::pair<std::string, double>>& 
 }  // namespace
 
 Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
-                               const std::string& name, std::vector<std::string>& warnings) {
+                               const std::string& name, std::vector<std::string>& warnings, double probed_low,
+                               double probed_high) {
+  if (py.is_object() && py.contains("runs"))
+    throw InputError(file, "/runs", "a measured-runs file; a host is fitted to runs with --runs, and --merge takes "
+                                    "calibrate/python_dispatch.py --device cuda output");
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
   r.allow({"env", "source", "schema", "device", "sweeps"});
   const Json* ops = r.object("ops", true);
   r.finish();
   diag.throw_if_any();
+  // Ops on CPU tensors launch no kernels: their host speed would read about twice a GPU host's.
+  const std::string device = string_member(py, "device", "cpu");
+  if (device != "cuda")
+    throw InputError(file, "/device", "expected a probe of CUDA tensors (calibrate/python_dispatch.py --device cuda on "
+                                      "the GPU machine), got device \"" + device + "\": CPU ops launch no kernels");
   auto measured = read_dispatch_ops(*ops, diag);
   diag.throw_if_any();
   Json fit = {{"python_dispatch_over_reference", python_ratios(measured, reference_host, py, file, warnings)}};
@@ -265,6 +280,12 @@ Json host_from_python_dispatch(const Json& py, const std::string& file, const Js
   Json h = host_from_ratios(fit, name, "the host that ran calibrate/python_dispatch.py (" + file + ")",
                             reference_host.value("name", "reference"), cpu);
   h["source"] = "fwtax calibrate --target host --merge " + file + ": " + h["source"].get<std::string>();
+  if (probed_low > 0) {
+    h["host_time_spread"] = {{"low", probed_low}, {"high", probed_high}, {"models", {"*"}}};
+    h["source"] = h["source"].get<std::string>() +
+                  "; host_time_spread: data/ranges.json's host_time_probed (how far runs stray from a host measured "
+                  "by its own probe), for every model";
+  }
   return h;
 }
 

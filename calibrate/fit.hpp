@@ -45,8 +45,11 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
 // probe): its relative_time is the median over the probe's ops of their time over `reference_host`'s
 // (data/hosts/h100-vm-a.json, with its microbench), its module_relative_time the nn.Module probe's.
 // `fit` keeps the ratios. A probe taken on CPU tensors is used with a warning (no kernel launches).
+// With `probed_low` > 0 (data/ranges.json's host_time_probed) the host carries it as its
+// host_time_spread for every model.
 Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
-                               const std::string& name, std::vector<std::string>& warnings);
+                               const std::string& name, std::vector<std::string>& warnings, double probed_low = 0,
+                               double probed_high = 0);
 
 // Folds real models' CUDA-graph replays (validate/gpu/graph_check.py: per case the replay's median
 // latency and its kernels' count and CUPTI time) into a GPU profile: the time between dependent

@@ -180,6 +180,14 @@ FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRange
     r.projected = std::move(p.projected);
   }
   f.fit = spread_of(r);
+  if (!in.probed.empty()) {
+    Ratios p = ratios_of_runs(in.probed, catalog);
+    if (p.host.empty())
+      throw InputError(f.probed_label, "", "none of these runs (--probed-runs) is predicted framework-bound");
+    f.fit.probed_runs = p.host.size();
+    f.fit.spread.probed_low = std::min(1.0, quantile(p.host, 0.1));
+    f.fit.spread.probed_high = std::max(1.0, quantile(p.host, 0.9));
+  }
   if (f.fit.host_runs + f.fit.kernel_runs == 0)
     throw InputError(f.runs_label, "", "none of the runs could be predicted (unknown models or devices)");
   return f;
@@ -190,19 +198,27 @@ Json FittedRanges::to_json() const {
   j["name"] = name;
   j["description"] = "10th and 90th percentiles of measured over predicted time: host_time over the runs fwtax "
                      "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
-                     "devices, kernel_time_projected on devices projected from another's curves";
+                     "devices, kernel_time_projected on devices projected from another's curves" +
+                     std::string(probed_label.empty() ? "" : ", host_time_probed over the framework-bound runs of "
+                                                            "machines whose host was measured by its own probe");
   j["fit"] = {{"runs", runs_label},
               {"kernel_runs", kernel_label.empty() ? Json(nullptr) : Json(kernel_label)},
               {"projected_runs", projected_label.empty() ? Json(nullptr) : Json(projected_label)},
               {"framework_bound_runs", fit.host_runs},
               {"gpu_bound_runs_calibrated", fit.kernel_runs},
               {"gpu_bound_runs_projected", fit.projected_runs}};
+  if (!probed_label.empty()) {
+    j["fit"]["probed_runs"] = probed_label;
+    j["fit"]["framework_bound_runs_probed"] = fit.probed_runs;
+  }
   j["source"] = "fitted by fwtax calibrate --target ranges --runs " + runs_label +
                 (kernel_label.empty() ? "" : " --kernel-runs " + kernel_label) +
-                (projected_label.empty() ? "" : " --projected-runs " + projected_label) + " (" +
+                (projected_label.empty() ? "" : " --projected-runs " + projected_label) +
+                (probed_label.empty() ? "" : " --probed-runs " + probed_label) + " (" +
                 std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
-                " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) +
-                " on projected ones; each predicted on its own device and host)";
+                " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) + " on projected ones" +
+                (probed_label.empty() ? "" : ", " + std::to_string(fit.probed_runs) + " framework-bound on probed hosts") +
+                "; each predicted on its own device and host)";
   return j;
 }
 

@@ -28,7 +28,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
 // kernels'), these apart for calibrated and for projected devices.
 struct SpreadFit {
   LatencySpread spread;
-  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0;
+  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0, probed_runs = 0;
 };
 SpreadFit fit_spread(const std::vector<Comparison>& c);
 
@@ -63,13 +63,15 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
 struct FittedRanges {
   SpreadFit fit;
   std::string name = "ranges";
-  std::string runs_label, kernel_label, projected_label;  // the files fitted to ("": none given)
+  std::string runs_label, kernel_label, projected_label, probed_label;  // the files fitted to ("": none given)
   Json to_json() const;
 };
 // What the spread is fitted to: `runs` for all three; `kernel` adds its GPU-bound runs on calibrated
-// devices to the calibrated kernel spread; `projected`, when not empty, alone gives the projected one.
+// devices to the calibrated kernel spread; `projected`, when not empty, alone gives the projected one;
+// `probed`, runs of machines whose device's host was measured by its probe on that same machine, gives
+// host_time_probed from its framework-bound runs.
 struct RangeRuns {
-  std::vector<MeasuredRun> runs, kernel, projected;
+  std::vector<MeasuredRun> runs, kernel, projected, probed;
 };
 // Throws InputError when none of the runs (or none of the kernel or projected ones) could be used.
 FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRanges labels);

@@ -13,6 +13,7 @@
 #include "model/catalog.hpp"
 #include "model/error.hpp"
 #include "simulate/report.hpp"
+#include "simulate/sweep.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 
@@ -20,12 +21,15 @@ namespace fwtax::cli {
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), host (fit a "
-                       "host's speed to measured runs, --runs) or ranges (fit the spread of predictions' 10-90% "
+    {"--target", true, "cpu (libtorch on this CPU), cuda (CUDA runtime and cuBLAS on GPU 0), host (a host's "
+                       "speed fitted to measured runs, --runs, or from its Python dispatch probe, --merge) or ranges (fit the spread of predictions' 10-90% "
                        "ranges to measured runs, --runs)", "T"},
     {"--runs", true, "with --target host or ranges: measured runs (as for validate --measured) to fit to; FILE=DEVICE predicts that file's runs on DEVICE", "FILES"},
     {"--kernel-runs", true, "with --target ranges: add these runs' GPU-bound ones on calibrated devices to the "
                             "calibrated kernel spread (FILE=DEVICE: predicted on DEVICE)", "FILES"},
+    {"--probed-runs", true, "with --target ranges: runs of machines whose device's host was measured by its "
+                            "probe on that machine (FILE=DEVICE): their framework-bound spread becomes "
+                            "host_time_probed, the host side of hosts made by --target host --merge", "FILES"},
     {"--projected-runs", true, "with --target ranges: fit the kernel spread of projected devices (efficiency.like) "
                                "to these runs instead", "FILES"},
     {"--model", true, "with --target host: only runs of these models (say which the fit used)", "LIST"},
@@ -33,7 +37,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
-    {"--out", true, "write the profile here (default: fwtax-<target>.json)", "FILE"},
+    {"--out", true, "write the profile here (default: fwtax-<target>.json; a host: <--name>.json, else fitted-host.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu; a host: --out's file name, else fitted-host)", "NAME"},
     {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's)", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
@@ -133,6 +137,10 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
     labels.kernel_label = *more;
     in.kernel = runs_listed(a, "--kernel-runs", Measure::sync);
   }
+  if (auto more = a.get("--probed-runs")) {
+    labels.probed_label = *more;
+    in.probed = runs_listed(a, "--probed-runs", Measure::sync);
+  }
   if (auto more = a.get("--projected-runs")) {
     labels.projected_label = *more;
     in.projected = runs_listed(a, "--projected-runs", Measure::sync);
@@ -153,7 +161,11 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
         << fit.host_runs << " framework-bound runs), kernel time " << band(fit.spread.kernel_low, fit.spread.kernel_high)
         << " (" << fit.kernel_runs << " GPU-bound runs on calibrated devices), "
         << band(fit.spread.projected_low, fit.spread.projected_high) << " (" << fit.projected_runs
-        << " on projected devices)\n";
+        << " on projected devices)";
+    if (fit.probed_runs > 0)
+      out << ", on a host measured by its own probe " << band(fit.spread.probed_low, fit.spread.probed_high) << " ("
+          << fit.probed_runs << " framework-bound runs)";
+    out << '\n';
   }
   return 0;
 }
@@ -168,12 +180,18 @@ std::string host_name(const Args& a) {
 
 // --target host --merge FILE without --runs: a host from its Python dispatch probe alone.
 int calibrate_host_from_probe(const Args& a, std::ostream& out) {
+  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from"})
+    if (a.has(flag))
+      throw InputError(flag, "", "not used with --target host --merge (a host from its probe alone); fitting to "
+                                 "runs takes --runs");
   std::vector<std::string> files = split_list("--merge", *a.get("--merge"));
   if (files.size() != 1)
     throw InputError("--merge", "", "expected one file of calibrate/python_dispatch.py --device cuda output with --target host");
   std::vector<std::string> warnings;
+  const LatencySpread spread = builtin_spread(Catalog::builtin());
   Json h = host_from_python_dispatch(load_json_file(files[0]), files[0],
-                                     *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a), warnings);
+                                     *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a), warnings,
+                                     spread.probed_low, spread.probed_high);
   if (auto cpu = a.get("--cpu")) h["cpu"] = *cpu;
   Diagnostics check("--out");
   parse_host(h, check);
@@ -186,14 +204,24 @@ int calibrate_host_from_probe(const Args& a, std::ostream& out) {
     out << "wrote " << out_file << ": relative_time " << format_number("%.3f", h["relative_time"].get<double>());
     if (h.contains("module_relative_time"))
       out << ", module_relative_time " << format_number("%.3f", h["module_relative_time"].get<double>());
-    out << " (against h100-vm-a, from " << h["fit"]["python_dispatch_over_reference"].size() << " probed ops)\n";
+    std::size_t modules = 0;
+    for (const auto& [op, v] : h["fit"]["python_dispatch_over_reference"].items()) modules += op.ends_with("_module");
+    out << " (against h100-vm-a, from " << h["fit"]["python_dispatch_over_reference"].size() - modules
+        << " ops and " << modules << " module call(s) both measured)\n";
+    if (h.contains("host_time_spread"))
+      out << "  its ranges: host time x" << format_number("%.2f", h["host_time_spread"]["low"].get<double>()) << "-"
+          << format_number("%.2f", h["host_time_spread"]["high"].get<double>())
+          << " (data/ranges.json's spread for a host measured by its own probe)\n";
     for (const auto& w : warnings) out << "  warning: " << w << '\n';
   }
   return 0;
 }
 
 int calibrate_host(const Args& a, std::ostream& out) {
-  if (a.has("--merge") && !a.has("--runs")) return calibrate_host_from_probe(a, out);
+  if (a.has("--merge") && a.has("--runs"))
+    throw InputError("--merge", "", "either --runs (fit the host to measured runs) or --merge (the host from its "
+                                    "Python dispatch probe), not both");
+  if (a.has("--merge")) return calibrate_host_from_probe(a, out);
   std::vector<MeasuredRun> runs = runs_of(a, "host");
   auto files = a.get("--runs");
   std::vector<std::string> models;
@@ -258,8 +286,10 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax calibrate --target cpu|cuda|host|ranges [options]\n\nMeasures this machine and writes a "
                     "device profile with the frameworks measured on it; simulate, project and validate read it with "
-                    "--device FILE. With --target host, fits instead how fast the host of measured runs dispatches "
-                    "(its relative_time) and writes a host profile.",
+                    "--device FILE. With --target host it writes a host profile instead: how fast the host of measured "
+                    "runs dispatches (its relative_time, fitted to --runs), or, from a GPU machine's "
+                    "calibrate/python_dispatch.py --device cuda output (--merge, no runs), how fast that machine "
+                    "dispatches against the reference host.",
                     kFlags);
     return 0;
   }

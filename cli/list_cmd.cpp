@@ -52,7 +52,7 @@ void list_hosts(const Catalog& c, std::ostream& out) {
   auto spread = [](const HostSpec& h) {
     if (!h.has_spread()) return std::string("-");
     std::string models;
-    for (const auto& m : h.spread_models) models += (models.empty() ? "" : ",") + m;
+    for (const auto& m : h.spread_models) models += (models.empty() ? "" : ",") + (m == "*" ? "every model" : m);
     return format_number("x%.2f", h.spread_low) + format_number("-%.2f", h.spread_high) + " (" + models + ")";
   };
   for (const auto& e : c.hosts()) {

@@ -47,7 +47,8 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
 }
 
 bool HostSpec::spread_covers(const std::string& model) const {
-  return has_spread() && std::find(spread_models.begin(), spread_models.end(), model) != spread_models.end();
+  return has_spread() && (std::find(spread_models.begin(), spread_models.end(), model) != spread_models.end() ||
+                          std::find(spread_models.begin(), spread_models.end(), "*") != spread_models.end());
 }
 
 Json host_to_json(const HostSpec& h) {

@@ -25,7 +25,9 @@ struct HostSpec {
   // instead of data/ranges.json's host spread, which covers machines and models of every kind (other
   // models stray from a host fitted to one as far as across machines). 0: not given.
   double spread_low = 0, spread_high = 0;  // defaulted: 0 (when given: low <= 1 <= high, both > 0)
-  std::vector<std::string> spread_models;  // required with a spread: the models whose runs it is of
+  // required with a spread: the models whose runs it is of; ["*"]: every model (a host measured by its
+  // own probe, whose spread is data/ranges.json's host_time_probed)
+  std::vector<std::string> spread_models;
 
   double module_time() const { return module_relative_time > 0 ? module_relative_time : relative_time; }
   bool has_spread() const { return spread_low > 0 && spread_high > 0; }

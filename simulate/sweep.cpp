@@ -42,14 +42,17 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
   pair("host_time", s.host_low, s.host_high);
   pair("kernel_time", s.kernel_low, s.kernel_high);
   pair("kernel_time_projected", s.projected_low, s.projected_high);
+  if (r.member("host_time_probed")) pair("host_time_probed", s.probed_low, s.probed_high);
   r.finish();
   return s;
 }
 
 Json spread_to_json(const LatencySpread& s) {
-  return {{"host_time", {{"low", s.host_low}, {"high", s.host_high}}},
-          {"kernel_time", {{"low", s.kernel_low}, {"high", s.kernel_high}}},
-          {"kernel_time_projected", {{"low", s.projected_low}, {"high", s.projected_high}}}};
+  Json j = {{"host_time", {{"low", s.host_low}, {"high", s.host_high}}},
+            {"kernel_time", {{"low", s.kernel_low}, {"high", s.kernel_high}}},
+            {"kernel_time_projected", {{"low", s.projected_low}, {"high", s.projected_high}}}};
+  if (s.probed_low > 0) j["host_time_probed"] = {{"low", s.probed_low}, {"high", s.probed_high}};
+  return j;
 }
 
 LatencySpread builtin_spread(const Catalog& catalog) {

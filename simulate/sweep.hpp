@@ -62,6 +62,10 @@ struct LatencySpread {
   double host_low = 1, host_high = 1;
   double kernel_low = 1, kernel_high = 1;
   double projected_low = 1, projected_high = 1;
+  // The host side for a host measured by its own probe on the machine that runs the calls
+  // (host_time_probed; 0: not fitted): how far its runs stray once the machine's speed is known, narrower
+  // than host_time, which also spans machines of one kind. Written into such a host's host_time_spread.
+  double probed_low = 0, probed_high = 0;
 };
 LatencySpread parse_spread(const Json& j, Diagnostics& diag);
 // The ranges file's form of a spread (host_time, kernel_time, kernel_time_projected): what
