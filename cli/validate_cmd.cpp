@@ -183,6 +183,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
         r["new_tokens"] = c.run.new_tokens;
       }
       if (c.ok) {
+        r["host"] = c.host;
         r["predicted_s"] = c.predicted_s;
         r["predicted_low_s"] = c.low_s;
         r["predicted_high_s"] = c.high_s;
@@ -204,14 +205,14 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   // Columns as wide as their widest cell: device names such as h200-calibrated, or the path of a
   // calibrated profile, are shown whole.
   std::vector<std::vector<std::string>> cells = {
-      {"model", "device", "framework", "dtype", "batch", "input", "measured", "predicted", "error", "regime"}};
+      {"model", "device", "host", "framework", "dtype", "batch", "input", "measured", "predicted", "error", "regime"}};
   std::vector<std::string> skipped;
   for (const auto& c : cmp) {
     if (!c.ok) {
       skipped.push_back(c.run.model + " " + c.run.framework + ": skipped: " + c.reason);
       continue;
     }
-    cells.push_back({c.run.model, c.run.device, c.run.framework, std::string(dtype_name(c.run.dtype)),
+    cells.push_back({c.run.model, c.run.device, c.host, c.run.framework, std::string(dtype_name(c.run.dtype)),
                      std::to_string(c.run.batch),
                      c.run.phase == "decode"     ? "decode ctx " + std::to_string(c.run.context)
                      : c.run.phase == "forward" ? size_label(c.run.seq, c.run.image)
@@ -220,7 +221,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                      format_number("%+.1f%%", 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s),
                      std::string(regime_name(c.regime))});
   }
-  write_columns(out, cells, 4, 9);
+  write_columns(out, cells, 5, 10);
   for (const auto& line : skipped) out << line << '\n';
   out << "\n" << summary["configs"].get<std::size_t>() << " configurations: MAPE "
       << pct(summary["mape_percent"].get<double>()) << ", median APE " << pct(summary["median_ape_percent"].get<double>());

@@ -68,6 +68,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       const SimResult& s = rows.front().sim;
       c.ok = true;
       c.predicted_s = s.latency_s;
+      c.host = rows.front().host;
       c.projected = !d.efficiency_like.empty();
       c.low_s = rows.front().latency_low_s;
       c.high_s = rows.front().latency_high_s;

@@ -19,6 +19,7 @@ struct Comparison {
   std::string reason;
   std::string warning;      // the run's parameter count disagrees with the model fwtax built (empty: fine)
   double predicted_s = 0;
+  std::string host;         // the host that dispatched it (--host, else the device's own)
   double low_s = 0, high_s = 0;  // the prediction's 10-90% range
   double ape = 0;           // |predicted - measured| / measured
   Regime regime = Regime::framework;  // the regime fwtax predicts for it

@@ -253,15 +253,16 @@ TEST_CASE("--timeline with several configurations holds one host and one GPU pro
   }
 }
 
-TEST_CASE("validate's table shows whole device names and says which size a run has") {
+TEST_CASE("validate's table shows whole device names, the host of each row and which size a run has") {
   std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
   Run r = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "bert-base,resnet50",
                "--max-batch", "1", "--quiet"});
   REQUIRE(r.status == 0);
   auto head = table_row(r.out, "model");
-  REQUIRE(head.size() > 5);
-  CHECK(head[5] == "input");
-  CHECK(r.out.find("bert-base  h200-calibrated  pytorch-eager") != std::string::npos);
+  REQUIRE(head.size() > 6);
+  CHECK(head[2] == "host");
+  CHECK(head[6] == "input");
+  CHECK(r.out.find("bert-base  h200-calibrated  h200-calibrated-host  pytorch-eager") != std::string::npos);
   CHECK(r.out.find(" seq 128 ") != std::string::npos);
   CHECK(r.out.find(" image 224 ") != std::string::npos);
   // A profile given by path is shown whole too.
