@@ -268,6 +268,10 @@ Json host_from_python_dispatch(const Json& py, const std::string& file, const Js
   const Json* ops = r.object("ops", true);
   r.finish();
   diag.throw_if_any();
+  if (const std::string schema = string_member(py, "schema", "fwtax.python_dispatch/1");
+      schema != "fwtax.python_dispatch/1")
+    throw InputError(file, "/schema", "expected fwtax.python_dispatch/1 (calibrate/python_dispatch.py's output), got \"" +
+                                         schema + "\"");
   // Ops on CPU tensors launch no kernels: their host speed would read about twice a GPU host's.
   const std::string device = string_member(py, "device", "cpu");
   if (device != "cuda")
