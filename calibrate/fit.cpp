@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -794,6 +795,16 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   p["kind"] = "gpu";
   p["host"] = host;
   if (env.contains("sm_count")) p["parallel_units"] = env["sm_count"];
+  // "major.minor" as the probe writes it (cudaDeviceProp); older probes have none (taken as the newest).
+  if (env.contains("compute_capability")) {
+    const std::string cc = env["compute_capability"].is_string() ? env["compute_capability"].get<std::string>() : "";
+    char* end = nullptr;
+    const double v = std::strtod(cc.c_str(), &end);
+    if (cc.empty() || *end != '\0' || !(v >= 1 && v < 100))
+      throw InputError(file, "/env/compute_capability",
+                       "expected \"major.minor\" as the probe writes it (e.g. \"9.0\"), got " + env["compute_capability"].dump());
+    p["compute_capability"] = v;
+  }
   peaks["source"] = file + " /ceilings/gemm_sweep: the best throughput measured per math (not a datasheet peak)";
   p["peak_flops_per_s"] = peaks;
   p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /ceilings/copy_bw_Bps"}};

@@ -70,6 +70,9 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     }
   }
   d.parallel_units = r.number_or("parallel_units", NumberRule::at_least_one, 0);
+  d.compute_capability = r.number_or("compute_capability", NumberRule::at_least_one, 0);
+  if (d.kind == DeviceKind::cpu && r.has("compute_capability"))
+    diag.add("/compute_capability", "expected absent for a CPU device (a CUDA compute capability, GPUs only)");
 
   if (const Json* p = r.object("peak_flops_per_s", true)) {
     ObjectReader pr(*p, "/peak_flops_per_s", diag);
@@ -152,6 +155,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   j["kind"] = d.kind == DeviceKind::gpu ? "gpu" : "cpu";
   j["host"] = d.host;
   if (d.parallel_units > 0) j["parallel_units"] = d.parallel_units;
+  if (d.compute_capability > 0) j["compute_capability"] = d.compute_capability;
   Json peak;
   for (int i = 0; i < kMathCount; ++i)
     if (d.peak_flops_per_s[i] > 0) peak[std::string(math_name(static_cast<Math>(i)))] = d.peak_flops_per_s[i];

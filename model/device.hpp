@@ -23,6 +23,10 @@ struct DeviceSpec {
   DeviceKind kind = DeviceKind::gpu;  // required
   std::string host;                  // required: the host profile it is paired with
   double parallel_units = 0;         // optional: SMs (GPU) or cores (CPU); sizes efficiency curves
+  // optional, GPUs only: the CUDA compute capability (major.minor, e.g. 7.5); what a framework's
+  // libraries choose by it (PyTorch 1.12's TorchScript fuser: nvFuser from 7.0, NNC before; see
+  // FrameworkPass). 0: not given, taken as the newest.
+  double compute_capability = 0;
 
   // Peak FLOP/s per math; 0 = not supported by the hardware (falls back, see effective_math()).
   std::array<double, kMathCount> peak_flops_per_s{};

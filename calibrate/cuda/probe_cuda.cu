@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
   CHECK_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   std::string out = "{\n \"schema\": \"fwtax.microbench.cuda/1\",\n \"env\": {\"gpu\": \"" + std::string(p.name) +
                     "\", \"sm_count\": " +
-                    std::to_string(p.multiProcessorCount) + ", \"gpu_mem_bytes\": " + j(static_cast<double>(p.totalGlobalMem)) +
+                    std::to_string(p.multiProcessorCount) + ", \"compute_capability\": \"" + std::to_string(p.major) + "." +
+                    std::to_string(p.minor) + "\", \"gpu_mem_bytes\": " + j(static_cast<double>(p.totalGlobalMem)) +
                     ", \"cuda_driver\": " + std::to_string(driver) + ", \"cuda_runtime\": " + std::to_string(runtime) +
                     ", \"sm_clock_khz\": " + std::to_string(clock_khz) + ", \"mem_clock_khz\": " +
                     std::to_string(mem_clock_khz) + ", \"quick\": " + (quick ? "true" : "false") + "},\n";
