@@ -5,6 +5,21 @@
 
 namespace fwtax {
 
+std::vector<const WorkloadPass*> passes_for(const DeviceSpec& d, const FrameworkSpec& f) {
+  std::vector<const WorkloadPass*> out;
+  const bool gpu = d.kind == DeviceKind::gpu;
+  for (const FrameworkPass& step : f.passes) {
+    if (gpu) {
+      // A GPU without a compute capability counts as the newest: above every lower bound, below none.
+      const double cc = d.compute_capability;
+      if (step.compute_capability_min > 0 && cc > 0 && cc < step.compute_capability_min) continue;
+      if (step.compute_capability_below > 0 && (cc <= 0 || cc >= step.compute_capability_below)) continue;
+    }
+    if (const WorkloadPass* p = find_workload_pass(step.name)) out.push_back(p);
+  }
+  return out;
+}
+
 Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   Backend b;
   b.gpu = d.kind == DeviceKind::gpu;
@@ -14,8 +29,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
   b.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
   b.gemm_split_k = f.gemm_split_k;
-  for (const auto& name : f.passes)
-    if (const WorkloadPass* p = find_workload_pass(name)) b.passes.push_back(p);
+  b.passes = passes_for(d, f);
   b.graph_capture = f.mode == ExecMode::graph;
   b.jit_traced = f.mode == ExecMode::script;
   b.stack_convolutions = !f.conv_flops_per_s.empty();

@@ -37,6 +37,8 @@ struct Backend {
   std::vector<const WorkloadPass*> passes;
 };
 Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
+// The framework's workload passes that run on this device (FrameworkPass's compute capability bounds).
+std::vector<const WorkloadPass*> passes_for(const DeviceSpec& device, const FrameworkSpec& framework);
 
 class Builder {
  public:

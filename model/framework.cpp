@@ -74,12 +74,32 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     } else {
       for (std::size_t i = 0; i < p.size(); ++i) {
         std::string where = pointer + "/passes/" + std::to_string(i);
-        if (!p[i].is_string())
-          diag.add(where, "expected a pass name (" + workload_pass_names() + "), got " + p[i].dump());
-        else if (!find_workload_pass(p[i].get<std::string>()))
-          diag.add(where, "unknown pass \"" + p[i].get<std::string>() + "\" - passes are " + workload_pass_names());
+        FrameworkPass step;
+        std::string name_at = where;
+        if (p[i].is_string()) {
+          step.name = p[i].get<std::string>();
+        } else if (p[i].is_object()) {
+          ObjectReader pr(p[i], where, diag);
+          pr.allow({"source"});
+          step.name = pr.string("pass");
+          step.compute_capability_min = pr.number_or("compute_capability_min", NumberRule::at_least_one, 0);
+          step.compute_capability_below = pr.number_or("compute_capability_below", NumberRule::at_least_one, 0);
+          if (step.compute_capability_min > 0 && step.compute_capability_below > 0 &&
+              step.compute_capability_below <= step.compute_capability_min)
+            diag.add(where + "/compute_capability_below",
+                     "expected more than compute_capability_min (" + Json(step.compute_capability_min).dump() + ")");
+          pr.finish();
+          name_at = where + "/pass";
+          if (step.name.empty()) continue;  // missing or not a string: reported by the reader
+        } else {
+          diag.add(where, "expected a pass name (" + workload_pass_names() + ") or {\"pass\": name, ...}, got " +
+                              p[i].dump());
+          continue;
+        }
+        if (!find_workload_pass(step.name))
+          diag.add(name_at, "unknown pass \"" + step.name + "\" - passes are " + workload_pass_names());
         else
-          f.passes.push_back(p[i].get<std::string>());
+          f.passes.push_back(step);
       }
     }
   }
@@ -126,7 +146,20 @@ Json framework_to_json(const FrameworkSpec& f) {
     if (!f.gemm_flops_per_s.empty()) rates["gemm"] = shape_efficiency_to_json(f.gemm_flops_per_s);
     j["kernel_flops_per_s"] = rates;
   }
-  if (!f.passes.empty()) j["passes"] = f.passes;
+  if (!f.passes.empty()) {
+    Json steps = Json::array();
+    for (const FrameworkPass& step : f.passes) {
+      if (step.compute_capability_min <= 0 && step.compute_capability_below <= 0) {
+        steps.push_back(step.name);
+        continue;
+      }
+      Json o{{"pass", step.name}};
+      if (step.compute_capability_min > 0) o["compute_capability_min"] = step.compute_capability_min;
+      if (step.compute_capability_below > 0) o["compute_capability_below"] = step.compute_capability_below;
+      steps.push_back(o);
+    }
+    j["passes"] = steps;
+  }
   if (has_op_costs(f.mode)) {
     Json costs = Json::object();
     for (int i = 0; i < kOpClassCount; ++i) costs[std::string(op_class_name(static_cast<OpClass>(i)))] = f.op_host_s[i];

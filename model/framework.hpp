@@ -11,6 +11,18 @@
 
 namespace fwtax {
 
+// One workload pass of a mode, and the GPUs it runs on: a stack may pick its fuser by the GPU's
+// compute capability (PyTorch 1.12's TorchScript: nvFuser from Volta, 7.0; its TensorExpr fuser,
+// NNC, before). In a profile: "name", or {"pass": "name", "compute_capability_min": 7.0} /
+// {"pass": "name", "compute_capability_below": 7.0}. A GPU whose profile gives no compute
+// capability counts as the newest; the bounds say nothing of CPUs (a GPU fuser's pass skips them).
+struct FrameworkPass {
+  std::string name;
+  double compute_capability_min = 0;    // 0: no lower bound
+  double compute_capability_below = 0;  // 0: no upper bound
+  bool operator==(const FrameworkPass&) const = default;
+};
+
 enum class ExecMode {
   eager,   // every op dispatched by the host, kernels launched one by one
   script,  // an interpreter (TorchScript) dispatches ops; no Python per op
@@ -80,7 +92,8 @@ struct FrameworkSpec {
   std::string static_cache_decode;
   // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
   // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)
-  std::vector<std::string> passes;
+  // on the devices each one names (passes_for in model/builder.hpp)
+  std::vector<FrameworkPass> passes;
   std::string source;          // defaulted "": where the profile comes from
   std::string op_host_source;  // defaulted "": where op_host_s comes from (its "source" member)
 };

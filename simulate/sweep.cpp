@@ -317,9 +317,7 @@ TraceReplay trace_replay(const Trace& t, const std::string& traced, const Device
   r.options.host_factor = r.what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
   r.options.launch_factor = launch_host_factor(catalog, d) / q.host_x;
   if (!r.what.keep_host_times) r.options.module_factor = module_host_factor(catalog, d, f);
-  if (!r.what.keep_host_times)
-    for (const auto& name : f.passes)
-      if (const WorkloadPass* p = find_workload_pass(name)) r.passes.push_back(p);
+  if (!r.what.keep_host_times) r.passes = passes_for(d, f);
   return r;
 }
 
