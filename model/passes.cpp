@@ -134,14 +134,28 @@ bool fusible_as(const OpKernels& o, bool copies, bool need_output) {
 }
 
 // Whether a JIT fuser for GPUs takes the op: pointwise maps, norms and reductions with a recorded output.
-bool fusible(const OpKernels& o) { return fusible_as(o, false, true); }
+bool fusible(const Workload&, const OpKernels& o) { return fusible_as(o, false, true); }
 
 int reductions_in(const OpKernels& o) {
   int n = 0;
   for (const Kernel& k : o.kernels) n += is_reduction_like(k.kind) ? 1 : 0;
   return n;
 }
+// An in-place ATen op (relu_, add_, hardtanh_): its name ends in an underscore.
+bool in_place(const Workload& w, const OpKernels& o) {
+  const std::string_view n = w.name(o.op.name);
+  return n.size() > 1 && n.back() == '_' && n[n.size() - 2] != '_';
+}
 
+// Whether PyTorch's TensorExpr fuser (NNC) takes the op on a GPU: functional pointwise maps and inference
+// batch norm. Not an in-place op: a traced graph keeps relu_, add_ and hardtanh_ as the model called
+// them, and NNC takes functional ops only (Debian's torch 1.13 with NNC forced on, on a CPU, leaves a
+// traced block of conv, batch_norm, relu_ and add_ unfused, while the same block written functionally
+// goes to the fuser). No reduction, layer norm or softmax: NNC lowers those for CPUs only.
+bool te_fusible(const Workload& w, const OpKernels& o) {
+  return fusible_as(o, false, true) && reductions_in(o) == 0 && o.op.cls != OpClass::layer_norm &&
+         o.op.cls != OpClass::softmax && !in_place(w, o);
+}
 // The bytes a generated kernel's member writes, where the builder recorded none (copies, gathers).
 double written_bytes(const Kernel& k) {
   if (k.out_bytes > 0) return k.out_bytes;
@@ -217,7 +231,7 @@ bool any_group(const std::vector<OpKernels>&) { return true; }
 // fusions are patterns). `member` says which ops a chain takes (fusible: a JIT fuser's).
 void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name,
                  bool (*keep)(const std::vector<OpKernels>&) = any_group,
-                 bool (*member)(const OpKernels&) = fusible) {
+                 bool (*member)(const Workload&, const OpKernels&) = fusible) {
   auto ops = unpack(w);
   std::vector<OpKernels> out, group, skipped;
   out.reserve(ops.size());
@@ -245,7 +259,7 @@ void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name,
       skipped.push_back(std::move(o));
       continue;
     }
-    if (member(o)) {
+    if (member(w, o)) {
       int r = reductions_in(o);
       if (reductions + r > 1) flush();
       reductions += r;
@@ -265,6 +279,14 @@ void fuse_chains(Workload& w, std::uint32_t name, std::uint32_t kernel_name,
 void fuse_pointwise(Workload& w, const PassContext& c) {
   if (!c.gpu) return;  // the CPU fuser is off by default
   fuse_chains(w, w.intern("prim::CudaFusionGroup"), w.intern("fused_pointwise"));
+}
+
+// PyTorch's TensorExpr fuser (NNC) on GPUs: TorchScript's fuser where nvFuser is not the default (PyTorch
+// 1.12 on GPUs before Volta). Chains of functional pointwise ops (te_fusible) become one generated kernel
+// behind one graph node; in-place ops, norms, softmax and reductions stay ops of their own.
+void fuse_pointwise_te(Workload& w, const PassContext& c) {
+  if (!c.gpu) return;  // the CPU fuser is off by default
+  fuse_chains(w, w.intern("prim::TensorExprGroup"), w.intern("fused_pointwise"), any_group, te_fusible);
 }
 
 // An activation MLAS applies in a convolution's output (MLAS_ACTIVATION_KIND, which the CPU's
@@ -652,7 +674,7 @@ void tensorrt_fusions(Workload& w, const PassContext& c) {
   }
   pack(w, out);
   fuse_chains(w, w.intern("tensorrt::PointWise"), w.intern("fused_pointwise"), any_group,
-              [](const OpKernels& o) { return fusible_as(o, true, false); });
+              [](const Workload&, const OpKernels& o) { return fusible_as(o, true, false); });
 }
 
 const std::vector<WorkloadPass> kPasses = {
@@ -660,6 +682,10 @@ const std::vector<WorkloadPass> kPasses = {
     {"fold_batch_norm", "fold inference batch norms into the convolutions before them", fold_batch_norm},
     {"fuse_pointwise", "fuse chains of pointwise ops, norms and reductions into one GPU kernel (nvFuser)",
      fuse_pointwise},
+    {"fuse_pointwise_te",
+     "fuse chains of functional pointwise ops into one GPU kernel (PyTorch's TensorExpr fuser, NNC: no "
+     "in-place ops, norms or reductions)",
+     fuse_pointwise_te},
     {"ort_fusions",
      "ONNX Runtime's graph fusions: conv+bias(+add)+activation (CUDA FusedConv, CPU NCHWc Conv with "
      "one ReorderOutput), skip layer norm, attention, GELU",

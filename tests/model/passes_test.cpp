@@ -87,6 +87,63 @@ TEST_CASE("the pointwise fuser stops at GEMMs and views, keeps lone ops, and lea
   CHECK(cpu.ops.size() == before);
 }
 
+TEST_CASE("the TensorExpr fuser (NNC) fuses functional pointwise chains only: in-place ops, norms and softmax stay") {
+  Workload w;
+  Builder b(w, gpu_backend(), DType::fp32);
+  b.elementwise("aten::div", 1000, 1);
+  b.elementwise("aten::add", 1000, 2);  // div + add: one TensorExprGroup
+  b.softmax(10, 100);
+  b.elementwise("aten::relu_", 1000, 1);
+  b.elementwise("aten::add_", 1000, 2);  // in-place: not the fuser's
+  b.elementwise("aten::mul", 1000, 2);
+  b.layer_norm(10, 100);  // a norm breaks the chain: mul stays alone
+  Workload nvfuser = w, cpu = w;
+  apply_passes(w, passes({"fuse_pointwise_te"}), PassContext{true});
+  REQUIRE(w.ops.size() == 6);
+  CHECK(w.name(w.ops[0].name) == "prim::TensorExprGroup");
+  CHECK(w.ops[0].fused);
+  CHECK(w.name(w.ops[1].name) == "aten::softmax");
+  CHECK(w.name(w.ops[2].name) == "aten::relu_");
+  CHECK(w.name(w.ops[3].name) == "aten::add_");
+  CHECK(w.name(w.ops[4].name) == "aten::mul");
+  CHECK(w.name(w.ops[5].name) == "aten::layer_norm");
+  // nvFuser (PyTorch 1.12 from Volta) takes in-place ops and norms: (div + add + softmax), then
+  // (relu_ + add_ + mul + layer_norm) after the second reduction starts a new group.
+  apply_passes(nvfuser, passes({"fuse_pointwise"}), PassContext{true});
+  CHECK(nvfuser.ops.size() == 2);
+  const std::size_t before = cpu.ops.size();
+  apply_passes(cpu, passes({"fuse_pointwise_te"}), PassContext{false});
+  CHECK(cpu.ops.size() == before);
+}
+
+TEST_CASE("torchscript@1.12 fuses with nvFuser from compute capability 7.0 and with NNC before; an unknown GPU is the newest") {
+  const Catalog& c = Catalog::builtin();
+  const FrameworkSpec ts = c.framework("torchscript@1.12");
+  auto names = [&](const DeviceSpec& d) {
+    std::vector<std::string> out;
+    for (const WorkloadPass* p : passes_for(d, ts)) out.emplace_back(p->name);
+    return out;
+  };
+  CHECK(c.device("1080ti").compute_capability == 6.1);
+  CHECK(names(c.device("1080ti")) == std::vector<std::string>{"fuse_pointwise_te"});
+  CHECK(names(c.device("titanx")) == std::vector<std::string>{"fuse_pointwise_te"});
+  CHECK(names(c.device("v100")) == std::vector<std::string>{"fuse_pointwise"});
+  CHECK(names(c.device("rtx8000")) == std::vector<std::string>{"fuse_pointwise"});
+  DeviceSpec unknown = c.device("v100");
+  unknown.compute_capability = 0;
+  CHECK(names(unknown) == std::vector<std::string>{"fuse_pointwise"});
+  // ResNet-50 on a Pascal GPU: torchvision's in-place relu_ and add_ keep every batch norm and
+  // activation an op of its own, so the traced graph runs as many kernels as eager.
+  WorkloadConfig cfg{"resnet50", DType::fp32, 1, 0, 224};
+  const Architecture* a = find_builtin_architecture("resnet50");
+  REQUIRE(a != nullptr);
+  auto kernels = [&](const char* device, const char* framework) {
+    return build_workload(*a, cfg, make_backend(c.device(device), c.framework(framework))).kernels.size();
+  };
+  CHECK(kernels("1080ti", "torchscript@1.12") == kernels("1080ti", "pytorch-eager"));
+  CHECK(kernels("v100", "torchscript@1.12") < kernels("v100", "pytorch-eager"));
+}
+
 TEST_CASE("the pointwise fuser takes a dropout next to a fusible op into its group; one between GEMMs stays") {
   Workload w;
   Builder b(w, gpu_backend(), DType::fp32);
@@ -229,8 +286,11 @@ TEST_CASE("NAME@VERSION selects a stack's data file, and validate's filter re-ta
   CHECK(ts.name == "torchscript@1.12");
   CHECK(ts.version == "1.12");
   CHECK(ts.mode == ExecMode::script);
-  REQUIRE(ts.passes.size() == 1);
-  CHECK(ts.passes.front() == "fuse_pointwise");
+  REQUIRE(ts.passes.size() == 2);
+  CHECK(ts.passes[0].name == "fuse_pointwise");
+  CHECK(ts.passes[0].compute_capability_min == 7.0);
+  CHECK(ts.passes[1].name == "fuse_pointwise_te");
+  CHECK(ts.passes[1].compute_capability_below == 7.0);
   FrameworkSpec ort = c.framework("onnxruntime@1.12");
   CHECK(ort.mode == ExecMode::executor);
   CHECK(test::messages_of([&] { c.framework("torchscript@0.1"); }).size() == 1);
@@ -333,7 +393,7 @@ TEST_CASE("the compiled modes' files: the wrapper policy, Inductor's pass, graph
   CHECK(tc.mode == ExecMode::wrapper);
   CHECK(!tc.cuda_graphs);
   REQUIRE(tc.passes.size() == 1);
-  CHECK(tc.passes.front() == "inductor_fusions");
+  CHECK(tc.passes.front().name == "inductor_fusions");
   FrameworkSpec ro = c.framework("torch-compile-reduce-overhead");
   CHECK(ro.mode == ExecMode::wrapper);
   CHECK(ro.cuda_graphs);
@@ -473,7 +533,9 @@ TEST_CASE("the tensorrt file: the engine policy, TensorRT's pass after the folds
   CHECK(t.mode == ExecMode::engine);
   CHECK(needs_gpu(t));
   CHECK(!t.cuda_graphs);
-  CHECK(t.passes == std::vector<std::string>{"drop_noop_ops", "fold_batch_norm", "tensorrt_fusions"});
+  std::vector<std::string> names;
+  for (const FrameworkPass& step : t.passes) names.push_back(step.name);
+  CHECK(names == std::vector<std::string>{"drop_noop_ops", "fold_batch_norm", "tensorrt_fusions"});
   CHECK(t.tf32_matmul);
   CHECK(t.tf32_conv);
   CHECK(!t.source.empty());

@@ -135,7 +135,7 @@ TEST_CASE("ranges cover H200 runs they were not fitted to (the second VM, H1), w
     auto runs = read_measured_file(std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs-machine-h1.json",
                                    device, Measure::sync);
     Json s = summarize_comparisons(compare_runs(runs, cat));
-    MESSAGE("H1 coverage on " << (*device ? device : "h200") << ": framework-bound "
+    MESSAGE("H1 coverage on " << std::string(*device ? device : "h200") << ": framework-bound "
                               << s["coverage_percent"]["framework"].get<double>() << "%, GPU-bound "
                               << s["coverage_percent"]["gpu"].get<double>() << "%");
     for (const char* regime : {"framework", "gpu"}) {
