@@ -5,6 +5,10 @@
 
 namespace fwtax {
 
+// The channels below which cuDNN's heuristics keep a 3x3 convolution direct rather than Winograd (a
+// stem on an RGB image: 3 channels); an assumption, not read from cuDNN.
+constexpr double kWinogradMinChannels = 16;
+
 std::vector<const WorkloadPass*> passes_for(const DeviceSpec& d, const FrameworkSpec& f) {
   std::vector<const WorkloadPass*> out;
   const bool gpu = d.kind == DeviceKind::gpu;
@@ -28,6 +32,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.tf32_conv = f.tf32_conv && d.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0;
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
   b.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
+  b.winograd_conv_speedup = f.winograd_conv_speedup;
   b.gemm_split_k = f.gemm_split_k;
   b.passes = passes_for(d, f);
   b.graph_capture = f.mode == ExecMode::graph;
@@ -64,6 +69,7 @@ Builder::Builder(Workload& w, const Backend& b, DType dtype)
   n_.k_gather = id("gather");
   n_.k_conv = id("conv_implicit_gemm");
   n_.k_conv_dw = id("conv_depthwise");
+  n_.k_conv_winograd = id("conv_winograd");
   n_.k_conv_ws = id("conv_workspace_memset");
   n_.k_to_nhwc = id("nchw_to_nhwc");
   n_.k_to_nchw = id("nhwc_to_nchw");
@@ -319,7 +325,12 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     return;
   }
   if (math == Math::fp32_simt) {
-    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    // On the CUDA cores cuDNN runs an ungrouped 3x3 stride-1 convolution with enough channels as
+    // Winograd's algorithm: the tiles' products in a transformed domain, fewer multiplies than direct.
+    bool winograd = kh == 3 && kw == 3 && stride == 1 && groups == 1 && cin >= kWinogradMinChannels &&
+                    cout >= kWinogradMinChannels;
+    add_kernel(winograd ? n_.k_conv_winograd : n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    if (winograd) w_.kernels.back().flops_divisor = b_.winograd_conv_speedup;
   } else if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
     if (out_elems >= (1 << 20)) add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0, out_elems * 4 / 16);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);

@@ -26,6 +26,7 @@ struct Backend {
   bool half_tensor_cores = true; // fp16/bf16 tensor cores present
   bool gemm_split_k = true;      // small fp32 GEMMs as cuBLASLt's split-K (FrameworkSpec)
   double conv_workspace_limit_bytes = 0;  // cuDNN's workspace cap (FrameworkSpec); 0: none
+  double winograd_conv_speedup = 1;       // cuDNN's Winograd on the CUDA cores (FrameworkSpec); 1: none
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
   bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
@@ -145,7 +146,7 @@ class Builder {
     std::uint32_t view, dropout, empty, linear, matmul, layer_norm, softmax, sdpa, embedding, conv, batch_norm,
         cat, module;
     std::uint32_t k_gemm, k_gemv, k_splitk_memset, k_splitk_scale, k_splitk_epilogue, k_attn, k_attn_memset,
-        k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_ws, k_to_nhwc, k_to_nchw, k_bn_cvt, k_bn,
+        k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_winograd, k_conv_ws, k_to_nhwc, k_to_nchw, k_bn_cvt, k_bn,
         k_pool, k_reduce, k_copy, k_im2col;
   } n_;
 };

@@ -209,7 +209,7 @@ std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& d, con
       // The rate was measured on tensors that stay in cache from call to call; in a model a kernel
       // whose tensors stream from DRAM takes the device's memory time when that is longer.
       const double rate = rates->at(k.m, k.n, k.k), peak = d.peak_flops_per_s[static_cast<int>(k.math)];
-      const double compute = k.flops / rate, memory = timer.memory_time_s(k);
+      const double compute = k.flops / k.flops_divisor / rate, memory = timer.memory_time_s(k);
       kt[i] = compute >= memory ? KernelTime{compute, peak > 0 ? rate / peak : 0, Bound::compute}
                                 : KernelTime{memory, k.bytes / (memory * d.memory_bandwidth_bytes_per_s), Bound::memory};
     }

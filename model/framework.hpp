@@ -65,6 +65,10 @@ struct FrameworkSpec {
   // defaulted 0 (no limit): the workspace the stack lets cuDNN use for a convolution; a half
   // convolution whose NHWC copies (input and output) do not fit runs without tensor cores
   double conv_workspace_limit_bytes = 0;
+  // defaulted 1 (none): on a GPU, how many times fewer FLOPs cuDNN's Winograd algorithm spends on an
+  // ungrouped 3x3 stride-1 convolution that runs on the CUDA cores (fp32 without TF32, or half
+  // precision without tensor cores) than a direct convolution would (Builder::conv2d)
+  double winograd_conv_speedup = 1;
   // defaulted false: on a GPU, the mode replays its kernels from CUDA graphs (torch.compile's
   // reduce-overhead: cudagraph trees); on a CPU it runs as without (Inductor skips cudagraphs there)
   bool cuda_graphs = false;

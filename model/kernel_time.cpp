@@ -38,9 +38,9 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
     p.peak = d.peak_flops_per_s[m];
     if (p.peak <= 0) p.peak = d.peak_flops_per_s[static_cast<int>(Math::fp32_simt)];
     if (!matrix) {
-      p.compute = k.flops / p.peak;
+      p.compute = k.flops / k.flops_divisor / p.peak;
     } else {
-      p.compute = k.flops / (p.peak * eff_of(k, m)) * factor * (k.causal ? d.causal_attention_factor : 1.0);
+      p.compute = k.flops / k.flops_divisor / (p.peak * eff_of(k, m)) * factor * (k.causal ? d.causal_attention_factor : 1.0);
     }
   }
   if (k.bytes > 0) {
@@ -105,7 +105,7 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   if (conv && !d_.conv_efficiency[m].empty()) c = &d_.conv_efficiency[m];
   if (k.kind == KernelKind::attention && !d_.attention_efficiency[m].empty()) c = &d_.attention_efficiency[m];
   if (c->empty()) c = &d_.gemm_efficiency[static_cast<int>(Math::fp32_simt)];
-  return c->empty() ? 1.0 : c->at(k.flops);
+  return c->empty() ? 1.0 : c->at(k.flops / k.flops_divisor);
 }
 
 double KernelTimer::compute_time_s(const Kernel& k) const {

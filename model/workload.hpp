@@ -82,6 +82,9 @@ enum class GemmForm : std::uint8_t { matmul, linear };
 
 struct Kernel {
   double flops = 0;  // FLOPs (multiply-add = 2)
+  // How many times fewer FLOPs the kernel's algorithm spends than `flops` counts (cuDNN's Winograd
+  // convolutions): its compute time and efficiency take flops / flops_divisor, totals count flops.
+  double flops_divisor = 1;
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
   double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product;
                                // for a strided or pool kernel, m is the number of (input) elements it

@@ -327,3 +327,42 @@ TEST_CASE("a CPU's slow math functions bound their elementwise kernels by elemen
   CHECK(elem_func_of("aten::gelu") == ElemFunc::gelu);
   CHECK(elem_func_of("aten::mul") == ElemFunc::none);
 }
+
+TEST_CASE("cuDNN's Winograd: 3x3 stride-1 convolutions on the CUDA cores take fewer FLOPs, which totals still count") {
+  DeviceSpec d = test::toy_gpu();
+  Backend be;
+  be.gpu = true;
+  be.tf32_conv = false;  // fp32 on the CUDA cores, as before Ampere
+  be.winograd_conv_speedup = 1.75;
+  Workload w;
+  Builder b(w, be, DType::fp32);
+  b.conv2d(8, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, false);  // Winograd
+  b.conv2d(8, 64, 56, 56, 64, 3, 3, 2, 1, 1, 1, false);  // strided: direct
+  b.conv2d(8, 64, 56, 56, 64, 1, 1, 1, 0, 0, 1, false);  // 1x1: direct
+  b.conv2d(8, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1, false);  // an RGB stem: direct
+  b.conv2d(8, 64, 56, 56, 64, 3, 3, 1, 1, 1, 2, false);  // grouped: direct
+  REQUIRE(w.kernels.size() == 5);
+  CHECK(w.name(w.kernels[0].name) == "conv_winograd");
+  CHECK(w.kernels[0].flops_divisor == 1.75);
+  for (std::size_t i = 1; i < w.kernels.size(); ++i) {
+    CHECK(w.name(w.kernels[i].name) == "conv_implicit_gemm");
+    CHECK(w.kernels[i].flops_divisor == 1.0);
+  }
+  // Its compute time is that of the direct kernel with 1.75x fewer FLOPs; the workload's FLOPs are the model's.
+  Kernel direct = w.kernels[0];
+  direct.flops_divisor = 1;
+  Kernel fewer = direct;
+  fewer.flops /= 1.75;
+  KernelTimer timer(d);
+  CHECK(timer.compute_time_s(w.kernels[0]) == test::approx(timer.compute_time_s(fewer)));
+  CHECK(timer.compute_time_s(w.kernels[0]) < timer.compute_time_s(direct));
+  CHECK(w.total_flops() == test::approx(2.0 * 8 * 56 * 56 * 64 * 64 * 9 + 2.0 * 8 * 28 * 28 * 64 * 64 * 9 +
+                                        2.0 * 8 * 56 * 56 * 64 * 64 + 2.0 * 8 * 224 * 224 * 64 * 3 * 9 +
+                                        2.0 * 8 * 56 * 56 * 64 * 32 * 9));
+  // TF32 tensor cores (Ampere on): no Winograd.
+  Workload w2;
+  be.tf32_conv = true;
+  Builder b2(w2, be, DType::fp32);
+  b2.conv2d(8, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, false);
+  for (const Kernel& k : w2.kernels) CHECK(k.flops_divisor == 1.0);
+}
