@@ -85,12 +85,14 @@ def main():
         "op_host_s": costs,
         "tf32_matmul": False,
         "tf32_conv": True,
+        "winograd_conv_speedup": eager["winograd_conv_speedup"],
         "passes": PASSES,
     }
     call_source = (f"call_host_s: pytorch-eager's plus the compiled call's extra fixed cost over an eager Python "
                    f"function's on this CPU ({fit['compiled_call_s'] * 1e6:.2f} - {fit['eager_call_s'] * 1e6:.2f} us, "
                    f"the chains' intercepts at 0 ops: TorchDynamo's guards, the compiled frame's entry and the "
-                   f"wrapper's prologue; {MEASURED})")
+                   f"wrapper's prologue; {MEASURED}); winograd_conv_speedup: pytorch-eager's (Inductor calls "
+                   f"ATen's cuDNN convolutions)")
     default = {"name": "torch-compile", "version": env["torch"].split("+")[0],
                "description": "torch.compile (Inductor, mode default): fused generated kernels, library GEMMs, "
                               "convolutions and attention, guards per call, every kernel called from the "

@@ -35,6 +35,16 @@ H100_PEAK = {
 }
 H100_BW = 3.35e12
 H100_MEM = 80e9
+# cuDNN runs an ungrouped 3x3 stride-1 convolution on the CUDA cores (fp32 without TF32: before Ampere;
+# half precision without tensor cores: Pascal) as Winograd's algorithm, with fewer FLOPs than a direct
+# convolution; not seen on the H100 (TF32 and tensor cores there), so fitted on the 2022 paper's runs.
+WINOGRAD_CONV_SPEEDUP = 1.75
+WINOGRAD_SOURCE = (
+    "winograd_conv_speedup: fitted to the paper's eager fp32 VGG-16 runs on the 1080 Ti alone "
+    "(data/measured/framework-tax-2022/pretrained-fp32/1080ti.csv, its 8 runs predicted compute-bound: median "
+    "measured over predicted 0.65 with none, 0.97 at 1.7, 0.99 at 1.75, 1.01 at 1.8); below Winograd F(2x2,3x3)'s "
+    "2.25x fewer multiplies. Checked on what it was not fitted to: the other pre-Ampere GPUs' fp32 VGG-16, "
+    "ResNets and Wide ResNet-50 in eager (0.58-0.94 -> 0.91-1.09), Pascal's fp16 (VGG-16 0.72 -> 1.12), and TorchScript (0.81-1.22)")
 GEMM_MATH = {"fp32": "fp32_simt", "tf32": "tf32_tensor", "fp16": "fp16_tensor", "bf16": "bf16_tensor"}
 
 # How aten op names map to fwtax op classes (the same table as model/trace import).
@@ -402,10 +412,12 @@ def main():
         "name": "h100",
         "description": "NVIDIA H100 80GB HBM3 SXM (132 SMs), calibrated on an H100 VM (machine A, 2026-11)",
         "source": f"efficiency and launch costs fitted from {mb_src} by calibrate/derive/derive_h100.py; "
-                  "peaks from the NVIDIA H100 datasheet",
+                  "peaks from the NVIDIA H100 datasheet; compute_capability from NVIDIA's CUDA GPUs list "
+                  "(developer.nvidia.com/cuda-gpus)",
         "kind": "gpu",
         "host": "h100-vm-a",
         "parallel_units": mb["env"]["sm_count"],
+        "compute_capability": 9.0,
         "peak_flops_per_s": dict(H100_PEAK, source="NVIDIA H100 SXM5 datasheet and Hopper whitepaper, dense, boost clock"),
         "memory": {"bandwidth_bytes_per_s": H100_BW, "capacity_bytes": H100_MEM,
                    "source": "NVIDIA H100 SXM5 datasheet (HBM3); the measured copy bandwidth is "
@@ -503,7 +515,7 @@ def main():
             "name": "pytorch-eager",
             "description": "PyTorch eager mode driven from Python (model.eval(), torch.no_grad())",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"] - py["linear"]),
-            "op_host_s": eager_costs, "tf32_matmul": False, "tf32_conv": True,
+            "op_host_s": eager_costs, "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "static_cache_decode": "torch-compile-reduce-overhead",
             "source": "PyTorch 2.11 on machine A; call_host_s is one module call (the model's own __call__); "
                       "tf32 flags are PyTorch's defaults; static_cache_decode: transformers 5.x generate() compiles "
@@ -515,7 +527,7 @@ def main():
             "name": "libtorch",
             "description": "PyTorch eager ops called from C++ (libtorch), no Python",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": 0.0,
-            "op_host_s": cpp_costs, "tf32_matmul": False, "tf32_conv": True,
+            "op_host_s": cpp_costs, "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "source": "libtorch 2.11 on machine A",
         },
         "torchscript": {
@@ -523,7 +535,7 @@ def main():
             "description": "torch.jit.trace + freeze: the TorchScript interpreter dispatches the ops, BN folded",
             "mode": "script", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"]),
             "op_host_s": ts_costs,
-            "tf32_matmul": False, "tf32_conv": True, "passes": ["drop_noop_ops", "fold_batch_norm"],
+            "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP, "passes": ["drop_noop_ops", "fold_batch_norm"],
             "source": "freezing folds inference batch norm into convolutions (a weight scale and a bias, which ATen adds "
                       "after a cuDNN convolution) and removes dropout (torch.jit.freeze); "
                       "call_host_s: one Python call into the scripted module (nn_linear_module as a proxy)",
@@ -531,11 +543,13 @@ def main():
         "cuda-graphs": {
             "name": "cuda-graphs",
             "description": "the eager forward captured once in a CUDA graph, then replayed (torch.cuda.CUDAGraph)",
-            "mode": "graph", "call_host_s": r9(py["view_nokernel"]), "tf32_matmul": False, "tf32_conv": True,
+            "mode": "graph", "call_host_s": r9(py["view_nokernel"]), "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "source": f"call_host_s: one Python call into C++ (view_nokernel of {mb_src} /python_dispatch as a proxy "
                       "for graph.replay()); the graph launch itself is the device's graph_launch_host_s",
         },
     }
+    for fw in frameworks.values():
+        fw["source"] += "; " + WINOGRAD_SOURCE
     hosts = {
         "h100-vm-a": {
             "name": "h100-vm-a", "relative_time": 1.0,

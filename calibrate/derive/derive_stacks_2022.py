@@ -43,6 +43,13 @@ GEMM_SPLIT_K_SOURCE = (
     "host time than batch 2, which none of the paper's fp32 BERT runs shows on any GPU"
 )
 
+WINOGRAD_SOURCE = "winograd_conv_speedup: pytorch-eager's (the same ATen convolutions through cuDNN)"
+NO_WINOGRAD_SOURCE = (
+    "winograd_conv_speedup: 1, none: within its 32 MiB workspace ORT 1.12's convolutions on the CUDA cores ran "
+    "slower than PyTorch's on the same GPU, not faster (the paper's RTX 8000 fp32 ResNet-50 runs: measured over "
+    "predicted 1.19 under ORT, 0.90 eager; VGG-16, all 3x3 convolutions, 0.81 against 0.67); with eager's 1.75 "
+    "this stack's MAPE went from 23.2% to 26.5%")
+
 
 def load(path):
     with open(path) as f:
@@ -50,7 +57,7 @@ def load(path):
 
 
 def stack(name, version, mode, passes, description, measured_file, node_key, call_key, extra_source,
-          sync_each_call=False, sync_source="", extra=None, scale=False, gemm_split_k=True):
+          sync_each_call=False, sync_source="", extra=None, scale=False, gemm_split_k=True, winograd=True):
     eager = load(EAGER)
     m = load(f"{MEASURED}/{measured_file}")
     saves = {cls: v["eager_op_s"] - v[node_key] for cls, v in m["per_class"].items()}
@@ -101,6 +108,7 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
         "tf32_matmul": False,
         "tf32_conv": True,
         "gemm_split_k": gemm_split_k,
+        "winograd_conv_speedup": eager["winograd_conv_speedup"] if winograd else 1.0,
         "passes": passes,
         "sync_each_call": sync_each_call,
         **(extra or {}),
@@ -109,15 +117,29 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
             f"time of {call_key} over eager_call_s in {MEASURED}/{measured_file} (0 if negative); "
             + (sync_source or "sync_each_call: false, the interpreter returns without waiting for the GPU")
             + ("" if gemm_split_k else "; " + GEMM_SPLIT_K_SOURCE)
+            + "; " + (WINOGRAD_SOURCE if winograd else NO_WINOGRAD_SOURCE)
         ),
     }
 
 
+# PyTorch 1.12's TorchScript fuser on a GPU: nvFuser from Volta, its TensorExpr fuser (NNC) before.
+TS_PASSES = [
+    {"pass": "fuse_pointwise", "compute_capability_min": 7.0,
+     "source": "PyTorch 1.12 made nvFuser TorchScript's default fuser on CUDA GPUs from Volta (compute capability "
+               "7.0; PyTorch's nvFuser tutorial: 'Volta and later CUDA accelerators')"},
+    {"pass": "fuse_pointwise_te", "compute_capability_below": 7.0,
+     "source": "before Volta TorchScript keeps its TensorExpr fuser (NNC), which takes functional pointwise ops "
+               "only: torchvision's in-place relu_, add_ and hardtanh_ stay unfused (Debian's torch 1.13 with NNC "
+               "forced on, a traced conv-batch_norm-relu_-add_ block: nothing fused)"},
+]
+
+
 def main():
     ts = stack(
-        "torchscript", "1.12", "script", ["fuse_pointwise"],
+        "torchscript", "1.12", "script", TS_PASSES,
         "PyTorch 1.12 torch.jit.trace (not frozen): the TorchScript interpreter runs the traced graph; on a GPU "
-        "its default fuser (nvFuser) runs chains of pointwise ops, norms and reductions as one kernel",
+        "its default fuser runs chains of pointwise ops as one kernel (from Volta nvFuser, with norms and reductions; "
+        "before, NNC, functional ops only)",
         "torchscript-1.13-cpu.json", "torchscript_node_s", "torchscript_call_s", "traced graph",
         False, "", {"fused_op_host_s": FUSED_OP_HOST_S}, gemm_split_k=GEMM_SPLIT_K)
     ort = stack(
@@ -131,7 +153,7 @@ def main():
         "conv_workspace_limit_bytes: ORT 1.12's CUDA Conv searches and runs cuDNN algorithms within a 32 MiB "
         "workspace (AlgoSearchWorkspaceSize in its conv.cc; cudnn_conv_use_max_workspace, off by default until "
         "1.14, lifts it)",
-        {"conv_workspace_limit_bytes": 32 * 1024 * 1024}, scale=True)
+        {"conv_workspace_limit_bytes": 32 * 1024 * 1024}, scale=True, winograd=False)
     for spec in (ts, ort):
         with open(f"data/frameworks/{spec['name']}.json", "w") as f:
             json.dump(spec, f, indent=1)

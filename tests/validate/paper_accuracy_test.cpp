@@ -55,10 +55,10 @@ TEST_CASE("paper data: MAPE within 20% overall and without the host-fitting mode
   std::size_t n = 0;
   double all = mape_of([](const Comparison&) { return true; }, &n);
   MESSAGE("paper eager MAPE " << all << "% over " << n << " configurations");
-  CHECK(all <= 20.0);  // 18.6% at 4e880f0
+  CHECK(all <= 19.0);  // 18.6% at 4e880f0; 17.6% with cuDNN's Winograd (fp32 3x3 convolutions before Ampere)
   double unfitted = mape_of([](const Comparison& c) { return c.run.model != "bert-base"; }, &n);
   MESSAGE("without bert-base: " << unfitted << "% over " << n);
-  CHECK(unfitted <= 20.0);  // 18.9%
+  CHECK(unfitted <= 19.0);  // 18.9%; 17.8%
 }
 
 TEST_CASE("paper data: every GPU within 22.5% MAPE, and fwtax beats both baselines on each") {

@@ -120,8 +120,8 @@ TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs i
   Json refit = load_json_file(out.string());
   for (const char* key : {"host_time", "kernel_time", "kernel_time_projected"})
     for (const char* end : {"low", "high"}) {
-      CAPTURE(key);
-      CAPTURE(end);
+      const std::string field = std::string(key) + "/" + end;  // a string, not a pointer, in the log
+      CAPTURE(field);
       CHECK(refit[key][end].get<double>() == doctest::Approx((*j)[key][end].get<double>()).epsilon(1e-9));
     }
 }
