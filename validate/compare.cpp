@@ -63,6 +63,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
       g.measure = run.measure;
       g.host_x = host_x;
       if (host) g.host = *host;
+      else if (!run.host.empty()) g.host = catalog.host(run.host);
       g.ranges = ranges;
       auto rows = simulate_grid(g, catalog);
       const SimResult& s = rows.front().sim;

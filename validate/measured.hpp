@@ -14,6 +14,10 @@ struct MeasuredRun {
   std::string model;      // fwtax model name
   std::string device;     // fwtax device name
   std::string framework;  // fwtax framework name
+  // The host that dispatched the run where it is not the device's own (a pass of the paper's 3090 made
+  // while its host ran slower: validate/paper.cpp's host_of_file); empty: the device's host. --host
+  // overrides it.
+  std::string host;
   std::string mode;       // the dataset's own name for the mode ("eager", "cudagraph" ...)
   DType dtype = DType::fp32;
   long long batch = 1, seq = 0, image = 0;

@@ -43,6 +43,16 @@ std::string device_of_file(const std::string& path) {
   return lower;
 }
 
+// The host of a file's runs where it is not its device's: 3090-1.csv is a second fp16 pass on the
+// paper's RTX 3090 during which every model, bert-base too, ran about 1.7x slower at small batch than
+// in 3090.csv (bert-base at batch 1: 14.65 against 8.21 ms); its host is fitted from its own bert-base
+// rows (calibrate/derive/fit_paper_hosts.sh), as each paper GPU's is.
+std::string host_of_file(const std::string& path) {
+  std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  stem = stem.substr(0, stem.find('.'));
+  return stem == "3090-1" ? "paper-3090-pass2" : "";
+}
+
 std::string folder_of(const std::string& path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return "";
@@ -151,7 +161,12 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
   std::string text = read_file_text(path);
   if (path.size() > 4 && path.substr(path.size() - 4) == ".csv") {
     auto runs = parse_paper_csv(text, path, device.empty() ? device_of_file(path) : device, folder_of(path));
-    for (auto& r : runs) r.measure = Measure::pipelined;  // the paper timed calls back to back
+    // Predicted on another device (--device, FILE=DEVICE) the runs are a what-if on that device's host.
+    const std::string host = device.empty() || device == device_of_file(path) ? host_of_file(path) : "";
+    for (auto& r : runs) {
+      r.measure = Measure::pipelined;  // the paper timed calls back to back
+      r.host = host;
+    }
     return runs;
   }
   Json j = parse_json(text, path);
