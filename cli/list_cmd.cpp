@@ -21,20 +21,22 @@ std::string figure(double v) {
 void list_devices(const Catalog& c, std::ostream& out) {
   out << "Peak TFLOP/s (dense: fp32 on SIMT cores, tf32/fp16/bf16 on tensor cores; - for none, where that dtype's\n"
          "matrix products run in fp32), memory bandwidth (TB/s) and capacity (GB), and the host that feeds the\n"
-         "device, with its dispatch time against the reference host (h100-vm-a).\n\n";
-  std::vector<std::vector<std::string>> cells = {{"device", "kind", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB",
+         "device, with its dispatch time against the reference host (h100-vm-a). cc: a GPU's CUDA compute\n"
+         "capability, by which a stack may pick its kernels or fuser (-: not given, taken as the newest).\n\n";
+  std::vector<std::vector<std::string>> cells = {{"device", "kind", "cc", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB",
                                                   "host", "host time", "description"}};
   for (const auto& e : c.devices()) {
     DeviceSpec d = c.device(e.name);
     HostSpec h = c.host_of(d);
     auto peak = [&](Math m) { return figure(d.peak_flops_per_s[static_cast<int>(m)] / 1e12); };
-    cells.push_back({d.name, d.kind == DeviceKind::gpu ? "gpu" : "cpu", peak(Math::fp32_simt), peak(Math::tf32_tensor),
+    cells.push_back({d.name, d.kind == DeviceKind::gpu ? "gpu" : "cpu",
+                     d.compute_capability > 0 ? format_number("%.1f", d.compute_capability) : "-", peak(Math::fp32_simt), peak(Math::tf32_tensor),
                      peak(Math::fp16_tensor), peak(Math::bf16_tensor),
                      format_number("%.2f", d.memory_bandwidth_bytes_per_s / 1e12),
                      d.memory_capacity_bytes > 0 ? format_number("%.0f", d.memory_capacity_bytes / 1e9) : "-", h.name,
                      format_number("%.2fx", h.relative_time), d.description});
   }
-  write_columns(out, cells, 2, 8);
+  write_columns(out, cells, 2, 9);
 }
 
 void list_hosts(const Catalog& c, std::ostream& out) {

@@ -123,6 +123,14 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     wanted.push_back(stem);
     file_of[stem] = f;
   }
+  // What the files hold, for the message when the filters leave nothing.
+  std::set<std::string> held_frameworks, held_models;
+  for (const auto& r : runs) held_frameworks.insert(r.framework), held_models.insert(r.model);
+  auto listed = [](const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  };
   std::erase_if(runs, [&](MeasuredRun& r) {
     if (!wanted.empty()) {
       std::string picked = select_framework(wanted, r.framework);
@@ -136,7 +144,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     throw InputError(a.has("--run") ? "--run" : *a.get("--measured"), "",
                      "no runs to validate" + std::string(a.has("--model") || a.has("--framework") || a.has("--min-batch") ||
                                                                  a.has("--max-batch")
-                                                             ? " (none left after --model, --framework, --min-batch, --max-batch)"
+                                                             ? " (none left after --model, --framework, --min-batch, --max-batch; "
+                                                               "the runs read are of " + listed(held_frameworks) + ": " +
+                                                               listed(held_models) + ")"
                                                              : " (expected runs of models fwtax builds, with a latency > 0)"));
   auto cmp = compare_runs(runs, Catalog::builtin(), 1.0, host ? &*host : nullptr);
   std::size_t predicted = 0;
@@ -223,6 +233,16 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   }
   write_columns(out, cells, 5, 10);
   for (const auto& line : skipped) out << line << '\n';
+  // What the columns mean, and how the runs were timed (the prediction simulates the same).
+  std::size_t pipelined = 0;
+  for (const auto& c : cmp) pipelined += c.ok && c.run.measure == Measure::pipelined;
+  const std::size_t shown = cells.size() - 1;
+  out << "error: (predicted - measured) / measured, + where fwtax predicts slower; regime: what fwtax predicts "
+         "binds; measured: "
+      << (pipelined == shown ? "the mean of calls issued back to back (pipelined), as the dataset timed them"
+          : pipelined == 0   ? "the median of synchronized calls, as the dataset timed them"
+                             : "synchronized medians or pipelined means, as each dataset timed them")
+      << '\n';
   out << "\n" << summary["configs"].get<std::size_t>() << " configurations: MAPE "
       << pct(summary["mape_percent"].get<double>()) << ", median APE " << pct(summary["median_ape_percent"].get<double>());
   if (summary["skipped"].get<std::size_t>()) out << ", " << summary["skipped"].get<std::size_t>() << " skipped";

@@ -71,6 +71,9 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
   }
   d.parallel_units = r.number_or("parallel_units", NumberRule::at_least_one, 0);
   d.compute_capability = r.number_or("compute_capability", NumberRule::at_least_one, 0);
+  if (d.compute_capability >= kMaxComputeCapability)
+    diag.add("/compute_capability", "expected major.minor below " + std::to_string(static_cast<int>(kMaxComputeCapability)) +
+                                        " (e.g. 8.6), got " + describe(Json(d.compute_capability)));
   if (d.kind == DeviceKind::cpu && r.has("compute_capability"))
     diag.add("/compute_capability", "expected absent for a CPU device (a CUDA compute capability, GPUs only)");
 

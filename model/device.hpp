@@ -17,6 +17,9 @@ namespace fwtax {
 
 enum class DeviceKind { gpu, cpu };
 
+// Above any CUDA compute capability (major.minor; 12.x in 2026): a larger one is a typo (61 for 6.1).
+constexpr double kMaxComputeCapability = 20;
+
 struct DeviceSpec {
   std::string name;                  // required
   std::string description;           // defaulted: ""

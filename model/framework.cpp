@@ -1,5 +1,6 @@
 #include "model/framework.hpp"
 
+#include "model/device.hpp"
 #include "model/passes.hpp"
 
 namespace fwtax {
@@ -85,10 +86,17 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
           step.name = pr.string("pass");
           step.compute_capability_min = pr.number_or("compute_capability_min", NumberRule::at_least_one, 0);
           step.compute_capability_below = pr.number_or("compute_capability_below", NumberRule::at_least_one, 0);
+          for (auto [key, v] : {std::pair<const char*, double>{"compute_capability_min", step.compute_capability_min},
+                                {"compute_capability_below", step.compute_capability_below}})
+            if (v >= kMaxComputeCapability)
+              diag.add(where + "/" + key, "expected major.minor below " +
+                                              std::to_string(static_cast<int>(kMaxComputeCapability)) + " (e.g. 7.0), got " +
+                                              describe(Json(v)));
           if (step.compute_capability_min > 0 && step.compute_capability_below > 0 &&
               step.compute_capability_below <= step.compute_capability_min)
             diag.add(where + "/compute_capability_below",
-                     "expected more than compute_capability_min (" + Json(step.compute_capability_min).dump() + ")");
+                     "expected more than compute_capability_min (" + Json(step.compute_capability_min).dump() + "), got " +
+                         Json(step.compute_capability_below).dump());
           pr.finish();
           name_at = where + "/pass";
           if (step.name.empty()) continue;  // missing or not a string: reported by the reader

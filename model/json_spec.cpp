@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -51,6 +52,9 @@ Json parse_json(std::string_view text, const std::string& file) {
 }
 
 std::string read_file_text(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path, "", "a directory; expected a file (name the files in it, comma-separated)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the file for reading");
   std::ostringstream ss;

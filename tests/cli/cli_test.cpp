@@ -115,33 +115,33 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   Run r = run({"list", "devices"});
   REQUIRE(r.status == 0);
   auto head = table_row(r.out, "device");
-  REQUIRE(head.size() >= 10);
-  CHECK(std::vector<std::string>(head.begin(), head.begin() + 10) ==
-        std::vector<std::string>{"device", "kind", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB", "host", "host"});
-  // v100.json: 15.7 TFLOP/s fp32, 125 fp16 tensor, no TF32 or bf16 tensor cores, 900 GB/s, 32 GB.
+  REQUIRE(head.size() >= 11);
+  CHECK(std::vector<std::string>(head.begin(), head.begin() + 11) ==
+        std::vector<std::string>{"device", "kind", "cc", "fp32", "tf32", "fp16", "bf16", "TB/s", "GB", "host", "host"});
+  // v100.json: compute capability 7.0, 15.7 TFLOP/s fp32, 125 fp16 tensor, no TF32 or bf16 tensor cores, 900 GB/s, 32 GB.
   // The host's speed is fitted (calibrate/derive/fit_paper_hosts.sh): the list shows the profile's value.
   const Json* host = fwtax::Catalog::builtin().builtin_json("hosts/paper-v100.json");
   REQUIRE(host != nullptr);
   char speed[16];
   std::snprintf(speed, sizeof speed, "%.2fx", (*host)["relative_time"].get<double>());
   auto v100 = table_row(r.out, "v100");
-  REQUIRE(v100.size() >= 10);
-  CHECK(std::vector<std::string>(v100.begin(), v100.begin() + 10) ==
-        std::vector<std::string>{"v100", "gpu", "15.7", "-", "125", "-", "0.90", "32", "paper-v100", speed});
+  REQUIRE(v100.size() >= 11);
+  CHECK(std::vector<std::string>(v100.begin(), v100.begin() + 11) ==
+        std::vector<std::string>{"v100", "gpu", "7.0", "15.7", "-", "125", "-", "0.90", "32", "paper-v100", speed});
   auto h100 = table_row(r.out, "h100");
-  REQUIRE(h100.size() >= 9);
-  CHECK(std::vector<std::string>(h100.begin() + 2, h100.begin() + 9) ==
-        std::vector<std::string>{"66.9", "495", "989", "989", "3.35", "80", "h100-vm-a"});
+  REQUIRE(h100.size() >= 10);
+  CHECK(std::vector<std::string>(h100.begin() + 2, h100.begin() + 10) ==
+        std::vector<std::string>{"9.0", "66.9", "495", "989", "989", "3.35", "80", "h100-vm-a"});
   CHECK(!table_row(r.out, "h200-calibrated").empty());  // every built-in device has a row
   // The GPUs that serve LLMs, from their datasheets: l4.json, 24 GB at 300 GB/s; rtx4090.json, fp16
   // tensor math with fp32 accumulate at half the fp16-accumulate rate.
   for (const char* name : {"a100-80gb", "h100-pcie", "l4", "l40s", "a10g", "rtx4090"}) CHECK(table_row(r.out, name).size() >= 9);
   auto l4 = table_row(r.out, "l4");
-  REQUIRE(l4.size() >= 8);
-  CHECK(std::vector<std::string>(l4.begin() + 6, l4.begin() + 8) == std::vector<std::string>{"0.30", "24"});
+  REQUIRE(l4.size() >= 9);
+  CHECK(std::vector<std::string>(l4.begin() + 7, l4.begin() + 9) == std::vector<std::string>{"0.30", "24"});
   auto ada = table_row(r.out, "rtx4090");
-  REQUIRE(ada.size() >= 5);
-  CHECK(ada[4] == "165");
+  REQUIRE(ada.size() >= 6);
+  CHECK(ada[5] == "165");
   Run h = run({"list", "hosts"});
   auto paper = table_row(h.out, "paper-v100");
   REQUIRE(paper.size() >= 2);
