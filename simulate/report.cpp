@@ -154,7 +154,7 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
     first = false;
     out << key << ": latency in ms (share of it the GPU sits idle) by batch size\n";
     std::vector<std::vector<std::string>> cells;
-    std::vector<std::string> head = {"device", "framework"};
+    std::vector<std::string> head = {"device", "host", "framework"};
     for (long long b : batches) head.push_back(std::to_string(b));
     head.push_back("leaves framework-bound");
     cells.push_back(head);
@@ -175,13 +175,14 @@ void write_matrix(std::ostream& out, const std::vector<ResultRow>& rows) {
                        format_number(" (%.0f%%)", 100 * tax_fraction(hit->sim)));
       }
       line.insert(line.begin(), any ? any->framework : "");
+      line.insert(line.begin(), any ? any->host : "");  // the host that dispatches, as every other format names it
       line.insert(line.begin(), any ? any->device : "");
       line.push_back(any ? (any->crossover_batch ? "at batch " + std::to_string(*any->crossover_batch)
                                                  : "not by batch " + std::to_string(batches.back()))
                          : "");
       cells.push_back(line);
     }
-    write_columns(out, cells, 2);
+    write_columns(out, cells, 3);
   }
 }
 
