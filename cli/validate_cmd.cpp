@@ -173,6 +173,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     std::filesystem::remove(temp_profile, ec);
   }
   Json summary = summarize_comparisons(cmp);
+  summary["batch_inversions"] = batch_inversions(runs);
   if (auto dir = a.get("--report")) {
     ValidationReport rep;
     rep.title = title;
@@ -256,6 +257,17 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   auto share = [](const Json& v) { return v.is_null() ? std::string("-") : pct(v.get<double>()); };
   out << "inside the predicted 10-90% range: " << share(cov["all"]) << " of the runs (framework-bound "
       << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ")\n";
+  if (const Json& inv = summary["batch_inversions"]; !inv.empty()) {
+    out << inv.size() << " run(s) took over 20% less time than the same configuration at a smaller batch (noise or "
+           "drift while measuring, or a library switching kernels; their errors say little about the model):";
+    for (std::size_t i = 0; i < inv.size() && i < 4; ++i)
+      out << (i ? ";" : "") << " " << inv[i]["model"].get<std::string>() << " " << inv[i]["device"].get<std::string>()
+          << " " << inv[i]["dtype"].get<std::string>() << " batch " << inv[i]["batch"].get<long long>() << " "
+          << format_number("%.3g", inv[i]["measured_s"].get<double>() * 1e3) << " ms < batch "
+          << inv[i]["smaller_batch"].get<long long>() << " "
+          << format_number("%.3g", inv[i]["smaller_batch_measured_s"].get<double>() * 1e3) << " ms";
+    out << (inv.size() > 4 ? "; ... (--format json lists them all)\n" : "\n");
+  }
   std::vector<std::pair<std::string, const Json*>> groups;
   for (auto it = summary["regimes"].begin(); it != summary["regimes"].end(); ++it)
     groups.push_back({"regime " + it.key(), &it.value()});

@@ -98,6 +98,29 @@ bool covered(const Comparison& c) { return c.run.latency_s >= c.low_s && c.run.l
 
 }  // namespace
 
+Json batch_inversions(const std::vector<MeasuredRun>& runs, double tolerance) {
+  std::map<std::string, std::vector<const MeasuredRun*>> series;
+  for (const auto& r : runs)
+    series[r.source + "|" + r.device + "|" + r.host + "|" + r.framework + "|" + std::string(dtype_name(r.dtype)) + "|" +
+           r.model + "|" + r.phase + "|" + std::to_string(r.seq) + "|" + std::to_string(r.image) + "|" +
+           std::to_string(r.context) + "|" + std::to_string(r.new_tokens)]
+        .push_back(&r);
+  Json out = Json::array();
+  for (auto& [key, v] : series) {
+    std::stable_sort(v.begin(), v.end(), [](const MeasuredRun* a, const MeasuredRun* b) { return a->batch < b->batch; });
+    const MeasuredRun* slowest = nullptr;  // the longest time at a smaller batch so far
+    for (const MeasuredRun* r : v) {
+      if (slowest && slowest->batch < r->batch && r->latency_s < (1 - tolerance) * slowest->latency_s)
+        out.push_back({{"model", r->model}, {"device", r->device}, {"framework", r->framework},
+                       {"dtype", dtype_name(r->dtype)}, {"batch", r->batch}, {"measured_s", r->latency_s},
+                       {"smaller_batch", slowest->batch}, {"smaller_batch_measured_s", slowest->latency_s},
+                       {"source", r->source}, {"where", r->where}});
+      if (!slowest || r->latency_s > slowest->latency_s) slowest = r;
+    }
+  }
+  return out;
+}
+
 Json summarize_comparisons(const std::vector<Comparison>& cs) {
   std::map<std::string, std::vector<const Comparison*>> groups;
   for (const auto& c : cs) {

@@ -43,6 +43,13 @@ ErrorStats error_stats(const std::vector<double>& apes);
 std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const Catalog& catalog, double host_x = 1.0,
                                      const HostSpec* host = nullptr, bool ranges = true);
 
+// Measured runs that took over `tolerance` less time than the same configuration (model, device, host,
+// framework, dtype, phase, input size, file) at a smaller batch: more work in less time, which steady
+// timing does not give. Noise or drift while measuring, or a library switching kernels between the two
+// batches; their errors say little about the model. One JSON object per run: the run, the smaller batch
+// and its time.
+Json batch_inversions(const std::vector<MeasuredRun>& runs, double tolerance = 0.2);
+
 // Errors by group ("all", "regime framework", "framework cuda-graphs", "device h100", "model x") of
 // fwtax and of both baselines, as one JSON summary object.
 Json summarize_comparisons(const std::vector<Comparison>& c);

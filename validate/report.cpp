@@ -210,6 +210,28 @@ void write_validation_report(const std::string& dir, const ValidationReport& r, 
                                       : "");
     }
   }
+  // Runs that took less time than at a smaller batch (validate::batch_inversions).
+  if (summary.contains("batch_inversions") && !summary["batch_inversions"].empty()) {
+    const Json& inv = summary["batch_inversions"];
+    std::string text = std::to_string(inv.size()) +
+                       " runs took over 20% less time than the same configuration at a smaller batch: more work in "
+                       "less time, which steady timing does not give. Noise or drift while measuring (a GPU whose "
+                       "clocks were still rising, a host busy elsewhere), or a library switching kernels between "
+                       "the two batches; the errors of these runs say little about the model.";
+    page.heading(2, "Runs faster than at a smaller batch");
+    page.paragraph(text);
+    md += "\n## Runs faster than at a smaller batch\n\n" + text +
+          "\n\n| model | device | framework | dtype | batch | measured | smaller batch | measured there | where |\n"
+          "|---|---|---|---|---:|---:|---:|---:|---|\n";
+    for (const auto& x : inv)
+      md += "| " + x["model"].get<std::string>() + " | " + x["device"].get<std::string>() + " | " +
+            x["framework"].get<std::string>() + " | " + x["dtype"].get<std::string>() + " | " +
+            std::to_string(x["batch"].get<long long>()) + " | " +
+            format_number("%.3f ms", x["measured_s"].get<double>() * 1e3) + " | " +
+            std::to_string(x["smaller_batch"].get<long long>()) + " | " +
+            format_number("%.3f ms", x["smaller_batch_measured_s"].get<double>() * 1e3) + " | " +
+            x["source"].get<std::string>() + " " + x["where"].get<std::string>() + " |\n";
+  }
   // Latency against batch per group.
   page.heading(2, "Measured and predicted latency against batch size");
   md += "\n## Configurations\n\n| model | device | framework | dtype | batch | size | measured | predicted | error | regime |\n"

@@ -177,3 +177,42 @@ TEST_CASE("ONNX Runtime's zoo models on this CPU are predicted within 20% from p
   CHECK(n == 6);  // every ONNX Runtime run predicted (mape counts those that were)
   CHECK(mape <= 20.0);  // percent
 }
+
+TEST_CASE("runs faster than the same configuration at a smaller batch are listed, within a series only") {
+  auto run = [](std::string model, long long batch, double s, std::string dtype = "fp32") {
+    MeasuredRun r;
+    r.model = model;
+    r.device = "a6000";
+    r.framework = "pytorch-eager";
+    r.dtype = dtype == "fp16" ? DType::fp16 : DType::fp32;
+    r.batch = batch;
+    r.image = 224;
+    r.latency_s = s;
+    r.source = "A6000.csv";
+    r.where = "line " + std::to_string(batch);
+    return r;
+  };
+  // The paper's A6000 fp32 ResNet-50: batch 1 took 12.6 ms, batches 2-12 8.5-9.9 ms.
+  std::vector<MeasuredRun> runs = {run("resnet50", 1, 12.62e-3), run("resnet50", 2, 8.90e-3), run("resnet50", 4, 9.51e-3),
+                                   run("resnet50", 16, 9.8e-3), run("resnet50", 32, 20e-3),
+                                   // within 20%: not listed; another dtype is another series
+                                   run("vgg16", 1, 10e-3), run("vgg16", 2, 8.5e-3), run("vgg16", 4, 30e-3, "fp16"),
+                                   run("vgg16", 8, 9e-3, "fp16")};
+  Json inv = batch_inversions(runs);
+  REQUIRE(inv.size() == 4);  // resnet50 at 2, 4, 16 (each under 0.8 x 12.62 ms) and vgg16 fp16 at 8
+  std::vector<long long> resnet;
+  for (const auto& x : inv) {
+    if (x["model"] == "resnet50") {
+      resnet.push_back(x["batch"].get<long long>());
+      CHECK(x["smaller_batch"] == 1);
+      CHECK(x["smaller_batch_measured_s"].get<double>() == doctest::Approx(12.62e-3));
+    } else {
+      CHECK(x["model"] == "vgg16");
+      CHECK(x["dtype"] == "fp16");
+      CHECK(x["batch"] == 8);
+      CHECK(x["smaller_batch"] == 4);
+    }
+  }
+  CHECK(resnet == std::vector<long long>{2, 4, 16});
+  CHECK(batch_inversions(runs, 0.5).size() == 1);  // only vgg16 fp16 took under half
+}
