@@ -189,13 +189,14 @@ Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& 
 // dispatch), module_relative_time the median of the nn.Module probes' (nn_linear_module: a Linear
 // module called from Python, its __call__ and attribute lookups around the op), where there are any;
 // the host keeps `fit` as its provenance.
-Json host_from_ratios(const Json& fit, const std::string& name, const std::string& description,
-                      const std::string& reference_name, const std::string& cpu) {
+ProbedHost host_from_ratios(const Json& fit, const std::string& name, const std::string& description,
+                            const std::string& reference_name, const std::string& cpu) {
   std::vector<double> all, modules;
   for (auto part = fit.begin(); part != fit.end(); ++part)
     for (auto it = part.value().begin(); it != part.value().end(); ++it)
       (it.key().ends_with("_module") ? modules : all).push_back(it.value().get<double>());
-  HostSpec h;
+  ProbedHost p;
+  HostSpec& h = p.host;
   h.name = name;
   h.description = description;
   h.cpu = cpu;
@@ -207,10 +208,9 @@ Json host_from_ratios(const Json& fit, const std::string& name, const std::strin
     h.source += "; module_relative_time: the same for " + std::to_string(modules.size()) +
                 " Python nn.Module call(s) (nn_linear_module), which module-call costs scale by";
   }
-  Json j = host_to_json(h);
-  j["fit"] = fit;
-  j["fit"]["reference"] = reference_name;
-  return j;
+  p.fit = fit;
+  p.fit["reference"] = reference_name;
+  return p;
 }
 
 // The embedded host of a calibrated GPU profile (host_from_ratios); the probe's launch cost was
@@ -219,7 +219,7 @@ void set_host_speed(Json& profile, const Json& fit, const std::string& reference
   std::string name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>()
                                                  : profile["name"].get<std::string>() + "-host";
   std::string c = !cpu.empty() ? cpu : profile["host"].is_object() ? string_member(profile["host"], "cpu", "") : "";
-  profile["host"] = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c);
+  profile["host"] = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c).to_json();
   profile["launch"].erase("measured_on_host");  // measured here, on this host
 }
 
@@ -257,7 +257,7 @@ Json python_ratios(const std::map<std::string, std::pair<std::string, double>>& 
 
 }  // namespace
 
-Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
+ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
                                const std::string& name, std::vector<std::string>& warnings, double probed_low,
                                double probed_high) {
   if (py.is_object() && py.contains("runs"))
@@ -282,16 +282,24 @@ Json host_from_python_dispatch(const Json& py, const std::string& file, const Js
   diag.throw_if_any();
   Json fit = {{"python_dispatch_over_reference", python_ratios(measured, reference_host, py, file, warnings)}};
   std::string cpu = py.contains("env") && py["env"].is_object() ? string_member(py["env"], "cpu_model", "") : "";
-  Json h = host_from_ratios(fit, name, "the host that ran calibrate/python_dispatch.py (" + file + ")",
-                            reference_host.value("name", "reference"), cpu);
-  h["source"] = "fwtax calibrate --target host --merge " + file + ": " + h["source"].get<std::string>();
+  ProbedHost p = host_from_ratios(fit, name, "the host that ran calibrate/python_dispatch.py (" + file + ")",
+                                  reference_host.value("name", "reference"), cpu);
+  HostSpec& h = p.host;
+  h.source = "fwtax calibrate --target host --merge " + file + ": " + h.source;
   if (probed_low > 0) {
-    h["host_time_spread"] = {{"low", probed_low}, {"high", probed_high}, {"models", {"*"}}};
-    h["source"] = h["source"].get<std::string>() +
-                  "; host_time_spread: data/ranges.json's host_time_probed (how far runs stray from a host measured "
-                  "by its own probe), for every model";
+    h.spread_low = probed_low;
+    h.spread_high = probed_high;
+    h.spread_models = {"*"};
+    h.source += "; host_time_spread: data/ranges.json's host_time_probed (how far runs stray from a host measured "
+                "by its own probe), for every model";
   }
-  return h;
+  return p;
+}
+
+Json ProbedHost::to_json() const {
+  Json j = host_to_json(host);
+  j["fit"] = fit;
+  return j;
 }
 
 namespace {

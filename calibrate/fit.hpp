@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/framework.hpp"
+#include "model/host.hpp"
 #include "model/json_spec.hpp"
 
 namespace fwtax {
@@ -41,13 +42,21 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
 void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 
+// A host measured by a dispatch probe: the typed profile (speeds, spread, source) and the per-op
+// ratios it was taken from, which the profile file keeps as its `fit`.
+struct ProbedHost {
+  HostSpec host;
+  Json fit;  // {"<probe>_over_reference": {op: ratio}, "reference": name}
+  Json to_json() const;
+};
+
 // A host profile from calibrate/python_dispatch.py --device cuda's output alone (no runs, no GPU
 // probe): its relative_time is the median over the probe's ops of their time over `reference_host`'s
 // (data/hosts/h100-vm-a.json, with its microbench), its module_relative_time the nn.Module probe's.
-// `fit` keeps the ratios. A probe taken on CPU tensors is used with a warning (no kernel launches).
+// `fit` keeps the ratios. A CPU probe is refused (its ops launch no kernels).
 // With `probed_low` > 0 (data/ranges.json's host_time_probed) the host carries it as its
 // host_time_spread for every model.
-Json host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
+ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, const Json& reference_host,
                                const std::string& name, std::vector<std::string>& warnings, double probed_low = 0,
                                double probed_high = 0);
 

@@ -189,28 +189,30 @@ int calibrate_host_from_probe(const Args& a, std::ostream& out) {
     throw InputError("--merge", "", "expected one file of calibrate/python_dispatch.py --device cuda output with --target host");
   std::vector<std::string> warnings;
   const LatencySpread spread = builtin_spread(Catalog::builtin());
-  Json h = host_from_python_dispatch(load_json_file(files[0]), files[0],
-                                     *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a), warnings,
-                                     spread.probed_low, spread.probed_high);
-  if (auto cpu = a.get("--cpu")) h["cpu"] = *cpu;
+  ProbedHost p = host_from_python_dispatch(load_json_file(files[0]), files[0],
+                                           *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a),
+                                           warnings, spread.probed_low, spread.probed_high);
+  if (auto cpu = a.get("--cpu")) p.host.cpu = *cpu;
+  const Json h = p.to_json();
   Diagnostics check("--out");
   parse_host(h, check);
   check.throw_if_any();
-  std::string out_file = a.get_or("--out", h["name"].get<std::string>() + ".json");
+  std::string out_file = a.get_or("--out", p.host.name + ".json");
   std::ofstream f(out_file);
   if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
   f << h.dump(1) << '\n';
   if (!a.has("--quiet")) {
-    out << "wrote " << out_file << ": relative_time " << format_number("%.3f", h["relative_time"].get<double>());
-    if (h.contains("module_relative_time"))
-      out << ", module_relative_time " << format_number("%.3f", h["module_relative_time"].get<double>());
+    out << "wrote " << out_file << ": relative_time " << format_number("%.3f", p.host.relative_time);
+    if (p.host.module_relative_time > 0)
+      out << ", module_relative_time " << format_number("%.3f", p.host.module_relative_time);
     std::size_t modules = 0;
-    for (const auto& [op, v] : h["fit"]["python_dispatch_over_reference"].items()) modules += op.ends_with("_module");
-    out << " (against h100-vm-a, from " << h["fit"]["python_dispatch_over_reference"].size() - modules
-        << " ops and " << modules << " module call(s) both measured)\n";
-    if (h.contains("host_time_spread"))
-      out << "  its ranges: host time x" << format_number("%.2f", h["host_time_spread"]["low"].get<double>()) << "-"
-          << format_number("%.2f", h["host_time_spread"]["high"].get<double>())
+    const Json& ratios = p.fit["python_dispatch_over_reference"];
+    for (const auto& [op, v] : ratios.items()) modules += op.ends_with("_module");
+    out << " (against h100-vm-a, from " << ratios.size() - modules << " ops and " << modules
+        << " module call(s) both measured)\n";
+    if (p.host.has_spread())
+      out << "  its ranges: host time x" << format_number("%.2f", p.host.spread_low) << "-"
+          << format_number("%.2f", p.host.spread_high)
           << " (data/ranges.json's spread for a host measured by its own probe)\n";
     for (const auto& w : warnings) out << "  warning: " << w << '\n';
   }

@@ -123,7 +123,8 @@ TEST_CASE("data/hosts/h200-vm7.json is its committed probe's host (calibrate --t
   std::vector<std::string> warnings;
   const LatencySpread spread = builtin_spread(Catalog::builtin());
   Json h = host_from_python_dispatch(file_json(f), f, *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"),
-                                     "h200-vm7", warnings, spread.probed_low, spread.probed_high);
+                                     "h200-vm7", warnings, spread.probed_low, spread.probed_high)
+               .to_json();
   Json committed = file_json("data/hosts/h200-vm7.json");
   for (const char* k : {"relative_time", "module_relative_time", "fit", "host_time_spread"}) {
     CAPTURE(k);
