@@ -236,6 +236,18 @@ void warn_once(SweepExtras* extras, std::string w) {
 
 void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) { warn_once(extras, dtype_fallback_warning(d, t)); }
 
+// A stack that picks its passes by compute capability, on a GPU whose profile gives none: say which it took.
+void note_compute_capability(SweepExtras* extras, const DeviceSpec& d, const FrameworkSpec& f) {
+  if (d.kind != DeviceKind::gpu || d.compute_capability > 0) return;
+  for (const FrameworkPass& p : f.passes)
+    if (p.compute_capability_min > 0 || p.compute_capability_below > 0) {
+      warn_once(extras, d.name + " gives no compute_capability: " + f.name +
+                            " takes the passes of the newest GPUs (give the profile a \"compute_capability\", "
+                            "e.g. 6.1 for Pascal, where they differ)");
+      return;
+    }
+}
+
 void note_compiled_decode(SweepExtras* extras, const FrameworkSpec& f, const FrameworkSpec& compiled) {
   warn_once(extras, "HF generate() on a GPU with a static cache compiles each decode step's forward: under " + f.name +
                         ", decode steps are predicted as " + compiled.name + "'s forward (one graph replay) plus " +
@@ -597,6 +609,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 r.sim = simulate(w, d, f, o);
                 add_range(r, w, d, f, o, row_spread);
                 note_dtype(extras, d, dt);
+                note_compute_capability(extras, d, f);
                 add_details(r, w, d, f, o, g.breakdown, timelines);
                 double kv_tokens = static_cast<double>(context + c.seq);
                 if (generate) {

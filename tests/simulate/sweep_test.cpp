@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "simulate/report.hpp"
@@ -203,6 +205,33 @@ TEST_CASE("a device without the dtype's tensor cores gets one warning per device
   CHECK(extras.warnings[1].find("1080ti has no bf16 tensor cores") == 0);
   CHECK(extras.warnings[2].find("1080ti has no fp16 tensor cores") == 0);
   for (const auto& w : extras.warnings) CHECK(w.find("h100") == std::string::npos);
+}
+
+TEST_CASE("a stack that picks passes by compute capability warns on a GPU profile without one") {
+  // A V100 profile with its compute_capability removed: torchscript@1.12 takes nvFuser (the newest
+  // GPUs' pass) and says so; eager picks nothing by it and says nothing; the built-in V100 says nothing.
+  std::filesystem::path dir = test::scratch("fwtax_cc_warning");
+  std::filesystem::create_directories(dir);
+  Json v100 = *Catalog::builtin().builtin_json("devices/v100.json");
+  v100.erase("compute_capability");
+  v100["name"] = "v100-no-cc";
+  const std::string file = (dir / "v100-no-cc.json").string();
+  std::ofstream(file) << v100.dump();
+  for (const char* device : {file.c_str(), "v100"})
+    for (const char* framework : {"torchscript@1.12", "pytorch-eager"}) {
+      SweepRequest q;
+      q.devices = {device};
+      q.frameworks = {framework};
+      q.models = {"resnet18"};
+      q.batches = {1};
+      SweepExtras extras;
+      run_sweep(q, Catalog::builtin(), &extras);
+      CAPTURE(device);
+      CAPTURE(framework);
+      const bool expected = std::string(device) == file && std::string(framework) == "torchscript@1.12";
+      REQUIRE(extras.warnings.size() == (expected ? 1u : 0u));
+      if (expected) CHECK(extras.warnings[0].find("v100-no-cc gives no compute_capability") == 0);
+    }
 }
 
 TEST_CASE("the dtype warning says matrix math, not tensor cores, on a CPU") {
