@@ -808,7 +808,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
     const std::string cc = env["compute_capability"].is_string() ? env["compute_capability"].get<std::string>() : "";
     char* end = nullptr;
     const double v = std::strtod(cc.c_str(), &end);
-    if (cc.empty() || *end != '\0' || !(v >= 1 && v < 100))
+    if (cc.empty() || *end != '\0' || !(v >= 1 && v < kMaxComputeCapability))
       throw InputError(file, "/env/compute_capability",
                        "expected \"major.minor\" as the probe writes it (e.g. \"9.0\"), got " + env["compute_capability"].dump());
     p["compute_capability"] = v;

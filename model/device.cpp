@@ -47,6 +47,12 @@ void read_named_numbers(const Json* obj, const std::string& ptr, Diagnostics& di
 
 }  // namespace
 
+void check_compute_capability(double cc, const std::string& where, Diagnostics& diag) {
+  if (cc >= kMaxComputeCapability)
+    diag.add(where, "expected major.minor below " + std::to_string(static_cast<int>(kMaxComputeCapability)) +
+                        " (e.g. 8.6), got " + describe(Json(cc)));
+}
+
 DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
   DeviceSpec d;
   ObjectReader r(j, "", diag);
@@ -71,9 +77,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
   }
   d.parallel_units = r.number_or("parallel_units", NumberRule::at_least_one, 0);
   d.compute_capability = r.number_or("compute_capability", NumberRule::at_least_one, 0);
-  if (d.compute_capability >= kMaxComputeCapability)
-    diag.add("/compute_capability", "expected major.minor below " + std::to_string(static_cast<int>(kMaxComputeCapability)) +
-                                        " (e.g. 8.6), got " + describe(Json(d.compute_capability)));
+  check_compute_capability(d.compute_capability, "/compute_capability", diag);
   if (d.kind == DeviceKind::cpu && r.has("compute_capability"))
     diag.add("/compute_capability", "expected absent for a CPU device (a CUDA compute capability, GPUs only)");
 

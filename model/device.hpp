@@ -19,6 +19,8 @@ enum class DeviceKind { gpu, cpu };
 
 // Above any CUDA compute capability (major.minor; 12.x in 2026): a larger one is a typo (61 for 6.1).
 constexpr double kMaxComputeCapability = 20;
+// Adds an error at `where` when a compute capability read from a profile (0: not given) is a typo.
+void check_compute_capability(double cc, const std::string& where, Diagnostics& diag);
 
 struct DeviceSpec {
   std::string name;                  // required

@@ -86,12 +86,8 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
           step.name = pr.string("pass");
           step.compute_capability_min = pr.number_or("compute_capability_min", NumberRule::at_least_one, 0);
           step.compute_capability_below = pr.number_or("compute_capability_below", NumberRule::at_least_one, 0);
-          for (auto [key, v] : {std::pair<const char*, double>{"compute_capability_min", step.compute_capability_min},
-                                {"compute_capability_below", step.compute_capability_below}})
-            if (v >= kMaxComputeCapability)
-              diag.add(where + "/" + key, "expected major.minor below " +
-                                              std::to_string(static_cast<int>(kMaxComputeCapability)) + " (e.g. 7.0), got " +
-                                              describe(Json(v)));
+          check_compute_capability(step.compute_capability_min, where + "/compute_capability_min", diag);
+          check_compute_capability(step.compute_capability_below, where + "/compute_capability_below", diag);
           if (step.compute_capability_min > 0 && step.compute_capability_below > 0 &&
               step.compute_capability_below <= step.compute_capability_min)
             diag.add(where + "/compute_capability_below",
