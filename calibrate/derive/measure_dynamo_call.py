@@ -3,8 +3,8 @@
 frame's cache lookup, its guards and the bytecode that gathers the model's parameters as the graph's
 inputs. Each model is compiled with a backend that returns its precomputed output (no kernel runs), so
 the call's time is Dynamo's alone; the same for a one-line function (x + 1) gives the fixed part.
-Random weights, no hub. Thread CPU time per call, median and min over `--reps` epochs of `--calls`
-calls, one intra-op thread; also each model's parameter and buffer tensors, nn.Module count, and
+Random weights, no hub. Every case timed in interleaved passes by measure_compile_costs.interleaved
+(thread CPU time and wall clock per call, one intra-op thread); also each model's parameter and buffer tensors, nn.Module count, and
 Dynamo's guard and graph counts (torch._dynamo.explain).
 
   OPENBLAS_NUM_THREADS=1 venv/bin/python calibrate/derive/measure_dynamo_call.py --out FILE [--models ...]
@@ -14,12 +14,11 @@ Needs PyPI's torch 2.x, transformers and torchvision (the GPU runs' versions: se
 import argparse
 import json
 import os
-import platform
-import statistics
 import sys
-import time
 
 import torch
+
+import measure_compile_costs as mcc  # this folder: env(), stamp_end(), interleaved() (sets one intra-op thread)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "validate", "gpu"))
 import measure_gpu  # noqa: E402  (the GPU runs' models, built the same way)
@@ -36,65 +35,50 @@ def make(name):
     return m.eval(), torch.randn(1, 3, measure_gpu.IMAGE, measure_gpu.IMAGE)
 
 
-def per_call(fn, calls, reps):
-    epochs = []
-    for _ in range(reps):
-        for _ in range(5):
-            fn()
-        t0 = time.thread_time()
-        for _ in range(calls):
-            fn()
-        epochs.append((time.thread_time() - t0) / calls)
-    return {"median_s": statistics.median(epochs), "min_s": min(epochs), "epochs": len(epochs), "calls": calls}
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--calls", type=int, default=200)
-    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--passes", type=int, default=9)
+    ap.add_argument("--calls", type=int, default=300)
     a = ap.parse_args()
-    torch.set_num_threads(1)
-    import torchvision
     import transformers
-    env = {"torch": torch.__version__, "transformers": transformers.__version__,
-           "torchvision": torchvision.__version__, "python": platform.python_version(),
-           "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_start": os.getloadavg()[0]}
-    with open("/proc/cpuinfo") as f:
-        env["cpu_model"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
-    x = torch.ones(4)
+    e = mcc.env()
+    e["transformers"] = transformers.__version__
 
     def fn(t):
         return t + 1
 
-    torch._dynamo.reset()
-    cf = torch.compile(fn, backend=lambda gm, ex: gm.forward)
-    cf(x)
-    bare = {"compiled": per_call(lambda: cf(x), a.calls, a.reps), "eager": per_call(lambda: fn(x), a.calls, a.reps)}
+    cases = {"bare/eager": (fn, torch.ones(4))}
+    built = [(name, *make(name)) for name in a.models.split(",")]
     rows = []
-    for name in a.models.split(","):
-        m, inp = make(name)
-        with torch.no_grad():
-            torch._dynamo.reset()
+    with torch.no_grad():
+        for name, m, inp in built:  # every explain first: it resets Dynamo's caches
             ex = torch._dynamo.explain(m)(inp)
+            rows.append({"model": name, "tensors": len(list(m.parameters())) + len(list(m.buffers())),
+                         "modules": len(list(m.modules())), "guards": len(ex.out_guards or []),
+                         "graphs": ex.graph_count, "graph_breaks": ex.graph_break_count})
+        torch._dynamo.reset()
+        cases["bare/compiled"] = (torch.compile(fn, backend=lambda gm, ex: gm.forward), torch.ones(4))
+        for name, m, inp in built:
             out = m(inp)
             ret = out if isinstance(out, tuple) else (out,)
-            torch._dynamo.reset()
-            noop = torch.compile(m, backend=lambda gm, e: (lambda *args: ret), dynamic=False)
-            noop(inp)
-            t = per_call(lambda: noop(inp), a.calls, a.reps)
-        rows.append({"model": name, "tensors": len(list(m.parameters())) + len(list(m.buffers())),
-                     "modules": len(list(m.modules())), "guards": len(ex.out_guards or []),
-                     "graphs": ex.graph_count, "graph_breaks": ex.graph_break_count, "dynamo_call": t})
-        print(json.dumps(rows[-1]), flush=True)
-    env["load_end"] = os.getloadavg()[0]
-    doc = {"schema": "fwtax.dynamo_call/1", "env": env,
+            cases[name] = (torch.compile(m, backend=lambda gm, ex, ret=ret: (lambda *args: ret), dynamic=False), inp)
+    timing, loads = mcc.interleaved(cases, a.passes, a.calls)
+    for r in rows:
+        r["dynamo_call"] = timing[r["model"]]
+    mcc.stamp_end(e)
+    e["load_per_pass"] = loads
+    doc = {"schema": "fwtax.dynamo_call/1", "env": e,
            "source": "calibrate/derive/measure_dynamo_call.py (its docstring says what is timed and how)",
-           "bare_function": bare, "models": rows}
+           "timing": f"measure_compile_costs.interleaved: {a.passes} passes over every case, the order reversed every "
+                     f"other pass, {a.calls} calls per case and pass; thread_cpu (time.thread_time) and wall statistics",
+           "bare_function": {"eager": timing["bare/eager"], "compiled": timing["bare/compiled"]}, "models": rows}
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+    for r in rows:
+        print(r["model"], "%.1f us" % (r["dynamo_call"]["thread_cpu"]["median_s"] * 1e6))
 
 
 if __name__ == "__main__":
