@@ -272,11 +272,15 @@ int calibrate_host(const Args& a, std::ostream& out) {
 
 }  // namespace
 
-Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warnings) {
+Json probe_cpu(bool quick, int epochs, bool quiet) {
   std::vector<std::string> args;
   if (quick) args.push_back("--quick");
+  if (epochs > 0) args.push_back("--epochs " + std::to_string(epochs));
   if (!quiet && isatty(2)) args.push_back("--progress");
-  Json mb = run_probe("fwtax-probe-torch", args, "cpu");
+  return run_probe("fwtax-probe-torch", args, "cpu");
+}
+
+Json fit_cpu_profile(const Json& mb, std::vector<std::string>* warnings) {
   FitResult fit = fit_cpu_microbench(mb, "fwtax-probe-torch", "this-cpu");
   fit.profile["calibration"]["raw"] = mb;
   if (warnings) *warnings = fit.warnings;

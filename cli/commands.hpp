@@ -17,7 +17,10 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
 int cmd_project(const std::vector<std::string>& args, std::ostream& out);
 int cmd_calibrate(const std::vector<std::string>& args, std::ostream& out);
 
-// Calibrates this CPU (fwtax-probe-torch) and returns the fitted profile.
-Json measure_cpu_profile(bool quick, bool quiet, std::vector<std::string>* warnings);
+// Measures this CPU with fwtax-probe-torch (--quick; epochs > 0: that many timed epochs per
+// measurement) and returns its output.
+Json probe_cpu(bool quick, int epochs, bool quiet);
+// The device profile fitted to a probe output.
+Json fit_cpu_profile(const Json& mb, std::vector<std::string>* warnings);
 
 }  // namespace fwtax::cli

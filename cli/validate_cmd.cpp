@@ -35,10 +35,20 @@ const std::vector<FlagSpec> kFlags = {
     {"--measure", true, "sync (default) or pipelined: how the runs were timed", "MODE"},
     {"--format", true, "table (default) or json", "FORMAT"},
     {"--report", true, "write report.md and report.html with plots into this folder", "DIR"},
+    {"--save", true, "with --run: keep what was measured in this folder: runs.json (the measured runs, for "
+                     "--measured) and, when it calibrated, probe.json (the probe's output, for calibrate --from)", "DIR"},
     {"--title", true, "report title", "TEXT"},
     {"--quiet", false, "no progress on stderr", ""},
     {"--help", false, "this help", ""},
 };
+
+// Writes j into dir/name, or says which file could not be written.
+void save_json(const std::string& dir, const std::string& name, const Json& j) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::ofstream f(path);
+  if (!f) throw InputError(path, "", "cannot open the file for writing (--save)");
+  f << j.dump(1) << '\n';
+}
 
 std::string pct(double x) {
   char b[32];
@@ -59,6 +69,13 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
   if (a.has("--run") == a.has("--measured")) throw InputError("validate", "", "expected exactly one of --run or --measured");
+  if (auto dir = a.get("--save")) {  // checked before anything is measured
+    if (!a.has("--run")) throw InputError("--save", "", "keeps what --run measures: give it with --run cpu");
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    if (ec || !std::filesystem::is_directory(*dir))
+      throw InputError(*dir, "", "cannot create this folder (--save): " + (ec ? ec.message() : "not a folder"));
+  }
   std::string m = a.get_or("--measure", "sync");
   if (m != "sync" && m != "pipelined") throw InputError("--measure", "", "expected sync or pipelined, got \"" + m + "\"");
   std::string format = a.get_or("--format", "table");
@@ -84,18 +101,39 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   if (auto target = a.get("--run")) {
     if (*target != "cpu") throw InputError("--run", "", "expected cpu (a CUDA runner needs a GPU), got \"" + *target + "\"");
     std::string device = a.get_or("--device", "");
+    const bool quick = a.has("--quick");
+    const Json plan = cpu_run_plan(quick);
     if (device.empty()) {
-      if (!quiet) std::cerr << "fwtax validate: calibrating this CPU" << (a.has("--quick") ? " (quick)" : "") << "...\n";
-      Json profile = measure_cpu_profile(a.has("--quick"), quiet, nullptr);
+      // The calibration and the runs alternate in rounds (validate/runner.hpp says why), each round a
+      // share of the probe's epochs (9 quick, 21 otherwise) and one pass of the plan.
+      const int rounds = plan.value("passes", 3);
+      const int epochs = std::max(2, ((quick ? 9 : 21) + rounds - 1) / rounds);
+      std::vector<Json> probes, measured;
+      for (int r = 1; r <= rounds; ++r) {
+        if (!quiet)
+          std::cerr << "fwtax validate: round " << r << " of " << rounds << ": calibrating this CPU" << (quick ? " (quick)" : "")
+                    << ", then running the models in libtorch...\n";
+        probes.push_back(probe_cpu(quick, epochs, quiet));
+        measured.push_back(run_cpu_plan(cpu_plan_round(plan, rounds), !quiet));
+      }
+      Json profile = fit_cpu_profile(merge_rounds(probes), nullptr);
       std::filesystem::path p = std::filesystem::temp_directory_path() / ("fwtax-cpu-" + std::to_string(getpid()) + ".json");
       std::ofstream(p) << profile.dump(1) << '\n';
       device = p.string();
-      profile_note = "profile calibrated just before the runs (" + profile["description"].get<std::string>() + ")";
+      profile_note = "profile calibrated in " + std::to_string(rounds) + " rounds alternating with the runs' (" +
+                     profile["description"].get<std::string>() + ")";
+      measured_json = merge_rounds(measured);
+      measured_json["timing"] = "in " + std::to_string(rounds) + " rounds, each one pass of the probe (" +
+                                std::to_string(epochs) + " epochs per measurement) then one of the plan: " +
+                                measured.front().value("timing", std::string()) +
+                                "; median_s and min_s the least of the rounds' (the fastest round, as the calibration keeps), p90_s their median";
+      if (auto dir = a.get("--save")) save_json(*dir, "probe.json", merge_rounds(probes));
     } else {
       profile_note = "profile " + device;
+      if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
+      measured_json = run_cpu_plan(plan, !quiet);
     }
-    if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
-    measured_json = run_cpu_plan(cpu_run_plan(a.has("--quick")), !quiet);
+    if (auto dir = a.get("--save")) save_json(*dir, "runs.json", measured_json);
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
     if (measured_json.contains("allocator")) profile_note += "; memory: " + measured_json["allocator"].get<std::string>();
     if (a.get_or("--device", "").empty()) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,76 @@ Json run_cpu_plan(const Json& plan, bool progress) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error("fwtax-run-torch failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
   return parse_json(out, "fwtax-run-torch output");
+}
+
+Json cpu_plan_round(const Json& plan, int rounds) {
+  Json r = plan;
+  rounds = std::max(1, rounds);
+  r["passes"] = 1;
+  r["budget_s"] = plan.value("budget_s", 0.5) / rounds;
+  r["min_iters"] = std::max(1, (plan.value("min_iters", 5) + rounds - 1) / rounds);
+  return r;
+}
+
+namespace {
+
+Json merge_value(const std::vector<const Json*>& v, const std::string& key, const std::string& where) {
+  const Json& first = *v.front();
+  if (first.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, x] : first.items()) {
+      std::vector<const Json*> each;
+      for (const Json* j : v) {
+        if (!j->is_object() || !j->contains(k)) throw std::runtime_error("rounds differ at " + where + "/" + k + ": missing in one");
+        each.push_back(&(*j)[k]);
+      }
+      out[k] = merge_value(each, k, where + "/" + k);
+    }
+    return out;
+  }
+  if (first.is_array()) {
+    Json out = Json::array();
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      std::vector<const Json*> each;
+      for (const Json* j : v) {
+        if (!j->is_array() || j->size() != first.size())
+          throw std::runtime_error("rounds differ at " + where + ": arrays of different lengths");
+        each.push_back(&(*j)[i]);
+      }
+      out.push_back(merge_value(each, key, where + "/" + std::to_string(i)));
+    }
+    return out;
+  }
+  if (first.is_number()) {
+    std::vector<double> x;
+    for (const Json* j : v) {
+      if (!j->is_number()) throw std::runtime_error("rounds differ at " + where + ": a number in one, not in another");
+      x.push_back(j->get<double>());
+    }
+    const bool integral = first.is_number_integer();
+    if (key == "samples" || key == "rejected" || key == "iters" || key == "elapsed_s") {
+      double sum = 0;
+      for (double d : x) sum += d;
+      return integral ? Json(static_cast<long long>(sum)) : Json(sum);
+    }
+    if (key == "min_s" || key == "wall_min_s" || key == "median_s" || key == "wall_median_s")
+      return *std::min_element(x.begin(), x.end());
+    // Identical in every round (a batch, a size): kept as it is, integer or not.
+    if (std::all_of(x.begin(), x.end(), [&](double d) { return d == x.front(); })) return first;
+    std::sort(x.begin(), x.end());
+    const std::size_t n = x.size();
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+  }
+  return first;  // strings, booleans, null: the first round's (a date, a description)
+}
+
+}  // namespace
+
+Json merge_rounds(const std::vector<Json>& rounds) {
+  if (rounds.empty()) throw std::runtime_error("merge_rounds: no rounds");
+  std::vector<const Json*> v;
+  for (const auto& r : rounds) v.push_back(&r);
+  return merge_value(v, "", "");
 }
 
 }  // namespace fwtax

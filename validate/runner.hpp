@@ -16,4 +16,22 @@ Json cpu_run_plan(bool quick);
 // Runs the plan with fwtax-run-torch (next to the fwtax binary) and returns its measured-runs JSON.
 Json run_cpu_plan(const Json& plan, bool progress);
 
+// A machine shared with other work (a cloud VM, probably sharing its cores' hyperthreads with other
+// VMs) changes speed every few seconds: on the 2-core development VM a 256x1024x1024 GEMM took 9.5 or
+// 17-19 ms per call, in stretches of 1-15 s, with no load or steal time to show it. A calibration and
+// runs measured one after the other then see different machines (MAPE 9-46% between runs of the same
+// build). So `validate --run cpu` alternates the calibration and the runs in rounds, each round a
+// share of the probe's epochs and one pass of the plan, and keeps each measurement's fastest round:
+// both sides then describe the machine in its fast state, which a few rounds reach for nearly every
+// measurement. cpu_plan_round is the plan of one round of `rounds` (one pass, its share of the time
+// budget and of min_iters).
+Json cpu_plan_round(const Json& plan, int rounds);
+
+// Merges the outputs of the same probe or plan measured in rounds, value by value: medians and
+// minimums (median_s, min_s and their wall_ forms) are the least of the rounds' (the fastest round),
+// counts (samples, rejected, iters, elapsed_s) the sum, every other number the median of the rounds';
+// strings and booleans are the first round's (a date, a description). The rounds must have the same
+// shape (the same configurations in the same order), or std::runtime_error names where they differ.
+Json merge_rounds(const std::vector<Json>& rounds);
+
 }  // namespace fwtax

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -38,6 +39,7 @@ namespace probe = fwtax::probe;
 namespace {
 
 bool g_quick = false;
+int g_epochs = 0;  // timed epochs per measurement (--epochs); 0: 9 quick, 21 otherwise
 bool g_progress = false;
 torch::TensorOptions g_opt;         // where the probe's tensors live (--device)
 bool g_cuda = false;
@@ -93,7 +95,7 @@ int iterations_for(const std::function<void()>& fn, double target) {
 
 fwtax::SampleStats measure(const std::function<void()>& fn) {
   double target = g_quick ? 0.01 : 0.05;
-  int epochs = g_quick ? 9 : 21;
+  int epochs = g_epochs > 0 ? g_epochs : g_quick ? 9 : 21;
   return time_calls(fn, iterations_for(fn, target), epochs);
 }
 
@@ -104,13 +106,15 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--quick") g_quick = true;
     else if (a == "--progress") g_progress = true;
+    else if (a == "--epochs" && i + 1 < argc && std::atoi(argv[i + 1]) >= 1 && std::atoi(argv[i + 1]) <= 1000)
+      g_epochs = std::atoi(argv[++i]);
     else if (a == "--device" && i + 1 < argc && std::string(argv[i + 1]) == "cuda") {
       g_cuda = true;
       ++i;
     } else if (a == "--device" && i + 1 < argc && std::string(argv[i + 1]) == "cpu") {
       ++i;
     } else {
-      std::fprintf(stderr, "fwtax-probe-torch: unknown argument %s (takes --quick, --progress, --device cpu|cuda)\n",
+      std::fprintf(stderr, "fwtax-probe-torch: unknown argument %s (takes --quick, --epochs 1-1000, --progress, --device cpu|cuda)\n",
                    a.c_str());
       return 2;
     }
@@ -136,6 +140,7 @@ int main(int argc, char** argv) {
   out["env"]["allocator"] = allocator;
   out["env"].update(Json{{"parallel_info", at::get_parallel_info()},
                 {"quick", g_quick},
+                {"epochs", g_epochs > 0 ? g_epochs : g_quick ? 9 : 21},
 #ifdef NDEBUG
                 {"build_type", "release"}
 #else
@@ -278,7 +283,7 @@ int main(int argc, char** argv) {
   {
     progress("copy bandwidth");
     auto src = torch::randn({big}), dst = torch::empty({big});
-    auto s = time_calls([&] { dst.copy_(src); }, 3, g_quick ? 5 : 11);
+    auto s = time_calls([&] { dst.copy_(src); }, 3, g_epochs > 0 ? g_epochs : g_quick ? 5 : 11);
     out["copy"] = {{"bytes_moved", 2.0 * big * 4}, {"stats", stats_json(s)}};
   }
   Json add = Json::array();
