@@ -57,3 +57,8 @@ report cpu-libtorch-decode-2026-12 $lt/runs.json data/traces/cpu-2026-12/cpu-pro
 oc=data/measured/ort-cpu-2026-12
 report ort-cpu-2026-12 $oc/zoo-cpu-runs.json $oc/cpu-profile-ort.json \
   "fwtax against ONNX Runtime 1.32 (CPU execution provider) and eager zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2, BERT-mini, GPT2-mini"
+cv=data/measured/cpu-validate-2026-12
+for plan in quick full; do
+  report cpu-validate-2026-12/$plan $cv/$plan/runs.json $cv/$plan/cpu-profile.json \
+    "fwtax against validate --run cpu$( [ $plan = quick ] && echo ' --quick') on this machine's CPU (2026-12-06): libtorch C++ BERT-mini, GPT2-mini, ResNet-18, MobileNet-V2 and an MLP, the calibration and the runs in alternating rounds"
+done

@@ -84,6 +84,11 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   const std::string lt = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-libtorch-decode-2026-12/runs.json";
   check_quoted("cpu-libtorch-decode-2026-12",
                read_measured_file(lt, std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/cpu-profile.json", Measure::sync));
+  // validate --run cpu's own runs, saved with --save, on the profile fitted to the probe saved beside them.
+  for (const std::string plan : {"quick", "full"}) {
+    const std::string cv = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-validate-2026-12/" + plan + "/";
+    check_quoted("cpu-validate-2026-12/" + plan, read_measured_file(cv + "runs.json", cv + "cpu-profile.json", Measure::sync));
+  }
 }
 
 namespace {
