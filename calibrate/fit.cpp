@@ -242,10 +242,10 @@ Json python_ratios(const std::map<std::string, std::pair<std::string, double>>& 
                    const Json& py, const std::string& file, std::vector<std::string>& warnings) {
   std::map<std::string, double> cost;
   for (const auto& [op, c] : measured) cost[op] = c.second;
-  Json ratios = dispatch_ratios(cost, reference_host.at("microbench").value("python_dispatch_s", Json::object()));
+  const Json ref = reference_host.at("microbench").value("python_dispatch_s", Json::object());
+  Json ratios = dispatch_ratios(cost, ref);
   if (ratios.empty()) {
     std::string names;
-    const Json ref = reference_host.at("microbench").value("python_dispatch_s", Json::object());
     for (auto it = ref.begin(); it != ref.end(); ++it)
       if (it.key() != "view_nokernel") names += (names.empty() ? "" : ", ") + it.key();
     throw InputError(file, "/ops", "expected ops the reference host measured too (" + names + ")");
