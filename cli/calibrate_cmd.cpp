@@ -16,6 +16,7 @@
 #include "simulate/sweep.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
+#include "validate/runner.hpp"
 
 namespace fwtax::cli {
 namespace {
@@ -37,6 +38,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
+    {"--rounds", true, "with --target cpu: measure in N rounds, each a share of the repetitions, and keep each "
+                       "measurement's fastest round (for a shared VM whose speed moves every few seconds; "
+                       "validate --run cpu does this; default 1)", "N"},
     {"--out", true, "write the profile here (default: fwtax-<target>.json; a host: <--name>.json, else fitted-host.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu; a host: --out's file name, else fitted-host)", "NAME"},
     {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's)", "FILES"},
@@ -309,11 +313,23 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   bool quiet = a.has("--quiet"), tty = isatty(2);
   std::string name = a.get_or("--name", target == "cpu" ? "this-cpu" : "this-gpu");
   std::string out_file = a.get_or("--out", "fwtax-" + target + ".json");
+  const int rounds = a.has("--rounds") ? static_cast<int>(parse_int("--rounds", *a.get("--rounds"), 1, 20)) : 1;
+  if (rounds > 1 && (target != "cpu" || a.has("--from")))
+    throw InputError("--rounds", "", "measures this CPU in rounds: give it with --target cpu and without --from");
   Json mb;
   std::string source;
   if (auto from = a.get("--from")) {
     mb = load_json_file(*from);
     source = *from;
+  } else if (target == "cpu" && rounds > 1) {
+    if (!quiet) std::cerr << "fwtax calibrate: measuring libtorch on the CPU" << (a.has("--quick") ? " (quick)" : "")
+                          << " in " << rounds << " rounds...\n";
+    const int epochs = std::max(2, ((a.has("--quick") ? 9 : 21) + rounds - 1) / rounds);
+    std::vector<Json> each;
+    for (int r = 0; r < rounds; ++r) each.push_back(probe_cpu(a.has("--quick"), epochs, quiet));
+    mb = merge_rounds(each);
+    source = "fwtax-probe-torch, " + std::to_string(rounds) + " rounds of " + std::to_string(epochs) +
+             " epochs, each measurement's fastest round";
   } else {
     std::vector<std::string> args;
     if (a.has("--quick")) args.push_back("--quick");

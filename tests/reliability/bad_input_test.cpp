@@ -849,6 +849,8 @@ std::vector<Case> cases() {
       {"cli: width 0", "", nullptr, "project --width-x 0", {"--width-x", "expected a number"}},
       {"cli: validate without data", "", nullptr, "validate", {"--run or --measured"}},
       {"cli: validate --run tpu", "", nullptr, "validate --run tpu", {"--run", "expected cpu"}},
+      {"cli: calibrate --rounds on a GPU", "", nullptr, "calibrate --target cuda --rounds 3", {"--rounds", "--target cpu"}},
+      {"cli: calibrate --rounds 0", "", nullptr, "calibrate --target cpu --rounds 0", {"--rounds"}},
       {"cli: validate --save without --run", "", nullptr, "validate --measured none.json --save out", {"--save", "with --run cpu"}},
       {"cli: validate --save where no folder can be made",
        "",
