@@ -328,6 +328,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
     std::vector<Json> each;
     for (int r = 0; r < rounds; ++r) each.push_back(probe_cpu(a.has("--quick"), epochs, quiet));
     mb = merge_rounds(each);
+    mb["env"]["rounds"] = rounds;
     source = "fwtax-probe-torch, " + std::to_string(rounds) + " rounds of " + std::to_string(epochs) +
              " epochs, each measurement's fastest round";
   } else {

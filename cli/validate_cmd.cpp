@@ -23,7 +23,9 @@ namespace {
 const std::vector<FlagSpec> kFlags = {
     {"--run", true, "measure real models on this machine now: cpu (libtorch)", "TARGET"},
     {"--measured", true, "measured runs: runs.json files, fwtax measured-runs JSON, or the paper's CSVs", "FILES"},
-    {"--quick", false, "with --run: fewer configurations and a quick calibration (under a minute or two)", ""},
+    {"--quick", false, "with --run: fewer configurations and a quick calibration (about a minute; without it about 8 on 2 cores). "
+                     "When --run calibrates, the calibration and the runs alternate in rounds (3 quick, 5 otherwise) and "
+                     "each measurement keeps its fastest round", ""},
     {"--device", true, "the device the runs were measured on: name or profile (with --run cpu: a calibrated "
                        "profile to use instead of calibrating now)", "D"},
     {"--host", true, "predict the runs on this host (fwtax list hosts, or a host profile file, e.g. one fitted by "
@@ -126,14 +128,22 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       measured_json["timing"] = "in " + std::to_string(rounds) + " rounds, each one pass of the probe (" +
                                 std::to_string(epochs) + " epochs per measurement) then one of the plan: " +
                                 measured.front().value("timing", std::string()) +
-                                "; median_s and min_s the least of the rounds' (the fastest round, as the calibration keeps), p90_s their median";
-      if (auto dir = a.get("--save")) save_json(*dir, "probe.json", merge_rounds(probes));
+                                "; each configuration's figures are its fastest round's (least median_s), as the calibration keeps";
+      if (auto dir = a.get("--save")) {
+        Json merged = merge_rounds(probes);
+        merged["env"]["rounds"] = rounds;
+        save_json(*dir, "probe.json", merged);
+      }
     } else {
       profile_note = "profile " + device;
       if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
       measured_json = run_cpu_plan(plan, !quiet);
     }
-    if (auto dir = a.get("--save")) save_json(*dir, "runs.json", measured_json);
+    if (auto dir = a.get("--save")) {
+      save_json(*dir, "runs.json", measured_json);
+      if (!quiet) std::cerr << "fwtax validate: kept what was measured in " << *dir << " (runs.json"
+                            << (a.get_or("--device", "").empty() ? ", probe.json" : "") << ")\n";
+    }
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
     if (measured_json.contains("allocator")) profile_note += "; memory: " + measured_json["allocator"].get<std::string>();
     if (a.get_or("--device", "").empty()) {

@@ -77,6 +77,17 @@ namespace {
 Json merge_value(const std::vector<const Json*>& v, const std::string& key, const std::string& where) {
   const Json& first = *v.front();
   if (first.is_object()) {
+    // A measurement (a probe's stats, a run): the fastest round's, whole, so that its median, range,
+    // percentiles and counts stay one round's and agree with each other.
+    if (first.contains("median_s") && first["median_s"].is_number()) {
+      const Json* best = nullptr;
+      for (const Json* j : v) {
+        if (!j->is_object() || !j->contains("median_s") || !(*j)["median_s"].is_number())
+          throw std::runtime_error("rounds differ at " + where + "/median_s: missing in one");
+        if (!best || (*j)["median_s"].get<double>() < (*best)["median_s"].get<double>()) best = j;
+      }
+      return *best;
+    }
     Json out = Json::object();
     for (const auto& [k, x] : first.items()) {
       std::vector<const Json*> each;
@@ -108,13 +119,11 @@ Json merge_value(const std::vector<const Json*>& v, const std::string& key, cons
       x.push_back(j->get<double>());
     }
     const bool integral = first.is_number_integer();
-    if (key == "samples" || key == "rejected" || key == "iters" || key == "elapsed_s") {
+    if (key == "elapsed_s") {  // a probe's run time: the rounds' together
       double sum = 0;
       for (double d : x) sum += d;
       return integral ? Json(static_cast<long long>(sum)) : Json(sum);
     }
-    if (key == "min_s" || key == "wall_min_s" || key == "median_s" || key == "wall_median_s")
-      return *std::min_element(x.begin(), x.end());
     // Identical in every round (a batch, a size): kept as it is, integer or not.
     if (std::all_of(x.begin(), x.end(), [&](double d) { return d == x.front(); })) return first;
     std::sort(x.begin(), x.end());

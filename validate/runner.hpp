@@ -27,11 +27,12 @@ Json run_cpu_plan(const Json& plan, bool progress);
 // budget and of min_iters).
 Json cpu_plan_round(const Json& plan, int rounds);
 
-// Merges the outputs of the same probe or plan measured in rounds, value by value: medians and
-// minimums (median_s, min_s and their wall_ forms) are the least of the rounds' (the fastest round),
-// counts (samples, rejected, iters, elapsed_s) the sum, every other number the median of the rounds';
-// strings and booleans are the first round's (a date, a description). The rounds must have the same
-// shape (the same configurations in the same order), or std::runtime_error names where they differ.
+// Merges the outputs of the same probe or plan measured in rounds: each measurement (an object with
+// a median_s: a probe's stats, a measured run) is its fastest round's, whole (median, range,
+// percentiles and counts of that round); elapsed_s is summed; every other number is the rounds'
+// median (the same in each: a batch, a size); strings and booleans are the first round's (a date, a
+// description). The rounds must have the same shape (the same configurations in the same order), or
+// std::runtime_error names where they differ.
 Json merge_rounds(const std::vector<Json>& rounds);
 
 }  // namespace fwtax

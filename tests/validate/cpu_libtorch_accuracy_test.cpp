@@ -50,25 +50,33 @@ TEST_CASE("validate --run cpu's saved runs on this CPU: every run predicted, MAP
   }
 }
 
-TEST_CASE("rounds merge value by value: the fastest round's medians, summed counts, other numbers' median") {
-  auto round = [](double median, double p90, long iters, const char* date) {
+TEST_CASE("rounds merge measurement by measurement: each the fastest round's, whole; other numbers' median") {
+  auto round = [](double median, double p90, long iters, const char* date, double elapsed) {
     return Json{{"env", {{"date_utc", date}}},
-                {"runs", Json::array({{{"model", "m"}, {"batch", 4}, {"median_s", median}, {"min_s", median * 0.9},
+                {"elapsed_s", elapsed},
+                {"stats", {{"median_s", median}, {"ci95_low_s", median * 0.95}, {"ci95_high_s", median * 1.05}, {"samples", 3}}},
+                {"runs", Json::array({{{"model", "m"}, {"batch", 4}, {"median_s", 2 * median}, {"min_s", median * 0.9},
                                        {"p90_s", p90}, {"iters", iters}}})}};
   };
-  Json m = merge_rounds({round(3e-3, 5e-3, 10, "a"), round(1e-3, 2e-3, 12, "b"), round(2e-3, 9e-3, 11, "c")});
+  Json m = merge_rounds({round(3e-3, 5e-3, 10, "a", 4), round(1e-3, 2e-3, 12, "b", 5), round(2e-3, 9e-3, 11, "c", 6)});
   const Json& r = m["runs"][0];
-  CHECK(r["median_s"].get<double>() == test::approx(1e-3));
+  CHECK(r["median_s"].get<double>() == test::approx(2e-3));
   CHECK(r["min_s"].get<double>() == test::approx(0.9e-3));
-  CHECK(r["p90_s"].get<double>() == test::approx(5e-3));
-  CHECK(r["iters"] == 33);
+  CHECK(r["p90_s"].get<double>() == test::approx(2e-3));
+  CHECK(r["iters"] == 12);
   CHECK(r["batch"] == 4);
   CHECK(r["batch"].is_number_integer());
+  // A probe's stats stay one round's: the median inside its own interval.
+  CHECK(m["stats"]["median_s"].get<double>() == test::approx(1e-3));
+  CHECK(m["stats"]["ci95_low_s"].get<double>() == test::approx(0.95e-3));
+  CHECK(m["stats"]["ci95_high_s"].get<double>() == test::approx(1.05e-3));
+  CHECK(m["stats"]["samples"] == 3);
+  CHECK(m["elapsed_s"].get<double>() == test::approx(15));
   CHECK(m["env"]["date_utc"] == "a");
   // Rounds of different plans are not merged.
-  Json other = round(1e-3, 2e-3, 12, "b");
+  Json other = round(1e-3, 2e-3, 12, "b", 5);
   other["runs"].push_back(other["runs"][0]);
-  CHECK_THROWS_WITH_AS(merge_rounds({round(3e-3, 5e-3, 10, "a"), other}), "rounds differ at /runs: arrays of different lengths",
+  CHECK_THROWS_WITH_AS(merge_rounds({round(3e-3, 5e-3, 10, "a", 4), other}), "rounds differ at /runs: arrays of different lengths",
                        std::runtime_error);
   Json plan = cpu_run_plan(true);
   Json one = cpu_plan_round(plan, 3);
