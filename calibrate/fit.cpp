@@ -677,7 +677,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   p["name"] = name;
   char nthreads[64];  // formatted as a double: the probe's env may say anything
   std::snprintf(nthreads, sizeof nthreads, "%.0f", threads);
-  p["description"] = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (fwtax calibrate --target cpu)";
+  p["description"] = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (from " + file + ")";
   p["kind"] = "cpu";
   HostSpec host;
   host.name = name + "-host";

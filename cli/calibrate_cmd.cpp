@@ -8,6 +8,7 @@
 
 #include "calibrate/fit.hpp"
 #include "calibrate/runs_fit.hpp"
+#include "calibrate/torch/probe_epochs.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
@@ -284,8 +285,14 @@ Json probe_cpu(bool quick, int epochs, bool quiet) {
   return run_probe("fwtax-probe-torch", args, "cpu");
 }
 
-Json fit_cpu_profile(const Json& mb, std::vector<std::string>* warnings) {
-  FitResult fit = fit_cpu_microbench(mb, "fwtax-probe-torch", "this-cpu");
+Json merge_probe_rounds(const std::vector<Json>& probes) {
+  Json merged = merge_rounds(probes);
+  merged["env"]["rounds"] = probes.size();
+  return merged;
+}
+
+Json fit_cpu_profile(const Json& mb, const std::string& source, std::vector<std::string>* warnings) {
+  FitResult fit = fit_cpu_microbench(mb, source, "this-cpu");
   fit.profile["calibration"]["raw"] = mb;
   if (warnings) *warnings = fit.warnings;
   return fit.profile;
@@ -324,11 +331,10 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   } else if (target == "cpu" && rounds > 1) {
     if (!quiet) std::cerr << "fwtax calibrate: measuring libtorch on the CPU" << (a.has("--quick") ? " (quick)" : "")
                           << " in " << rounds << " rounds...\n";
-    const int epochs = std::max(2, ((a.has("--quick") ? 9 : 21) + rounds - 1) / rounds);
+    const int epochs = fwtax::probe::epochs_per_round(a.has("--quick"), rounds);
     std::vector<Json> each;
     for (int r = 0; r < rounds; ++r) each.push_back(probe_cpu(a.has("--quick"), epochs, quiet));
-    mb = merge_rounds(each);
-    mb["env"]["rounds"] = rounds;
+    mb = merge_probe_rounds(each);
     source = "fwtax-probe-torch, " + std::to_string(rounds) + " rounds of " + std::to_string(epochs) +
              " epochs, each measurement's fastest round";
   } else {

@@ -20,7 +20,10 @@ int cmd_calibrate(const std::vector<std::string>& args, std::ostream& out);
 // Measures this CPU with fwtax-probe-torch (--quick; epochs > 0: that many timed epochs per
 // measurement) and returns its output.
 Json probe_cpu(bool quick, int epochs, bool quiet);
-// The device profile fitted to a probe output.
-Json fit_cpu_profile(const Json& mb, std::vector<std::string>* warnings);
+// The outputs of a probe taken in rounds as one: each measurement's fastest round (merge_rounds),
+// with the number of rounds recorded as env.rounds.
+Json merge_probe_rounds(const std::vector<Json>& probes);
+// The device profile fitted to a probe output; `source` says where the output came from.
+Json fit_cpu_profile(const Json& mb, const std::string& source, std::vector<std::string>* warnings);
 
 }  // namespace fwtax::cli

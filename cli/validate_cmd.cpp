@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "calibrate/torch/probe_epochs.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
@@ -99,7 +100,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   std::vector<MeasuredRun> runs;
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;
-  std::string profile_note, temp_profile;
+  std::string profile_note, temp_profile, temp_name;  // the profile calibrated now, and the name rows show for it
   if (auto target = a.get("--run")) {
     if (*target != "cpu") throw InputError("--run", "", "expected cpu (a CUDA runner needs a GPU), got \"" + *target + "\"");
     std::string device = a.get_or("--device", "");
@@ -107,9 +108,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     const Json plan = cpu_run_plan(quick);
     if (device.empty()) {
       // The calibration and the runs alternate in rounds (validate/runner.hpp says why), each round a
-      // share of the probe's epochs (9 quick, 21 otherwise) and one pass of the plan.
+      // share of the probe's epochs and one pass of the plan.
       const int rounds = plan.value("passes", 3);
-      const int epochs = std::max(2, ((quick ? 9 : 21) + rounds - 1) / rounds);
+      const int epochs = fwtax::probe::epochs_per_round(quick, rounds);
       std::vector<Json> probes, measured;
       for (int r = 1; r <= rounds; ++r) {
         if (!quiet)
@@ -118,22 +119,25 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
         probes.push_back(probe_cpu(quick, epochs, quiet));
         measured.push_back(run_cpu_plan(cpu_plan_round(plan, rounds), !quiet));
       }
-      Json profile = fit_cpu_profile(merge_rounds(probes), nullptr);
+      const Json probed = merge_probe_rounds(probes);
+      std::vector<std::string> warnings;
+      Json profile = fit_cpu_profile(probed,
+                                     "fwtax-probe-torch in " + std::to_string(rounds) + " rounds of " + std::to_string(epochs) +
+                                         " epochs alternating with validate --run cpu's runs, each measurement's fastest round",
+                                     &warnings);
+      if (!quiet)
+        for (const auto& w : warnings) std::cerr << "fwtax validate: warning: calibration: " << w << '\n';
       std::filesystem::path p = std::filesystem::temp_directory_path() / ("fwtax-cpu-" + std::to_string(getpid()) + ".json");
       std::ofstream(p) << profile.dump(1) << '\n';
       device = p.string();
-      profile_note = "profile calibrated in " + std::to_string(rounds) + " rounds alternating with the runs' (" +
-                     profile["description"].get<std::string>() + ")";
+      temp_name = profile.value("name", std::string("this-cpu"));
+      profile_note = "profile: " + profile["description"].get<std::string>();
       measured_json = merge_rounds(measured);
       measured_json["timing"] = "in " + std::to_string(rounds) + " rounds, each one pass of the probe (" +
                                 std::to_string(epochs) + " epochs per measurement) then one of the plan: " +
                                 measured.front().value("timing", std::string()) +
                                 "; each configuration's figures are its fastest round's (least median_s), as the calibration keeps";
-      if (auto dir = a.get("--save")) {
-        Json merged = merge_rounds(probes);
-        merged["env"]["rounds"] = rounds;
-        save_json(*dir, "probe.json", merged);
-      }
+      if (auto dir = a.get("--save")) save_json(*dir, "probe.json", probed);
     } else {
       profile_note = "profile " + device;
       if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
@@ -216,9 +220,13 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
         std::cerr << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning
                   << '\n';
   }
-  if (!temp_profile.empty()) {
+  if (!temp_profile.empty()) {  // rows name the profile, not the temporary file it was read from
     std::error_code ec;
     std::filesystem::remove(temp_profile, ec);
+    for (auto& c : cmp)
+      if (c.run.device == temp_profile) c.run.device = temp_name;
+    for (auto& r : runs)
+      if (r.device == temp_profile) r.device = temp_name;
   }
   Json summary = summarize_comparisons(cmp);
   summary["batch_inversions"] = batch_inversions(runs);

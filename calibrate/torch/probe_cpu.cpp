@@ -30,6 +30,7 @@
 
 #include "calibrate/stats.hpp"
 #include "calibrate/torch/machine_env.hpp"
+#include "calibrate/torch/probe_epochs.hpp"
 #include "calibrate/torch/sdpa.hpp"
 
 using Json = nlohmann::json;
@@ -39,7 +40,7 @@ namespace probe = fwtax::probe;
 namespace {
 
 bool g_quick = false;
-int g_epochs = 0;  // timed epochs per measurement (--epochs); 0: 9 quick, 21 otherwise
+int g_epochs = 0;  // timed epochs per measurement (--epochs); 0: the default (probe_epochs.hpp)
 bool g_progress = false;
 torch::TensorOptions g_opt;         // where the probe's tensors live (--device)
 bool g_cuda = false;
@@ -95,7 +96,7 @@ int iterations_for(const std::function<void()>& fn, double target) {
 
 fwtax::SampleStats measure(const std::function<void()>& fn) {
   double target = g_quick ? 0.01 : 0.05;
-  int epochs = g_epochs > 0 ? g_epochs : g_quick ? 9 : 21;
+  int epochs = g_epochs > 0 ? g_epochs : fwtax::probe::default_epochs(g_quick);
   return time_calls(fn, iterations_for(fn, target), epochs);
 }
 
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
   out["env"]["allocator"] = allocator;
   out["env"].update(Json{{"parallel_info", at::get_parallel_info()},
                 {"quick", g_quick},
-                {"epochs", g_epochs > 0 ? g_epochs : g_quick ? 9 : 21},
+                {"epochs", g_epochs > 0 ? g_epochs : fwtax::probe::default_epochs(g_quick)},
 #ifdef NDEBUG
                 {"build_type", "release"}
 #else

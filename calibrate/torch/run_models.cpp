@@ -470,9 +470,12 @@ int main(int argc, char** argv) {
   Json runs = Json::array();
   for (auto& c : configs) {
     Timing t = summarize(c.times);
-    std::fprintf(stderr, "  %-14s batch %-4lld size %-4s %9.3f ms\n", c.run["model"].get<std::string>().c_str(),
-                 c.run["batch"].get<long long>(), c.run["seq"].is_null() ? c.run["image"].dump().c_str() : c.run["seq"].dump().c_str(),
-                 t.median * 1e3);
+    // The input as validate's table names it: seq N, image N, or nothing (the MLP).
+    const std::string input = !c.run["seq"].is_null()     ? "seq " + c.run["seq"].dump()
+                              : !c.run["image"].is_null() ? "image " + c.run["image"].dump()
+                                                          : "";
+    std::fprintf(stderr, "  %-14s batch %-4lld %-10s %9.3f ms\n", c.run["model"].get<std::string>().c_str(),
+                 c.run["batch"].get<long long>(), input.c_str(), t.median * 1e3);
     Json r = c.run;
     if (!c.cpu.empty()) {  // decode steps: the thread's CPU time compared, the wall clock kept beside it
       Timing cpu = summarize(c.cpu);

@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "calibrate/fit.hpp"
+#include "calibrate/torch/probe_epochs.hpp"
+#include "cli/commands.hpp"
 #include "model/catalog.hpp"
 #include "tests/test_util.hpp"
 #include "validate/compare.hpp"
@@ -78,6 +80,12 @@ TEST_CASE("rounds merge measurement by measurement: each the fastest round's, wh
   other["runs"].push_back(other["runs"][0]);
   CHECK_THROWS_WITH_AS(merge_rounds({round(3e-3, 5e-3, 10, "a", 4), other}), "rounds differ at /runs: arrays of different lengths",
                        std::runtime_error);
+  // A probe merged from rounds says how many; the probe's epochs are shared between the rounds.
+  CHECK(cli::merge_probe_rounds({round(3e-3, 5e-3, 10, "a", 4), round(1e-3, 2e-3, 12, "b", 5)})["env"]["rounds"] == 2);
+  CHECK(probe::epochs_per_round(true, 1) == probe::default_epochs(true));
+  CHECK(probe::epochs_per_round(true, 3) == 3);
+  CHECK(probe::epochs_per_round(false, 5) == 5);
+  CHECK(probe::epochs_per_round(false, 20) == 2);
   Json plan = cpu_run_plan(true);
   Json one = cpu_plan_round(plan, 3);
   CHECK(one["passes"] == 1);
