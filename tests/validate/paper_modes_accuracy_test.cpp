@@ -80,8 +80,10 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   // since the eager costs read off traces stopped counting an op's further launches twice (the 2022
   // stack's CNNs, already predicted 1.2-1.3x fast at batch 1-4, lost host time with them); 23.0% with
   // NNC rather than nvFuser before Volta; 21.6% with cuDNN's Winograd for 3x3 convolutions on the CUDA
-  // cores. The issue's target is 20% (what is left: docs/ARCHITECTURE.md, "The paper's TorchScript runs").
-  CHECK(all <= 22.5);
+  // cores; 21.2% since the A6000's TorchScript passes run on the host of its slower fp32 eager pass
+  // (validate/paper.cpp's host_of_file). The issue's target is 20% (what is left: docs/ARCHITECTURE.md,
+  // "The paper's TorchScript runs").
+  CHECK(all <= 22.0);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
   for (const auto& c : torchscript()) {
@@ -103,11 +105,12 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
     CAPTURE(key);
     double m = error_stats(entry.second).mape_percent;
     MESSAGE(key << ": " << m << "%");
-    // The A6000 host's TorchScript runs are no faster than its eager runs at batch 1 (unlike the
-    // seven other hosts'): 36.6% (fp16) and 29.9% (fp32) when written, 37.2% and 32.3% with one-kernel
-    // GEMMs (its fp32 GEMMs ran slower than predicted, in eager too); the others 16-28%, then 16-27%,
+    // The A6000's TorchScript runs were no faster than its fp16 eager runs at batch 1 (unlike the seven
+    // other hosts'): 36.6% (fp16) and 29.9% (fp32) when written, 37.2% and 32.3% with one-kernel GEMMs,
+    // 38.1% and 32.9% later; 21.9% and 27.7% on the host of its slower fp32 eager pass, which they ran
+    // at (its fp32 GEMMs run slower than predicted, in eager too). The others 16-28%, then 16-27%,
     // 17-29% with the launch-corrected eager costs (the RTX 8000's fp16 CNNs).
-    CHECK(m <= (key.rfind("a6000", 0) == 0 ? 40.0 : 30.0));
+    CHECK(m <= 30.0);
   }
 }
 
