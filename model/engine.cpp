@@ -37,7 +37,18 @@ struct OpCost {
   double per_extra = 0;   // host time between further kernel enqueues
 };
 
-OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double extra_launch) {
+// Whether a convolution op runs a half-precision tensor-core kernel (FrameworkSpec::half_conv_host_s).
+bool half_tensor_core_conv(const Op& op, const std::vector<Kernel>& kernels) {
+  if (op.cls != OpClass::conv) return false;
+  for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
+    const Kernel& k = kernels[op.first_kernel + j];
+    if (k.kind == KernelKind::conv && (k.math == Math::fp16_tensor || k.math == Math::bf16_tensor)) return true;
+  }
+  return false;
+}
+
+OpCost op_cost(const Op& op, const std::vector<Kernel>& kernels, const FrameworkSpec& f, const SimOptions& o,
+               double extra_launch) {
   OpCost c;
   if (f.mode == ExecMode::engine) {  // the engine's enqueue launches every kernel; no op is dispatched
     c.first = c.per_extra = extra_launch;
@@ -51,7 +62,9 @@ OpCost op_cost(const Op& op, const FrameworkSpec& f, const SimOptions& o, double
     c.per_extra = c.first;
     return c;
   }
-  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0)) * o.host_factor *
+  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0) +
+             (f.half_conv_host_s > 0 && half_tensor_core_conv(op, kernels) ? f.half_conv_host_s : 0)) *
+                o.host_factor *
             (is_module_class(op.cls) ? o.module_factor : 1.0);
   c.per_extra = extra_launch;
   c.total = c.first + (op.kernel_count > 1 ? (op.kernel_count - 1) * extra_launch : 0);
@@ -98,7 +111,7 @@ void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const D
       }
       continue;
     }
-    OpCost cost = op_cost(op, f, o, extra);
+    OpCost cost = op_cost(op, w.kernels, f, o, extra);
     double t0 = host;
     double enqueue = t0 + cost.first;
     for (std::uint32_t j = 0; j < op.kernel_count; ++j) {
@@ -158,7 +171,7 @@ void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const Framewo
   s.host_busy += call;
   for (std::uint32_t i = 0; i < w.ops.size(); ++i) {
     const Op& op = w.ops[i];
-    double cost = op_cost(op, f, o, f.extra_kernel_host_s * o.host_factor).total;
+    double cost = op_cost(op, w.kernels, f, o, f.extra_kernel_host_s * o.host_factor).total;
     if (tl) tl->host_spans.push_back({c.host, cost, i, 0});
     c.host += cost;
     s.host_busy += cost;

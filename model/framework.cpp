@@ -42,6 +42,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.static_cache_decode = r.string_or("static_cache_decode", "");
   f.sync_each_call = r.boolean_or("sync_each_call", false);
   f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
+  f.half_conv_host_s = r.number_or("half_conv_host_s", NumberRule::non_negative, 0);
   f.conv_workspace_limit_bytes = r.number_or("conv_workspace_limit_bytes", NumberRule::non_negative, 0);
   f.winograd_conv_speedup = r.number_or("winograd_conv_speedup", NumberRule::at_least_one, 1);
   f.cuda_graphs = r.boolean_or("cuda_graphs", false);
@@ -140,6 +141,7 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["gemm_split_k"] = f.gemm_split_k;
   j["sync_each_call"] = f.sync_each_call;
   j["fused_op_host_s"] = f.fused_op_host_s;
+  if (f.half_conv_host_s > 0) j["half_conv_host_s"] = f.half_conv_host_s;
   j["conv_workspace_limit_bytes"] = f.conv_workspace_limit_bytes;
   j["winograd_conv_speedup"] = f.winograd_conv_speedup;
   j["cuda_graphs"] = f.cuda_graphs;

@@ -62,6 +62,9 @@ struct FrameworkSpec {
   // defaulted 0: host time a fused group's node adds to its op class's cost (a JIT fuser's guard
   // and its compiled-kernel cache lookup)
   double fused_op_host_s = 0;
+  // defaulted 0: host time a half-precision convolution adds when cuDNN runs it on tensor cores (the
+  // 2022 stack's ATen, calibrate/derive/fit_half_conv_host.py)
+  double half_conv_host_s = 0;
   // defaulted 0 (no limit): the workspace the stack lets cuDNN use for a convolution; a half
   // convolution whose NHWC copies (input and output) do not fit runs without tensor cores
   double conv_workspace_limit_bytes = 0;

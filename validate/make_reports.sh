@@ -6,7 +6,7 @@ fwtax=${1:-build/fwtax}
 paper=data/measured/framework-tax-2022
 csvs=$(ls $paper/pretrained-fp32/*.csv $paper/pretrained-fp16/*.csv | tr '\n' ',' | sed 's/,$//')
 "$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022 \
-  --title "fwtax against the Framework Tax paper's measurements (2022): PyTorch 1.12 eager, fp32 and fp16, eight GPUs" \
+  --title "fwtax (pytorch-eager@1.12) against the Framework Tax paper's measurements (2022): PyTorch 1.12 eager, fp32 and fp16, eight GPUs" \
   > /dev/null
 csvs=$(ls $paper/pretrained-torchscript/*.csv $paper/pretrained-torchscript-fp16/*.csv | tr '\n' ',' | sed 's/,$//')
 "$fwtax" validate --measured "$csvs" --quiet --report docs/validation/framework-tax-2022-torchscript \

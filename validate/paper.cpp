@@ -89,12 +89,12 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
   if (cb < 0) cb = col("batch");  // the ONNX Runtime files name it so
   if (cm < 0 || cb < 0 || cl < 0)
     throw InputError(file, "line 1", "expected the columns model, batch_size (or batch) and latency (the paper's CSV format)");
-  // The folder says the framework: the paper ran PyTorch 1.12 and ONNX Runtime 1.12. Its eager runs
-  // are predicted with fwtax's PyTorch eager profile (the hosts were fitted on them); TorchScript and
-  // ONNX Runtime with the 2022 stacks (data/frameworks/*@1.12.json).
+  // The folder says the framework: the paper ran PyTorch 1.12 and ONNX Runtime 1.12, predicted with the
+  // 2022 stacks (data/frameworks/*@1.12.json; its eager, today's eager profile with that stack's half
+  // convolution cost, is what the paper's hosts were fitted on).
   std::string framework, dtype;
-  if (folder == "pretrained-fp32") framework = "pytorch-eager", dtype = "fp32";
-  else if (folder == "pretrained-fp16") framework = "pytorch-eager", dtype = "fp16";
+  if (folder == "pretrained-fp32") framework = "pytorch-eager@1.12", dtype = "fp32";
+  else if (folder == "pretrained-fp16") framework = "pytorch-eager@1.12", dtype = "fp16";
   else if (folder == "pretrained-torchscript") framework = "torchscript@1.12", dtype = "fp32";
   else if (folder == "pretrained-torchscript-fp16") framework = "torchscript@1.12", dtype = "fp16";
   else if (folder == "onnxruntime") {

@@ -8,31 +8,17 @@ with the fitted value, which were not used. Prints the value; put it in derive_s
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
+from paper_mape import mape as fwtax_mape, paper_files
+
 FWTAX = sys.argv[1] if len(sys.argv) > 1 else "build/fwtax"
-PAPER = "data/measured/framework-tax-2022"
 PROFILE = "data/frameworks/torchscript@1.12.json"
 
 
 def files(gpu_filter):
-    out = []
-    for folder in ("pretrained-torchscript", "pretrained-torchscript-fp16"):
-        for f in sorted(os.listdir(f"{PAPER}/{folder}")):
-            if gpu_filter(f):
-                out.append(f"{PAPER}/{folder}/{f}")
-    return out
-
-
-def mape(profile, csvs):
-    apes = []
-    for f in csvs:
-        out = subprocess.run([FWTAX, "validate", "--measured", f, "--framework", profile, "--quiet", "--format", "json"],
-                             check=True, capture_output=True, text=True).stdout
-        apes += [r["ape_percent"] for r in json.loads(out)["runs"]]
-    return sum(apes) / len(apes), len(apes)
+    return paper_files(("pretrained-torchscript", "pretrained-torchscript-fp16"), gpu_filter)
 
 
 def main():
@@ -46,7 +32,7 @@ def main():
             base["fused_op_host_s"] = v
             with open(path, "w") as f:
                 json.dump(base, f)
-            return mape(path, csvs)
+            return fwtax_mape(FWTAX, path, csvs)
 
         grid = [i * 2.5e-6 for i in range(0, 21)]
         scores = [(at(v, fit_on)[0], v) for v in grid]

@@ -57,11 +57,19 @@ TEST_CASE("paper data: MAPE within 20% overall and without the host-fitting mode
   double all = mape_of([](const Comparison&) { return true; }, &n);
   MESSAGE("paper eager MAPE " << all << "% over " << n << " configurations");
   // 18.6% at 4e880f0; 17.6% with cuDNN's Winograd (fp32 3x3 convolutions before Ampere); 15.5% with the
-  // 3090's second fp16 pass on a host of its own (and its copy of 3090.csv's rows gone)
-  CHECK(all <= 17.0);
+  // 3090's second fp16 pass on a host of its own (and its copy of 3090.csv's rows gone); 15.0% with the
+  // A6000's fp32 pass on one too; 13.6% with the 2022 stack (pytorch-eager@1.12: its half convolutions'
+  // host cost on tensor cores, fitted to the RTX 8000's fp16 runs)
+  CHECK(all <= 15.0);
   double unfitted = mape_of([](const Comparison& c) { return c.run.model != "bert-base"; }, &n);
   MESSAGE("without bert-base: " << unfitted << "% over " << n);
-  CHECK(unfitted <= 17.0);  // 18.9%; 17.8%; 15.8%
+  CHECK(unfitted <= 15.0);  // 18.9%; 17.8%; 15.8%; 15.2%; 13.8%
+  // Nor fitted to half_conv_host_s: the other GPUs' fp16 runs.
+  double unfitted_half = mape_of([](const Comparison& c) {
+    return c.run.model != "bert-base" && !(c.run.device == "rtx8000" && c.run.dtype == DType::fp16);
+  }, &n);
+  MESSAGE("without bert-base and the RTX 8000's fp16 runs: " << unfitted_half << "% over " << n);
+  CHECK(unfitted_half <= 15.0);
 }
 
 TEST_CASE("paper data: every GPU within 22.5% MAPE, and fwtax beats both baselines on each") {

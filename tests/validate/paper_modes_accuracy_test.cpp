@@ -81,9 +81,10 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   // stack's CNNs, already predicted 1.2-1.3x fast at batch 1-4, lost host time with them); 23.0% with
   // NNC rather than nvFuser before Volta; 21.6% with cuDNN's Winograd for 3x3 convolutions on the CUDA
   // cores; 21.2% since the A6000's TorchScript passes run on the host of its slower fp32 eager pass
-  // (validate/paper.cpp's host_of_file). The issue's target is 20% (what is left: docs/ARCHITECTURE.md,
-  // "The paper's TorchScript runs").
-  CHECK(all <= 22.0);
+  // (validate/paper.cpp's host_of_file); 19.3% with the 2022 stack's host cost of a half convolution on
+  // tensor cores (half_conv_host_s, fitted to the RTX 8000's fp16 eager runs, no TorchScript run). The
+  // issue's target is 20%.
+  CHECK(all <= 20.0);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
   for (const auto& c : torchscript()) {
@@ -109,8 +110,10 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
     // other hosts'): 36.6% (fp16) and 29.9% (fp32) when written, 37.2% and 32.3% with one-kernel GEMMs,
     // 38.1% and 32.9% later; 21.9% and 27.7% on the host of its slower fp32 eager pass, which they ran
     // at (its fp32 GEMMs run slower than predicted, in eager too). The others 16-28%, then 16-27%,
-    // 17-29% with the launch-corrected eager costs (the RTX 8000's fp16 CNNs).
-    CHECK(m <= 30.0);
+    // 17-29% with the launch-corrected eager costs (the RTX 8000's fp16 CNNs); 16-22% with the half
+    // convolutions' host cost (RTX 8000 fp16 29.2 -> 20.0%, V100 fp16 26.4 -> 21.7%, A100 fp16 25.0 -> 16.0%).
+    // The issue's bound is 25%; the A6000's fp32 runs miss it.
+    CHECK(m <= (key == "a6000 fp32" ? 30.0 : 25.0));
   }
 }
 
@@ -119,11 +122,11 @@ TEST_CASE("paper finding on the RTX 8000: TorchScript faster than eager at batch
   // predicted 8.26 vs 12.44 ms (0.66x) and 284.6 vs 293.8 ms when this was written; 6.55 vs 12.25 ms
   // (0.53x) once the 2022 stack's small fp32 GEMMs ran as one kernel (no cuBLASLt split-K: three
   // launches fewer per nn.Linear at batch 1; eager keeps PyTorch 2.x's split-K), 6.37 ms (0.52x) once
-  // nvFuser's groups took the dropouts next to them.
+  // nvFuser's groups took the dropouts next to them. Eager is the paper's stack, pytorch-eager@1.12.
   double ts1 = predict("bert-base", "torchscript@1.12", DType::fp32, 1);
-  double eager1 = predict("bert-base", "pytorch-eager", DType::fp32, 1);
+  double eager1 = predict("bert-base", "pytorch-eager@1.12", DType::fp32, 1);
   double ts128 = predict("bert-base", "torchscript@1.12", DType::fp32, 128);
-  double eager128 = predict("bert-base", "pytorch-eager", DType::fp32, 128);
+  double eager128 = predict("bert-base", "pytorch-eager@1.12", DType::fp32, 128);
   MESSAGE("batch 1: " << ts1 * 1e3 << " vs " << eager1 * 1e3 << " ms; batch 128: " << ts128 * 1e3 << " vs "
                       << eager128 * 1e3 << " ms");
   CHECK(ts1 < 0.6 * eager1);
@@ -157,11 +160,13 @@ TEST_CASE("paper finding on the RTX 8000: ONNX Runtime several times faster than
   // ResNet-50 fp16, measured: 2.29 (ORT) vs 12.37 ms (eager) at batch 1, 39.9 vs 29.1 ms at batch 64:
   // ORT's half convolutions run off the tensor cores when cuDNN's NHWC copies exceed its 32 MiB
   // workspace. fwtax: 2.29 vs 10.6 ms and 38.3 vs 24.9 ms when written (17.7 ms at batch 64 before
-  // 1x1 convolutions met the cap and half convolutions lost their fused epilogue).
+  // 1x1 convolutions met the cap and half convolutions lost their fused epilogue); eager 9.28 ms with
+  // today's eager profile, 11.0 ms with the paper's stack (pytorch-eager@1.12: its half convolutions'
+  // host cost on tensor cores).
   double ort = predict("resnet50", "onnxruntime@1.12", DType::fp16, 1);
-  double eager = predict("resnet50", "pytorch-eager", DType::fp16, 1);
+  double eager = predict("resnet50", "pytorch-eager@1.12", DType::fp16, 1);
   double ort64 = predict("resnet50", "onnxruntime@1.12", DType::fp16, 64);
-  double eager64 = predict("resnet50", "pytorch-eager", DType::fp16, 64);
+  double eager64 = predict("resnet50", "pytorch-eager@1.12", DType::fp16, 64);
   MESSAGE("batch 1: " << ort * 1e3 << " vs " << eager * 1e3 << " ms; batch 64: " << ort64 * 1e3 << " vs "
                       << eager64 * 1e3 << " ms");
   CHECK(ort < eager / 2.5);
