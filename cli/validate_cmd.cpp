@@ -31,7 +31,7 @@ const std::vector<FlagSpec> kFlags = {
                        "profile to use instead of calibrating now)", "D"},
     {"--host", true, "predict the runs on this host (fwtax list hosts, or a host profile file, e.g. one fitted by "
                      "fwtax calibrate --target host) instead of each device's own", "HOST"},
-    {"--framework", true, "only runs of these frameworks; NAME@VERSION (torchscript@1.12) also takes the runs of NAME and predicts them with that version's stack; a profile file NAME@VERSION.json predicts them with that file", "LIST"},
+    {"--framework", true, "only runs of these frameworks; NAME@VERSION (torchscript@1.12) also takes the runs of NAME and predicts them with that version's stack, and NAME takes those of NAME@VERSION, predicted with their own version's; a profile file NAME.json or NAME@VERSION.json predicts the runs its name takes with that file (data/frameworks/pytorch-eager.json: the paper's eager runs with today's eager profile)", "LIST"},
     {"--model", true, "only runs of these models", "LIST"},
     {"--min-batch", true, "only runs with at least this batch", "N"},
     {"--max-batch", true, "only runs with at most this batch", "N"},
@@ -86,7 +86,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   // Checked before any file is read or any model run: a typo here should not cost a calibration.
   long long lo = a.has("--min-batch") ? parse_int("--min-batch", *a.get("--min-batch"), 1, 1LL << 40) : 1;
   long long hi = a.has("--max-batch") ? parse_int("--max-batch", *a.get("--max-batch"), 1, 1LL << 40) : (1LL << 40);
-  bool quiet = a.has("--quiet") || !isatty(2);
+  // Progress only to a terminal; warnings and where --save wrote unless --quiet.
+  const bool quiet = a.has("--quiet") || !isatty(2), silent = a.has("--quiet");
   std::optional<HostSpec> host;  // read before anything is measured: a bad file fails at once
   if (auto v = a.get("--host")) host = Catalog::builtin().host(one_host(*v, "validate"));
   // A bad --framework is reported before any file is read.
@@ -125,7 +126,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                                      "fwtax-probe-torch in " + std::to_string(rounds) + " rounds of " + std::to_string(epochs) +
                                          " epochs alternating with validate --run cpu's runs, each measurement's fastest round",
                                      &warnings);
-      if (!quiet)
+      if (!silent)
         for (const auto& w : warnings) std::cerr << "fwtax validate: warning: calibration: " << w << '\n';
       std::filesystem::path p = std::filesystem::temp_directory_path() / ("fwtax-cpu-" + std::to_string(getpid()) + ".json");
       std::ofstream(p) << profile.dump(1) << '\n';
@@ -145,7 +146,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     }
     if (auto dir = a.get("--save")) {
       save_json(*dir, "runs.json", measured_json);
-      if (!quiet) std::cerr << "fwtax validate: kept what was measured in " << *dir << " (runs.json"
+      if (!silent) std::cerr << "fwtax validate: kept what was measured in " << *dir << " (runs.json"
                             << (a.get_or("--device", "").empty() ? ", probe.json" : "") << ")\n";
     }
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
@@ -187,7 +188,10 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     if (!wanted.empty()) {
       std::string picked = select_framework(wanted, r.framework);
       if (picked.empty()) return true;
-      r.framework = file_of.count(picked) ? file_of[picked] : picked;
+      // A profile file predicts the runs its name selects: NAME.json those of NAME@VERSION too.
+      auto file = file_of.find(picked);
+      if (file == file_of.end()) file = file_of.find(picked.substr(0, picked.find('@')));
+      r.framework = file != file_of.end() ? file->second : picked;
     }
     return (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
            r.batch > hi;

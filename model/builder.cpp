@@ -38,6 +38,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.graph_capture = f.mode == ExecMode::graph;
   b.jit_traced = f.mode == ExecMode::script;
   b.stack_convolutions = !f.conv_flops_per_s.empty();
+  b.hf_attention = f.hf_attention;
   return b;
 }
 

@@ -33,6 +33,8 @@ struct Backend {
   // The stack runs its own convolutions (FrameworkSpec::conv_flops_per_s: ONNX Runtime's MLAS on a
   // CPU): one convolution kernel each, with its weights laid out once, whatever ATen would pick.
   bool stack_convolutions = false;
+  // The attention HF transformers run (FrameworkSpec::hf_attention); empty: the model's own.
+  std::string hf_attention;
   // The framework's workload passes (FrameworkSpec::passes), which build_workload applies to what
   // the builder emitted.
   std::vector<const WorkloadPass*> passes;

@@ -40,6 +40,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
                                 : ExecMode::eager;
   f.version = r.string_or("version", "");
   f.static_cache_decode = r.string_or("static_cache_decode", "");
+  f.hf_attention = r.choice("hf_attention", {"sdpa", "eager"}, "");
   f.sync_each_call = r.boolean_or("sync_each_call", false);
   f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
   f.half_conv_host_s = r.number_or("half_conv_host_s", NumberRule::non_negative, 0);
@@ -134,6 +135,7 @@ Json framework_to_json(const FrameworkSpec& f) {
   if (!f.description.empty()) j["description"] = f.description;
   if (!f.version.empty()) j["version"] = f.version;
   if (!f.static_cache_decode.empty()) j["static_cache_decode"] = f.static_cache_decode;
+  if (!f.hf_attention.empty()) j["hf_attention"] = f.hf_attention;
   if (!f.reference_host.empty()) j["reference_host"] = f.reference_host;
   j["extra_kernel_host_s"] = f.extra_kernel_host_s;
   j["tf32_matmul"] = f.tf32_matmul;

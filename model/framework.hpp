@@ -97,6 +97,9 @@ struct FrameworkSpec {
   // static KV cache (HF generate() compiles it: torch-compile-reduce-overhead); the step's sampling
   // loop and the prefill stay in this one
   std::string static_cache_decode;
+  // defaulted "": the attention HF transformers run in this stack, overriding the model's ("eager" for
+  // the 2022 stacks: transformers 4.22 had no scaled_dot_product_attention path)
+  std::string hf_attention;
   // defaulted empty: the workload passes of the mode, applied in order to the eager workload the
   // builders emit (model/passes.hpp: drop_noop_ops, fold_batch_norm, fuse_pointwise, ort_fusions)
   // on the devices each one names (passes_for in model/builder.hpp)

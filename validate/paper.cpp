@@ -121,7 +121,6 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
       {"densenet", "densenet161"},    {"inception", "inception-v3"},      {"googlenet", "googlenet"},
       {"shufflenet", "shufflenet-v2"}, {"mobilenet_v2", "mobilenet-v2"},  {"wide_resnet50_2", "wide-resnet50"},
       {"mnasnet", "mnasnet"},         {"resnext50_32x4d", "resnext50"}};
-  static const std::vector<std::string> eager_attention = {"bert-base", "distilbert", "albert-base", "mobilebert"};
   std::vector<MeasuredRun> out;
   std::size_t n = 1;
   while (std::getline(in, line)) {
@@ -162,8 +161,6 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
     }
     r.source = file;
     r.where = "line " + std::to_string(n);
-    if (std::find(eager_attention.begin(), eager_attention.end(), r.model) != eager_attention.end())
-      r.arch = {{"name", r.model}, {"like", r.model}, {"attention", "eager"}};
     out.push_back(std::move(r));
   }
   return out;

@@ -49,6 +49,11 @@ GEMM_SPLIT_K = False
 # 14.0% -> 11.6%, every TorchScript run 21.2% -> 19.3%. ONNX Runtime 1.12, whose CUDA Conv keeps its cuDNN state per node, does not take
 # it: its paper runs went from 23.2% to 23.6% MAPE with 10 us, 28.1% with 20 us.
 HALF_CONV_HOST_S = 2.0e-5
+# The paper's HF models (transformers 4.22) ran their eager attention: matmul, scale, mask add, softmax,
+# dropout, matmul; the scaled_dot_product_attention path came with PyTorch 2.0 and transformers 4.36.
+HF_ATTENTION = "eager"
+HF_ATTENTION_SOURCE = ("hf_attention: eager, the attention of transformers 4.22 (the paper's), which had no "
+                       "scaled_dot_product_attention path")
 HALF_CONV_SOURCE = (
     "half_conv_host_s: host time a half-precision convolution adds when cuDNN runs it on tensor cores, fitted "
     "by calibrate/derive/fit_half_conv_host.py to the Framework Tax paper's RTX 8000 fp16 eager runs alone "
@@ -133,12 +138,14 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
         "passes": passes,
         "sync_each_call": sync_each_call,
         **(extra or {}),
+        "hf_attention": HF_ATTENTION,
         "source": (
             f"calibrate/derive/derive_stacks_2022.py; call_host_s: pytorch-eager's plus the median extra per-call "
             f"time of {call_key} over eager_call_s in {MEASURED}/{measured_file} (0 if negative); "
             + (sync_source or "sync_each_call: false, the interpreter returns without waiting for the GPU")
             + ("" if gemm_split_k else "; " + GEMM_SPLIT_K_SOURCE)
             + "; " + (WINOGRAD_SOURCE if winograd else NO_WINOGRAD_SOURCE)
+            + "; " + HF_ATTENTION_SOURCE
         ),
     }
 
@@ -169,13 +176,16 @@ def main():
     eager_2022 = {
         "name": "pytorch-eager@1.12",
         "version": "1.12",
-        "description": "PyTorch 1.12 eager (the Framework Tax paper's): today's PyTorch eager costs, with its "
-                       "half-precision convolutions' host cost on tensor cores",
+        "description": "PyTorch 1.12 eager (the Framework Tax paper's): today's PyTorch eager costs with two "
+                       "differences, HF models' eager attention (transformers 4.22) and 20 us of host time per "
+                       "half-precision convolution on tensor cores",
         # (HF generate's compiled static-cache decoding is not of 2022: no static_cache_decode)
         **{k: v for k, v in eager.items() if k not in ("name", "description", "source", "version", "static_cache_decode")},
         "half_conv_host_s": HALF_CONV_HOST_S,
-        "source": "calibrate/derive/derive_stacks_2022.py: pytorch-eager's profile (" + eager["source"] + "); "
-                  + HALF_CONV_SOURCE,
+        "hf_attention": HF_ATTENTION,
+        "source": "calibrate/derive/derive_stacks_2022.py: pytorch-eager's profile (" + eager["source"] + "; its "
+                  "static_cache_decode left out: HF generate's compiled static-cache decoding is not of 2022); "
+                  + HALF_CONV_SOURCE + "; " + HF_ATTENTION_SOURCE,
     }
     ort = stack(
         "onnxruntime", "1.12", "executor", ["drop_noop_ops", "fold_batch_norm", "ort_fusions"],

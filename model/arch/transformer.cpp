@@ -46,7 +46,10 @@ const std::vector<std::string>& transformer_families() {
 }
 
 void build_transformer(Builder& b, const WorkloadConfig& c, const TransformerConfig& t) {
-  transformer_family(t).build(b, c, t);
+  if (b.backend().hf_attention.empty() || b.backend().hf_attention == t.attention) return transformer_family(t).build(b, c, t);
+  TransformerConfig in_stack = t;  // the stack's transformers library runs its own attention
+  in_stack.attention = b.backend().hf_attention;
+  transformer_family(in_stack).build(b, c, in_stack);
 }
 
 double transformer_params(const TransformerConfig& t) { return transformer_family(t).params(t); }
