@@ -186,7 +186,7 @@ Json dispatch_ratios(const std::map<std::string, double>& measured, const Json& 
 
 // A host from its dispatch time over the reference host's per op (`fit`: parts of op -> ratio, as
 // dispatch_ratios gives them): relative_time is the median of every op's ratio (C++ and Python
-// dispatch), module_relative_time the median of the nn.Module probes' (nn_linear_module: a Linear
+// dispatch), python_relative_time the median of the nn.Module probes' (nn_linear_module: a Linear
 // module called from Python, its __call__ and attribute lookups around the op), where there are any;
 // the host keeps `fit` as its provenance.
 ProbedHost host_from_ratios(const Json& fit, const std::string& name, const std::string& description,
@@ -204,9 +204,9 @@ ProbedHost host_from_ratios(const Json& fit, const std::string& name, const std:
   h.source = "median over " + std::to_string(all.size()) + " ops of this host's dispatch time over " + reference_name +
              "'s (its microbench), same ops on the same tiny CUDA tensors; the built-in frameworks' costs scale by it";
   if (!modules.empty()) {
-    h.module_relative_time = median(modules);
-    h.source += "; module_relative_time: the same for " + std::to_string(modules.size()) +
-                " Python nn.Module call(s) (nn_linear_module), which module-call costs scale by";
+    h.python_relative_time = median(modules);
+    h.source += "; python_relative_time: the same for " + std::to_string(modules.size()) +
+                " Python nn.Module call(s) (nn_linear_module), which Python costs scale by (module calls, each op's Python side)";
   }
   p.fit = fit;
   p.fit["reference"] = reference_name;

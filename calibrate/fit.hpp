@@ -52,7 +52,7 @@ struct ProbedHost {
 
 // A host profile from calibrate/python_dispatch.py --device cuda's output alone (no runs, no GPU
 // probe): its relative_time is the median over the probe's ops of their time over `reference_host`'s
-// (data/hosts/h100-vm-a.json, with its microbench), its module_relative_time the nn.Module probe's.
+// (data/hosts/h100-vm-a.json, with its microbench), its python_relative_time the nn.Module probe's.
 // `fit` keeps the ratios. A CPU probe is refused (its ops launch no kernels).
 // With `probed_low` > 0 (data/ranges.json's host_time_probed) the host carries it as its
 // host_time_spread for every model.

@@ -21,15 +21,23 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog) {
+HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog, HostFitSpeed speed) {
   // The speed is fitted against the device's own host (fit_host scales from it), whichever host the
   // dataset says the runs had: that is the host being fitted.
   std::vector<MeasuredRun> runs = given;
   for (auto& r : runs) r.host.clear();
+  // For the Python side alone, candidates are the device's host with another python_relative_time.
+  const HostSpec base = runs.empty() ? HostSpec{} : catalog.host_of(catalog.device(runs.front().device));
+  auto predict = [&](double x) {
+    if (speed == HostFitSpeed::all) return compare_runs(runs, catalog, x, nullptr, false);
+    HostSpec candidate = base;
+    candidate.python_relative_time = base.python_time() / x;
+    return compare_runs(runs, catalog, 1.0, &candidate, false);
+  };
   auto score = [&](double x, double* mape, std::size_t* n, std::vector<double>* framework_bound = nullptr) {
     double sum = 0, ape = 0;
     std::size_t k = 0;
-    for (const auto& c : compare_runs(runs, catalog, x, nullptr, false)) {
+    for (const auto& c : predict(x)) {
       if (!c.ok) continue;
       sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
       ape += c.ape;
@@ -77,7 +85,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   const DeviceSpec d = catalog.device(f.device);
   const HostSpec old = catalog.host_of(d);
   f.scaled_from = old.name;
-  f.fit = fit_host_speed(runs, catalog);
+  f.fit = fit_host_speed(runs, catalog, request.speed);
   std::set<std::string> used;
   for (const auto& r : runs) used.insert(r.model);
   for (const auto& x : used) f.models += (f.models.empty() ? "" : ", ") + x;
@@ -85,10 +93,16 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   f.host.description = "the host that ran the " + f.device + " runs, fitted from " + std::to_string(f.fit.runs) +
                        " runs of " + f.models;
   f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
-  f.host.relative_time = old.relative_time / f.fit.host_x;
-  // The fit scales all of the host's costs (compare_runs' host_x): its module calls' too, where the
-  // device's host times them apart.
-  if (old.module_relative_time > 0) f.host.module_relative_time = old.module_relative_time / f.fit.host_x;
+  if (request.speed == HostFitSpeed::python) {
+    // The dispatch speed stays the device's host's (measured by its probe); the runs give Python's.
+    f.host.relative_time = old.relative_time;
+    f.host.python_relative_time = old.python_time() / f.fit.host_x;
+  } else {
+    f.host.relative_time = old.relative_time / f.fit.host_x;
+    // The fit scales all of the host's costs (compare_runs' host_x): its Python's too, where the
+    // device's host has it apart.
+    if (old.python_relative_time > 0) f.host.python_relative_time = old.python_relative_time / f.fit.host_x;
+  }
   // How far this host's own framework-bound runs still stray once its speed is fitted: its ranges'
   // host spread, where there are enough such runs to take a 10th and 90th percentile.
   const std::vector<double>& bound = f.fit.framework_bound_ratios;
@@ -99,8 +113,13 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   }
   f.host.source = "fitted by fwtax calibrate --target host --runs " + request.runs_label +
                   (request.models_named ? " --model " + f.models : "") +
-                  ": the relative_time minimizing the mean |log(predicted / measured)| over " + std::to_string(f.fit.runs) +
-                  " runs on " + f.device + " (host costs of device '" + f.device + "' scaled from host '" + old.name + "')" +
+                  (request.speed == HostFitSpeed::python
+                       ? " --fit python: the python_relative_time minimizing the mean |log(predicted / measured)| over " +
+                             std::to_string(f.fit.runs) + " runs on " + f.device + " (the Python side of host '" + old.name +
+                             "', the host of device '" + f.device + "', scaled; its dispatch speed, relative_time, kept)"
+                       : ": the relative_time minimizing the mean |log(predicted / measured)| over " +
+                             std::to_string(f.fit.runs) + " runs on " + f.device + " (host costs of device '" + f.device +
+                             "' scaled from host '" + old.name + "')") +
                   (f.host.has_spread() ? "; host_time_spread: 10th and 90th percentiles of measured over predicted time over the " +
                                              std::to_string(bound.size()) + " of them predicted framework-bound (the ranges of " +
                                              f.models + " on this host; other models keep data/ranges.json's)"

@@ -12,8 +12,15 @@
 
 namespace fwtax {
 
-// The host speed that best explains measured runs: the host_x (host costs divided by it) minimizing
-// the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8 and refined.
+// What a host fit scales: all: every host cost (the host's dispatch, its launches and its Python
+// alike; for a machine known only by its runs); python: the Python side alone (module calls and each
+// op's op_python_s), keeping the dispatch speed of the device's host (for runs of the machine whose
+// probe measured that host: in-model Python need not run at the probe's speed).
+enum class HostFitSpeed { all, python };
+
+// The host speed that best explains measured runs: the host_x (the costs `speed` says divided by it)
+// minimizing the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8
+// and refined.
 struct HostFit {
   double host_x = 1.0;
   std::size_t runs = 0;
@@ -21,7 +28,8 @@ struct HostFit {
   // Measured over predicted time of the runs predicted framework-bound at host_x.
   std::vector<double> framework_bound_ratios;
 };
-HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog);
+HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog,
+                       HostFitSpeed speed = HostFitSpeed::all);
 
 // The spread of measured over predicted time that ranges use (data/ranges.json): its 10th and 90th
 // percentiles over the framework-bound runs (the host's side) and over the GPU-bound ones (the
@@ -32,8 +40,9 @@ struct SpreadFit {
 };
 SpreadFit fit_spread(const std::vector<Comparison>& c);
 
-// A host profile fitted to runs of one device: its relative_time is the device's own host's divided
-// by fit_host_speed's host_x, its source says which runs and models it was fitted to. With at least
+// A host profile fitted to runs of one device: its relative_time (with HostFitSpeed::python its
+// python_relative_time) is the device's own host's divided by fit_host_speed's host_x, its source
+// says which runs and models it was fitted to. With at least
 // kMinSpreadRuns of the runs framework-bound after the fit, their 10-90% of measured over predicted
 // time is the host's host_time_spread: the host side of the ranges of the models fitted to (others
 // stray from a host fitted to one model about as far as across machines: machine A's ResNet-50 and
@@ -45,6 +54,7 @@ struct HostFitRequest {
   std::string cpu;         // the host's CPU model, when known ("": the device's host's)
   std::string runs_label;  // the files the runs came from, for the source
   bool models_named = false;  // the runs were filtered to some models (said in the source)
+  HostFitSpeed speed = HostFitSpeed::all;
 };
 struct FittedHost {
   HostSpec host;

@@ -38,6 +38,10 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "with --target host: the device the runs were measured on (default: from the files)", "D"},
     {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
+    {"--fit", true, "with --target host --runs: all (default: every host cost scales, for a machine known only by "
+                    "its runs) or python (the Python side alone, module calls and each op's Python, keeping the "
+                    "dispatch speed of the device's host: for runs of the machine whose probe measured that host)",
+     "WHAT"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--rounds", true, "with --target cpu: measure in N rounds, each a share of the repetitions, and keep each "
                        "measurement's fastest round (for a shared VM whose speed moves every few seconds; "
@@ -185,7 +189,7 @@ std::string host_name(const Args& a) {
 
 // --target host --merge FILE without --runs: a host from its Python dispatch probe alone.
 int calibrate_host_from_probe(const Args& a, std::ostream& out) {
-  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from"})
+  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from", "--fit"})
     if (a.has(flag))
       throw InputError(flag, "", "not used with --target host --merge (a host from its probe alone); fitting to "
                                  "runs takes --runs");
@@ -208,8 +212,8 @@ int calibrate_host_from_probe(const Args& a, std::ostream& out) {
   f << h.dump(1) << '\n';
   if (!a.has("--quiet")) {
     out << "wrote " << out_file << ": relative_time " << format_number("%.3f", p.host.relative_time);
-    if (p.host.module_relative_time > 0)
-      out << ", module_relative_time " << format_number("%.3f", p.host.module_relative_time);
+    if (p.host.python_relative_time > 0)
+      out << ", python_relative_time " << format_number("%.3f", p.host.python_relative_time);
     std::size_t modules = 0;
     const Json& ratios = p.fit["python_dispatch_over_reference"];
     for (const auto& [op, v] : ratios.items()) modules += op.ends_with("_module");
@@ -229,6 +233,9 @@ int calibrate_host(const Args& a, std::ostream& out) {
     throw InputError("--merge", "", "either --runs (fit the host to measured runs) or --merge (the host from its "
                                     "Python dispatch probe), not both");
   if (a.has("--merge")) return calibrate_host_from_probe(a, out);
+  const std::string fit_what = a.get_or("--fit", "all");
+  if (fit_what != "all" && fit_what != "python")
+    throw InputError("--fit", fit_what, "expected all (every host cost) or python (the Python side alone)");
   std::vector<MeasuredRun> runs = runs_of(a, "host");
   auto files = a.get("--runs");
   std::vector<std::string> models;
@@ -243,6 +250,7 @@ int calibrate_host(const Args& a, std::ostream& out) {
   request.cpu = a.get_or("--cpu", "");
   request.runs_label = *files;
   request.models_named = !models.empty();
+  request.speed = fit_what == "python" ? HostFitSpeed::python : HostFitSpeed::all;
   const FittedHost fitted = fit_host(runs, Catalog::builtin(), request);
   Json h = fitted.to_json();
   Diagnostics check("--out");
@@ -258,8 +266,14 @@ int calibrate_host(const Args& a, std::ostream& out) {
                               : format_number("%.2fx", fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x) +
                                     (fit.host_x >= 1 ? " faster than" : " slower than");
     // Built as a string: the file and the model list can be any length.
-    out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time) << " (host "
-        << speed << ' ' << fitted.scaled_from << "), " << fit.runs << " runs of " << fitted.models << ": MAPE "
+    if (request.speed == HostFitSpeed::python)
+      out << "wrote " << out_file << ": python_relative_time " << format_number("%.3f", fitted.host.python_relative_time)
+          << " (its Python " << speed << ' ' << fitted.scaled_from << "'s; dispatch kept, relative_time "
+          << format_number("%.3f", fitted.host.relative_time) << "), ";
+    else
+      out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time) << " (host "
+          << speed << ' ' << fitted.scaled_from << "), ";
+    out << fit.runs << " runs of " << fitted.models << ": MAPE "
         << format_number("%.1f", fit.mape_before_percent) << "% -> " << format_number("%.1f", fit.mape_after_percent)
         << "%\n";
     if (fitted.host.has_spread())

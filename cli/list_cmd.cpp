@@ -41,14 +41,15 @@ void list_devices(const Catalog& c, std::ostream& out) {
 
 void list_hosts(const Catalog& c, std::ostream& out) {
   out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
-         "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it); modules is\n"
-         "the same for Python nn.Module calls where the host measured them apart (-: as its ops); host spread\n"
+         "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it); python is\n"
+         "the same for Python (nn.Module calls and each op's Python side) where the host has it apart (-: as\n"
+         "its dispatch); host spread\n"
          "is the 10-90% of measured over predicted time on its own runs, used for the ranges of the models in\n"
          "brackets (-: data/ranges.json's, as for every other model).\n\n";
-  std::vector<std::vector<std::string>> cells = {{"host", "time", "modules", "host spread", "description", "source"}};
-  // Python nn.Module calls' time where the host measured it apart from the ops' ("-": as the ops).
-  auto modules = [](const HostSpec& h) {
-    return h.module_relative_time > 0 ? format_number("%.2fx", h.module_relative_time) : std::string("-");
+  std::vector<std::vector<std::string>> cells = {{"host", "time", "python", "host spread", "description", "source"}};
+  // Python's time where the host has it apart from its dispatch's ("-": as the dispatch).
+  auto python = [](const HostSpec& h) {
+    return h.python_relative_time > 0 ? format_number("%.2fx", h.python_relative_time) : std::string("-");
   };
   // The 10-90% host spread of the models it was fitted to ("-": data/ranges.json's for every model).
   auto spread = [](const HostSpec& h) {
@@ -59,13 +60,13 @@ void list_hosts(const Catalog& c, std::ostream& out) {
   };
   for (const auto& e : c.hosts()) {
     HostSpec h = c.host(e.name);
-    cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h), spread(h), h.description, h.source});
+    cells.push_back({h.name, format_number("%.2fx", h.relative_time), python(h), spread(h), h.description, h.source});
   }
   // Hosts a calibrated device carries inside its profile (measured with it).
   for (const auto& e : c.devices()) {
     const DeviceSpec d = c.device(e.name);
     for (const HostSpec& h : d.host_profile)
-      cells.push_back({h.name, format_number("%.2fx", h.relative_time), modules(h), spread(h),
+      cells.push_back({h.name, format_number("%.2fx", h.relative_time), python(h), spread(h),
                        h.description + " (in device " + d.name + ")", h.source});
   }
   write_columns(out, cells, 1, 3);

@@ -62,10 +62,13 @@ OpCost op_cost(const Op& op, const std::vector<Kernel>& kernels, const Framework
     c.per_extra = c.first;
     return c;
   }
-  c.first = (f.op_host_s[static_cast<int>(op.cls)] + (op.fused ? f.fused_op_host_s : 0) +
+  // The class cost's Python part (all of it for a module call) runs at the host's Python speed.
+  const double cls = f.op_host_s[static_cast<int>(op.cls)];
+  const double python = is_module_class(op.cls) ? cls : f.op_python_s[static_cast<int>(op.cls)];
+  c.first = (cls - python + (op.fused ? f.fused_op_host_s : 0) +
              (f.half_conv_host_s > 0 && half_tensor_core_conv(op, kernels) ? f.half_conv_host_s : 0)) *
-                o.host_factor *
-            (is_module_class(op.cls) ? o.module_factor : 1.0);
+                o.host_factor +
+            python * o.host_factor * o.python_factor;
   c.per_extra = extra_launch;
   c.total = c.first + (op.kernel_count > 1 ? (op.kernel_count - 1) * extra_launch : 0);
   return c;
@@ -83,7 +86,7 @@ template <bool kTimeline>
 void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
                    const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
   double host = c.host, gpu = c.gpu, busy = s.host_busy;
-  double call = f.call_host_s * o.host_factor * o.module_factor;
+  double call = f.call_host_s * o.host_factor * o.python_factor;
   if constexpr (kTimeline) tl->host_spans.push_back({host, call, UINT32_MAX, 0});
   host += call;
   busy += call;
@@ -166,7 +169,7 @@ void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const Devic
 // One call on a CPU device: the host thread dispatches and then runs each kernel itself.
 void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const FrameworkSpec& f,
              const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
-  double call = f.call_host_s * o.host_factor * o.module_factor;
+  double call = f.call_host_s * o.host_factor * o.python_factor;
   c.host += call;
   s.host_busy += call;
   for (std::uint32_t i = 0; i < w.ops.size(); ++i) {

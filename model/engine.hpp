@@ -24,7 +24,7 @@ std::string_view regime_name(Regime r);
 struct SimOptions {
   Measure measure = Measure::sync;
   double host_factor = 1.0;    // multiplies framework host costs (host speed ratio and --host-x)
-  double module_factor = 1.0;  // multiplies Python module-call costs (module classes, the call) on top
+  double python_factor = 1.0;  // multiplies Python module-call costs (module classes, the call) on top
   double launch_factor = 1.0;  // multiplies the device's host-side launch and sync costs (--host-x)
   double kernel_factor = 1.0;  // multiplies every kernel's time (the ends of a latency range)
   bool timeline = false;       // record the spans of one call (sync measure only)

@@ -1,5 +1,8 @@
 #include "model/framework.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "model/device.hpp"
 #include "model/passes.hpp"
 
@@ -126,6 +129,28 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     }
     cr.finish();
   }
+  if (const Json* py = r.object("op_python_s", false)) {
+    ObjectReader pr(*py, pointer + "/op_python_s", diag);
+    f.op_python_source = pr.string_or("source", "");
+    for (int i = 0; i < kOpClassCount; ++i) {
+      auto cls = static_cast<OpClass>(i);
+      auto key = op_class_name(cls);
+      if (is_module_class(cls)) {
+        if (pr.has(key))
+          diag.add(pointer + "/op_python_s/" + std::string(key),
+                   "expected absent: a module call's cost is Python whole (its op_host_s)");
+        continue;
+      }
+      f.op_python_s[i] = pr.number_or(key, NumberRule::non_negative, 0);
+      if (f.op_python_s[i] > f.op_host_s[i]) {
+        char msg[160];
+        std::snprintf(msg, sizeof msg, "expected at most op_host_s/%s (%g), the op's whole host cost, got %g",
+                      std::string(key).c_str(), f.op_host_s[i], f.op_python_s[i]);
+        diag.add(pointer + "/op_python_s/" + std::string(key), msg);
+      }
+    }
+    pr.finish();
+  }
   r.finish();
   return f;
 }
@@ -175,6 +200,14 @@ Json framework_to_json(const FrameworkSpec& f) {
     for (int i = 0; i < kOpClassCount; ++i) costs[std::string(op_class_name(static_cast<OpClass>(i)))] = f.op_host_s[i];
     if (!f.op_host_source.empty()) costs["source"] = f.op_host_source;
     j["op_host_s"] = costs;
+    if (std::any_of(f.op_python_s.begin(), f.op_python_s.end(), [](double v) { return v > 0; })) {
+      Json py = Json::object();
+      for (int i = 0; i < kOpClassCount; ++i)
+        if (!is_module_class(static_cast<OpClass>(i)))
+          py[std::string(op_class_name(static_cast<OpClass>(i)))] = f.op_python_s[i];
+      if (!f.op_python_source.empty()) py["source"] = f.op_python_source;
+      j["op_python_s"] = py;
+    }
   }
   if (!f.source.empty()) j["source"] = f.source;
   return j;

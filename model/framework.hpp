@@ -45,6 +45,11 @@ struct FrameworkSpec {
   // Host time of one op of each class, including the launch of its first kernel (required in the
   // per-op modes: eager, script, executor, wrapper).
   std::array<double, kOpClassCount> op_host_s{};
+  // defaulted 0: the part of each class's op_host_s spent in Python (argument parsing, the binding),
+  // which a host's Python speed scales (SimOptions::python_factor) in place of its dispatch speed;
+  // module classes are Python whole. At most op_host_s.
+  std::array<double, kOpClassCount> op_python_s{};
+  std::string op_python_source;  // defaulted "": where op_python_s comes from
   // defaulted 0: host time of each further kernel an op launches (of every kernel in mode engine);
   // 0 takes the device's kernel launch (DeviceSpec::launch_host_s)
   double extra_kernel_host_s = 0;

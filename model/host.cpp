@@ -14,12 +14,19 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
   h.description = r.string_or("description", "");
   h.cpu = r.string_or("cpu", "");
   h.relative_time = r.number("relative_time", NumberRule::positive, 1.0);
-  h.module_relative_time = r.number_or("module_relative_time", NumberRule::positive, 0.0);
+  // module_relative_time: this member's name before it covered each op's Python side too (profiles
+  // written by earlier calibrations), read as python_relative_time.
+  if (r.has("module_relative_time") && r.has("python_relative_time"))
+    diag.add(pointer_join(pointer, "module_relative_time"),
+             "expected one of module_relative_time (the older name) and python_relative_time, got both");
+  h.python_relative_time = r.has("module_relative_time")
+                               ? r.number_or("module_relative_time", NumberRule::positive, 0.0)
+                               : r.number_or("python_relative_time", NumberRule::positive, 0.0);
   h.source = r.string_or("source", "");
   // Beyond these a number is a mistake (a unit slip, a ratio written upside down), not a machine: a
   // host 1000x slower than a 2023 server's dispatch would take seconds per op.
   for (auto [key, v] : {std::pair<const char*, double>{"relative_time", h.relative_time},
-                        std::pair<const char*, double>{"module_relative_time", h.module_relative_time}})
+                        std::pair<const char*, double>{"python_relative_time", h.python_relative_time}})
     if (v > kMaxRelativeTime || (v > 0 && v < 1 / kMaxRelativeTime))
       diag.add(pointer_join(pointer, key), "expected a time relative to the reference host between 0.001 and " +
                                                std::to_string(static_cast<int>(kMaxRelativeTime)) + ", got " +
@@ -53,7 +60,7 @@ bool HostSpec::spread_covers(const std::string& model) const {
 
 Json host_to_json(const HostSpec& h) {
   Json j = {{"name", h.name}, {"relative_time", h.relative_time}};
-  if (h.module_relative_time > 0) j["module_relative_time"] = h.module_relative_time;
+  if (h.python_relative_time > 0) j["python_relative_time"] = h.python_relative_time;
   if (!h.description.empty()) j["description"] = h.description;
   if (!h.cpu.empty()) j["cpu"] = h.cpu;
   if (!h.source.empty()) j["source"] = h.source;

@@ -16,9 +16,10 @@ struct HostSpec {
   std::string description;  // defaulted: ""
   std::string cpu;          // defaulted: "" (the CPU model, when known)
   double relative_time = 1.0;  // required: dispatch time relative to the reference host (> 0)
-  // Python nn.Module calls (a module's __call__ and the Python around its ops) relative to the
-  // reference host: interpretation and C++ dispatch need not scale together. 0: as relative_time.
-  double module_relative_time = 0;  // defaulted: 0 (> 0 when given)
+  // Python's time relative to the reference host: nn.Module calls (a module's __call__ and the Python
+  // around its ops) and each op's Python side (FrameworkSpec::op_python_s); interpretation and C++
+  // dispatch need not scale together. 0: as relative_time. Read from module_relative_time too.
+  double python_relative_time = 0;  // defaulted: 0 (> 0 when given)
   std::string source;          // defaulted: "" (where relative_time comes from)
   // 10th and 90th percentiles of measured over predicted time where this host binds, on the runs of
   // the models it was fitted to (host_time_spread: {low, high, models}); those models' ranges use it
@@ -29,7 +30,7 @@ struct HostSpec {
   // own probe, whose spread is data/ranges.json's host_time_probed)
   std::vector<std::string> spread_models;
 
-  double module_time() const { return module_relative_time > 0 ? module_relative_time : relative_time; }
+  double python_time() const { return python_relative_time > 0 ? python_relative_time : relative_time; }
   bool has_spread() const { return spread_low > 0 && spread_high > 0; }
   // Whether `model`'s ranges take this host's own spread.
   bool spread_covers(const std::string& model) const;

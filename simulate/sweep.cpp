@@ -137,10 +137,10 @@ double host_factor(const Catalog& catalog, const DeviceSpec& device, const Frame
   return h ? h->first.relative_time / h->second.relative_time : 1.0;
 }
 
-double module_host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
+double python_host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
                           const HostSpec* given) {
   auto h = host_and_reference(catalog, device, framework, given);
-  auto module_over_ops = [](const HostSpec& x) { return x.module_time() / x.relative_time; };
+  auto module_over_ops = [](const HostSpec& x) { return x.python_time() / x.relative_time; };
   return h ? module_over_ops(h->first) / module_over_ops(h->second) : 1.0;
 }
 
@@ -331,7 +331,7 @@ TraceReplay trace_replay(const Trace& t, const std::string& traced, const Device
   r.options.measure = q.measure;
   r.options.host_factor = r.what.keep_host_times ? 1.0 / q.host_x : host_factor(catalog, d, f) / q.host_x;
   r.options.launch_factor = launch_host_factor(catalog, d) / q.host_x;
-  if (!r.what.keep_host_times) r.options.module_factor = module_host_factor(catalog, d, f);
+  if (!r.what.keep_host_times) r.options.python_factor = python_host_factor(catalog, d, f);
   if (!r.what.keep_host_times) r.passes = passes_for(d, f);
   return r;
 }
@@ -566,7 +566,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                                                   "its host is the CPU it was calibrated on (calibrate another CPU to "
                                                   "predict for it)");
         o.host_factor = host_factor(catalog, d, f, given) / g.host_x;
-        o.module_factor = module_host_factor(catalog, d, f, given);
+        o.python_factor = python_host_factor(catalog, d, f, given);
         o.launch_factor = launch_host_factor(catalog, d, given) / g.host_x;
         const HostSpec host_spec = host_for(catalog, d, given);
         const std::string host = host_spec.name;

@@ -188,9 +188,9 @@ HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSp
 double host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
                    const HostSpec* given = nullptr);
 
-// What Python module calls cost on that host beyond host_factor: the host's module_relative_time over
+// What Python module calls cost on that host beyond host_factor: the host's python_relative_time over
 // its relative_time, against the same for the host the costs were measured on (1 when neither says).
-double module_host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
+double python_host_factor(const Catalog& catalog, const DeviceSpec& device, const FrameworkSpec& framework,
                           const HostSpec* given = nullptr);
 
 // The same for the device's kernel-launch costs: how much slower the host launches than the host

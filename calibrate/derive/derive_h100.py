@@ -503,6 +503,14 @@ def main():
                   f"{k:.3f} for view, alloc, elementwise, linear, matmul, layer_norm, softmax, copy, other; "
                   f"{trace_note} for the rest; C++ module calls are plain virtual calls (0)",
     }
+    # The Python side of each op: its eager cost less the same op called from C++ (module calls are
+    # Python whole). A host's Python speed scales this part, its dispatch speed the rest.
+    python_costs = {c: r9(max(eager_costs[c] - cpp_costs[c], 0.0)) for c in eager_costs
+                    if c != "source" and not c.startswith("module_")}
+    python_costs["source"] = ("the part of op_host_s spent in Python (argument parsing, the binding and the Python "
+                              "around the call): op_host_s less libtorch's op_host_s of the class (C++ calls of the "
+                              "same ops, the same in-model factor), which a host's Python speed "
+                              "(python_relative_time) scales in place of its dispatch speed")
     # The TorchScript interpreter calls every op through the boxed dispatcher: arguments pushed to and
     # popped from an IValue stack. Its per-op cost is taken as the Python binding overhead (also a
     # boxing of arguments), an assumption: no TorchScript microbenchmark exists in these data.
@@ -515,7 +523,8 @@ def main():
             "name": "pytorch-eager",
             "description": "PyTorch eager mode driven from Python (model.eval(), torch.no_grad())",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"] - py["linear"]),
-            "op_host_s": eager_costs, "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
+            "op_host_s": eager_costs, "op_python_s": python_costs,
+            "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "static_cache_decode": "torch-compile-reduce-overhead",
             "source": "PyTorch 2.11 on machine A; call_host_s is one module call (the model's own __call__); "
                       "tf32 flags are PyTorch's defaults; static_cache_decode: transformers 5.x generate() compiles "

@@ -155,7 +155,7 @@ TEST_CASE("list devices shows what tells devices apart: peaks, memory and host, 
   REQUIRE(embedded.size() >= 3);
   CHECK(embedded[2] == fwtax::format_number("%.2fx", fwtax::Catalog::builtin()
                                                   .host_of(fwtax::Catalog::builtin().device("h200-calibrated"))
-                                                  .module_relative_time));
+                                                  .python_relative_time));
   CHECK(table_row(h.out, "h100-vm-a")[2] == "-");
 }
 

@@ -64,7 +64,7 @@ TEST_CASE("host and framework profiles written by host_to_json and framework_to_
     CHECK(back.description == h.description);
     CHECK(back.cpu == h.cpu);
     CHECK(back.relative_time == h.relative_time);
-    CHECK(back.module_relative_time == h.module_relative_time);
+    CHECK(back.python_relative_time == h.python_relative_time);
     CHECK(back.spread_low == h.spread_low);
     CHECK(back.spread_high == h.spread_high);
     CHECK(back.spread_models == h.spread_models);

@@ -142,34 +142,49 @@ TEST_CASE("--host runs every GPU on the host given: its dispatch and launch cost
   CHECK(run_sweep(q, c).front().sim.latency_s == test::approx(own[0].sim.latency_s));
 }
 
-TEST_CASE("a host's module_relative_time scales Python module calls apart from its ops") {
+TEST_CASE("a host's python_relative_time scales Python module calls and each op's Python side apart from its dispatch") {
   const Catalog& c = Catalog::builtin();
   Grid g;
   g.models = {resolve_model("bert-base")};
   g.devices = {c.device("h100")};
-  g.frameworks = {c.framework("pytorch-eager")};
+  const FrameworkSpec f = c.framework("pytorch-eager");
+  g.frameworks = {f};
   g.breakdown = true;
   HostSpec h = c.host("paper-a100");
-  h.module_relative_time = 0;  // as its ops
+  const double dispatch = h.relative_time / c.host("h100-vm-a").relative_time;  // h100's costs are measured there
+  h.python_relative_time = 0;  // as its dispatch
   g.host = h;
   auto same = simulate_grid(g, c);
-  h.module_relative_time = 2 * h.relative_time;  // modules twice as slow as its ops, against the reference's
+  h.python_relative_time = 2 * h.relative_time;  // Python twice as slow as its dispatch, against the reference's
   g.host = h;
   auto slow = simulate_grid(g, c);
   REQUIRE(same.size() == 1);
   REQUIRE(slow.size() == 1);
   REQUIRE(same[0].breakdown.size() == slow[0].breakdown.size());
-  double module_host = 0;
+  auto python_of = [&](const std::string& cls) {
+    for (int i = 0; i < kOpClassCount; ++i)
+      if (op_class_name(static_cast<OpClass>(i)) == cls) return f.op_python_s[i];
+    FAIL("unknown op class " << cls);
+    return 0.0;
+  };
+  double module_host = 0, op_python = 0;
   for (std::size_t i = 0; i < same[0].breakdown.size(); ++i) {
     const auto& a = same[0].breakdown[i];
     const auto& b = slow[0].breakdown[i];
     CAPTURE(a.op_class);
     bool module = a.op_class.rfind("module_", 0) == 0;
-    CHECK(b.host_s == test::approx(a.host_s * (module ? 2.0 : 1.0)));
-    if (module) module_host += a.host_s;
+    if (module) {
+      CHECK(b.host_s == test::approx(a.host_s * 2.0));
+      module_host += a.host_s;
+    } else {  // the op's Python side once more, its dispatch and launches as they were
+      const double python = python_of(a.op_class) * dispatch;
+      CHECK(b.host_s == test::approx(a.host_s + python));
+      op_python += python;
+    }
   }
   CHECK(module_host > 0);
-  CHECK(slow[0].sim.host_busy_s > same[0].sim.host_busy_s + module_host);  // + the model's own __call__
+  CHECK(op_python > 0);
+  CHECK(slow[0].sim.host_busy_s > same[0].sim.host_busy_s + module_host + op_python);  // + the model's own __call__
   CHECK(slow[0].sim.gpu_busy_s == test::approx(same[0].sim.gpu_busy_s));
 }
 

@@ -102,7 +102,7 @@ TEST_CASE("host-bound eager runs on the H200 (two VMs): HF BERT, torch.nn BERT a
   // Before host costs read off the traces were corrected for the host's drift between traces (the
   // torch.nn BERT traces were taken in a 1.2-1.4x slower stretch of machine B), torch.nn BERT's median
   // was 0.62 and HF BERT's 1.28: one library over-, the other under-predicted. Then 0.79 / 1.12 / 0.94;
-  // with module calls scaled by the host's module_relative_time apart from its ops, 0.86 / 1.06 / 1.02.
+  // with module calls scaled by the host's python_relative_time apart from its ops, 0.86 / 1.06 / 1.02.
   const Catalog& cat = Catalog::builtin();
   std::map<std::string, std::vector<double>> ratios;
   for (const char* f : {"data/measured/h200-2026-11/runs.json", "data/measured/h200-2026-11/runs-machine-h1.json"}) {
@@ -126,7 +126,7 @@ TEST_CASE("data/hosts/h200-vm7.json is its committed probe's host (calibrate --t
                                      "h200-vm7", warnings, spread.probed_low, spread.probed_high)
                .to_json();
   Json committed = file_json("data/hosts/h200-vm7.json");
-  for (const char* k : {"relative_time", "module_relative_time", "fit", "host_time_spread"}) {
+  for (const char* k : {"relative_time", "python_relative_time", "fit", "host_time_spread"}) {
     CAPTURE(k);
     CHECK(h[k] == committed[k]);
   }

@@ -209,8 +209,8 @@ TEST_CASE("a host fitted to its machine's runs carries its own host spread for t
   CHECK(coverage <= 95.0);
 }
 
-TEST_CASE("a host fitted on a device whose host times module calls apart keeps that apart, and predicts as its fit said") {
-  // h200-calibrated's host has a module_relative_time (its nn_linear_module probe): the fit scales all
+TEST_CASE("a host fitted on a device whose host times Python apart keeps that apart, and predicts as its fit said") {
+  // h200-calibrated's host has a python_relative_time (its nn_linear_module probe): the fit scales all
   // of the host's costs, so the fitted host scales both numbers, and the file it writes predicts the
   // runs with the MAPE the fit reported.
   const Catalog& cat = Catalog::builtin();
@@ -218,14 +218,14 @@ TEST_CASE("a host fitted on a device whose host times module calls apart keeps t
                                  Measure::sync);
   FittedHost fitted = fit_host(runs, cat, HostFitRequest{});
   const HostSpec own = cat.host_of(cat.device("h200-calibrated"));
-  REQUIRE(own.module_relative_time > 0);
-  CHECK(fitted.host.module_relative_time / fitted.host.relative_time ==
-        test::approx(own.module_relative_time / own.relative_time));
+  REQUIRE(own.python_relative_time > 0);
+  CHECK(fitted.host.python_relative_time / fitted.host.relative_time ==
+        test::approx(own.python_relative_time / own.relative_time));
   Diagnostics diag("fitted host");
   HostSpec back = parse_host(fitted.to_json(), diag);
   REQUIRE(diag.empty());
   Json s = summarize_comparisons(compare_runs(runs, cat, 1.0, &back));
   // Within 1%: the fit's host_x also divides a graph replay's one call, which a host does not scale
-  // (14.00 against 14.0, where the file without its module_relative_time predicted 13.6%).
+  // (14.00 against 14.0, where the file without its python_relative_time predicted 13.6%).
   CHECK(s["mape_percent"].get<double>() == doctest::Approx(fitted.fit.mape_after_percent).epsilon(0.01));
 }
