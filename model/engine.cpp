@@ -38,6 +38,9 @@ struct OpCost {
 };
 
 // Whether a convolution op runs a half-precision tensor-core kernel (FrameworkSpec::half_conv_host_s).
+// Read off its kernels when costed, not flagged on the op when built: builders, trace import and the
+// passes would each have to keep such a flag, and the scan is of a convolution's few kernels, only
+// for the stacks that set the cost.
 bool half_tensor_core_conv(const Op& op, const std::vector<Kernel>& kernels) {
   if (op.cls != OpClass::conv) return false;
   for (std::uint32_t j = 0; j < op.kernel_count; ++j) {

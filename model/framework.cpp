@@ -151,6 +151,22 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     }
     pr.finish();
   }
+  // A host cost of a second or more per op or per call is a unit slip (milliseconds or microseconds
+  // written as seconds), not a framework: the slowest host costs measured are about a millisecond.
+  auto bounded = [&](const std::string& at, double v) {
+    if (v >= kMaxHostCostS) {
+      char msg[120];
+      std::snprintf(msg, sizeof msg, "expected a host time in seconds below %g (a unit slip?), got %g", kMaxHostCostS, v);
+      diag.add(pointer + at, msg);
+    }
+  };
+  bounded("/call_host_s", f.call_host_s);
+  bounded("/extra_kernel_host_s", f.extra_kernel_host_s);
+  bounded("/fused_op_host_s", f.fused_op_host_s);
+  bounded("/half_conv_host_s", f.half_conv_host_s);
+  bounded("/graph_replay_host_s", f.graph_replay_host_s);
+  for (int i = 0; i < kOpClassCount; ++i)
+    bounded("/op_host_s/" + std::string(op_class_name(static_cast<OpClass>(i))), f.op_host_s[i]);
   r.finish();
   return f;
 }

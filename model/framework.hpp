@@ -37,6 +37,9 @@ enum class ExecMode {
 };
 std::string_view exec_mode_name(ExecMode m);
 
+// Host costs (per op, per call, per kernel) lie below this many seconds.
+inline constexpr double kMaxHostCostS = 1.0;
+
 struct FrameworkSpec {
   std::string name;          // required
   std::string description;   // defaulted: ""

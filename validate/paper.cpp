@@ -43,7 +43,13 @@ std::string device_of_file(const std::string& path) {
   return lower;
 }
 
-std::string folder_of(const std::string& path);
+// The folder a file is in (pretrained-fp32, ...): the paper's folders say what a CSV's runs are.
+std::string folder_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  std::string dir = path.substr(0, slash);
+  return dir.substr(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/') + 1);
+}
 
 // The host of a file's runs where it is not its device's: a pass of the paper's measurements made while
 // the GPU's host ran at another speed, every model alike. Each such host is fitted from its own pass's
@@ -63,13 +69,6 @@ std::string host_of_file(const std::string& path) {
   const std::string folder = folder_of(path);
   if (stem == "A6000" && (folder == "pretrained-fp32" || folder.rfind("pretrained-torchscript", 0) == 0)) return "paper-a6000-slow";
   return "";
-}
-
-std::string folder_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return "";
-  std::string dir = path.substr(0, slash);
-  return dir.substr(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/') + 1);
 }
 
 }  // namespace

@@ -31,31 +31,25 @@ PY
 done
 # Passes that ran on a slower host than their GPU's other pass (validate/paper.cpp's host_of_file says
 # why): a host of their own, from that pass's eager bert-base rows.
-# The 3090's second fp16 pass ran on a slower host (data/measured/framework-tax-2022/README.md): a host
-# of its own, from that pass's bert-base rows; validate/paper.cpp gives its runs this host.
-"$fwtax" calibrate --target host --runs "$runs/pretrained-fp16/3090-1.csv" --device 3090 --model bert-base \
-  --name paper-3090-pass2 --cpu unknown --out data/hosts/paper-3090-pass2.json
-python3 - <<'PY'
-import json
-p = "data/hosts/paper-3090-pass2.json"
+#   pass_host CSV DEVICE NAME DESCRIPTION: fits NAME to CSV's bert-base rows; DESCRIPTION replaces the
+#   fit's opening words (what the host is), its "fitted from N runs" part kept.
+pass_host() {
+  "$fwtax" calibrate --target host --runs "$1" --device "$2" --model bert-base --name "$3" --cpu unknown \
+    --out "data/hosts/$3.json"
+  python3 - "data/hosts/$3.json" "$4" <<'PY'
+import json, sys
+p, what = sys.argv[1], sys.argv[2]
 h = json.load(open(p))
-h["description"] = ("the RTX 3090's host during the paper's second fp16 pass (3090-1.csv), slower than in 3090.csv; "
-                    + h["description"].split(", ", 1)[1])
+h["description"] = what + "; " + h["description"].split(", ", 1)[1]
 with open(p, "w") as f:
     json.dump(h, f, indent=1)
     f.write("\n")
 PY
+}
+# The 3090's second fp16 pass (data/measured/framework-tax-2022/README.md).
+pass_host "$runs/pretrained-fp16/3090-1.csv" 3090 paper-3090-pass2 \
+  "the RTX 3090's host during the paper's second fp16 pass (3090-1.csv), slower than in 3090.csv"
 # The A6000's fp32 eager pass, and its TorchScript passes, which validate/paper.cpp gives this host too
 # (no TorchScript latency enters it).
-"$fwtax" calibrate --target host --runs "$runs/pretrained-fp32/A6000.csv" --device a6000 --model bert-base \
-  --name paper-a6000-slow --cpu unknown --out data/hosts/paper-a6000-slow.json
-python3 - <<'PY'
-import json
-p = "data/hosts/paper-a6000-slow.json"
-h = json.load(open(p))
-h["description"] = ("the RTX A6000's host during the paper's fp32 eager pass and its TorchScript passes, slower than "
-                    "during its fp16 eager pass; " + h["description"].split(", ", 1)[1])
-with open(p, "w") as f:
-    json.dump(h, f, indent=1)
-    f.write("\n")
-PY
+pass_host "$runs/pretrained-fp32/A6000.csv" a6000 paper-a6000-slow \
+  "the RTX A6000's host during the paper's fp32 eager pass and its TorchScript passes, slower than during its fp16 eager pass"
