@@ -21,15 +21,16 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog, HostFitSpeed speed) {
-  // The speed is fitted against the device's own host (fit_host scales from it), whichever host the
-  // dataset says the runs had: that is the host being fitted.
+HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog, HostFitSpeed speed,
+                       const HostSpec* from) {
+  // The speed is fitted against `from`, else the device's own host (fit_host scales from it), whichever
+  // host the dataset says the runs had: that is the host being fitted.
   std::vector<MeasuredRun> runs = given;
   for (auto& r : runs) r.host.clear();
-  // For the Python side alone, candidates are the device's host with another python_relative_time.
-  const HostSpec base = runs.empty() ? HostSpec{} : catalog.host_of(catalog.device(runs.front().device));
+  // For the Python side alone, candidates are that host with another python_relative_time.
+  const HostSpec base = from ? *from : runs.empty() ? HostSpec{} : catalog.host_of(catalog.device(runs.front().device));
   auto predict = [&](double x) {
-    if (speed == HostFitSpeed::all) return compare_runs(runs, catalog, x, nullptr, false);
+    if (speed == HostFitSpeed::all) return compare_runs(runs, catalog, x, from, false);
     HostSpec candidate = base;
     candidate.python_relative_time = base.python_time() / x;
     return compare_runs(runs, catalog, 1.0, &candidate, false);
@@ -83,9 +84,9 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
       throw InputError(r.source, r.where, "runs of several devices (" + f.device + ", " + r.device +
                                                "): fit one host at a time (--device or separate files)");
   const DeviceSpec d = catalog.device(f.device);
-  const HostSpec old = catalog.host_of(d);
+  const HostSpec old = request.from ? *request.from : catalog.host_of(d);
   f.scaled_from = old.name;
-  f.fit = fit_host_speed(runs, catalog, request.speed);
+  f.fit = fit_host_speed(runs, catalog, request.speed, request.from ? &*request.from : nullptr);
   std::set<std::string> used;
   for (const auto& r : runs) used.insert(r.model);
   for (const auto& x : used) f.models += (f.models.empty() ? "" : ", ") + x;
@@ -115,11 +116,12 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                   (request.models_named ? " --model " + f.models : "") +
                   (request.speed == HostFitSpeed::python
                        ? " --fit python: the python_relative_time minimizing the mean |log(predicted / measured)| over " +
-                             std::to_string(f.fit.runs) + " runs on " + f.device + " (the Python side of host '" + old.name +
-                             "', the host of device '" + f.device + "', scaled; its dispatch speed, relative_time, kept)"
+                             std::to_string(f.fit.runs) + " runs on " + f.device + " (the Python side of host '" + old.name + "'" +
+                             (request.from ? "" : ", the host of device '" + f.device + "',") +
+                             " scaled; its dispatch speed, relative_time, kept)"
                        : ": the relative_time minimizing the mean |log(predicted / measured)| over " +
                              std::to_string(f.fit.runs) + " runs on " + f.device + " (host costs of device '" + f.device +
-                             "' scaled from host '" + old.name + "')") +
+                             "' scaled from host '" + old.name + "'" + (request.from ? ", --host" : "") + ")") +
                   (f.host.has_spread() ? "; host_time_spread: 10th and 90th percentiles of measured over predicted time over the " +
                                              std::to_string(bound.size()) + " of them predicted framework-bound (the ranges of " +
                                              f.models + " on this host; other models keep data/ranges.json's)"

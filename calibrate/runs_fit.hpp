@@ -3,6 +3,7 @@
 // profile, `fwtax calibrate --target host`) and the spread of measured over predicted time that every
 // prediction's 10-90% range uses (data/ranges.json, `fwtax calibrate --target ranges`). Each returns
 // the typed profile with its source; host_to_json / spread_to_json write the files.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,9 @@ struct HostFit {
   // Measured over predicted time of the runs predicted framework-bound at host_x.
   std::vector<double> framework_bound_ratios;
 };
+// `from`: the host scaled (default: the runs' device's).
 HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& catalog,
-                       HostFitSpeed speed = HostFitSpeed::all);
+                       HostFitSpeed speed = HostFitSpeed::all, const HostSpec* from = nullptr);
 
 // The spread of measured over predicted time that ranges use (data/ranges.json): its 10th and 90th
 // percentiles over the framework-bound runs (the host's side) and over the GPU-bound ones (the
@@ -55,6 +57,7 @@ struct HostFitRequest {
   std::string runs_label;  // the files the runs came from, for the source
   bool models_named = false;  // the runs were filtered to some models (said in the source)
   HostFitSpeed speed = HostFitSpeed::all;
+  std::optional<HostSpec> from;  // the host scaled (calibrate --host; default: the device's)
 };
 struct FittedHost {
   HostSpec host;

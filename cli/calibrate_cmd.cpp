@@ -51,7 +51,9 @@ const std::vector<FlagSpec> kFlags = {
     {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's)", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
-                     "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a)",
+                     "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a); "
+                     "for --target host --runs: the host the fit scales (default: the device's; e.g. one made by "
+                     "--merge from the same machine's probe, whose dispatch speed --fit python keeps)",
      "NAME"},
     {"--quiet", false, "no progress and no summary", ""},
     {"--help", false, "this help", ""},
@@ -189,7 +191,7 @@ std::string host_name(const Args& a) {
 
 // --target host --merge FILE without --runs: a host from its Python dispatch probe alone.
 int calibrate_host_from_probe(const Args& a, std::ostream& out) {
-  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from", "--fit"})
+  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from", "--fit", "--host"})
     if (a.has(flag))
       throw InputError(flag, "", "not used with --target host --merge (a host from its probe alone); fitting to "
                                  "runs takes --runs");
@@ -236,6 +238,8 @@ int calibrate_host(const Args& a, std::ostream& out) {
   const std::string fit_what = a.get_or("--fit", "all");
   if (fit_what != "all" && fit_what != "python")
     throw InputError("--fit", fit_what, "expected all (every host cost) or python (the Python side alone)");
+  std::optional<HostSpec> from;  // read before the runs: a mistyped host is reported first
+  if (auto v = a.get("--host")) from = Catalog::builtin().host(one_host(*v, "calibrate"));
   std::vector<MeasuredRun> runs = runs_of(a, "host");
   auto files = a.get("--runs");
   std::vector<std::string> models;
@@ -251,6 +255,7 @@ int calibrate_host(const Args& a, std::ostream& out) {
   request.runs_label = *files;
   request.models_named = !models.empty();
   request.speed = fit_what == "python" ? HostFitSpeed::python : HostFitSpeed::all;
+  request.from = from;
   const FittedHost fitted = fit_host(runs, Catalog::builtin(), request);
   Json h = fitted.to_json();
   Diagnostics check("--out");
