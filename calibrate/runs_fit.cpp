@@ -54,7 +54,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& cat
   if (f.runs == 0) throw InputError("--runs", "", "none of the runs could be predicted (unknown models or devices)");
   // The objective is flat where runs are GPU-bound and kinked where a run changes regime: a grid
   // (2.2% steps) then golden-section refinement inside the best cell.
-  const double lo = std::log(0.125), hi = std::log(8.0);
+  const double lo = std::log(kHostFitMin), hi = std::log(kHostFitMax);
   const int steps = 192;
   double best = 0, best_v = 1e300;
   for (int i = 0; i <= steps; ++i) {
@@ -91,8 +91,10 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   for (const auto& r : runs) used.insert(r.model);
   for (const auto& x : used) f.models += (f.models.empty() ? "" : ", ") + x;
   f.host.name = request.name;
-  f.host.description = "the host that ran the " + f.device + " runs, fitted from " + std::to_string(f.fit.runs) +
-                       " runs of " + f.models;
+  const bool python = request.speed == HostFitSpeed::python;
+  f.host.description = "the host that ran the " + f.device + " runs, " + (python ? "its Python " : "") + "fitted from " +
+                       std::to_string(f.fit.runs) + " runs of " + f.models +
+                       (python ? " (its dispatch host " + old.name + "'s)" : "");
   f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
   if (request.speed == HostFitSpeed::python) {
     // The dispatch speed stays the device's host's (measured by its probe); the runs give Python's.
@@ -113,8 +115,10 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
     f.host.spread_models.assign(used.begin(), used.end());
   }
   f.host.source = "fitted by fwtax calibrate --target host --runs " + request.runs_label +
+                  (request.device_named ? " --device " + f.device : "") +
                   (request.models_named ? " --model " + f.models : "") +
-                  (request.speed == HostFitSpeed::python
+                  (request.from ? " --host " + request.from->name : "") +
+                  (python
                        ? " --fit python: the python_relative_time minimizing the mean |log(predicted / measured)| over " +
                              std::to_string(f.fit.runs) + " runs on " + f.device + " (the Python side of host '" + old.name + "'" +
                              (request.from ? "" : ", the host of device '" + f.device + "',") +
@@ -126,6 +130,12 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                                              std::to_string(bound.size()) + " of them predicted framework-bound (the ranges of " +
                                              f.models + " on this host; other models keep data/ranges.json's)"
                                        : "");
+  // Runs that do not wait on the host leave its speed open: the search ends at a bound of its range.
+  if (bound.empty())
+    f.warnings.push_back("none of the runs is predicted framework-bound: they say little of the host's speed");
+  if (f.fit.host_x < kHostFitMin * 1.01 || f.fit.host_x > kHostFitMax / 1.01)
+    f.warnings.push_back("the fit stopped at the end of its range (1/8x to 8x the host's speed): the runs do not pin "
+                         "it; fit to runs where the host binds (eager, small batches)");
   for (const auto& r : runs)
     if (d.framework(r.framework)) {
       f.warnings.push_back("device '" + f.device + "' carries its own " + r.framework +

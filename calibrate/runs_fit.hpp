@@ -19,6 +19,9 @@ namespace fwtax {
 // probe measured that host: in-model Python need not run at the probe's speed).
 enum class HostFitSpeed { all, python };
 
+// The range a host fit searches: host_x from 1/8 to 8.
+inline constexpr double kHostFitMin = 0.125, kHostFitMax = 8.0;
+
 // The host speed that best explains measured runs: the host_x (the costs `speed` says divided by it)
 // minimizing the mean |log(predicted / measured)| over the runs, searched on a log grid from 1/8 to 8
 // and refined.
@@ -56,6 +59,7 @@ struct HostFitRequest {
   std::string cpu;         // the host's CPU model, when known ("": the device's host's)
   std::string runs_label;  // the files the runs came from, for the source
   bool models_named = false;  // the runs were filtered to some models (said in the source)
+  bool device_named = false;  // --device gave their device (said in the source)
   HostFitSpeed speed = HostFitSpeed::all;
   std::optional<HostSpec> from;  // the host scaled (calibrate --host; default: the device's)
 };

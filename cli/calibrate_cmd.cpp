@@ -35,13 +35,13 @@ const std::vector<FlagSpec> kFlags = {
     {"--projected-runs", true, "with --target ranges: fit the kernel spread of projected devices (efficiency.like) "
                                "to these runs instead", "FILES"},
     {"--model", true, "with --target host: only runs of these models (say which the fit used)", "LIST"},
-    {"--device", true, "with --target host: the device the runs were measured on (default: from the files)", "D"},
-    {"--measure", true, "with --target host: sync (default) or pipelined, for runs.json files", "MODE"},
+    {"--device", true, "with --target host or ranges: the device the runs were measured on (default: from the files)", "D"},
+    {"--measure", true, "with --target host or ranges: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--fit", true, "with --target host --runs: all (default: every host cost scales, for a machine known only by "
                     "its runs) or python (the Python side alone, module calls and each op's Python, keeping the "
                     "dispatch speed of the device's host: for runs of the machine whose probe measured that host)",
-     "WHAT"},
+     "all|python"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--rounds", true, "with --target cpu: measure in N rounds, each a share of the repetitions, and keep each "
                        "measurement's fastest round (for a shared VM whose speed moves every few seconds; "
@@ -58,6 +58,25 @@ const std::vector<FlagSpec> kFlags = {
     {"--quiet", false, "no progress and no summary", ""},
     {"--help", false, "this help", ""},
 };
+
+// Options that only some targets read: given to another, they would be silently ignored (a fit the
+// user thinks took --model bert-base, say), so they are refused.
+void refuse_other_targets(const Args& a, const std::string& target) {
+  static const std::vector<std::pair<const char*, std::vector<std::string>>> kTargetsOf = {
+      {"--model", {"host"}},          {"--device", {"host", "ranges"}}, {"--cpu", {"host"}},
+      {"--fit", {"host"}},            {"--kernel-runs", {"ranges"}},  {"--probed-runs", {"ranges"}},
+      {"--projected-runs", {"ranges"}}, {"--runs", {"host", "ranges"}}, {"--measure", {"host", "ranges"}},
+      {"--quick", {"cpu", "cuda"}},   {"--rounds", {"cpu"}},          {"--from", {"cpu", "cuda"}},
+      {"--host", {"cuda", "host"}},   {"--merge", {"cpu", "cuda", "host"}},
+  };
+  for (const auto& [flag, targets] : kTargetsOf) {
+    if (!a.has(flag) || std::find(targets.begin(), targets.end(), target) != targets.end()) continue;
+    std::string which;
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      which += (i == 0 ? "" : i + 1 == targets.size() ? " or " : ", ") + targets[i];
+    throw InputError(flag, "", "not used with --target " + target + ": it is for --target " + which);
+  }
+}
 
 std::filesystem::path self_dir() {
   std::error_code ec;
@@ -254,6 +273,7 @@ int calibrate_host(const Args& a, std::ostream& out) {
   request.cpu = a.get_or("--cpu", "");
   request.runs_label = *files;
   request.models_named = !models.empty();
+  request.device_named = a.has("--device");
   request.speed = fit_what == "python" ? HostFitSpeed::python : HostFitSpeed::all;
   request.from = from;
   const FittedHost fitted = fit_host(runs, Catalog::builtin(), request);
@@ -273,8 +293,8 @@ int calibrate_host(const Args& a, std::ostream& out) {
     // Built as a string: the file and the model list can be any length.
     if (request.speed == HostFitSpeed::python)
       out << "wrote " << out_file << ": python_relative_time " << format_number("%.3f", fitted.host.python_relative_time)
-          << " (its Python " << speed << ' ' << fitted.scaled_from << "'s; dispatch kept, relative_time "
-          << format_number("%.3f", fitted.host.relative_time) << "), ";
+          << " against the reference host (its Python " << speed << ' ' << fitted.scaled_from
+          << "'s; dispatch kept, relative_time " << format_number("%.3f", fitted.host.relative_time) << "), ";
     else
       out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time) << " (host "
           << speed << ' ' << fitted.scaled_from << "), ";
@@ -332,6 +352,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
   if (!a.has("--target")) throw InputError("--target", "", "missing: give --target cpu, cuda or host (see --help)");
   std::string target = a.get_or("--target", "");
+  if (target == "cpu" || target == "cuda" || target == "host" || target == "ranges") refuse_other_targets(a, target);
   if (target == "host") return calibrate_host(a, out);
   if (target == "ranges") return calibrate_ranges(a, out);
   if (target != "cpu" && target != "cuda")

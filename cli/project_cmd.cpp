@@ -24,7 +24,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--speedup", true, "the whole GPU S times faster (compute, bandwidth, per-kernel GPU costs)", "LIST"},
     {"--compute-x", true, "peak FLOP/s times C only", "LIST"},
     {"--bandwidth-x", true, "memory bandwidth times B only", "LIST"},
-    {"--host-x", true, "the host (dispatch and launch calls) H times faster", "LIST"},
+    {"--host-x", true, "the host (dispatch, Python and launch calls) H times faster", "LIST"},
     {"--host", true, "run the GPUs on these hosts (fwtax list hosts, or host profile files; default: each device's own)",
      "LIST"},
     {"--width-x", true, "model width times W (hidden size and heads, or ResNet widths)", "LIST"},

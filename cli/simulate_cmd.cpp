@@ -38,7 +38,7 @@ const std::vector<FlagSpec> kFlags = {
      "with --trace: the traced call's unprofiled latency in seconds; the replay's host speed is set so the "
      "as-traced replay takes it, and kept for the other frameworks and batches",
      "S"},
-    {"--host-x", true, "host speed-up factor: dispatch and launch costs are divided by it (default 1)", "S"},
+    {"--host-x", true, "host speed-up factor: dispatch, Python and launch costs are divided by it (default 1)", "S"},
     {"--format", true, "table (default), matrix, csv or json", "FORMAT"},
     {"--timeline", true, "write the predicted timelines as one Chrome trace, a host and a GPU process per "
                          "configuration (at most 100)", "FILE"},

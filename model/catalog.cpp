@@ -172,7 +172,26 @@ HostSpec Catalog::host_of(const DeviceSpec& d) const {
 }
 
 HostSpec Catalog::host(std::string_view ref) const {
-  auto [file, j] = resolve(*this, "hosts", ref, "host", "--host", [&] { return hosts(); });
+  // A host a built-in device carries in its profile (h200-calibrated-host), by its name, as list hosts
+  // shows it.
+  if (!looks_like_path(ref) && !find("hosts", ref))
+    for (const auto& d : devices())
+      if (const Json* dj = builtin_json("devices/" + d.name + ".json"); dj && dj->contains("host")) {
+        const Json& hj = (*dj)["host"];
+        if (hj.is_object() && hj.value("name", "") == ref) {
+          Diagnostics diag("builtin:devices/" + d.name + ".json");
+          HostSpec h = parse_host(hj, diag, "/host");
+          diag.throw_if_any();
+          return h;
+        }
+      }
+  auto [file, j] = resolve(*this, "hosts", ref, "host", "--host", [&] {
+    std::vector<CatalogEntry> all = hosts();  // with those the built-in devices carry
+    for (const auto& d : devices())
+      if (const Json* dj = builtin_json("devices/" + d.name + ".json"); dj && dj->contains("host") && (*dj)["host"].is_object())
+        all.push_back({(*dj)["host"].value("name", ""), ""});
+    return all;
+  });
   Diagnostics diag(file);
   HostSpec h = parse_host(j, diag);
   diag.throw_if_any();

@@ -1,6 +1,7 @@
 #include "model/framework.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "model/device.hpp"
@@ -116,12 +117,14 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   if (f.mode == ExecMode::engine && r.has("op_host_s"))
     diag.add(pointer + "/op_host_s",
              "expected absent in mode \"engine\" (the engine's enqueue launches its kernels: no per-op dispatch)");
+  std::array<bool, kOpClassCount> host_given{};  // op_host_s has the class (else its error is reported)
   if (const Json* costs = r.object("op_host_s", per_op)) {
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     f.op_host_source = cr.string_or("source", "");
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
     for (int i = 0; i < kOpClassCount; ++i) {
       auto key = op_class_name(static_cast<OpClass>(i));
+      host_given[i] = fallback || cr.has(key);
       if (fallback)
         f.op_host_s[i] = cr.number_or(key, NumberRule::non_negative, *fallback);
       else
@@ -142,7 +145,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
         continue;
       }
       f.op_python_s[i] = pr.number_or(key, NumberRule::non_negative, 0);
-      if (f.op_python_s[i] > f.op_host_s[i]) {
+      if (host_given[i] && f.op_python_s[i] > f.op_host_s[i]) {
         char msg[160];
         std::snprintf(msg, sizeof msg, "expected at most op_host_s/%s (%g), the op's whole host cost, got %g",
                       std::string(key).c_str(), f.op_host_s[i], f.op_python_s[i]);

@@ -16,17 +16,19 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
   h.relative_time = r.number("relative_time", NumberRule::positive, 1.0);
   // module_relative_time: this member's name before it covered each op's Python side too (profiles
   // written by earlier calibrations), read as python_relative_time.
+  const double older = r.number_or("module_relative_time", NumberRule::positive, 0.0);
+  h.python_relative_time = r.number_or("python_relative_time", NumberRule::positive, 0.0);
+  const char* python_key = "python_relative_time";
   if (r.has("module_relative_time") && r.has("python_relative_time"))
     diag.add(pointer_join(pointer, "module_relative_time"),
              "expected one of module_relative_time (the older name) and python_relative_time, got both");
-  h.python_relative_time = r.has("module_relative_time")
-                               ? r.number_or("module_relative_time", NumberRule::positive, 0.0)
-                               : r.number_or("python_relative_time", NumberRule::positive, 0.0);
+  else if (r.has("module_relative_time"))
+    h.python_relative_time = older, python_key = "module_relative_time";
   h.source = r.string_or("source", "");
   // Beyond these a number is a mistake (a unit slip, a ratio written upside down), not a machine: a
   // host 1000x slower than a 2023 server's dispatch would take seconds per op.
   for (auto [key, v] : {std::pair<const char*, double>{"relative_time", h.relative_time},
-                        std::pair<const char*, double>{"python_relative_time", h.python_relative_time}})
+                        std::pair<const char*, double>{python_key, h.python_relative_time}})
     if (v > kMaxRelativeTime || (v > 0 && v < 1 / kMaxRelativeTime))
       diag.add(pointer_join(pointer, key), "expected a time relative to the reference host between 0.001 and " +
                                                std::to_string(static_cast<int>(kMaxRelativeTime)) + ", got " +

@@ -153,7 +153,7 @@ TEST_CASE("a second H200 VM (H7), its host from its Python probe alone: eager ru
   CHECK(f.mape <= 18.0);  // 16.2%
   CHECK(own.mape > 30.0);
   // Its ranges take data/ranges.json's host_time_probed (fitted to H1's runs on the host probed on H1:
-  // x0.97-1.87, against the shared x0.72-2.13): 24 of the 26 framework-bound runs inside (92.3%;
+  // x0.93-1.81, against the shared x0.72-2.13): 24 of the 26 framework-bound runs inside (92.3%;
   // with the shared spread 100%).
   std::size_t bound = 0, inside = 0;
   for (const auto& x : probed)
