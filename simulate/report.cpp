@@ -304,7 +304,12 @@ void write_json(std::ostream& out, const std::vector<ResultRow>& rows) {
 
 void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
-      << r.batch << ", " << size_label(r) << "): breakdown\n\n";
+      << r.batch << ", " << size_label(r) << "): breakdown\n";
+  // What the host does to the profile's costs: its dispatch speed, and Python's on top where it differs.
+  out << "host " << r.host << ": the framework's host costs x" << format_number("%.2f", r.host_factor);
+  if (std::fabs(r.python_factor - 1) > 1e-9)
+    out << ", their Python side (module calls, each op's Python) x" << format_number("%.2f", r.host_factor * r.python_factor);
+  out << "\n\n";
   out << "by op class (module_* are Python nn.Module calls: host time only)\n";
   write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
   auto modules = breakdown_by_module(r.breakdown);

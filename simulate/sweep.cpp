@@ -602,6 +602,8 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 r.model = m.ref;
                 r.device = d.name;
                 r.host = host;
+                r.host_factor = o.host_factor;
+                r.python_factor = o.python_factor;
                 r.framework = f.name;
                 r.dtype = dt;
                 r.batch = batch;

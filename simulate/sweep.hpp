@@ -93,6 +93,8 @@ std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops
 struct ResultRow {
   std::string model, device, framework;
   std::string host;  // the host that dispatches (for a CPU device, the CPU itself)
+  // Its costs against those the framework's profile gives (SimOptions): dispatch, and Python on top.
+  double host_factor = 1.0, python_factor = 1.0;
   DType dtype = DType::fp32;
   long long batch = 1, seq = 0, image = 0;
   SimResult sim;
