@@ -21,24 +21,52 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
+namespace {
+
+// The x in [kHostFitMin, kHostFitMax] minimizing `objective`. It is flat where runs are GPU-bound and
+// kinked where a run changes regime: a log grid of `steps` cells, then golden-section refinement inside
+// the best one.
+template <typename Objective>
+double search_speed(Objective objective, int steps) {
+  const double lo = std::log(kHostFitMin), hi = std::log(kHostFitMax);
+  double best = 0, best_v = 1e300;
+  for (int i = 0; i <= steps; ++i) {
+    double lx = lo + (hi - lo) * i / steps, v = objective(std::exp(lx));
+    if (v < best_v) best_v = v, best = lx;
+  }
+  double a = best - (hi - lo) / steps, b = best + (hi - lo) / steps;
+  const double g = 0.6180339887498949;
+  double c = b - g * (b - a), d = a + g * (b - a);
+  double fc = objective(std::exp(c)), fd = objective(std::exp(d));
+  for (int i = 0; i < 24; ++i) {
+    if (fc < fd) b = d, d = c, fd = fc, c = b - g * (b - a), fc = objective(std::exp(c));
+    else a = c, c = d, fc = fd, d = a + g * (b - a), fd = objective(std::exp(d));
+  }
+  double lx = fc < fd ? c : d;
+  return std::exp(std::min(fc, fd) < best_v ? lx : best);
+}
+
+}  // namespace
+
 HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog, HostFitSpeed speed,
                        const HostSpec* from) {
   // The speed is fitted against `from`, else the device's own host (fit_host scales from it), whichever
   // host the dataset says the runs had: that is the host being fitted.
   std::vector<MeasuredRun> runs = given;
   for (auto& r : runs) r.host.clear();
-  // For the Python side alone, candidates are that host with another python_relative_time.
   const HostSpec base = from ? *from : runs.empty() ? HostSpec{} : catalog.host_of(catalog.device(runs.front().device));
-  auto predict = [&](double x) {
+  // x divides the costs `speed` says; y, with HostFitSpeed::both, the Python side's on top.
+  auto predict = [&](double x, double y) {
     if (speed == HostFitSpeed::all) return compare_runs(runs, catalog, x, from, false);
     HostSpec candidate = base;
-    candidate.python_relative_time = base.python_time() / x;
+    if (speed == HostFitSpeed::both) candidate.relative_time = base.relative_time / x;
+    candidate.python_relative_time = base.python_time() / (speed == HostFitSpeed::both ? x * y : x);
     return compare_runs(runs, catalog, 1.0, &candidate, false);
   };
-  auto score = [&](double x, double* mape, std::size_t* n, std::vector<double>* framework_bound = nullptr) {
+  auto score = [&](double x, double y, double* mape, std::size_t* n, std::vector<double>* framework_bound = nullptr) {
     double sum = 0, ape = 0;
     std::size_t k = 0;
-    for (const auto& c : predict(x)) {
+    for (const auto& c : predict(x, y)) {
       if (!c.ok) continue;
       sum += std::fabs(std::log(c.predicted_s / c.run.latency_s));
       ape += c.ape;
@@ -50,28 +78,21 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& cat
     return k ? sum / static_cast<double>(k) : 0;
   };
   HostFit f;
-  score(1.0, &f.mape_before_percent, &f.runs);
+  score(1.0, 1.0, &f.mape_before_percent, &f.runs);
   if (f.runs == 0) throw InputError("--runs", "", "none of the runs could be predicted (unknown models or devices)");
-  // The objective is flat where runs are GPU-bound and kinked where a run changes regime: a grid
-  // (2.2% steps) then golden-section refinement inside the best cell.
-  const double lo = std::log(kHostFitMin), hi = std::log(kHostFitMax);
-  const int steps = 192;
-  double best = 0, best_v = 1e300;
-  for (int i = 0; i <= steps; ++i) {
-    double lx = lo + (hi - lo) * i / steps, v = score(std::exp(lx), nullptr, nullptr);
-    if (v < best_v) best_v = v, best = lx;
+  if (speed != HostFitSpeed::both) {
+    f.host_x = search_speed([&](double x) { return score(x, 1.0, nullptr, nullptr); }, 192);  // 2.2% steps
+  } else {
+    // Both speeds, one at a time until they settle: the dispatch speed with Python moving along, then
+    // Python's own factor on top, on a coarser grid (8.9% steps; the refinement is as fine).
+    for (int round = 0; round < 4; ++round) {
+      const double x0 = f.host_x, y0 = f.python_x;
+      f.host_x = search_speed([&](double x) { return score(x, f.python_x, nullptr, nullptr); }, 48);
+      f.python_x = search_speed([&](double y) { return score(f.host_x, y, nullptr, nullptr); }, 48);
+      if (std::fabs(std::log(f.host_x / x0)) < 0.005 && std::fabs(std::log(f.python_x / y0)) < 0.005) break;
+    }
   }
-  double a = best - (hi - lo) / steps, b = best + (hi - lo) / steps;
-  const double g = 0.6180339887498949;
-  double c = b - g * (b - a), d = a + g * (b - a);
-  double fc = score(std::exp(c), nullptr, nullptr), fd = score(std::exp(d), nullptr, nullptr);
-  for (int i = 0; i < 24; ++i) {
-    if (fc < fd) b = d, d = c, fd = fc, c = b - g * (b - a), fc = score(std::exp(c), nullptr, nullptr);
-    else a = c, c = d, fc = fd, d = a + g * (b - a), fd = score(std::exp(d), nullptr, nullptr);
-  }
-  double lx = fc < fd ? c : d;
-  f.host_x = std::exp(std::min(fc, fd) < best_v ? lx : best);
-  score(f.host_x, &f.mape_after_percent, nullptr, &f.framework_bound_ratios);
+  score(f.host_x, f.python_x, &f.mape_after_percent, nullptr, &f.framework_bound_ratios);
   return f;
 }
 
@@ -100,6 +121,9 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
     // The dispatch speed stays the device's host's (measured by its probe); the runs give Python's.
     f.host.relative_time = old.relative_time;
     f.host.python_relative_time = old.python_time() / f.fit.host_x;
+  } else if (request.speed == HostFitSpeed::both) {
+    f.host.relative_time = old.relative_time / f.fit.host_x;
+    f.host.python_relative_time = old.python_time() / (f.fit.host_x * f.fit.python_x);
   } else {
     f.host.relative_time = old.relative_time / f.fit.host_x;
     // The fit scales all of the host's costs (compare_runs' host_x): its Python's too, where the
@@ -118,7 +142,11 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                   (request.device_named ? " --device " + f.device : "") +
                   (request.models_named ? " --model " + f.models : "") +
                   (request.from ? " --host " + request.from->name : "") +
-                  (python
+                  (request.speed == HostFitSpeed::both
+                       ? " --fit both: the relative_time and python_relative_time minimizing the mean |log(predicted / "
+                         "measured)| over " + std::to_string(f.fit.runs) + " runs on " + f.device + " (host '" + old.name +
+                             "' scaled, its Python apart from its dispatch)"
+                   : python
                        ? " --fit python: the python_relative_time minimizing the mean |log(predicted / measured)| over " +
                              std::to_string(f.fit.runs) + " runs on " + f.device + " (the Python side of host '" + old.name + "'" +
                              (request.from ? "" : ", the host of device '" + f.device + "',") +
@@ -133,7 +161,13 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   // Runs that do not wait on the host leave its speed open: the search ends at a bound of its range.
   if (bound.empty())
     f.warnings.push_back("none of the runs is predicted framework-bound: they say little of the host's speed");
-  if (f.fit.host_x < kHostFitMin * 1.01 || f.fit.host_x > kHostFitMax / 1.01)
+  // Both speeds need models that differ in their share of Python (HF's against torchvision's or
+  // torch.nn's fused layers): one model's runs pin one mix of the two.
+  if (request.speed == HostFitSpeed::both && used.size() < 2)
+    f.warnings.push_back("--fit both from runs of one model: they pin one mix of dispatch and Python, not each; "
+                         "give runs of models with more and less Python (an HF model and a torchvision one)");
+  auto at_end = [](double x) { return x < kHostFitMin * 1.01 || x > kHostFitMax / 1.01; };
+  if (at_end(f.fit.host_x) || (request.speed == HostFitSpeed::both && at_end(f.fit.python_x)))
     f.warnings.push_back("the fit stopped at the end of its range (1/8x to 8x the host's speed): the runs do not pin "
                          "it; fit to runs where the host binds (eager, small batches)");
   for (const auto& r : runs)

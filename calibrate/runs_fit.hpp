@@ -17,7 +17,9 @@ namespace fwtax {
 // alike; for a machine known only by its runs); python: the Python side alone (module calls and each
 // op's op_python_s), keeping the dispatch speed of the device's host (for runs of the machine whose
 // probe measured that host: in-model Python need not run at the probe's speed).
-enum class HostFitSpeed { all, python };
+// both: the dispatch speed and the Python side's apart, from runs of models with different shares of
+// Python.
+enum class HostFitSpeed { all, python, both };
 
 // The range a host fit searches: host_x from 1/8 to 8.
 inline constexpr double kHostFitMin = 0.125, kHostFitMax = 8.0;
@@ -27,6 +29,7 @@ inline constexpr double kHostFitMin = 0.125, kHostFitMax = 8.0;
 // and refined.
 struct HostFit {
   double host_x = 1.0;
+  double python_x = 1.0;  // HostFitSpeed::both: the Python side's speed-up on top of host_x
   std::size_t runs = 0;
   double mape_before_percent = 0, mape_after_percent = 0;
   // Measured over predicted time of the runs predicted framework-bound at host_x.

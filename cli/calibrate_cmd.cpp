@@ -39,9 +39,10 @@ const std::vector<FlagSpec> kFlags = {
     {"--measure", true, "with --target host or ranges: sync (default) or pipelined, for runs.json files", "MODE"},
     {"--cpu", true, "with --target host: the host's CPU model, when known", "TEXT"},
     {"--fit", true, "with --target host --runs: all (default: every host cost scales, for a machine known only by "
-                    "its runs) or python (the Python side alone, module calls and each op's Python, keeping the "
-                    "dispatch speed of the device's host: for runs of the machine whose probe measured that host)",
-     "all|python"},
+                    "its runs), python (the Python side alone, module calls and each op's Python, keeping the "
+                    "dispatch speed of the device's host: for runs of the machine whose probe measured that host) "
+                    "or both (dispatch and Python apart: from runs of models with more and less Python)",
+     "all|python|both"},
     {"--quick", false, "fewer sizes and repetitions: 15-25 s on 2 cores", ""},
     {"--rounds", true, "with --target cpu: measure in N rounds, each a share of the repetitions, and keep each "
                        "measurement's fastest round (for a shared VM whose speed moves every few seconds; "
@@ -255,8 +256,9 @@ int calibrate_host(const Args& a, std::ostream& out) {
                                     "Python dispatch probe), not both");
   if (a.has("--merge")) return calibrate_host_from_probe(a, out);
   const std::string fit_what = a.get_or("--fit", "all");
-  if (fit_what != "all" && fit_what != "python")
-    throw InputError("--fit", fit_what, "expected all (every host cost) or python (the Python side alone)");
+  if (fit_what != "all" && fit_what != "python" && fit_what != "both")
+    throw InputError("--fit", fit_what, "expected all (every host cost), python (the Python side alone) or both "
+                                        "(dispatch and Python apart)");
   std::optional<HostSpec> from;  // read before the runs: a mistyped host is reported first
   if (auto v = a.get("--host")) from = Catalog::builtin().host(one_host(*v, "calibrate"));
   std::vector<MeasuredRun> runs = runs_of(a, "host");
@@ -274,7 +276,9 @@ int calibrate_host(const Args& a, std::ostream& out) {
   request.runs_label = *files;
   request.models_named = !models.empty();
   request.device_named = a.has("--device");
-  request.speed = fit_what == "python" ? HostFitSpeed::python : HostFitSpeed::all;
+  request.speed = fit_what == "python" ? HostFitSpeed::python
+                  : fit_what == "both" ? HostFitSpeed::both
+                                       : HostFitSpeed::all;
   request.from = from;
   const FittedHost fitted = fit_host(runs, Catalog::builtin(), request);
   Json h = fitted.to_json();
@@ -291,7 +295,11 @@ int calibrate_host(const Args& a, std::ostream& out) {
                               : format_number("%.2fx", fit.host_x >= 1 ? fit.host_x : 1 / fit.host_x) +
                                     (fit.host_x >= 1 ? " faster than" : " slower than");
     // Built as a string: the file and the model list can be any length.
-    if (request.speed == HostFitSpeed::python)
+    if (request.speed == HostFitSpeed::both)
+      out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time)
+          << ", python_relative_time " << format_number("%.3f", fitted.host.python_relative_time)
+          << " (dispatch and Python against the reference host), ";
+    else if (request.speed == HostFitSpeed::python)
       out << "wrote " << out_file << ": python_relative_time " << format_number("%.3f", fitted.host.python_relative_time)
           << " against the reference host (its Python " << speed << ' ' << fitted.scaled_from
           << "'s; dispatch kept, relative_time " << format_number("%.3f", fitted.host.relative_time) << "), ";
