@@ -46,6 +46,26 @@ double search_speed(Objective objective, int steps) {
   return std::exp(std::min(fc, fd) < best_v ? lx : best);
 }
 
+// `base` with the costs `speed` says divided by x (and, with HostFitSpeed::both, the Python side's by
+// y on top): a fit's candidate, and the host it writes.
+HostSpec scaled_host(const HostSpec& base, HostFitSpeed speed, double x, double y) {
+  HostSpec h = base;
+  switch (speed) {
+    case HostFitSpeed::all:  // every cost: Python's too, where the host has it apart
+      h.relative_time = base.relative_time / x;
+      if (base.python_relative_time > 0) h.python_relative_time = base.python_relative_time / x;
+      break;
+    case HostFitSpeed::python:  // the dispatch speed kept (measured by the host's probe)
+      h.python_relative_time = base.python_time() / x;
+      break;
+    case HostFitSpeed::both:
+      h.relative_time = base.relative_time / x;
+      h.python_relative_time = base.python_time() / (x * y);
+      break;
+  }
+  return h;
+}
+
 }  // namespace
 
 HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& catalog, HostFitSpeed speed,
@@ -58,9 +78,7 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& cat
   // x divides the costs `speed` says; y, with HostFitSpeed::both, the Python side's on top.
   auto predict = [&](double x, double y) {
     if (speed == HostFitSpeed::all) return compare_runs(runs, catalog, x, from, false);
-    HostSpec candidate = base;
-    if (speed == HostFitSpeed::both) candidate.relative_time = base.relative_time / x;
-    candidate.python_relative_time = base.python_time() / (speed == HostFitSpeed::both ? x * y : x);
+    const HostSpec candidate = scaled_host(base, speed, x, y);
     return compare_runs(runs, catalog, 1.0, &candidate, false);
   };
   auto score = [&](double x, double y, double* mape, std::size_t* n, std::vector<double>* framework_bound = nullptr) {
@@ -117,19 +135,9 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
                        std::to_string(f.fit.runs) + " runs of " + f.models +
                        (python ? " (its dispatch host " + old.name + "'s)" : "");
   f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
-  if (request.speed == HostFitSpeed::python) {
-    // The dispatch speed stays the device's host's (measured by its probe); the runs give Python's.
-    f.host.relative_time = old.relative_time;
-    f.host.python_relative_time = old.python_time() / f.fit.host_x;
-  } else if (request.speed == HostFitSpeed::both) {
-    f.host.relative_time = old.relative_time / f.fit.host_x;
-    f.host.python_relative_time = old.python_time() / (f.fit.host_x * f.fit.python_x);
-  } else {
-    f.host.relative_time = old.relative_time / f.fit.host_x;
-    // The fit scales all of the host's costs (compare_runs' host_x): its Python's too, where the
-    // device's host has it apart.
-    if (old.python_relative_time > 0) f.host.python_relative_time = old.python_relative_time / f.fit.host_x;
-  }
+  const HostSpec speeds = scaled_host(old, request.speed, f.fit.host_x, f.fit.python_x);
+  f.host.relative_time = speeds.relative_time;
+  f.host.python_relative_time = speeds.python_relative_time;
   // How far this host's own framework-bound runs still stray once its speed is fitted: its ranges'
   // host spread, where there are enough such runs to take a 10th and 90th percentile.
   const std::vector<double>& bound = f.fit.framework_bound_ratios;

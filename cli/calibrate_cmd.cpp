@@ -211,7 +211,7 @@ std::string host_name(const Args& a) {
 
 // --target host --merge FILE without --runs: a host from its Python dispatch probe alone.
 int calibrate_host_from_probe(const Args& a, std::ostream& out) {
-  for (const char* flag : {"--model", "--device", "--measure", "--quick", "--from", "--fit", "--host"})
+  for (const char* flag : {"--model", "--device", "--measure", "--fit", "--host"})  // --quick, --from: refuse_other_targets
     if (a.has(flag))
       throw InputError(flag, "", "not used with --target host --merge (a host from its probe alone); fitting to "
                                  "runs takes --runs");

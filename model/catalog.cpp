@@ -171,25 +171,34 @@ HostSpec Catalog::host_of(const DeviceSpec& d) const {
   return d.host_profile.empty() ? host(d.host) : d.host_profile.front();
 }
 
+namespace {
+
+// The hosts built-in devices carry in their profiles (h200-calibrated-host), each with its file.
+std::vector<std::pair<std::string, const Json*>> embedded_hosts(const Catalog& c) {
+  std::vector<std::pair<std::string, const Json*>> out;
+  for (const auto& d : c.devices()) {
+    const std::string file = "devices/" + d.name + ".json";
+    if (const Json* dj = c.builtin_json(file); dj && dj->contains("host") && (*dj)["host"].is_object())
+      out.emplace_back("builtin:" + file, &(*dj)["host"]);
+  }
+  return out;
+}
+
+}  // namespace
+
 HostSpec Catalog::host(std::string_view ref) const {
-  // A host a built-in device carries in its profile (h200-calibrated-host), by its name, as list hosts
-  // shows it.
+  // A host a built-in device carries in its profile, by its name, as list hosts shows it.
   if (!looks_like_path(ref) && !find("hosts", ref))
-    for (const auto& d : devices())
-      if (const Json* dj = builtin_json("devices/" + d.name + ".json"); dj && dj->contains("host")) {
-        const Json& hj = (*dj)["host"];
-        if (hj.is_object() && hj.value("name", "") == ref) {
-          Diagnostics diag("builtin:devices/" + d.name + ".json");
-          HostSpec h = parse_host(hj, diag, "/host");
-          diag.throw_if_any();
-          return h;
-        }
+    for (const auto& [file, hj] : embedded_hosts(*this))
+      if (hj->value("name", "") == ref) {
+        Diagnostics diag(file);
+        HostSpec h = parse_host(*hj, diag, "/host");
+        diag.throw_if_any();
+        return h;
       }
   auto [file, j] = resolve(*this, "hosts", ref, "host", "--host", [&] {
     std::vector<CatalogEntry> all = hosts();  // with those the built-in devices carry
-    for (const auto& d : devices())
-      if (const Json* dj = builtin_json("devices/" + d.name + ".json"); dj && dj->contains("host") && (*dj)["host"].is_object())
-        all.push_back({(*dj)["host"].value("name", ""), ""});
+    for (const auto& [f, hj] : embedded_hosts(*this)) all.push_back({hj->value("name", ""), ""});
     return all;
   });
   Diagnostics diag(file);

@@ -1,7 +1,6 @@
 #pragma once
 // Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
 // expected latencies can be computed by hand.
-#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <unistd.h>
@@ -30,14 +29,6 @@ inline double mape(const std::vector<Comparison>& c, const std::function<bool(co
     if (x.ok && pick(x)) apes.push_back(x.ape);
   *n = apes.size();
   return error_stats(apes).mape_percent;
-}
-
-// The median of the values (the mean of the middle two for an even count).
-inline double median(std::vector<double> v) {
-  REQUIRE(!v.empty());
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // A scratch path in the temp directory unique to this process: two test runs on one machine (a CI

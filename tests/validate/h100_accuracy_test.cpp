@@ -7,6 +7,7 @@
 
 #include "calibrate/runs_fit.hpp"
 #include "model/catalog.hpp"
+#include "model/curve.hpp"
 #include "validate/compare.hpp"
 #include "validate/measured.hpp"
 #include "tests/test_util.hpp"
@@ -122,8 +123,8 @@ TEST_CASE("machine A: a host's Python side fitted to its bert-base runs alone pr
         uniform.push_back(b[i].run.latency_s / b[i].predicted_s);
       }
     REQUIRE(py.size() >= 4);
-    const double m = test::median(py);
-    MESSAGE(model << ": median measured/predicted " << m << " (Python side fitted), " << test::median(uniform)
+    const double m = median(py);
+    MESSAGE(model << ": median measured/predicted " << m << " (Python side fitted), " << median(uniform)
                   << " (every cost fitted), over " << py.size() << " runs");
     CHECK(m >= 0.85);
     CHECK(m <= 1.15);
