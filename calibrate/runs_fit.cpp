@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "model/error.hpp"
 
@@ -201,31 +203,45 @@ Json FittedHost::to_json() const {
 
 namespace {
 
-// Measured over predicted time of each predicted run, by what binds it and where.
+// Measured over predicted time of each predicted run, by what binds it (the host; the GPU's arithmetic,
+// or its memory, element-bound and shortest kernels) and where (a calibrated or a projected device).
 struct Ratios {
-  std::vector<double> host, kernel, projected;
+  std::vector<double> host, kernel, kernel_memory, projected, projected_memory;
 };
 
 Ratios ratios_of(const std::vector<Comparison>& cs) {
   Ratios r;
-  for (const auto& c : cs)
-    if (c.ok)
-      (c.regime == Regime::framework ? r.host : c.projected ? r.projected : r.kernel).push_back(c.run.latency_s / c.predicted_s);
+  for (const auto& c : cs) {
+    if (!c.ok) continue;
+    const bool compute = c.regime == Regime::compute;
+    std::vector<double>& v = c.regime == Regime::framework ? r.host
+                             : c.projected                  ? (compute ? r.projected : r.projected_memory)
+                                                            : (compute ? r.kernel : r.kernel_memory);
+    v.push_back(c.run.latency_s / c.predicted_s);
+  }
   return r;
+}
+
+// The 10-90% band of `v`, always containing the prediction itself.
+std::pair<double, double> band_of(const std::vector<double>& v) {
+  return {std::min(1.0, quantile(v, 0.1)), std::max(1.0, quantile(v, 0.9))};
 }
 
 SpreadFit spread_of(const Ratios& r) {
   SpreadFit f;
   f.host_runs = r.host.size();
   f.kernel_runs = r.kernel.size();
+  f.kernel_memory_runs = r.kernel_memory.size();
   f.projected_runs = r.projected.size();
-  // A spread always contains the prediction itself.
-  f.spread.host_low = std::min(1.0, quantile(r.host, 0.1));
-  f.spread.host_high = std::max(1.0, quantile(r.host, 0.9));
-  f.spread.kernel_low = std::min(1.0, quantile(r.kernel, 0.1));
-  f.spread.kernel_high = std::max(1.0, quantile(r.kernel, 0.9));
-  f.spread.projected_low = std::min(1.0, quantile(r.projected, 0.1));
-  f.spread.projected_high = std::max(1.0, quantile(r.projected, 0.9));
+  f.projected_memory_runs = r.projected_memory.size();
+  LatencySpread& s = f.spread;
+  std::tie(s.host_low, s.host_high) = band_of(r.host);
+  // Where no run of one side was given, that side takes the other's band.
+  std::tie(s.kernel_low, s.kernel_high) = band_of(r.kernel.empty() ? r.kernel_memory : r.kernel);
+  std::tie(s.kernel_memory_low, s.kernel_memory_high) = band_of(r.kernel_memory.empty() ? r.kernel : r.kernel_memory);
+  std::tie(s.projected_low, s.projected_high) = band_of(r.projected.empty() ? r.projected_memory : r.projected);
+  std::tie(s.projected_memory_low, s.projected_memory_high) =
+      band_of(r.projected_memory.empty() ? r.projected : r.projected_memory);
   return f;
 }
 
@@ -244,17 +260,19 @@ FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRange
   // own runs in its own way, so one device's runs understate how far a calibration can be off.
   if (!in.kernel.empty()) {
     Ratios k = ratios_of_runs(in.kernel, catalog);
-    if (k.kernel.empty())
+    if (k.kernel.empty() && k.kernel_memory.empty())
       throw InputError(f.kernel_label, "", "none of these runs (--kernel-runs) is GPU-bound on a calibrated device");
     r.kernel.insert(r.kernel.end(), k.kernel.begin(), k.kernel.end());
+    r.kernel_memory.insert(r.kernel_memory.end(), k.kernel_memory.begin(), k.kernel_memory.end());
   }
   // Projected devices' kernel spread from other runs (many GPU generations say more about how far a
   // datasheet projection strays than one device does).
   if (!in.projected.empty()) {
     Ratios p = ratios_of_runs(in.projected, catalog);
-    if (p.projected.empty())
+    if (p.projected.empty() && p.projected_memory.empty())
       throw InputError(f.projected_label, "", "none of these runs (--projected-runs) is GPU-bound on a projected device");
     r.projected = std::move(p.projected);
+    r.projected_memory = std::move(p.projected_memory);
   }
   f.fit = spread_of(r);
   if (!in.probed.empty()) {
@@ -265,7 +283,7 @@ FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRange
     f.fit.spread.probed_low = std::min(1.0, quantile(p.host, 0.1));
     f.fit.spread.probed_high = std::max(1.0, quantile(p.host, 0.9));
   }
-  if (f.fit.host_runs + f.fit.kernel_runs == 0)
+  if (f.fit.host_runs + f.fit.kernel_runs + f.fit.kernel_memory_runs == 0)
     throw InputError(f.runs_label, "", "none of the runs could be predicted (unknown models or devices)");
   return f;
 }
@@ -274,16 +292,20 @@ Json FittedRanges::to_json() const {
   Json j = spread_to_json(fit.spread);
   j["name"] = name;
   j["description"] = "10th and 90th percentiles of measured over predicted time: host_time over the runs fwtax "
-                     "predicts framework-bound, kernel_time over those it predicts GPU-bound on calibrated "
-                     "devices, kernel_time_projected on devices projected from another's curves" +
+                     "predicts framework-bound, kernel_time over those it predicts compute-bound on calibrated "
+                     "devices and kernel_time_memory over those it predicts memory-bound there (a range scales "
+                     "compute-bound kernels by the one, the others by the other), kernel_time_projected and "
+                     "kernel_time_projected_memory the same on devices projected from another's curves" +
                      std::string(probed_label.empty() ? "" : ", host_time_probed over the framework-bound runs of "
                                                             "machines whose host was measured by its own probe");
   j["fit"] = {{"runs", runs_label},
               {"kernel_runs", kernel_label.empty() ? Json(nullptr) : Json(kernel_label)},
               {"projected_runs", projected_label.empty() ? Json(nullptr) : Json(projected_label)},
               {"framework_bound_runs", fit.host_runs},
-              {"gpu_bound_runs_calibrated", fit.kernel_runs},
-              {"gpu_bound_runs_projected", fit.projected_runs}};
+              {"compute_bound_runs_calibrated", fit.kernel_runs},
+              {"memory_bound_runs_calibrated", fit.kernel_memory_runs},
+              {"compute_bound_runs_projected", fit.projected_runs},
+              {"memory_bound_runs_projected", fit.projected_memory_runs}};
   if (!probed_label.empty()) {
     j["fit"]["probed_runs"] = probed_label;
     j["fit"]["framework_bound_runs_probed"] = fit.probed_runs;
@@ -292,8 +314,10 @@ Json FittedRanges::to_json() const {
                 (kernel_label.empty() ? "" : " --kernel-runs " + kernel_label) +
                 (projected_label.empty() ? "" : " --projected-runs " + projected_label) +
                 (probed_label.empty() ? "" : " --probed-runs " + probed_label) + " (" +
-                std::to_string(fit.host_runs) + " framework-bound runs, " + std::to_string(fit.kernel_runs) +
-                " GPU-bound on calibrated devices, " + std::to_string(fit.projected_runs) + " on projected ones" +
+                std::to_string(fit.host_runs) + " framework-bound runs; compute- and memory-bound " +
+                std::to_string(fit.kernel_runs) + " and " + std::to_string(fit.kernel_memory_runs) +
+                " on calibrated devices, " + std::to_string(fit.projected_runs) + " and " +
+                std::to_string(fit.projected_memory_runs) + " on projected ones" +
                 (probed_label.empty() ? "" : ", " + std::to_string(fit.probed_runs) + " framework-bound on probed hosts") +
                 "; each predicted on its own device and host)";
   return j;

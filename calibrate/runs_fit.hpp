@@ -44,7 +44,9 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& runs, const Catalog& cata
 // kernels'), these apart for calibrated and for projected devices.
 struct SpreadFit {
   LatencySpread spread;
-  std::size_t host_runs = 0, kernel_runs = 0, projected_runs = 0, probed_runs = 0;
+  std::size_t host_runs = 0, probed_runs = 0;
+  std::size_t kernel_runs = 0, kernel_memory_runs = 0;        // GPU-bound on calibrated devices: compute, memory
+  std::size_t projected_runs = 0, projected_memory_runs = 0;  // the same on projected devices
 };
 SpreadFit fit_spread(const std::vector<Comparison>& c);
 

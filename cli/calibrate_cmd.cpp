@@ -189,10 +189,13 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
   if (!a.has("--quiet")) {
     auto band = [](double lo, double hi) { return "x" + format_number("%.2f", lo) + "-" + format_number("%.2f", hi); };
     out << "wrote " << out_file << ": host time " << band(fit.spread.host_low, fit.spread.host_high) << " ("
-        << fit.host_runs << " framework-bound runs), kernel time " << band(fit.spread.kernel_low, fit.spread.kernel_high)
-        << " (" << fit.kernel_runs << " GPU-bound runs on calibrated devices), "
-        << band(fit.spread.projected_low, fit.spread.projected_high) << " (" << fit.projected_runs
-        << " on projected devices)";
+        << fit.host_runs << " framework-bound runs); kernel time where compute binds "
+        << band(fit.spread.kernel_low, fit.spread.kernel_high) << " (" << fit.kernel_runs
+        << " runs on calibrated devices), " << band(fit.spread.projected_low, fit.spread.projected_high) << " ("
+        << fit.projected_runs << " on projected devices); where memory binds "
+        << band(fit.spread.kernel_memory_low, fit.spread.kernel_memory_high) << " (" << fit.kernel_memory_runs << "), "
+        << band(fit.spread.projected_memory_low, fit.spread.projected_memory_high) << " ("
+        << fit.projected_memory_runs << ")";
     if (fit.probed_runs > 0)
       out << ", on a host measured by its own probe " << band(fit.spread.probed_low, fit.spread.probed_high) << " ("
           << fit.probed_runs << " framework-bound runs)";

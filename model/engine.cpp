@@ -246,7 +246,7 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
   SimResult r;
   std::vector<KernelTime> kt = time_kernels(w, d, f);
   for (std::size_t i = 0; i < w.kernels.size(); ++i) {
-    kt[i].time_s *= o.kernel_factor;
+    kt[i].time_s *= kt[i].bound == Bound::compute ? o.compute_kernel_factor : o.memory_kernel_factor;
     r.gpu_busy_s += kt[i].time_s;
     switch (kt[i].bound) {
       case Bound::compute: r.gpu_compute_s += kt[i].time_s; break;

@@ -26,7 +26,9 @@ struct SimOptions {
   double host_factor = 1.0;    // multiplies framework host costs (host speed ratio and --host-x)
   double python_factor = 1.0;  // multiplies Python module-call costs (module classes, the call) on top
   double launch_factor = 1.0;  // multiplies the device's host-side launch and sync costs (--host-x)
-  double kernel_factor = 1.0;  // multiplies every kernel's time (the ends of a latency range)
+  // The ends of a latency range: multiply the time of each kernel bound by its arithmetic
+  // (Bound::compute), and of each bound by memory, its elements or the shortest kernel.
+  double compute_kernel_factor = 1.0, memory_kernel_factor = 1.0;
   bool timeline = false;       // record the spans of one call (sync measure only)
 };
 
@@ -56,7 +58,7 @@ struct SimResult {
 void check_runs_on(const FrameworkSpec& framework, const DeviceSpec& device);
 
 // Each kernel's time on the device under the framework (its own kernel rates and generated code's
-// element rates over the device's model), before SimOptions::kernel_factor: what simulate() runs and
+// element rates over the device's model), before SimOptions' kernel factors: what simulate() runs and
 // breakdowns label by bound.
 std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework);
 

@@ -42,6 +42,11 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
   pair("host_time", s.host_low, s.host_high);
   pair("kernel_time", s.kernel_low, s.kernel_high);
   pair("kernel_time_projected", s.projected_low, s.projected_high);
+  s.kernel_memory_low = s.kernel_low, s.kernel_memory_high = s.kernel_high;
+  s.projected_memory_low = s.projected_low, s.projected_memory_high = s.projected_high;
+  if (r.member("kernel_time_memory")) pair("kernel_time_memory", s.kernel_memory_low, s.kernel_memory_high);
+  if (r.member("kernel_time_projected_memory"))
+    pair("kernel_time_projected_memory", s.projected_memory_low, s.projected_memory_high);
   if (r.member("host_time_probed")) pair("host_time_probed", s.probed_low, s.probed_high);
   r.finish();
   return s;
@@ -50,7 +55,9 @@ LatencySpread parse_spread(const Json& j, Diagnostics& diag) {
 Json spread_to_json(const LatencySpread& s) {
   Json j = {{"host_time", {{"low", s.host_low}, {"high", s.host_high}}},
             {"kernel_time", {{"low", s.kernel_low}, {"high", s.kernel_high}}},
-            {"kernel_time_projected", {{"low", s.projected_low}, {"high", s.projected_high}}}};
+            {"kernel_time_memory", {{"low", s.kernel_memory_low}, {"high", s.kernel_memory_high}}},
+            {"kernel_time_projected", {{"low", s.projected_low}, {"high", s.projected_high}}},
+            {"kernel_time_projected_memory", {{"low", s.projected_memory_low}, {"high", s.projected_memory_high}}}};
   if (s.probed_low > 0) j["host_time_probed"] = {{"low", s.probed_low}, {"high", s.probed_high}};
   return j;
 }
@@ -72,8 +79,10 @@ LatencySpread builtin_spread(const Catalog& catalog) {
 namespace {
 
 bool no_spread(const LatencySpread& s) {
-  return s.host_low == 1 && s.host_high == 1 && s.kernel_low == 1 && s.kernel_high == 1 && s.projected_low == 1 &&
-         s.projected_high == 1;
+  for (double x : {s.host_low, s.host_high, s.kernel_low, s.kernel_high, s.kernel_memory_low, s.kernel_memory_high,
+                   s.projected_low, s.projected_high, s.projected_memory_low, s.projected_memory_high})
+    if (x != 1) return false;
+  return true;
 }
 
 }  // namespace
@@ -89,10 +98,11 @@ namespace {
 
 // The latency of the call with host and kernel times at one end of the spread.
 double latency_at(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, SimOptions o, double host,
-                  double kernel) {
+                  double compute, double memory) {
   o.host_factor *= host;
   o.launch_factor *= host;
-  o.kernel_factor *= kernel;
+  o.compute_kernel_factor *= compute;
+  o.memory_kernel_factor *= memory;
   o.timeline = false;
   return simulate(w, d, f, o).latency_s;
 }
@@ -106,9 +116,12 @@ void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const Frame
     r.latency_low_s = r.latency_high_s = r.sim.latency_s;
     return;
   }
-  r.latency_low_s = std::min(r.sim.latency_s, latency_at(w, d, f, o, s.host_low, projected ? s.projected_low : s.kernel_low));
+  r.latency_low_s =
+      std::min(r.sim.latency_s, projected ? latency_at(w, d, f, o, s.host_low, s.projected_low, s.projected_memory_low)
+                                          : latency_at(w, d, f, o, s.host_low, s.kernel_low, s.kernel_memory_low));
   r.latency_high_s =
-      std::max(r.sim.latency_s, latency_at(w, d, f, o, s.host_high, projected ? s.projected_high : s.kernel_high));
+      std::max(r.sim.latency_s, projected ? latency_at(w, d, f, o, s.host_high, s.projected_high, s.projected_memory_high)
+                                          : latency_at(w, d, f, o, s.host_high, s.kernel_high, s.kernel_memory_high));
 }
 
 HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {

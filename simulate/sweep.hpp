@@ -57,19 +57,25 @@ struct OpResult {
 // predicted time, for the host's side (dispatch and launches: host speed across machines and within a
 // session, and the model's own error there) and for the kernels', on devices calibrated on their own
 // microbenchmarks and on devices whose efficiency curves are another's rescaled by datasheet
-// (`efficiency.like`) (data/ranges.json, fitted by fwtax calibrate --target ranges).
+// (`efficiency.like`) (data/ranges.json, fitted by fwtax calibrate --target ranges). The kernels' side
+// is fitted apart where compute binds (kernel_*: runs predicted compute-bound scale their compute-bound
+// kernels) and where memory does (kernel_memory_*, projected_memory_*: the other kernels): the
+// roofline's arithmetic side is calibrated closer than its streaming, element-bound and shortest kernels.
 struct LatencySpread {
   double host_low = 1, host_high = 1;
   double kernel_low = 1, kernel_high = 1;
+  double kernel_memory_low = 1, kernel_memory_high = 1;
   double projected_low = 1, projected_high = 1;
+  double projected_memory_low = 1, projected_memory_high = 1;
   // The host side for a host measured by its own probe on the machine that runs the calls
   // (host_time_probed; 0: not fitted): how far its runs stray once the machine's speed is known, narrower
   // than host_time, which also spans machines of one kind. Written into such a host's host_time_spread.
   double probed_low = 0, probed_high = 0;
 };
 LatencySpread parse_spread(const Json& j, Diagnostics& diag);
-// The ranges file's form of a spread (host_time, kernel_time, kernel_time_projected): what
-// parse_spread reads back.
+// The ranges file's form of a spread (host_time, kernel_time, kernel_time_memory, kernel_time_projected,
+// kernel_time_projected_memory): what parse_spread reads back. A file without the memory keys (written
+// before they were fitted apart) gives memory-bound kernels the compute-bound spread.
 Json spread_to_json(const LatencySpread& s);
 // The built-in spread (data/ranges.json).
 LatencySpread builtin_spread(const Catalog& catalog);

@@ -25,6 +25,18 @@ TEST_CASE("a spread file: both ends positive, low <= 1 <= high, no unknown keys"
   CHECK(ok.empty());
   CHECK(s.host_high == 2);
   CHECK(s.projected_low == 0.8);
+  // A file written before memory-bound kernels had a spread of their own gives them the compute-bound one.
+  CHECK(s.kernel_memory_high == 1.2);
+  CHECK(s.projected_memory_low == 0.8);
+  Diagnostics apart("r.json");
+  s = parse_spread(Json::parse(R"({"host_time": {"low": 0.7, "high": 2}, "kernel_time": {"low": 0.9, "high": 1.1},
+      "kernel_time_memory": {"low": 0.9, "high": 1.3}, "kernel_time_projected": {"low": 0.8, "high": 1.3},
+      "kernel_time_projected_memory": {"low": 0.95, "high": 1.5}})"), apart);
+  CHECK(apart.empty());
+  CHECK(s.kernel_high == 1.1);
+  CHECK(s.kernel_memory_high == 1.3);
+  CHECK(s.projected_memory_low == 0.95);
+  CHECK(s.projected_memory_high == 1.5);
   Diagnostics bad("r.json");
   parse_spread(Json::parse(R"({"host_time": {"low": 1.2, "high": 2}, "kernel_time": {"low": -1, "high": 1.2},
       "kernel_time_projected": {"low": 0.8, "high": 1.3}, "width": 3})"), bad);
@@ -33,6 +45,12 @@ TEST_CASE("a spread file: both ends positive, low <= 1 <= high, no unknown keys"
   CHECK(all.find("/host_time: expected low <= 1 <= high") != std::string::npos);
   CHECK(all.find("/kernel_time/low") != std::string::npos);
   CHECK(all.find("width") != std::string::npos);
+  Diagnostics bad_memory("r.json");
+  parse_spread(Json::parse(R"({"host_time": {"low": 0.7, "high": 2}, "kernel_time": {"low": 0.9, "high": 1.2},
+      "kernel_time_projected": {"low": 0.8, "high": 1.3}, "kernel_time_memory": {"low": 1.1, "high": 1.3}})"),
+               bad_memory);
+  REQUIRE(bad_memory.items().size() == 1);
+  CHECK(bad_memory.items()[0].str().find("/kernel_time_memory: expected low <= 1 <= high") != std::string::npos);
 }
 
 TEST_CASE("a host-bound prediction has a wide range, a GPU-bound one a narrow range, both around it") {
@@ -43,6 +61,13 @@ TEST_CASE("a host-bound prediction has a wide range, a GPU-bound one a narrow ra
   q.dtypes = {DType::fp16};
   q.batches = {1, 256};
   const LatencySpread s = builtin_spread(Catalog::builtin());
+  // A GPU-bound call's range: its compute-bound kernel time times the compute band's width, plus its
+  // other kernel time times the memory band's.
+  auto gpu_width = [&](const ResultRow& r, bool projected) {
+    const double compute = r.sim.gpu_compute_s, other = r.sim.gpu_busy_s - compute;
+    return projected ? compute * (s.projected_high - s.projected_low) + other * (s.projected_memory_high - s.projected_memory_low)
+                     : compute * (s.kernel_high - s.kernel_low) + other * (s.kernel_memory_high - s.kernel_memory_low);
+  };
   for (const auto& r : run_sweep(q, Catalog::builtin())) {
     CAPTURE(r.framework);
     CAPTURE(r.batch);
@@ -54,35 +79,54 @@ TEST_CASE("a host-bound prediction has a wide range, a GPU-bound one a narrow ra
       CHECK(width == doctest::Approx(s.host_high / s.host_low).epsilon(0.02));
     }
     if (r.framework == "cuda-graphs" && r.batch == 256) {
+      // GPU-bound: its compute-bound kernels move by the compute band, the others by the memory band.
       REQUIRE(r.sim.bound != Regime::framework);
-      CHECK(width == doctest::Approx(s.kernel_high / s.kernel_low).epsilon(0.02));
+      REQUIRE(r.sim.gpu_compute_s > 0.1 * r.sim.gpu_busy_s);
+      REQUIRE(r.sim.gpu_compute_s < 0.9 * r.sim.gpu_busy_s);
+      CHECK(r.latency_high_s - r.latency_low_s == doctest::Approx(gpu_width(r, false)).epsilon(0.02));
     }
   }
-  // A device projected from another's curves takes the projected spread.
-  q.devices = {"a100"};
+  // Mostly compute-bound on a calibrated device (fp32 GEMMs, batch 256): narrower than the memory band.
+  q.dtypes = {DType::fp32};
   q.frameworks = {"cuda-graphs"};
   q.batches = {256};
+  auto gemms = run_sweep(q, Catalog::builtin()).front();
+  REQUIRE(gemms.sim.gpu_compute_s > 0.8 * gemms.sim.gpu_busy_s);
+  CHECK(gemms.latency_high_s - gemms.latency_low_s == doctest::Approx(gpu_width(gemms, false)).epsilon(0.02));
+  CHECK(gemms.latency_high_s / gemms.latency_low_s < s.kernel_memory_high / s.kernel_memory_low);
+  // A device projected from another's curves takes the projected bands.
+  q.devices = {"a100"};
   auto a100 = run_sweep(q, Catalog::builtin()).front();
-  CHECK(a100.latency_high_s / a100.latency_low_s ==
-        doctest::Approx(s.projected_high / s.projected_low).epsilon(0.02));
+  CHECK(a100.latency_high_s - a100.latency_low_s == doctest::Approx(gpu_width(a100, true)).epsilon(0.02));
+  // The bands data/ranges.json holds: where compute binds on a calibrated device, within +-15%; memory-
+  // bound kernels are predicted less closely, and a datasheet projection less closely still.
+  CHECK(s.kernel_low >= 0.85);
+  CHECK(s.kernel_high <= 1.15);
+  CHECK(s.kernel_memory_high > s.kernel_high);
+  CHECK(s.projected_high > s.kernel_high);
 }
 
-TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over predicted, by regime") {
-  std::vector<Comparison> cs;
+namespace {
+// Eleven predicted runs in `regime` (on a projected device or not), measured first + step * i times
+// their prediction, i = 1..11.
+void add_runs(std::vector<Comparison>& cs, Regime regime, bool projected, double first, double step) {
   for (int i = 1; i <= 11; ++i) {
     Comparison c;
     c.ok = true;
-    c.regime = Regime::framework;
+    c.regime = regime;
+    c.projected = projected;
     c.predicted_s = 1;
-    c.run.latency_s = 0.5 + 0.1 * i;  // 0.6 .. 1.6
-    cs.push_back(c);
-    c.regime = Regime::compute;
-    c.run.latency_s = 0.95 + 0.01 * i;  // 0.96 .. 1.06
-    cs.push_back(c);
-    c.projected = true;
-    c.run.latency_s = 1.05 + 0.01 * i;  // all slower than predicted: the low end stays at 1
+    c.run.latency_s = first + step * i;
     cs.push_back(c);
   }
+}
+}  // namespace
+
+TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over predicted, by regime") {
+  std::vector<Comparison> cs;
+  add_runs(cs, Regime::framework, false, 0.5, 0.1);  // 0.6 .. 1.6
+  add_runs(cs, Regime::compute, false, 0.95, 0.01);  // 0.96 .. 1.06
+  add_runs(cs, Regime::compute, true, 1.05, 0.01);   // all slower than predicted: the low end stays at 1
   SpreadFit f = fit_spread(cs);
   CHECK(f.host_runs == 11);
   CHECK(f.spread.host_low == doctest::Approx(0.7));
@@ -91,6 +135,21 @@ TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over p
   CHECK(f.spread.kernel_high == doctest::Approx(1.05));
   CHECK(f.spread.projected_low == 1.0);
   CHECK(f.spread.projected_high == doctest::Approx(1.15));
+  // No memory-bound run: memory-bound kernels take the compute-bound band.
+  CHECK(f.kernel_memory_runs == 0);
+  CHECK(f.spread.kernel_memory_low == f.spread.kernel_low);
+  CHECK(f.spread.projected_memory_high == f.spread.projected_high);
+  // Memory-bound runs get a band of their own, and leave the compute-bound one as it was.
+  std::vector<Comparison> with_memory = cs;
+  add_runs(with_memory, Regime::memory, false, 0.85, 0.05);  // 0.9 .. 1.4
+  SpreadFit m = fit_spread(with_memory);
+  CHECK(m.kernel_runs == 11);
+  CHECK(m.kernel_memory_runs == 11);
+  CHECK(m.spread.kernel_low == doctest::Approx(0.97));
+  CHECK(m.spread.kernel_high == doctest::Approx(1.05));
+  CHECK(m.spread.kernel_memory_low == doctest::Approx(0.95));
+  CHECK(m.spread.kernel_memory_high == doctest::Approx(1.35));
+  CHECK(m.spread.projected_memory_high == doctest::Approx(1.15));
   // Coverage: the share of runs inside their range, overall and where the host or the GPU binds.
   for (auto& c : cs) c.low_s = 0.9, c.high_s = 1.1;
   Json s = summarize_comparisons(cs);
@@ -109,16 +168,18 @@ TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs i
   std::ostringstream o, e;
   std::vector<std::string> args = {"calibrate", "--target", "ranges", "--runs", (*j)["fit"]["runs"].get<std::string>(),
                                    "--out", out.string(), "--quiet"};
-  for (const char* key : {"kernel_runs", "projected_runs"})
-    if ((*j)["fit"][key].is_string()) {
-      args.push_back(std::string(key) == "kernel_runs" ? "--kernel-runs" : "--projected-runs");
+  for (auto [key, flag] : {std::pair{"kernel_runs", "--kernel-runs"}, std::pair{"projected_runs", "--projected-runs"},
+                           std::pair{"probed_runs", "--probed-runs"}})
+    if ((*j)["fit"].contains(key) && (*j)["fit"][key].is_string()) {
+      args.push_back(flag);
       args.push_back((*j)["fit"][key].get<std::string>());
     }
   int status = cli::run_cli(args, o, e);
   std::filesystem::current_path(cwd);
   REQUIRE(status == 0);
   Json refit = load_json_file(out.string());
-  for (const char* key : {"host_time", "kernel_time", "kernel_time_projected"})
+  for (const char* key : {"host_time", "kernel_time", "kernel_time_memory", "kernel_time_projected",
+                          "kernel_time_projected_memory", "host_time_probed"})
     for (const char* end : {"low", "high"}) {
       const std::string field = std::string(key) + "/" + end;  // a string, not a pointer, in the log
       CAPTURE(field);
