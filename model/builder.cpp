@@ -367,9 +367,10 @@ void Builder::batch_norm(double n, double c, double h, double w) {
   output(elems);
 }
 
-void Builder::pool(std::string_view aten, double in_elems, double out_elems) {
+void Builder::pool(std::string_view aten, double in_elems, double out_elems, double window) {
   begin_op(id(aten), OpClass::pool);
-  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_, in_elems);
+  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_, in_elems,
+             window > 0 ? out_elems : 0, window);
 }
 
 void Builder::reduction(std::string_view aten, double in_elems, double out_elems) {

@@ -92,7 +92,8 @@ class Builder {
   void conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
               double pad_h, double pad_w, double groups = 1, bool bias = false);
   void batch_norm(double n, double c, double h, double w);
-  void pool(std::string_view aten, double in_elems, double out_elems);
+  // `window`: the input elements each output reads (k x k; 0: not known).
+  void pool(std::string_view aten, double in_elems, double out_elems, double window = 0);
   void reduction(std::string_view aten, double in_elems, double out_elems);
   void copy(std::string_view aten, double elems, double out_elem_bytes = 0);
   // .contiguous() of a transposed or permuted view, and elementwise ops with a broadcast operand:

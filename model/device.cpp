@@ -114,6 +114,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     d.causal_attention_factor = er.number_or("causal_attention_factor", NumberRule::positive, 1.0);
     d.strided_elements_per_s = er.number_or("strided_elements_per_s", NumberRule::positive, 0);
     d.pool_elements_per_s = er.number_or("pool_elements_per_s", NumberRule::positive, 0);
+    d.pool_window_elements_per_s = er.number_or("pool_window_elements_per_s", NumberRule::positive, 0);
     if (const Json* b = er.object("batch_norm", false)) {
       ObjectReader br(*b, "/efficiency/batch_norm", diag);
       br.allow({"source"});
@@ -201,6 +202,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
   if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
   if (d.pool_elements_per_s > 0) eff["pool_elements_per_s"] = d.pool_elements_per_s;
+  if (d.pool_window_elements_per_s > 0) eff["pool_window_elements_per_s"] = d.pool_window_elements_per_s;
   Json fn;
   for (int i = 1; i < kElemFuncCount; ++i)
     if (d.function_elements_per_s[i] > 0) fn[std::string(elem_func_name(static_cast<ElemFunc>(i)))] = d.function_elements_per_s[i];

@@ -65,6 +65,10 @@ struct DeviceSpec {
   // window element by element, far below memory speed: 0: no bound beyond memory; GPUs use
   // strided_elements_per_s).
   double pool_elements_per_s = 0;
+  // A GPU's NCHW pooling kernel runs a thread per output element that walks its window: a thread costs
+  // what a generic elementwise kernel's does (strided_elements_per_s) plus each window element after the
+  // first at this rate. 0: a pool is bound by its input elements at strided_elements_per_s.
+  double pool_window_elements_per_s = 0;
   // NCHW batch norm (cuDNN's inference kernel in fp32, ATen's in half precision) works plane by plane
   // (one sample's channel): it is bound by the elements it normalizes, by the planes (small spatial
   // sizes), by one plane's elements where there are too few planes to fill the GPU, and it takes at
@@ -123,7 +127,8 @@ auto element_rates(Spec& d) {
     decltype(&d.kernel_min_s) value;
     ElementScaling scaling;
   };
-  return std::array<Rate, 5>{{{&d.strided_elements_per_s, ElementScaling::sm_spread},
+  return std::array<Rate, 6>{{{&d.strided_elements_per_s, ElementScaling::sm_spread},
+                              {&d.pool_window_elements_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.elements_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.planes_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.plane_elements_per_s, ElementScaling::per_block},

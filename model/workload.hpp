@@ -88,7 +88,8 @@ struct Kernel {
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
   double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product;
                                // for a strided or pool kernel, m is the number of (input) elements it
-                               // processes; for a batch norm, m is its elements and n its planes
+                               // processes, and a pool's n its outputs and k each one's window elements
+                               // (0: not known); for a batch norm, m is its elements and n its planes
   double measured_s = -1;      // a duration measured on the target device (trace replay); < 0: modelled
   std::uint32_t name = 0;      // index into Workload::names
   KernelKind kind = KernelKind::other;

@@ -160,6 +160,30 @@ def strided_rate(path=GRAPH_CHECK):
     return rate, note
 
 
+def pool_window_rate(traces, strided, tr_src):
+    """Window elements per second, beyond each output's first, of ATen's NCHW max pooling kernel (a thread per
+    output element walking its window), from ResNet-50's 3x3 stride-2 max pool (64 channels, 112x112 in,
+    56x56 out) in the batch-64 traces: the kernel's time less its outputs at the generic elementwise kernel's
+    rate (a thread's own cost), over its outputs' other 8 window elements. Batch 64 fills the GPU (the
+    batch-1 and -8 kernels run below a full wave). Returns (rate, note)."""
+    rates, durs = [], []
+    for f, (meta, tr) in sorted(traces.items()):
+        if meta["model"] != "resnet50" or meta["batch"] != 64:
+            continue
+        for t in tr["top"]:
+            for k in t["kernels"]:
+                if "max_pool_forward_nchw" in k["name"]:
+                    out = meta["batch"] * 64 * 56 * 56
+                    dur = k["dur"] * 1e-6
+                    rates.append(out * 8 / (dur - out / strided))
+                    durs.append(k["dur"])
+    rate = median(rates)
+    note = (f"pool_window_elements_per_s: {tr_src}/resnet50_*_bs64.json.gz, ResNet-50's 3x3 stride-2 max pool "
+            f"({len(durs)} kernels, {min(durs):.0f}-{max(durs):.0f} us for 12.8 M outputs): the kernel's time less "
+            "its outputs at strided_elements_per_s, over the outputs' 8 further window elements each")
+    return rate, note
+
+
 SWEEPS = "data/measured/h200-2026-11/sweeps.json"
 
 
@@ -399,6 +423,7 @@ def main():
     stream_gap = median(stream_gaps) * 1e-6
     norm_factor = max(1.0, median(norm_ratio))
     strided, strided_note = strided_rate()
+    pool_window, pool_note = pool_window_rate(traces, float(f"{strided:.3g}"), tr_src)
     bn_bounds, bn_note = batch_norm_bounds()
     conv_factor, conv_note = conv_factors(gemm, 4.8e12)
 
@@ -434,11 +459,13 @@ def main():
                           "GEMM of the same FLOPs (attention) or a streaming kernel of the same bytes (norm)",
             },
             "strided_elements_per_s": float(f"{strided:.3g}"),
+            "pool_window_elements_per_s": float(f"{pool_window:.3g}"),
             "batch_norm": bn_bounds,
             "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
                       "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "
                       f"(x W^T + b) in {tr_src}/bert-base-torchnn_*.json.gz; memory: /ceilings/add_fp32_sweep "
                       "(bytes read plus written over the datasheet bandwidth); " + conv_note + "; " + strided_note +
+                      "; " + pool_note +
                       "; batch_norm: see its source",
         },
         "kernel_min_s": kernel_min,

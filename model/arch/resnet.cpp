@@ -48,7 +48,7 @@ void build_resnet(Builder& b, const WorkloadConfig& c, const ResNetConfig& r) {
   W = Builder::conv_out(W, 7, 2, 3);
   double ph = Builder::conv_out(H, 3, 2, 1), pw = Builder::conv_out(W, 3, 2, 1);
   b.module(OpClass::module_leaf, "maxpool");
-  b.pool("aten::max_pool2d", N * 64 * H * W, N * 64 * ph * pw);
+  b.pool("aten::max_pool2d", N * 64 * H * W, N * 64 * ph * pw, 9);
   H = ph;
   W = pw;
   double in = 64;

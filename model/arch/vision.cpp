@@ -56,7 +56,7 @@ void ConvNet::max_pool(double k, double stride, double pad, bool ceil, bool modu
   };
   s_.h = out(s_.h);
   s_.w = out(s_.w);
-  b_.pool("aten::max_pool2d", in, s_.elems());
+  b_.pool("aten::max_pool2d", in, s_.elems(), k * k);
 }
 
 void ConvNet::avg_pool(double k, double stride, double pad, bool module) {
@@ -65,7 +65,14 @@ void ConvNet::avg_pool(double k, double stride, double pad, bool module) {
   double in = s_.elems();
   s_.h = std::floor((s_.h + 2 * pad - k) / stride) + 1;
   s_.w = std::floor((s_.w + 2 * pad - k) / stride) + 1;
-  b_.pool("aten::avg_pool2d", in, s_.elems());
+  b_.pool("aten::avg_pool2d", in, s_.elems(), k * k);
+}
+
+void ConvNet::adaptive_pool(double size) {
+  b_.module(OpClass::module_leaf, "avgpool");
+  const double in = s_.elems();
+  s_.h = s_.w = size;
+  b_.pool("aten::adaptive_avg_pool2d", in, s_.elems(), in / s_.elems());
 }
 
 void ConvNet::global_pool(bool module, std::string_view aten) {
@@ -200,9 +207,7 @@ void build_vgg16(Builder& b, const WorkloadConfig& c) {
   }
   // AdaptiveAvgPool2d((7, 7)) on a 7x7 input still runs a pooling kernel.
   net.resume("vgg");
-  net.builder().module(OpClass::module_leaf, "avgpool");
-  net.builder().pool("aten::adaptive_avg_pool2d", net.shape().elems(), net.shape().n * net.shape().c * 49);
-  net.shape().h = net.shape().w = 7;
+  net.adaptive_pool(7);
   net.flatten();
   net.block("classifier");
   net.linear(4096);
@@ -230,9 +235,7 @@ void build_alexnet(Builder& b, const WorkloadConfig& c) {
   }
   net.max_pool(3, 2, 0);
   net.resume("alexnet");
-  net.builder().module(OpClass::module_leaf, "avgpool");
-  net.builder().pool("aten::adaptive_avg_pool2d", net.shape().elems(), net.shape().n * net.shape().c * 36);
-  net.shape().h = net.shape().w = 6;
+  net.adaptive_pool(6);
   net.flatten();
   net.block("classifier");
   net.dropout();

@@ -33,6 +33,9 @@ class ConvNet {
   void avg_pool(double k, double stride, double pad, bool module = true);
   // adaptive_avg_pool2d to 1x1 (dispatches a mean) or to the same size (a copy-like pool).
   void global_pool(bool module = true, std::string_view aten = "aten::adaptive_avg_pool2d");
+  // AdaptiveAvgPool2d((size, size)) as a module: a pooling kernel even where the input already has
+  // that size (each output's window is its share of the input).
+  void adaptive_pool(double size);
   void flatten();
   void dropout(bool module = true, std::string_view aten = "aten::dropout");
   void linear(double out, bool module = true);

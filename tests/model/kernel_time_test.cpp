@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/arch/architecture.hpp"
 #include "model/builder.hpp"
 #include "model/catalog.hpp"
 #include "model/curve.hpp"
@@ -199,6 +200,52 @@ TEST_CASE("NCHW pooling is bound by its input elements at the strided kernel's r
   // A pool kernel without its element count (an older workload) streams as before.
   pool.m = 0;
   CHECK(timer.time(pool).time_s < in / d.strided_elements_per_s / 2);
+}
+
+TEST_CASE("NCHW pooling whose window is known: a thread per output, each walking its window") {
+  DeviceSpec d = Catalog::builtin().device("h100");
+  REQUIRE(d.pool_window_elements_per_s > 0);
+  KernelTimer timer(d);
+  // ResNet-50's 3x3 stride-2 max pool at batch 64 (the kernel the rate was read off, 206 us in the
+  // traces), and GoogLeNet's 3x3 stride-1 pool over as many inputs: as many outputs as inputs, each
+  // walking the same window, so about four times the time, where bounding it by its inputs gave both
+  // the same time.
+  const double in = 64.0 * 64 * 112 * 112;
+  Kernel s2;
+  s2.kind = KernelKind::pool;
+  s2.bytes = (in + in / 4) * 2;
+  s2.m = in;
+  s2.n = in / 4;
+  s2.k = 9;
+  const double t_s2 = timer.time(s2).time_s;
+  CHECK(t_s2 == test::approx(s2.n / d.strided_elements_per_s + s2.n * 8 / d.pool_window_elements_per_s));
+  CHECK(t_s2 == doctest::Approx(206e-6).epsilon(0.03));
+  Kernel s1 = s2;
+  s1.bytes = 2 * in * 2;
+  s1.n = in;
+  CHECK(timer.time(s1).time_s == test::approx(4 * t_s2));
+  // A window of one element (an adaptive pool to the input's own size) costs what a strided copy does.
+  Kernel one = s1;
+  one.k = 1;
+  CHECK(timer.time(one).time_s == test::approx(in / d.strided_elements_per_s));
+  // Built models carry their pools' windows: GoogLeNet's stem and stage pools (3x3 and one 2x2, stride
+  // 2) and its nine inception blocks' 3x3 stride-1 branch pools.
+  WorkloadConfig c;
+  c.batch = 64;
+  c.image = 224;
+  Workload w = build_workload(*find_builtin_architecture("googlenet"), c,
+                              make_backend(d, Catalog::builtin().framework("pytorch-eager")));
+  std::size_t stride1 = 0, pools = 0;
+  for (const Kernel& k : w.kernels)
+    if (k.kind == KernelKind::pool) {
+      ++pools;
+      CHECK((k.k == 9 || k.k == 4));
+      CHECK(k.n > 0);
+      CHECK(k.n <= k.m);
+      stride1 += k.n == k.m;
+    }
+  CHECK(stride1 == 9);
+  CHECK(pools == 13);
 }
 
 TEST_CASE("batch norm: the largest of its element, plane, per-plane and shortest-kernel bounds") {
