@@ -315,8 +315,14 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
         << '\n';
   const Json& cov = summary["coverage_percent"];
   auto share = [](const Json& v) { return v.is_null() ? std::string("-") : pct(v.get<double>()); };
+  // GPU-bound runs by what binds their kernels: the ranges take a band for each (data/ranges.json).
+  auto regime = [&](const char* r) {
+    const Json& g = summary["regimes"];
+    return g.contains(r) && g[r].contains("coverage_percent") ? share(g[r]["coverage_percent"]) : std::string("-");
+  };
   out << "inside the predicted 10-90% range: " << share(cov["all"]) << " of the runs (framework-bound "
-      << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ")\n";
+      << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ": compute-bound " << regime("compute")
+      << ", memory-bound " << regime("memory") << ")\n";
   if (const Json& inv = summary["batch_inversions"]; !inv.empty()) {
     out << inv.size() << " run(s) took over 20% less time than the same configuration at a smaller batch (noise or "
            "drift while measuring, or a library switching kernels; their errors say little about the model):";
