@@ -285,6 +285,24 @@ FittedRanges fit_ranges(const RangeRuns& in, const Catalog& catalog, FittedRange
   }
   if (f.fit.host_runs + f.fit.kernel_runs + f.fit.kernel_memory_runs == 0)
     throw InputError(f.runs_label, "", "none of the runs could be predicted (unknown models or devices)");
+  // A band no run gave is said, never left to look like a fitted one.
+  auto said = [&](std::size_t compute, std::size_t memory, const std::string& where, const std::string& key,
+                  const std::string& flag) {
+    const std::string mem_key = key + "_memory";
+    if (compute == 0 && memory == 0)
+      f.warnings.push_back("no run is GPU-bound on " + where + ": " + key + " and " + mem_key +
+                           " are x1.00-1.00, no range at all (give such runs, " + flag + ")");
+    else if (compute == 0)
+      f.warnings.push_back("no run is compute-bound on " + where + ": " + key + " takes " + mem_key + "'s band");
+    else if (memory == 0)
+      f.warnings.push_back("no run is memory-bound on " + where + ": " + mem_key + " takes " + key + "'s band");
+  };
+  if (f.fit.host_runs == 0)
+    f.warnings.push_back("no run is predicted framework-bound: host_time is x1.00-1.00, no range at all (give runs "
+                         "of small batches in eager mode)");
+  said(f.fit.kernel_runs, f.fit.kernel_memory_runs, "a calibrated device", "kernel_time", "--runs or --kernel-runs");
+  said(f.fit.projected_runs, f.fit.projected_memory_runs, "a device projected by datasheet", "kernel_time_projected",
+       "--projected-runs");
   return f;
 }
 

@@ -86,6 +86,8 @@ struct FittedRanges {
   SpreadFit fit;
   std::string name = "ranges";
   std::string runs_label, kernel_label, projected_label, probed_label;  // the files fitted to ("": none given)
+  // Bands that no run gave: taken from the other side of the GPU-bound pair, or none at all (x1.00-1.00).
+  std::vector<std::string> warnings;
   Json to_json() const;
 };
 // What the spread is fitted to: `runs` for all three; `kernel` adds its GPU-bound runs on calibrated

@@ -201,6 +201,7 @@ int calibrate_ranges(const Args& a, std::ostream& out) {
           << fit.probed_runs << " framework-bound runs)";
     out << '\n';
   }
+  for (const auto& w : fitted.warnings) out << "  warning: " << w << '\n';
   return 0;
 }
 

@@ -157,6 +157,27 @@ TEST_CASE("the spread fit takes the 10th and 90th percentiles of measured over p
   CHECK(s["coverage_percent"]["gpu"].get<double>() == doctest::Approx(100.0 * (11 + 5) / 22));
 }
 
+TEST_CASE("a ranges fit says which bands no run gave") {
+  // Machine A's runs alone: an H100 is calibrated, so nothing is GPU-bound on a projected device.
+  RangeRuns in;
+  in.runs = read_measured_file(std::string(FWTAX_SOURCE_DIR) + "/data/measured/h100-2026-11-runs.json", "", Measure::sync);
+  FittedRanges f = fit_ranges(in, Catalog::builtin(), FittedRanges{});
+  CHECK(f.fit.kernel_runs > 0);
+  CHECK(f.fit.kernel_memory_runs > 0);
+  REQUIRE(f.warnings.size() == 1);
+  CHECK(f.warnings[0].find("kernel_time_projected and kernel_time_projected_memory are x1.00-1.00") != std::string::npos);
+  CHECK(f.warnings[0].find("--projected-runs") != std::string::npos);
+  // Its compute-bound runs only: the memory band takes the compute band, and says so.
+  RangeRuns compute;
+  for (const auto& c : compare_runs(in.runs, Catalog::builtin()))
+    if (c.ok && c.regime == Regime::compute) compute.runs.push_back(c.run);
+  f = fit_ranges(compute, Catalog::builtin(), FittedRanges{});
+  CHECK(f.fit.spread.kernel_memory_high == f.fit.spread.kernel_high);
+  bool memory_said = false;
+  for (const auto& w : f.warnings) memory_said |= w.find("kernel_time_memory takes kernel_time's band") != std::string::npos;
+  CHECK(memory_said);
+}
+
 TEST_CASE("data/ranges.json is what calibrate --target ranges fits to the runs it names") {
   const Json* j = Catalog::builtin().builtin_json("ranges.json");
   REQUIRE(j != nullptr);
