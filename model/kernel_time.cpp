@@ -53,13 +53,12 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
     if (!matrix) p.memory = std::max(p.memory, stream_min_s);
   }
   // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window
-  // with the same index arithmetic): as many elements per second as that arithmetic allows.
+  // with the same index arithmetic): as many elements per second as that arithmetic allows. A GPU's pool
+  // whose window is known: a thread per output (n), each walking its window (k elements); else its inputs.
   if ((k.kind == KernelKind::strided || k.kind == KernelKind::pool) && d.strided_elements_per_s > 0)
-    p.elements = k.m / d.strided_elements_per_s;
-  // A GPU's pool whose window is known: a thread per output (n), each walking its window (k elements).
-  if (k.kind == KernelKind::pool && d.strided_elements_per_s > 0 && d.pool_window_elements_per_s > 0 && k.n > 0 &&
-      k.k > 0)
-    p.elements = k.n / d.strided_elements_per_s + k.n * (k.k - 1) / d.pool_window_elements_per_s;
+    p.elements = k.kind == KernelKind::pool && d.pool_window_elements_per_s > 0 && k.n > 0 && k.k > 0
+                     ? k.n / d.strided_elements_per_s + k.n * (k.k - 1) / d.pool_window_elements_per_s
+                     : k.m / d.strided_elements_per_s;
   // A CPU's pooling kernel, window element by window element (calibrated on max_pool2d).
   if (k.kind == KernelKind::pool && d.pool_elements_per_s > 0)
     p.elements = std::max(p.elements, k.m / d.pool_elements_per_s);

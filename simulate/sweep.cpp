@@ -116,12 +116,12 @@ void add_range(ResultRow& r, const Workload& w, const DeviceSpec& d, const Frame
     r.latency_low_s = r.latency_high_s = r.sim.latency_s;
     return;
   }
-  r.latency_low_s =
-      std::min(r.sim.latency_s, projected ? latency_at(w, d, f, o, s.host_low, s.projected_low, s.projected_memory_low)
-                                          : latency_at(w, d, f, o, s.host_low, s.kernel_low, s.kernel_memory_low));
-  r.latency_high_s =
-      std::max(r.sim.latency_s, projected ? latency_at(w, d, f, o, s.host_high, s.projected_high, s.projected_memory_high)
-                                          : latency_at(w, d, f, o, s.host_high, s.kernel_high, s.kernel_memory_high));
+  // The device's kernel bands: where compute binds (low, high), then the other kernels'.
+  const auto [c_low, c_high, m_low, m_high] =
+      projected ? std::array{s.projected_low, s.projected_high, s.projected_memory_low, s.projected_memory_high}
+                : std::array{s.kernel_low, s.kernel_high, s.kernel_memory_low, s.kernel_memory_high};
+  r.latency_low_s = std::min(r.sim.latency_s, latency_at(w, d, f, o, s.host_low, c_low, m_low));
+  r.latency_high_s = std::max(r.sim.latency_s, latency_at(w, d, f, o, s.host_high, c_high, m_high));
 }
 
 HostSpec host_for(const Catalog& catalog, const DeviceSpec& device, const HostSpec* given) {
