@@ -215,12 +215,16 @@ ProbedHost host_from_ratios(const Json& fit, const std::string& name, const std:
 
 // The embedded host of a calibrated GPU profile (host_from_ratios); the probe's launch cost was
 // measured on this host, so the profile no longer says it was measured on another.
-void set_host_speed(Json& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
-  std::string name = profile["host"].is_object() ? profile["host"]["name"].get<std::string>()
-                                                 : profile["name"].get<std::string>() + "-host";
-  std::string c = !cpu.empty() ? cpu : profile["host"].is_object() ? string_member(profile["host"], "cpu", "") : "";
-  profile["host"] = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c).to_json();
-  profile["launch"].erase("measured_on_host");  // measured here, on this host
+void set_host_speed(DeviceProfile& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
+  DeviceSpec& d = profile.device;
+  const HostSpec* embedded = d.host_profile.empty() ? nullptr : &d.host_profile.front();
+  const std::string name = embedded ? embedded->name : d.name + "-host";
+  const std::string c = !cpu.empty() ? cpu : embedded ? embedded->cpu : "";
+  ProbedHost h = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c);
+  d.host_profile = {h.host};
+  d.host = name;
+  profile.host_fit = h.fit;
+  d.launch_measured_on.clear();  // measured here, on this host
 }
 
 // calibrate/python_dispatch.py's ops: op -> (class, median_s), every bad entry listed.
@@ -309,12 +313,11 @@ namespace {
 // batch-norm time factors: the measured kernel over what the profile's own GEMM and memory curves give
 // for it, median over the points whose modelled time is well above the shortest kernel (small kernels
 // are latency, not throughput, and the floor already covers them).
-void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file, std::vector<std::string>& warnings) {
-  Diagnostics diag(file);
-  Json base = profile;
-  if (base["efficiency"].contains("kind_time_factor")) base["efficiency"].erase("kind_time_factor");
-  DeviceSpec dev = parse_device(base, diag);
-  diag.throw_if_any();
+void merge_kernel_sweeps(DeviceProfile& profile, const Json& sw, const std::string& file, std::vector<std::string>& warnings) {
+  DeviceSpec& out = profile.device;
+  // The profile's kernels as timed before this merge, without the factors it refits.
+  DeviceSpec dev = out;
+  dev.kind_time_factor = DeviceSpec::filled(1.0);
   KernelTimer timer(dev);
   const Backend backend = make_backend(dev, FrameworkSpec{});  // PyTorch's defaults, as the sweep ran
   auto points = [&](const char* key) -> const Json& {
@@ -332,7 +335,12 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     if (dt == "bf16") return Math::bf16_tensor;
     throw InputError(file, where + "/dtype", "expected fp32, fp16 or bf16");
   };
-  Json shapes = Json::object();
+  // Points per math, which replace the profile's shapes of that kind (every math's).
+  using ShapePoints = std::array<std::vector<std::array<double, 4>>, kMathCount>;
+  auto set_shapes = [](std::array<ShapeEfficiency, kMathCount>& to, const ShapePoints& pts) {
+    for (int i = 0; i < kMathCount; ++i) to[i] = pts[i].empty() ? ShapeEfficiency() : ShapeEfficiency(pts[i]);
+  };
+  ShapePoints shapes;
   const Json& lin = points("linear");
   for (std::size_t i = 0; i < lin.size(); ++i) {
     std::string w = "/sweeps/linear/" + std::to_string(i);
@@ -340,9 +348,9 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     double peak = dev.peak_flops_per_s[static_cast<int>(m)];
     if (peak <= 0) continue;
     double eff = std::min(1.0, num(lin[i], "flops", w) / num(lin[i], "kernel_s", w) / peak);
-    shapes[std::string(math_name(m))].push_back({num(lin[i], "m", w), num(lin[i], "n", w), num(lin[i], "k", w), eff});
+    shapes[static_cast<int>(m)].push_back({num(lin[i], "m", w), num(lin[i], "n", w), num(lin[i], "k", w), eff});
   }
-  profile["efficiency"]["linear_shapes"] = shapes;
+  set_shapes(out.linear_shapes, shapes);
   // Convolutions as implicit GEMMs (rows = output pixels of the batch, columns = output channels,
   // depth = input channels x kernel area), in the math the builder gives them (fp32: TF32 where the
   // GPU has it, cuDNN's default).
@@ -350,7 +358,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
   // recorded them): measured over the builder's transform kernels for that convolution.
   std::vector<double> layout;
   if (sw.contains("conv")) {
-    Json conv = Json::object();
+    ShapePoints conv;
     const Json& cv = points("conv");
     for (std::size_t i = 0; i < cv.size(); ++i) {
       std::string w = "/sweeps/conv/" + std::to_string(i);
@@ -362,7 +370,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       double k = num(cv[i], "k", w), h = num(cv[i], "h", w), stride = num(cv[i], "stride", w), pad = std::floor(k / 2);
       double oh = Builder::conv_out(h, k, stride, pad);
       double eff = std::min(1.0, num(cv[i], "flops", w) / num(cv[i], "kernel_s", w) / peak);
-      conv[std::string(math_name(m))].push_back({n * oh * oh, cout, cin * k * k, eff});
+      conv[static_cast<int>(m)].push_back({n * oh * oh, cout, cin * k * k, eff});
       // The transforms the builder puts around this convolution (none for pointwise ones or fp32 SIMT).
       const double layout_s = number_member(cv[i], "layout_s", 0.0);
       if (layout_s <= 0) continue;
@@ -374,7 +382,7 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
         if (kn.kind == KernelKind::layout) model += timer.time(kn).time_s;
       if (model > 0) layout.push_back(layout_s / model);
     }
-    profile["efficiency"]["conv_shapes"] = conv;
+    set_shapes(out.conv_shapes, conv);
   }
   std::vector<double> attn;
   const double floor = 10 * dev.kernel_min_s;
@@ -422,25 +430,18 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
     BatchNormFit b = fit_batch_norm(bn);
     char rms[32];
     std::snprintf(rms, sizeof rms, "%.2f", b.rms_log_error);
-    profile["efficiency"]["batch_norm"] = {
-        {"elements_per_s", b.elements_per_s},
-        {"planes_per_s", b.planes_per_s},
-        {"plane_elements_per_s", b.plane_elements_per_s},
-        {"min_s", b.min_s},
-        {"source", file + " /sweeps/batch_norm: min_s the shortest of " + std::to_string(bn.size()) +
-                       " kernels, the rates a least-squares fit in log time of the largest of the four bounds (rms "
-                       "log error " + rms + ")"}};
+    out.batch_norm = {b.elements_per_s, b.planes_per_s, b.plane_elements_per_s, b.min_s};
+    profile.sources.batch_norm = file + " /sweeps/batch_norm: min_s the shortest of " + std::to_string(bn.size()) +
+                                 " kernels, the rates a least-squares fit in log time of the largest of the four bounds "
+                                 "(rms log error " + rms + ")";
   }
   // ATen's depthwise convolutions (MobileNet's, EfficientNet's; sweeps recorded from 2026-11-27 on):
   // measured over the builder's depthwise kernel on this profile, convolution shapes included, one
   // factor for the whole kernel.
   std::vector<double> depthwise;
   if (sw.contains("depthwise")) {
-    Json now = profile;
-    if (now["efficiency"].contains("kind_time_factor")) now["efficiency"].erase("kind_time_factor");
-    Diagnostics dd(file);
-    const DeviceSpec with_shapes = parse_device(now, dd);
-    dd.throw_if_any();
+    DeviceSpec with_shapes = out;  // the shapes and bounds just fitted, still without the refitted factors
+    with_shapes.kind_time_factor = DeviceSpec::filled(1.0);
     const KernelTimer dw_timer(with_shapes);
     const Json& pts = points("depthwise");
     for (std::size_t i = 0; i < pts.size(); ++i) {
@@ -464,11 +465,15 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       if (model > floor) depthwise.push_back(t / model);
     }
   }
-  Json f = Json::object();
-  if (!depthwise.empty()) f["depthwise"] = median(depthwise);
-  if (!attn.empty()) f["attention"] = median(attn);
-  if (!norm.empty()) f["norm"] = median(norm);
-  if (!layout.empty()) f["layout"] = median(layout);
+  // The factors this sweep measures replace the profile's; a kind it has too few kernels of stays 1.
+  out.kind_time_factor = DeviceSpec::filled(1.0);
+  auto factor = [&](KernelKind k, const std::vector<double>& ratios) {
+    if (!ratios.empty()) out.kind_time_factor[static_cast<int>(k)] = median(ratios);
+  };
+  factor(KernelKind::depthwise, depthwise);
+  factor(KernelKind::attention, attn);
+  factor(KernelKind::norm, norm);
+  factor(KernelKind::layout, layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
   // ATen's generic elementwise kernel: elements per second where the elements, not the launch, set
@@ -482,27 +487,25 @@ void merge_kernel_sweeps(Json& profile, const Json& sw, const std::string& file,
       if (n >= 1e6 && t > floor) strided.push_back(n / t);
     }
     if (!strided.empty()) {
-      profile["efficiency"]["strided_elements_per_s"] = median(strided);
-      profile["efficiency"]["source"] =
-          profile["efficiency"].value("source", "") + "; strided_elements_per_s: " + file +
-          " /sweeps/strided (median elements per second of " + std::to_string(strided.size()) +
-          " transpose copies and broadcast adds of at least a million elements)";
+      out.strided_elements_per_s = median(strided);
+      profile.sources.efficiency += "; strided_elements_per_s: " + file + " /sweeps/strided (median elements per second of " +
+                                    std::to_string(strided.size()) +
+                                    " transpose copies and broadcast adds of at least a million elements)";
     }
   }
-  f["source"] = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
-                "(norm) time, over " + std::to_string(attn.size()) + " attention and " + std::to_string(norm.size()) +
-                " norm kernels";
+  std::string& f = profile.sources.kind_time_factor;
+  f = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
+      "(norm) time, over " + std::to_string(attn.size()) + " attention and " + std::to_string(norm.size()) + " norm kernels";
   if (!layout.empty())
-    f["source"] = f["source"].get<std::string>() + "; layout: cuDNN's NCHW/NHWC transforms around " +
-                  std::to_string(layout.size()) + " convolutions over the builder's transform kernels for them";
+    f += "; layout: cuDNN's NCHW/NHWC transforms around " + std::to_string(layout.size()) +
+         " convolutions over the builder's transform kernels for them";
   if (!depthwise.empty())
-    f["source"] = f["source"].get<std::string>() + "; depthwise: ATen's depthwise convolutions, " +
-                  std::to_string(depthwise.size()) + " above the shortest kernel, over the builder's kernel for them";
-  profile["efficiency"]["kind_time_factor"] = f;
-  profile["efficiency"]["source"] = profile["efficiency"].value("source", "") + "; linear_shapes: " + file +
-                                    " /sweeps/linear (nn.Linear's main kernel, CUPTI, over the best rate per math); conv_shapes: " + file +
-                                    " /sweeps/conv (cuDNN's main kernel, likewise)";
-  check_fitted(profile["efficiency"], file, "/efficiency");
+    f += "; depthwise: ATen's depthwise convolutions, " + std::to_string(depthwise.size()) +
+         " above the shortest kernel, over the builder's kernel for them";
+  profile.sources.efficiency += "; linear_shapes: " + file +
+                                " /sweeps/linear (nn.Linear's main kernel, CUPTI, over the best rate per math); conv_shapes: " +
+                                file + " /sweeps/conv (cuDNN's main kernel, likewise)";
+  check_fitted(device_to_json(out, profile.sources)["efficiency"], file, "/efficiency");
 }
 
 // "64x56x56": whole numbers joined by x (formatted as doubles: the probe output may say anything).
@@ -521,11 +524,7 @@ std::string fmt_shape(std::initializer_list<double> dims) {
 // builder emits it, simulated with the profile's libtorch costs): a probe the model misses by more
 // than 25% is named in a warning, since the shapes a model runs near it will be missed too. Returns
 // one row per probe and the median error.
-Json self_check_cpu(const Json& profile, const Json& mb, std::vector<std::string>& warnings) {
-  Diagnostics diag("the fitted profile");
-  DeviceSpec dev = parse_device(profile, diag);
-  FrameworkSpec fw = parse_framework(profile["frameworks"]["libtorch"], diag, "/frameworks/libtorch");
-  if (!diag.empty()) return Json::object();  // calibrate reports the profile's errors itself
+Json self_check_cpu(const DeviceSpec& dev, const FrameworkSpec& fw, const Json& mb, std::vector<std::string>& warnings) {
   Backend backend = make_backend(dev, fw);
   Json rows = Json::array();
   std::vector<double> errors;
@@ -636,7 +635,8 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
       onednn.push_back({flops, flops / t, batch * oh * oh, need_number(c, "cout", file, w), cin / groups * k * k});
       best = std::max(best, flops / t);
     }
-  Json curve = Json::array(), conv_curve = Json::array(), conv_shapes = Json::array(), gemm_shapes = Json::array();
+  std::vector<std::pair<double, double>> curve, conv_curve;
+  std::vector<std::array<double, 4>> conv_shapes, gemm_shapes;
   for (auto [f, rate] : gemm) curve.push_back({f, std::min(1.0, rate / best)});
   for (std::size_t i = 0; i < gemm.size(); ++i)
     gemm_shapes.push_back({gemm_mnk[i][0], gemm_mnk[i][1], gemm_mnk[i][2], std::min(1.0, gemm[i].second / best)});
@@ -647,7 +647,7 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   // Attention (ATen's math path on a CPU: two batched GEMMs around a softmax) by its FLOPs: its own
   // curve, as its operands are activations in cache and its GEMMs per head are small, unlike the
   // weight GEMMs of the GEMM curve.
-  Json attn_curve = Json::array();
+  std::vector<std::pair<double, double>> attn_curve;
   std::vector<double> causal_ratio;
   if (mb.contains("attention_sweep"))
     for (std::size_t i = 0; i < mb["attention_sweep"].size(); ++i) {
@@ -666,80 +666,81 @@ FitResult fit_cpu_microbench(const Json& mb, const std::string& file, const std:
   const Json& copy = need(mb, "copy", file, "");
   double bw = need_number(copy, "bytes_moved", file, "/copy") / stat(copy, file, "/copy");
   const Json& add = need(mb, "add_sweep", file, "");
-  Json mem = Json::array();
+  std::vector<std::pair<double, double>> mem;
   for (std::size_t i = 0; i < add.size(); ++i) {
     double bytes = need_number(add[i], "bytes_moved", file, "/add_sweep/" + std::to_string(i));
     double t = std::max(stat(add[i], file, "/add_sweep/" + std::to_string(i)) - elementwise, 1e-9);
     mem.push_back({bytes, std::min(1.0, bytes / (t * bw))});
   }
   std::string cpu = string_member(env, "cpu_model", "unknown CPU");
-  Json p;
-  p["name"] = name;
+  DeviceProfile& p = r.profile;
+  DeviceSpec& d = p.device;
+  DeviceSources& src = p.sources;
+  d.name = name;
   char nthreads[64];  // formatted as a double: the probe's env may say anything
   std::snprintf(nthreads, sizeof nthreads, "%.0f", threads);
-  p["description"] = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (from " + file + ")";
-  p["kind"] = "cpu";
+  d.description = "calibrated CPU: " + cpu + ", " + nthreads + " libtorch threads (from " + file + ")";
+  d.kind = DeviceKind::cpu;
   HostSpec host;
   host.name = name + "-host";
   host.description = "the host that ran fwtax calibrate";
   host.cpu = cpu;
   host.source = "this machine; frameworks below were measured on it, so no conversion applies";
-  p["host"] = host_to_json(host);
-  p["parallel_units"] = std::max(1.0, threads);
-  p["peak_flops_per_s"] = {{"fp32_simt", best},
-                           {"source", "the best fp32 throughput of " + file + " /gemm_sweep and /conv_sweep's oneDNN "
-                                      "convolutions (measured, not a datasheet peak)"}};
-  p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /copy: bytes read plus written over time"}};
-  p["efficiency"] = {{"gemm", {{"fp32_simt", curve}}},
-                     {"memory", mem},
-                     {"causal_attention_factor", causal_factor},
-                     {"source", file + " /gemm_sweep (torch::linear with weights rotated through memory, less its "
-                                       "dispatch cost, over the best rate), /conv_sweep (likewise for the conv2d calls ATen "
-                                       "ran on oneDNN), "
-                                       "/attention_sweep (scaled_dot_product_attention less its dispatch cost, over the best "
-                                       "rate) and /add_sweep (less "
-                                       "the add's dispatch cost, over the copy bandwidth)"}};
-  p["efficiency"]["gemm_shapes"] = {{"fp32_simt", gemm_shapes}};
-  if (!attn_curve.empty()) p["efficiency"]["attention"] = {{"fp32_simt", attn_curve}};
-  p["efficiency"]["linear_shapes"] = {{"fp32_simt", gemm_shapes}};
+  d.host = host.name;
+  d.host_profile = {host};
+  d.parallel_units = std::max(1.0, threads);
+  constexpr int fp32 = static_cast<int>(Math::fp32_simt);
+  d.peak_flops_per_s[fp32] = best;
+  src.peak = "the best fp32 throughput of " + file + " /gemm_sweep and /conv_sweep's oneDNN convolutions (measured, not "
+             "a datasheet peak)";
+  d.memory_bandwidth_bytes_per_s = bw;
+  src.memory = file + " /copy: bytes read plus written over time";
+  d.gemm_efficiency[fp32] = Curve(curve);
+  d.memory_efficiency = Curve(mem);
+  d.causal_attention_factor = causal_factor;
+  src.efficiency = file + " /gemm_sweep (torch::linear with weights rotated through memory, less its dispatch cost, over "
+                          "the best rate), /conv_sweep (likewise for the conv2d calls ATen ran on oneDNN), "
+                          "/attention_sweep (scaled_dot_product_attention less its dispatch cost, over the best rate) "
+                          "and /add_sweep (less the add's dispatch cost, over the copy bandwidth)";
+  d.gemm_shapes[fp32] = ShapeEfficiency(gemm_shapes);
+  if (!attn_curve.empty()) d.attention_efficiency[fp32] = Curve(attn_curve);
+  d.linear_shapes[fp32] = d.gemm_shapes[fp32];
   // 4. Math functions per element (tanh, erf ...): elements over time, less the op's dispatch cost.
   if (mb.contains("function_sweep")) {
     const Json& fs = need(mb, "function_sweep", file, "");
     if (!fs.is_object()) throw InputError(file, "/function_sweep", "expected an object of functions");
-    Json rates = Json::object();
     for (auto it = fs.begin(); it != fs.end(); ++it) {
       std::string w = "/function_sweep/" + it.key();
-      if (elem_func_of(it.key()) == ElemFunc::none) throw InputError(file, w, "expected a known function (tanh, erf, exp, sigmoid, silu, gelu)");
+      const ElemFunc fn = elem_func_of(it.key());
+      if (fn == ElemFunc::none) throw InputError(file, w, "expected a known function (tanh, erf, exp, sigmoid, silu, gelu)");
       double n = need_number(it.value(), "elements", file, w);
       double t = std::max(stat(it.value(), file, w) - elementwise, 1e-9);
-      rates[it.key()] = n / t;
+      d.function_elements_per_s[static_cast<int>(fn)] = n / t;
     }
-    rates["source"] = file + " /function_sweep: elements over time (less the add's dispatch cost) of each function "
-                             "at 1 M fp32 elements";
-    p["efficiency"]["function_elements_per_s"] = rates;
+    src.function_elements_per_s = file + " /function_sweep: elements over time (less the add's dispatch cost) of each "
+                                         "function at 1 M fp32 elements";
   }
   // 5. Pooling: input elements over time, less the op's dispatch cost.
   if (mb.contains("pool_sweep")) {
     const Json& ps = need(need(mb, "pool_sweep", file, ""), "max_pool2d", file, "/pool_sweep");
     double n = need_number(ps, "elements", file, "/pool_sweep/max_pool2d");
     double t = std::max(stat(ps, file, "/pool_sweep/max_pool2d") - cost(OpClass::pool), 1e-9);
-    p["efficiency"]["pool_elements_per_s"] = n / t;
-    p["efficiency"]["source"] = p["efficiency"]["source"].get<std::string>() + "; pool_elements_per_s: " + file +
-                                " /pool_sweep/max_pool2d (input elements over time, less the pool's dispatch cost)";
+    d.pool_elements_per_s = n / t;
+    src.efficiency += "; pool_elements_per_s: " + file +
+                      " /pool_sweep/max_pool2d (input elements over time, less the pool's dispatch cost)";
   }
   if (!conv_curve.empty()) {
-    p["efficiency"]["conv"] = {{"fp32_simt", conv_curve}};
-    p["efficiency"]["conv_shapes"] = {{"fp32_simt", conv_shapes}};
+    d.conv_efficiency[fp32] = Curve(conv_curve);
+    d.conv_shapes[fp32] = ShapeEfficiency(conv_shapes);
   }
-  p["kernel_min_s"] = 1e-8;
+  d.kernel_min_s = 1e-8;
   floor_costs(libtorch, r.warnings);
-  p["frameworks"] = {{"libtorch", framework_to_json(libtorch)}};
-  check_fitted(p, file);
-  p["calibration"] = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}};
-  p["calibration"]["self_check"] = self_check_cpu(p, mb, r.warnings);
-  p["calibration"]["warnings"] = r.warnings;
-  p["source"] = "fwtax calibrate --target cpu (" + file + ")";
-  r.profile = p;
+  d.frameworks = {libtorch};
+  src.profile = "fwtax calibrate --target cpu (" + file + ")";
+  check_fitted(device_to_json(d, src), file);
+  p.calibration = {{"probe", file}, {"env", env}, {"dispatch_fits", fits}};
+  p.calibration["warnings"] = r.warnings;
+  p.calibration["self_check"] = self_check_cpu(d, libtorch, mb, r.warnings);
   return r;
 }
 
@@ -752,9 +753,9 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   auto num = [&](const Json& j, const char* key, const std::string& where) {
     return need_number(j, key, file, where);
   };
-  static const std::map<std::string, std::string> maths = {
-      {"fp32", "fp32_simt"}, {"tf32", "tf32_tensor"}, {"fp16", "fp16_tensor"}, {"bf16", "bf16_tensor"}};
-  std::map<std::string, std::vector<std::pair<double, double>>> rate;  // math -> (flops, flops/s)
+  static const std::map<std::string, Math> maths = {
+      {"fp32", Math::fp32_simt}, {"tf32", Math::tf32_tensor}, {"fp16", Math::fp16_tensor}, {"bf16", Math::bf16_tensor}};
+  std::map<Math, std::vector<std::pair<double, double>>> rate;  // math -> (flops, flops/s)
   const Json& sweep = need(ceil, "gemm_sweep", file, "/ceilings");
   for (std::size_t i = 0; i < sweep.size(); ++i) {
     std::string w = "/ceilings/gemm_sweep/" + std::to_string(i);
@@ -762,18 +763,20 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
     if (m == maths.end()) throw InputError(file, w + "/dtype", "expected fp32, tf32, fp16 or bf16");
     rate[m->second].push_back({num(sweep[i], "flops", w), num(sweep[i], "flops", w) / num(sweep[i], "kernel_s", w)});
   }
-  Json peaks = Json::object(), gemm = Json::object();
+  if (!rate.contains(Math::fp32_simt)) throw InputError(file, "/ceilings/gemm_sweep", "expected fp32 GEMMs");
+  DeviceProfile& p = r.profile;
+  DeviceSpec& d = p.device;
+  DeviceSources& src = p.sources;
   for (const auto& [m, pts] : rate) {
     double best = 0;
     for (auto [f, v] : pts) best = std::max(best, v);
-    peaks[m] = best;
-    Json c = Json::array();
+    d.peak_flops_per_s[static_cast<int>(m)] = best;
+    std::vector<std::pair<double, double>> c;
     for (auto [f, v] : pts) c.push_back({f, std::min(1.0, v / best)});
-    gemm[m] = c;
+    d.gemm_efficiency[static_cast<int>(m)] = Curve(c);
   }
-  if (!peaks.contains("fp32_simt")) throw InputError(file, "/ceilings/gemm_sweep", "expected fp32 GEMMs");
   double bw = num(ceil, "copy_bw_Bps", "/ceilings");
-  Json mem = Json::array();
+  std::vector<std::pair<double, double>> mem;
   const Json& add = need(ceil, "add_fp32_sweep", file, "/ceilings");
   for (std::size_t i = 0; i < add.size(); ++i) {
     std::string w = "/ceilings/add_fp32_sweep/" + std::to_string(i);
@@ -797,12 +800,14 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
   std::vector<double> graph_host;
   for (int k : {1, 10, 100, 1000})
     graph_host.push_back(num(raw, ("graph_K" + std::to_string(k) + "_host_us_per_launch").c_str(), "/raw_cuda") * 1e-6);
-  Json p;
-  p["name"] = name;
-  p["description"] = "calibrated GPU: " + string_member(env, "gpu", "unknown") + " (fwtax calibrate --target cuda)";
-  p["kind"] = "gpu";
-  p["host"] = host;
-  if (env.contains("sm_count")) p["parallel_units"] = env["sm_count"];
+  d.name = name;
+  d.description = "calibrated GPU: " + string_member(env, "gpu", "unknown") + " (fwtax calibrate --target cuda)";
+  d.kind = DeviceKind::gpu;
+  d.host = host;
+  if (env.contains("sm_count")) {
+    if (auto msg = check_number(env["sm_count"], NumberRule::at_least_one, &d.parallel_units); !msg.empty())
+      throw InputError(file, "/env/sm_count", msg);
+  }
   // "major.minor" as the probe writes it (cudaDeviceProp); older probes have none (taken as the newest).
   if (env.contains("compute_capability")) {
     const std::string cc = env["compute_capability"].is_string() ? env["compute_capability"].get<std::string>() : "";
@@ -811,27 +816,25 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
     if (cc.empty() || *end != '\0' || !(v >= 1 && v < kMaxComputeCapability))
       throw InputError(file, "/env/compute_capability",
                        "expected \"major.minor\" as the probe writes it (e.g. \"9.0\"), got " + env["compute_capability"].dump());
-    p["compute_capability"] = v;
+    d.compute_capability = v;
   }
-  peaks["source"] = file + " /ceilings/gemm_sweep: the best throughput measured per math (not a datasheet peak)";
-  p["peak_flops_per_s"] = peaks;
-  p["memory"] = {{"bandwidth_bytes_per_s", bw}, {"source", file + " /ceilings/copy_bw_Bps"}};
-  p["efficiency"] = {{"gemm", gemm},
-                     {"memory", mem},
-                     {"source", file + " /ceilings: GEMM sweep over the best rate per math; add sweep over the copy bandwidth"}};
-  p["kernel_min_s"] = kmin;
-  p["launch"] = {{"host_s", launch},
-                 {"latency_s", latency},
-                 {"sync_s", sync},
-                 {"graph_launch_host_s", median(graph_host)},
-                 {"graph_launch_latency_s", std::max(0.0, num(raw, "graph_K1_gpu_us_per_kernel", "/raw_cuda") * 1e-6 - kmin)},
-                 {"graph_kernel_gap_s", gap},
-                 {"stream_kernel_gap_s", gap},
-                 {"source", file + " /raw_cuda (latency_s = 2 us assumed); gaps: /ceilings/graph_mix, different small "
-                                   "kernels over identical ones in a graph (0 when not measured), also used for queued "
-                                   "eager kernels"}};
-  check_fitted(p, file);
-  p["calibration"] = {{"probe", file}, {"env", env}};
+  src.peak = file + " /ceilings/gemm_sweep: the best throughput measured per math (not a datasheet peak)";
+  d.memory_bandwidth_bytes_per_s = bw;
+  src.memory = file + " /ceilings/copy_bw_Bps";
+  d.memory_efficiency = Curve(mem);
+  src.efficiency = file + " /ceilings: GEMM sweep over the best rate per math; add sweep over the copy bandwidth";
+  d.kernel_min_s = kmin;
+  d.launch_host_s = launch;
+  d.launch_latency_s = latency;
+  d.sync_s = sync;
+  d.graph_launch_host_s = median(graph_host);
+  d.graph_launch_latency_s = std::max(0.0, num(raw, "graph_K1_gpu_us_per_kernel", "/raw_cuda") * 1e-6 - kmin);
+  d.graph_kernel_gap_s = gap;
+  d.stream_kernel_gap_s = gap;
+  src.launch = file + " /raw_cuda (latency_s = 2 us assumed); gaps: /ceilings/graph_mix, different small kernels over "
+                      "identical ones in a graph (0 when not measured), also used for queued eager kernels";
+  check_fitted(device_to_json(d, src), file);
+  p.calibration = {{"probe", file}, {"env", env}};
   // libtorch's dispatch on CUDA tensors (fwtax-probe-torch --device cuda), when it ran: how fast this
   // host is against the reference host that the built-in frameworks were measured on.
   if (mb.contains("torch_dispatch") && reference_host && reference_host->contains("microbench")) {
@@ -845,19 +848,18 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
     if (ratios.empty()) throw InputError(file, "/torch_dispatch/dispatch", "expected ops the reference host measured too");
     set_host_speed(p, {{"aten_dispatch_over_reference", ratios}}, reference_host->value("name", "reference"),
                    td.contains("env") ? string_member(td["env"], "cpu_model", "") : "");
-    p["calibration"]["dispatch_fits"] = fits;
+    p.calibration["dispatch_fits"] = fits;
   }
-  p["source"] = "fwtax calibrate --target cuda (" + file + ")";
-  r.profile = p;
+  src.profile = "fwtax calibrate --target cuda (" + file + ")";
   return r;
 }
 
-void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
+void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host) {
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
   r.allow({"env", "source", "schema", "device", "sweeps"});
-  const bool gpu = profile.value("kind", "") == "gpu";
+  const bool gpu = profile.device.kind == DeviceKind::gpu;
   const Json* ops = r.object("ops", !(gpu && py.contains("sweeps")));
   r.finish();
   diag.throw_if_any();
@@ -869,22 +871,21 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
     warnings.push_back(file + ": the host was named (--host), so its Python dispatch times are not used");
     return;
   }
-  if (!gpu && (!profile.contains("frameworks") || !profile["frameworks"].contains("libtorch")))
+  const FrameworkSpec* measured_libtorch = profile.device.framework("libtorch");
+  if (!gpu && !measured_libtorch)
     throw InputError(file, "", "--merge needs a profile with a measured libtorch framework to merge into");
   auto measured = read_dispatch_ops(*ops, diag);
   diag.throw_if_any();
   if (gpu) {
     Json ratios = python_ratios(measured, *reference_host, py, file, warnings);
-    Json fit = profile["host"].is_object() && profile["host"].contains("fit") ? profile["host"]["fit"] : Json::object();
+    Json fit = profile.host_fit.is_object() ? profile.host_fit : Json::object();
     fit.erase("reference");
     fit["python_dispatch_over_reference"] = ratios;
     set_host_speed(profile, fit, reference_host->value("name", "reference"),
                    py.contains("env") ? string_member(py["env"], "cpu_model", "") : "");
     return;
   }
-  Diagnostics lt_diag("the profile to merge into");
-  const FrameworkSpec libtorch = parse_framework(profile["frameworks"]["libtorch"], lt_diag, "/frameworks/libtorch");
-  lt_diag.throw_if_any();
+  const FrameworkSpec libtorch = *measured_libtorch;
   // Python costs per op: measured directly where the script measured the op, otherwise the C++ cost
   // plus the median Python binding overhead measured on the ops that have both.
   std::vector<double> binding;
@@ -897,7 +898,7 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
   eager.name = "pytorch-eager";
   eager.description = "PyTorch eager from Python on this CPU (measured)";
   eager.mode = ExecMode::eager;
-  eager.reference_host = profile["host"]["name"].get<std::string>();
+  eager.reference_host = profile.device.host;
   eager.source = "fwtax calibrate --merge " + file;
   for (int i = 0; i < kOpClassCount; ++i) {
     auto c = by_class.find(static_cast<OpClass>(i));
@@ -915,21 +916,23 @@ void merge_python_dispatch(Json& profile, const Json& py, const std::string& fil
                          "the others are the libtorch cost plus the median Python binding overhead (" +
                          std::to_string(bind * 1e6) + " us); module_block/heavy/fastpath are module_leaf times the "
                          "ratios of the reference host's profile";
-  profile["frameworks"]["pytorch-eager"] = framework_to_json(eager);
+  std::vector<FrameworkSpec>& fws = profile.device.frameworks;
+  std::erase_if(fws, [](const FrameworkSpec& f) { return f.name == "pytorch-eager"; });
+  fws.push_back(eager);
 }
 
-void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings) {
+void merge_graph_replays(DeviceProfile& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings) {
   // A member of validate/gpu/graph_check.py's output, or an error naming it and what was expected.
   static constexpr const char* kWhat = "validate/gpu/graph_check.py's output";
   auto member = [&](const Json& j, const char* key, const std::string& where) -> const Json& {
     if (!j.is_object()) throw InputError(file, where, std::string("expected an object (") + kWhat + ")");
     return need(j, key, file, where, kWhat);
   };
-  if (profile.value("kind", "") != "gpu")
+  if (profile.device.kind != DeviceKind::gpu)
     throw InputError(file, "/cases", "graph replays calibrate a GPU profile (--target cuda), not a CPU one");
-  if (profile.contains("calibration") && profile["calibration"].contains("graph_replays"))
+  if (profile.calibration.contains("graph_replays"))
     throw InputError(file, "", "a second graph-check file: merge one (already merged: " +
-                                   profile["calibration"]["graph_replays"].value("file", std::string("?")) + ")");
+                                   profile.calibration["graph_replays"].value("file", std::string("?")) + ")");
   const Json& cases = member(gc, "cases", "");
   // The replays graph_check.py could not run: said, never silently left out.
   const std::size_t failed = gc.contains("errors") && gc["errors"].is_array() ? gc["errors"].size() : 0;
@@ -940,7 +943,7 @@ void merge_graph_replays(Json& profile, const Json& gc, const std::string& file,
   if (failed)
     warnings.push_back(file + ": " + std::to_string(failed) + " replays failed when it was measured (/errors); the gap is from the " +
                        std::to_string(cases.size()) + " that ran");
-  const double latency = profile["launch"].value("graph_launch_latency_s", 0.0);
+  const double latency = profile.device.graph_launch_latency_s;
   std::vector<double> gaps;
   Json per_case = Json::array();
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -966,15 +969,32 @@ void merge_graph_replays(Json& profile, const Json& gc, const std::string& file,
   const auto [lo, hi] = std::minmax_element(gaps.begin(), gaps.end());
   char range[96];
   std::snprintf(range, sizeof range, "%.2f-%.2f us over %zu replays", *lo * 1e6, *hi * 1e6, gaps.size());
-  Json& launch = profile["launch"];
-  launch["graph_kernel_gap_s"] = gap;
-  launch["stream_kernel_gap_s"] = gap;
-  launch["source"] = launch.value("source", std::string()) + "; gaps replaced by " + file +
-                     " /cases: each real model's CUDA-graph replay less its kernels' CUPTI time and the graph's "
-                     "launch latency, per kernel, median (" + range +
-                     "): a kernel waits this long after the one it depends on, which a graph of empty or "
-                     "identical kernels does not show";
-  profile["calibration"]["graph_replays"] = {{"file", file}, {"cases", per_case}};
+  profile.device.graph_kernel_gap_s = gap;
+  profile.device.stream_kernel_gap_s = gap;
+  profile.sources.launch += "; gaps replaced by " + file +
+                            " /cases: each real model's CUDA-graph replay less its kernels' CUPTI time and the graph's "
+                            "launch latency, per kernel, median (" + range +
+                            "): a kernel waits this long after the one it depends on, which a graph of empty or "
+                            "identical kernels does not show";
+  profile.calibration["graph_replays"] = {{"file", file}, {"cases", per_case}};
+}
+
+Json DeviceProfile::to_json() const {
+  Json j = device_to_json(device, sources);
+  if (!host_fit.is_null() && j["host"].is_object()) j["host"]["fit"] = host_fit;
+  j["calibration"] = calibration;
+  return j;
+}
+
+DeviceProfile DeviceProfile::from_json(const Json& j, const std::string& file) {
+  Diagnostics diag(file);
+  DeviceProfile p;
+  p.device = parse_device(j, diag);
+  diag.throw_if_any();
+  p.sources = read_device_sources(j);
+  if (j.contains("host") && j["host"].is_object() && j["host"].contains("fit")) p.host_fit = j["host"]["fit"];
+  if (j.contains("calibration") && j["calibration"].is_object()) p.calibration = j["calibration"];
+  return p;
 }
 
 }  // namespace fwtax

@@ -4,14 +4,28 @@
 #include <string>
 #include <vector>
 
+#include "model/device.hpp"
 #include "model/framework.hpp"
 #include "model/host.hpp"
 #include "model/json_spec.hpp"
 
 namespace fwtax {
 
+// A device profile as the fits build it: the typed profile, where each section's numbers come from,
+// and what was measured. to_json() is the profile file; the fits and merges write no JSON keys of
+// their own.
+struct DeviceProfile {
+  DeviceSpec device;  // with the host (host_profile) and frameworks measured on this machine embedded
+  DeviceSources sources;
+  Json host_fit;                      // the embedded host's per-op ratios (ProbedHost::fit); null: none
+  Json calibration = Json::object();  // the probe, its environment, the fits, self-check, warnings
+  Json to_json() const;
+  // A profile file to merge into: an error naming `file` when it does not load.
+  static DeviceProfile from_json(const Json& j, const std::string& file);
+};
+
 struct FitResult {
-  Json profile;                       // a device profile with its host and frameworks embedded
+  DeviceProfile profile;
   std::vector<std::string> warnings;  // noisy measurements, poor fits
 };
 
@@ -39,7 +53,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
 // A GPU profile keeps the built-in pytorch-eager framework instead: the Python costs refit its
 // embedded host's relative_time against `reference_host` (C++ and Python ratios together); without
 // `reference_host` (the host was named) they are left out. Kernel sweeps (`sweeps`) are merged either way.
-void merge_python_dispatch(Json& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
+void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::string& file, const FrameworkSpec& reference,
                            std::vector<std::string>& warnings, const Json* reference_host = nullptr);
 
 // A host measured by a dispatch probe: the typed profile (speeds, spread, source) and the per-op
@@ -65,6 +79,6 @@ ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, co
 // kernels (launch.graph_kernel_gap_s, also stream_kernel_gap_s) becomes the median per-kernel
 // remainder of those replays. The probe's graph of small kernels measures none on an H200, where
 // real models' replays show about half a microsecond.
-void merge_graph_replays(Json& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings);
+void merge_graph_replays(DeviceProfile& profile, const Json& gc, const std::string& file, std::vector<std::string>& warnings);
 
 }  // namespace fwtax

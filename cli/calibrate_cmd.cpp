@@ -344,9 +344,9 @@ Json merge_probe_rounds(const std::vector<Json>& probes) {
 
 Json fit_cpu_profile(const Json& mb, const std::string& source, std::vector<std::string>* warnings) {
   FitResult fit = fit_cpu_microbench(mb, source, "this-cpu");
-  fit.profile["calibration"]["raw"] = mb;
+  fit.profile.calibration["raw"] = mb;
   if (warnings) *warnings = fit.warnings;
-  return fit.profile;
+  return fit.profile.to_json();
 }
 
 int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
@@ -412,46 +412,44 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
         merge_python_dispatch(fit.profile, m, f, Catalog::builtin().framework("pytorch-eager"), fit.warnings,
                               reference);
     }
-  fit.profile["calibration"]["raw"] = mb;
-  fit.profile["calibration"]["warnings"] = fit.warnings;
+  fit.profile.calibration["raw"] = mb;
+  fit.profile.calibration["warnings"] = fit.warnings;
+  const Json written = fit.profile.to_json();
   // The profile must load like any other: a bad one is an error here, not later.
   Diagnostics check(out_file);
-  parse_device(fit.profile, check);
+  parse_device(written, check);
   check.throw_if_any();
   std::ofstream f(out_file);
   if (!f) throw InputError(out_file, "", "cannot open the file for writing (--out)");
-  f << fit.profile.dump(1) << '\n';
+  f << written.dump(1) << '\n';
   if (!quiet) {
-    const Json& p = fit.profile;
+    const DeviceSpec& d = fit.profile.device;
+    auto peak = [&](Math m) { return d.peak_flops_per_s[static_cast<int>(m)]; };
     char line[200];  // fixed-length lines; the file and names of any length go through strings
-    out << "wrote " << out_file << ": " << p["description"].get<std::string>() << '\n';
-    std::snprintf(line, sizeof line, "  peak fp32 %.1f GFLOP/s (%s), memory %.1f GB/s\n",
-                  p["peak_flops_per_s"]["fp32_simt"].get<double>() / 1e9,
+    out << "wrote " << out_file << ": " << d.description << '\n';
+    std::snprintf(line, sizeof line, "  peak fp32 %.1f GFLOP/s (%s), memory %.1f GB/s\n", peak(Math::fp32_simt) / 1e9,
                   target == "cpu" ? "best GEMM or oneDNN convolution" : "best cuBLAS GEMM",
-                  p["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9);
+                  d.memory_bandwidth_bytes_per_s / 1e9);
     out << line;
-    if (p["peak_flops_per_s"].contains("fp16_tensor")) {
+    if (peak(Math::fp16_tensor) > 0) {
       std::snprintf(line, sizeof line, "  peak fp16 tensor %.1f TFLOP/s, launch %.2f us, empty kernel in a graph %.2f us\n",
-                    p["peak_flops_per_s"]["fp16_tensor"].get<double>() / 1e12,
-                    p["launch"]["host_s"].get<double>() * 1e6, p["kernel_min_s"].get<double>() * 1e6);
+                    peak(Math::fp16_tensor) / 1e12, d.launch_host_s * 1e6, d.kernel_min_s * 1e6);
       out << line;
-      std::snprintf(line, sizeof line, "  gap between dependent kernels %.2f us (%s)\n",
-                    p["launch"].value("graph_kernel_gap_s", 0.0) * 1e6,
-                    p["calibration"].contains("graph_replays") ? "real models' graph replays" : "the probe's graph of small kernels");
+      std::snprintf(line, sizeof line, "  gap between dependent kernels %.2f us (%s)\n", d.graph_kernel_gap_s * 1e6,
+                    fit.profile.calibration.contains("graph_replays") ? "real models' graph replays"
+                                                                      : "the probe's graph of small kernels");
       out << line;
     }
-    if (p.contains("frameworks"))
-      for (auto it = p["frameworks"].begin(); it != p["frameworks"].end(); ++it) {
-        const Json& c = it.value()["op_host_s"];
-        std::snprintf(line, sizeof line, ": add %.2f us, linear %.2f us, conv %.2f us, view %.2f us per op\n",
-                      c["elementwise"].get<double>() * 1e6, c["linear"].get<double>() * 1e6,
-                      c["conv"].get<double>() * 1e6, c["view"].get<double>() * 1e6);
-        out << "  " << it.key() << line;
-      }
-    if (p["host"].is_object() && p["kind"] == "gpu") {
-      out << "  host " << p["host"]["name"].get<std::string>() << ": dispatch takes "
-          << format_number("%.2f", p["host"]["relative_time"].get<double>()) << "x the reference host's ("
-          << p["host"]["fit"].value("reference", "") << ")\n";
+    for (const FrameworkSpec& fw : d.frameworks) {
+      auto cost = [&](OpClass c) { return fw.op_host_s[static_cast<int>(c)] * 1e6; };
+      std::snprintf(line, sizeof line, ": add %.2f us, linear %.2f us, conv %.2f us, view %.2f us per op\n",
+                    cost(OpClass::elementwise), cost(OpClass::linear), cost(OpClass::conv), cost(OpClass::view));
+      out << "  " << fw.name << line;
+    }
+    if (!d.host_profile.empty() && d.kind == DeviceKind::gpu) {
+      out << "  host " << d.host_profile.front().name << ": dispatch takes "
+          << format_number("%.2f", d.host_profile.front().relative_time) << "x the reference host's ("
+          << (fit.profile.host_fit.is_object() ? string_member(fit.profile.host_fit, "reference", "") : "") << ")\n";
     }
     for (const auto& w : fit.warnings) out << "  warning: " << w << '\n';
   }

@@ -34,7 +34,7 @@ double median(std::vector<double> v) {
   return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2)) + upper);
 }
 
-Curve::Curve(std::vector<std::pair<double, double>> points) {
+Curve::Curve(std::vector<std::pair<double, double>> points) : given_(points) {
   std::sort(points.begin(), points.end());
   for (std::size_t i = 0; i < points.size();) {
     std::size_t j = i;
@@ -67,6 +67,7 @@ Curve Curve::scaled_x(double factor) const {
   Curve c = *this;
   double shift = std::log10(factor);
   for (auto& l : c.lx_) l -= shift;
+  for (auto& p : c.given_) p.first /= factor;
   return c;
 }
 
@@ -107,7 +108,7 @@ Curve read_curve(const Json& value, const std::string& pointer, Diagnostics& dia
 
 Json curve_to_json(const Curve& c) {
   Json a = Json::array();
-  for (auto [x, y] : c.points()) a.push_back({x, y});
+  for (auto [x, y] : c.given()) a.push_back({x, y});
   return a;
 }
 
@@ -115,7 +116,7 @@ Json curve_to_json(const Curve& c) {
 
 namespace fwtax {
 
-ShapeEfficiency::ShapeEfficiency(const std::vector<std::array<double, 4>>& points) {
+ShapeEfficiency::ShapeEfficiency(const std::vector<std::array<double, 4>>& points) : given_(points) {
   for (const auto& p : points) pts_.push_back({std::log2(p[0]), std::log2(p[1]), std::log2(p[2]), p[3]});
   build_groups();
 }
@@ -185,6 +186,7 @@ ShapeEfficiency ShapeEfficiency::scaled_m(double factor) const {
   for (auto& p : s.pts_) p[0] -= shift;
   for (auto& g : s.groups_)
     for (auto& x : g.lm) x -= shift;
+  for (auto& p : s.given_) p[0] /= factor;
   return s;
 }
 
@@ -228,7 +230,7 @@ ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& poin
 
 Json shape_efficiency_to_json(const ShapeEfficiency& s) {
   Json a = Json::array();
-  for (const auto& p : s.points()) a.push_back({p[0], p[1], p[2], p[3]});
+  for (const auto& p : s.given()) a.push_back({p[0], p[1], p[2], p[3]});
   return a;
 }
 

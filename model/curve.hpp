@@ -22,9 +22,13 @@ class Curve {
   std::vector<std::pair<double, double>> points() const;
   // The smallest point (x, y); {0, 0} when empty.
   std::pair<double, double> front() const;
+  // The points as given (unsorted, repeats kept, x stretched by scaled_x): what a profile file holds,
+  // so that a curve written back is the one read, digit for digit.
+  const std::vector<std::pair<double, double>>& given() const { return given_; }
 
  private:
   std::vector<double> lx_, y_;
+  std::vector<std::pair<double, double>> given_;
 };
 
 // The median of the values (the mean of the two middle ones for an even count); 0 when empty.
@@ -57,6 +61,8 @@ class ShapeEfficiency {
   // 1 / factor times faster needs 1 / factor times the rows to fill.
   ShapeEfficiency scaled_m(double factor) const;
   std::vector<std::array<double, 4>> points() const;
+  // The points as given (m stretched by scaled_m), as Curve::given.
+  const std::vector<std::array<double, 4>>& given() const { return given_; }
 
  private:
   struct Group {
@@ -66,6 +72,7 @@ class ShapeEfficiency {
   void build_groups();
   std::vector<std::array<double, 4>> pts_;  // log2 m, log2 n, log2 k, efficiency (as read)
   std::vector<Group> groups_;
+  std::vector<std::array<double, 4>> given_;
 };
 
 ShapeEfficiency read_shape_efficiency(const Json& value, const std::string& pointer, Diagnostics& diag);

@@ -155,23 +155,56 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
   return d;
 }
 
-Json device_to_json(const DeviceSpec& d, const Json& sources) {
-  auto src = [&](const char* k) { return sources.contains(k) ? sources[k] : Json("unspecified"); };
+DeviceSources read_device_sources(const Json& j) {
+  auto at = [&](std::initializer_list<const char*> path) {
+    const Json* o = &j;
+    for (const char* k : path) {
+      if (!o->is_object() || !o->contains(k)) return std::string();
+      o = &(*o)[k];
+    }
+    return o->is_object() ? string_member(*o, "source", "") : std::string();
+  };
+  DeviceSources s;
+  s.profile = j.is_object() ? string_member(j, "source", "") : "";
+  s.peak = at({"peak_flops_per_s"});
+  s.memory = at({"memory"});
+  s.efficiency = at({"efficiency"});
+  s.launch = at({"launch"});
+  s.kind_time_factor = at({"efficiency", "kind_time_factor"});
+  s.batch_norm = at({"efficiency", "batch_norm"});
+  s.function_elements_per_s = at({"efficiency", "function_elements_per_s"});
+  return s;
+}
+
+Json device_to_json(const DeviceSpec& d, const DeviceSources& sources) {
+  auto src = [](const std::string& s) { return Json(s.empty() ? "unspecified" : s); };
+  // A nested section's source, where it has one.
+  auto with_source = [](Json o, const std::string& s) {
+    if (!s.empty()) o["source"] = s;
+    return o;
+  };
   Json j;
   j["name"] = d.name;
   j["description"] = d.description;
   j["kind"] = d.kind == DeviceKind::gpu ? "gpu" : "cpu";
-  j["host"] = d.host;
+  if (!d.host_profile.empty()) j["host"] = host_to_json(d.host_profile.front());
+  else j["host"] = d.host;
+  if (!d.frameworks.empty()) {
+    Json fw = Json::object();
+    for (const auto& f : d.frameworks) fw[f.name] = framework_to_json(f);
+    j["frameworks"] = fw;
+  }
+  if (!sources.profile.empty()) j["source"] = sources.profile;
   if (d.parallel_units > 0) j["parallel_units"] = d.parallel_units;
   if (d.compute_capability > 0) j["compute_capability"] = d.compute_capability;
   Json peak;
   for (int i = 0; i < kMathCount; ++i)
     if (d.peak_flops_per_s[i] > 0) peak[std::string(math_name(static_cast<Math>(i)))] = d.peak_flops_per_s[i];
-  peak["source"] = src("peak");
+  peak["source"] = src(sources.peak);
   j["peak_flops_per_s"] = peak;
   Json mem{{"bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s}};
   if (d.memory_capacity_bytes > 0) mem["capacity_bytes"] = d.memory_capacity_bytes;
-  mem["source"] = src("memory");
+  mem["source"] = src(sources.memory);
   j["memory"] = mem;
   Json eff;
   if (!d.efficiency_like.empty()) eff["like"] = d.efficiency_like;
@@ -198,7 +231,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   Json f;
   for (int i = 0; i < kKernelKindCount; ++i)
     if (d.kind_time_factor[i] != 1.0) f[std::string(kernel_kind_name(static_cast<KernelKind>(i)))] = d.kind_time_factor[i];
-  if (!f.is_null()) eff["kind_time_factor"] = f;
+  if (!f.is_null()) eff["kind_time_factor"] = with_source(f, sources.kind_time_factor);
   if (d.causal_attention_factor != 1.0) eff["causal_attention_factor"] = d.causal_attention_factor;
   if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
   if (d.pool_elements_per_s > 0) eff["pool_elements_per_s"] = d.pool_elements_per_s;
@@ -206,15 +239,15 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
   Json fn;
   for (int i = 1; i < kElemFuncCount; ++i)
     if (d.function_elements_per_s[i] > 0) fn[std::string(elem_func_name(static_cast<ElemFunc>(i)))] = d.function_elements_per_s[i];
-  if (!fn.is_null()) eff["function_elements_per_s"] = fn;
+  if (!fn.is_null()) eff["function_elements_per_s"] = with_source(fn, sources.function_elements_per_s);
   Json bn;
   for (auto [key, v] : {std::pair{"elements_per_s", d.batch_norm.elements_per_s},
                         std::pair{"planes_per_s", d.batch_norm.planes_per_s},
                         std::pair{"plane_elements_per_s", d.batch_norm.plane_elements_per_s},
                         std::pair{"min_s", d.batch_norm.min_s}})
     if (v > 0) bn[key] = v;
-  if (!bn.is_null()) eff["batch_norm"] = bn;
-  eff["source"] = src("efficiency");
+  if (!bn.is_null()) eff["batch_norm"] = with_source(bn, sources.batch_norm);
+  eff["source"] = src(sources.efficiency);
   j["efficiency"] = eff;
   j["kernel_min_s"] = d.kernel_min_s;
   if (d.kind == DeviceKind::gpu) {
@@ -225,7 +258,7 @@ Json device_to_json(const DeviceSpec& d, const Json& sources) {
                    {"graph_launch_latency_s", d.graph_launch_latency_s},
                    {"graph_kernel_gap_s", d.graph_kernel_gap_s},
                    {"stream_kernel_gap_s", d.stream_kernel_gap_s},
-                   {"source", src("launch")}};
+                   {"source", src(sources.launch)}};
     if (!d.launch_measured_on.empty()) j["launch"]["measured_on_host"] = d.launch_measured_on;
   }
   return j;

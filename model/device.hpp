@@ -106,7 +106,21 @@ struct DeviceSpec {
 
 // Parses and validates a device profile; every problem goes to `diag`.
 DeviceSpec parse_device(const Json& j, Diagnostics& diag);
-Json device_to_json(const DeviceSpec& d, const Json& sources);
+
+// Where a profile's numbers come from, section by section (a file and its place, a datasheet): the
+// `source` members of a profile file. "" where a section says nothing.
+struct DeviceSources {
+  std::string profile;     // /source: how the whole profile was made
+  std::string peak;        // /peak_flops_per_s/source
+  std::string memory;      // /memory/source
+  std::string efficiency;  // /efficiency/source
+  std::string launch;      // /launch/source
+  std::string kind_time_factor, batch_norm, function_elements_per_s;  // /efficiency/<name>/source
+};
+DeviceSources read_device_sources(const Json& j);
+// The profile file of `d`, the embedded host and frameworks included (those it has); parse_device
+// reads it back as `d`. A section without a source says "unspecified".
+Json device_to_json(const DeviceSpec& d, const DeviceSources& sources);
 
 // The math actually used for `m` on this device: unsupported tensor-core maths fall back to SIMT.
 Math effective_math(const DeviceSpec& d, Math m);

@@ -43,8 +43,8 @@ void all_finite_non_negative(const Json& j, const std::string& where) {
 
 TEST_CASE("a CPU fit writes a profile that loads, with finite positive op costs") {
   FitResult f = fit_cpu_microbench(probe(), "probe.json", "ci-cpu");
-  all_finite_non_negative(f.profile, "");
-  const Json& costs = f.profile["frameworks"]["libtorch"]["op_host_s"];
+  all_finite_non_negative(f.profile.to_json(), "");
+  const Json costs = f.profile.to_json()["frameworks"]["libtorch"]["op_host_s"];
   for (auto it = costs.begin(); it != costs.end(); ++it)
     if (it.value().is_number() && it.key().rfind("module_", 0) != 0) {
       std::string op_class = it.key();
@@ -52,7 +52,7 @@ TEST_CASE("a CPU fit writes a profile that loads, with finite positive op costs"
       CHECK(it.value().get<double>() > 0);
     }
   Diagnostics d("profile");
-  parse_device(f.profile, d);
+  parse_device(f.profile.to_json(), d);
   CHECK(d.empty());
 }
 
@@ -63,7 +63,7 @@ TEST_CASE("a dispatch cost the fit puts at or below zero is floored, with a warn
     if (op["class"] == "elementwise")
       for (auto& s : op["sizes"]) s["stats"]["median_s"] = (s["size"].get<double>() - 10) * 1e-8;
   FitResult f = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
-  CHECK(f.profile["frameworks"]["libtorch"]["op_host_s"]["elementwise"].get<double>() > 0);
+  CHECK(f.profile.to_json()["frameworks"]["libtorch"]["op_host_s"]["elementwise"].get<double>() > 0);
   bool warned = false;
   for (const auto& w : f.warnings) warned |= w.find("floored") != std::string::npos;
   CHECK(warned);
@@ -102,19 +102,19 @@ TEST_CASE("CPU convolutions: oneDNN's calls fill the convolution shapes, native 
   four["batch"] = 4;
   four["flops"] = 4 * one["flops"].get<double>();
   FitResult base = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
-  const double best_gemm = base.profile["peak_flops_per_s"]["fp32_simt"].get<double>();
+  const double best_gemm = base.profile.to_json()["peak_flops_per_s"]["fp32_simt"].get<double>();
   four["stats"]["median_s"] = four["flops"].get<double>() / (2 * best_gemm) +
-                              base.profile["frameworks"]["libtorch"]["op_host_s"]["conv"].get<double>();
+                              base.profile.to_json()["frameworks"]["libtorch"]["op_host_s"]["conv"].get<double>();
   mb["conv_sweep"] = Json::array({one, four});
   FitResult f = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
   // The peak is the fastest matrix throughput measured: here oneDNN's.
-  CHECK(f.profile["peak_flops_per_s"]["fp32_simt"].get<double>() == doctest::Approx(2 * best_gemm));
-  const Json& shapes = f.profile["efficiency"]["conv_shapes"]["fp32_simt"];
+  CHECK(f.profile.to_json()["peak_flops_per_s"]["fp32_simt"].get<double>() == doctest::Approx(2 * best_gemm));
+  const Json shapes = f.profile.to_json()["efficiency"]["conv_shapes"]["fp32_simt"];
   REQUIRE(shapes.size() == 1);
   CHECK(shapes[0][0] == 4 * 256);  // four images' output pixels
   CHECK(shapes[0][3] == doctest::Approx(1.0));
   // Each probe is predicted back; a native convolution 10x slower than its GEMMs is named.
-  const Json& rows = f.profile["calibration"]["self_check"]["rows"];
+  const Json rows = f.profile.to_json()["calibration"]["self_check"]["rows"];
   CHECK(rows.size() == mb["gemm_sweep"].size() + 2);
   mb["conv_sweep"][0]["stats"]["median_s"] = 10 * rows.back()["measured_s"].get<double>() + 0.01;
   FitResult slow = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
@@ -178,38 +178,38 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   REQUIRE(ref != nullptr);
   // The reference host's own numbers give 1; a host whose every op takes 1.8x gives 1.8.
   FitResult same = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
-  CHECK(same.profile["host"]["relative_time"].get<double>() == test::approx(1.0));
+  CHECK(same.profile.to_json()["host"]["relative_time"].get<double>() == test::approx(1.0));
   FitResult slow = fit_cuda_microbench(cuda_probe(1.8), "probe.json", "t-gpu", "h100-vm-a", ref);
-  CHECK(slow.profile["host"]["relative_time"].get<double>() == test::approx(1.8));
-  CHECK(slow.profile["host"]["cpu"] == "Test CPU");
-  CHECK_FALSE(slow.profile["host"]["fit"]["aten_dispatch_over_reference"].contains("view_nokernel"));
+  CHECK(slow.profile.to_json()["host"]["relative_time"].get<double>() == test::approx(1.8));
+  CHECK(slow.profile.to_json()["host"]["cpu"] == "Test CPU");
+  CHECK_FALSE(slow.profile.to_json()["host"]["fit"]["aten_dispatch_over_reference"].contains("view_nokernel"));
   // Without the libtorch probe the named host stays.
   Json no_torch = cuda_probe(1.0);
   no_torch.erase("torch_dispatch");
-  CHECK(fit_cuda_microbench(no_torch, "probe.json", "t-gpu", "h100-vm-a", ref).profile["host"] == "h100-vm-a");
+  CHECK(fit_cuda_microbench(no_torch, "probe.json", "t-gpu", "h100-vm-a", ref).profile.to_json()["host"] == "h100-vm-a");
   // Python costs join the fit: C++ ops at 1.8x and Python ops at 1.8x keep 1.8; a GPU profile keeps
   // the built-in pytorch-eager framework (no embedded frameworks).
   std::vector<std::string> warnings;
   merge_python_dispatch(slow.profile, python_probe(1.8), "py.json", Catalog::builtin().framework("pytorch-eager"),
                         warnings, ref);
-  CHECK(slow.profile["host"]["relative_time"].get<double>() == test::approx(1.8));
-  CHECK(slow.profile["host"]["fit"].contains("python_dispatch_over_reference"));
-  CHECK_FALSE(slow.profile.contains("frameworks"));
+  CHECK(slow.profile.to_json()["host"]["relative_time"].get<double>() == test::approx(1.8));
+  CHECK(slow.profile.to_json()["host"]["fit"].contains("python_dispatch_over_reference"));
+  CHECK(slow.profile.device.frameworks.empty());
   // A host named with --host (no reference to measure against) stays, with a warning.
   FitResult named = fit_cuda_microbench(cuda_probe(1.8), "probe.json", "t-gpu", "h100-vm-a", nullptr);
   merge_python_dispatch(named.profile, python_probe(1.8), "py.json", Catalog::builtin().framework("pytorch-eager"),
                         named.warnings, nullptr);
-  CHECK(named.profile["host"] == "h100-vm-a");
+  CHECK(named.profile.to_json()["host"] == "h100-vm-a");
   CHECK_FALSE(named.warnings.empty());
   Diagnostics d("profile");
-  parse_device(slow.profile, d);
+  parse_device(slow.profile.to_json(), d);
   CHECK(d.empty());
   // The simulator reads it: bert-base batch 1 in eager mode is framework-bound, so a host 1.8x slower
   // makes it nearly 1.8x slower.
   auto dir = test::scratch("fwtax_fit_test");
   std::filesystem::create_directories(dir);
-  double t1 = eager_latency(same.profile, (dir / "fwtax-fit-test-1.json").string());
-  double t18 = eager_latency(slow.profile, (dir / "fwtax-fit-test-18.json").string());
+  double t1 = eager_latency(same.profile.to_json(), (dir / "fwtax-fit-test-1.json").string());
+  double t18 = eager_latency(slow.profile.to_json(), (dir / "fwtax-fit-test-18.json").string());
   CHECK(t18 / t1 > 1.6);
   CHECK(t18 / t1 < 1.81);
 }
@@ -231,8 +231,8 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
   auto factor = [&](const Json& py) {
     FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
     merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
-    CHECK(f.profile["efficiency"]["conv_shapes"]["fp16_tensor"].size() == 2);
-    const Json& k = f.profile["efficiency"]["kind_time_factor"];
+    CHECK(f.profile.to_json()["efficiency"]["conv_shapes"]["fp16_tensor"].size() == 2);
+    const Json k = f.profile.to_json()["efficiency"]["kind_time_factor"];
     return k.contains("layout") ? k["layout"].get<double>() : 0.0;
   };
   double one = factor(sweeps(2e-5, true)), two = factor(sweeps(4e-5, true));
@@ -258,7 +258,7 @@ TEST_CASE("a depthwise-convolution sweep gives a GPU profile the depthwise kerne
     }
     FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
     merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
-    return f.profile;
+    return f.profile.to_json();
   };
   auto factor = [](const Json& p) {
     const Json& k = p["efficiency"]["kind_time_factor"];
@@ -297,7 +297,7 @@ TEST_CASE("kernel sweeps of the generic elementwise kernel give a GPU profile it
     FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
     merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings,
                           ref);
-    return f.profile;
+    return f.profile.to_json();
   };
   // 3 M and 12.6 M elements at 250 M elements/ms; the small one sits at the launch floor: not counted.
   Json pts = Json::array();
@@ -337,7 +337,7 @@ TEST_CASE("a batch-norm sweep gives a GPU profile the bounds it was generated wi
   FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
   merge_python_dispatch(f.profile, py, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
   Diagnostics d("profile");
-  DeviceSpec dev = parse_device(f.profile, d);
+  DeviceSpec dev = parse_device(f.profile.to_json(), d);
   CHECK(d.empty());
   // Recovered to the fine grid's 1% steps; the bandwidth factor is gone.
   CHECK(dev.batch_norm.elements_per_s == test::approx(re).epsilon(0.02));
@@ -345,7 +345,7 @@ TEST_CASE("a batch-norm sweep gives a GPU profile the bounds it was generated wi
   CHECK(dev.batch_norm.plane_elements_per_s == test::approx(rb).epsilon(0.02));
   CHECK(dev.batch_norm.min_s == test::approx(min_s));
   CHECK(dev.kind_time_factor[static_cast<int>(KernelKind::batch_norm)] == 1.0);
-  CHECK(f.profile["efficiency"]["batch_norm"]["source"].get<std::string>().find("/sweeps/batch_norm") !=
+  CHECK(f.profile.to_json()["efficiency"]["batch_norm"]["source"].get<std::string>().find("/sweeps/batch_norm") !=
         std::string::npos);
 }
 
@@ -356,7 +356,7 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
                                       {"stats", {{"median_s", 1.2e-3}, {"mdape", 0.01}}}}}};
   FitResult f = fit_cpu_microbench(mb, "probe.json", "ci-cpu");
   Diagnostics diag("profile");
-  const DeviceSpec d = parse_device(f.profile, diag);
+  const DeviceSpec d = parse_device(f.profile.to_json(), diag);
   REQUIRE(diag.empty());
   const KernelTimer timer(d);
   // Each swept attention point comes back at its measured kernel time (less the op's dispatch cost),
@@ -364,7 +364,7 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
   REQUIRE(mb.contains("attention_sweep"));
   CHECK(!d.attention_efficiency[static_cast<int>(Math::fp32_simt)].empty());
   CHECK(d.kind_time_factor[static_cast<int>(KernelKind::attention)] == 1.0);
-  const double dispatch = f.profile["frameworks"]["libtorch"]["op_host_s"]["attention"].get<double>();
+  const double dispatch = f.profile.to_json()["frameworks"]["libtorch"]["op_host_s"]["attention"].get<double>();
   for (const Json& a : mb["attention_sweep"]) {
     Kernel k;
     k.kind = KernelKind::attention;
@@ -380,7 +380,7 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
   pool.math = Math::fp32_simt;
   pool.m = 200704;
   pool.bytes = (200704 + 50176) * 4.0;
-  const double pool_dispatch = f.profile["frameworks"]["libtorch"]["op_host_s"]["pool"].get<double>();
+  const double pool_dispatch = f.profile.to_json()["frameworks"]["libtorch"]["op_host_s"]["pool"].get<double>();
   CHECK(timer.time(pool).time_s == doctest::Approx(1.2e-3 - pool_dispatch).epsilon(0.01));
   CHECK(timer.memory_time_s(pool) > 10 * (pool.bytes / d.memory_bandwidth_bytes_per_s));
 }
@@ -388,7 +388,7 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
 TEST_CASE("real models' graph replays give a GPU profile the gap between dependent kernels") {
   const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
   FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
-  const double latency = f.profile["launch"]["graph_launch_latency_s"].get<double>();
+  const double latency = f.profile.to_json()["launch"]["graph_launch_latency_s"].get<double>();
   // Three replays: 100 kernels with 0.4, 0.6 and 0.5 us each between them, beside their CUPTI time.
   auto replay = [&](double gap_us, double busy_s) {
     return Json{{"case", "m"}, {"graph", {{"median_s", busy_s + latency + 100 * gap_us * 1e-6}}},
@@ -396,11 +396,11 @@ TEST_CASE("real models' graph replays give a GPU profile the gap between depende
   };
   Json gc = {{"cases", Json::array({replay(0.4, 1e-3), replay(0.6, 3e-4), replay(0.5, 2e-3)})}};
   merge_graph_replays(f.profile, gc, "gc.json", f.warnings);
-  CHECK(f.profile["launch"]["graph_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
-  CHECK(f.profile["launch"]["stream_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
-  CHECK(f.profile["calibration"]["graph_replays"]["cases"].size() == 3);
+  CHECK(f.profile.to_json()["launch"]["graph_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
+  CHECK(f.profile.to_json()["launch"]["stream_kernel_gap_s"].get<double>() == test::approx(0.5e-6));
+  CHECK(f.profile.to_json()["calibration"]["graph_replays"]["cases"].size() == 3);
   Diagnostics diag("t");
-  DeviceSpec d = parse_device(f.profile, diag);
+  DeviceSpec d = parse_device(f.profile.to_json(), diag);
   CHECK(d.graph_kernel_gap_s == test::approx(0.5e-6));
   // One graph-check file: a second is refused, not silently put in the first one's place.
   CHECK_THROWS_AS(merge_graph_replays(f.profile, gc, "gc2.json", f.warnings), InputError);
@@ -414,10 +414,10 @@ TEST_CASE("real models' graph replays give a GPU profile the gap between depende
   odd["case"] = 5;
   merge_graph_replays(f.profile, Json{{"cases", Json::array({odd})}, {"errors", Json::array({"eager attention: OOM"})}},
                       "gc.json", f.warnings);
-  CHECK(f.profile["launch"]["graph_kernel_gap_s"].get<double>() == 0.0);
+  CHECK(f.profile.to_json()["launch"]["graph_kernel_gap_s"].get<double>() == 0.0);
   CHECK(f.warnings.size() == before + 2);
-  CHECK(f.profile["calibration"]["graph_replays"]["cases"][0]["case"] == "/cases/0");
-  CHECK(f.profile["calibration"]["graph_replays"]["cases"][0]["kernels"].is_number_integer());
+  CHECK(f.profile.to_json()["calibration"]["graph_replays"]["cases"][0]["case"] == "/cases/0");
+  CHECK(f.profile.to_json()["calibration"]["graph_replays"]["cases"][0]["kernels"].is_number_integer());
   // Bad files name the place.
   auto refused = [&](const Json& bad, const std::string& where) {
     CAPTURE(where);

@@ -22,16 +22,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Json mb = parse_json(fuzz::text(data, size), "fuzz.json");
     Json profile;
     if (mb.is_object() && mb.contains("cases")) {
-      profile = *Catalog::builtin().builtin_json("devices/h200-calibrated.json");
-      profile["calibration"].erase("graph_replays");
+      DeviceProfile built = DeviceProfile::from_json(*Catalog::builtin().builtin_json("devices/h200-calibrated.json"),
+                                                     "devices/h200-calibrated.json");
+      built.calibration.erase("graph_replays");
       std::vector<std::string> warnings;
-      merge_graph_replays(profile, mb, "fuzz.json", warnings);
+      merge_graph_replays(built, mb, "fuzz.json", warnings);
+      profile = built.to_json();
     } else {
       bool cuda = mb.is_object() && mb.value("schema", std::string()).find("cuda") != std::string::npos;
       profile = (cuda ? fit_cuda_microbench(mb, "fuzz.json", "fuzz", "h100-vm-a",
                                             Catalog::builtin().builtin_json("hosts/h100-vm-a.json"))
                       : fit_cpu_microbench(mb, "fuzz.json", "fuzz"))
-                    .profile;
+                    .profile.to_json();
     }
     Json p = profile;
     p.erase("calibration");

@@ -367,7 +367,7 @@ TEST_CASE("a CPU's slow math functions bound their elementwise kernels by elemen
   CHECK(timer.time(w.kernels[1]).time_s == test::approx(w.kernels[1].bytes / d.memory_bandwidth_bytes_per_s));
   CHECK(timer.time(w.kernels[2]).bound == Bound::memory);
   // The rate is a profile field: read back as written, and a negative one is an input error.
-  Json j = device_to_json(d, Json::object());
+  Json j = device_to_json(d, DeviceSources{});
   CHECK(j["efficiency"]["function_elements_per_s"]["tanh"].get<double>() == 0.5e9);
   CHECK(!j["efficiency"]["function_elements_per_s"].contains("exp"));
   CHECK(elem_func_of("aten::tanh_") == ElemFunc::tanh);

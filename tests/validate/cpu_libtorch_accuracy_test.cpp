@@ -28,7 +28,7 @@ std::vector<Comparison> saved_validation(const std::string& plan) {
   const std::string probe = dir + "probe.json";
   FitResult fit = fit_cpu_microbench(load_json_file(probe), probe, "this-cpu");
   const auto profile = test::scratch("cpu-validate-" + plan + ".json");
-  std::ofstream(profile) << fit.profile.dump();
+  std::ofstream(profile) << fit.profile.to_json().dump();
   auto runs = read_measured_file(dir + "runs.json", profile.string(), Measure::sync);
   auto c = compare_runs(runs, Catalog::builtin());
   std::filesystem::remove(profile);
