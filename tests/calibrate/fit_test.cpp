@@ -214,6 +214,32 @@ TEST_CASE("a GPU calibration measures its host's speed against the reference hos
   CHECK(t18 / t1 < 1.81);
 }
 
+TEST_CASE("a GPU fit is typed: the profile it writes reads back as the fit, and a bad SM count is refused, naming it") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  FitResult f = fit_cuda_microbench(cuda_probe(1.3), "probe.json", "t-gpu", "h100-vm-a", ref);
+  merge_python_dispatch(f.profile, python_probe(1.3), "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+  const Json written = f.profile.to_json();
+  const DeviceProfile back = DeviceProfile::from_json(written, "t-gpu.json");
+  CHECK(back.to_json() == written);
+  CHECK(back.device.parallel_units == 132);
+  CHECK(back.device.host_profile.size() == 1);
+  CHECK(back.host_fit.contains("python_dispatch_over_reference"));
+  CHECK(back.sources.launch.find("probe.json /raw_cuda") == 0);
+  for (const Json bad : {Json("many"), Json(0), Json(-4)}) {
+    Json mb = cuda_probe(1.0);
+    mb["env"]["sm_count"] = bad;
+    auto m = test::messages_of([&] { fit_cuda_microbench(mb, "probe.json", "t-gpu", "h100-vm-a", ref); });
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].find("probe.json: /env/sm_count: expected") == 0);
+  }
+  // A profile that does not load is refused by name before anything is merged into it.
+  Json broken = written;
+  broken["memory"]["bandwidth_bytes_per_s"] = -1;
+  auto m = test::messages_of([&] { DeviceProfile::from_json(broken, "t-gpu.json"); });
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].find("t-gpu.json: /memory/bandwidth_bytes_per_s") == 0);
+}
+
 TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-transform factor") {
   const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
   auto sweeps = [](double layout_s, bool with_layout) {
