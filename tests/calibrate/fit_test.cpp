@@ -225,7 +225,7 @@ TEST_CASE("a GPU fit is typed: the profile it writes reads back as the fit, and 
   CHECK(back.device.host_profile.size() == 1);
   CHECK(back.host_fit.contains("python_dispatch_over_reference"));
   CHECK(back.sources.launch.find("probe.json /raw_cuda") == 0);
-  for (const Json bad : {Json("many"), Json(0), Json(-4)}) {
+  for (const Json& bad : {Json("many"), Json(0), Json(-4)}) {
     Json mb = cuda_probe(1.0);
     mb["env"]["sm_count"] = bad;
     auto m = test::messages_of([&] { fit_cuda_microbench(mb, "probe.json", "t-gpu", "h100-vm-a", ref); });
