@@ -677,6 +677,22 @@ void tensorrt_fusions(Workload& w, const PassContext& c) {
               [](const Workload&, const OpKernels& o) { return fusible_as(o, true, false); });
 }
 
+// The host waits for the GPU after every FusedConv (on a GPU): under ONNX Runtime 1.12 with cuDNN 8,
+// whose cudnnConvolutionBiasActivationForward ran FusedConv, the host did not run ahead of its
+// convolutions. Seen in the batch signature of the paper's fp32 ONNX Runtime runs (RTX 8000, where
+// every FusedConv is fp32): ResNet-50's latency grows from batch 1 to 16 at the predicted kernel time
+// per image but starts about 1.5 ms above it, about the host's whole time per call, where the same models
+// in fp16 (plain Conv nodes, no FusedConv) stay flat at batch 1-4 while the host binds. Which call
+// inside blocks is not known (a synchronizing allocation or copy in cuDNN 8's legacy fusion path are
+// candidates); ONNX Runtime's PR 6351 (2021) reports that cuDNN 8 made this function much slower than
+// 7.6. A GPU run of that stack under Nsight Systems would show it.
+void host_waits_on_fused_conv(Workload& w, const PassContext& c) {
+  if (!c.gpu) return;
+  const std::uint32_t fused_conv = w.intern("FusedConv");
+  for (Op& op : w.ops)
+    if (op.name == fused_conv) op.sync = true;
+}
+
 const std::vector<WorkloadPass> kPasses = {
     {"drop_noop_ops", "remove ops that compute nothing in inference (dropout)", drop_noop_ops},
     {"fold_batch_norm", "fold inference batch norms into the convolutions before them", fold_batch_norm},
@@ -690,6 +706,10 @@ const std::vector<WorkloadPass> kPasses = {
      "ONNX Runtime's graph fusions: conv+bias(+add)+activation (CUDA FusedConv, CPU NCHWc Conv with "
      "one ReorderOutput), skip layer norm, attention, GELU",
      ort_fusions},
+    {"host_waits_on_fused_conv",
+     "the host waits for the GPU after each FusedConv (ONNX Runtime 1.12's cuDNN 8 fused convolution; "
+     "run after ort_fusions)",
+     host_waits_on_fused_conv},
     {"inductor_fusions",
      "torch.compile (Inductor): one generated kernel per run of pointwise ops, norms and reductions; "
      "views and module calls gone; GEMMs, convolutions, attention stay library calls",

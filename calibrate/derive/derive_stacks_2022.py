@@ -162,6 +162,19 @@ TS_PASSES = [
 ]
 
 
+# ONNX Runtime 1.12 on a GPU: its graph fusions, then the host's wait after each FusedConv.
+ORT_PASSES = [
+    "drop_noop_ops", "fold_batch_norm", "ort_fusions",
+    {"pass": "host_waits_on_fused_conv",
+     "source": "inferred, not traced: in the paper's fp32 ONNX Runtime runs (RTX 8000; every FusedConv is fp32) "
+               "ResNet-18/50/101/152 take the predicted kernel time plus the host's whole time per call at "
+               "every batch (ResNet-50: 2.80 ms measured at batch 1, 1.26 ms of kernels; from batch 1 to 16 the "
+               "latency grows at the predicted kernel time per image), where their fp16 runs (plain Conv, no "
+               "FusedConv) stay flat at batch 1-4 while the host binds; ONNX Runtime PR 6351 (2021) reports "
+               "cuDNN 8's cudnnConvolutionBiasActivationForward, which runs FusedConv, much slower than 7.6's; "
+               "which call inside it blocks is not known"},
+]
+
 def main():
     ts = stack(
         "torchscript", "1.12", "script", TS_PASSES,
@@ -188,7 +201,7 @@ def main():
                   + HALF_CONV_SOURCE + "; " + HF_ATTENTION_SOURCE,
     }
     ort = stack(
-        "onnxruntime", "1.12", "executor", ["drop_noop_ops", "fold_batch_norm", "ort_fusions"],
+        "onnxruntime", "1.12", "executor", ORT_PASSES,
         "ONNX Runtime 1.12, CUDA execution provider, graph optimizations 'all', run_with_iobinding: the executor "
         "runs the nodes of the exported graph (batch norms after a convolution folded by the export, dropout removed, "
         "conv+bias+ReLU for float convolutions (FusedConv), transformer fusions)",

@@ -150,10 +150,18 @@ TEST_CASE("paper ONNX Runtime runs: read as onnxruntime@1.12, predicted, MAPE") 
   // 30.9% (fp32 22.4%, fp16 39.5%) before ONNX Runtime's fusions followed conv_activation_fusion.cc
   // (FusedConv for float convolutions and ReLUs only), DenseNet's unfoldable batch norms stayed and
   // 1x1 half convolutions met the workspace cap: 22.8% (fp32 21.7%, fp16 23.8%). The target
-  // is 25%.
-  CHECK(all <= 24.5);
-  CHECK(fp32 <= 23.5);
+  // is 25%. The host's wait after each FusedConv (host_waits_on_fused_conv): 20.3% (fp32 15.6%).
+  CHECK(all <= 21.5);
+  CHECK(fp32 <= 17.0);
   CHECK(fp16 <= 26.0);
+  // Ranges (data/ranges.json, fitted to no ONNX Runtime run) hold 70-95% of the runs, each regime
+  // apart: 89.6% framework-bound, 74.5% GPU-bound (63.0% while the host ran ahead of FusedConv).
+  Json s = summarize_comparisons(onnxruntime());
+  for (const char* regime : {"framework", "gpu"}) {
+    CAPTURE(regime);
+    CHECK(s["coverage_percent"][regime].get<double>() >= 70.0);
+    CHECK(s["coverage_percent"][regime].get<double>() <= 95.0);
+  }
 }
 
 TEST_CASE("paper finding on the RTX 8000: ONNX Runtime several times faster than eager at batch 1, not at 64") {
