@@ -93,13 +93,13 @@ std::uint32_t Builder::begin_op(std::uint32_t name, OpClass cls) {
   return static_cast<std::uint32_t>(w_.ops.size() - 1);
 }
 
-void Builder::add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m,
-                         double n, double k, GemmForm form) {
-  add_kernel_to(static_cast<std::uint32_t>(w_.ops.size() - 1), name, kind, math, flops, bytes, m, n, k, form);
+Kernel& Builder::add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m,
+                            double n, double k, GemmForm form) {
+  return add_kernel_to(static_cast<std::uint32_t>(w_.ops.size() - 1), name, kind, math, flops, bytes, m, n, k, form);
 }
 
-void Builder::add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops,
-                            double bytes, double m, double n, double k, GemmForm form) {
+Kernel& Builder::add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops,
+                               double bytes, double m, double n, double k, GemmForm form) {
   Kernel kn;
   kn.name = name;
   kn.kind = kind;
@@ -112,6 +112,7 @@ void Builder::add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kin
   kn.form = form;
   w_.kernels.push_back(kn);
   w_.ops[op].kernel_count++;
+  return w_.kernels.back();
 }
 
 void Builder::module(OpClass glue, std::string_view scope) {
@@ -212,7 +213,7 @@ void Builder::mark_function(std::string_view aten, double elems) {
   ElemFunc f = elem_func_of(aten);
   if (f == ElemFunc::none) return;
   w_.kernels.back().func = f;
-  w_.kernels.back().m = elems;
+  w_.kernels.back().elements = elems;
 }
 
 void Builder::layer_norm(double rows, double cols, std::string_view aten) {
@@ -252,13 +253,13 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
   // The casts and copies of the transposed q, k, v and the broadcast mask add run on ATen's generic
   // (non-vectorized) elementwise kernel: strided kernels, bound by the elements they process.
   for (double n : {q, kv, kv}) {
-    if (half) add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * (elem_ + 4), n);
-    add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * 8, n);
+    if (half) add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * (elem_ + 4)).elements = n;
+    add_kernel(n_.k_copy, KernelKind::strided, v, 0, n * 8).elements = n;
   }
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, q, 8 * q);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, kv, 8 * kv);
   add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
-  add_kernel(n_.k_elementwise, KernelKind::strided, v, s, 12 * s, s);  // + mask
+  add_kernel(n_.k_elementwise, KernelKind::strided, v, s, 12 * s).elements = s;  // + mask
   add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 5 * s);   // isneginf
   add_kernel(n_.k_reduce, KernelKind::reduction, v, s, s);              // all
@@ -266,7 +267,7 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
   add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
   if (half)
     for (int i = 0; i < 2; ++i) add_kernel(n_.k_copy, KernelKind::copy, v, 0, q * (4 + elem_));
-  add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4), q);             // contiguous
+  add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4)).elements = q;  // contiguous
   for (int i = 0; i < 3; ++i) add_kernel(n_.k_elementwise, KernelKind::elementwise, v, 0, 4);  // fills
 }
 
@@ -349,8 +350,8 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
 // cuDNN's convolutions take no bias: ATen adds it afterwards, in place (output.add_ of the bias
 // viewed as [1, C, 1, 1]), a broadcast on ATen's generic elementwise kernel, bound by its elements.
 void Builder::conv_bias(std::uint32_t op, double out_elems) {
-  add_kernel_to(op, n_.k_elementwise, KernelKind::strided, vector_math(dt_), out_elems, 2 * out_elems * elem_,
-                out_elems);
+  add_kernel_to(op, n_.k_elementwise, KernelKind::strided, vector_math(dt_), out_elems, 2 * out_elems * elem_)
+      .elements = out_elems;
   output(out_elems);
 }
 
@@ -363,14 +364,17 @@ void Builder::batch_norm(double n, double c, double h, double w) {
     add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
     add_kernel(n_.k_bn_cvt, KernelKind::copy, vector_math(dt_), 0, 2 * c * (elem_ + 4));
   }
-  add_kernel(n_.k_bn, KernelKind::batch_norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_, elems, n * c);
+  Kernel& k = add_kernel(n_.k_bn, KernelKind::batch_norm, vector_math(dt_), 2 * elems, (2 * elems + 4 * c) * elem_);
+  k.elements = elems;
+  k.planes = n * c;
   output(elems);
 }
 
 void Builder::pool(std::string_view aten, double in_elems, double out_elems, double window) {
   begin_op(id(aten), OpClass::pool);
-  add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_, in_elems,
-             window > 0 ? out_elems : 0, window);
+  Kernel& k = add_kernel(n_.k_pool, KernelKind::pool, vector_math(dt_), in_elems, (in_elems + out_elems) * elem_);
+  k.elements = in_elems;
+  if (window > 0) k.outputs = out_elems, k.window = window;
 }
 
 void Builder::reduction(std::string_view aten, double in_elems, double out_elems) {
@@ -387,13 +391,14 @@ void Builder::copy(std::string_view aten, double elems, double out_elem_bytes) {
 
 void Builder::strided_copy(std::string_view aten, double elems) {
   begin_op(id(aten), OpClass::copy);
-  add_kernel(n_.k_copy, KernelKind::strided, vector_math(dt_), 0, 2 * elems * elem_, elems);
+  add_kernel(n_.k_copy, KernelKind::strided, vector_math(dt_), 0, 2 * elems * elem_).elements = elems;
 }
 
 void Builder::broadcast_elementwise(std::string_view aten, double elems, int inputs, double flops_per_elem) {
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::strided, vector_math(dt_), elems * flops_per_elem,
-             (inputs + 1) * elems * elem_, elems);
+             (inputs + 1) * elems * elem_)
+      .elements = elems;
   output(elems);
   mark_function(aten, elems);
 }

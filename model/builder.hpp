@@ -127,11 +127,13 @@ class Builder {
   std::uint32_t begin_op(std::uint32_t name, OpClass cls);
   // Records the math function of the elementwise kernel just added (aten::tanh ...), if it has one.
   void mark_function(std::string_view aten, double elems);
-  void add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m = 0,
-                  double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
+  // Adds a kernel to the last op and returns it (valid until the next kernel is added): m, n, k are a
+  // matrix product's GEMM view; an element-bound kernel's counts are set on the result.
+  Kernel& add_kernel(std::uint32_t name, KernelKind kind, Math math, double flops, double bytes, double m = 0,
+                     double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
   // The same, for an earlier op whose kernels are still the last ones.
-  void add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops, double bytes,
-                     double m = 0, double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
+  Kernel& add_kernel_to(std::uint32_t op, std::uint32_t name, KernelKind kind, Math math, double flops,
+                        double bytes, double m = 0, double n = 0, double k = 0, GemmForm form = GemmForm::matmul);
   void conv_bias(std::uint32_t op, double out_elems);
   // Records the output size of the last kernel (Kernel::out_bytes), for fusing passes.
   void output(double elems) { w_.kernels.back().out_bytes = elems * elem_; }

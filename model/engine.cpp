@@ -234,7 +234,7 @@ std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& d, con
     }
     if (!generated.empty() && generated[i]) {
       const double rate = w.kernels[i].clamp ? clamp_rate : f.generated_elements_per_s;
-      const double t = rate > 0 ? w.kernels[i].m / rate : 0;
+      const double t = rate > 0 ? w.kernels[i].elements / rate : 0;
       if (t > kt[i].time_s) kt[i] = {t, 0, Bound::elements};
     }
   }

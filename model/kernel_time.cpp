@@ -54,23 +54,23 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, double stream_min_s, Ef
   }
   // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window
   // with the same index arithmetic): as many elements per second as that arithmetic allows. A GPU's pool
-  // whose window is known: a thread per output (n), each walking its window (k elements); else its inputs.
+  // whose window is known: a thread per output, each walking its window; else its inputs.
   if ((k.kind == KernelKind::strided || k.kind == KernelKind::pool) && d.strided_elements_per_s > 0)
-    p.elements = k.kind == KernelKind::pool && d.pool_window_elements_per_s > 0 && k.n > 0 && k.k > 0
-                     ? k.n / d.strided_elements_per_s + k.n * (k.k - 1) / d.pool_window_elements_per_s
-                     : k.m / d.strided_elements_per_s;
+    p.elements = k.kind == KernelKind::pool && d.pool_window_elements_per_s > 0 && k.outputs > 0 && k.window > 0
+                     ? k.outputs / d.strided_elements_per_s + k.outputs * (k.window - 1) / d.pool_window_elements_per_s
+                     : k.elements / d.strided_elements_per_s;
   // A CPU's pooling kernel, window element by window element (calibrated on max_pool2d).
   if (k.kind == KernelKind::pool && d.pool_elements_per_s > 0)
-    p.elements = std::max(p.elements, k.m / d.pool_elements_per_s);
+    p.elements = std::max(p.elements, k.elements / d.pool_elements_per_s);
   // A math function evaluated per element (a CPU's tanh or erf): its evaluation rate, not DRAM, bounds it.
   if (k.func != ElemFunc::none && d.function_elements_per_s[static_cast<int>(k.func)] > 0)
-    p.elements = std::max(p.elements, k.m / d.function_elements_per_s[static_cast<int>(k.func)]);
-  // NCHW batch norm, plane by plane (m: elements, n: planes).
-  if (k.kind == KernelKind::batch_norm && k.m > 0 && k.n > 0) {
+    p.elements = std::max(p.elements, k.elements / d.function_elements_per_s[static_cast<int>(k.func)]);
+  // NCHW batch norm, plane by plane.
+  if (k.kind == KernelKind::batch_norm && k.elements > 0 && k.planes > 0) {
     const auto& b = d.batch_norm;
-    if (b.elements_per_s > 0) p.elements = std::max(p.elements, k.m / b.elements_per_s);
-    if (b.planes_per_s > 0) p.elements = std::max(p.elements, k.n / b.planes_per_s);
-    if (b.plane_elements_per_s > 0) p.elements = std::max(p.elements, k.m / k.n / b.plane_elements_per_s);
+    if (b.elements_per_s > 0) p.elements = std::max(p.elements, k.elements / b.elements_per_s);
+    if (b.planes_per_s > 0) p.elements = std::max(p.elements, k.planes / b.planes_per_s);
+    if (b.plane_elements_per_s > 0) p.elements = std::max(p.elements, k.elements / k.planes / b.plane_elements_per_s);
     p.floor = b.min_s;
   }
   p.memory = std::max({p.memory, p.elements, p.floor});

@@ -77,7 +77,7 @@ void fold_batch_norm(Workload& w, const PassContext& c) {
     if (o.op.cls == OpClass::batch_norm) {
       double elems = 0;
       for (const Kernel& k : o.kernels)
-        if (k.kind == KernelKind::batch_norm) elems = k.m;
+        if (k.kind == KernelKind::batch_norm) elems = k.elements;
       if (conv_open && last_kernel_op >= 0 && conv_out(out[last_kernel_op]) == elems) {
         if (c.gpu && needs_bias_kernel(out[last_kernel_op])) {
           Kernel bias;
@@ -86,7 +86,7 @@ void fold_batch_norm(Workload& w, const PassContext& c) {
           bias.math = vector_math(w.config.dtype);
           bias.flops = elems;
           bias.bytes = 2 * elems * elem;
-          bias.m = elems;
+          bias.elements = elems;
           bias.out_bytes = elems * elem;
           out[last_kernel_op].kernels.push_back(bias);
         }
@@ -195,11 +195,11 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
       k.bytes += g.bytes;
       if (inductor_reduction(g.kind)) k.kind = g.kind == KernelKind::pool ? KernelKind::reduction : g.kind;
       // The elements the kernel's loops visit (FrameworkSpec::generated_elements_per_s): the largest
-      // tensor a member writes, or reads when it reduces; a member's own count where it has one (m of a
-      // non-matrix kernel: strided, pool, batch norm, math function).
-      double elems = std::max(written_bytes(g) / elem, g.m);
+      // tensor a member writes, or reads when it reduces; a member's own count where it has one
+      // (Kernel::elements: strided, pool, batch norm, math function).
+      double elems = std::max(written_bytes(g) / elem, g.elements);
       if (is_reduction_like(g.kind)) elems = std::max(elems, g.bytes / elem - written_bytes(g) / elem);
-      k.m = std::max(k.m, elems);
+      k.elements = std::max(k.elements, elems);
     }
     if (i + 1 < group.size()) saved += 2 * written_bytes(group[i].kernels.back());
   }

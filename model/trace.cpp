@@ -575,9 +575,20 @@ bool is_weight_arg(const std::string& op, std::size_t i) {
 }
 
 struct Work {
-  double flops = 0, bytes = 0, m = 0, n = 0, k = 0;
+  double flops = 0, bytes = 0;
+  double m = 0, n = 0, k = 0;          // a matrix product's GEMM view (Kernel::m, n, k)
+  double elements = 0, planes = 0;     // a pool's or batch norm's elements, a batch norm's planes
   KernelKind kind = KernelKind::elementwise;
 };
+
+// The op's shape, on the kernel that carries its work.
+void give_shape(Kernel& k, const Work& w) {
+  k.m = w.m;
+  k.n = w.n;
+  k.k = w.k;
+  k.elements = w.elements;
+  k.planes = w.planes;
+}
 
 // FLOPs and bytes of one aten op from its input shapes.
 Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims, double e) {
@@ -661,15 +672,15 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = cls == OpClass::batch_norm ? KernelKind::batch_norm : KernelKind::norm;
     if (cls == OpClass::batch_norm && dim(0).size() == 4) {  // NCHW: the plane-by-plane kernels
-      w.m = numel(dim(0));
-      w.n = static_cast<double>(dim(0)[0] * dim(0)[1]);
+      w.elements = numel(dim(0));
+      w.planes = static_cast<double>(dim(0)[0] * dim(0)[1]);
     }
   } else if (cls == OpClass::softmax) {
     w.bytes = 2 * numel(dim(0)) * e;
     w.kind = KernelKind::softmax;
   } else if (cls == OpClass::pool) {
     w.kind = KernelKind::pool;
-    w.m = numel(dim(0));
+    w.elements = numel(dim(0));
   } else if (cls == OpClass::reduction) {
     w.bytes = numel(dim(0)) * e;
     w.kind = KernelKind::reduction;
@@ -870,9 +881,7 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
           } else if (j == main) {
             x.flops = work.flops;
             x.bytes = work.bytes;
-            x.m = work.m;
-            x.n = work.n;
-            x.k = work.k;
+            give_shape(x, work);
             if (x.kind == KernelKind::elementwise && work.kind != KernelKind::elementwise) x.kind = work.kind;
           } else {
             x.bytes = aux_bytes(x.kind, work, in_bytes, share);
@@ -917,9 +926,7 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
             top.name == "aten::linear" || top.name == "aten::addmm" ? GemmForm::linear : GemmForm::matmul;
         k.flops = work.flops;
         k.bytes = work.bytes;
-        k.m = work.m;
-        k.n = work.n;
-        k.k = work.k;
+        give_shape(k, work);
         return k;
       };
       Kernel k = make(now);

@@ -29,7 +29,7 @@ enum class KernelKind : std::uint8_t {
   copy,         // contiguous(), casts, concatenation
   layout,       // NCHW <-> NHWC transforms inserted by a library
   strided,      // ATen's generic (non-vectorized) elementwise kernel: copies of strided views, broadcast
-                // operands, casts it cannot vectorize; bound by elements processed (Kernel::m), not bytes
+                // operands, casts it cannot vectorize; bound by elements processed (Kernel::elements), not bytes
   memset,
   other,
   count
@@ -86,10 +86,14 @@ struct Kernel {
   // convolutions): its compute time and efficiency take flops / flops_divisor, totals count flops.
   double flops_divisor = 1;
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
-  double m = 0, n = 0, k = 0;  // GEMM-like shape (batch folded into m); 0 when not a matrix product;
-                               // for a strided or pool kernel, m is the number of (input) elements it
-                               // processes, and a pool's n its outputs and k each one's window elements
-                               // (0: not known); for a batch norm, m is its elements and n its planes
+  double m = 0, n = 0, k = 0;  // a matrix product's GEMM view (gemm, conv, depthwise, attention; batch
+                               // folded into m); 0 for every other kind
+  // The counts that bound the kernels timed by elements rather than FLOPs or bytes (0: not known):
+  double elements = 0;  // elements processed: a strided kernel's, a pool's inputs, a batch norm's, those
+                        // of an elementwise kernel with a math function (func), a generated kernel's loops
+  double outputs = 0;   // a pool's output elements (a thread each, walking its window)
+  double window = 0;    // a pool's elements per output window
+  double planes = 0;    // a batch norm's (sample, channel) planes, which its NCHW kernel walks one by one
   double measured_s = -1;      // a duration measured on the target device (trace replay); < 0: modelled
   std::uint32_t name = 0;      // index into Workload::names
   KernelKind kind = KernelKind::other;
@@ -98,7 +102,7 @@ struct Kernel {
   bool causal = false;  // causal attention (its FLOPs count only the unmasked half)
   double out_bytes = 0;  // bytes of the tensor the kernel writes, for the pointwise and normalization
                          // kernels a fuser may merge (model/passes.cpp); 0: not recorded
-  ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then m holds its elements)
+  ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then `elements` holds its count)
   bool clamp = false;  // a kernel a fusing pass generated evaluates a clamp (hardtanh, ReLU6): NaN-propagating
                        // min/max, which a compiler may not vectorize (FrameworkSpec::generated_*_per_s)
 };

@@ -404,7 +404,7 @@ TEST_CASE("a CPU fit times attention on its own curve and pooling at its measure
   Kernel pool;
   pool.kind = KernelKind::pool;
   pool.math = Math::fp32_simt;
-  pool.m = 200704;
+  pool.elements = 200704;
   pool.bytes = (200704 + 50176) * 4.0;
   const double pool_dispatch = f.profile.to_json()["frameworks"]["libtorch"]["op_host_s"]["pool"].get<double>();
   CHECK(timer.time(pool).time_s == doctest::Approx(1.2e-3 - pool_dispatch).epsilon(0.01));

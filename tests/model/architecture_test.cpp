@@ -91,8 +91,8 @@ TEST_CASE("frozen TorchScript folds batch norm into the convolution, whose bias 
     double conv = 0, bn = 0;
     for (const auto& op : w.ops)
       for (std::uint32_t i = op.first_kernel; i < op.first_kernel + op.kernel_count; ++i) {
-        if (op.cls == cls && w.kernels[i].kind == KernelKind::strided) conv += w.kernels[i].m;
-        if (op.cls == bn_cls && w.kernels[i].kind == KernelKind::batch_norm) bn += w.kernels[i].m;
+        if (op.cls == cls && w.kernels[i].kind == KernelKind::strided) conv += w.kernels[i].elements;
+        if (op.cls == bn_cls && w.kernels[i].kind == KernelKind::batch_norm) bn += w.kernels[i].elements;
       }
     return std::pair{conv, bn};
   };
@@ -117,7 +117,7 @@ TEST_CASE("a convolution's bias is a kernel of its own after cuDNN's, inside the
   // The first one's: 2 x 64 x 224 x 224 outputs.
   for (const auto& k : gpu.kernels)
     if (k.kind == KernelKind::strided) {
-      CHECK(k.m == test::approx(2.0 * 64 * 224 * 224));
+      CHECK(k.elements == test::approx(2.0 * 64 * 224 * 224));
       break;
     }
   cfg.dtype = DType::fp32;

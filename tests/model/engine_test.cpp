@@ -154,7 +154,7 @@ TEST_CASE("a mode's generated kernels can be bound by their code's element rate,
   DeviceSpec d = test::toy_gpu();
   d.kind = DeviceKind::cpu;
   Workload w = chain(2, 0, 8e3);
-  for (Kernel& k : w.kernels) k.kind = KernelKind::elementwise, k.m = 1e6;
+  for (Kernel& k : w.kernels) k.kind = KernelKind::elementwise, k.elements = 1e6;
   w.ops[1].fused = true;
   FrameworkSpec f = test::toy_eager(0);
   SimResult plain = simulate(w, d, f, {});

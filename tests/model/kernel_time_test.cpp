@@ -161,7 +161,7 @@ TEST_CASE("a strided kernel is bound by the elements it processes where the devi
   contiguous.bytes = 4 * 3.0e6;  // 3 M fp16 elements read and written
   Kernel strided = contiguous;
   strided.kind = KernelKind::strided;
-  strided.m = 3.0e6;
+  strided.elements = 3.0e6;
   double t_copy = timer.time(contiguous).time_s, t_strided = timer.time(strided).time_s;
   CHECK(t_strided == test::approx(std::max(t_copy, 3.0e6 / d.strided_elements_per_s)));
   CHECK(t_strided > 1.5 * t_copy);  // the vectorized half copy streams at DRAM speed
@@ -171,7 +171,7 @@ TEST_CASE("a strided kernel is bound by the elements it processes where the devi
   KernelTimer plain_timer(plain);
   CHECK(plain_timer.time(strided).time_s == test::approx(t_copy));
   // Tiny strided kernels take the smallest streaming kernel's time, like any tiny streaming kernel.
-  strided.m = 10;
+  strided.elements = 10;
   strided.bytes = 80;
   Kernel tiny_copy{.bytes = 80, .kind = KernelKind::copy};
   CHECK(timer.time(strided).time_s == test::approx(timer.time(tiny_copy).time_s));
@@ -194,11 +194,11 @@ TEST_CASE("NCHW pooling is bound by its input elements at the strided kernel's r
   pool.kind = KernelKind::pool;
   pool.flops = in;
   pool.bytes = (in + in / 4) * 2;
-  pool.m = in;
+  pool.elements = in;
   CHECK(timer.time(pool).time_s == test::approx(in / d.strided_elements_per_s));
   CHECK(timer.time(pool).time_s > 2 * timer.memory_time_s(Kernel{.bytes = pool.bytes, .kind = KernelKind::copy}));
   // A pool kernel without its element count (an older workload) streams as before.
-  pool.m = 0;
+  pool.elements = 0;
   CHECK(timer.time(pool).time_s < in / d.strided_elements_per_s / 2);
 }
 
@@ -214,19 +214,19 @@ TEST_CASE("NCHW pooling whose window is known: a thread per output, each walking
   Kernel s2;
   s2.kind = KernelKind::pool;
   s2.bytes = (in + in / 4) * 2;
-  s2.m = in;
-  s2.n = in / 4;
-  s2.k = 9;
+  s2.elements = in;
+  s2.outputs = in / 4;
+  s2.window = 9;
   const double t_s2 = timer.time(s2).time_s;
-  CHECK(t_s2 == test::approx(s2.n / d.strided_elements_per_s + s2.n * 8 / d.pool_window_elements_per_s));
+  CHECK(t_s2 == test::approx(s2.outputs / d.strided_elements_per_s + s2.outputs * 8 / d.pool_window_elements_per_s));
   CHECK(t_s2 == doctest::Approx(206e-6).epsilon(0.03));
   Kernel s1 = s2;
   s1.bytes = 2 * in * 2;
-  s1.n = in;
+  s1.outputs = in;
   CHECK(timer.time(s1).time_s == test::approx(4 * t_s2));
   // A window of one element (an adaptive pool to the input's own size) costs what a strided copy does.
   Kernel one = s1;
-  one.k = 1;
+  one.window = 1;
   CHECK(timer.time(one).time_s == test::approx(in / d.strided_elements_per_s));
   // Built models carry their pools' windows: GoogLeNet's stem and stage pools (3x3 and one 2x2, stride
   // 2) and its nine inception blocks' 3x3 stride-1 branch pools.
@@ -239,10 +239,11 @@ TEST_CASE("NCHW pooling whose window is known: a thread per output, each walking
   for (const Kernel& k : w.kernels)
     if (k.kind == KernelKind::pool) {
       ++pools;
-      CHECK((k.k == 9 || k.k == 4));
-      CHECK(k.n > 0);
-      CHECK(k.n <= k.m);
-      stride1 += k.n == k.m;
+      CHECK((k.window == 9 || k.window == 4));
+      CHECK(k.outputs > 0);
+      CHECK(k.outputs <= k.elements);
+      CHECK(k.m == 0);  // no GEMM view: a pool is not a matrix product
+      stride1 += k.outputs == k.elements;
     }
   CHECK(stride1 == 9);
   CHECK(pools == 13);
@@ -259,18 +260,18 @@ TEST_CASE("batch norm: the largest of its element, plane, per-plane and shortest
   auto bn = [](double n, double c, double hw, double elem) {
     Kernel k;
     k.kind = KernelKind::batch_norm;
-    k.m = n * c * hw;
-    k.n = n * c;
-    k.flops = 2 * k.m;
-    k.bytes = 2 * k.m * elem;
+    k.elements = n * c * hw;
+    k.planes = n * c;
+    k.flops = 2 * k.elements;
+    k.bytes = 2 * k.elements * elem;
     return k;
   };
   // Large planes, many of them: bound by elements (fp16 ResNet-50 layer 1 at batch 64).
   Kernel big = bn(64, 256, 56 * 56, 2);
-  CHECK(timer.time(big).time_s == test::approx(big.m / b.elements_per_s));
+  CHECK(timer.time(big).time_s == test::approx(big.elements / b.elements_per_s));
   // 7x7 planes: bound by the planes, whatever the bytes (the last stage at batch 64).
   Kernel small = bn(64, 2048, 49, 2);
-  CHECK(timer.time(small).time_s == test::approx(small.n / b.planes_per_s));
+  CHECK(timer.time(small).time_s == test::approx(small.planes / b.planes_per_s));
   CHECK(timer.time(bn(64, 2048, 49, 4)).time_s == test::approx(timer.time(small).time_s));
   // Few large planes (the stem at batch 1): one plane's elements, walked by one block.
   Kernel stem = bn(1, 64, 112 * 112, 4);
@@ -303,7 +304,7 @@ TEST_CASE("a device like the H100 inherits batch norm's bounds, the rates over a
 TEST_CASE("strided, pool and batch-norm kernels say when their elements, not DRAM, bind them") {
   DeviceSpec d = Catalog::builtin().device("h100");
   KernelTimer timer(d);
-  Kernel strided{.bytes = 4 * 3.0e6, .m = 3.0e6, .kind = KernelKind::strided};
+  Kernel strided{.bytes = 4 * 3.0e6, .elements = 3.0e6, .kind = KernelKind::strided};
   CHECK(timer.time(strided).bound == Bound::elements);
   CHECK(bound_name(timer.time(strided).bound) == "elements");
   // Its utilization is of the bandwidth: how little of it the kernel uses.
@@ -311,7 +312,7 @@ TEST_CASE("strided, pool and batch-norm kernels say when their elements, not DRA
   Kernel copy{.bytes = 4 * 3.0e6, .kind = KernelKind::copy};
   CHECK(timer.time(copy).bound == Bound::memory);
   // A batch norm at its own shortest time is floor-bound, at that time.
-  Kernel tiny{.bytes = 512, .m = 64, .n = 16, .kind = KernelKind::batch_norm};
+  Kernel tiny{.bytes = 512, .elements = 64, .planes = 16, .kind = KernelKind::batch_norm};
   CHECK(timer.time(tiny).bound == Bound::floor);
   CHECK(timer.time(tiny).time_s == test::approx(d.batch_norm.min_s));
   // A trace's measured time is kept; the model still says what bound it.
@@ -357,7 +358,7 @@ TEST_CASE("a CPU's slow math functions bound their elementwise kernels by elemen
   b.elementwise("aten::exp", 1e6);  // no rate in this profile: memory-bound as before
   REQUIRE(w.kernels.size() == 3);
   CHECK(w.kernels[0].func == ElemFunc::tanh);
-  CHECK(w.kernels[0].m == 1e6);
+  CHECK(w.kernels[0].elements == 1e6);
   CHECK(w.kernels[1].func == ElemFunc::none);
   CHECK(w.kernels[2].func == ElemFunc::exp);
   KernelTimer timer(d);

@@ -159,7 +159,7 @@ TEST_CASE("the pointwise fuser takes a dropout next to a fusible op into its gro
   CHECK(w.ops[1].noop);
   CHECK(w.name(w.ops[3].name) == "prim::CudaFusionGroup");
   REQUIRE(w.ops[3].kernel_count == 1);
-  CHECK(w.kernels[w.ops[3].first_kernel].m == 128 * 3072);
+  CHECK(w.kernels[w.ops[3].first_kernel].elements == 128 * 3072);
   CHECK(w.ops[4].cls == OpClass::linear);
 }
 

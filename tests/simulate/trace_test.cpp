@@ -260,12 +260,13 @@ TEST_CASE("a traced NCHW batch norm and pool replayed on another GPU carry their
   REQUIRE(w.kernels.size() == 3);
   KernelTimer timer(h100);
   CHECK(w.kernels[0].kind == KernelKind::batch_norm);
-  CHECK(w.kernels[0].m == 64.0 * 2048 * 49);
-  CHECK(w.kernels[0].n == 64.0 * 2048);
+  CHECK(w.kernels[0].elements == 64.0 * 2048 * 49);
+  CHECK(w.kernels[0].planes == 64.0 * 2048);
+  CHECK(w.kernels[0].m == 0);  // not a matrix product
   CHECK(timer.time(w.kernels[0]).bound == Bound::elements);
   CHECK(timer.time(w.kernels[0]).time_s == test::approx(64.0 * 2048 / h100.batch_norm.planes_per_s));
   // A 2-D batch norm (BatchNorm1d) is not the plane-by-plane kernel that was measured: it streams.
-  CHECK(w.kernels[1].m == 0);
+  CHECK(w.kernels[1].elements == 0);
   CHECK(timer.time(w.kernels[1]).bound != Bound::elements);
   CHECK(w.kernels[2].kind == KernelKind::pool);
   CHECK(timer.time(w.kernels[2]).time_s == test::approx(64.0 * 64 * 112 * 112 / h100.strided_elements_per_s));
