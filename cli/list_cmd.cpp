@@ -5,6 +5,7 @@
 #include "model/arch/architecture.hpp"
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "model/passes.hpp"
 #include "simulate/report.hpp"
 
 namespace fwtax::cli {
@@ -76,13 +77,13 @@ void list_hosts(const Catalog& c, std::ostream& out) {
 
 int cmd_list(const std::vector<std::string>& argv, std::ostream& out) {
   Args a(argv, {{"--help", false, "this help", ""}});
-  const char* usage = "Usage: fwtax list models|devices|frameworks|hosts\n";
+  const char* usage = "Usage: fwtax list models|devices|frameworks|hosts|passes\n";
   if (a.has("--help")) {
     out << usage;
     return 0;
   }
   if (a.positional().size() != 1)
-    throw InputError("list", "", "expected one of models, devices, frameworks, hosts");
+    throw InputError("list", "", "expected one of models, devices, frameworks, hosts, passes");
   const std::string& what = a.positional()[0];
   const Catalog& c = Catalog::builtin();
   std::vector<CatalogEntry> entries;
@@ -100,8 +101,20 @@ int cmd_list(const std::vector<std::string>& argv, std::ostream& out) {
   } else if (what == "hosts") {
     list_hosts(c, out);
     return 0;
+  } else if (what == "passes") {
+    // The workload passes a mode may list, and the built-in frameworks that list each.
+    for (const WorkloadPass& p : workload_passes()) {
+      std::string users;
+      for (const auto& f : c.frameworks())
+        for (const FrameworkPass& step : c.framework(f.name).passes)
+          if (step.name == p.name) {
+            users += (users.empty() ? "" : ", ") + f.name;
+            break;
+          }
+      entries.push_back({std::string(p.name), std::string(p.what) + " [" + (users.empty() ? "no built-in framework" : users) + "]"});
+    }
   } else {
-    throw InputError("list", "", "expected one of models, devices, frameworks, hosts, got \"" + what + "\"");
+    throw InputError("list", "", "expected one of models, devices, frameworks, hosts, passes, got \"" + what + "\"");
   }
   std::size_t w = 0;
   for (const auto& e : entries) w = std::max(w, e.name.size());

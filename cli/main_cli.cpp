@@ -14,7 +14,7 @@ const char* kHelp =
     "\n"
     "Commands:\n"
     "  simulate   predict latency, host and GPU busy time, the tax and the binding regime\n"
-    "  list       list built-in models, devices, frameworks or hosts\n"
+    "  list       list built-in models, devices, frameworks, hosts or workload passes\n"
     "  calibrate  measure this machine (CPU via libtorch, or a CUDA GPU) and write its profile\n"
     "  project    project latency and the tax onto faster GPUs, other generations, scaled models\n"
     "  validate   compare predictions with measured runs, error per configuration and group\n"

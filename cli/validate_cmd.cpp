@@ -35,7 +35,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--model", true, "only runs of these models", "LIST"},
     {"--min-batch", true, "only runs with at least this batch", "N"},
     {"--max-batch", true, "only runs with at most this batch", "N"},
-    {"--measure", true, "sync (default) or pipelined: how the runs were timed", "MODE"},
+    {"--measure", true, "sync (default) or pipelined: how the runs were timed (the paper's CSVs: always pipelined)", "MODE"},
     {"--format", true, "table (default) or json", "FORMAT"},
     {"--report", true, "write report.md and report.html with plots into this folder", "DIR"},
     {"--save", true, "with --run: keep what was measured in this folder: runs.json (the measured runs, for "
@@ -99,6 +99,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
   for (const auto& f : fws)
     if (!(own && own->framework(f))) Catalog::builtin().framework(f);
   std::vector<MeasuredRun> runs;
+  std::vector<std::string> rows_skipped;  // what the measured files skipped, one line each
   std::string title = a.get_or("--title", "fwtax validation");
   Json measured_json;
   std::string profile_note, temp_profile, temp_name;  // the profile calibrated now, and the name rows show for it
@@ -157,9 +158,11 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     }
   } else {
     for (const auto& f : split_list("--measured", *a.get("--measured"))) {
-      auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync);
+      auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync,
+                                     &rows_skipped);
       runs.insert(runs.end(), more.begin(), more.end());
     }
+
   }
   std::vector<std::string> models;
   if (auto v = a.get("--model")) models = split_list("--model", *v);
@@ -203,7 +206,16 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                                                              ? " (none left after --model, --framework, --min-batch, --max-batch; "
                                                                "the runs read are of " + listed(held_frameworks) + ": " +
                                                                listed(held_models) + ")"
-                                                             : " (expected runs of models fwtax builds, with a latency > 0)"));
+                                                             : " (expected runs of models fwtax builds, with a latency > 0" +
+                                                                   std::string(rows_skipped.empty() ? "" : "; " + rows_skipped.front()) + ")"));
+  if (!a.has("--quiet")) {
+    for (const auto& s : rows_skipped) std::cerr << "fwtax: warning: " << s << '\n';
+    // The paper timed its calls back to back: its CSVs' runs stay pipelined whatever --measure says.
+    if (a.has("--measure") && m == "sync" &&
+        std::any_of(runs.begin(), runs.end(), [](const MeasuredRun& r) { return r.source.ends_with(".csv"); }))
+      std::cerr << "fwtax: warning: --measure sync does not apply to the paper's CSVs: their calls were timed "
+                   "back to back and are predicted pipelined\n";
+  }
   auto cmp = compare_runs(runs, Catalog::builtin(), 1.0, host ? &*host : nullptr);
   std::size_t predicted = 0;
   for (const auto& c : cmp) predicted += c.ok;

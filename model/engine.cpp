@@ -27,6 +27,8 @@ struct Clock {
 
 struct CallStats {
   double host_busy = 0;
+  double host_wait = 0;     // time the host waited at the call's sync points
+  std::size_t waits = 0;    // sync points passed
 };
 
 // Host cost of one op: its class cost (which includes the first kernel launch) plus one launch for
@@ -135,6 +137,8 @@ void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const D
     if (op.sync) {
       double wait_end = std::max(host, gpu) + sync;
       if constexpr (kTimeline) tl->host_spans.push_back({host, wait_end - host, UINT32_MAX - 1, 0});
+      s.host_wait += wait_end - host;
+      ++s.waits;
       host = wait_end;
     }
   }
@@ -281,6 +285,8 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
     one_call(c, s, o.timeline ? &r : nullptr);
     r.latency_s = std::max(c.host, c.gpu) + sync;
     r.host_busy_s = s.host_busy;
+    r.host_wait_s = s.host_wait;
+    r.host_waits = s.waits;
     if (o.timeline && gpu) r.host_spans.push_back({c.host, r.latency_s - c.host, UINT32_MAX - 1, 0});
   } else {
     // Calls issued back to back, synchronized only at the ends: the steady-state period.
@@ -296,6 +302,8 @@ SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& 
     }
     r.latency_s = (end[kCalls - 1] - end[1]) / (kCalls - 2);
     r.host_busy_s = s.host_busy;
+    r.host_wait_s = s.host_wait;
+    r.host_waits = s.waits;
   }
   r.framework_tax_s = std::max(0.0, r.latency_s - r.gpu_busy_s);
   r.bound = regime_of(r);

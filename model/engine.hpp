@@ -44,6 +44,11 @@ struct SimResult {
   double host_busy_s = 0;      // host time spent dispatching (not waiting) per call
   double gpu_busy_s = 0;       // device time spent in kernels per call
   double framework_tax_s = 0;  // device idle time within the call: latency - gpu busy
+  // The host's waits for the GPU inside one call (Op::sync: .item(), ONNX Runtime 1.12's FusedConv):
+  // how many, and how long the host waited there (in the sync measure, or the last pipelined call).
+  // Across a wait host and GPU time add up rather than overlap.
+  std::size_t host_waits = 0;
+  double host_wait_s = 0;
   Regime bound = Regime::framework;
   // Device time by binding limit (Bound); the regime counts element-bound time with memory's.
   double gpu_compute_s = 0, gpu_memory_s = 0, gpu_floor_s = 0, gpu_elements_s = 0;

@@ -266,6 +266,8 @@ Json row_to_json(const ResultRow& r) {
   j["gpu_busy_s"] = s.gpu_busy_s;
   j["framework_tax_s"] = s.framework_tax_s;
   j["framework_tax_fraction"] = tax_fraction(s);
+  j["host_waits"] = s.host_waits;
+  j["host_wait_s"] = s.host_wait_s;
   j["bound"] = std::string(regime_name(s.bound));
   j["crossover_batch"] = r.crossover_batch ? Json(*r.crossover_batch) : Json(nullptr);
   j["kernels"] = s.kernels;
@@ -287,7 +289,8 @@ Json row_to_json(const ResultRow& r) {
     for (const auto& o : r.breakdown)
       ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
                      {"bound", o.bound.empty() ? Json(nullptr) : Json(o.bound)}, {"kernels", o.kernels},
-                     {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)}});
+                     {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)},
+                     {"waits", o.waits}});
     j["breakdown"] = ops;
     j["breakdown_by_class"] = totals_json(breakdown_by_class(r.breakdown), false);
     j["breakdown_by_module"] = totals_json(breakdown_by_module(r.breakdown), true);
@@ -309,7 +312,23 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << "host " << r.host << ": the framework's host costs x" << format_number("%.2f", r.host_factor);
   if (std::fabs(r.python_factor - 1) > 1e-9)
     out << ", their Python side (module calls, each op's Python) x" << format_number("%.2f", r.host_factor * r.python_factor);
-  out << "\n\n";
+  out << "\n";
+  if (r.sim.host_waits > 0) {
+    // Which ops the host waits after, by name, with their counts.
+    std::vector<std::pair<std::string, int>> names;
+    for (const auto& o : r.breakdown) {
+      if (!o.waits) continue;
+      auto it = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == o.name; });
+      if (it == names.end()) names.push_back({o.name, 1});
+      else ++it->second;
+    }
+    std::string list;
+    for (const auto& [name, count] : names) list += (list.empty() ? "" : ", ") + name + " x" + std::to_string(count);
+    out << "the host waits for the GPU " << r.sim.host_waits << " times a call"
+        << (list.empty() ? "" : " (after " + list + ")") << ", " << format_duration(r.sim.host_wait_s)
+        << " in all: across each wait the host's and the GPU's time add up instead of overlapping\n";
+  }
+  out << "\n";
   out << "by op class (module_* are Python nn.Module calls: host time only)\n";
   write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
   auto modules = breakdown_by_module(r.breakdown);

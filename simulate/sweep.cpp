@@ -201,6 +201,7 @@ std::vector<OpResult> breakdown_of(const Workload& w, const SimResult& s, const 
     if (op.scope) r.name += " [" + r.scope + "]";
     if (op.module) r.module = w.name(op.module);
     r.op_class = std::string(op_class_name(op.cls));
+    r.waits = op.sync;
     r.host_s = host[i];
     r.gpu_s = gpu[i];
     r.kernels = op.kernel_count;
@@ -505,14 +506,15 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   // token longer. Step times are simulated at up to 33 contexts and interpolated between them.
   const double ttft = r.sim.latency_s, ttft_low = r.latency_low_s, ttft_high = r.latency_high_s;
   const long long steps = new_tokens - 1;
-  double total = 0, low = 0, high = 0, busy = 0, host = 0, compute = 0, other = 0;
+  double total = 0, low = 0, high = 0, busy = 0, host = 0, compute = 0, other = 0, waits = 0, waited = 0;
   if (steps > 0) {
     const long long samples = std::min<long long>(steps, 33);
     std::vector<long long> at;
     for (long long i = 0; i < samples; ++i)
       at.push_back(prefill.seq + (samples > 1 ? i * (steps - 1) / (samples - 1) : 0));
-    // latency, low, high, GPU busy, host busy, GPU time compute-bound, GPU time bound otherwise
-    std::vector<std::array<double, 7>> v;
+    // latency, low, high, GPU busy, host busy, GPU time compute-bound, GPU time bound otherwise, the
+    // host's waits and its time waiting
+    std::vector<std::array<double, 9>> v;
     for (long long ctx : at) {
       WorkloadConfig c = prefill;
       c.phase = Phase::decode;
@@ -524,17 +526,18 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
       add_range(one, w, d, f, o, spread);
       const SimResult& s = one.sim;
       v.push_back({s.latency_s, one.latency_low_s, one.latency_high_s, s.gpu_busy_s, s.host_busy_s, s.gpu_compute_s,
-                   s.gpu_memory_s + s.gpu_floor_s + s.gpu_elements_s});
+                   s.gpu_memory_s + s.gpu_floor_s + s.gpu_elements_s, static_cast<double>(s.host_waits), s.host_wait_s});
     }
     // The steps a..b-1 between two sampled contexts take the line through their times; the last
     // sample is its own step.
-    std::array<double, 7> sum{};
+    std::array<double, 9> sum{};
     for (std::size_t i = 0; i + 1 < at.size(); ++i) {
       const double n = static_cast<double>(at[i + 1] - at[i]);
-      for (int k = 0; k < 7; ++k) sum[k] += n * v[i][k] + (v[i + 1][k] - v[i][k]) * (n - 1) / 2;
+      for (int k = 0; k < 9; ++k) sum[k] += n * v[i][k] + (v[i + 1][k] - v[i][k]) * (n - 1) / 2;
     }
-    for (int k = 0; k < 7; ++k) sum[k] += v.back()[k];
+    for (int k = 0; k < 9; ++k) sum[k] += v.back()[k];
     total = sum[0], low = sum[1], high = sum[2], busy = sum[3], host = sum[4], compute = sum[5], other = sum[6];
+    waits = sum[7], waited = sum[8];
   }
   r.ttft_s = ttft;
   r.tpot_s = steps > 0 ? total / static_cast<double>(steps) : 0;
@@ -543,6 +546,8 @@ void add_decode_steps(ResultRow& r, const Architecture& a, const WorkloadConfig&
   r.latency_high_s = ttft_high + high;
   r.sim.gpu_busy_s += busy;
   r.sim.host_busy_s += host;
+  r.sim.host_waits += static_cast<std::size_t>(std::llround(waits));
+  r.sim.host_wait_s += waited;
   r.sim.framework_tax_s = std::max(0.0, r.sim.latency_s - r.sim.gpu_busy_s);
   // The whole call's regime, by the simulator's rule over prefill and steps together (the decode
   // steps, not the prefill, make most of a long generate call).

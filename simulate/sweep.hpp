@@ -51,6 +51,7 @@ struct OpResult {
   std::string bound;  // the limit (bound_name) holding most of its GPU time; empty without kernels
   std::string module;  // the container module it runs in (Op::module); empty where none was recorded
   std::string scope;   // a module call's own name (Op::scope); empty for framework ops
+  bool waits = false;  // the host waits for the GPU after it (Op::sync)
 };
 
 // How far a latency may fall from its prediction: 10th and 90th percentiles of measured over

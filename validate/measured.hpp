@@ -48,13 +48,18 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
 // Any measured-runs file: a runs.json (shared H100 format or fwtax's own, JSON) or one of the
 // Framework Tax paper's CSVs (data/measured/framework-tax-2022/<folder>/<gpu>.csv). `device` is the
 // fwtax device (default: from the file: env.gpu, or the CSV's file name).
-std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure);
+// `notes`, where given, receives one line per file that skipped rows (the paper's CSVs: how many, why).
+std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure,
+                                            std::vector<std::string>* notes = nullptr);
 
 // The paper's CSV format (columns model, batch_size, input_size, latency in seconds ...): rows with a
 // latency > 0 and a batch <= 512, of models fwtax builds. `folder` is the CSV's folder name
-// (pretrained-fp32, pretrained-fp16, pretrained-torchscript, pretrained-torchscript-fp16).
+// (pretrained-fp32, pretrained-fp16, pretrained-torchscript, pretrained-torchscript-fp16, onnxruntime).
+// Rows that are not measurements (the data's known defects: latency 0 or empty, batch > 512) and rows
+// of models the zoo lacks are skipped, and `notes` says how many of each; a latency or batch that is
+// not a number, a negative latency or a batch below 1 is an InputError naming the line.
 std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::string& file, const std::string& device,
-                                         const std::string& folder);
+                                         const std::string& folder, std::vector<std::string>* notes = nullptr);
 
 // The architecture JSON of a run whose model is not built in, from the run's "meta" (the Hugging
 // Face config fields the shared runner records: hidden_size, num_hidden_layers, n_embd, dim ...): the

@@ -74,7 +74,7 @@ std::string host_of_file(const std::string& path) {
 }  // namespace
 
 std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::string& file, const std::string& device,
-                                         const std::string& folder) {
+                                         const std::string& folder, std::vector<std::string>* notes) {
   std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw InputError(file, "line 1", "the file is empty; expected a CSV header");
@@ -121,19 +121,41 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
       {"shufflenet", "shufflenet-v2"}, {"mobilenet_v2", "mobilenet-v2"},  {"wide_resnet50_2", "wide-resnet50"},
       {"mnasnet", "mnasnet"},         {"resnext50_32x4d", "resnext50"}};
   std::vector<MeasuredRun> out;
-  std::size_t n = 1;
+  std::size_t n = 1, defects = 0;
+  std::map<std::string, int> unbuilt;  // rows of models the zoo lacks, by name
+  // A field's number: empty (pandas' missing value) and "nan" read as NaN; other text is an error.
+  auto number = [&](const std::string& text, const char* what) {
+    if (text.empty() || text == "nan" || text == "NaN") return std::nan("");
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0')
+      throw InputError(file, "line " + std::to_string(n), std::string("expected a number for ") + what + ", got \"" + text + "\"");
+    return v;
+  };
   while (std::getline(in, line)) {
     ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     auto f = csv_fields(line);
     auto field = [&](long c) { return c >= 0 && static_cast<std::size_t>(c) < f.size() ? f[static_cast<std::size_t>(c)] : std::string(); };
-    double latency = std::atof(field(cl).c_str()), batch = std::atof(field(cb).c_str());
+    double latency = number(field(cl), "latency (seconds)"), batch = number(field(cb), "the batch size");
     double size = ci >= 0 ? std::atof(field(ci).c_str()) : 0;
-    if (!(latency > 0) || !(batch >= 1) || batch > 512 || !std::isfinite(latency)) continue;  // the README's known defects
+    if (latency < 0 || std::isinf(latency))
+      throw InputError(file, "line " + std::to_string(n), "expected a latency >= 0 seconds, got \"" + field(cl) + "\"");
+    if (batch < 1 || batch != std::floor(batch))
+      throw InputError(file, "line " + std::to_string(n), "expected a batch size that is an integer >= 1, got \"" + field(cb) + "\"");
+    // The data's known defects (its README): no latency (0 or missing), a batch > 512.
+    if (!(latency > 0) || !(batch <= 512)) {
+      ++defects;
+      continue;
+    }
     if (!(size >= 0 && size <= 16777216))
       throw InputError(file, "line " + std::to_string(n), "expected an input_size in [0, 16777216], got \"" + field(ci) + "\"");
     auto m = names.find(field(cm));
-    if (m == names.end()) continue;  // efficientnet, efficientnet_lite, gernet, longformer: not in the zoo
+    if (m == names.end()) {  // efficientnet, efficientnet_lite, gernet, longformer: not in the zoo
+      ++unbuilt[field(cm)];
+      continue;
+    }
     std::string row_dtype = cd >= 0 ? field(cd) : dtype;
     if (!parse_dtype(row_dtype))
       throw InputError(file, "line " + std::to_string(n), "expected a dtype fp16 or fp32, got \"" + row_dtype + "\"");
@@ -162,13 +184,29 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
     r.where = "line " + std::to_string(n);
     out.push_back(std::move(r));
   }
+  if (notes && (defects > 0 || !unbuilt.empty())) {
+    std::string note = file + ": skipped ";
+    if (defects > 0) note += std::to_string(defects) + " rows that are not measurements (latency 0 or missing, batch > 512)";
+    if (!unbuilt.empty()) {
+      int rows = 0;
+      std::string names_list;
+      for (const auto& [name, count] : unbuilt) {
+        rows += count;
+        names_list += (names_list.empty() ? "" : ", ") + (name.empty() ? std::string("(no name)") : name);
+      }
+      note += std::string(defects > 0 ? " and " : "") + std::to_string(rows) + " rows of models fwtax does not build (" +
+              names_list + ")";
+    }
+    notes->push_back(note);
+  }
   return out;
 }
 
-std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure) {
+std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure,
+                                            std::vector<std::string>* notes) {
   std::string text = read_file_text(path);
   if (path.size() > 4 && path.substr(path.size() - 4) == ".csv") {
-    auto runs = parse_paper_csv(text, path, device.empty() ? device_of_file(path) : device, folder_of(path));
+    auto runs = parse_paper_csv(text, path, device.empty() ? device_of_file(path) : device, folder_of(path), notes);
     // Predicted on another device (--device, FILE=DEVICE) the runs are a what-if on that device's host.
     const std::string host = device.empty() || device == device_of_file(path) ? host_of_file(path) : "";
     for (auto& r : runs) {

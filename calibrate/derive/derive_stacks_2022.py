@@ -204,7 +204,8 @@ def main():
         "onnxruntime", "1.12", "executor", ORT_PASSES,
         "ONNX Runtime 1.12, CUDA execution provider, graph optimizations 'all', run_with_iobinding: the executor "
         "runs the nodes of the exported graph (batch norms after a convolution folded by the export, dropout removed, "
-        "conv+bias+ReLU for float convolutions (FusedConv), transformer fusions)",
+        "conv+bias+ReLU for float convolutions (FusedConv), transformer fusions); the host waits for the GPU after "
+        "each FusedConv (cuDNN 8's fused convolution)",
         "onnxruntime-1.32-cpu.json", "onnxruntime_node_s", "onnxruntime_call_s", "exported ONNX graph",
         True, "sync_each_call: ONNX Runtime's CUDA provider synchronizes its compute stream at the end of every "
         "Run (CUDAExecutionProvider::OnRunEnd, cudaStreamSynchronize, in the 1.x releases of 2022); "

@@ -373,7 +373,7 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
                                    std::to_string(a.max_seq - c.seq)
                              : "sequence length " + std::to_string(c.seq) + " exceeds the model's " +
                                    std::to_string(a.max_seq) + " positions (max_position_embeddings)");
-  } else if (c.image < 32) {
+  } else if (c.phase == Phase::forward && c.image < 32) {  // (a vision model's other phases are refused above)
     diag.add("--image", "expected an image size >= 32, got " + std::to_string(c.image));
   }
   // Work beyond any real device: refuse rather than overflow (1e9 samples of BERT is fine; 1e9 x 1e6 tokens is not).

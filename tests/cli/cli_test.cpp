@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "model/catalog.hpp"
+#include "model/passes.hpp"
 #include "model/json_spec.hpp"
 #include "simulate/report.hpp"
 
@@ -97,6 +98,12 @@ TEST_CASE("list prints one line per entry") {
   CHECK(r.status == 0);
   CHECK(r.out.find("cuda-graphs") != std::string::npos);
   CHECK(run({"list", "gizmos"}).status == 2);
+  // Every registered workload pass, with the built-in frameworks that list it.
+  Run p = run({"list", "passes"});
+  CHECK(p.status == 0);
+  for (const WorkloadPass& pass : workload_passes()) CHECK(p.out.find(std::string(pass.name) + " ") != std::string::npos);
+  CHECK(p.out.find("[onnxruntime@1.12]") != std::string::npos);  // host_waits_on_fused_conv's only user
+  CHECK(p.out.find("[torch-compile, torch-compile-reduce-overhead]") != std::string::npos);
 }
 
 // The cells of the table line that starts with `first` (split on runs of spaces), empty if none.

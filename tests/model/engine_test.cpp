@@ -69,8 +69,13 @@ TEST_CASE("a sync point makes the host wait for the GPU") {
   // kernel 0: 10..110; op 1 dispatched at 20, its kernel runs 110..111; the host waits until 111 + 4;
   // op 2 costs 10 more (125) and its kernel ends at 126; the final sync adds 4.
   CHECK(r.latency_s == test::approx(130e-6));
+  // One wait inside the call, from 20 (ops 0 and 1 dispatched) to 115.
+  CHECK(r.host_waits == 1);
+  CHECK(r.host_wait_s == test::approx(95e-6));
   SimResult no_sync = simulate(chain(3, 1e10, 0), d, test::toy_eager(10e-6), {});
   CHECK(no_sync.latency_s > 300e-6);  // three 100 us kernels, no waiting
+  CHECK(no_sync.host_waits == 0);
+  CHECK(no_sync.host_wait_s == 0);
 }
 
 TEST_CASE("CUDA graphs: one host launch, kernels back to back with the graph's gap") {

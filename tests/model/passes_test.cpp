@@ -269,6 +269,8 @@ TEST_CASE("under onnxruntime@1.12 the host waits for the GPU after each FusedCon
   Workload b1 = ort_workload("resnet50", DType::fp32, 1);
   const SimResult r = simulate(b1, d, ort, o);
   CHECK(r.latency_s >= 0.95 * (r.host_busy_s + r.gpu_busy_s));
+  CHECK(r.host_waits == 49);
+  CHECK(r.host_wait_s > 0.5 * r.gpu_busy_s);
   for (Op& op : b1.ops) op.sync = false;
   const SimResult overlapped = simulate(b1, d, ort, o);
   CHECK(overlapped.latency_s < 0.75 * r.latency_s);

@@ -74,6 +74,10 @@ TEST_CASE("generate is the prefill and one decode step per further token, the st
   CHECK(gen.tokens_per_s == doctest::Approx(100 / gen.sim.latency_s));
   CHECK(gen.latency_low_s < gen.sim.latency_s);
   CHECK(gen.latency_high_s > gen.sim.latency_s);
+  // The host's waits add up over the call: the prefill's and every step's (each reads its token back).
+  CHECK(prefill.sim.host_waits >= 1);
+  CHECK(gen.sim.host_waits == prefill.sim.host_waits + 99 * first.sim.host_waits);
+  CHECK(gen.sim.host_wait_s > prefill.sim.host_wait_s + 98 * first.sim.host_wait_s);
 }
 
 TEST_CASE("a configuration larger than the device's memory is marked, and is never a crossover") {

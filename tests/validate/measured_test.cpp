@@ -216,3 +216,38 @@ TEST_CASE("runs faster than the same configuration at a smaller batch are listed
   CHECK(resnet == std::vector<long long>{2, 4, 16});
   CHECK(batch_inversions(runs, 0.5).size() == 1);  // only vgg16 fp16 took under half
 }
+
+TEST_CASE("the paper's CSVs: known defects and unbuilt models are skipped and said, other bad rows are errors") {
+  const std::string header = "model,batch_size,input_size,latency\n";
+  std::vector<std::string> notes;
+  auto runs = parse_paper_csv(header +
+                                  "bert,1.0,128.0,0.006\n"
+                                  "bert,2.0,128.0,0.0\n"           // no latency: not a measurement
+                                  "bert,102400.0,128.0,0.5\r\n"    // batch > 512, a CRLF line
+                                  "efficientnet,1.0,224.0,0.01\n"  // not in the zoo
+                                  "gernet,1.0,224.0,0.01\n"
+                                  "gernet,2.0,224.0,0.01\n"
+                                  "bert,4.0,128.0,\n",             // missing latency (pandas' NaN)
+                              "pretrained-fp32/v100.csv", "v100", "pretrained-fp32", &notes);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].batch == 1);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].find("pretrained-fp32/v100.csv: skipped 3 rows that are not measurements") == 0);
+  CHECK(notes[0].find("3 rows of models fwtax does not build (efficientnet, gernet)") != std::string::npos);
+  // A file with nothing skipped says nothing.
+  notes.clear();
+  parse_paper_csv(header + "bert,1.0,128.0,0.006\n", "pretrained-fp32/v100.csv", "v100", "pretrained-fp32", &notes);
+  CHECK(notes.empty());
+  // Text where a number belongs, a negative latency, a batch below 1 or not whole: errors at the line.
+  for (const char* row : {"bert,1.0,128.0,notanumber", "bert,x,128.0,0.006", "bert,1.0,128.0,-0.5",
+                          "bert,-4,128.0,0.006", "bert,1.5,128.0,0.006", "bert,0,128.0,0.006"}) {
+    CAPTURE(row);
+    try {
+      parse_paper_csv(header + "bert,1.0,128.0,0.006\n" + row + "\n", "pretrained-fp32/v100.csv", "v100",
+                      "pretrained-fp32");
+      FAIL("accepted");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find("pretrained-fp32/v100.csv: line 3") != std::string::npos);
+    }
+  }
+}
