@@ -192,11 +192,14 @@ void write_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
          "ops,flops,bytes,memory_bytes,fits\n";
   for (const auto& r : rows) {
     const SimResult& s = r.sim;
+    // Empty where the phase has no such figure, as JSON's null.
+    const bool decode = r.phase == "decode", generate = r.phase == "generate";
     out << r.model << ',' << r.device << ',' << r.host << ',' << r.framework << ',' << dtype_name(r.dtype) << ','
-        << r.batch << ',' << csv_size(r.seq) << ',' << csv_size(r.image) << ',' << r.phase << ',' << r.context << ',' << r.new_tokens << ','
+        << r.batch << ',' << csv_size(r.seq) << ',' << csv_size(r.image) << ',' << r.phase << ','
+        << (decode ? std::to_string(r.context) : "") << ',' << (generate ? std::to_string(r.new_tokens) : "") << ','
         << format_number("%.9g", s.latency_s) << ',' << format_number("%.9g", r.latency_low_s) << ','
-        << format_number("%.9g", r.latency_high_s) << ',' << format_number("%.9g", r.ttft_s) << ','
-        << format_number("%.9g", r.tpot_s) << ',' << format_number("%.9g", r.tokens_per_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
+        << format_number("%.9g", r.latency_high_s) << ',' << (generate ? format_number("%.9g", r.ttft_s) : "") << ','
+        << (generate ? format_number("%.9g", r.tpot_s) : "") << ',' << format_number("%.9g", r.tokens_per_s) << ',' << format_number("%.9g", s.host_busy_s) << ','
         << format_number("%.9g", s.gpu_busy_s) << ',' << format_number("%.9g", s.framework_tax_s) << ',' << regime_name(s.bound) << ','
         << (r.crossover_batch ? std::to_string(*r.crossover_batch) : "") << ',' << s.kernels << ',' << s.ops << ','
         << format_number("%.9g", s.flops) << ',' << format_number("%.9g", s.bytes) << ','
