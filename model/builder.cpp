@@ -3,11 +3,49 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/catalog.hpp"
+#include "model/error.hpp"
+
 namespace fwtax {
 
-// The channels below which cuDNN's heuristics keep a 3x3 convolution direct rather than Winograd (a
-// stem on an RGB image: 3 channels); an assumption, not read from cuDNN.
-constexpr double kWinogradMinChannels = 16;
+LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag) {
+  LibraryHeuristics h;
+  auto read = [&](const char* section, const char* key, double& into) {
+    const std::string where = std::string("/") + section + "/" + key;
+    const Json* v = j.is_object() && j.contains(section) && j[section].is_object() && j[section].contains(key)
+                        ? &j[section][key]
+                        : nullptr;
+    if (!v) return diag.add(where, "missing: expected a number > 0");
+    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
+      return diag.add(where, "expected a number > 0, got " + v->dump());
+    into = v->get<double>();
+  };
+  read("gemm_split_k", "tile_m", h.split_k_tile_m);
+  read("gemm_split_k", "tile_n", h.split_k_tile_n);
+  read("gemm_split_k", "max_fill", h.split_k_max_fill);
+  read("gemm_split_k", "min_k", h.split_k_min_k);
+  read("stream_k_workspace", "min_outputs", h.stream_k_min_outputs);
+  read("stream_k_workspace", "bytes", h.stream_k_bytes);
+  read("conv_workspace", "min_outputs", h.conv_workspace_min_outputs);
+  read("conv_workspace", "bytes_per_output", h.conv_workspace_bytes_per_output);
+  read("conv_nchw_output", "min_outputs", h.conv_nchw_output_min_outputs);
+  read("winograd", "min_channels", h.winograd_min_channels);
+  read("default_parallel_units", "gpu", h.default_gpu_units);
+  read("default_parallel_units", "cpu", h.default_cpu_units);
+  return h;
+}
+
+const LibraryHeuristics& builtin_library_heuristics() {
+  static const LibraryHeuristics h = [] {
+    const Json* j = Catalog::builtin().builtin_json("libraries.json");
+    if (!j) throw InputError("libraries.json", "", "not among the built-in data (model/CMakeLists.txt)");
+    Diagnostics diag("libraries.json");
+    LibraryHeuristics out = parse_library_heuristics(*j, diag);
+    diag.throw_if_any();
+    return out;
+  }();
+  return h;
+}
 
 std::vector<const WorkloadPass*> passes_for(const DeviceSpec& d, const FrameworkSpec& f) {
   std::vector<const WorkloadPass*> out;
@@ -27,7 +65,8 @@ std::vector<const WorkloadPass*> passes_for(const DeviceSpec& d, const Framework
 Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   Backend b;
   b.gpu = d.kind == DeviceKind::gpu;
-  b.parallel_units = d.parallel_units > 0 ? d.parallel_units : (b.gpu ? 80 : 8);
+  b.parallel_units = d.parallel_units > 0 ? d.parallel_units
+                                           : (b.gpu ? b.libraries.default_gpu_units : b.libraries.default_cpu_units);
   b.tf32_matmul = f.tf32_matmul;
   b.tf32_conv = f.tf32_conv && d.peak_flops_per_s[static_cast<int>(Math::tf32_tensor)] > 0;
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
@@ -171,12 +210,14 @@ void Builder::gemm_kernels(double m, double n, double k, GemmForm form, bool bia
     add_kernel(n_.k_gemv, KernelKind::gemm, math, flops, bytes, 1, n, k, form);
     return;
   }
-  // cuBLAS's FP32 (SIMT) path splits K when the output has too few 128x32 tiles to fill half the
-  // SMs: a memset and a beta scaling before, a reduction with the bias after (seen in the H100
-  // traces for 128x768x768 and 128x768x3072, not for 128x3072x768 or 1024x768x768). A stack
-  // without that path (FrameworkSpec::gemm_split_k false) runs the GEMM as one kernel.
-  double tiles = std::ceil(m / 128.0) * std::ceil(n / 32.0) * batch;
-  if (b_.gemm_split_k && math == Math::fp32_simt && tiles * 2 < b_.parallel_units && k >= 512) {
+  // cuBLAS's FP32 (SIMT) path splits K when the output has too few tiles to fill the SMs: a memset
+  // and a beta scaling before, a reduction with the bias after (data/libraries.json says where the
+  // thresholds were seen). A stack without that path (FrameworkSpec::gemm_split_k false) runs the
+  // GEMM as one kernel.
+  const LibraryHeuristics& lib = b_.libraries;
+  double tiles = std::ceil(m / lib.split_k_tile_m) * std::ceil(n / lib.split_k_tile_n) * batch;
+  if (b_.gemm_split_k && math == Math::fp32_simt && tiles < lib.split_k_max_fill * b_.parallel_units &&
+      k >= lib.split_k_min_k) {
     double out = m * n * batch * 4;
     add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, out);
     add_kernel(n_.k_splitk_scale, KernelKind::elementwise, Math::fp32_simt, m * n * batch, 2 * out);
@@ -184,10 +225,9 @@ void Builder::gemm_kernels(double m, double n, double k, GemmForm form, bool bia
     add_kernel(n_.k_splitk_epilogue, KernelKind::elementwise, Math::fp32_simt, m * n * batch, 2 * out);
     return;
   }
-  // cuBLASLt's stream-K kernels for large tensor-core outputs clear a workspace first (seen in the
-  // traces for 8192x3072 and 8192x2304 outputs, not for 8192x768).
-  if (math != Math::fp32_simt && m * n * batch >= (1 << 23))
-    add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, 4096);
+  // cuBLASLt's stream-K kernels for large tensor-core outputs clear a workspace first.
+  if (math != Math::fp32_simt && m * n * batch >= lib.stream_k_min_outputs)
+    add_kernel(n_.k_splitk_memset, KernelKind::memset, Math::fp32_simt, 0, lib.stream_k_bytes);
   add_kernel(n_.k_gemm, KernelKind::gemm, math, flops, bytes, m * batch, n, k, form);
 }
 
@@ -329,12 +369,14 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   if (math == Math::fp32_simt) {
     // On the CUDA cores cuDNN runs an ungrouped 3x3 stride-1 convolution with enough channels as
     // Winograd's algorithm: the tiles' products in a transformed domain, fewer multiplies than direct.
-    bool winograd = kh == 3 && kw == 3 && stride == 1 && groups == 1 && cin >= kWinogradMinChannels &&
-                    cout >= kWinogradMinChannels;
+    const double min_channels = b_.libraries.winograd_min_channels;
+    bool winograd = kh == 3 && kw == 3 && stride == 1 && groups == 1 && cin >= min_channels && cout >= min_channels;
     add_kernel(winograd ? n_.k_conv_winograd : n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
     if (winograd) w_.kernels.back().flops_divisor = b_.winograd_conv_speedup;
   } else if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
-    if (out_elems >= (1 << 20)) add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0, out_elems * 4 / 16);
+    if (out_elems >= b_.libraries.conv_workspace_min_outputs)
+      add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0,
+                 out_elems * b_.libraries.conv_workspace_bytes_per_output);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
   } else {
     // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
@@ -342,7 +384,8 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_);
     add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
-    if (out_elems >= (1 << 20)) add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
+    if (out_elems >= b_.libraries.conv_nchw_output_min_outputs)
+      add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
   }
   if (bias) conv_bias(static_cast<std::uint32_t>(w_.ops.size() - 1), out_elems);
 }

@@ -17,6 +17,28 @@
 
 namespace fwtax {
 
+// What the GPU libraries (cuBLAS, cuBLASLt, cuDNN) decide by shape, as the builder applies it: the
+// built-in data/libraries.json, where each threshold says what it was read from. Zero until read.
+struct LibraryHeuristics {
+  // cuBLAS's FP32 (SIMT) split-K: taken where the output's tile_m x tile_n tiles fill less than
+  // max_fill of the GPU's SMs and K is at least min_k (with FrameworkSpec::gemm_split_k).
+  double split_k_tile_m = 0, split_k_tile_n = 0, split_k_max_fill = 0, split_k_min_k = 0;
+  // cuBLASLt's stream-K tensor-core GEMMs clear a workspace of this many bytes from this many outputs.
+  double stream_k_min_outputs = 0, stream_k_bytes = 0;
+  // cuDNN's 1x1 tensor-core convolutions clear a workspace (bytes per output element) from this many
+  // outputs; its NHWC tensor-core convolutions transform their output back to NCHW from this many.
+  double conv_workspace_min_outputs = 0, conv_workspace_bytes_per_output = 0, conv_nchw_output_min_outputs = 0;
+  // cuDNN runs an ungrouped 3x3 stride-1 convolution on the CUDA cores as Winograd from this many
+  // channels in and out.
+  double winograd_min_channels = 0;
+  // What a profile without parallel_units is taken to have: SMs of a GPU, cores of a CPU.
+  double default_gpu_units = 0, default_cpu_units = 0;
+};
+// Reads the heuristics' file form (data/libraries.json); every value must be a number > 0.
+LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag);
+// The built-in heuristics (data/libraries.json), read once.
+const LibraryHeuristics& builtin_library_heuristics();
+
 // The execution environment facts that change which kernels an op launches.
 struct Backend {
   bool gpu = true;
@@ -38,6 +60,7 @@ struct Backend {
   // The framework's workload passes (FrameworkSpec::passes), which build_workload applies to what
   // the builder emitted.
   std::vector<const WorkloadPass*> passes;
+  LibraryHeuristics libraries = builtin_library_heuristics();
 };
 Backend make_backend(const DeviceSpec& device, const FrameworkSpec& framework);
 // The framework's workload passes that run on this device (FrameworkPass's compute capability bounds).

@@ -327,8 +327,11 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
     }
     std::string list;
     for (const auto& [name, count] : names) list += (list.empty() ? "" : ", ") + name + " x" + std::to_string(count);
-    out << "the host waits for the GPU " << r.sim.host_waits << " times a call"
-        << (list.empty() ? "" : " (after " + list + ")") << ", " << format_duration(r.sim.host_wait_s)
+    // A generate row counts the waits of the whole call; its breakdown is of the prefill's ops.
+    const bool generate = r.phase == "generate";
+    out << "the host waits for the GPU " << r.sim.host_waits << (generate ? " times over the call" : " times a call")
+        << (list.empty() ? "" : generate ? " (the prefill's after " + list + ", then each decode step's)" : " (after " + list + ")")
+        << ", " << format_duration(r.sim.host_wait_s)
         << " in all: across each wait the host's and the GPU's time add up instead of overlapping\n";
   }
   out << "\n";

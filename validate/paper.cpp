@@ -122,7 +122,7 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
       {"mnasnet", "mnasnet"},         {"resnext50_32x4d", "resnext50"}};
   std::vector<MeasuredRun> out;
   std::size_t n = 1, defects = 0;
-  std::map<std::string, int> unbuilt;  // rows of models the zoo lacks, by name
+  std::map<std::string, std::size_t> unbuilt;  // rows of models the zoo lacks, by name
   // A field's number: empty (pandas' missing value) and "nan" read as NaN; other text is an error.
   auto number = [&](const std::string& text, const char* what) {
     if (text.empty() || text == "nan" || text == "NaN") return std::nan("");
@@ -141,7 +141,7 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
     double latency = number(field(cl), "latency (seconds)"), batch = number(field(cb), "the batch size");
     double size = ci >= 0 ? std::atof(field(ci).c_str()) : 0;
     if (latency < 0 || std::isinf(latency))
-      throw InputError(file, "line " + std::to_string(n), "expected a latency >= 0 seconds, got \"" + field(cl) + "\"");
+      throw InputError(file, "line " + std::to_string(n), "expected a finite latency >= 0 seconds, got \"" + field(cl) + "\"");
     if (batch < 1 || batch != std::floor(batch))
       throw InputError(file, "line " + std::to_string(n), "expected a batch size that is an integer >= 1, got \"" + field(cb) + "\"");
     // The data's known defects (its README): no latency (0 or missing), a batch > 512.
@@ -186,15 +186,16 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
   }
   if (notes && (defects > 0 || !unbuilt.empty())) {
     std::string note = file + ": skipped ";
-    if (defects > 0) note += std::to_string(defects) + " rows that are not measurements (latency 0 or missing, batch > 512)";
+    auto rows_of = [](std::size_t k) { return std::to_string(k) + (k == 1 ? " row" : " rows"); };
+    if (defects > 0) note += rows_of(defects) + " that are not measurements (latency 0 or missing, batch > 512)";
     if (!unbuilt.empty()) {
-      int rows = 0;
+      std::size_t rows = 0;
       std::string names_list;
       for (const auto& [name, count] : unbuilt) {
         rows += count;
         names_list += (names_list.empty() ? "" : ", ") + (name.empty() ? std::string("(no name)") : name);
       }
-      note += std::string(defects > 0 ? " and " : "") + std::to_string(rows) + " rows of models fwtax does not build (" +
+      note += std::string(defects > 0 ? " and " : "") + rows_of(rows) + " of models fwtax does not build (" +
               names_list + ")";
     }
     notes->push_back(note);

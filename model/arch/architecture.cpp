@@ -350,7 +350,8 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
       families += std::string(families.empty() ? "" : ", ") + f->name;
       for (const HfConfigClass& k : f->hf_classes) types += std::string(types.empty() ? "" : ", ") + k.model_type;
     }
-    diag.add("--phase", std::string(phase_name(c.phase)) + " needs a causal LM with a KV cache (" + families +
+    // (generate builds its prefill first: name every phase but forward, not the one building)
+    diag.add("--phase", "prefill, decode and generate need a causal LM with a KV cache (" + families +
                             " and their sizes, or a config.json of model_type " + types + "); " + a.name + " is " +
                             (a.family.empty() ? "not one" : "a " + a.family + " model"));
   }

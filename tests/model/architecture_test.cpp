@@ -193,3 +193,45 @@ TEST_CASE("impossible configurations are input errors") {
   CHECK(seq[0].find("exceeds the model's 512 positions (max_position_embeddings)") != std::string::npos);
   CHECK(!test::messages_of([&] { build_workload(*a, {"bert-base", DType::fp32, 0, 128, 0}, b); }).empty());
 }
+
+TEST_CASE("the builder's library heuristics come from data/libraries.json, and bad values are refused by place") {
+  const Json* j = Catalog::builtin().builtin_json("libraries.json");
+  REQUIRE(j != nullptr);
+  const LibraryHeuristics& h = builtin_library_heuristics();
+  CHECK(h.split_k_min_k == (*j)["gemm_split_k"]["min_k"].get<double>());
+  CHECK(h.winograd_min_channels == (*j)["winograd"]["min_channels"].get<double>());
+  // Every section says where its numbers come from.
+  for (const auto& [section, v] : j->items())
+    if (v.is_object()) CHECK_MESSAGE(v.contains("source"), section);
+  // The split-K threshold decides the kernels: BERT's 128x768x768 projection on the RTX 8000 (24
+  // output tiles of 128x32 against 72 SMs) splits K with K = 768 >= 512, not when K must reach 1024.
+  const Catalog& c = Catalog::builtin();
+  Backend be = make_backend(c.device("rtx8000"), c.framework("pytorch-eager"));
+  auto linear_kernels = [](const Backend& b) {
+    Workload w;
+    Builder(w, b, DType::fp32).linear(128, 768, 768);
+    return w.ops.front().kernel_count;
+  };
+  CHECK(linear_kernels(be) == 4);
+  be.libraries.split_k_min_k = 1024;
+  CHECK(linear_kernels(be) == 1);
+  // A profile without an SM count takes the file's default.
+  DeviceSpec bare = c.device("rtx8000");
+  bare.parallel_units = 0;
+  CHECK(make_backend(bare, c.framework("pytorch-eager")).parallel_units == h.default_gpu_units);
+  // Missing or non-positive values are errors at their place.
+  Json bad = *j;
+  bad["gemm_split_k"]["min_k"] = -512;
+  bad["winograd"].erase("min_channels");
+  Diagnostics diag("libraries.json");
+  parse_library_heuristics(bad, diag);
+  try {
+    diag.throw_if_any();
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("/gemm_split_k/min_k") != std::string::npos);
+    CHECK(m.find("expected a number > 0, got -512") != std::string::npos);
+    CHECK(m.find("/winograd/min_channels") != std::string::npos);
+  }
+}
