@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "model/catalog.hpp"
 #include "model/error.hpp"
@@ -20,18 +21,21 @@ LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag) {
       return diag.add(where, "expected a number > 0, got " + v->dump());
     into = v->get<double>();
   };
-  read("gemm_split_k", "tile_m", h.split_k_tile_m);
-  read("gemm_split_k", "tile_n", h.split_k_tile_n);
-  read("gemm_split_k", "max_fill", h.split_k_max_fill);
-  read("gemm_split_k", "min_k", h.split_k_min_k);
-  read("stream_k_workspace", "min_outputs", h.stream_k_min_outputs);
-  read("stream_k_workspace", "bytes", h.stream_k_bytes);
-  read("conv_workspace", "min_outputs", h.conv_workspace_min_outputs);
-  read("conv_workspace", "bytes_per_output", h.conv_workspace_bytes_per_output);
-  read("conv_nchw_output", "min_outputs", h.conv_nchw_output_min_outputs);
-  read("winograd", "min_channels", h.winograd_min_channels);
-  read("default_parallel_units", "gpu", h.default_gpu_units);
-  read("default_parallel_units", "cpu", h.default_cpu_units);
+  // section, key and the field it fills
+  const std::tuple<const char*, const char*, double LibraryHeuristics::*> fields[] = {
+      {"gemm_split_k", "tile_m", &LibraryHeuristics::split_k_tile_m},
+      {"gemm_split_k", "tile_n", &LibraryHeuristics::split_k_tile_n},
+      {"gemm_split_k", "max_fill", &LibraryHeuristics::split_k_max_fill},
+      {"gemm_split_k", "min_k", &LibraryHeuristics::split_k_min_k},
+      {"stream_k_workspace", "min_outputs", &LibraryHeuristics::stream_k_min_outputs},
+      {"stream_k_workspace", "bytes", &LibraryHeuristics::stream_k_bytes},
+      {"conv_workspace", "min_outputs", &LibraryHeuristics::conv_workspace_min_outputs},
+      {"conv_workspace", "bytes_per_output", &LibraryHeuristics::conv_workspace_bytes_per_output},
+      {"conv_nchw_output", "min_outputs", &LibraryHeuristics::conv_nchw_output_min_outputs},
+      {"winograd", "min_channels", &LibraryHeuristics::winograd_min_channels},
+      {"default_parallel_units", "gpu", &LibraryHeuristics::default_gpu_units},
+      {"default_parallel_units", "cpu", &LibraryHeuristics::default_cpu_units}};
+  for (const auto& [section, key, field] : fields) read(section, key, h.*field);
   return h;
 }
 
