@@ -201,8 +201,10 @@ TEST_CASE("the builder's library heuristics come from data/libraries.json, and b
   CHECK(h.split_k_min_k == (*j)["gemm_split_k"]["min_k"].get<double>());
   CHECK(h.winograd_min_channels == (*j)["winograd"]["min_channels"].get<double>());
   // Every section says where its numbers come from.
-  for (const auto& [section, v] : j->items())
-    if (v.is_object()) CHECK_MESSAGE(v.contains("source"), section);
+  for (const auto& item : j->items()) {
+    const std::string section = item.key();  // a plain variable: doctest's macros capture it
+    if (item.value().is_object()) CHECK_MESSAGE(item.value().contains("source"), section);
+  }
   // The split-K threshold decides the kernels: BERT's 128x768x768 projection on the RTX 8000 (24
   // output tiles of 128x32 against 72 SMs) splits K with K = 768 >= 512, not when K must reach 1024.
   const Catalog& c = Catalog::builtin();
