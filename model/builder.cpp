@@ -2,40 +2,49 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 
 #include "model/catalog.hpp"
 #include "model/error.hpp"
+#include "model/json_spec.hpp"
 
 namespace fwtax {
 
 LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag) {
   LibraryHeuristics h;
-  auto read = [&](const char* section, const char* key, double& into) {
-    const std::string where = std::string("/") + section + "/" + key;
-    const Json* v = j.is_object() && j.contains(section) && j[section].is_object() && j[section].contains(key)
-                        ? &j[section][key]
-                        : nullptr;
-    if (!v) return diag.add(where, "missing: expected a number > 0");
-    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
-      return diag.add(where, "expected a number > 0, got " + v->dump());
-    into = v->get<double>();
+  ObjectReader top(j, "", diag);
+  top.allow({"name", "description"});
+  // One section of the file: its numbers through `read`, its source allowed, nothing else.
+  auto section = [&](std::string_view key, auto&& read) {
+    if (const Json* v = top.object(key, true)) {
+      ObjectReader r(*v, pointer_join("", key), diag);
+      read(r);
+      r.allow({"source"});
+      r.finish();
+    }
   };
-  // section, key and the field it fills
-  const std::tuple<const char*, const char*, double LibraryHeuristics::*> fields[] = {
-      {"gemm_split_k", "tile_m", &LibraryHeuristics::split_k_tile_m},
-      {"gemm_split_k", "tile_n", &LibraryHeuristics::split_k_tile_n},
-      {"gemm_split_k", "max_fill", &LibraryHeuristics::split_k_max_fill},
-      {"gemm_split_k", "min_k", &LibraryHeuristics::split_k_min_k},
-      {"stream_k_workspace", "min_outputs", &LibraryHeuristics::stream_k_min_outputs},
-      {"stream_k_workspace", "bytes", &LibraryHeuristics::stream_k_bytes},
-      {"conv_workspace", "min_outputs", &LibraryHeuristics::conv_workspace_min_outputs},
-      {"conv_workspace", "bytes_per_output", &LibraryHeuristics::conv_workspace_bytes_per_output},
-      {"conv_nchw_output", "min_outputs", &LibraryHeuristics::conv_nchw_output_min_outputs},
-      {"winograd", "min_channels", &LibraryHeuristics::winograd_min_channels},
-      {"default_parallel_units", "gpu", &LibraryHeuristics::default_gpu_units},
-      {"default_parallel_units", "cpu", &LibraryHeuristics::default_cpu_units}};
-  for (const auto& [section, key, field] : fields) read(section, key, h.*field);
+  using R = ObjectReader;
+  constexpr NumberRule positive = NumberRule::positive;
+  section("gemm_split_k", [&](R& r) {
+    h.split_k_tile_m = r.number("tile_m", positive);
+    h.split_k_tile_n = r.number("tile_n", positive);
+    h.split_k_max_fill = r.number("max_fill", NumberRule::fraction);
+    h.split_k_min_k = r.number("min_k", positive);
+  });
+  section("stream_k_workspace", [&](R& r) {
+    h.stream_k_min_outputs = r.number("min_outputs", positive);
+    h.stream_k_bytes = r.number("bytes", positive);
+  });
+  section("conv_workspace", [&](R& r) {
+    h.conv_workspace_min_outputs = r.number("min_outputs", positive);
+    h.conv_workspace_bytes_per_output = r.number("bytes_per_output", positive);
+  });
+  section("conv_nchw_output", [&](R& r) { h.conv_nchw_output_min_outputs = r.number("min_outputs", positive); });
+  section("winograd", [&](R& r) { h.winograd_min_channels = r.number("min_channels", positive); });
+  section("default_parallel_units", [&](R& r) {
+    h.default_gpu_units = r.number("gpu", positive);
+    h.default_cpu_units = r.number("cpu", positive);
+  });
+  top.finish();
   return h;
 }
 

@@ -34,7 +34,8 @@ struct LibraryHeuristics {
   // What a profile without parallel_units is taken to have: SMs of a GPU, cores of a CPU.
   double default_gpu_units = 0, default_cpu_units = 0;
 };
-// Reads the heuristics' file form (data/libraries.json); every value must be a number > 0.
+// Reads the heuristics' file form (data/libraries.json): every section and value required, each a number
+// > 0 (max_fill in (0, 1]); unknown members are reported.
 LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag);
 // The built-in heuristics (data/libraries.json), read once.
 const LibraryHeuristics& builtin_library_heuristics();
