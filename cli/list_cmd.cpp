@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/args.hpp"
@@ -103,14 +104,13 @@ int cmd_list(const std::vector<std::string>& argv, std::ostream& out) {
     return 0;
   } else if (what == "passes") {
     // The workload passes a mode may list, and the built-in frameworks that list each.
+    std::vector<FrameworkSpec> frameworks;
+    for (const auto& f : c.frameworks()) frameworks.push_back(c.framework(f.name));
     for (const WorkloadPass& p : workload_passes()) {
       std::string users;
-      for (const auto& f : c.frameworks())
-        for (const FrameworkPass& step : c.framework(f.name).passes)
-          if (step.name == p.name) {
-            users += (users.empty() ? "" : ", ") + f.name;
-            break;
-          }
+      for (const FrameworkSpec& f : frameworks)
+        if (std::any_of(f.passes.begin(), f.passes.end(), [&](const FrameworkPass& step) { return step.name == p.name; }))
+          users += (users.empty() ? "" : ", ") + f.name;
       entries.push_back({std::string(p.name), std::string(p.what) + " [" + (users.empty() ? "no built-in framework" : users) + "]"});
     }
   } else {

@@ -212,7 +212,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     for (const auto& s : rows_skipped) std::cerr << "fwtax: warning: " << s << '\n';
     // The paper timed its calls back to back: its CSVs' runs stay pipelined whatever --measure says.
     if (a.has("--measure") && m == "sync" &&
-        std::any_of(runs.begin(), runs.end(), [](const MeasuredRun& r) { return r.source.ends_with(".csv"); }))
+        std::any_of(runs.begin(), runs.end(), [](const MeasuredRun& r) { return is_paper_csv(r.source); }))
       std::cerr << "fwtax: warning: --measure sync does not apply to the paper's CSVs: their calls were timed "
                    "back to back and are predicted pipelined\n";
   }

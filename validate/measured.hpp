@@ -2,6 +2,7 @@
 // Measured runs: end-to-end latencies of real configurations, read from the datasets fwtax knows
 // (the shared H100 runs.json format, our own measured-runs JSON, the Framework Tax paper's CSVs).
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/dtype.hpp"
@@ -48,6 +49,9 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
 // Any measured-runs file: a runs.json (shared H100 format or fwtax's own, JSON) or one of the
 // Framework Tax paper's CSVs (data/measured/framework-tax-2022/<folder>/<gpu>.csv). `device` is the
 // fwtax device (default: from the file: env.gpu, or the CSV's file name).
+// Whether read_measured_file reads `path` as one of the paper's CSVs (its name ends in .csv).
+bool is_paper_csv(std::string_view path);
+
 // `notes`, where given, receives one line per file that skipped rows (the paper's CSVs: how many, why).
 std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure,
                                             std::vector<std::string>* notes = nullptr);

@@ -203,10 +203,12 @@ std::vector<MeasuredRun> parse_paper_csv(const std::string& text, const std::str
   return out;
 }
 
+bool is_paper_csv(std::string_view path) { return path.size() > 4 && path.ends_with(".csv"); }
+
 std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::string& device, Measure measure,
                                             std::vector<std::string>* notes) {
   std::string text = read_file_text(path);
-  if (path.size() > 4 && path.substr(path.size() - 4) == ".csv") {
+  if (is_paper_csv(path)) {
     auto runs = parse_paper_csv(text, path, device.empty() ? device_of_file(path) : device, folder_of(path), notes);
     // Predicted on another device (--device, FILE=DEVICE) the runs are a what-if on that device's host.
     const std::string host = device.empty() || device == device_of_file(path) ? host_of_file(path) : "";
