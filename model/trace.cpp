@@ -574,12 +574,31 @@ bool is_weight_arg(const std::string& op, std::size_t i) {
   return false;
 }
 
+// Elementwise-class ops whose output is not their largest input's shape (gathers, scatters, a
+// range, a scan, a repeat): no fuser takes them as pointwise members.
+bool shape_changing(const std::string& op) {
+  static const char* ops[] = {"aten::gather",  "aten::index_select", "aten::index",    "aten::index_put_",
+                              "aten::arange",  "aten::cumsum",       "aten::scatter",  "aten::scatter_",
+                              "aten::repeat"};
+  return std::find(std::begin(ops), std::end(ops), op) != std::end(ops);
+}
+
 struct Work {
   double flops = 0, bytes = 0;
   double m = 0, n = 0, k = 0;          // a matrix product's GEMM view (Kernel::m, n, k)
   double elements = 0, planes = 0;     // a pool's or batch norm's elements, a batch norm's planes
+  double out_bytes = 0;  // the tensor a pointwise op, norm or softmax writes (Kernel::out_bytes); 0: unknown
   KernelKind kind = KernelKind::elementwise;
 };
+
+// A pointwise op's math function (erf, tanh, GELU: Kernel::func) over its output's elements, as
+// Builder::mark_function records it for a built op.
+void mark_function(Kernel& k, const std::string& op, double elements) {
+  ElemFunc f = elem_func_of(op);
+  if (f == ElemFunc::none) return;
+  k.func = f;
+  k.elements = elements;
+}
 
 // The op's shape, on the kernel that carries its work.
 void give_shape(Kernel& k, const Work& w) {
@@ -668,8 +687,11 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
     w.bytes = 2 * rows * width * e + rows * 8;
     w.flops = 0;
     w.kind = KernelKind::gather;
+  } else if (cls == OpClass::elementwise && !shape_changing(n)) {
+    w.out_bytes = largest * e;  // a pointwise op writes its broadcast shape, the largest input's
   } else if (cls == OpClass::layer_norm || cls == OpClass::batch_norm) {
     w.bytes = 2 * numel(dim(0)) * e;
+    w.out_bytes = numel(dim(0)) * e;
     w.kind = cls == OpClass::batch_norm ? KernelKind::batch_norm : KernelKind::norm;
     if (cls == OpClass::batch_norm && dim(0).size() == 4) {  // NCHW: the plane-by-plane kernels
       w.elements = numel(dim(0));
@@ -677,6 +699,7 @@ Work op_work(const TraceOp& op, const std::vector<std::vector<long long>>& dims,
     }
   } else if (cls == OpClass::softmax) {
     w.bytes = 2 * numel(dim(0)) * e;
+    w.out_bytes = numel(dim(0)) * e;
     w.kind = KernelKind::softmax;
   } else if (cls == OpClass::pool) {
     w.kind = KernelKind::pool;
@@ -847,13 +870,15 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
     bool changed = (what.batch > 0 && what.batch != t.batch) || (what.seq > 0 && what.seq != t.seq);
     Work then = changed ? op_work(top, top.dims, e) : now;
     if (has_kernels) {
-      // The longest kernel carries the op's work. cuDNN runs some convolutions (1x1 ones) with GEMM
-      // kernels: they are still convolutions, in the convolution's math (TF32 for fp32 by default,
-      // where matmuls stay in fp32). An op whose work runs in several matrix kernels (torch.nn's fused
-      // encoder layer: four GEMMs and attention) splits its FLOPs and bytes among them by their
-      // traced durations.
-      double main_dur = 0, matrix_dur = 0;
-      std::size_t main = 0;
+      // The longest kernel carries the op's work, and of a matrix product's kernels the longest
+      // matrix kernel: a strided convolution's NHWC transform of its input can outlast the
+      // convolution (ResNet-50's downsampling ones at batch 8 on the H100). cuDNN runs some
+      // convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in the convolution's
+      // math (TF32 for fp32 by default, where matmuls stay in fp32). An op whose work runs in several
+      // matrix kernels (torch.nn's fused encoder layer: four GEMMs and attention) splits its FLOPs
+      // and bytes among them by their traced durations.
+      double main_dur = 0, matrix_dur = 0, main_matrix_dur = 0;
+      std::size_t main = 0, main_matrix = 0;
       int matrix_kernels = 0;
       std::vector<KernelKind> kinds(top.kernels.size());
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
@@ -861,8 +886,12 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
         kinds[j] = classify_kernel(tk.name, tk.memset, tk.memcpy);
         if (kinds[j] == KernelKind::gemm && op.cls == OpClass::conv) kinds[j] = KernelKind::conv;
         if (tk.dur_s > main_dur) main_dur = tk.dur_s, main = j;
-        if (is_matrix_kind(kinds[j])) matrix_dur += tk.dur_s, ++matrix_kernels;
+        if (is_matrix_kind(kinds[j])) {
+          matrix_dur += tk.dur_s, ++matrix_kernels;
+          if (tk.dur_s > main_matrix_dur) main_matrix_dur = tk.dur_s, main_matrix = j;
+        }
       }
+      if (is_matrix_kind(now.kind) && matrix_kernels > 0) main = main_matrix, main_dur = main_matrix_dur;
       const double in_now = first_bytes(dims_now, e), in_then = first_bytes(top.dims, e);
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
         const TraceKernel& tk = top.kernels[j];
@@ -903,9 +932,13 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
             k.measured_s = std::max(what.device->kernel_min_s, tk.dur_s + t_new - t_old);
           }
         }
+        if (j == main && now.out_bytes > 0) mark_function(k, top.name, now.out_bytes / e);
         w.kernels.push_back(k);
         op.kernel_count++;
       }
+      // The op's result, on its last kernel as the builder records it (Builder::output), so the
+      // fusing passes take traced pointwise ops, norms and softmaxes as they take built ones.
+      if (op.kernel_count > 0) w.kernels.back().out_bytes = now.out_bytes;
     } else if (op.cls != OpClass::view && op.cls != OpClass::alloc && (now.flops > 0 || now.bytes > 0)) {
       // A CPU trace (no kernel events): each op that does work gets one kernel, its FLOPs, bytes and
       // shape from its input shapes. On the CPU it ran on, the kernel is the op's own compute as
@@ -930,6 +963,8 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
         return k;
       };
       Kernel k = make(now);
+      k.out_bytes = now.out_bytes;
+      if (now.out_bytes > 0) mark_function(k, top.name, now.out_bytes / e);
       if (what.same_device) {
         double t_then = changed ? timer.time(make(then)).time_s : 0;
         k.measured_s = t_then > 0 ? top.compute_s * timer.time(k).time_s / t_then : top.compute_s;
