@@ -845,6 +845,14 @@ TraceOutliers replace_host_outliers(Trace& t) {
   return out;
 }
 
+double trace_weight_bytes(const Trace& t) {
+  double bytes = 0;
+  for (const TraceOp& op : t.ops)
+    for (std::size_t i = 0; i < op.dims.size(); ++i)
+      if (is_weight_arg(op.name, i)) bytes += numel(op.dims[i]) * op_elem_bytes(op, t.dtype);
+  return bytes;
+}
+
 Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
   Workload w;
   w.config.model = t.file.substr(t.file.find_last_of('/') == std::string::npos ? 0 : t.file.find_last_of('/') + 1);

@@ -92,4 +92,8 @@ struct TraceWhatIf {
 // The traced forward as a workload. Kernel FLOPs and bytes come from the ops' input shapes.
 Workload trace_workload(const Trace& t, const TraceWhatIf& w);
 
+// The bytes of the weights the trace's ops read (their weight operands, by shape and type), counted
+// per call: a layer whose weights several calls share (ALBERT's) counts once for each.
+double trace_weight_bytes(const Trace& t);
+
 }  // namespace fwtax

@@ -403,6 +403,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
   if (timelines) check_timeline_size(devices.size() * q.frameworks.size() * batches.size() * seqs.size());
   std::vector<ResultRow> rows;
   const LatencySpread spread = builtin_spread(catalog);
+  const double weight_bytes = trace_weight_bytes(t);
   for (const auto& dref : devices) {
     DeviceSpec d = catalog.device(dref);
     for (const auto& fref : q.frameworks) {
@@ -429,6 +430,12 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
           add_range(r, w, d, f, rp.options, spread_for_host(spread, host, r.model));
           note_dtype(extras, d, r.dtype);
           add_details(r, w, d, f, rp.options, q.breakdown, timelines);
+          // What must be resident: the weights the ops read and the largest kernel's operands.
+          double largest = 0;
+          for (const auto& k : w.kernels) largest = std::max(largest, k.bytes);
+          r.memory_bytes = weight_bytes + largest;
+          r.capacity_bytes = d.memory_capacity_bytes;
+          r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
           rows.push_back(std::move(r));
         }
     }

@@ -648,3 +648,23 @@ TEST_CASE("a traced model and the built-in one go through the fusing passes alik
     CHECK(traced.latency_s == test::approx(built.latency_s).epsilon(0.2));
   }
 }
+
+TEST_CASE("a replayed trace says how much memory it needs, as a built-in model does") {
+  SweepRequest q;
+  q.trace = kTraces + "resnet50_fp16_bs8.json.gz";
+  q.devices = {"h100"};
+  q.frameworks = {"pytorch-eager"};
+  q.batches.clear();
+  auto traced = run_sweep(q, Catalog::builtin());
+  SweepRequest m;
+  m.models = {"resnet50"}, m.batches = {8}, m.dtypes = {DType::fp16};
+  m.devices = {"h100"};
+  m.frameworks = {"pytorch-eager"};
+  auto built = run_sweep(m, Catalog::builtin());
+  REQUIRE(traced.size() == 1);
+  REQUIRE(built.size() == 1);
+  // The traced weights are ResNet-50's 25.6M parameters in half precision (the builder's, from the zoo).
+  CHECK(traced[0].memory_bytes == test::approx(built[0].memory_bytes).epsilon(0.1));
+  CHECK(traced[0].capacity_bytes > 0);
+  CHECK(traced[0].fits);
+}
