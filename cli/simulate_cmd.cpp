@@ -89,6 +89,11 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--trace")) {
     if (a.has("--model")) throw InputError("--trace", "", "give either --model or --trace, not both");
     if (a.has("--dtype")) throw InputError("--dtype", "", "a trace runs in the dtype it was recorded in");
+    // A trace is one forward as recorded: its image size, and any LLM phase, are not inputs of it.
+    if (a.has("--image")) throw InputError("--image", "", "a trace runs at the image size it was recorded at");
+    for (const char* flag : {"--phase", "--context", "--new-tokens", "--cache", "--cache-len"})
+      if (a.has(flag))
+        throw InputError(flag, "", "a trace replays the forward it recorded; LLM phases take --model");
     q.trace = *v;
     q.devices.clear();
     q.batches.clear();
