@@ -166,6 +166,9 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out, std::o
   for (const auto& w : extras.warnings) err << "fwtax: warning: " << w << '\n';
   warn_if_too_big(rows, err);
   note_trace_outliers(rows, err);
+  if (q.breakdown && (format == "csv" || format == "matrix"))
+    err << "fwtax: warning: --breakdown is in the table and in JSON (\"breakdown\"); --format " << format
+        << " leaves it out\n";
   if (auto path = a.get("--timeline")) {
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");

@@ -102,7 +102,7 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
     if (generate)
       line.insert(line.end(), {r.phase == "generate" ? format_duration(r.ttft_s) : "-",
                                r.phase == "generate" ? format_duration(r.tpot_s) : "-"});
-    if (phases) line.push_back(format_number("%.0f", r.tokens_per_s));
+    if (phases) line.push_back(format_number(r.tokens_per_s >= 100 ? "%.0f" : "%.3g", r.tokens_per_s));
     line.insert(line.end(), {format_duration(s.host_busy_s), format_duration(s.gpu_busy_s),
                              format_duration(s.framework_tax_s), format_number("%.0f%%", 100 * tax_fraction(s)),
                              std::string(regime_name(s.bound)), std::to_string(s.kernels), memory_text(r)});
