@@ -92,6 +92,15 @@ Architecture scale_architecture(const Architecture& a, double w, double d) {
   if (w == 1 && d == 1) return a;
   char label[64];
   std::snprintf(label, sizeof label, " (width x%g, depth x%g)", w, d);
+  // Wider or deeper, the model keeps its inputs, its positions and the dtype its config.json names.
+  auto scaled_as_a = [&](ArchConfig c) {
+    Architecture s = make_architecture(a.name, a.description + label, std::move(c));
+    s.default_seq = a.default_seq;
+    s.default_image = a.default_image;
+    s.max_seq = a.max_seq;
+    s.dtype = a.dtype;
+    return s;
+  };
   if (auto* t = std::get_if<TransformerConfig>(&a.config)) {
     TransformerConfig c = *t;
     long long head_dim = c.head_dim();
@@ -103,19 +112,19 @@ Architecture scale_architecture(const Architecture& a, double w, double d) {
       for (auto& s : c.block_sizes) s = depth_checked(s, d);
     else
       c.layers = depth_checked(c.layers, d);
-    return make_architecture(a.name, a.description + label, c);
+    return scaled_as_a(c);
   }
   if (auto* r = std::get_if<ResNetConfig>(&a.config)) {
     ResNetConfig c = *r;
     c.width_per_group = width_checked(c.width_per_group, w, "width");
     for (auto& b : c.blocks) b = depth_checked(b, d);
-    return make_architecture(a.name, a.description + label, c);
+    return scaled_as_a(c);
   }
   if (auto* m = std::get_if<MlpConfig>(&a.config)) {
     MlpConfig c = *m;
     c.hidden = width_checked(c.hidden, w, "hidden size");
     c.layers = depth_checked(c.layers, d);
-    return make_architecture(a.name, a.description + label, c);
+    return scaled_as_a(c);
   }
   throw InputError("--width-x/--depth-x", "", "'" + a.name + "' is " +
                                                   (a.family == "captured" ? "a captured model" : "a fixed torchvision model") +

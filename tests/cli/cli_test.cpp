@@ -377,5 +377,11 @@ TEST_CASE("a config.json runs in its torch_dtype unless --dtype is given, which 
   CHECK(Json::parse(given.out)[0]["dtype"] == "fp32");
   CHECK(given.err.rfind("fwtax: warning: ", 0) == 0);
   CHECK(given.err.find("is stored in bf16 (its config.json's dtype)") != std::string::npos);
+  // Scaled wider by project, it is still stored in bf16.
+  Run wider = run({"project", "--model", path, "--seq", "16", "--batch", "1", "--width-x", "1,2", "--format", "json"});
+  REQUIRE(wider.status == 0);
+  Json w = Json::parse(wider.out);
+  REQUIRE(w.size() == 2);
+  for (const auto& r : w) CHECK(r["dtype"] == "bf16");
   std::remove(path.c_str());
 }
