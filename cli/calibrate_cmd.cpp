@@ -362,7 +362,7 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
     return 0;
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
-  if (!a.has("--target")) throw InputError("--target", "", "missing: give --target cpu, cuda or host (see --help)");
+  if (!a.has("--target")) throw InputError("--target", "", "missing: give --target cpu, cuda, host or ranges (see --help)");
   std::string target = a.get_or("--target", "");
   if (target == "cpu" || target == "cuda" || target == "host" || target == "ranges") refuse_other_targets(a, target);
   if (target == "host") return calibrate_host(a, out);
@@ -372,6 +372,11 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
   bool quiet = a.has("--quiet"), tty = isatty(2);
   std::string name = a.get_or("--name", target == "cpu" ? "this-cpu" : "this-gpu");
   std::string out_file = a.get_or("--out", "fwtax-" + target + ".json");
+  // A missing folder is found before the measurements, not after them.
+  std::error_code ec;
+  const std::filesystem::path folder = std::filesystem::path(out_file).parent_path();
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    throw InputError(out_file, "", "its folder does not exist (--out); nothing was measured");
   const int rounds = a.has("--rounds") ? static_cast<int>(parse_int("--rounds", *a.get("--rounds"), 1, 20)) : 1;
   if (rounds > 1 && (target != "cpu" || a.has("--from")))
     throw InputError("--rounds", "", "measures this CPU in rounds: give it with --target cpu and without --from");

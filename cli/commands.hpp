@@ -14,7 +14,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_list(const std::vector<std::string>& args, std::ostream& out);
 int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
-int cmd_project(const std::vector<std::string>& args, std::ostream& out);
+int cmd_project(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_calibrate(const std::vector<std::string>& args, std::ostream& out);
 
 // Measures this CPU with fwtax-probe-torch (--quick; epochs > 0: that many timed epochs per

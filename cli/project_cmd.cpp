@@ -39,7 +39,7 @@ const std::vector<FlagSpec> kFlags = {
 
 SweepRequest parse_sweep_request(const Args& a);
 
-int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
+int cmd_project(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax project [options]\n\nProjects latency, framework tax and the crossover batch onto "
@@ -90,7 +90,9 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out) {
   std::string format = a.get_or("--format", "table");
   if (format != "table" && format != "csv" && format != "json")
     throw InputError("--format", "", "expected table, csv or json, got \"" + format + "\"");
-  auto rows = run_projection(q, Catalog::builtin());
+  SweepExtras extras;
+  auto rows = run_projection(q, Catalog::builtin(), &extras);
+  for (const auto& w : extras.warnings) err << "fwtax: warning: " << w << '\n';
   if (auto dir = a.get("--report")) {
     std::error_code ec;
     std::filesystem::create_directories(*dir, ec);

@@ -113,7 +113,7 @@ PYBIND11_MODULE(fwtax, m) {
   m.def(
       "project",
       [](const py::kwargs& kw) {
-        return run_command([](const auto& a, auto& out, auto&) { return fwtax::cli::cmd_project(a, out); }, kw);
+        return run_command(fwtax::cli::cmd_project, kw);
       },
       "fwtax project: rows of projections onto other devices, hosts and scaled models (devices=, speedup=, "
       "host_x=, width_x=, depth_x=, report= ...)");

@@ -39,7 +39,7 @@ DeviceSpec scale_device(const DeviceSpec& d, double s, double c, double b) {
   return o;
 }
 
-std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& catalog) {
+std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& catalog, SweepExtras* extras) {
   Diagnostics diag("project");
   auto positive = [&](const char* flag, const std::vector<double>& v) {
     for (double x : v)
@@ -99,7 +99,7 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
               g.measure = q.measure;
               g.host_x = h;
               g.host = host;
-              for (auto& r : simulate_grid(g, catalog)) out.push_back({std::move(r), s, c, bw, h, w, dx, host.has_value()});
+              for (auto& r : simulate_grid(g, catalog, extras)) out.push_back({std::move(r), s, c, bw, h, w, dx, host.has_value()});
             }
   return out;
 }

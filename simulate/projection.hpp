@@ -38,7 +38,7 @@ struct ProjectRow {
 // - bandwidth_x B: memory bandwidth times B; nothing else.
 DeviceSpec scale_device(const DeviceSpec& d, double speedup, double compute_x, double bandwidth_x);
 
-std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& catalog);
+std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& catalog, SweepExtras* extras = nullptr);
 
 Json project_row_to_json(const ProjectRow& r);
 void write_project_table(std::ostream& out, const std::vector<ProjectRow>& rows);

@@ -385,3 +385,9 @@ TEST_CASE("a config.json runs in its torch_dtype unless --dtype is given, which 
   for (const auto& r : w) CHECK(r["dtype"] == "bf16");
   std::remove(path.c_str());
 }
+
+TEST_CASE("project warns, as simulate does, where a device has no math for the dtype") {
+  Run r = run({"project", "--model", "bert-base", "--device", "v100", "--dtype", "bf16", "--batch", "1"});
+  REQUIRE(r.status == 0);
+  CHECK(r.err.rfind("fwtax: warning: v100 has no bf16 tensor cores", 0) == 0);
+}
