@@ -1,6 +1,7 @@
 #include <fstream>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "cli/args.hpp"
@@ -48,18 +49,32 @@ const std::vector<FlagSpec> kFlags = {
 
 }  // namespace
 
-// One warning per model, device and dtype with configurations that need more memory than the device has.
+// One warning per model, device and dtype with configurations that need more memory than the device has:
+// the smallest such configuration (the first row) and how many there are.
 void warn_if_too_big(const std::vector<ResultRow>& rows, std::ostream& err) {
+  auto key = [](const ResultRow& r) { return r.model + " " + r.device + " " + std::string(dtype_name(r.dtype)); };
+  std::map<std::string, int> too_big;
+  for (const auto& r : rows)
+    if (!r.fits) ++too_big[key(r)];
   std::set<std::string> warned;
   for (const auto& r : rows) {
-    if (r.fits || !warned.insert(r.model + " " + r.device + " " + std::string(dtype_name(r.dtype))).second) continue;
-    char line[400];
+    if (r.fits || !warned.insert(key(r)).second) continue;
+    // What the row holds: a prompt, or a decode step's cache and a generate call's new tokens.
+    char size[96];
+    if (r.seq <= 0)
+      std::snprintf(size, sizeof size, "image %lld", r.image);
+    else if (r.context > 0 || r.new_tokens > 0)
+      std::snprintf(size, sizeof size, "%lld tokens in its KV cache", r.seq + r.context + r.new_tokens);
+    else
+      std::snprintf(size, sizeof size, "seq %lld", r.seq);
+    const int n = too_big[key(r)];
+    char line[512];
     std::snprintf(line, sizeof line,
-                  "fwtax: warning: %s in %s at batch %lld, %s %lld needs %.1f GB (weights, KV cache, largest kernel's "
-                  "operands); the %s has %.1f GB: it does not fit (rows say fits false)\n",
-                  r.model.c_str(), std::string(dtype_name(r.dtype)).c_str(), r.batch, r.seq > 0 ? "seq" : "image",
-                  r.seq > 0 ? r.seq + r.context + r.new_tokens : r.image, r.memory_bytes / 1e9, r.device.c_str(),
-                  r.capacity_bytes / 1e9);
+                  "fwtax: warning: %s in %s at batch %lld, %s needs %.1f GB (weights, KV cache, largest kernel's "
+                  "operands); the %s has %.1f GB: it does not fit (%s say fits false)\n",
+                  r.model.c_str(), std::string(dtype_name(r.dtype)).c_str(), r.batch, size, r.memory_bytes / 1e9,
+                  r.device.c_str(), r.capacity_bytes / 1e9,
+                  n > 1 ? (std::to_string(n) + " such rows").c_str() : "its row");
     err << line;
   }
 }
