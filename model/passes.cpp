@@ -382,12 +382,13 @@ void reorder_nchwc_output(Workload& w, std::vector<OpKernels>& ops) {
 // node (Gelu, FastGelu); other pointwise chains are not fused. Dropout is gone (EliminateDropout) and
 // batch norms are folded into convolutions by the export (run fold_batch_norm and drop_noop_ops
 // before this pass).
-void ort_fusions(Workload& w, const PassContext& c) {
+// `cuda_fused_conv`: whether the CUDA provider makes FusedConv nodes (ONNX Runtime before 1.20).
+void ort_fusions_with(Workload& w, const PassContext& c, bool cuda_fused_conv) {
   auto ops = unpack(w);
   std::vector<OpKernels> out;
   out.reserve(ops.size());
   const std::uint32_t fused_conv = w.intern(c.gpu ? "FusedConv" : "com.microsoft.nchwc::Conv");
-  const bool float_conv = w.config.dtype == DType::fp32;
+  const bool float_conv = cuda_fused_conv && w.config.dtype == DType::fp32;
   // The index in `ops` of the next op with kernels from `j` on, past the transparent ops (module
   // calls, no-ops).
   auto next_kernel_op = [&](std::size_t j) {
@@ -439,6 +440,15 @@ void ort_fusions(Workload& w, const PassContext& c) {
   // and so do GELU's chains.
   fuse_chains(w, w.intern("com.microsoft::FusedNode"), w.intern("fused_pointwise"), ort_fusible_chain);
 }
+
+void ort_fusions(Workload& w, const PassContext& c) { ort_fusions_with(w, c, true); }
+
+// ONNX Runtime from 1.20, built with cuDNN 9: its CUDA provider no longer fuses a convolution with its
+// activation (PR 19470 removed ConvActivationFusion's FusedConv for the CUDA execution provider; the cuDNN
+// frontend fuses the bias only with the provider option fuse_conv_bias=1, off by default), so on a GPU
+// every convolution stays a Conv whose bias is a kernel of its own, its Relu and Add nodes of their own,
+// in any precision. The CPU provider's NCHWc rules and the transformer fusions are ort_fusions'.
+void ort_fusions_cudnn9(Workload& w, const PassContext& c) { ort_fusions_with(w, c, false); }
 
 // What Inductor generates a kernel for (torch._inductor's lowerings; the scheduler fuses them): pointwise
 // maps, casts and copies (a copy is a pointwise map with other indexing), gathers (embedding lowers to
@@ -703,9 +713,13 @@ const std::vector<WorkloadPass> kPasses = {
      "in-place ops, norms or reductions)",
      fuse_pointwise_te},
     {"ort_fusions",
-     "ONNX Runtime's graph fusions: conv+bias(+add)+activation (CUDA FusedConv, CPU NCHWc Conv with "
+     "ONNX Runtime's graph fusions up to 1.19: conv+bias(+add)+activation (CUDA FusedConv, CPU NCHWc Conv with "
      "one ReorderOutput), skip layer norm, attention, GELU",
      ort_fusions},
+    {"ort_fusions_cudnn9",
+     "ONNX Runtime's graph fusions from 1.20 (cuDNN 9): ort_fusions' without FusedConv on the CUDA provider "
+     "(convolutions keep their bias and activation nodes)",
+     ort_fusions_cudnn9},
     {"host_waits_on_fused_conv",
      "the host waits for the GPU after each FusedConv (ONNX Runtime 1.12's cuDNN 8 fused convolution; "
      "run after ort_fusions)",

@@ -192,12 +192,13 @@ std::size_t kernels_of(const Workload& w, KernelKind kind) {
   return n;
 }
 
-Workload ort_workload(const char* model, DType dtype, long long batch = 8) {
+Workload ort_workload(const char* model, DType dtype, long long batch = 8,
+                      const char* framework = "onnxruntime@1.12", const char* device = "rtx8000") {
   const Catalog& c = Catalog::builtin();
   WorkloadConfig cfg{model, dtype, batch, 0, 224};
   const Architecture* a = find_builtin_architecture(model);
   REQUIRE(a != nullptr);
-  return build_workload(*a, cfg, make_backend(c.device("rtx8000"), c.framework("onnxruntime@1.12")));
+  return build_workload(*a, cfg, make_backend(c.device(device), c.framework(framework)));
 }
 
 }  // namespace
@@ -677,4 +678,33 @@ TEST_CASE("ONNX Runtime's CPU fusions leave the transformer nodes its optimized 
     ++checked;
   }
   CHECK(checked == 2);
+}
+
+TEST_CASE("today's ONNX Runtime makes no FusedConv on a GPU (1.20 on), so its host never waits; its CPU rules are 1.12's") {
+  // fp32 on a GPU: every convolution keeps its bias kernel and its ReLU and add nodes, as half ones do.
+  Workload now = ort_workload("resnet50", DType::fp32, 8, "onnxruntime", "h100");
+  Workload then = ort_workload("resnet50", DType::fp32, 8, "onnxruntime@1.12", "h100");
+  CHECK(ops_named(now, "FusedConv") == 0);
+  CHECK(ops_named(then, "FusedConv") == 49);
+  CHECK(ops_of(now, OpClass::conv) == 53);
+  CHECK(ops_of(now, OpClass::batch_norm) == 0);
+  CHECK(kernels_of(now, KernelKind::strided) == 53);
+  CHECK(ops_named(now, "aten::add") == 16);
+  for (const Op& op : now.ops) CHECK_FALSE(op.sync);
+  // The transformer fusions stay: BERT's layer norms take their residual adds.
+  const Catalog& cat = Catalog::builtin();
+  Workload bert_now = build_workload(*find_builtin_architecture("bert-base"), WorkloadConfig{"bert-base", DType::fp16, 8, 128, 0},
+                                     make_backend(cat.device("h100"), cat.framework("onnxruntime")));
+  CHECK(ops_named(bert_now, "FusedNode") > 0);
+  // On a CPU both make NCHWc convolutions alike.
+  const Catalog& c = Catalog::builtin();
+  WorkloadConfig cfg{"resnet18", DType::fp32, 1, 0, 224};
+  const Architecture* a = find_builtin_architecture("resnet18");
+  Backend cpu = make_backend(c.device("h100"), c.framework("pytorch-eager"));
+  cpu.gpu = false;
+  Workload w1 = build_workload(*a, cfg, cpu), w2 = w1;
+  apply_passes(w1, passes({"drop_noop_ops", "fold_batch_norm", "ort_fusions"}), PassContext{false});
+  apply_passes(w2, passes({"drop_noop_ops", "fold_batch_norm", "ort_fusions_cudnn9"}), PassContext{false});
+  CHECK(w1.kernels.size() == w2.kernels.size());
+  CHECK(ops_named(w2, "com.microsoft.nchwc::Conv") == 20);
 }
