@@ -42,7 +42,9 @@ class KernelTimer {
     const void* table = nullptr;
     double eff = 0;
   };
-  double stream_min_s_ = 0;  // GPU: the smallest streaming kernel measured (the memory curve's first point)
+  // GPU: the time of each measured point of the memory curve, at least every smaller point's (bytes,
+  // seconds, ascending): a kernel moving more bytes never takes less time than one moving fewer.
+  std::vector<std::pair<double, double>> stream_floor_;
   mutable std::array<Memo, 16> memo_{};
   mutable unsigned next_ = 0;
 };
