@@ -13,7 +13,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_list(const std::vector<std::string>& args, std::ostream& out);
-int cmd_validate(const std::vector<std::string>& args, std::ostream& out);
+int cmd_validate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_project(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_calibrate(const std::vector<std::string>& args, std::ostream& out);
 

@@ -38,7 +38,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "simulate") return cmd_simulate(rest, out, err);
     if (args[0] == "list") return cmd_list(rest, out);
-    if (args[0] == "validate") return cmd_validate(rest, out);
+    if (args[0] == "validate") return cmd_validate(rest, out, err);
     if (args[0] == "project") return cmd_project(rest, out, err);
     if (args[0] == "calibrate") return cmd_calibrate(rest, out);
     throw InputError(args[0], "", "unknown command - commands are simulate, project, validate, calibrate, list (see fwtax --help)");

@@ -61,7 +61,7 @@ std::string pct(double x) {
 
 }  // namespace
 
-int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
+int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   Args a(argv, kFlags);
   if (a.has("--help")) {
     out << usage_of("Usage: fwtax validate (--run cpu | --measured FILES) [options]\n\nPredicts every measured "
@@ -116,7 +116,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       std::vector<Json> probes, measured;
       for (int r = 1; r <= rounds; ++r) {
         if (!quiet)
-          std::cerr << "fwtax validate: round " << r << " of " << rounds << ": calibrating this CPU" << (quick ? " (quick)" : "")
+          err << "fwtax validate: round " << r << " of " << rounds << ": calibrating this CPU" << (quick ? " (quick)" : "")
                     << ", then running the models in libtorch...\n";
         probes.push_back(probe_cpu(quick, epochs, quiet));
         measured.push_back(run_cpu_plan(cpu_plan_round(plan, rounds), !quiet));
@@ -128,7 +128,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
                                          " epochs alternating with validate --run cpu's runs, each measurement's fastest round",
                                      &warnings);
       if (!silent)
-        for (const auto& w : warnings) std::cerr << "fwtax validate: warning: calibration: " << w << '\n';
+        for (const auto& w : warnings) err << "fwtax validate: warning: calibration: " << w << '\n';
       std::filesystem::path p = std::filesystem::temp_directory_path() / ("fwtax-cpu-" + std::to_string(getpid()) + ".json");
       std::ofstream(p) << profile.dump(1) << '\n';
       device = p.string();
@@ -142,12 +142,12 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
       if (auto dir = a.get("--save")) save_json(*dir, "probe.json", probed);
     } else {
       profile_note = "profile " + device;
-      if (!quiet) std::cerr << "fwtax validate: running the models in libtorch...\n";
+      if (!quiet) err << "fwtax validate: running the models in libtorch...\n";
       measured_json = run_cpu_plan(plan, !quiet);
     }
     if (auto dir = a.get("--save")) {
       save_json(*dir, "runs.json", measured_json);
-      if (!silent) std::cerr << "fwtax validate: kept what was measured in " << *dir << " (runs.json"
+      if (!silent) err << "fwtax validate: kept what was measured in " << *dir << " (runs.json"
                             << (a.get_or("--device", "").empty() ? ", probe.json" : "") << ")\n";
     }
     runs = parse_runs_json(measured_json, "fwtax-run-torch", device);
@@ -187,10 +187,12 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
     return out;
   };
+  std::set<std::string> picked_frameworks;  // the --framework entries some run selected
   std::erase_if(runs, [&](MeasuredRun& r) {
     if (!wanted.empty()) {
       std::string picked = select_framework(wanted, r.framework);
       if (picked.empty()) return true;
+      picked_frameworks.insert(picked);
       // A profile file predicts the runs its name selects: NAME.json those of NAME@VERSION too.
       auto file = file_of.find(picked);
       if (file == file_of.end()) file = file_of.find(picked.substr(0, picked.find('@')));
@@ -199,33 +201,59 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     return (!models.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) || r.batch < lo ||
            r.batch > hi;
   });
+  // A filter entry that matches no run read (a typo, a model or mode the files do not have) is said,
+  // not dropped.
+  for (const auto& name : models)
+    if (!held_models.count(name))
+      err << "fwtax: warning: --model " << name << ": no run of it in the files (they hold "
+                << listed(held_models) << ")\n";
+  if (!runs.empty())
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+      if (!picked_frameworks.count(wanted[i]))
+        err << "fwtax: warning: --framework " << fws[i] << ": no run of it in the files (they hold "
+                  << listed(held_frameworks) << ")\n";
+  std::string filters;
+  for (const char* f : {"--model", "--framework", "--min-batch", "--max-batch"})
+    if (a.has(f)) filters += (filters.empty() ? "" : ", ") + std::string(f);
+  const std::vector<std::string> measured_files =
+      a.has("--measured") ? split_list("--measured", *a.get("--measured")) : std::vector<std::string>{};
   if (runs.empty())
-    throw InputError(a.has("--run") ? "--run" : *a.get("--measured"), "",
-                     "no runs to validate" + std::string(a.has("--model") || a.has("--framework") || a.has("--min-batch") ||
-                                                                 a.has("--max-batch")
-                                                             ? " (none left after --model, --framework, --min-batch, --max-batch; "
+    throw InputError(a.has("--run")                ? "--run"
+                     : measured_files.size() <= 1 ? a.get_or("--measured", "")
+                                                  : "--measured (" + std::to_string(measured_files.size()) + " files)",
+                     "",
+                     "no runs to validate" + std::string(!filters.empty()
+                                                             ? " (none left after " + filters + "; "
                                                                "the runs read are of " + listed(held_frameworks) + ": " +
                                                                listed(held_models) + ")"
                                                              : " (expected runs of models fwtax builds, with a latency > 0" +
                                                                    std::string(rows_skipped.empty() ? "" : "; " + rows_skipped.front()) + ")"));
   if (!a.has("--quiet")) {
-    for (const auto& s : rows_skipped) std::cerr << "fwtax: warning: " << s << '\n';
+    for (const auto& s : rows_skipped) err << "fwtax: warning: " << s << '\n';
     // The paper timed its calls back to back: its CSVs' runs stay pipelined whatever --measure says.
     if (a.has("--measure") && m == "sync" &&
         std::any_of(runs.begin(), runs.end(), [](const MeasuredRun& r) { return is_paper_csv(r.source); }))
-      std::cerr << "fwtax: warning: --measure sync does not apply to the paper's CSVs: their calls were timed "
+      err << "fwtax: warning: --measure sync does not apply to the paper's CSVs: their calls were timed "
                    "back to back and are predicted pipelined\n";
   }
   auto cmp = compare_runs(runs, Catalog::builtin(), 1.0, host ? &*host : nullptr);
   std::size_t predicted = 0;
   for (const auto& c : cmp) predicted += c.ok;
-  if (predicted == 0)
+  if (predicted == 0) {
+    // A flag the user gave, whose mistake every run shows (--host on a CPU profile): the flag is the place.
+    const std::string& why = cmp.front().reason;
+    const bool same = std::all_of(cmp.begin(), cmp.end(), [&](const auto& c) { return c.reason == why; });
+    if (const auto colon = why.find(": ");
+        same && why.rfind("--", 0) == 0 && colon != std::string::npos && a.has(why.substr(0, colon)))
+      throw InputError(why.substr(0, colon), "", why.substr(colon + 2) + " (so none of the " + std::to_string(cmp.size()) +
+                                                      " runs could be predicted)");
     throw InputError(cmp.front().run.source, cmp.front().run.where, "none of the " + std::to_string(cmp.size()) +
-                                                   " runs could be predicted; the first: " + cmp.front().reason);
+                                                   " runs could be predicted; the first: " + why);
+  }
   if (predicted < cmp.size() && !a.has("--quiet"))
     for (const auto& c : cmp)
       if (!c.ok) {
-        std::cerr << "fwtax: warning: " << cmp.size() - predicted << " of " << cmp.size()
+        err << "fwtax: warning: " << cmp.size() - predicted << " of " << cmp.size()
                   << " runs skipped; the first: " << c.run.source << ": " << c.run.where << ": " << c.reason << '\n';
         break;
       }
@@ -233,7 +261,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out) {
     std::set<std::string> warned;
     for (const auto& c : cmp)
       if (!c.warning.empty() && warned.insert(c.run.model).second)
-        std::cerr << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning
+        err << "fwtax: warning: " << c.run.source << ": " << c.run.where << "/params: " << c.warning
                   << '\n';
   }
   if (!temp_profile.empty()) {  // rows name the profile, not the temporary file it was read from

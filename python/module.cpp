@@ -120,7 +120,7 @@ PYBIND11_MODULE(fwtax, m) {
   m.def(
       "validate",
       [](const py::kwargs& kw) {
-        return run_command([](const auto& a, auto& out, auto&) { return fwtax::cli::cmd_validate(a, out); }, kw);
+        return run_command(fwtax::cli::cmd_validate, kw);
       },
       "fwtax validate: predictions of measured runs and their errors (measured=, run=, device=, ...)");
   m.def(

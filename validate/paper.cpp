@@ -223,8 +223,13 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
     throw InputError(path, "/runs", "missing: not a measured-runs file (expected a top-level \"runs\" array; see "
                                     "docs/measured-runs.md) or one of the paper's CSVs");
   std::string dev = device;
-  if (dev.empty() && j.is_object() && j.contains("env") && j["env"].is_object())
-    dev = device_for_gpu_name(string_member(j["env"], "gpu", ""));
+  const std::string gpu = j.contains("env") && j["env"].is_object() ? string_member(j["env"], "gpu", "") : "";
+  const std::string measured_on = device_for_gpu_name(gpu);
+  if (dev.empty()) dev = measured_on;
+  // A built-in device of another GPU than the runs': a what-if, or a mistake; said either way.
+  else if (notes && !measured_on.empty() && !looks_like_path(dev) && dev.rfind(measured_on, 0) != 0)
+    notes->push_back(path + ": the runs were measured on " + gpu + " (env.gpu), and --device " + dev +
+                     " predicts them on another GPU");
   if (dev.empty())
     throw InputError(path, "", "the file does not say its device (env.gpu): give --device");
   auto runs = parse_runs_json(j, path, dev);

@@ -391,3 +391,20 @@ TEST_CASE("project warns, as simulate does, where a device has no math for the d
   REQUIRE(r.status == 0);
   CHECK(r.err.rfind("fwtax: warning: v100 has no bf16 tensor cores", 0) == 0);
 }
+
+TEST_CASE("validate says which filter entries match no run, and a --device of another GPU than the runs'") {
+  const std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  Run typo = run({"validate", "--measured", runs, "--model", "bert-base,nope", "--framework", "pytorch-eager,torch-compile",
+                  "--quiet"});
+  REQUIRE(typo.status == 0);
+  CHECK(typo.err.find("--model nope: no run of it") != std::string::npos);
+  CHECK(typo.err.find("--framework torch-compile: no run of it") != std::string::npos);
+  CHECK(typo.err.find("--model bert-base:") == std::string::npos);
+  Run other = run({"validate", "--measured", runs, "--device", "1080ti", "--model", "resnet50"});
+  REQUIRE(other.status == 0);
+  CHECK(other.err.find("measured on NVIDIA H200 (env.gpu), and --device 1080ti predicts them on another GPU") !=
+        std::string::npos);
+  Run same = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "resnet50"});
+  REQUIRE(same.status == 0);
+  CHECK(same.err.find("another GPU") == std::string::npos);
+}
