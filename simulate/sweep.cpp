@@ -693,7 +693,9 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
                           " takes images: give their size with --image)");
   if (!g.models.empty() && !q.images.empty() && !reads(InputKind::image))
     diag.add("--image", "none of the models takes images (" + g.models.front().ref +
-                            " reads tokens: give the sequence length with --seq)");
+                            (g.models.front().arch.max_seq == 1
+                                 ? " takes one input vector per sample: give only --batch)"
+                                 : " reads tokens: give the sequence length with --seq)"));
   diag.throw_if_any();
   for (const auto& d : q.devices) g.devices.push_back(catalog.device(d));
   for (const auto& f : q.frameworks) {

@@ -381,8 +381,9 @@ Workload build_workload(const Architecture& a, const WorkloadConfig& c, const Ba
                                    std::to_string(c.seq + c.context) + "; the model has " + std::to_string(a.max_seq) +
                                    " positions (max_position_embeddings): at most --context " +
                                    std::to_string(a.max_seq - c.seq)
-                             : "sequence length " + std::to_string(c.seq) + " exceeds the model's " +
-                                   std::to_string(a.max_seq) + " positions (max_position_embeddings)");
+                             : a.max_seq == 1 ? a.name + " takes one input vector per sample, not a sequence: give only --batch"
+                                              : "sequence length " + std::to_string(c.seq) + " exceeds the model's " +
+                                                    std::to_string(a.max_seq) + " positions (max_position_embeddings)");
   } else if (c.phase == Phase::forward && c.image < 32) {  // (a vision model's other phases are refused above)
     diag.add("--image", "expected an image size >= 32, got " + std::to_string(c.image));
   }
