@@ -171,6 +171,7 @@ void Builder::module(OpClass glue, std::string_view scope) {
   fused_ = false;
   if (b_.record_scopes && glue != OpClass::module_leaf && !scope.empty()) module_ = id(scope);
   std::uint32_t op = begin_op(n_.module, glue);
+  w_.module_calls += 1;
   if (b_.record_scopes && !scope.empty()) w_.ops[op].scope = id(scope);
 }
 

@@ -17,6 +17,10 @@ std::string_view regime_name(Regime r) {
   return "framework";
 }
 
+double guard_host_s(const Workload& w, const FrameworkSpec& f) {
+  return f.guard_host_s * f.guards_per_module_call * w.module_calls;
+}
+
 namespace {
 
 // State carried across calls (pipelined measure issues calls back to back).
@@ -91,7 +95,7 @@ template <bool kTimeline>
 void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
                    const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
   double host = c.host, gpu = c.gpu, busy = s.host_busy;
-  double call = f.call_host_s * o.host_factor * o.python_factor;
+  double call = (f.call_host_s + guard_host_s(w, f)) * o.host_factor * o.python_factor;
   if constexpr (kTimeline) tl->host_spans.push_back({host, call, UINT32_MAX, 0});
   host += call;
   busy += call;
@@ -151,7 +155,8 @@ void run_eager_gpu(const Workload& w, const std::vector<KernelTime>& kt, const D
 // graphs from its own runtime (cudagraph trees) pays its bookkeeping per replay as well.
 void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const DeviceSpec& d,
                const FrameworkSpec& f, const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
-  double host = (f.call_host_s + f.graph_replay_host_s) * o.host_factor + d.graph_launch_host_s * o.launch_factor;
+  double host = (f.call_host_s + f.graph_replay_host_s) * o.host_factor +
+                guard_host_s(w, f) * o.host_factor * o.python_factor + d.graph_launch_host_s * o.launch_factor;
   double t0 = c.host;
   c.host += host;
   s.host_busy += host;
@@ -176,7 +181,7 @@ void run_graph(const Workload& w, const std::vector<KernelTime>& kt, const Devic
 // One call on a CPU device: the host thread dispatches and then runs each kernel itself.
 void run_cpu(const Workload& w, const std::vector<KernelTime>& kt, const FrameworkSpec& f,
              const SimOptions& o, Clock& c, CallStats& s, SimResult* tl) {
-  double call = f.call_host_s * o.host_factor * o.python_factor;
+  double call = (f.call_host_s + guard_host_s(w, f)) * o.host_factor * o.python_factor;
   c.host += call;
   s.host_busy += call;
   for (std::uint32_t i = 0; i < w.ops.size(); ++i) {

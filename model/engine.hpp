@@ -73,6 +73,10 @@ std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& device
 // GPU, else compute- or memory-bound by where most GPU time went (floor- and element-bound time count
 // with memory's).
 Regime regime_of(const SimResult& r);
+// A compiled frame's guard evaluation at the start of each call, on the reference host: as many guards
+// as the forward makes Python module calls (Workload::module_calls) times the mode's guards per call,
+// each guard_host_s (0 for modes without guards).
+double guard_host_s(const Workload& w, const FrameworkSpec& f);
 
 SimResult simulate(const Workload& w, const DeviceSpec& device, const FrameworkSpec& framework,
                    const SimOptions& options);

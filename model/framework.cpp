@@ -72,6 +72,8 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.reference_host = f.mode != ExecMode::graph ? r.string("reference_host") : r.string_or("reference_host", "");
   f.call_host_s = r.number("call_host_s", NumberRule::non_negative);
   f.extra_kernel_host_s = r.number_or("extra_kernel_host_s", NumberRule::non_negative, 0);
+  f.guard_host_s = r.number_or("guard_host_s", NumberRule::non_negative, 0);
+  f.guards_per_module_call = r.number_or("guards_per_module_call", NumberRule::non_negative, 0);
   f.tf32_matmul = r.boolean_or("tf32_matmul", false);
   f.tf32_conv = r.boolean_or("tf32_conv", true);
   f.gemm_split_k = r.boolean_or("gemm_split_k", true);
@@ -168,6 +170,10 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   bounded("/fused_op_host_s", f.fused_op_host_s);
   bounded("/half_conv_host_s", f.half_conv_host_s);
   bounded("/graph_replay_host_s", f.graph_replay_host_s);
+  bounded("/guard_host_s", f.guard_host_s);
+  if (f.guards_per_module_call > 1e4)
+    diag.add(pointer + "/guards_per_module_call", "expected at most 10000 guards per module call, got " +
+                                                      std::to_string(f.guards_per_module_call));
   for (int i = 0; i < kOpClassCount; ++i)
     bounded("/op_host_s/" + std::string(op_class_name(static_cast<OpClass>(i))), f.op_host_s[i]);
   r.finish();
@@ -192,6 +198,8 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["winograd_conv_speedup"] = f.winograd_conv_speedup;
   j["cuda_graphs"] = f.cuda_graphs;
   j["graph_replay_host_s"] = f.graph_replay_host_s;
+  if (f.guard_host_s > 0) j["guard_host_s"] = f.guard_host_s;
+  if (f.guards_per_module_call > 0) j["guards_per_module_call"] = f.guards_per_module_call;
   j["generated_elements_per_s"] = f.generated_elements_per_s;
   j["generated_clamp_elements_per_s"] = f.generated_clamp_elements_per_s;
   if (!f.conv_flops_per_s.empty() || !f.gemm_flops_per_s.empty()) {

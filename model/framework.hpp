@@ -57,6 +57,11 @@ struct FrameworkSpec {
   // 0 takes the device's kernel launch (DeviceSpec::launch_host_s)
   double extra_kernel_host_s = 0;
   double call_host_s = 0;          // required: fixed host time per forward call
+  // defaulted 0: a compiled frame's guards, evaluated at the start of every call (torch.compile): host
+  // time per guard on the reference host, and guards per Python module call of the model's forward
+  // (Workload::module_calls), the count growing with the model's parameters and modules
+  double guard_host_s = 0;
+  double guards_per_module_call = 0;
   bool tf32_matmul = false;        // defaulted: PyTorch's default (matmuls in full fp32)
   bool tf32_conv = true;           // defaulted: PyTorch's default (cuDNN may use TF32)
   // defaulted true: an fp32 (SIMT) GEMM whose output has too few tiles to fill the GPU runs as

@@ -154,6 +154,9 @@ struct Workload {
   std::vector<Op> ops;
   std::vector<Kernel> kernels;
   std::vector<std::string> names;
+  // Python nn.Module calls of the forward as built (Builder::module), before any pass drops them:
+  // what a compiled frame's guards grow with (FrameworkSpec::guards_per_module_call)
+  double module_calls = 0;
 
   std::uint32_t intern(std::string_view s);
   const std::string& name(std::uint32_t i) const { return names[i]; }

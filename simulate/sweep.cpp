@@ -499,7 +499,8 @@ Workload decode_step(const Architecture& a, const WorkloadConfig& c, const Backe
   cb.record_scopes = backend.record_scopes;
   Workload w = build_workload(a, forward, cb);
   for (Op& op : w.ops) op.graphed = true;
-  if (!w.ops.empty()) w.ops.front().host_s = compiled->call_host_s + compiled->graph_replay_host_s;
+  if (!w.ops.empty())
+    w.ops.front().host_s = compiled->call_host_s + compiled->graph_replay_host_s + guard_host_s(w, *compiled);
   const Workload whole = build_workload(a, c, backend), model = build_workload(a, forward, backend);
   w.append_ops(whole, model.ops.size());  // the eager build's ops after its logits
   w.config = c;

@@ -24,6 +24,8 @@ No cost goes below a tenth of eager's. The fits over the thread's CPU time (medi
 """
 import copy
 import json
+import statistics
+import subprocess
 
 MEASURED = "data/measured/compile-costs-2026-12/torch-compile-2.15-cpu.json"
 EAGER = "data/frameworks/pytorch-eager.json"
@@ -61,6 +63,31 @@ def reference_costs(eager, fit):
     return costs, call, extern_saving, generated_saving
 
 
+# Guards: their time per guard and how many a model has per Python module call of its forward, which is
+# what fwtax's builders count (Workload::module_calls; read from build/fwtax, so build first).
+GUARDS = "data/measured/compile-costs-2026-12/guards-2.15-cpu.json"
+
+
+def module_calls(model):
+    out = subprocess.run(["build/fwtax", "simulate", "--model", model, "--breakdown", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(c["ops"] for c in json.loads(out)[0]["breakdown_by_class"] if c["class"].startswith("module_"))
+
+
+def guard_costs():
+    g = load(GUARDS)
+    ratios = {c["model"]: c["guards"] / module_calls(c["model"]) for c in g["guard_counts"]}
+    per_call = statistics.median(ratios.values())
+    source = (f"guard_host_s: the time per guard of a compiled call's guard evaluation on this CPU ({GUARDS}, "
+              f"torch {g['env']['torch']}, {g['env']['date']}: the slope of a compiled call's time less the same call "
+              f"with guard evaluation skipped over the guard counts of HF BertModel of 1, 4 and 12 layers, "
+              f"{g['guard_s_slope'] * 1e9:.1f} ns); guards_per_module_call: the median over "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(ratios.items()))
+              + " of a model's guard count (torch._dynamo.explain) over the Python module calls of its forward "
+              "as fwtax builds it")
+    return g4(g["guard_s_slope"]), g4(per_call), source
+
+
 def main():
     m = load(MEASURED)
     eager = load(EAGER)
@@ -79,9 +106,12 @@ def main():
         f"{fit['compiled_generated_kernel_s'] * 1e6:.3f} us; on a GPU a Triton launch, assumed to cost that "
         f"plus the CUDA launch eager's cost holds: unmeasured without a GPU); view, alloc and module calls 0 "
         f"(not in the compiled graph); none below a tenth of eager's")
+    guard_s, guards_per_call, guard_source = guard_costs()
     common = {
         "reference_host": eager["reference_host"],
         "call_host_s": call,
+        "guard_host_s": guard_s,
+        "guards_per_module_call": guards_per_call,
         "op_host_s": costs,
         "tf32_matmul": False,
         "tf32_conv": True,
@@ -91,8 +121,8 @@ def main():
     call_source = (f"call_host_s: pytorch-eager's plus the compiled call's extra fixed cost over an eager Python "
                    f"function's on this CPU ({fit['compiled_call_s'] * 1e6:.2f} - {fit['eager_call_s'] * 1e6:.2f} us, "
                    f"the chains' intercepts at 0 ops: TorchDynamo's guards, the compiled frame's entry and the "
-                   f"wrapper's prologue; {MEASURED}); winograd_conv_speedup: pytorch-eager's (Inductor calls "
-                   f"ATen's cuDNN convolutions)")
+                   f"wrapper's prologue; {MEASURED}); " + guard_source + "; winograd_conv_speedup: "
+                   f"pytorch-eager's (Inductor calls ATen's cuDNN convolutions)")
     default = {"name": "torch-compile", "version": env["torch"].split("+")[0],
                "description": "torch.compile (Inductor, mode default): fused generated kernels, library GEMMs, "
                               "convolutions and attention, guards per call, every kernel called from the "
@@ -140,6 +170,7 @@ def main():
         "name": "torch-compile", "version": env["torch"].split("+")[0],
         "description": "torch.compile (Inductor, mode default) on this CPU (measured)", "mode": "wrapper",
         "reference_host": ref_host, "call_host_s": g4(max(0.0, fit["compiled_call_s"])), "op_host_s": cpu_costs,
+        "guard_host_s": guard_s, "guards_per_module_call": guards_per_call,
         "passes": PASSES, "generated_elements_per_s": g4(fit["compiled_bn_relu_elements_per_s"]),
         "generated_clamp_elements_per_s": g4(fit["compiled_bn_relu6_elements_per_s"]),
         "source": f"calibrate/derive/derive_compile_modes.py from {MEASURED}; call_host_s: the torch.mm chains' "
@@ -148,7 +179,7 @@ def main():
                   f"and of one fused batch norm + ReLU6 (a clamp) kernel (slopes of their time over 8192-401408 "
                   f"elements), Inductor's vector ISA here being {env.get('inductor_vec_isa', {}).get('picked', '?')} "
                   f"(eager's ATen kernels: {fit['eager_bn_relu_elements_per_s'] / 1e9:.3g} and "
-                  f"{fit['eager_bn_relu6_elements_per_s'] / 1e9:.3g} G elements/s)"}
+                  f"{fit['eager_bn_relu6_elements_per_s'] / 1e9:.3g} G elements/s); " + guard_source}
     ro_cpu = copy.deepcopy(prof["frameworks"]["torch-compile"])
     ro_cpu.update({"name": "torch-compile-reduce-overhead", "cuda_graphs": True,
                    "description": "torch.compile(mode=\"reduce-overhead\") on this CPU: Inductor skips cudagraphs "

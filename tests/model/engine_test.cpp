@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include "model/arch/architecture.hpp"
+#include "model/builder.hpp"
+#include "model/catalog.hpp"
 #include "model/engine.hpp"
 #include "tests/test_util.hpp"
 
@@ -252,4 +255,23 @@ TEST_CASE("appending a workload's ops carries their kernels and names into the o
   Workload c = chain(1, 1e9, 0);
   c.append_ops(b, 1);  // from past the end: nothing
   CHECK(c.ops.size() == 1);
+}
+
+TEST_CASE("torch.compile's guards cost each call their count times their time, the count growing with module calls") {
+  const Catalog& c = Catalog::builtin();
+  const FrameworkSpec f = c.framework("torch-compile");
+  REQUIRE(f.guard_host_s > 0);
+  REQUIRE(f.guards_per_module_call > 0);
+  const DeviceSpec d = c.device("h100");
+  WorkloadConfig cfg{"bert-base", DType::fp16, 1, 128, 0};
+  Workload w = build_workload(*find_builtin_architecture("bert-base"), cfg, make_backend(d, f));
+  // The builder counts HF BERT's 215 module calls, though the compiled workload keeps none of them.
+  CHECK(w.module_calls == 215);
+  FrameworkSpec none = f;
+  none.guard_host_s = 0;
+  SimOptions o;
+  const double with = simulate(w, d, f, o).host_busy_s, without = simulate(w, d, none, o).host_busy_s;
+  CHECK(with - without == test::approx(f.guard_host_s * f.guards_per_module_call * 215).epsilon(1e-9));
+  // Eager PyTorch has no guards.
+  CHECK(c.framework("pytorch-eager").guard_host_s == 0);
 }
