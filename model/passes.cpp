@@ -45,9 +45,11 @@ void drop_noop_ops(Workload& w, const PassContext&) {
 // The output elements of a convolution op (its GEMM view's m x n), 0 for another op.
 double conv_out(const OpKernels& o) {
   if (o.op.cls != OpClass::conv) return 0;
+  // The kernel that carries the convolution's shape (a traced op may run a helper of the same kind).
+  double out = 0;
   for (const Kernel& k : o.kernels)
-    if (k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) return k.m * k.n;
-  return 0;
+    if (k.kind == KernelKind::conv || k.kind == KernelKind::depthwise) out = std::max(out, k.m * k.n);
+  return out;
 }
 
 // Whether a folded batch norm's new bias needs a kernel of its own after the convolution: a GPU
@@ -77,7 +79,7 @@ void fold_batch_norm(Workload& w, const PassContext& c) {
     if (o.op.cls == OpClass::batch_norm) {
       double elems = 0;
       for (const Kernel& k : o.kernels)
-        if (k.kind == KernelKind::batch_norm) elems = k.elements;
+        if (k.kind == KernelKind::batch_norm) elems = std::max(elems, k.elements);
       if (conv_open && last_kernel_op >= 0 && conv_out(out[last_kernel_op]) == elems) {
         if (c.gpu && needs_bias_kernel(out[last_kernel_op])) {
           Kernel bias;

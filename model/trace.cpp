@@ -879,14 +879,15 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
     Work then = changed ? op_work(top, top.dims, e) : now;
     if (has_kernels) {
       // The longest kernel carries the op's work, and of a matrix product's kernels the longest
-      // matrix kernel: a strided convolution's NHWC transform of its input can outlast the
-      // convolution (ResNet-50's downsampling ones at batch 8 on the H100). cuDNN runs some
+      // matrix kernel, of another op's the longest of its own kind: a strided convolution's NHWC
+      // transform of its input can outlast the convolution (ResNet-50's downsampling ones at batch 8
+      // on the H100), and a half batch norm's casts its batch norm (at batch 1). cuDNN runs some
       // convolutions (1x1 ones) with GEMM kernels: they are still convolutions, in the convolution's
       // math (TF32 for fp32 by default, where matmuls stay in fp32). An op whose work runs in several
       // matrix kernels (torch.nn's fused encoder layer: four GEMMs and attention) splits its FLOPs
       // and bytes among them by their traced durations.
-      double main_dur = 0, matrix_dur = 0, main_matrix_dur = 0;
-      std::size_t main = 0, main_matrix = 0;
+      double main_dur = 0, matrix_dur = 0, main_matrix_dur = 0, main_kind_dur = 0;
+      std::size_t main = 0, main_matrix = 0, main_kind = SIZE_MAX;
       int matrix_kernels = 0;
       std::vector<KernelKind> kinds(top.kernels.size());
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
@@ -898,8 +899,12 @@ Workload trace_workload(const Trace& t, const TraceWhatIf& what) {
           matrix_dur += tk.dur_s, ++matrix_kernels;
           if (tk.dur_s > main_matrix_dur) main_matrix_dur = tk.dur_s, main_matrix = j;
         }
+        // The op's own kind of kernel (a batch norm's, beside the casts of its half-precision path).
+        if (kinds[j] == now.kind && now.kind != KernelKind::elementwise && (main_kind == SIZE_MAX || tk.dur_s > main_kind_dur))
+          main_kind_dur = tk.dur_s, main_kind = j;
       }
       if (is_matrix_kind(now.kind) && matrix_kernels > 0) main = main_matrix, main_dur = main_matrix_dur;
+      else if (main_kind != SIZE_MAX) main = main_kind, main_dur = main_kind_dur;
       const double in_now = first_bytes(dims_now, e), in_then = first_bytes(top.dims, e);
       for (std::size_t j = 0; j < top.kernels.size(); ++j) {
         const TraceKernel& tk = top.kernels[j];

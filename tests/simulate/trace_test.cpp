@@ -639,6 +639,20 @@ TEST_CASE("a traced model and the built-in one go through the fusing passes alik
     REQUIRE(rows.size() == 1);
     return rows[0].sim;
   };
+  // At batch 1 a half batch norm's casts outlast its own kernel: its elements are the batch norm kernel's.
+  {
+    SweepRequest q;
+    q.trace = kTraces + "resnet50_fp16_bs1.json.gz";
+    q.devices = {"h100"};
+    q.frameworks = {"torchscript"};
+    q.batches.clear();
+    q.breakdown = true;
+    auto rows = run_sweep(q, Catalog::builtin());
+    REQUIRE(rows.size() == 1);
+    std::size_t norms = 0;
+    for (const auto& op : rows[0].breakdown) norms += op.op_class == "batch_norm" ? 1 : 0;
+    CHECK(norms == 0);
+  }
   for (const char* f : {"torchscript", "torchscript@1.12", "onnxruntime@1.12"}) {
     CAPTURE(f);
     const SimResult traced = kernels_of(f, true), built = kernels_of(f, false), eager = kernels_of("pytorch-eager", true);
