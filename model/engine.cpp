@@ -253,6 +253,8 @@ std::vector<KernelTime> time_kernels(const Workload& w, const DeviceSpec& d, con
 SimResult simulate(const Workload& w, const DeviceSpec& d, const FrameworkSpec& f, const SimOptions& o) {
   check_runs_on(f, d);
   SimResult r;
+  r.guards = f.guards_per_module_call * w.module_calls;
+  r.guard_s = guard_host_s(w, f) * o.host_factor * o.python_factor;
   std::vector<KernelTime> kt = time_kernels(w, d, f);
   for (std::size_t i = 0; i < w.kernels.size(); ++i) {
     kt[i].time_s *= kt[i].bound == Bound::compute ? o.compute_kernel_factor : o.memory_kernel_factor;

@@ -49,6 +49,10 @@ struct SimResult {
   // Across a wait host and GPU time add up rather than overlap.
   std::size_t host_waits = 0;
   double host_wait_s = 0;
+  // A compiled call's guards (torch.compile): how many are evaluated per call, and their host time
+  // (included in host_busy_s); 0 for modes without guards.
+  double guards = 0;
+  double guard_s = 0;
   Regime bound = Regime::framework;
   // Device time by binding limit (Bound); the regime counts element-bound time with memory's.
   double gpu_compute_s = 0, gpu_memory_s = 0, gpu_floor_s = 0, gpu_elements_s = 0;

@@ -271,6 +271,8 @@ Json row_to_json(const ResultRow& r) {
   j["framework_tax_fraction"] = tax_fraction(s);
   j["host_waits"] = s.host_waits;
   j["host_wait_s"] = s.host_wait_s;
+  j["guards"] = s.guards;
+  j["guard_s"] = s.guard_s;
   j["bound"] = std::string(regime_name(s.bound));
   j["crossover_batch"] = r.crossover_batch ? Json(*r.crossover_batch) : Json(nullptr);
   j["kernels"] = s.kernels;
@@ -334,6 +336,10 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
         << ", " << format_duration(r.sim.host_wait_s)
         << " in all: across each wait the host's and the GPU's time add up instead of overlapping\n";
   }
+  if (r.sim.guard_s > 0)
+    out << "each call first evaluates about " << format_number("%.0f", r.sim.guards)
+        << " guards of its compiled frame (the framework's guards per Python module call of the forward), "
+        << format_duration(r.sim.guard_s) << " of host time outside the ops below\n";
   out << "\n";
   out << "by op class (module_* are Python nn.Module calls: host time only)\n";
   write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);

@@ -230,6 +230,15 @@ std::vector<MeasuredRun> read_measured_file(const std::string& path, const std::
   else if (notes && !measured_on.empty() && !looks_like_path(dev) && dev.rfind(measured_on, 0) != 0)
     notes->push_back(path + ": the runs were measured on " + gpu + " (env.gpu), and --device " + dev +
                      " predicts them on another GPU");
+  else if (notes && !gpu.empty() && looks_like_path(dev)) {
+    // A profile file: a CPU's predicts a GPU's runs on a CPU.
+    try {
+      if (Catalog::builtin().device(dev).kind == DeviceKind::cpu)
+        notes->push_back(path + ": the runs were measured on " + gpu + " (env.gpu), and --device " + dev +
+                         " is a CPU profile: they are predicted on that CPU");
+    } catch (const InputError&) {  // a bad profile is reported where the runs are predicted
+    }
+  }
   if (dev.empty())
     throw InputError(path, "", "the file does not say its device (env.gpu): give --device");
   auto runs = parse_runs_json(j, path, dev);

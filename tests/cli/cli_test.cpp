@@ -407,4 +407,22 @@ TEST_CASE("validate says which filter entries match no run, and a --device of an
   Run same = run({"validate", "--measured", runs, "--device", "h200-calibrated", "--model", "resnet50"});
   REQUIRE(same.status == 0);
   CHECK(same.err.find("another GPU") == std::string::npos);
+  Run cpu = run({"validate", "--measured", runs, "--device",
+                 std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/cpu-profile.json", "--model", "resnet50"});
+  REQUIRE(cpu.status == 0);
+  CHECK(cpu.err.find("is a CPU profile: they are predicted on that CPU") != std::string::npos);
+}
+
+TEST_CASE("a compiled mode's rows say how many guards a call evaluates and what they cost") {
+  Run j = run({"simulate", "--model", "bert-base", "--framework", "torch-compile,pytorch-eager", "--format", "json"});
+  REQUIRE(j.status == 0);
+  Json rows = Json::parse(j.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["guards"].get<double>() > 1000);
+  CHECK(rows[0]["guard_s"].get<double>() > 0);
+  CHECK(rows[0]["guard_s"].get<double>() < rows[0]["host_busy_s"].get<double>());
+  CHECK(rows[1]["guards"].get<double>() == 0);
+  Run b = run({"simulate", "--model", "bert-base", "--framework", "torch-compile-reduce-overhead", "--breakdown"});
+  REQUIRE(b.status == 0);
+  CHECK(b.out.find("each call first evaluates about") != std::string::npos);
 }
