@@ -264,10 +264,7 @@ void Builder::elementwise(std::string_view aten, double elems, int inputs, doubl
 }
 
 void Builder::mark_function(std::string_view aten, double elems) {
-  ElemFunc f = elem_func_of(aten);
-  if (f == ElemFunc::none) return;
-  w_.kernels.back().func = f;
-  w_.kernels.back().elements = elems;
+  fwtax::mark_function(w_.kernels.back(), aten, elems);
 }
 
 void Builder::layer_norm(double rows, double cols, std::string_view aten) {

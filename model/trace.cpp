@@ -591,15 +591,6 @@ struct Work {
   KernelKind kind = KernelKind::elementwise;
 };
 
-// A pointwise op's math function (erf, tanh, GELU: Kernel::func) over its output's elements, as
-// Builder::mark_function records it for a built op.
-void mark_function(Kernel& k, const std::string& op, double elements) {
-  ElemFunc f = elem_func_of(op);
-  if (f == ElemFunc::none) return;
-  k.func = f;
-  k.elements = elements;
-}
-
 // The op's shape, on the kernel that carries its work.
 void give_shape(Kernel& k, const Work& w) {
   k.m = w.m;

@@ -26,6 +26,13 @@ ElemFunc elem_func_of(std::string_view aten) {
   return ElemFunc::none;
 }
 
+void mark_function(Kernel& k, std::string_view aten, double elements) {
+  ElemFunc f = elem_func_of(aten);
+  if (f == ElemFunc::none) return;
+  k.func = f;
+  k.elements = elements;
+}
+
 std::string_view kernel_kind_name(KernelKind k) { return kKindNames[static_cast<int>(k)]; }
 std::optional<KernelKind> parse_kernel_kind(std::string_view s) {
   for (int i = 0; i < kKernelKindCount; ++i)

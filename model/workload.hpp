@@ -47,6 +47,9 @@ constexpr int kElemFuncCount = static_cast<int>(ElemFunc::count);
 std::string_view elem_func_name(ElemFunc f);
 // The function an aten elementwise op evaluates ("aten::tanh" -> tanh); none for the others.
 ElemFunc elem_func_of(std::string_view aten);
+struct Kernel;
+// Marks `k` as evaluating `aten`'s math function (Kernel::func) over `elements`, if it has one.
+void mark_function(Kernel& k, std::string_view aten, double elements);
 
 // The host-cost class of a framework op: the key into a framework profile's per-op costs.
 // module_* entries are Python nn.Module calls (their forward's Python code, no kernels).

@@ -322,6 +322,20 @@ double profiler_host_scale(const Catalog& catalog) {
 
 namespace {
 
+// Activations: the operands of the largest kernel (what must be resident at once at the peak).
+double largest_operands_bytes(const Workload& w) {
+  double largest = 0;
+  for (const auto& k : w.kernels) largest = std::max(largest, k.bytes);
+  return largest;
+}
+
+// A row's memory need against its device's capacity.
+void set_memory(ResultRow& r, double bytes, const DeviceSpec& d) {
+  r.memory_bytes = bytes;
+  r.capacity_bytes = d.memory_capacity_bytes;
+  r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
+}
+
 // How a trace is replayed on one device under one framework.
 struct TraceReplay {
   TraceWhatIf what;
@@ -431,11 +445,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
           note_dtype(extras, d, r.dtype);
           add_details(r, w, d, f, rp.options, q.breakdown, timelines);
           // What must be resident: the weights the ops read and the largest kernel's operands.
-          double largest = 0;
-          for (const auto& k : w.kernels) largest = std::max(largest, k.bytes);
-          r.memory_bytes = weight_bytes + largest;
-          r.capacity_bytes = d.memory_capacity_bytes;
-          r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
+          set_memory(r, weight_bytes + largest_operands_bytes(w), d);
           rows.push_back(std::move(r));
         }
     }
@@ -472,11 +482,9 @@ double memory_bytes(const Architecture& a, const WorkloadConfig& c, double kv_to
     cache = 2 * static_cast<double>(t->layers) * static_cast<double>(c.batch) * kv_tokens *
             static_cast<double>(t->kv() * t->head_dim());
   }
-  // Activations: the operands of the largest kernel (what must be resident at once at the peak).
-  double largest = 0;
-  for (const auto& k : w.kernels) largest = std::max(largest, k.bytes);
-  return (weights + cache) * elem + largest;
+  return (weights + cache) * elem + largest_operands_bytes(w);
 }
+
 
 // The framework a decode step's forward runs under where HF generate() compiles it: a static cache on a
 // GPU, under a framework that names one (FrameworkSpec::static_cache_decode); none otherwise.
@@ -662,9 +670,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                                  static_cast<double>(generate ? g.new_tokens : c.seq > 0 ? c.seq : 1) /
                                  r.sim.latency_s;
                 if (c.cache == KvCache::static_cache) kv_tokens = std::max(kv_tokens, static_cast<double>(c.cache_len));
-                r.memory_bytes = memory_bytes(m.arch, c, kv_tokens, w);
-                r.capacity_bytes = d.memory_capacity_bytes;
-                r.fits = r.capacity_bytes <= 0 || r.memory_bytes <= r.capacity_bytes;
+                set_memory(r, memory_bytes(m.arch, c, kv_tokens, w), d);
                 rows.push_back(std::move(r));
               }
       }
