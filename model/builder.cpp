@@ -64,12 +64,9 @@ std::vector<const WorkloadPass*> passes_for(const DeviceSpec& d, const Framework
   std::vector<const WorkloadPass*> out;
   const bool gpu = d.kind == DeviceKind::gpu;
   for (const FrameworkPass& step : f.passes) {
-    if (gpu) {
-      // A GPU without a compute capability counts as the newest: above every lower bound, below none.
-      const double cc = d.compute_capability;
-      if (step.compute_capability_min > 0 && cc > 0 && cc < step.compute_capability_min) continue;
-      if (step.compute_capability_below > 0 && (cc <= 0 || cc >= step.compute_capability_below)) continue;
-    }
+    if (gpu && !in_compute_capability_range(d.compute_capability, step.compute_capability_min,
+                                            step.compute_capability_below))
+      continue;
     if (const WorkloadPass* p = find_workload_pass(step.name)) out.push_back(p);
   }
   return out;
@@ -85,6 +82,12 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.half_tensor_cores = d.peak_flops_per_s[static_cast<int>(Math::fp16_tensor)] > 0;
   b.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
   b.winograd_conv_speedup = f.winograd_conv_speedup;
+  if (const auto& t = f.grouped_tf32_conv_transpose;
+      t && b.gpu && in_compute_capability_range(d.compute_capability, t->compute_capability_min,
+                                                t->compute_capability_below)) {
+    b.grouped_conv_transpose_min_rows = t->min_rows;
+    b.grouped_conv_transpose_bandwidth_fraction = t->bandwidth_fraction;
+  }
   b.gemm_split_k = f.gemm_split_k;
   b.passes = passes_for(d, f);
   b.graph_capture = f.mode == ExecMode::graph;
@@ -125,6 +128,7 @@ Builder::Builder(Workload& w, const Backend& b, DType dtype)
   n_.k_conv_winograd = id("conv_winograd");
   n_.k_conv_ws = id("conv_workspace_memset");
   n_.k_to_nhwc = id("nchw_to_nhwc");
+  n_.k_generic_transpose = id("cudnn::ops::genericTranspose_kernel");
   n_.k_to_nchw = id("nhwc_to_nchw");
   n_.k_bn_cvt = id("batch_norm_param_convert");
   n_.k_bn = id("batch_norm_inference");
@@ -384,6 +388,14 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     bool winograd = kh == 3 && kw == 3 && stride == 1 && groups == 1 && cin >= min_channels && cout >= min_channels;
     add_kernel(winograd ? n_.k_conv_winograd : n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
     if (winograd) w_.kernels.back().flops_divisor = b_.winograd_conv_speedup;
+  } else if (groups > 1 && math == Math::tf32_tensor && b_.grouped_conv_transpose_min_rows > 0 &&
+             gm >= b_.grouped_conv_transpose_min_rows) {
+    // cuDNN 8's heuristics on some GPUs (FrameworkSpec::grouped_tf32_conv_transpose): a tensor-core
+    // kernel in NHWC, its input and output moved by cuDNN's generic transpose, slow per byte.
+    const double share = b_.grouped_conv_transpose_bandwidth_fraction;
+    add_kernel(n_.k_generic_transpose, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_).bandwidth_fraction = share;
+    add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
+    add_kernel(n_.k_generic_transpose, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_).bandwidth_fraction = share;
   } else if (pointwise) {  // a plain GEMM on the NCHW tensors; large outputs clear a workspace first
     if (out_elems >= b_.libraries.conv_workspace_min_outputs)
       add_kernel(n_.k_conv_ws, KernelKind::memset, Math::fp32_simt, 0,

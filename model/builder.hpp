@@ -50,6 +50,10 @@ struct Backend {
   bool gemm_split_k = true;      // small fp32 GEMMs as cuBLASLt's split-K (FrameworkSpec)
   double conv_workspace_limit_bytes = 0;  // cuDNN's workspace cap (FrameworkSpec); 0: none
   double winograd_conv_speedup = 1;       // cuDNN's Winograd on the CUDA cores (FrameworkSpec); 1: none
+  // cuDNN's generic transpose around grouped TF32 convolutions of at least this many output rows, at
+  // this share of the DRAM bandwidth (FrameworkSpec::grouped_tf32_conv_transpose on this GPU); 0: none
+  double grouped_conv_transpose_min_rows = 0;
+  double grouped_conv_transpose_bandwidth_fraction = 1;
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
   bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
@@ -175,7 +179,7 @@ class Builder {
     std::uint32_t view, dropout, empty, linear, matmul, layer_norm, softmax, sdpa, embedding, conv, batch_norm,
         cat, module;
     std::uint32_t k_gemm, k_gemv, k_splitk_memset, k_splitk_scale, k_splitk_epilogue, k_attn, k_attn_memset,
-        k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_winograd, k_conv_ws, k_to_nhwc, k_to_nchw, k_bn_cvt, k_bn,
+        k_elementwise, k_norm, k_softmax, k_gather, k_conv, k_conv_dw, k_conv_winograd, k_conv_ws, k_to_nhwc, k_to_nchw, k_generic_transpose, k_bn_cvt, k_bn,
         k_pool, k_reduce, k_copy, k_im2col;
   } n_;
 };

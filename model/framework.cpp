@@ -25,6 +25,26 @@ bool needs_gpu(const FrameworkSpec& f) { return f.mode == ExecMode::graph || f.m
 
 bool has_op_costs(ExecMode m) { return m != ExecMode::graph && m != ExecMode::engine; }
 
+namespace {
+// An object's optional "compute_capability_min" and "compute_capability_below" (0: absent), checked as
+// compute capabilities and as a non-empty range.
+void read_compute_capability_bounds(ObjectReader& r, const std::string& where, Diagnostics& diag, double& min,
+                                    double& below) {
+  min = r.number_or("compute_capability_min", NumberRule::at_least_one, 0);
+  below = r.number_or("compute_capability_below", NumberRule::at_least_one, 0);
+  check_compute_capability(min, where + "/compute_capability_min", diag);
+  check_compute_capability(below, where + "/compute_capability_below", diag);
+  if (min > 0 && below > 0 && below <= min)
+    diag.add(where + "/compute_capability_below",
+             "expected more than compute_capability_min (" + Json(min).dump() + "), got " + Json(below).dump());
+}
+}  // namespace
+
+bool in_compute_capability_range(double cc, double min, double below) {
+  if (min > 0 && cc > 0 && cc < min) return false;
+  return !(below > 0 && (cc <= 0 || cc >= below));
+}
+
 FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::string& pointer) {
   FrameworkSpec f;
   ObjectReader r(j, pointer, diag);
@@ -48,6 +68,20 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
   f.sync_each_call = r.boolean_or("sync_each_call", false);
   f.fused_op_host_s = r.number_or("fused_op_host_s", NumberRule::non_negative, 0);
   f.half_conv_host_s = r.number_or("half_conv_host_s", NumberRule::non_negative, 0);
+  if (const Json* g = r.object("grouped_tf32_conv_transpose", false)) {
+    const std::string where = pointer + "/grouped_tf32_conv_transpose";
+    ObjectReader gr(*g, where, diag);
+    GroupedConvTranspose t;
+    t.source = gr.string("source");
+    read_compute_capability_bounds(gr, where, diag, t.compute_capability_min, t.compute_capability_below);
+    t.min_rows = gr.number("min_rows", NumberRule::at_least_one);
+    t.bandwidth_fraction = gr.number("bandwidth_fraction", NumberRule::positive);
+    if (t.bandwidth_fraction > 1)
+      diag.add(where + "/bandwidth_fraction",
+               "expected a share of the DRAM bandwidth in (0, 1], got " + Json(t.bandwidth_fraction).dump());
+    gr.finish();
+    f.grouped_tf32_conv_transpose = t;
+  }
   f.conv_workspace_limit_bytes = r.number_or("conv_workspace_limit_bytes", NumberRule::non_negative, 0);
   f.winograd_conv_speedup = r.number_or("winograd_conv_speedup", NumberRule::at_least_one, 1);
   f.cuda_graphs = r.boolean_or("cuda_graphs", false);
@@ -92,15 +126,7 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
           ObjectReader pr(p[i], where, diag);
           pr.allow({"source"});
           step.name = pr.string("pass");
-          step.compute_capability_min = pr.number_or("compute_capability_min", NumberRule::at_least_one, 0);
-          step.compute_capability_below = pr.number_or("compute_capability_below", NumberRule::at_least_one, 0);
-          check_compute_capability(step.compute_capability_min, where + "/compute_capability_min", diag);
-          check_compute_capability(step.compute_capability_below, where + "/compute_capability_below", diag);
-          if (step.compute_capability_min > 0 && step.compute_capability_below > 0 &&
-              step.compute_capability_below <= step.compute_capability_min)
-            diag.add(where + "/compute_capability_below",
-                     "expected more than compute_capability_min (" + Json(step.compute_capability_min).dump() + "), got " +
-                         Json(step.compute_capability_below).dump());
+          read_compute_capability_bounds(pr, where, diag, step.compute_capability_min, step.compute_capability_below);
           pr.finish();
           name_at = where + "/pass";
           if (step.name.empty()) continue;  // missing or not a string: reported by the reader
@@ -194,6 +220,12 @@ Json framework_to_json(const FrameworkSpec& f) {
   j["sync_each_call"] = f.sync_each_call;
   j["fused_op_host_s"] = f.fused_op_host_s;
   if (f.half_conv_host_s > 0) j["half_conv_host_s"] = f.half_conv_host_s;
+  if (const auto& t = f.grouped_tf32_conv_transpose) {
+    Json g = {{"min_rows", t->min_rows}, {"bandwidth_fraction", t->bandwidth_fraction}, {"source", t->source}};
+    if (t->compute_capability_min > 0) g["compute_capability_min"] = t->compute_capability_min;
+    if (t->compute_capability_below > 0) g["compute_capability_below"] = t->compute_capability_below;
+    j["grouped_tf32_conv_transpose"] = g;
+  }
   j["conv_workspace_limit_bytes"] = f.conv_workspace_limit_bytes;
   j["winograd_conv_speedup"] = f.winograd_conv_speedup;
   j["cuda_graphs"] = f.cuda_graphs;

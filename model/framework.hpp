@@ -2,6 +2,7 @@
 // Framework profile: one execution mode of a framework and what it costs the host. Host costs are
 // per op class, measured on a reference host; the mode also says what it does to the kernels.
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,21 @@ struct FrameworkPass {
   double compute_capability_min = 0;    // 0: no lower bound
   double compute_capability_below = 0;  // 0: no upper bound
   bool operator==(const FrameworkPass&) const = default;
+};
+// Whether a device of compute capability `cc` lies in [min, below) (0: no bound). A GPU without a
+// compute capability counts as the newest: above every lower bound, below none.
+bool in_compute_capability_range(double cc, double min, double below);
+
+// A convolution library's choice on some GPUs: cuDNN 8's heuristics (PyTorch 1.12, cudnn.benchmark off)
+// run a grouped, not depthwise, TF32 convolution of at least min_rows output rows (N x H x W) on a
+// tensor-core kernel in NHWC, reaching its NCHW input and output through cuDNN's generic transpose, a
+// kernel that moves bandwidth_fraction of the DRAM bandwidth (Builder::conv2d).
+struct GroupedConvTranspose {
+  double compute_capability_min = 0, compute_capability_below = 0;  // 0: no bound
+  double min_rows = 0;
+  double bandwidth_fraction = 1;
+  std::string source;
+  bool operator==(const GroupedConvTranspose&) const = default;
 };
 
 enum class ExecMode {
@@ -78,6 +94,10 @@ struct FrameworkSpec {
   // defaulted 0: host time a half-precision convolution adds when cuDNN runs it on tensor cores (the
   // 2022 stack's ATen, calibrate/derive/fit_half_conv_host.py)
   double half_conv_host_s = 0;
+  // defaulted absent: grouped TF32 convolutions through cuDNN's generic transpose (the 2022 stack's
+  // cuDNN 8 on the GPUs it names). JSON: "grouped_tf32_conv_transpose": {"compute_capability_min",
+  // "compute_capability_below", "min_rows", "bandwidth_fraction", "source"}
+  std::optional<GroupedConvTranspose> grouped_tf32_conv_transpose;
   // defaulted 0 (no limit): the workspace the stack lets cuDNN use for a convolution; a half
   // convolution whose NHWC copies (input and output) do not fit runs without tensor cores
   double conv_workspace_limit_bytes = 0;

@@ -49,7 +49,7 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, const std::vector<std::
     // A matrix kind's factor slows its arithmetic; a depthwise convolution's, which streams its input
     // a few multiply-adds per element, the whole kernel.
     const double kind = matrix && k.kind != KernelKind::depthwise ? 1.0 : factor;
-    p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff) * kind;
+    p.memory = k.bytes / (d.memory_bandwidth_bytes_per_s * eff * k.bandwidth_fraction) * kind;
     // A streaming kernel takes at least the time measured for the largest point of the memory curve
     // at or below its bytes: below the smallest one it waits on DRAM latency, not bandwidth, and
     // between two points the curve's interpolation (efficiency linear in log bytes) must not make

@@ -89,6 +89,9 @@ struct Kernel {
   // convolutions): its compute time and efficiency take flops / flops_divisor, totals count flops.
   double flops_divisor = 1;
   double bytes = 0;  // DRAM bytes read plus written, if nothing were cached
+  // The share of the DRAM bandwidth the kernel's access pattern reaches where memory binds it (cuDNN 8's
+  // generic transpose, FrameworkSpec::grouped_tf32_conv_transpose); 1: what the device's curve gives.
+  double bandwidth_fraction = 1;
   double m = 0, n = 0, k = 0;  // a matrix product's GEMM view (gemm, conv, depthwise, attention; batch
                                // folded into m); 0 for every other kind
   // The counts that bound the kernels timed by elements rather than FLOPs or bytes (0: not known):

@@ -49,6 +49,29 @@ GEMM_SPLIT_K = False
 # 14.0% -> 11.6%, every TorchScript run 21.2% -> 19.3%. ONNX Runtime 1.12, whose CUDA Conv keeps its cuDNN state per node, does not take
 # it: its paper runs went from 23.2% to 23.6% MAPE with 10 us, 28.1% with 20 us.
 HALF_CONV_HOST_S = 2.0e-5
+# cuDNN 8's choice for a grouped (not depthwise) TF32 convolution on GA10x GPUs (compute capability 8.6)
+# under PyTorch 1.12's heuristics (cudnn.benchmark off): from about 1.4k output rows a tensor-core kernel in
+# NHWC, its NCHW input and output moved by cuDNN's generic transpose (cudnn::ops::genericTranspose_kernel,
+# the kernel PyTorch issue 54324 shows taking 13.7 ms for 64 M elements around grouped convolutions on
+# RTX 30-series cards: about 3% of their DRAM bandwidth). bandwidth_fraction is fitted by
+# fit_grouped_tf32_transpose.py on the paper's RTX 3090 fp32 eager runs alone, 2026-12-07: 0.08, 13.4% ->
+# 11.6% MAPE there; what it was not fitted to: the A6000's fp32 eager runs 21.8% -> 19.8%, its fp32
+# TorchScript runs 27.7% -> 21.5%, the 3090's TorchScript runs 16.7% -> 15.0%. ONNX Runtime 1.12 does not
+# take it: its CUDA Conv searches cuDNN's algorithms by timing them (cudnn_conv_algo_search EXHAUSTIVE, its
+# default), which would not keep a kernel this slow.
+GROUPED_TF32_TRANSPOSE = {
+    "compute_capability_min": 8.6,
+    "compute_capability_below": 8.7,
+    "min_rows": 1448,
+    "bandwidth_fraction": 0.08,
+    "source": "calibrate/derive/fit_grouped_tf32_transpose.py: bandwidth_fraction fitted on the Framework Tax "
+              "paper's RTX 3090 fp32 eager runs alone (SqueezeBERT's grouped 1x1 convolutions at batch 16-128 "
+              "took 3.4-4.3x the prediction without it); min_rows between the 3090's batch 8 (1024 rows, as "
+              "predicted) and 16 (2048 rows, slow), the geometric middle; the kernel is cuDNN's generic "
+              "transpose, as PyTorch issue 54324 profiles it around grouped convolutions on RTX 30-series "
+              "cards (13.7 ms for 64 M elements); checked on the RTX A6000's fp32 eager and TorchScript runs, "
+              "not fitted to them",
+}
 # The paper's HF models (transformers 4.22) ran their eager attention: matmul, scale, mask add, softmax,
 # dropout, matmul; the scaled_dot_product_attention path came with PyTorch 2.0 and transformers 4.36.
 HF_ATTENTION = "eager"
@@ -182,19 +205,22 @@ def main():
         "its default fuser runs chains of pointwise ops as one kernel (from Volta nvFuser, with norms and reductions; "
         "before, NNC, functional ops only)",
         "torchscript-1.13-cpu.json", "torchscript_node_s", "torchscript_call_s", "traced graph",
-        False, "", {"fused_op_host_s": FUSED_OP_HOST_S, "half_conv_host_s": HALF_CONV_HOST_S},
+        False, "", {"fused_op_host_s": FUSED_OP_HOST_S, "half_conv_host_s": HALF_CONV_HOST_S,
+                    "grouped_tf32_conv_transpose": GROUPED_TF32_TRANSPOSE},
         gemm_split_k=GEMM_SPLIT_K)
     ts["source"] += "; " + HALF_CONV_SOURCE
     eager = load(EAGER)
     eager_2022 = {
         "name": "pytorch-eager@1.12",
         "version": "1.12",
-        "description": "PyTorch 1.12 eager (the Framework Tax paper's): today's PyTorch eager costs with two "
-                       "differences, HF models' eager attention (transformers 4.22) and 20 us of host time per "
-                       "half-precision convolution on tensor cores",
+        "description": "PyTorch 1.12 eager (the Framework Tax paper's): today's PyTorch eager costs with three "
+                       "differences, HF models' eager attention (transformers 4.22), 20 us of host time per "
+                       "half-precision convolution on tensor cores and cuDNN 8's generic transpose around grouped "
+                       "TF32 convolutions on GA10x GPUs",
         # (HF generate's compiled static-cache decoding is not of 2022: no static_cache_decode)
         **{k: v for k, v in eager.items() if k not in ("name", "description", "source", "version", "static_cache_decode")},
         "half_conv_host_s": HALF_CONV_HOST_S,
+        "grouped_tf32_conv_transpose": GROUPED_TF32_TRANSPOSE,
         "hf_attention": HF_ATTENTION,
         "source": "calibrate/derive/derive_stacks_2022.py: pytorch-eager's profile (" + eager["source"] + "; its "
                   "static_cache_decode left out: HF generate's compiled static-cache decoding is not of 2022); "

@@ -91,6 +91,7 @@ TEST_CASE("host and framework profiles written by host_to_json and framework_to_
     CHECK(back.sync_each_call == f.sync_each_call);
     CHECK(back.fused_op_host_s == f.fused_op_host_s);
     CHECK(back.half_conv_host_s == f.half_conv_host_s);
+    CHECK(back.grouped_tf32_conv_transpose == f.grouped_tf32_conv_transpose);
     CHECK(back.hf_attention == f.hf_attention);
     CHECK(back.conv_workspace_limit_bytes == f.conv_workspace_limit_bytes);
     CHECK(back.winograd_conv_speedup == f.winograd_conv_speedup);

@@ -415,6 +415,53 @@ TEST_CASE("cuDNN's Winograd: 3x3 stride-1 convolutions on the CUDA cores take fe
   for (const Kernel& k : w2.kernels) CHECK(k.flops_divisor == 1.0);
 }
 
+TEST_CASE("cuDNN 8's generic transpose around grouped TF32 convolutions: only on the GPUs, dtypes and sizes the stack names") {
+  const Catalog& c = Catalog::builtin();
+  const FrameworkSpec f = c.framework("pytorch-eager@1.12");
+  REQUIRE(f.grouped_tf32_conv_transpose.has_value());
+  const double min_rows = f.grouped_tf32_conv_transpose->min_rows;
+  const double share = f.grouped_tf32_conv_transpose->bandwidth_fraction;
+  // SqueezeBERT's query projection: a grouped 1x1 convolution (groups 4) over 128 tokens.
+  auto kernels_of = [&](const std::string& device, const FrameworkSpec& fw, DType dt, double batch, double groups) {
+    Workload w;
+    Builder b(w, make_backend(c.device(device), fw), dt);
+    b.conv2d(batch, 768, 1, 128, 768, 1, 1, 1, 0, 0, groups, true);
+    std::vector<std::string> names;
+    for (const Kernel& k : w.kernels) names.push_back(std::string(w.name(k.name)));
+    return std::make_pair(names, w);
+  };
+  const std::string transpose = "cudnn::ops::genericTranspose_kernel";
+  auto count = [&](const std::vector<std::string>& names) { return std::count(names.begin(), names.end(), transpose); };
+  const double big = std::ceil(min_rows / 128) + 4, small = std::floor(min_rows / 128) - 1;
+  {
+    const auto built = kernels_of("a6000", f, DType::fp32, big, 4);  // GA102, compute capability 8.6
+    const std::vector<std::string>& names = built.first;
+    const Workload& w = built.second;
+    CHECK(count(names) == 2);
+    REQUIRE(names.size() == 4);  // transpose in, convolution, transpose out, bias
+    CHECK(names[1] == "conv_implicit_gemm");
+    const Kernel& in = w.kernels[0];
+    CHECK(in.bytes == test::approx(2 * big * 768 * 128 * 4.0));
+    CHECK(in.bandwidth_fraction == share);
+    // Memory-bound at that share of the bandwidth: 1 / share times what the same bytes take otherwise.
+    const DeviceSpec d = c.device("a6000");
+    KernelTimer timer(d);
+    Kernel plain = in;
+    plain.bandwidth_fraction = 1;
+    CHECK(timer.memory_time_s(in) == test::approx(timer.memory_time_s(plain) / share));
+  }
+  CHECK(count(kernels_of("a6000", f, DType::fp32, small, 4).first) == 0);   // below min_rows
+  CHECK(count(kernels_of("3090", f, DType::fp32, big, 4).first) == 2);      // the other GA102
+  CHECK(count(kernels_of("a100", f, DType::fp32, big, 4).first) == 0);      // 8.0: not named
+  CHECK(count(kernels_of("rtx4090", f, DType::fp32, big, 4).first) == 0);   // 8.9: not named
+  CHECK(count(kernels_of("a6000", f, DType::fp16, big, 4).first) == 0);     // half: not TF32
+  CHECK(count(kernels_of("a6000", f, DType::fp32, big, 1).first) == 0);     // ungrouped
+  CHECK(count(kernels_of("a6000", f, DType::fp32, big, 768).first) == 0);   // depthwise
+  CHECK(count(kernels_of("a6000", c.framework("torchscript@1.12"), DType::fp32, big, 4).first) == 2);
+  CHECK(count(kernels_of("a6000", c.framework("pytorch-eager"), DType::fp32, big, 4).first) == 0);  // cuDNN 9
+  CHECK(count(kernels_of("a6000", c.framework("onnxruntime@1.12"), DType::fp32, big, 4).first) == 0);
+}
+
 TEST_CASE("on every built-in GPU a streaming kernel that moves more bytes never takes less time") {
   // The memory curve is linear in log bytes between its points, which on its steep small-size end
   // made a kernel twice as large up to 16% faster (ResNet-50's ReLUs at batch 1 and 2 on the H100).

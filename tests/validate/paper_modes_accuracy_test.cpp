@@ -82,8 +82,9 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
   // NNC rather than nvFuser before Volta; 21.6% with cuDNN's Winograd for 3x3 convolutions on the CUDA
   // cores; 21.2% since the A6000's TorchScript passes run on the host of its slower fp32 eager pass
   // (validate/paper.cpp's host_of_file); 19.3% with the 2022 stack's host cost of a half convolution on
-  // tensor cores (half_conv_host_s, fitted to the RTX 8000's fp16 eager runs, no TorchScript run). The
-  // issue's target is 20%.
+  // tensor cores (half_conv_host_s, fitted to the RTX 8000's fp16 eager runs, no TorchScript run); 18.8%
+  // with cuDNN 8's generic transpose around grouped TF32 convolutions on GA10x (grouped_tf32_conv_transpose,
+  // fitted to the RTX 3090's fp32 eager runs, no TorchScript run). The issue's target is 20%.
   CHECK(all <= 20.0);
   // Today's TorchScript profile (PyTorch 2.x: no fuser, frozen graph) on the same runs does worse.
   std::vector<MeasuredRun> as_today;
@@ -112,8 +113,9 @@ TEST_CASE("paper TorchScript runs: the 2022 stack's MAPE, overall and per GPU an
     // at (its fp32 GEMMs run slower than predicted, in eager too). The others 16-28%, then 16-27%,
     // 17-29% with the launch-corrected eager costs (the RTX 8000's fp16 CNNs); 16-22% with the half
     // convolutions' host cost (RTX 8000 fp16 29.2 -> 20.0%, V100 fp16 26.4 -> 21.7%, A100 fp16 25.0 -> 16.0%).
-    // The issue's bound is 25%; the A6000's fp32 runs miss it.
-    CHECK(m <= (key == "a6000 fp32" ? 30.0 : 25.0));
+    // The A6000's fp32 runs: 21.5% since SqueezeBERT's grouped TF32 convolutions go through cuDNN 8's
+    // generic transpose on GA10x (its batch 16-128 were predicted 73-82% short). The issue's bound is 25%.
+    CHECK(m <= 25.0);
   }
 }
 
