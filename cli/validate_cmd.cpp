@@ -72,6 +72,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   }
   if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
   if (a.has("--run") == a.has("--measured")) throw InputError("validate", "", "expected exactly one of --run or --measured");
+  const std::vector<std::string> measured_files =
+      a.has("--measured") ? split_list("--measured", *a.get("--measured")) : std::vector<std::string>{};
   if (auto dir = a.get("--save")) {  // checked before anything is measured
     if (!a.has("--run")) throw InputError("--save", "", "keeps what --run measures: give it with --run cpu");
     std::error_code ec;
@@ -157,7 +159,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
       title += " (this CPU, libtorch)";
     }
   } else {
-    for (const auto& f : split_list("--measured", *a.get("--measured"))) {
+    for (const auto& f : measured_files) {
       auto more = read_measured_file(f, a.get_or("--device", ""), m == "pipelined" ? Measure::pipelined : Measure::sync,
                                      &rows_skipped);
       runs.insert(runs.end(), more.begin(), more.end());
@@ -215,8 +217,6 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   std::string filters;
   for (const char* f : {"--model", "--framework", "--min-batch", "--max-batch"})
     if (a.has(f)) filters += (filters.empty() ? "" : ", ") + std::string(f);
-  const std::vector<std::string> measured_files =
-      a.has("--measured") ? split_list("--measured", *a.get("--measured")) : std::vector<std::string>{};
   if (runs.empty())
     throw InputError(a.has("--run")                ? "--run"
                      : measured_files.size() <= 1 ? a.get_or("--measured", "")

@@ -56,8 +56,8 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, const std::vector<std::
     // more bytes take less time than the point before (up to 16% less between the H100's first two).
     if (!matrix && !stream_floor.empty()) {
       auto it = std::upper_bound(stream_floor.begin(), stream_floor.end(), std::make_pair(k.bytes, 1e300));
-      p.memory = std::max(p.memory, (it == stream_floor.begin() ? stream_floor.front().second : std::prev(it)->second) *
-                                        (it == stream_floor.begin() ? 1.0 : kind));
+      const double floor = it == stream_floor.begin() ? stream_floor.front().second : std::prev(it)->second * kind;
+      p.memory = std::max(p.memory, floor);
     }
   }
   // The generic elementwise kernel, and NCHW pooling (a thread per output element walking its window

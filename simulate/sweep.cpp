@@ -610,19 +610,19 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
         const bool generate = g.phase == "generate";
         const Phase phase = generate ? Phase::prefill : phase_of(g.phase);
         for (DType dt : g.dtype_from_config && m.arch.dtype ? std::vector<DType>{*m.arch.dtype} : g.dtypes)
-          for (long long size : sizes)
+          for (long long size : sizes) {
+            // A generate call's last step sits at position prompt + new tokens - 1: say so by the
+            // flags the user gave, before a step's own check names --context.
+            if (generate && tokens && m.arch.max_seq > 0 && size + g.new_tokens - 1 > m.arch.max_seq)
+              throw InputError("--new-tokens", std::to_string(g.new_tokens),
+                               "a prompt of " + std::to_string(size) + " tokens (--seq) and " +
+                                   std::to_string(g.new_tokens) + " new tokens reach position " +
+                                   std::to_string(size + g.new_tokens - 1) + "; " + m.ref + " has " +
+                                   std::to_string(m.arch.max_seq) +
+                                   " positions (max_position_embeddings): at most --new-tokens " +
+                                   std::to_string(m.arch.max_seq - size + 1));
             for (long long batch : g.batches)
               for (long long context : phase == Phase::decode ? g.contexts : std::vector<long long>{0}) {
-                // A generate call's last step sits at position prompt + new tokens - 1: say so by the
-                // flags the user gave, before a step's own check names --context.
-                if (generate && tokens && m.arch.max_seq > 0 && size + g.new_tokens - 1 > m.arch.max_seq)
-                  throw InputError("--new-tokens", std::to_string(g.new_tokens),
-                                   "a prompt of " + std::to_string(size) + " tokens (--seq) and " +
-                                       std::to_string(g.new_tokens) + " new tokens reach position " +
-                                       std::to_string(size + g.new_tokens - 1) + "; " + m.ref + " has " +
-                                       std::to_string(m.arch.max_seq) +
-                                       " positions (max_position_embeddings): at most --new-tokens " +
-                                       std::to_string(m.arch.max_seq - size + 1));
                 WorkloadConfig c;
                 c.model = m.ref;
                 c.dtype = dt;
@@ -673,6 +673,7 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
                 set_memory(r, memory_bytes(m.arch, c, kv_tokens, w), d);
                 rows.push_back(std::move(r));
               }
+          }
       }
     }
   }
