@@ -14,7 +14,7 @@ cmake -S . -B $build -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebI
 cmake --build $build -j"$(nproc)" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== unit tests and fuzz replays under ASan + UBSan"
-ctest --test-dir $build -L 'unit|fuzz-replay' --output-on-failure
+ctest --test-dir $build -j"$(nproc)" -L 'unit|fuzz-replay' --output-on-failure
 echo "== fuzzing, ${seconds} s per harness"
 status=0
 for h in device architecture trace measured calibration cli_args; do
