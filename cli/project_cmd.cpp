@@ -78,7 +78,11 @@ int cmd_project(const std::vector<std::string>& argv, std::ostream& out, std::os
   q.contexts = s.contexts;
   q.new_tokens = s.new_tokens;
   if (a.has("--batch")) q.batches = s.batches;
-  if (auto v = a.get("--device")) q.devices = {*v};
+  if (auto v = a.get("--device")) {
+    if (v->find(',') != std::string::npos)
+      throw InputError("--device", *v, "one device (to compare several, give them to --devices)");
+    q.devices = {*v};
+  }
   if (auto v = a.get("--devices")) q.devices = split_list("--devices", *v);
   if (auto v = a.get("--speedup")) q.speedup = parse_number_list("--speedup", *v);
   if (auto v = a.get("--compute-x")) q.compute_x = parse_number_list("--compute-x", *v);

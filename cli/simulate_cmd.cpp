@@ -19,7 +19,7 @@ const std::vector<FlagSpec> kFlags = {
      "FILE"},
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true,
-     "pytorch-eager, libtorch, torchscript, cuda-graphs, torch-compile, torch-compile-reduce-overhead, tensorrt (GPUs only), a 2022 stack as NAME@VERSION (torchscript@1.12, onnxruntime@1.12) or files (default pytorch-eager; fwtax list frameworks)", "LIST"},
+     "pytorch-eager, libtorch, torchscript, cuda-graphs, torch-compile, torch-compile-reduce-overhead, onnxruntime, tensorrt (GPUs only), a 2022 stack as NAME@VERSION (pytorch-eager@1.12, torchscript@1.12, onnxruntime@1.12) or files (default pytorch-eager; fwtax list frameworks)", "LIST"},
     {"--dtype", true, "fp32, fp16, bf16 (default: a config.json's torch_dtype, else fp32)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},

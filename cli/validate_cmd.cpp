@@ -70,7 +70,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                     kFlags);
     return 0;
   }
-  if (!a.positional().empty()) throw InputError(a.positional().front(), "", "unexpected argument (see --help)");
+  if (!a.positional().empty())
+    throw InputError(a.positional().front(), "",
+                     "unexpected argument (lists are comma-separated: --measured a.csv,b.csv; see --help)");
   if (a.has("--run") == a.has("--measured")) throw InputError("validate", "", "expected exactly one of --run or --measured");
   const std::vector<std::string> measured_files =
       a.has("--measured") ? split_list("--measured", *a.get("--measured")) : std::vector<std::string>{};
@@ -217,6 +219,16 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   std::string filters;
   for (const char* f : {"--model", "--framework", "--min-batch", "--max-batch"})
     if (a.has(f)) filters += (filters.empty() ? "" : ", ") + std::string(f);
+  // A profile file takes the runs its file name names (NAME.json), not its "name" member.
+  std::string file_hint;
+  if (runs.empty() && a.has("--framework"))
+    for (const auto& f : fws)
+      if (looks_like_path(f)) {
+        file_hint = "; a profile file takes the runs of the framework its file name names (" +
+                    std::filesystem::path(f).filename().string() + " takes those of " +
+                    std::filesystem::path(f).stem().string() + "): name the file after the runs' framework";
+        break;
+      }
   if (runs.empty())
     throw InputError(a.has("--run")                ? "--run"
                      : measured_files.size() <= 1 ? a.get_or("--measured", "")
@@ -225,7 +237,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                      "no runs to validate" + std::string(!filters.empty()
                                                              ? " (none left after " + filters + "; "
                                                                "the runs read are of " + listed(held_frameworks) + ": " +
-                                                               listed(held_models) + ")"
+                                                               listed(held_models) + ")" + file_hint
                                                              : " (expected runs of models fwtax builds, with a latency > 0" +
                                                                    std::string(rows_skipped.empty() ? "" : "; " + rows_skipped.front()) + ")"));
   if (!a.has("--quiet")) {

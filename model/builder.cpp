@@ -358,8 +358,10 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   // to NHWC whenever it runs a tensor-core kernel (cuDNN developer guide, "Tensor Transformations");
   // the plain NCHW GEMM below is what PyTorch's cuDNN 9 runs for them (H100 traces), uncapped.
   if (b_.gpu && dt_ != DType::fp32 && b_.conv_workspace_limit_bytes > 0 &&
-      (in_elems + out_elems) * elem_ > b_.conv_workspace_limit_bytes)
+      (in_elems + out_elems) * elem_ > b_.conv_workspace_limit_bytes) {
     math = Math::fp32_simt;
+    w_.workspace_capped_convs += 1;
+  }
   if (!b_.gpu && b_.stack_convolutions) {
     add_kernel(n_.k_conv, KernelKind::conv, math, flops + (bias ? out_elems : 0), bytes, gm, gn, gk);
     return;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 
 #include "model/device.hpp"
@@ -26,6 +27,13 @@ bool needs_gpu(const FrameworkSpec& f) { return f.mode == ExecMode::graph || f.m
 bool has_op_costs(ExecMode m) { return m != ExecMode::graph && m != ExecMode::engine; }
 
 namespace {
+// A number as a person writes it: 8, not 8.0; 1.5, not 1.5000.
+std::string shortest(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 // An object's optional "compute_capability_min" and "compute_capability_below" (0: absent), checked as
 // compute capabilities and as a non-empty range.
 void read_compute_capability_bounds(ObjectReader& r, const std::string& where, Diagnostics& diag, double& min,
@@ -73,12 +81,17 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     ObjectReader gr(*g, where, diag);
     GroupedConvTranspose t;
     t.source = gr.string("source");
+    if (gr.has("source") && (*g)["source"].is_string() && t.source.empty())
+      diag.add(where + "/source", "expected where the numbers come from, got an empty string");
     read_compute_capability_bounds(gr, where, diag, t.compute_capability_min, t.compute_capability_below);
     t.min_rows = gr.number("min_rows", NumberRule::at_least_one);
+    if (t.min_rows != std::floor(t.min_rows))
+      diag.add(where + "/min_rows", "expected a whole number of output rows (N x H x W), got " +
+                                        shortest(t.min_rows));
     t.bandwidth_fraction = gr.number("bandwidth_fraction", NumberRule::positive);
     if (t.bandwidth_fraction > 1)
       diag.add(where + "/bandwidth_fraction",
-               "expected a share of the DRAM bandwidth in (0, 1], got " + Json(t.bandwidth_fraction).dump());
+               "expected a share of the DRAM bandwidth in (0, 1], got " + shortest(t.bandwidth_fraction));
     gr.finish();
     f.grouped_tf32_conv_transpose = t;
   }

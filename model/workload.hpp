@@ -163,6 +163,9 @@ struct Workload {
   // Python nn.Module calls of the forward as built (Builder::module), before any pass drops them:
   // what a compiled frame's guards grow with (FrameworkSpec::guards_per_module_call)
   double module_calls = 0;
+  // Half convolutions the builder put on the CUDA cores because their NHWC copies exceed the stack's
+  // cuDNN workspace (FrameworkSpec::conv_workspace_limit_bytes), for breakdowns
+  double workspace_capped_convs = 0;
 
   std::uint32_t intern(std::string_view s);
   const std::string& name(std::uint32_t i) const { return names[i]; }

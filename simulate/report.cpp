@@ -297,6 +297,9 @@ Json row_to_json(const ResultRow& r) {
                      {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)},
                      {"waits", o.waits}});
     j["breakdown"] = ops;
+    j["slow_layout_kernels"] = r.slow_layout_kernels;
+    j["workspace_capped_convs"] = r.workspace_capped_convs;
+    j["slow_layout_gpu_s"] = r.slow_layout_gpu_s;
     j["breakdown_by_class"] = totals_json(breakdown_by_class(r.breakdown), false);
     j["breakdown_by_module"] = totals_json(breakdown_by_module(r.breakdown), true);
   }
@@ -340,6 +343,17 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
     out << "each call first evaluates about " << format_number("%.0f", r.sim.guards)
         << " guards of its compiled frame (the framework's guards per Python module call of the forward), "
         << format_duration(r.sim.guard_s) << " of host time outside the ops below\n";
+  if (r.slow_layout_kernels > 0)
+    out << r.slow_layout_kernels << " kernels move their tensors at a small share of the DRAM bandwidth, "
+        << format_duration(r.slow_layout_gpu_s)
+        << " of GPU time (cuDNN 8's generic transpose of the input and output of grouped TF32 convolutions, "
+           "the framework's grouped_tf32_conv_transpose; they count in the conv ops' gpu time below)\n";
+  if (r.workspace_capped_convs > 0)
+    out << format_number("%.0f", r.workspace_capped_convs)
+        << " half-precision convolutions run on the CUDA cores, not the tensor cores: their NHWC copies of input and "
+           "output exceed the framework's cuDNN workspace of "
+        << format_number("%.0f", r.conv_workspace_limit_bytes / (1024.0 * 1024.0))
+        << " MiB (conv_workspace_limit_bytes)\n";
   out << "\n";
   out << "by op class (module_* are Python nn.Module calls: host time only)\n";
   write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);

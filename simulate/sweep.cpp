@@ -229,7 +229,14 @@ void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const Fra
   one.measure = Measure::sync;
   one.timeline = true;
   SimResult s = simulate(w, d, f, one);
-  if (breakdown) r.breakdown = breakdown_of(w, s, d, f);
+  if (breakdown) {
+    r.breakdown = breakdown_of(w, s, d, f);
+    KernelTimer timer(d);
+    for (const Kernel& k : w.kernels)
+      if (k.bandwidth_fraction < 1) ++r.slow_layout_kernels, r.slow_layout_gpu_s += timer.time(k).time_s;
+    r.workspace_capped_convs = w.workspace_capped_convs;
+    r.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
+  }
   if (timelines) timelines->push_back({w, std::move(s), d.name, f.name});
 }
 
@@ -404,6 +411,15 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
   replace_host_outliers(t);
   std::string traced = device_for_gpu_name(t.gpu_name);
   std::vector<std::string> devices = trace_devices(request, t, traced);
+  {
+    std::vector<std::string> names;
+    for (const auto& d : devices) names.push_back(catalog.device(d).name);
+    check_distinct_names("--device", "device", devices, names);
+    names.clear();
+    const DeviceSpec first = catalog.device(devices.front());
+    for (const auto& f : request.frameworks) names.push_back(catalog.framework_on(first, f).name);
+    check_distinct_names("--framework", "framework", request.frameworks, names);
+  }
   SweepRequest q = request;
   if (q.measured_latency_s > 0)
     q.host_x = anchored_host_x(t, traced, catalog.device(devices.front()), q, catalog);
@@ -461,6 +477,18 @@ Phase phase_of(const std::string& name) {
   if (name == "prefill") return Phase::prefill;
   if (name == "decode") return Phase::decode;
   throw InputError("--phase", "", "expected forward, prefill, decode or generate, got \"" + name + "\"");
+}
+
+void check_distinct_names(std::string_view flag, std::string_view what, const std::vector<std::string>& given,
+                          const std::vector<std::string>& names) {
+  for (std::size_t j = 1; j < names.size(); ++j)
+    for (std::size_t i = 0; i < j; ++i)
+      if (names[i] == names[j])
+        throw InputError(std::string(flag), given[j],
+                         given[i] == given[j]
+                             ? "given twice: each " + std::string(what) + " once"
+                             : "names " + std::string(what) + " '" + names[j] + "' as " + given[i] +
+                                   " does: rows could not be told apart; give each profile its own \"name\"");
 }
 
 void check_phase(const std::string& phase, const std::vector<long long>& contexts, long long new_tokens) {
@@ -711,6 +739,14 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
     bool embedded = !g.devices.empty() && std::all_of(g.devices.begin(), g.devices.end(),
                                                       [&](const DeviceSpec& d) { return d.framework(f) != nullptr; });
     g.frameworks.push_back(embedded ? *g.devices.front().framework(f) : catalog.framework(f));
+  }
+  {
+    std::vector<std::string> names;
+    for (const auto& d : g.devices) names.push_back(d.name);
+    check_distinct_names("--device", "device", q.devices, names);
+    names.clear();
+    for (const auto& f : g.frameworks) names.push_back(f.name);
+    check_distinct_names("--framework", "framework", q.frameworks, names);
   }
   g.dtypes = q.dtypes;
   g.dtype_from_config = q.dtype_from_config;

@@ -121,6 +121,13 @@ struct ResultRow {
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
   std::vector<OpResult> breakdown;
+  // With the breakdown: kernels that reach only part of the DRAM bandwidth by their access pattern
+  // (Kernel::bandwidth_fraction < 1: cuDNN 8's generic transpose), how many and their GPU time.
+  std::size_t slow_layout_kernels = 0;
+  double slow_layout_gpu_s = 0;
+  // With the breakdown: half convolutions off the tensor cores for the stack's workspace cap
+  // (Workload::workspace_capped_convs), and that cap.
+  double workspace_capped_convs = 0, conv_workspace_limit_bytes = 0;
   // A trace replay: the hiccups taken out of the traced host times (replace_host_outliers).
   std::optional<TraceOutliers> trace_outliers;
 };
@@ -184,6 +191,10 @@ std::vector<ResultRow> simulate_grid(const Grid& g, const Catalog& catalog, Swee
 // That a phase (forward, prefill, decode, generate) is known and gets the options it reads: a
 // context for decode only, new tokens for generate only; an InputError naming the flag otherwise.
 void check_phase(const std::string& phase, const std::vector<long long>& contexts, long long new_tokens);
+// Rows name their device and framework: two profiles of one name in a list could not be told apart
+// (a matrix would merge them). `given` is what the flag listed, `names` the profiles' names in its order.
+void check_distinct_names(std::string_view flag, std::string_view what, const std::vector<std::string>& given,
+                          const std::vector<std::string>& names);
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).

@@ -76,6 +76,10 @@ const char* kFw = "frameworks/libtorch.json";
 const std::string kCsvHeader = "model,batch_size,input_size,latency\n";
 
 std::vector<Case> cases() {
+  // validate against one of the paper's CSVs, with a framework profile file ({f}) by the path given
+  static const std::string validate_paper_with_file =
+      std::string("validate --measured ") + FWTAX_SOURCE_DIR +
+      "/data/measured/framework-tax-2022/pretrained-fp32/3090.csv --framework {f}";
   std::string garbage;
   for (int i = 0; i < 256; ++i) garbage += static_cast<char>((i * 37 + 11) & 0xff);
   const char* D = "simulate --device {f}";
@@ -299,7 +303,18 @@ std::vector<Case> cases() {
        patched(kFw, "/grouped_tf32_conv_transpose",
                Json{{"min_rows", 1448}, {"bandwidth_fraction", 8}, {"source", "a percentage written as a share"}}),
        F,
-       {"/grouped_tf32_conv_transpose/bandwidth_fraction", "expected a share of the DRAM bandwidth in (0, 1]"}},
+       {"/grouped_tf32_conv_transpose/bandwidth_fraction", "expected a share of the DRAM bandwidth in (0, 1], got 8"}},
+      {"framework: a generic transpose from a fraction of a row",
+       "fw.json",
+       patched(kFw, "/grouped_tf32_conv_transpose",
+               Json{{"min_rows", 1448.5}, {"bandwidth_fraction", 0.08}, {"source", "a fit"}}),
+       F,
+       {"/grouped_tf32_conv_transpose/min_rows", "expected a whole number", "1448.5"}},
+      {"framework: a generic transpose with an empty source",
+       "fw.json",
+       patched(kFw, "/grouped_tf32_conv_transpose", Json{{"min_rows", 1448}, {"bandwidth_fraction", 0.08}, {"source", ""}}),
+       F,
+       {"/grouped_tf32_conv_transpose/source", "empty string"}},
       {"framework: a generic transpose with no source",
        "fw.json",
        patched(kFw, "/grouped_tf32_conv_transpose", Json{{"min_rows", 1448}, {"bandwidth_fraction", 0.08}}),
@@ -1077,6 +1092,22 @@ std::vector<Case> cases() {
        text(R"({"name": "h", "relative_time": 1.5})"),
        "project --model bert-base --device h100 --host {f},{f}",
        {"--host", "names host 'h'", "--name"}},
+      {"cli: a framework given twice", "", nullptr, "simulate --framework pytorch-eager,pytorch-eager",
+       {"--framework", "pytorch-eager", "given twice"}},
+      {"cli: two framework profiles of one name in a list",
+       "fw.json",
+       patched(kFw, "/description", "an edited copy that keeps the built-in's name"),
+       "simulate --framework libtorch,{f}",
+       {"--framework", "names framework 'libtorch'", "its own \"name\""}},
+      {"cli: a device given twice to project", "", nullptr, "project --devices h100,a100,h100",
+       {"--devices", "given twice"}},
+      {"cli: a list given to project's --device", "", nullptr, "project --device h100,a100",
+       {"--device", "h100,a100", "--devices"}},
+      {"cli: a framework profile file named after no run's framework",
+       "my.json",
+       [] { return builtin("frameworks/pytorch-eager@1.12.json").dump(); },
+       validate_paper_with_file.c_str(),
+       {"no runs to validate", "my.json takes those of my", "name the file after"}},
       {"cli: a host list where one host runs", "", nullptr, "simulate --host a.json,b.json", {"--host", "give project a list"}},
       {"host: not a host profile",
        "host.json",

@@ -10,6 +10,21 @@
 
 using namespace fwtax;
 
+namespace {
+// A sweep of these lists in one dtype, with breakdowns.
+SweepRequest with_breakdown(std::vector<std::string> models, std::vector<std::string> devices,
+                            std::vector<std::string> frameworks, DType dtype, std::vector<long long> batches) {
+  SweepRequest q;
+  q.models = std::move(models);
+  q.devices = std::move(devices);
+  q.frameworks = std::move(frameworks);
+  q.dtypes = {dtype};
+  q.batches = std::move(batches);
+  q.breakdown = true;
+  return q;
+}
+}  // namespace
+
 TEST_CASE("a sweep is the cartesian product of its lists") {
   SweepRequest q;
   q.models = {"bert-base", "resnet50"};
@@ -80,13 +95,7 @@ TEST_CASE("JSON and CSV output are byte-identical across runs") {
 TEST_CASE("element-bound kernels: their time is reported apart, and does not shrink with faster memory") {
   // ResNet-50 fp16 at batch 64: batch norm and the max pool work through elements on the SMs. The
   // H200 has the H100's SMs and 1.4x its bandwidth: memory-bound time shrinks, element-bound does not.
-  SweepRequest q;
-  q.models = {"resnet50"};
-  q.devices = {"h100", "h200"};
-  q.frameworks = {"cuda-graphs"};
-  q.dtypes = {DType::fp16};
-  q.batches = {64};
-  q.breakdown = true;
+  SweepRequest q = with_breakdown({"resnet50"}, {"h100", "h200"}, {"cuda-graphs"}, DType::fp16, {64});
   auto rows = run_sweep(q, Catalog::builtin());
   REQUIRE(rows.size() == 2);
   for (const auto& r : rows) {
@@ -388,4 +397,32 @@ TEST_CASE("a host's own host_time_spread sets the ranges of the models it was fi
   auto none = simulate_grid(g, c);
   CHECK(none[0].latency_low_s == none[0].sim.latency_s);
   CHECK(none[0].latency_high_s == none[0].sim.latency_s);
+}
+
+TEST_CASE("breakdowns say which kernels a stack's library choices slow: generic transposes, workspace-capped convolutions") {
+  SweepRequest q = with_breakdown({"squeezebert"}, {"3090", "a100"}, {"pytorch-eager@1.12"}, DType::fp32, {1, 16});
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 4);
+  for (const auto& r : rows) {
+    CAPTURE(r.device);
+    CAPTURE(r.batch);
+    // 12 layers of five grouped convolutions (query, key, value, intermediate, output), two transposes each,
+    // from 1448 output rows (batch 12 at 128 tokens), on compute capability 8.6 alone.
+    const bool slow = r.device == "3090" && r.batch == 16;
+    CHECK(r.slow_layout_kernels == (slow ? 120u : 0u));
+    CHECK((r.slow_layout_gpu_s > 0.5 * r.sim.gpu_busy_s) == slow);
+    CHECK(r.workspace_capped_convs == 0);
+    std::ostringstream text;
+    write_breakdown(text, r);
+    CHECK((text.str().find("generic transpose") != std::string::npos) == slow);
+  }
+  // ONNX Runtime 1.12's 32 MiB workspace puts ResNet-50's larger half convolutions on the CUDA cores.
+  rows = run_sweep(with_breakdown({"resnet50"}, {"a100"}, {"onnxruntime@1.12"}, DType::fp16, {1, 64}), Catalog::builtin());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].workspace_capped_convs == 0);
+  CHECK(rows[1].workspace_capped_convs > 0);
+  std::ostringstream text;
+  write_breakdown(text, rows[1]);
+  CHECK(text.str().find("cuDNN workspace of 32 MiB") != std::string::npos);
+  CHECK(row_to_json(rows[1])["workspace_capped_convs"].get<double>() == rows[1].workspace_capped_convs);
 }
