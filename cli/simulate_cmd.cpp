@@ -188,6 +188,9 @@ int cmd_simulate(const std::vector<std::string>& argv, std::ostream& out, std::o
     std::ofstream f(*path);
     if (!f) throw InputError(*path, "", "cannot open the file for writing (--timeline)");
     write_chrome_trace(f, extras.timelines);
+    err << "fwtax: wrote the timelines of " << extras.timelines.size() << " configuration"
+        << (extras.timelines.size() == 1 ? "" : "s") << " to " << *path
+        << " (a Chrome trace: open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (format == "json") write_json(out, rows);
   else if (format == "csv") write_csv(out, rows);
