@@ -48,7 +48,8 @@ void list_hosts(const Catalog& c, std::ostream& out) {
          "its dispatch); host spread is the 10-90% of measured over predicted time on its own runs (a probed\n"
          "host's: data/ranges.json's host_time_probed), used for the ranges of the models in brackets (-:\n"
          "data/ranges.json's, as for every other model).\n\n";
-  std::vector<std::vector<std::string>> cells = {{"host", "time", "python", "host spread", "description", "source"}};
+  std::vector<std::vector<std::string>> cells = {{"host", "time", "python", "host spread", "description"}};
+  std::vector<std::pair<std::string, std::string>> sources;  // printed after the table: they run long
   // Python's time where the host has it apart from its dispatch's ("-": as the dispatch).
   auto python = [](const HostSpec& h) {
     return h.python_relative_time > 0 ? format_number("%.2fx", h.python_relative_time) : std::string("-");
@@ -62,16 +63,21 @@ void list_hosts(const Catalog& c, std::ostream& out) {
   };
   for (const auto& e : c.hosts()) {
     HostSpec h = c.host(e.name);
-    cells.push_back({h.name, format_number("%.2fx", h.relative_time), python(h), spread(h), h.description, h.source});
+    cells.push_back({h.name, format_number("%.2fx", h.relative_time), python(h), spread(h), h.description});
+    sources.emplace_back(h.name, h.source);
   }
   // Hosts a calibrated device carries inside its profile (measured with it).
   for (const auto& e : c.devices()) {
     const DeviceSpec d = c.device(e.name);
-    for (const HostSpec& h : d.host_profile)
+    for (const HostSpec& h : d.host_profile) {
       cells.push_back({h.name, format_number("%.2fx", h.relative_time), python(h), spread(h),
-                       h.description + " (in device " + d.name + ")", h.source});
+                       h.description + " (in device " + d.name + ")"});
+      sources.emplace_back(h.name, h.source);
+    }
   }
   write_columns(out, cells, 1, 3);
+  out << "\nsources\n";
+  for (const auto& [name, source] : sources) out << name << ": " << source << '\n';
 }
 
 }  // namespace
