@@ -38,18 +38,14 @@ def main():
         "onnxruntime-1.32-cpu.json", "onnxruntime_node_s", "onnxruntime_call_s", "exported ONNX graph",
         True, "sync_each_call: the CUDA provider synchronizes its compute stream at the end of every Run "
         "(CUDAExecutionProvider::OnRunEnd) unless the run option disable_synchronize_execution_providers is set",
-        scale=True)
+        scale=True, versioned_name=False, tf32_matmul=True,
+        hf_attention_2022=False,  # today's transformers: scaled_dot_product_attention, the builder's default
+        winograd_source="winograd_conv_speedup: pytorch-eager's (cuDNN's convolutions, no longer under 1.12's "
+                        "workspace cap)")
     eager = load(EAGER)
-    ort["name"] = "onnxruntime"
-    ort["tf32_matmul"] = True
-    ort["tf32_conv"] = True
-    del ort["hf_attention"]  # today's transformers: scaled_dot_product_attention, the builder's default
+    # The derivation's own words come after its first "; " (the first part names derive_stacks_2022.py).
     ort["source"] = (
         "calibrate/derive/derive_ort_gpu.py: onnxruntime@1.12's derivation (" + ort["source"].split("; ", 1)[1]
-        .replace("; " + "hf_attention: eager, the attention of transformers 4.22 (the paper's), which had no "
-                 "scaled_dot_product_attention path", "")
-        .replace("winograd_conv_speedup: pytorch-eager's (the same ATen convolutions through cuDNN)",
-                 "winograd_conv_speedup: pytorch-eager's (cuDNN's convolutions, no longer under 1.12's workspace cap)")
         + "); conv_workspace_limit_bytes: none, cudnn_conv_use_max_workspace is on by default from ONNX Runtime "
         "1.14; tf32_matmul and tf32_conv: the use_tf32 provider option is on unless set to 0 (PRs 19357 and 19426, "
         "2024) and the cuDNN frontend's convolution graphs use TF32 by default (PR 19470); attention: today's "

@@ -106,7 +106,11 @@ def load(path):
 
 
 def stack(name, version, mode, passes, description, measured_file, node_key, call_key, extra_source,
-          sync_each_call=False, sync_source="", extra=None, scale=False, gemm_split_k=True, winograd=True):
+          sync_each_call=False, sync_source="", extra=None, scale=False, gemm_split_k=True, winograd=True,
+          versioned_name=True, tf32_matmul=False, hf_attention_2022=True, winograd_source=WINOGRAD_SOURCE):
+    """A stack's profile. versioned_name: named NAME@VERSION (else NAME, today's stack); tf32_matmul: its fp32
+    GEMMs on TF32; hf_attention_2022: HF models run transformers 4.22's eager attention (else the builder's,
+    today's SDPA); winograd_source: where its Winograd speedup comes from, when it has one."""
     eager = load(EAGER)
     m = load(f"{MEASURED}/{measured_file}")
     saves = {cls: v["eager_op_s"] - v[node_key] for cls, v in m["per_class"].items()}
@@ -147,28 +151,28 @@ def stack(name, version, mode, passes, description, measured_file, node_key, cal
         "launches cost what they cost in eager"
     )
     return {
-        "name": f"{name}@{version}",
+        "name": f"{name}@{version}" if versioned_name else name,
         "version": version,
         "description": description,
         "mode": mode,
         "reference_host": eager["reference_host"],
         "call_host_s": float("%.4g" % call),
         "op_host_s": costs,
-        "tf32_matmul": False,
+        "tf32_matmul": tf32_matmul,
         "tf32_conv": True,
         "gemm_split_k": gemm_split_k,
         "winograd_conv_speedup": eager["winograd_conv_speedup"] if winograd else 1.0,
         "passes": passes,
         "sync_each_call": sync_each_call,
         **(extra or {}),
-        "hf_attention": HF_ATTENTION,
+        **({"hf_attention": HF_ATTENTION} if hf_attention_2022 else {}),
         "source": (
             f"calibrate/derive/derive_stacks_2022.py; call_host_s: pytorch-eager's plus the median extra per-call "
             f"time of {call_key} over eager_call_s in {MEASURED}/{measured_file} (0 if negative); "
             + (sync_source or "sync_each_call: false, the interpreter returns without waiting for the GPU")
             + ("" if gemm_split_k else "; " + GEMM_SPLIT_K_SOURCE)
-            + "; " + (WINOGRAD_SOURCE if winograd else NO_WINOGRAD_SOURCE)
-            + "; " + HF_ATTENTION_SOURCE
+            + "; " + (winograd_source if winograd else NO_WINOGRAD_SOURCE)
+            + ("; " + HF_ATTENTION_SOURCE if hf_attention_2022 else "")
         ),
     }
 
