@@ -59,14 +59,8 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
   for (const auto& d : q.devices) devices.push_back(catalog.device(d));
   std::vector<FrameworkSpec> frameworks;
   for (const auto& f : q.frameworks) frameworks.push_back(catalog.framework(f));
-  {
-    std::vector<std::string> names;
-    for (const auto& d : devices) names.push_back(d.name);
-    check_distinct_names("--devices", "device", q.devices, names);
-    names.clear();
-    for (const auto& f : frameworks) names.push_back(f.name);
-    check_distinct_names("--framework", "framework", q.frameworks, names);
-  }
+  check_distinct_profiles("--devices", "device", q.devices, devices);
+  check_distinct_profiles("--framework", "framework", q.frameworks, frameworks);
   std::vector<std::optional<HostSpec>> hosts;
   for (const auto& h : q.hosts) {
     hosts.push_back(h.empty() ? std::nullopt : std::optional<HostSpec>(catalog.host(h)));

@@ -231,9 +231,9 @@ void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const Fra
   SimResult s = simulate(w, d, f, one);
   if (breakdown) {
     r.breakdown = breakdown_of(w, s, d, f);
-    KernelTimer timer(d);
-    for (const Kernel& k : w.kernels)
-      if (k.bandwidth_fraction < 1) ++r.slow_layout_kernels, r.slow_layout_gpu_s += timer.time(k).time_s;
+    for (const Span& sp : s.gpu_spans)  // the call's kernels as simulated, each once
+      if (sp.kernel < w.kernels.size() && w.kernels[sp.kernel].bandwidth_fraction < 1)
+        ++r.slow_layout_kernels, r.slow_layout_gpu_s += sp.dur_s;
     r.workspace_capped_convs = w.workspace_capped_convs;
     r.conv_workspace_limit_bytes = f.conv_workspace_limit_bytes;
   }
@@ -410,19 +410,17 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
   Trace t = load_trace_file(request.trace);
   replace_host_outliers(t);
   std::string traced = device_for_gpu_name(t.gpu_name);
-  std::vector<std::string> devices = trace_devices(request, t, traced);
+  const std::vector<std::string> device_refs = trace_devices(request, t, traced);
+  std::vector<DeviceSpec> devices;
+  for (const auto& d : device_refs) devices.push_back(catalog.device(d));
+  check_distinct_profiles("--device", "device", device_refs, devices);
   {
-    std::vector<std::string> names;
-    for (const auto& d : devices) names.push_back(catalog.device(d).name);
-    check_distinct_names("--device", "device", devices, names);
-    names.clear();
-    const DeviceSpec first = catalog.device(devices.front());
-    for (const auto& f : request.frameworks) names.push_back(catalog.framework_on(first, f).name);
-    check_distinct_names("--framework", "framework", request.frameworks, names);
+    std::vector<FrameworkSpec> frameworks;  // as the first device takes them (a CPU profile's own, by name)
+    for (const auto& f : request.frameworks) frameworks.push_back(catalog.framework_on(devices.front(), f));
+    check_distinct_profiles("--framework", "framework", request.frameworks, frameworks);
   }
   SweepRequest q = request;
-  if (q.measured_latency_s > 0)
-    q.host_x = anchored_host_x(t, traced, catalog.device(devices.front()), q, catalog);
+  if (q.measured_latency_s > 0) q.host_x = anchored_host_x(t, traced, devices.front(), q, catalog);
   std::vector<long long> batches = q.batches.empty() ? std::vector<long long>{0} : q.batches;
   std::vector<long long> seqs = q.seqs.empty() ? std::vector<long long>{0} : q.seqs;
   if (t.seq == 0 && !q.seqs.empty())
@@ -434,8 +432,7 @@ std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalo
   std::vector<ResultRow> rows;
   const LatencySpread spread = builtin_spread(catalog);
   const double weight_bytes = trace_weight_bytes(t);
-  for (const auto& dref : devices) {
-    DeviceSpec d = catalog.device(dref);
+  for (const DeviceSpec& d : devices) {
     for (const auto& fref : q.frameworks) {
       FrameworkSpec f = catalog.framework_on(d, fref);
       TraceReplay rp = trace_replay(t, traced, d, f, q, catalog);
@@ -740,14 +737,8 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
                                                       [&](const DeviceSpec& d) { return d.framework(f) != nullptr; });
     g.frameworks.push_back(embedded ? *g.devices.front().framework(f) : catalog.framework(f));
   }
-  {
-    std::vector<std::string> names;
-    for (const auto& d : g.devices) names.push_back(d.name);
-    check_distinct_names("--device", "device", q.devices, names);
-    names.clear();
-    for (const auto& f : g.frameworks) names.push_back(f.name);
-    check_distinct_names("--framework", "framework", q.frameworks, names);
-  }
+  check_distinct_profiles("--device", "device", q.devices, g.devices);
+  check_distinct_profiles("--framework", "framework", q.frameworks, g.frameworks);
   g.dtypes = q.dtypes;
   g.dtype_from_config = q.dtype_from_config;
   // An explicit --dtype wins over a config.json's; say so when they differ, once per model.

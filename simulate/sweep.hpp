@@ -195,6 +195,14 @@ void check_phase(const std::string& phase, const std::vector<long long>& context
 // (a matrix would merge them). `given` is what the flag listed, `names` the profiles' names in its order.
 void check_distinct_names(std::string_view flag, std::string_view what, const std::vector<std::string>& given,
                           const std::vector<std::string>& names);
+// The same over the profiles read from `given`, by their names.
+template <typename Spec>
+void check_distinct_profiles(std::string_view flag, std::string_view what, const std::vector<std::string>& given,
+                             const std::vector<Spec>& specs) {
+  std::vector<std::string> names;
+  for (const Spec& s : specs) names.push_back(s.name);
+  check_distinct_names(flag, what, given, names);
+}
 
 // The profiler's host-time inflation, as the factor that turns traced host times into unprofiled
 // ones (data/profiler.json).

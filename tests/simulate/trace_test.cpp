@@ -45,14 +45,22 @@ std::vector<ResultRow> replay_cpu(const std::string& file, const std::vector<std
   return run_sweep(q, Catalog::builtin());
 }
 
-double replay(const std::string& file, const std::string& framework, long long batch = 0) {
+// The rows of a shared GPU trace replayed on these devices (none: the traced GPU), one per device and
+// framework, at `batch` (0: the traced batch).
+std::vector<ResultRow> replay_rows(const std::string& file, std::vector<std::string> devices,
+                                   std::vector<std::string> frameworks, bool breakdown = false, long long batch = 0) {
   SweepRequest q;
   q.trace = kTraces + file;
-  q.devices.clear();
-  q.frameworks = {framework};
+  q.devices = std::move(devices);
+  q.frameworks = std::move(frameworks);
   q.batches.clear();
   if (batch) q.batches = {batch};
-  auto rows = run_sweep(q, Catalog::builtin());
+  q.breakdown = breakdown;
+  return run_sweep(q, Catalog::builtin());
+}
+
+double replay(const std::string& file, const std::string& framework, long long batch = 0) {
+  auto rows = replay_rows(file, {}, {framework}, false, batch);
   REQUIRE(rows.size() == 1);
   return rows[0].sim.latency_s;
 }
@@ -600,12 +608,8 @@ TEST_CASE("a measured latency anchors the replay's host speed, and the other fra
 }
 
 TEST_CASE("a trace replayed under a compiled mode goes through its passes: fewer kernels, the same convolutions") {
-  SweepRequest q;
-  q.trace = kTraces + "resnet50_fp16_bs8.json.gz";
-  q.devices = {"h100"};
-  q.frameworks = {"cuda-graphs", "torch-compile", "torch-compile-reduce-overhead", "tensorrt"};
-  q.batches.clear();
-  auto rows = run_sweep(q, Catalog::builtin());
+  auto rows = replay_rows("resnet50_fp16_bs8.json.gz", {"h100"},
+                          {"cuda-graphs", "torch-compile", "torch-compile-reduce-overhead", "tensorrt"});
   REQUIRE(rows.size() == 4);
   CHECK(rows[1].sim.kernels < rows[0].sim.kernels);   // batch norm, ReLU and adds fused
   CHECK(rows[2].sim.kernels == rows[1].sim.kernels);
@@ -641,13 +645,7 @@ TEST_CASE("a traced model and the built-in one go through the fusing passes alik
   };
   // At batch 1 a half batch norm's casts outlast its own kernel: its elements are the batch norm kernel's.
   {
-    SweepRequest q;
-    q.trace = kTraces + "resnet50_fp16_bs1.json.gz";
-    q.devices = {"h100"};
-    q.frameworks = {"torchscript"};
-    q.batches.clear();
-    q.breakdown = true;
-    auto rows = run_sweep(q, Catalog::builtin());
+    auto rows = replay_rows("resnet50_fp16_bs1.json.gz", {"h100"}, {"torchscript"}, true);
     REQUIRE(rows.size() == 1);
     std::size_t norms = 0;
     for (const auto& op : rows[0].breakdown) norms += op.op_class == "batch_norm" ? 1 : 0;
@@ -664,12 +662,7 @@ TEST_CASE("a traced model and the built-in one go through the fusing passes alik
 }
 
 TEST_CASE("a replayed trace says how much memory it needs, as a built-in model does") {
-  SweepRequest q;
-  q.trace = kTraces + "resnet50_fp16_bs8.json.gz";
-  q.devices = {"h100"};
-  q.frameworks = {"pytorch-eager"};
-  q.batches.clear();
-  auto traced = run_sweep(q, Catalog::builtin());
+  auto traced = replay_rows("resnet50_fp16_bs8.json.gz", {"h100"}, {"pytorch-eager"});
   SweepRequest m;
   m.models = {"resnet50"}, m.batches = {8}, m.dtypes = {DType::fp16};
   m.devices = {"h100"};
