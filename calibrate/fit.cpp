@@ -213,18 +213,33 @@ ProbedHost host_from_ratios(const Json& fit, const std::string& name, const std:
   return p;
 }
 
-// The embedded host of a calibrated GPU profile (host_from_ratios); the probe's launch cost was
-// measured on this host, so the profile no longer says it was measured on another.
-void set_host_speed(DeviceProfile& profile, const Json& fit, const std::string& reference_name, const std::string& cpu) {
+// The embedded host of a calibrated GPU profile (host_from_ratios). Its launch cost is this host's
+// too (the profile no longer says it was measured on another), taken in context: the reference
+// host's launch scaled by this host's speed. The framework profiles' per-op costs hold their op's
+// first launch and scale by relative_time, and a kernel after the first costs the same kind of
+// launch, so it scales with them. The probe's bare loop of empty-kernel launches (raw_cuda,
+// kept in calibration.raw) need not say it: on the H200 VM of data/measured/h200-2026-11 it read
+// 4.79 us, as on the reference host, while that host's libtorch ops took 0.62x the reference's,
+// their launch included (softmax 5.2 us, gelu 5.7 us).
+void set_host_speed(DeviceProfile& profile, const Json& fit, const Json& reference_host, const std::string& cpu) {
   DeviceSpec& d = profile.device;
   const HostSpec* embedded = d.host_profile.empty() ? nullptr : &d.host_profile.front();
   const std::string name = embedded ? embedded->name : d.name + "-host";
   const std::string c = !cpu.empty() ? cpu : embedded ? embedded->cpu : "";
+  const std::string reference_name = reference_host.value("name", "reference");
   ProbedHost h = host_from_ratios(fit, name, "the host that ran fwtax calibrate --target cuda", reference_name, c);
   d.host_profile = {h.host};
   d.host = name;
   profile.host_fit = h.fit;
-  d.launch_measured_on.clear();  // measured here, on this host
+  d.launch_measured_on.clear();  // this host's
+  const Json& mb = reference_host.at("microbench");
+  if (mb.contains("launch_host_s") && mb["launch_host_s"].is_number() && mb["launch_host_s"].get<double>() > 0) {
+    d.launch_host_s = mb["launch_host_s"].get<double>() * h.host.relative_time;
+    const std::string why = "; host_s: " + reference_name + "'s kernel launch (its microbench/launch_host_s) times "
+                            "this host's relative_time, a launch in context (the probe's bare launch loop is in "
+                            "calibration.raw)";
+    if (profile.sources.launch.find(why) == std::string::npos) profile.sources.launch += why;
+  }
 }
 
 // calibrate/python_dispatch.py's ops: op -> (class, median_s), every bad entry listed.
@@ -290,14 +305,18 @@ ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, co
                                   reference_host.value("name", "reference"), cpu);
   HostSpec& h = p.host;
   h.source = "fwtax calibrate --target host --merge " + file + ": " + h.source;
-  if (probed_low > 0) {
-    h.spread_low = probed_low;
-    h.spread_high = probed_high;
-    h.spread_models = {"*"};
-    h.source += "; host_time_spread: data/ranges.json's host_time_probed (how far runs stray from a host measured "
-                "by its own probe), for every model";
-  }
+  set_probed_spread(h, probed_low, probed_high);
   return p;
+}
+
+void set_probed_spread(HostSpec& h, double low, double high) {
+  if (!(low > 0)) return;
+  h.spread_low = low;
+  h.spread_high = high;
+  h.spread_models = {"*"};
+  const std::string why = "; host_time_spread: data/ranges.json's host_time_probed (how far runs stray from a host "
+                          "measured by its own probe), for every model";
+  if (h.source.find(why) == std::string::npos) h.source += why;
 }
 
 Json ProbedHost::to_json() const {
@@ -846,7 +865,7 @@ FitResult fit_cuda_microbench(const Json& mb, const std::string& file, const std
       cost[op] = c.second;
     Json ratios = dispatch_ratios(cost, reference_host->at("microbench").value("aten_dispatch_s", Json::object()));
     if (ratios.empty()) throw InputError(file, "/torch_dispatch/dispatch", "expected ops the reference host measured too");
-    set_host_speed(p, {{"aten_dispatch_over_reference", ratios}}, reference_host->value("name", "reference"),
+    set_host_speed(p, {{"aten_dispatch_over_reference", ratios}}, *reference_host,
                    td.contains("env") ? string_member(td["env"], "cpu_model", "") : "");
     p.calibration["dispatch_fits"] = fits;
   }
@@ -881,7 +900,7 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
     Json fit = profile.host_fit.is_object() ? profile.host_fit : Json::object();
     fit.erase("reference");
     fit["python_dispatch_over_reference"] = ratios;
-    set_host_speed(profile, fit, reference_host->value("name", "reference"),
+    set_host_speed(profile, fit, *reference_host,
                    py.contains("env") ? string_member(py["env"], "cpu_model", "") : "");
     return;
   }

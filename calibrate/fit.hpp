@@ -74,6 +74,11 @@ ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, co
                                const std::string& name, std::vector<std::string>& warnings, double probed_low = 0,
                                double probed_high = 0);
 
+// A host measured by its own probe strays from its predictions as far as data/ranges.json's
+// host_time_probed says (low, high): it carries that as its host_time_spread, for every model.
+// Nothing when `low` is 0 (no ranges fitted).
+void set_probed_spread(HostSpec& host, double low, double high);
+
 // Folds real models' CUDA-graph replays (validate/gpu/graph_check.py: per case the replay's median
 // latency and its kernels' count and CUPTI time) into a GPU profile: the time between dependent
 // kernels (launch.graph_kernel_gap_s, also stream_kernel_gap_s) becomes the median per-kernel

@@ -417,6 +417,11 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
         merge_python_dispatch(fit.profile, m, f, Catalog::builtin().framework("pytorch-eager"), fit.warnings,
                               reference);
     }
+  // A host this calibration measured (its libtorch dispatch) is a probed host, with a probed host's spread.
+  if (reference && !fit.profile.device.host_profile.empty()) {
+    const LatencySpread spread = builtin_spread(Catalog::builtin());
+    set_probed_spread(fit.profile.device.host_profile.front(), spread.probed_low, spread.probed_high);
+  }
   fit.profile.calibration["raw"] = mb;
   fit.profile.calibration["warnings"] = fit.warnings;
   const Json written = fit.profile.to_json();

@@ -596,8 +596,10 @@ def main():
             "microbench": {
                 "aten_dispatch_s": {op: r9(v) for op, v in at.items()},
                 "python_dispatch_s": {op: r9(v) for op, v in py.items()},
+                "launch_host_s": r9(raw["launch_host_us"] * 1e-6),
                 "source": f"{mb_src} /aten_dispatch and /python_dispatch: host time of one op on tiny CUDA "
-                          "tensors from C++ and from Python (machine A)",
+                          "tensors from C++ and from Python (machine A); launch_host_s: /raw_cuda/launch_host_us, "
+                          "the kernel launch that the framework profiles' per-kernel host cost is",
             },
         },
         "h100-vm-b": {
