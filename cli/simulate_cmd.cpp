@@ -20,7 +20,7 @@ const std::vector<FlagSpec> kFlags = {
     {"--device", true, "device names or profile files (default h100)", "LIST"},
     {"--framework", true,
      "pytorch-eager, libtorch, torchscript, cuda-graphs, torch-compile, torch-compile-reduce-overhead, onnxruntime, tensorrt (GPUs only), a 2022 stack as NAME@VERSION (pytorch-eager@1.12, torchscript@1.12, onnxruntime@1.12) or files (default pytorch-eager; fwtax list frameworks)", "LIST"},
-    {"--dtype", true, "fp32, fp16, bf16 (default: a config.json's torch_dtype, else fp32)", "LIST"},
+    {"--dtype", true, "fp32, fp16, bf16 (default: a config.json's torch_dtype, else fp32; a trace runs in its recorded one)", "LIST"},
     {"--batch", true, "batch sizes: 1,2,4 or a doubling range 1:256 (default 1)", "LIST"},
     {"--seq", true, "sequence lengths of token models: 64,128 or 64:512 (default: the model's, 128)", "LIST"},
     {"--image", true, "image sizes (sides) of vision models: 160,224 (default: the model's, 224)", "LIST"},
@@ -103,7 +103,6 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--model")) q.models = split_list("--model", *v);
   if (auto v = a.get("--trace")) {
     if (a.has("--model")) throw InputError("--trace", "", "give either --model or --trace, not both");
-    if (a.has("--dtype")) throw InputError("--dtype", "", "a trace runs in the dtype it was recorded in");
     // A trace is one forward as recorded: its image size, and any LLM phase, are not inputs of it.
     if (a.has("--image")) throw InputError("--image", "", "a trace runs at the image size it was recorded at");
     for (const char* flag : {"--phase", "--context", "--new-tokens", "--cache", "--cache-len"})
@@ -117,6 +116,7 @@ SweepRequest parse_sweep_request(const Args& a) {
   if (auto v = a.get("--framework")) q.frameworks = split_list("--framework", *v);
   // Without --dtype, a config.json's own dtype (torch_dtype) is used, else fp32.
   q.dtype_from_config = !a.has("--dtype");
+  q.dtypes_given = a.has("--dtype");
   if (auto v = a.get("--dtype")) {
     q.dtypes.clear();
     for (const auto& s : split_list("--dtype", *v)) {

@@ -408,6 +408,14 @@ double anchored_host_x(const Trace& t, const std::string& traced, const DeviceSp
 // Replays a trace over the request's devices, frameworks, batches and sequence lengths.
 std::vector<ResultRow> run_trace_sweep(const SweepRequest& request, const Catalog& catalog, SweepExtras* extras) {
   Trace t = load_trace_file(request.trace);
+  // --dtype may name the trace's own dtype (a matrix script passing the same flags to every run).
+  if (request.dtypes_given)
+    for (DType d : request.dtypes)
+      if (d != t.dtype)
+        throw InputError("--dtype", std::string(dtype_name(d)),
+                         "the trace was recorded in " + std::string(dtype_name(t.dtype)) +
+                             " and runs in the dtype it was recorded in: leave --dtype out, or give " +
+                             std::string(dtype_name(t.dtype)));
   replace_host_outliers(t);
   std::string traced = device_for_gpu_name(t.gpu_name);
   const std::vector<std::string> device_refs = trace_devices(request, t, traced);

@@ -20,6 +20,8 @@ struct SweepRequest {
   // A model whose config.json names its dtype (Architecture::dtype) runs in that one instead of
   // `dtypes`: what the CLI does when --dtype is not given.
   bool dtype_from_config = false;
+  // `dtypes` was given (--dtype): a trace, which runs in its recorded dtype, takes only that one.
+  bool dtypes_given = false;
   std::vector<long long> batches = {1};
   std::vector<long long> seqs;    // empty: each token model's default
   std::vector<long long> images;  // empty: each image model's default

@@ -386,6 +386,19 @@ TEST_CASE("a config.json runs in its torch_dtype unless --dtype is given, which 
   std::remove(path.c_str());
 }
 
+TEST_CASE("a trace takes --dtype when it names the trace's own dtype, as a matrix script passes it") {
+  const std::string trace = std::string(FWTAX_SOURCE_DIR) + "/data/traces/h100-2026-11/bert-base_fp16_bs1.json.gz";
+  Run plain = run({"simulate", "--trace", trace, "--format", "json"});
+  Run same = run({"simulate", "--trace", trace, "--dtype", "fp16", "--format", "json"});
+  REQUIRE(plain.status == 0);
+  REQUIRE(same.status == 0);
+  CHECK(Json::parse(same.out)[0]["dtype"] == "fp16");
+  CHECK(Json::parse(same.out)[0]["latency_s"] == Json::parse(plain.out)[0]["latency_s"]);
+  Run other = run({"simulate", "--trace", trace, "--dtype", "fp16,fp32"});
+  CHECK(other.status == 2);
+  CHECK(other.err.find("recorded in fp16") != std::string::npos);
+}
+
 TEST_CASE("project warns, as simulate does, where a device has no math for the dtype") {
   Run r = run({"project", "--model", "bert-base", "--device", "v100", "--dtype", "bf16", "--batch", "1"});
   REQUIRE(r.status == 0);

@@ -986,6 +986,11 @@ std::vector<Case> cases() {
        "simulate --trace " FWTAX_SOURCE_DIR
        "/data/traces/h100-2026-11/bert-base_fp16_bs1.json.gz --measured-latency 1e-4",
        {"--measured-latency", "expected a latency in that range"}},
+      {"cli: trace replayed in another dtype than it was recorded in",
+       "",
+       nullptr,
+       "simulate --trace " FWTAX_SOURCE_DIR "/data/traces/h100-2026-11/bert-base_fp16_bs1.json.gz --dtype fp32",
+       {"--dtype", "recorded in fp16", "give fp16"}},
       {"calibrate: ranges without runs",
        "",
        nullptr,
