@@ -355,14 +355,18 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
         << format_number("%.0f", r.conv_workspace_limit_bytes / (1024.0 * 1024.0))
         << " MiB (conv_workspace_limit_bytes)\n";
   out << "\n";
-  out << "by op class (module_* are Python nn.Module calls: host time only)\n";
+  const bool python_modules = std::any_of(r.breakdown.begin(), r.breakdown.end(),
+                                          [](const OpResult& o) { return o.op_class.rfind("module_", 0) == 0 && o.host_s > 0; });
+  out << (python_modules ? "by op class (module_* are Python nn.Module calls: host time only)\n" : "by op class\n");
   write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
   auto modules = breakdown_by_module(r.breakdown);
   if (!modules.empty()) {
     out << "\nby module (the innermost container module an op runs in, over all its calls; in call order)\n";
     write_columns(out, total_rows(modules, true), 1, 10);
   }
-  out << "\nper op (module calls left out)\n";
+  // Ops carry the ATen names the model is built of, also where a runtime (ONNX Runtime, TensorRT) runs
+  // them as nodes of its own graph.
+  out << (python_modules ? "\nper op (module calls left out)\n" : "\nper op (by the ATen op each comes from)\n");
   std::vector<std::vector<std::string>> cells;
   cells.push_back({"#", "op", "class", "host", "gpu", "bound", "kernels", "GFLOP", "MB", "module"});
   std::size_t i = 0;

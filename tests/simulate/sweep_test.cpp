@@ -343,6 +343,15 @@ TEST_CASE("the breakdown table gives the totals before the per-op list; JSON has
   for (const auto& m : j["breakdown_by_module"])
     if (m["module"] == "mlp") mlp = m["calls"] == 12 && m["gpu_s"].get<double>() > 0;
   CHECK(mlp);
+  CHECK(t.find("module_* are Python nn.Module calls") != std::string::npos);  // eager: it has module calls
+  // ONNX Runtime runs no Python modules: its tables say nothing of them.
+  q.frameworks = {"onnxruntime"};
+  auto ort = run_sweep(q, Catalog::builtin());
+  REQUIRE(ort.size() == 1);
+  std::ostringstream ort_text;
+  write_breakdown(ort_text, ort[0]);
+  CHECK(ort_text.str().find("module_*") == std::string::npos);
+  CHECK(ort_text.str().find("per op (by the ATen op each comes from)") != std::string::npos);
 }
 
 TEST_CASE("naming ops by module (breakdowns, timelines) changes no prediction") {
