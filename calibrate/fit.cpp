@@ -332,7 +332,35 @@ namespace {
 // batch-norm time factors: the measured kernel over what the profile's own GEMM and memory curves give
 // for it, median over the points whose modelled time is well above the shortest kernel (small kernels
 // are latency, not throughput, and the floor already covers them).
+// ATen's generic elementwise kernel (/sweeps/strided: transpose copies, broadcast adds): elements per
+// second where the elements, not the launch, set the time (over a million elements, above `floor`).
+void merge_strided_rate(DeviceProfile& profile, const Json& sw, const std::string& file, double floor) {
+  if (!sw.contains("strided")) return;
+  const Json& st = sw["strided"];
+  if (!st.is_array()) throw InputError(file, "/sweeps/strided", "expected a list");
+  std::vector<double> strided;
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    std::string w = "/sweeps/strided/" + std::to_string(i);
+    double n = need_number(st[i], "elements", file, w), t = need_number(st[i], "kernel_s", file, w);
+    if (n >= 1e6 && t > floor) strided.push_back(n / t);
+  }
+  if (strided.empty()) return;
+  profile.device.strided_elements_per_s = median(strided);
+  profile.sources.efficiency += "; strided_elements_per_s: " + file + " /sweeps/strided (median elements per second of " +
+                                std::to_string(strided.size()) +
+                                " transpose copies and broadcast adds of at least a million elements)";
+}
+
 void merge_kernel_sweeps(DeviceProfile& profile, const Json& sw, const std::string& file, std::vector<std::string>& warnings) {
+  // A file of strided kernels alone (a later sweep's, where its other kernels are not taken) sets their
+  // rate and nothing else.
+  if (sw.is_object() && !sw.contains("linear") && sw.contains("strided")) {
+    merge_strided_rate(profile, sw, file, 10 * profile.device.kernel_min_s);
+    check_fitted(device_to_json(profile.device, profile.sources)["efficiency"], file, "/efficiency");
+    return;
+  }
+  if (!sw.is_object() || !sw.contains("linear"))
+    throw InputError(file, "/sweeps/linear", "expected a list (a kernel sweep), or /sweeps/strided alone");
   DeviceSpec& out = profile.device;
   // The profile's kernels as timed before this merge, without the factors it refits.
   DeviceSpec dev = out;
@@ -495,23 +523,7 @@ void merge_kernel_sweeps(DeviceProfile& profile, const Json& sw, const std::stri
   factor(KernelKind::layout, layout);
   if (attn.empty() || norm.empty())
     warnings.push_back(file + ": too few attention or norm kernels above the shortest kernel; their factor stays 1");
-  // ATen's generic elementwise kernel: elements per second where the elements, not the launch, set
-  // the time (over a million elements).
-  std::vector<double> strided;
-  if (sw.contains("strided")) {
-    const Json& st = points("strided");
-    for (std::size_t i = 0; i < st.size(); ++i) {
-      std::string w = "/sweeps/strided/" + std::to_string(i);
-      double n = num(st[i], "elements", w), t = num(st[i], "kernel_s", w);
-      if (n >= 1e6 && t > floor) strided.push_back(n / t);
-    }
-    if (!strided.empty()) {
-      out.strided_elements_per_s = median(strided);
-      profile.sources.efficiency += "; strided_elements_per_s: " + file + " /sweeps/strided (median elements per second of " +
-                                    std::to_string(strided.size()) +
-                                    " transpose copies and broadcast adds of at least a million elements)";
-    }
-  }
+  merge_strided_rate(profile, sw, file, floor);
   std::string& f = profile.sources.kind_time_factor;
   f = file + " /sweeps: median measured kernel time over the profile's GEMM-curve (attention) or memory-curve "
       "(norm) time, over " + std::to_string(attn.size()) + " attention and " + std::to_string(norm.size()) + " norm kernels";

@@ -267,6 +267,39 @@ TEST_CASE("kernel sweeps give a GPU profile convolution shapes and a layout-tran
   CHECK(factor(sweeps(0, false)) == 0.0);  // sweeps from before layout_s was recorded: no factor
 }
 
+TEST_CASE("a sweeps file of strided kernels alone sets their rate and leaves the profile's kernel fits") {
+  const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  FitResult f = fit_cuda_microbench(cuda_probe(1.0), "probe.json", "t-gpu", "h100-vm-a", ref);
+  Json conv = Json::array({{{"dtype", "fp16"}, {"batch", 32}, {"cin", 64}, {"h", 56}, {"cout", 64}, {"k", 3},
+                            {"stride", 1}, {"flops", 2.0 * 32 * 56 * 56 * 64 * 64 * 9}, {"kernel_s", 2e-4},
+                            {"layout_s", 2e-5}}});
+  Json kernels = {{"schema", "fwtax.python_dispatch/1"},
+                  {"device", "cuda"},
+                  {"sweeps", {{"linear", Json::array()}, {"attention", Json::array()}, {"layer_norm", Json::array()},
+                              {"conv", conv}}}};
+  merge_python_dispatch(f.profile, kernels, "py.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+  const Json before = f.profile.to_json()["efficiency"];
+  REQUIRE(before["kind_time_factor"].contains("layout"));
+  Json pts = Json::array();
+  for (double n : {2e6, 8e6, 3e5})  // the last, under a million elements, is launch-bound: not used
+    pts.push_back({{"dtype", "fp32"}, {"op", "broadcast_add"}, {"elements", n}, {"bytes", 12 * n}, {"kernel_s", n / 3e11}});
+  Json strided = {{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"}, {"sweeps", {{"strided", pts}}}};
+  merge_python_dispatch(f.profile, strided, "strided.json", Catalog::builtin().framework("pytorch-eager"), f.warnings,
+                        ref);
+  const Json after = f.profile.to_json()["efficiency"];
+  CHECK(after["strided_elements_per_s"].get<double>() == test::approx(3e11));
+  CHECK(after["kind_time_factor"] == before["kind_time_factor"]);
+  CHECK(after["conv_shapes"] == before["conv_shapes"]);
+  // Neither a kernel sweep nor strided kernels: refused, naming what was expected.
+  Json neither = {{"schema", "fwtax.python_dispatch/1"}, {"device", "cuda"}, {"sweeps", {{"layer_norm", Json::array()}}}};
+  try {
+    merge_python_dispatch(f.profile, neither, "n.json", Catalog::builtin().framework("pytorch-eager"), f.warnings, ref);
+    FAIL("expected an input error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("/sweeps/strided alone") != std::string::npos);
+  }
+}
+
 TEST_CASE("a depthwise-convolution sweep gives a GPU profile the depthwise kernels' time factor") {
   const Json* ref = Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
   auto merged = [&](double scale, bool with_sweep) {

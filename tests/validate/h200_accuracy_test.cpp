@@ -112,6 +112,9 @@ TEST_CASE("data/devices/h200-calibrated.json is the refit of its committed measu
     merge_python_dispatch(fit.profile, file_json(dir + f), dir + f, Catalog::builtin().framework("pytorch-eager"),
                           fit.warnings, Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
   merge_graph_replays(fit.profile, file_json(dir + "graph-check.json"), dir + "graph-check.json", fit.warnings);
+  const std::string strided = "data/measured/h200-2026-12/sweeps-strided.json";
+  merge_python_dispatch(fit.profile, file_json(strided), strided, Catalog::builtin().framework("pytorch-eager"),
+                        fit.warnings, Catalog::builtin().builtin_json("hosts/h100-vm-a.json"));
   const LatencySpread spread = builtin_spread(Catalog::builtin());
   set_probed_spread(fit.profile.device.host_profile.front(), spread.probed_low, spread.probed_high);
   Json committed = file_json("data/devices/h200-calibrated.json");
