@@ -8,6 +8,7 @@
 #include "model/error.hpp"
 #include "model/passes.hpp"
 #include "simulate/report.hpp"
+#include "simulate/sweep.hpp"
 
 namespace fwtax::cli {
 namespace {
@@ -42,12 +43,15 @@ void list_devices(const Catalog& c, std::ostream& out) {
 }
 
 void list_hosts(const Catalog& c, std::ostream& out) {
+  const LatencySpread shared = builtin_spread(c);
   out << "Hosts: the CPU side that dispatches ops and launches kernels; time is its dispatch time against the\n"
          "reference host h100-vm-a (framework profiles' costs are measured there and scaled by it); python is\n"
          "the same for Python (nn.Module calls and each op's Python side) where the host has it apart (-: as\n"
          "its dispatch); host spread is the 10-90% of measured over predicted time on its own runs (a probed\n"
          "host's: data/ranges.json's host_time_probed), used for the ranges of the models in brackets (-:\n"
-         "data/ranges.json's, as for every other model).\n\n";
+         "data/ranges.json's host_time, x"
+      << format_number("%.2f", shared.host_low) << "-" << format_number("%.2f", shared.host_high)
+      << ", as for every other model).\n\n";
   std::vector<std::vector<std::string>> cells = {{"host", "time", "python", "host spread", "description"}};
   std::vector<std::pair<std::string, std::string>> sources;  // printed after the table: they run long
   // Python's time where the host has it apart from its dispatch's ("-": as the dispatch).

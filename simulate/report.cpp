@@ -220,7 +220,7 @@ std::vector<std::vector<std::string>> total_rows(const std::vector<BreakdownTota
   if (!by_module) cells[0].erase(cells[0].begin() + 1);
   for (const auto& t : totals) {
     std::vector<std::string> row = {t.key.empty() ? "(outside any module)" : t.key, std::to_string(t.calls),
-                                    std::to_string(t.ops), format_duration(t.host_s), share(t.host_s, host),
+                                    t.ops == 0 && t.key == "call" ? "-" : std::to_string(t.ops), format_duration(t.host_s), share(t.host_s, host),
                                     format_duration(t.gpu_s), share(t.gpu_s, gpu), std::to_string(t.kernels),
                                     format_number("%.3f", t.flops / 1e9), format_number("%.2f", t.bytes / 1e6)};
     if (!by_module) row.erase(row.begin() + 1);
@@ -292,11 +292,13 @@ Json row_to_json(const ResultRow& r) {
   if (!r.breakdown.empty()) {
     Json ops = Json::array();
     for (const auto& o : r.breakdown)
-      ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
+      if (!uncalled_module(o))
+        ops.push_back({{"op", o.name}, {"class", o.op_class}, {"host_s", o.host_s}, {"gpu_s", o.gpu_s},
                      {"bound", o.bound.empty() ? Json(nullptr) : Json(o.bound)}, {"kernels", o.kernels},
                      {"flops", o.flops}, {"bytes", o.bytes}, {"module", o.module.empty() ? Json(nullptr) : Json(o.module)},
                      {"waits", o.waits}});
     j["breakdown"] = ops;
+    j["call_host_s"] = r.call_host_s;
     j["slow_layout_kernels"] = r.slow_layout_kernels;
     j["workspace_capped_convs"] = r.workspace_capped_convs;
     j["slow_layout_gpu_s"] = r.slow_layout_gpu_s;
@@ -317,8 +319,11 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   out << r.model << " on " << r.device << " (" << r.framework << ", " << dtype_name(r.dtype) << ", batch "
       << r.batch << ", " << size_label(r) << "): breakdown\n";
   // What the host does to the profile's costs: its dispatch speed, and Python's on top where it differs.
+  const bool python_modules = std::any_of(r.breakdown.begin(), r.breakdown.end(), [](const OpResult& o) {
+    return o.op_class.starts_with("module_") && !uncalled_module(o);
+  });
   out << "host " << r.host << ": the framework's host costs x" << format_number("%.2f", r.host_factor);
-  if (std::fabs(r.python_factor - 1) > 1e-9)
+  if (python_modules && std::fabs(r.python_factor - 1) > 1e-9)
     out << ", their Python side (module calls, each op's Python) x" << format_number("%.2f", r.host_factor * r.python_factor);
   out << "\n";
   if (r.sim.host_waits > 0) {
@@ -355,10 +360,16 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
         << format_number("%.0f", r.conv_workspace_limit_bytes / (1024.0 * 1024.0))
         << " MiB (conv_workspace_limit_bytes)\n";
   out << "\n";
-  const bool python_modules = std::any_of(r.breakdown.begin(), r.breakdown.end(),
-                                          [](const OpResult& o) { return o.op_class.rfind("module_", 0) == 0 && o.host_s > 0; });
-  out << (python_modules ? "by op class (module_* are Python nn.Module calls: host time only)\n" : "by op class\n");
-  write_columns(out, total_rows(breakdown_by_class(r.breakdown), false), 1, 9);
+  out << (python_modules ? "by op class (module_* are Python nn.Module calls: host time only" : "by op class (")
+      << (r.call_host_s > 0 ? std::string(python_modules ? "; " : "") + "call: the call into the framework, outside every op" : "")
+      << (python_modules || r.call_host_s > 0 ? ")\n" : "\n");
+  std::vector<BreakdownTotal> classes = breakdown_by_class(r.breakdown);
+  if (r.call_host_s > 0) {
+    BreakdownTotal call{"call"};
+    call.host_s = r.call_host_s;
+    classes.push_back(call);
+  }
+  write_columns(out, total_rows(classes, false), 1, 9);
   auto modules = breakdown_by_module(r.breakdown);
   if (!modules.empty()) {
     out << "\nby module (the innermost container module an op runs in, over all its calls; in call order)\n";

@@ -231,6 +231,8 @@ void add_details(ResultRow& r, const Workload& w, const DeviceSpec& d, const Fra
   SimResult s = simulate(w, d, f, one);
   if (breakdown) {
     r.breakdown = breakdown_of(w, s, d, f);
+    for (const Span& sp : s.host_spans)
+      if (sp.op == UINT32_MAX) r.call_host_s += sp.dur_s;
     for (const Span& sp : s.gpu_spans)  // the call's kernels as simulated, each once
       if (sp.kernel < w.kernels.size() && w.kernels[sp.kernel].bandwidth_fraction < 1)
         ++r.slow_layout_kernels, r.slow_layout_gpu_s += sp.dur_s;
@@ -290,16 +292,16 @@ void add_to(BreakdownTotal& t, const OpResult& o) {
 
 }  // namespace
 
+bool uncalled_module(const OpResult& o) { return o.op_class.starts_with("module_") && o.host_s == 0; }
+
 std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops) {
   std::vector<BreakdownTotal> out;
   for (const auto& o : ops) {
+    if (uncalled_module(o)) continue;  // listed, it would count Python calls that never run
     auto it = std::find_if(out.begin(), out.end(), [&](const BreakdownTotal& t) { return t.key == o.op_class; });
     if (it == out.end()) it = out.insert(out.end(), BreakdownTotal{o.op_class});
     add_to(*it, o);
   }
-  // Module calls that cost nothing are not calls the mode makes (an exported ONNX graph, an engine):
-  // listed, they would count Python calls that never run.
-  std::erase_if(out, [](const BreakdownTotal& t) { return t.key.starts_with("module_") && t.host_s == 0; });
   std::stable_sort(out.begin(), out.end(), [](const BreakdownTotal& a, const BreakdownTotal& b) {
     return a.host_s + a.gpu_s > b.host_s + b.gpu_s;
   });
@@ -314,10 +316,11 @@ std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops
     auto [it, added] = index.emplace(o.module, out.size());
     if (added) out.push_back(BreakdownTotal{o.module});
     BreakdownTotal& t = out[it->second];
-    add_to(t, o);
+    if (!uncalled_module(o)) add_to(t, o);
     // A container's own call is the module call that opens it: its name is the module's.
     if (!o.scope.empty() && o.scope == o.module) t.calls++;
   }
+  std::erase_if(out, [](const BreakdownTotal& t) { return t.ops == 0; });  // a container of uncalled modules
   return out;
 }
 
@@ -375,7 +378,7 @@ TraceReplay trace_replay(const Trace& t, const std::string& traced, const Device
 std::vector<std::string> trace_devices(const SweepRequest& q, const Trace& t, const std::string& traced) {
   if (!q.devices.empty()) return q.devices;
   if (t.kernel_events == 0)
-    throw InputError(q.trace, "", "the trace has no GPU kernels (a CPU run): give --device with a CPU profile");
+    throw InputError(q.trace, "", "the trace has no GPU kernels: a CPU run (give --device with a CPU profile), or a trace cut before its first kernel");
   return {traced.empty() ? "h100" : traced};
 }
 

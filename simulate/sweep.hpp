@@ -93,10 +93,12 @@ struct BreakdownTotal {
   std::size_t kernels = 0;
   double host_s = 0, gpu_s = 0, flops = 0, bytes = 0;
 };
-// By op class, most time (host + GPU) first.
+// A module call that costs nothing: one the mode never makes (an exported ONNX graph, an engine).
+bool uncalled_module(const OpResult& o);
+// By op class, most time (host + GPU) first; uncalled modules left out.
 std::vector<BreakdownTotal> breakdown_by_class(const std::vector<OpResult>& ops);
 // By the container module each op runs in, in the order the modules are first called; empty when no
-// op has a module (a replayed trace).
+// op has a module (a replayed trace). An uncalled module still counts its module's calls, not as an op.
 std::vector<BreakdownTotal> breakdown_by_module(const std::vector<OpResult>& ops);
 
 struct ResultRow {
@@ -123,6 +125,9 @@ struct ResultRow {
   // the configuration is no longer framework-bound; empty when it stays framework-bound.
   std::optional<long long> crossover_batch;
   std::vector<OpResult> breakdown;
+  // With the breakdown: host time outside every op, the call into the framework (its Python entry,
+  // a graph launch, an engine's enqueue), which the op totals do not hold.
+  double call_host_s = 0;
   // With the breakdown: kernels that reach only part of the DRAM bandwidth by their access pattern
   // (Kernel::bandwidth_fraction < 1: cuDNN 8's generic transpose), how many and their GPU time.
   std::size_t slow_layout_kernels = 0;
