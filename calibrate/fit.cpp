@@ -327,11 +327,6 @@ Json ProbedHost::to_json() const {
 
 namespace {
 
-// Kernel sweeps timed through the framework (calibrate/python_dispatch.py --sweeps) into a GPU
-// profile: nn.Linear's and cuDNN's efficiencies per shape and math, and the attention, norm and
-// batch-norm time factors: the measured kernel over what the profile's own GEMM and memory curves give
-// for it, median over the points whose modelled time is well above the shortest kernel (small kernels
-// are latency, not throughput, and the floor already covers them).
 // ATen's generic elementwise kernel (/sweeps/strided: transpose copies, broadcast adds): elements per
 // second where the elements, not the launch, set the time (over a million elements, above `floor`).
 void merge_strided_rate(DeviceProfile& profile, const Json& sw, const std::string& file, double floor) {
@@ -351,6 +346,11 @@ void merge_strided_rate(DeviceProfile& profile, const Json& sw, const std::strin
                                 " transpose copies and broadcast adds of at least a million elements)";
 }
 
+// Kernel sweeps timed through the framework (calibrate/python_dispatch.py --sweeps) into a GPU
+// profile: nn.Linear's and cuDNN's efficiencies per shape and math, and the attention, norm and
+// batch-norm time factors: the measured kernel over what the profile's own GEMM and memory curves give
+// for it, median over the points whose modelled time is well above the shortest kernel (small kernels
+// are latency, not throughput, and the floor already covers them).
 void merge_kernel_sweeps(DeviceProfile& profile, const Json& sw, const std::string& file, std::vector<std::string>& warnings) {
   // A file of strided kernels alone (a later sweep's, where its other kernels are not taken) sets their
   // rate and nothing else.

@@ -92,7 +92,9 @@ TEST_CASE("H3's eager runs at batch <= 8 on h200-calibrated: every model with 4 
       apes.push_back(x.ape);
     }
   std::size_t checked = 0;
-  for (const auto& [model, r] : ratios) {
+  for (const auto& entry : ratios) {
+    const std::string& model = entry.first;  // CAPTURE's lambda cannot name a structured binding (clang, C++17)
+    const std::vector<double>& r = entry.second;
     if (r.size() < 4) continue;
     ++checked;
     const double med = median(r);
