@@ -42,9 +42,10 @@ std::vector<MeasuredRun> builtin_runs(const std::string& rel, const std::string&
 }
 
 // The report's overall row and the tables' row for one data set, from a fresh prediction.
-void check_quoted(const std::string& report, const std::vector<MeasuredRun>& runs) {
+// `host`: the host validate/make_reports.sh names with --host for this report, if any.
+void check_quoted(const std::string& report, const std::vector<MeasuredRun>& runs, const HostSpec* host = nullptr) {
   CAPTURE(report);
-  Json s = summarize_comparisons(compare_runs(runs, Catalog::builtin()));
+  Json s = summarize_comparisons(compare_runs(runs, Catalog::builtin(), 1.0, host));
   const std::string configs = std::to_string(s["configs"].get<std::size_t>());
   char median[32];
   std::snprintf(median, sizeof median, "%.1f%%", s["median_ape_percent"].get<double>());
@@ -84,6 +85,12 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   const std::string lt = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-libtorch-decode-2026-12/runs.json";
   check_quoted("cpu-libtorch-decode-2026-12",
                read_measured_file(lt, std::string(FWTAX_SOURCE_DIR) + "/data/traces/cpu-2026-12/cpu-profile.json", Measure::sync));
+  // The second H200 VM's runs (H7), on its own probed host as make_reports.sh predicts them.
+  const HostSpec vm7 = Catalog::builtin().host("h200-vm7");
+  const std::string h7 = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-12/";
+  check_quoted("h200-2026-12/eager", read_measured_file(h7 + "runs-eager.json", "h200-calibrated", Measure::sync), &vm7);
+  check_quoted("h200-2026-12/compile", read_measured_file(h7 + "compile-runs.json", "h200-calibrated", Measure::sync), &vm7);
+  check_quoted("h200-2026-12/generate", read_measured_file(h7 + "generate/runs.json", "h200-calibrated", Measure::sync), &vm7);
   // validate --run cpu's own runs, saved with --save, on the profile fitted to the probe saved beside them.
   for (const std::string plan : {"quick", "full"}) {
     const std::string cv = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-validate-2026-12/" + plan + "/";
