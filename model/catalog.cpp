@@ -110,7 +110,29 @@ void check_host_ref(const Catalog& c, const std::string& file, const std::string
 
 }  // namespace
 
+template <typename Spec, typename Load>
+Spec Catalog::cached(std::map<std::string, Spec, std::less<>>& cache, std::string_view ref, Load load) const {
+  if (looks_like_path(ref)) return load();
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (auto it = cache.find(ref); it != cache.end()) return it->second;
+  }
+  Spec spec = load();  // throws for an unknown or invalid profile, which is not kept
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  return cache.emplace(std::string(ref), std::move(spec)).first->second;
+}
+
 DeviceSpec Catalog::device(std::string_view ref) const {
+  return cached(devices_, ref, [&] { return load_device(ref); });
+}
+FrameworkSpec Catalog::framework(std::string_view ref) const {
+  return cached(frameworks_, ref, [&] { return load_framework(ref); });
+}
+HostSpec Catalog::host(std::string_view ref) const {
+  return cached(hosts_, ref, [&] { return load_host(ref); });
+}
+
+DeviceSpec Catalog::load_device(std::string_view ref) const {
   auto [file, j] = resolve(*this, "devices", ref, "device", "--device", [&] { return devices(); });
   Diagnostics diag(file);
   DeviceSpec d = parse_device(j, diag);
@@ -137,7 +159,7 @@ DeviceSpec Catalog::device(std::string_view ref) const {
   return d;
 }
 
-FrameworkSpec Catalog::framework(std::string_view ref) const {
+FrameworkSpec Catalog::load_framework(std::string_view ref) const {
   auto [file, j] = resolve(*this, "frameworks", ref, "framework", "--framework", [&] { return frameworks(); });
   Diagnostics diag(file);
   FrameworkSpec f = parse_framework(j, diag);
@@ -186,7 +208,7 @@ std::vector<std::pair<std::string, const Json*>> embedded_hosts(const Catalog& c
 
 }  // namespace
 
-HostSpec Catalog::host(std::string_view ref) const {
+HostSpec Catalog::load_host(std::string_view ref) const {
   // A host a built-in device carries in its profile, by its name, as list hosts shows it.
   if (!looks_like_path(ref) && !find("hosts", ref))
     for (const auto& [file, hj] : embedded_hosts(*this))

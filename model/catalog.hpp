@@ -1,6 +1,7 @@
 #pragma once
 // The catalog of devices, hosts and frameworks: built-in profiles by name, or JSON files by path.
 // Every loaded profile is validated; errors name the file (or "builtin:<path>") and the place.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,18 @@ class Catalog {
   };
   std::vector<File> files_;
   mutable std::mutex mutex_;
+  // Built-in profiles by name, once parsed and checked: a validation or a host fit asks for the same
+  // device hundreds of times, and parsing it was most of a prediction's time. Files by path are read
+  // each time (they may change between calls).
+  mutable std::mutex cache_mutex_;
+  mutable std::map<std::string, DeviceSpec, std::less<>> devices_;
+  mutable std::map<std::string, FrameworkSpec, std::less<>> frameworks_;
+  mutable std::map<std::string, HostSpec, std::less<>> hosts_;
+  template <typename Spec, typename Load>
+  Spec cached(std::map<std::string, Spec, std::less<>>& cache, std::string_view ref, Load load) const;
+  DeviceSpec load_device(std::string_view ref) const;
+  FrameworkSpec load_framework(std::string_view ref) const;
+  HostSpec load_host(std::string_view ref) const;
   const Json& parsed(const File& f) const;
   const File* find(std::string_view dir, std::string_view name) const;
   std::vector<CatalogEntry> list(std::string_view dir) const;

@@ -134,10 +134,11 @@ std::string_view expectation(NumberRule rule) {
 }
 
 std::string check_number(const Json& v, NumberRule rule, double* out) {
-  std::string want = "expected " + std::string(expectation(rule)) + ", got " + describe(v);
-  if (!v.is_number()) return want;
+  // The message is written only for a bad value: profiles hold thousands of good ones.
+  auto want = [&] { return "expected " + std::string(expectation(rule)) + ", got " + describe(v); };
+  if (!v.is_number()) return want();
   double x = v.get<double>();
-  if (!std::isfinite(x) || std::fabs(x) > 1e300) return want + " (out of range)";
+  if (!std::isfinite(x) || std::fabs(x) > 1e300) return want() + " (out of range)";
   bool good = true;
   switch (rule) {
     case NumberRule::finite: break;
@@ -146,7 +147,7 @@ std::string check_number(const Json& v, NumberRule rule, double* out) {
     case NumberRule::fraction: good = x > 0 && x <= 1; break;
     case NumberRule::at_least_one: good = x >= 1; break;
   }
-  if (!good) return want;
+  if (!good) return want();
   if (out) *out = x;
   return {};
 }
@@ -202,15 +203,16 @@ std::optional<double> ObjectReader::optional_number(std::string_view key, Number
 long long ObjectReader::integer(std::string_view key, long long lo, long long hi, long long fallback) {
   const Json* v = find(key, true);
   if (!v) return fallback;
-  std::string want = "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                     describe(*v);
+  auto want = [&] {
+    return "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + describe(*v);
+  };
   if (!v->is_number()) {
-    bad(key, want);
+    bad(key, want());
     return fallback;
   }
   double x = v->get<double>();
   if (!std::isfinite(x) || x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi)) {
-    bad(key, want);
+    bad(key, want());
     return fallback;
   }
   return static_cast<long long>(x);

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "model/catalog.hpp"
@@ -44,6 +46,26 @@ TEST_CASE("an unknown device name lists the built-in ones") {
   auto m = test::messages_of([] { Catalog::builtin().device("h1000"); });
   REQUIRE(m.size() == 1);
   CHECK(m[0].find("--device: unknown device 'h1000' (did you mean 'h100'?) - built-in devices are 1080ti, 2080ti") == 0);
+}
+
+TEST_CASE("a built-in profile is parsed once and kept; a profile file is read again at every call") {
+  const Catalog& c = Catalog::builtin();
+  // Built-in names: the kept spec is the one a first call parsed, and an error stays an error.
+  const DeviceSpec a = c.device("h100"), b = c.device("h100");
+  CHECK(a.name == b.name);
+  CHECK(a.memory_bandwidth_bytes_per_s == b.memory_bandwidth_bytes_per_s);
+  CHECK(a.frameworks.size() == b.frameworks.size());
+  CHECK_THROWS_AS(c.device("h1000"), InputError);
+  CHECK_THROWS_AS(c.device("h1000"), InputError);
+  // A file rewritten between two calls is read as it is now.
+  Json j = *c.builtin_json("hosts/h100-vm-a.json");
+  const std::string path = test::scratch("fwtax_catalog_host").string() + ".json";
+  for (double speed : {1.5, 2.5}) {
+    j["relative_time"] = speed;
+    std::ofstream(path) << j.dump();
+    CHECK(c.host(path).relative_time == test::approx(speed));
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("a profile file that does not exist is named in the error") {
