@@ -308,9 +308,10 @@ int calibrate_host(const Args& a, std::ostream& out) {
           << " against the reference host (its Python " << speed << ' ' << fitted.scaled_from
           << "'s; dispatch kept, relative_time " << format_number("%.3f", fitted.host.relative_time) << "), ";
     else
-      out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time) << " (host "
-          << speed << ' ' << fitted.scaled_from << "), ";
-    out << fit.runs << " runs of " << fitted.models << ": MAPE "
+      out << "wrote " << out_file << ": relative_time " << format_number("%.3f", fitted.host.relative_time)
+          << " against the reference host (this host " << speed << ' ' << fitted.scaled_from << "), ";
+    out << fit.runs << " runs of " << fitted.models << " on " << fitted.device
+        << (request.device_named || files->find('=') != std::string::npos ? "" : " (the runs' device; --device names another)") << ": MAPE "
         << format_number("%.1f", fit.mape_before_percent) << "% -> " << format_number("%.1f", fit.mape_after_percent)
         << "%\n";
     if (fitted.host.has_spread())

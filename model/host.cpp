@@ -11,6 +11,10 @@ HostSpec parse_host(const Json& j, Diagnostics& diag, const std::string& pointer
   ObjectReader r(j, pointer, diag);
   r.allow({"schema", "fit", "microbench"});
   h.name = r.string("name");
+  if (r.has("name") && j["name"].is_string() && h.name.empty())
+    diag.add(pointer_join(pointer, "name"), "expected a host name (rows and the host column show it), got \"\"");
+  if (const auto fit = j.find("fit"); fit != j.end() && fit->is_object())
+    h.fitted_device = string_member(*fit, "device", "");
   h.description = r.string_or("description", "");
   h.cpu = r.string_or("cpu", "");
   h.relative_time = r.number("relative_time", NumberRule::positive, 1.0);

@@ -29,6 +29,9 @@ struct HostSpec {
   // required with a spread: the models whose runs it is of; ["*"]: every model (a host measured by its
   // own probe, whose spread is data/ranges.json's host_time_probed)
   std::vector<std::string> spread_models;
+  // The device whose runs calibrate --target host fitted this host to (fit.device; "" when not fitted):
+  // its speed is what the runs showed against that device's profiles.
+  std::string fitted_device;
 
   double python_time() const { return python_relative_time > 0 ? python_relative_time : relative_time; }
   bool has_spread() const { return spread_low > 0 && spread_high > 0; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "model/passes.hpp"
 #include "model/json_spec.hpp"
 #include "simulate/report.hpp"
+#include "tests/test_util.hpp"
 
 using namespace fwtax;
 
@@ -277,6 +279,25 @@ TEST_CASE("validate's table shows whole device names, the host of each row and w
   Run p = run({"validate", "--measured", runs, "--device", profile, "--model", "bert-base", "--max-batch", "1", "--quiet"});
   REQUIRE(p.status == 0);
   CHECK(p.out.find(" " + profile + " ") != std::string::npos);
+}
+
+TEST_CASE("validate warns when --host was fitted to another device's runs, and only then") {
+  // The file calibrate --target host writes records the device of its runs (fit.device).
+  Json h = *Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  h["name"] = "fitted-on-h100";
+  h["fit"] = {{"device", "h100"}, {"models", "bert-base"}};
+  const std::string file = test::scratch("fwtax_fitted_host").string() + ".json";
+  std::ofstream(file) << h.dump();
+  const std::string dir = std::string(FWTAX_SOURCE_DIR) + "/data/measured/";
+  Run other = run({"validate", "--measured", dir + "h200-2026-11/runs.json", "--device", "h200-calibrated", "--model",
+                   "bert-base", "--host", file});
+  REQUIRE(other.status == 0);
+  CHECK(other.err.find("was fitted to runs on h100 (its fit.device) and is given for runs on h200-calibrated") !=
+        std::string::npos);
+  Run same = run({"validate", "--measured", dir + "h100-2026-11-runs.json", "--model", "bert-base", "--host", file});
+  REQUIRE(same.status == 0);
+  CHECK(same.err.find("was fitted to runs on") == std::string::npos);
+  std::filesystem::remove(file);
 }
 
 TEST_CASE("the binary exits 2 on bad input and names the file") {
