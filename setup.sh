@@ -19,6 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+[ -x build/fwtax ] || echo "setup.sh: building fwtax in ./build (4-7 minutes on 2 cores; quiet until done)" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 echo "setup.sh: built build/fwtax and the Python module in build/python" >&2

@@ -79,6 +79,9 @@ void list_hosts(const Catalog& c, std::ostream& out) {
       sources.emplace_back(h.name, h.source);
     }
   }
+  // By name, those carried by devices among the others.
+  std::sort(cells.begin() + 1, cells.end());
+  std::sort(sources.begin(), sources.end());
   write_columns(out, cells, 1, 3);
   out << "\nsources\n";
   for (const auto& [name, source] : sources) out << name << ": " << source << '\n';
