@@ -247,6 +247,10 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
     if (host && !host->fitted_device.empty())
       for (const auto& r : runs)
         if (r.device != host->fitted_device) elsewhere.insert(r.device);
+    if (host) {
+      const std::string w = Catalog::builtin().host_name_warning(*a.get("--host"), *host);
+      if (!w.empty()) err << "fwtax: warning: " << w << '\n';
+    }
     for (const auto& d : elsewhere)
       err << "fwtax: warning: --host " << *a.get("--host") << " was fitted to runs on " << host->fitted_device
           << " (its fit.device) and is given for runs on " << d << ": its speed is the one those runs showed "

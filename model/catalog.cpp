@@ -208,6 +208,19 @@ std::vector<std::pair<std::string, const Json*>> embedded_hosts(const Catalog& c
 
 }  // namespace
 
+std::string Catalog::host_name_warning(std::string_view ref, const HostSpec& h) const {
+  if (!looks_like_path(ref)) return "";
+  bool builtin = find("hosts", h.name) != nullptr;
+  for (const auto& [file, hj] : embedded_hosts(*this)) builtin = builtin || hj->value("name", "") == h.name;
+  if (!builtin) return "";
+  const HostSpec b = host(h.name);  // the built-in's own file, given by its path, is that host
+  if (b.relative_time == h.relative_time && b.python_relative_time == h.python_relative_time &&
+      b.spread_low == h.spread_low && b.spread_high == h.spread_high)
+    return "";
+  return "--host " + std::string(ref) + " names its host '" + h.name + "', as a built-in host is named, with other "
+         "speeds: its rows read as that host's; give the file its own \"name\" (calibrate --target host --name)";
+}
+
 HostSpec Catalog::load_host(std::string_view ref) const {
   // A host a built-in device carries in its profile, by its name, as list hosts shows it.
   if (!looks_like_path(ref) && !find("hosts", ref))

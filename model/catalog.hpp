@@ -37,6 +37,9 @@ class Catalog {
   HostSpec host(std::string_view ref) const;
   // The host a device is paired with: its embedded host profile, else the named one.
   HostSpec host_of(const DeviceSpec& d) const;
+  // A warning when `ref`, a host file, names its host as a built-in host is named (rows show the name,
+  // and would pass for the built-in's); "" otherwise.
+  std::string host_name_warning(std::string_view ref, const HostSpec& h) const;
 
   // The raw JSON of a built-in file ("devices/h100.json"), for tests and `fwtax show`.
   const Json* builtin_json(std::string_view path) const;

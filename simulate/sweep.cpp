@@ -763,7 +763,10 @@ std::vector<ResultRow> run_sweep(const SweepRequest& q, const Catalog& catalog, 
   g.images = q.images;
   g.measure = q.measure;
   g.host_x = q.host_x;
-  if (!q.host.empty()) g.host = catalog.host(q.host);
+  if (!q.host.empty()) {
+    g.host = catalog.host(q.host);
+    warn_once(extras, catalog.host_name_warning(q.host, *g.host));
+  }
   check_phase(q.phase, q.contexts, q.new_tokens);
   g.phase = q.phase;
   g.contexts = q.contexts;

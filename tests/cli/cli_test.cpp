@@ -300,6 +300,22 @@ TEST_CASE("validate warns when --host was fitted to another device's runs, and o
   std::filesystem::remove(file);
 }
 
+TEST_CASE("a host file named as a built-in host is named in a warning, unless it is that host") {
+  Json h = *Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
+  const std::string file = test::scratch("fwtax_named_host").string() + ".json";
+  std::ofstream(file) << h.dump();  // the built-in's own numbers: the same host
+  CHECK(run({"simulate", "--model", "bert-base", "--host", file}).err.find("as a built-in host is named") == std::string::npos);
+  h["relative_time"] = 3.0;
+  std::ofstream(file) << h.dump();
+  for (const std::string command : {"simulate", "project"}) {
+    CAPTURE(command);
+    Run r = run({command, "--model", "bert-base", "--host", file});
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("names its host 'h100-vm-a', as a built-in host is named") != std::string::npos);
+  }
+  std::filesystem::remove(file);
+}
+
 TEST_CASE("the binary exits 2 on bad input and names the file") {
   Run r = binary("simulate --device /nonexistent.json");
   CHECK(r.status == 2);
