@@ -242,20 +242,19 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                                                                    std::string(rows_skipped.empty() ? "" : "; " + rows_skipped.front()) + ")"));
   if (!a.has("--quiet")) {
     for (const auto& s : rows_skipped) err << "fwtax: warning: " << s << '\n';
-    // A host fitted to one device's runs, given for runs on another: its speed is what it showed there.
-    std::set<std::string> elsewhere;
-    if (host && !host->fitted_device.empty())
-      for (const auto& r : runs)
-        if (r.device != host->fitted_device) elsewhere.insert(r.device);
     if (host) {
       const std::string w = Catalog::builtin().host_name_warning(*a.get("--host"), *host);
       if (!w.empty()) err << "fwtax: warning: " << w << '\n';
+      // A host fitted to one device's runs, given for runs on another: its speed is what it showed there.
+      std::set<std::string> elsewhere;
+      for (const auto& r : runs)
+        if (!host->fitted_device.empty() && r.device != host->fitted_device) elsewhere.insert(r.device);
+      for (const auto& d : elsewhere)
+        err << "fwtax: warning: --host " << *a.get("--host") << " was fitted to runs on " << host->fitted_device
+            << " (its fit.device) and is given for runs on " << d << ": its speed is the one those runs showed "
+            << "against " << host->fitted_device << "'s profiles; to fit this machine's host, fwtax calibrate "
+            << "--target host --runs FILE=" << d << "\n";
     }
-    for (const auto& d : elsewhere)
-      err << "fwtax: warning: --host " << *a.get("--host") << " was fitted to runs on " << host->fitted_device
-          << " (its fit.device) and is given for runs on " << d << ": its speed is the one those runs showed "
-          << "against " << host->fitted_device << "'s profiles; to fit this machine's host, fwtax calibrate "
-          << "--target host --runs FILE=" << d << "\n";
     // The paper timed its calls back to back: its CSVs' runs stay pipelined whatever --measure says.
     if (a.has("--measure") && m == "sync" &&
         std::any_of(runs.begin(), runs.end(), [](const MeasuredRun& r) { return is_paper_csv(r.source); }))

@@ -64,10 +64,7 @@ std::vector<ProjectRow> run_projection(const ProjectRequest& q, const Catalog& c
   std::vector<std::optional<HostSpec>> hosts;
   for (const auto& h : q.hosts) {
     hosts.push_back(h.empty() ? std::nullopt : std::optional<HostSpec>(catalog.host(h)));
-    if (extras && hosts.back()) {
-      const std::string w = catalog.host_name_warning(h, *hosts.back());
-      if (!w.empty()) extras->warnings.push_back(w);
-    }
+    if (hosts.back()) warn_once(extras, catalog.host_name_warning(h, *hosts.back()));
     // Rows name their host: two hosts of one name could not be told apart (and tables would merge them).
     for (std::size_t i = 0; hosts.back() && i + 1 < hosts.size(); ++i)
       if (hosts[i] && hosts[i]->name == hosts.back()->name)

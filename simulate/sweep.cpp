@@ -15,6 +15,11 @@
 
 namespace fwtax {
 
+void warn_once(SweepExtras* extras, std::string w) {
+  if (extras && !w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
+    extras->warnings.push_back(std::move(w));
+}
+
 ResolvedModel resolve_model(const std::string& ref) {
   if (const Architecture* a = find_builtin_architecture(ref)) return {ref, *a};
   if (looks_like_path(ref)) {
@@ -251,11 +256,6 @@ void check_timeline_size(std::size_t configs) {
 }
 
 // The dtype warning of a device, once per device/dtype pair.
-// A warning for stderr, once however many rows give it.
-void warn_once(SweepExtras* extras, std::string w) {
-  if (extras && !w.empty() && std::find(extras->warnings.begin(), extras->warnings.end(), w) == extras->warnings.end())
-    extras->warnings.push_back(std::move(w));
-}
 
 void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) { warn_once(extras, dtype_fallback_warning(d, t)); }
 

@@ -168,6 +168,8 @@ struct SweepExtras {
   // (dtype_fallback_warning): the prediction is right for the profile but surprising.
   std::vector<std::string> warnings;
 };
+// Adds warning `w` to `extras` (when given), once however many rows give it; "" adds nothing.
+void warn_once(SweepExtras* extras, std::string w);
 
 // One row per configuration; with `extras`, also the timelines and warnings.
 std::vector<ResultRow> run_sweep(const SweepRequest& request, const Catalog& catalog,
