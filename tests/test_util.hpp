@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the tests: hand-made devices and frameworks with round numbers, so that
 // expected latencies can be computed by hand.
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <unistd.h>
@@ -32,9 +33,20 @@ inline double mape(const std::vector<Comparison>& c, const std::function<bool(co
 }
 
 // A scratch path in the temp directory unique to this process: two test runs on one machine (a CI
-// check beside a developer's build) must not write each other's files.
+// check beside a developer's build) must not write each other's files. Each path handed out is
+// removed (with what it holds) when the test process exits, so runs leave nothing in the temp directory.
 inline std::filesystem::path scratch(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()));
+  struct Scratches {
+    std::vector<std::filesystem::path> paths;
+    ~Scratches() {
+      std::error_code ec;  // best effort: a file still open elsewhere stays
+      for (const auto& p : paths) std::filesystem::remove_all(p, ec);
+    }
+  };
+  static Scratches made;
+  auto p = std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()));
+  if (std::find(made.paths.begin(), made.paths.end(), p) == made.paths.end()) made.paths.push_back(p);
+  return p;
 }
 
 // doctest::Approx, relative only: doctest's own also accepts an absolute difference of 1.2e-5, which

@@ -32,7 +32,7 @@ Run run(std::vector<std::string> args) {
 
 // Runs the real binary; returns its exit status and stderr.
 Run binary(const std::string& args) {
-  std::string err_file = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test.err";
+  std::string err_file = test::scratch("fwtax_cli_test.err").string();
   std::string cmd = std::string(FWTAX_BINARY) + " " + args + " > /dev/null 2> " + err_file;
   int raw = std::system(cmd.c_str());
   std::ifstream in(err_file);
@@ -81,7 +81,7 @@ TEST_CASE("unknown names and flags say what is valid") {
 }
 
 TEST_CASE("--timeline writes a Chrome trace with host and GPU events") {
-  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_timeline.json";
+  std::string path = test::scratch("fwtax_timeline.json").string();
   Run r = run({"simulate", "--model", "resnet50", "--timeline", path});
   REQUIRE(r.status == 0);
   Json j = Json::parse(read_file_text(path));
@@ -232,7 +232,7 @@ TEST_CASE("A:B ranges double from A and must land on B; --help says so") {
 }
 
 TEST_CASE("--timeline with several configurations holds one host and one GPU process per configuration") {
-  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_timelines.json";
+  std::string path = test::scratch("fwtax_timelines.json").string();
   Run r = run({"simulate", "--model", "bert-base,resnet18", "--framework", "pytorch-eager,cuda-graphs", "--batch", "1,8",
                "--timeline", path});
   REQUIRE(r.status == 0);
@@ -326,8 +326,7 @@ TEST_CASE("the binary exits 2 on bad input and names the file") {
 
 TEST_CASE(
     "validate --report writes the tables, the charts and the host-speed section of framework-bound runs") {
-  std::string dir =
-      std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_test_report";
+  std::string dir = test::scratch("fwtax_cli_test_report").string();
   std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h100-2026-11-runs.json";
   Run r = run({"validate", "--measured", runs, "--device", "h100", "--quiet", "--report", dir});
   REQUIRE(r.status == 0);
@@ -396,7 +395,7 @@ TEST_CASE("a configuration that does not fit its device is flagged in every form
 }
 
 TEST_CASE("a config.json runs in its torch_dtype unless --dtype is given, which wins with a warning") {
-  std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fwtax_cli_bf16.json";
+  std::string path = test::scratch("fwtax_cli_bf16.json").string();
   {
     std::ofstream f(path);
     f << R"({"model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
