@@ -136,7 +136,13 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   f.host.description = "the host that ran the " + f.device + " runs, " + (python ? "its Python " : "") + "fitted from " +
                        std::to_string(f.fit.runs) + " runs of " + f.models +
                        (python ? " (its dispatch host " + old.name + "'s)" : "");
-  f.host.cpu = !request.cpu.empty() ? request.cpu : "unknown";  // not the device's host's: another machine
+  // The CPU: --cpu's, else the one the runs' files name (all the same), else unknown; never the device's
+  // own host's, which is another machine.
+  std::set<std::string> cpus;
+  for (const auto& r : runs) cpus.insert(r.cpu_model);
+  f.host.cpu = !request.cpu.empty()                            ? request.cpu
+               : cpus.size() == 1 && !cpus.begin()->empty() ? *cpus.begin()
+                                                              : "unknown";
   const HostSpec speeds = scaled_host(old, request.speed, f.fit.host_x, f.fit.python_x);
   f.host.relative_time = speeds.relative_time;
   f.host.python_relative_time = speeds.python_relative_time;

@@ -81,12 +81,18 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
            "profiles", "errors", "stages_s", "elapsed_s", "host_probe"});
   const Json* runs = r.array("runs", true);
   r.finish();
+  std::string cpu_model;
+  if (j.contains("env") && j["env"].is_object()) {
+    const Json& env = j["env"];
+    if (env.contains("cpu_model") && env["cpu_model"].is_string()) cpu_model = env["cpu_model"].get<std::string>();
+  }
   if (runs) {
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);
       ObjectReader e((*runs)[i], p, diag);
       e.allow({"p90_s", "iters", "page_faults_per_call", "pass_medians_s", "compile_s", "wall_median_s", "wall_min_s", "wall_p90_s"});
       MeasuredRun m;
+      m.cpu_model = cpu_model;
       if (const Json* arch = e.object("arch", false)) m.arch = *arch;
       m.model = canonical_model_name(e.string("model"));
       if (const Json* params = e.member("params"); params && !params->is_null()) {

@@ -37,6 +37,7 @@ struct MeasuredRun {
   double params = 0;     // parameters of the model that ran, when the dataset says (runs.json "params"), else 0
   std::string source;    // file the run came from
   std::string where;     // the run's place in it ("/runs/3", "line 12")
+  std::string cpu_model; // the host's CPU as the file's env says ("cpu_model"), else empty
   Json arch;             // the architecture JSON when the dataset carries it (our runner), else null
   bool arch_from_meta = false;  // `arch` was derived from the run's "meta" (architecture_from_meta)
 };

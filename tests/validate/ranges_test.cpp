@@ -245,6 +245,11 @@ TEST_CASE("a host fitted to its machine's runs carries its own host spread for t
   REQUIRE(fitted.host.has_spread());
   CHECK(fitted.fit.framework_bound_ratios.size() >= kMinSpreadRuns);
   CHECK(fitted.host.spread_models == std::vector<std::string>{"bert-base"});
+  // Its CPU is the one the runs' file names (env.cpu_model); --cpu would override it.
+  CHECK(fitted.host.cpu == "Intel(R) Xeon(R) Processor");
+  HostFitRequest named;
+  named.cpu = "Xeon 8480+";
+  CHECK(fit_host(bert, cat, named).host.cpu == "Xeon 8480+");
   CHECK(fitted.host.spread_low < 1.0);
   CHECK(fitted.host.spread_high > 1.0);
   // Its own framework-bound runs' 10-90%: narrower than data/ranges.json's, which covers machines and
