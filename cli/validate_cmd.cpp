@@ -323,6 +323,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
         r["predicted_s"] = c.predicted_s;
         r["predicted_low_s"] = c.low_s;
         r["predicted_high_s"] = c.high_s;
+        r["inside_range"] = covered(c);
         r["ape_percent"] = 100 * c.ape;
         r["regime"] = std::string(regime_name(c.regime));
         r["baseline_roofline_s"] = c.roofline_s;
@@ -341,7 +342,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   // Columns as wide as their widest cell: device names such as h200-calibrated, or the path of a
   // calibrated profile, are shown whole.
   std::vector<std::vector<std::string>> cells = {
-      {"model", "device", "host", "framework", "dtype", "batch", "input", "measured", "predicted", "error", "regime"}};
+      {"model", "device", "host", "framework", "dtype", "batch", "input", "measured", "predicted", "10-90% range", "inside",
+       "error", "regime"}};
   std::vector<std::string> skipped;
   for (const auto& c : cmp) {
     if (!c.ok) {
@@ -354,6 +356,8 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                      : c.run.phase == "forward" ? size_label(c.run.seq, c.run.image)
                                                 : c.run.phase + " " + size_label(c.run.seq, c.run.image),
                      format_number("%.3f ms", c.run.latency_s * 1e3), format_number("%.3f ms", c.predicted_s * 1e3),
+                     format_number("%.3f", c.low_s * 1e3) + format_number(" - %.3f ms", c.high_s * 1e3),
+                     covered(c) ? "yes" : "no",
                      format_number("%+.1f%%", 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s),
                      std::string(regime_name(c.regime))});
   }
@@ -364,7 +368,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   for (const auto& c : cmp) pipelined += c.ok && c.run.measure == Measure::pipelined;
   const std::size_t shown = cells.size() - 1;
   out << "error: (predicted - measured) / measured, + where fwtax predicts slower; regime: what fwtax predicts "
-         "binds; measured: "
+         "binds; inside: whether measured lies in the predicted 10-90% range; measured: "
       << (pipelined == shown ? "the mean of calls issued back to back (pipelined), as the dataset timed them"
           : pipelined == 0   ? "the median of synchronized calls, as the dataset timed them"
                              : "synchronized medians or pipelined means, as each dataset timed them")

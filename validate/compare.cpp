@@ -92,11 +92,7 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
   return out;
 }
 
-namespace {
-
-bool covered(const Comparison& c) { return c.run.latency_s >= c.low_s && c.run.latency_s <= c.high_s; }
-
-}  // namespace
+bool covered(const Comparison& c) { return c.ok && c.run.latency_s >= c.low_s && c.run.latency_s <= c.high_s; }
 
 Json batch_inversions(const std::vector<MeasuredRun>& runs, double tolerance) {
   std::map<std::string, std::vector<const MeasuredRun*>> series;

@@ -29,6 +29,9 @@ struct Comparison {
   double flops = 0;
 };
 
+// Whether the measured latency lies inside the prediction's 10-90% range (false if not predicted).
+bool covered(const Comparison& c);
+
 struct ErrorStats {
   std::size_t configs = 0;
   double mape_percent = 0;

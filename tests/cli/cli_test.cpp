@@ -281,6 +281,46 @@ TEST_CASE("validate's table shows whole device names, the host of each row and w
   CHECK(p.out.find(" " + profile + " ") != std::string::npos);
 }
 
+TEST_CASE("validate's table shows each run's 10-90% range and whether the measured time is inside it") {
+  std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
+  std::vector<std::string> args = {"validate", "--measured", runs, "--device", "h200-calibrated", "--model",
+                                   "resnet50,densenet121", "--quiet"};
+  Run r = run(args);
+  REQUIRE(r.status == 0);
+  auto head = table_row(r.out, "model");
+  REQUIRE(head.size() > 12);
+  CHECK(head[9] == "10-90%");
+  CHECK(head[11] == "inside");
+  args.insert(args.end(), {"--format", "json"});
+  Run j = run(args);
+  REQUIRE(j.status == 0);
+  Json summary = Json::parse(j.out);
+  // Rows in the JSON's order; each table row: model device host framework dtype batch input(2) measured ms
+  // predicted ms low - high ms inside error regime.
+  std::istringstream lines(r.out);
+  std::size_t i = 0, inside = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream cells(line);
+    std::vector<std::string> row;
+    for (std::string c; cells >> c;) row.push_back(c);
+    if (row.size() != 19 || (row[0] != "resnet50" && row[0] != "densenet121")) continue;
+    REQUIRE(i < summary["runs"].size());
+    const Json& x = summary["runs"][i++];
+    CAPTURE(line);
+    CHECK(row[0] == x["model"].get<std::string>());
+    const double measured = std::stod(row[8]), low = std::stod(row[12]), high = std::stod(row[14]);
+    CHECK(low == doctest::Approx(x["predicted_low_s"].get<double>() * 1e3).epsilon(1e-3));
+    CHECK(high == doctest::Approx(x["predicted_high_s"].get<double>() * 1e3).epsilon(1e-3));
+    CHECK(low < high);
+    CHECK(row[16] == (measured >= low && measured <= high ? "yes" : "no"));
+    CHECK(x["inside_range"].get<bool>() == (row[16] == "yes"));
+    inside += row[16] == "yes";
+  }
+  REQUIRE(i == summary["runs"].size());
+  CHECK(100.0 * static_cast<double>(inside) / static_cast<double>(i) ==
+        doctest::Approx(summary["coverage_percent"]["all"].get<double>()));
+}
+
 TEST_CASE("validate warns when --host was fitted to another device's runs, and only then") {
   // The file calibrate --target host writes records the device of its runs (fit.device).
   Json h = *Catalog::builtin().builtin_json("hosts/h100-vm-a.json");
