@@ -103,6 +103,40 @@ TEST_CASE("torchvision builders dispatch the traced top-level ops and module cal
   CHECK(checked == 18);
 }
 
+TEST_CASE("HF builders call the ATen ops transformers 5.17 calls from Python, name by name, and its modules") {
+  // data/measured/hf-host-cpu-2026-12: BERT-base, BERT-large, RoBERTa, DistilBERT, ALBERT and GPT-2 as the
+  // H200 runs built them (at hidden size 64: the ops do not depend on it), one forward of input ids 1x8,
+  // its top-level ATen ops and nn.Module calls from torch.profiler and forward hooks.
+  const std::string dir = std::string(FWTAX_SOURCE_DIR) + "/data/measured/hf-host-cpu-2026-12/";
+  const Json measured = parse_json(read_file_text(dir + "hf-host-5.17-cpu.json"), "hf-host-5.17-cpu.json");
+  // GPT-2's Conv1D calls torch.addmm; fwtax files it as the linear it is (the same GEMM with a bias).
+  const std::map<std::string, std::string> alias = {{"aten::addmm", "aten::linear"}};
+  int checked = 0;
+  for (const auto& [model, run] : measured["runs"].items()) {
+    const std::string name = model;
+    CAPTURE(name);
+    const std::string config = dir + "configs/" + name + "-h64.json";
+    Architecture a = parse_architecture(parse_json(read_file_text(config), config), config);
+    Workload w = build(a, DType::fp32, 1, 8);
+    std::map<std::string, long long> built, traced;
+    long long modules = 0;
+    for (const auto& op : w.ops) {
+      if (is_module_class(op.cls)) ++modules;
+      else ++built[w.names[op.name]];
+    }
+    for (const auto& [op, n] : run["aten_ops"].items()) {
+      auto it = alias.find(op);
+      traced[it == alias.end() ? op : it->second] += n.get<long long>();
+    }
+    CHECK(built == traced);
+    // Module calls: every one fwtax charges Python for, less the runner's LastHidden wrapper.
+    const long long calls = run["module_calls_total"].get<long long>() - run["module_calls"].value("LastHidden", 0LL);
+    CHECK(modules == calls);
+    ++checked;
+  }
+  CHECK(checked == 6);
+}
+
 TEST_CASE("every built-in model simulates on a GPU in eager and graph mode") {
   for (const auto& a : builtin_architectures()) {
     CAPTURE(a.name);

@@ -26,7 +26,7 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.elementwise("aten::add", d.T * E, 2);
   b.module(OpClass::module_leaf, "position_embeddings");
   b.embedding(d.S, E);
-  b.elementwise("aten::add_", d.T * E, 2);
+  b.elementwise("aten::add", d.T * E, 2);  // `embeddings + position_embeddings` (transformers 5; 4.x added in place)
   b.module(OpClass::module_leaf, "LayerNorm");
   b.layer_norm(d.T, E);
   b.module(OpClass::module_leaf, "dropout");
@@ -58,7 +58,15 @@ void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_leaf, "full_layer_layer_norm");
     b.layer_norm(d.T, H);
   }
-  if (t.pooler) pooler(b, d, H);
+  if (t.pooler) {
+    // AlbertModel's own Linear and Tanh (BERT's pooler is a module holding them).
+    b.resume("albert");
+    b.view("aten::select");
+    b.module(OpClass::module_leaf, "pooler");
+    b.linear(d.B, H, H);
+    b.module(OpClass::module_leaf, "pooler_activation");
+    b.elementwise("aten::tanh", d.B * H, 1, 4);
+  }
 }
 
 // One layer's weights, shared by all, and the embeddings' projection to the hidden size.
