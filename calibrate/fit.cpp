@@ -935,7 +935,17 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
     auto c = by_class.find(static_cast<OpClass>(i));
     eager.op_host_s[i] = c != by_class.end() ? median(c->second) : libtorch.op_host_s[i] + bind;
   }
-  double leaf = ops->contains("module_call") ? number_member((*ops)["module_call"], "median_s", 0.0) : 0.0;
+  // A leaf module's cost as the reference host's was measured (data/frameworks/pytorch-eager.json):
+  // what calling an nn.Linear adds over calling its F.linear (__call__'s hooks and dispatch, forward's
+  // own Python, the parameter lookups), not a bare module whose forward does nothing, which on this
+  // project's CPU took 1.84 us against the Linear's 4.81 us and left HF encoders' eager forwards 20-35%
+  // short (data/measured/hf-host-cpu-2026-12). The bare call is the fallback.
+  auto median_of = [&](const char* op) {
+    return ops->contains(op) ? number_member((*ops)[op], "median_s", 0.0) : 0.0;
+  };
+  const double bare = median_of("module_call"), linear_module = median_of("nn_linear_module"),
+               linear_op = median_of("linear");
+  double leaf = linear_module > linear_op && linear_op > 0 ? linear_module - linear_op : bare;
   if (leaf <= 0) warnings.push_back("the Python measurement has no module_call: module costs set to 0");
   // Heavier module bodies (HF layers, torchvision blocks, fast-path checks) in the proportions the
   // reference host measured them (data/frameworks/pytorch-eager.json), scaled to this host's leaf cost.
@@ -945,7 +955,9 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
   eager.call_host_s = leaf;
   eager.op_host_source = "calibrate/python_dispatch.py on this machine (" + file + "): measured op classes directly; "
                          "the others are the libtorch cost plus the median Python binding overhead (" +
-                         std::to_string(bind * 1e6) + " us); module_block/heavy/fastpath are module_leaf times the "
+                         std::to_string(bind * 1e6) + " us); module_leaf is " +
+                         (leaf == bare ? std::string("a bare module call") : std::string("nn_linear_module - linear")) +
+                         " as on the reference host; module_block/heavy/fastpath are module_leaf times the "
                          "ratios of the reference host's profile";
   std::vector<FrameworkSpec>& fws = profile.device.frameworks;
   std::erase_if(fws, [](const FrameworkSpec& f) { return f.name == "pytorch-eager"; });

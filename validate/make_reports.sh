@@ -57,6 +57,9 @@ report cpu-libtorch-decode-2026-12 $lt/runs.json data/traces/cpu-2026-12/cpu-pro
 oc=data/measured/ort-cpu-2026-12
 report ort-cpu-2026-12 $oc/zoo-cpu-runs.json $oc/cpu-profile-ort.json \
   "fwtax against ONNX Runtime 1.32 (CPU execution provider) and eager zoo models on this machine's CPU (2026-12-03): ResNet-18, ResNet-50, MobileNet-V2, BERT-mini, GPT2-mini"
+hh=data/measured/hf-host-cpu-2026-12
+report hf-host-cpu-2026-12 $hh/runs.json $hh/cpu-profile.json \
+  "fwtax against eager forwards of HF transformers 5.17 encoders at hidden size 64 on this machine's CPU (2026-12-07): the host side alone (Python, modules, dispatch) of BERT-base, BERT-large, RoBERTa, DistilBERT, ALBERT and GPT-2"
 cv=data/measured/cpu-validate-2026-12
 for plan in quick full; do
   report cpu-validate-2026-12/$plan $cv/$plan/runs.json $cv/$plan/cpu-profile.json \

@@ -56,6 +56,32 @@ TEST_CASE("a CPU fit writes a profile that loads, with finite positive op costs"
   CHECK(d.empty());
 }
 
+TEST_CASE("a CPU profile's Python probe prices a leaf module as the reference host's: what nn.Linear adds over F.linear") {
+  // data/frameworks/pytorch-eager.json's module_leaf is nn_linear_module - linear; a bare module call
+  // (module_call) is cheaper and left HF forwards 16-35% short (data/measured/hf-host-cpu-2026-12).
+  const FrameworkSpec& ref = Catalog::builtin().framework("pytorch-eager");
+  auto merged = [&](bool with_linear_module) {
+    FitResult f = fit_cpu_microbench(probe(), "probe.json", "ci-cpu");
+    Json ops = {{"add", {{"class", "elementwise"}, {"median_s", 1.5e-6}}},
+                {"linear", {{"class", "linear"}, {"median_s", 5e-6}}},
+                {"module_call", {{"class", ""}, {"median_s", 2e-6}}}};
+    if (with_linear_module) ops["nn_linear_module"] = {{"class", ""}, {"median_s", 11e-6}};
+    merge_python_dispatch(f.profile, {{"schema", "fwtax.python_dispatch/1"}, {"device", "cpu"}, {"ops", ops}}, "py.json",
+                          ref, f.warnings, nullptr);
+    const FrameworkSpec* eager = f.profile.device.framework("pytorch-eager");
+    REQUIRE(eager != nullptr);
+    return *eager;
+  };
+  auto cost = [](const FrameworkSpec& f, OpClass c) { return f.op_host_s[static_cast<int>(c)]; };
+  const FrameworkSpec linear = merged(true), bare = merged(false);
+  CHECK(cost(linear, OpClass::module_leaf) == test::approx(6e-6));
+  CHECK(cost(bare, OpClass::module_leaf) == test::approx(2e-6));
+  // The heavier module bodies keep the reference host's proportions to its leaf.
+  const double ratio = cost(ref, OpClass::module_heavy) / cost(ref, OpClass::module_leaf);
+  CHECK(cost(linear, OpClass::module_heavy) == test::approx(6e-6 * ratio));
+  CHECK(cost(linear, OpClass::linear) == test::approx(5e-6));
+}
+
 TEST_CASE("a dispatch cost the fit puts at or below zero is floored, with a warning") {
   Json mb = probe();
   // Times that grow with size from below zero: the fitted intercept (the dispatch cost) clamps to 0.

@@ -91,6 +91,9 @@ TEST_CASE("the committed reports and the README's accuracy tables quote today's 
   check_quoted("h200-2026-12/eager", read_measured_file(h7 + "runs-eager.json", "h200-calibrated", Measure::sync), &vm7);
   check_quoted("h200-2026-12/compile", read_measured_file(h7 + "compile-runs.json", "h200-calibrated", Measure::sync), &vm7);
   check_quoted("h200-2026-12/generate", read_measured_file(h7 + "generate/runs.json", "h200-calibrated", Measure::sync), &vm7);
+  // HF encoders' eager forwards at hidden size 64 on this machine's CPU: their host side alone.
+  const std::string hh = std::string(FWTAX_SOURCE_DIR) + "/data/measured/hf-host-cpu-2026-12/";
+  check_quoted("hf-host-cpu-2026-12", read_measured_file(hh + "runs.json", hh + "cpu-profile.json", Measure::sync));
   // validate --run cpu's own runs, saved with --save, on the profile fitted to the probe saved beside them.
   for (const std::string plan : {"quick", "full"}) {
     const std::string cv = std::string(FWTAX_SOURCE_DIR) + "/data/measured/cpu-validate-2026-12/" + plan + "/";
