@@ -4,7 +4,8 @@ model's Python and dispatch cost per call, with kernels too small to matter.
 
   OPENBLAS_NUM_THREADS=1 /work/venv-hf/bin/python calibrate/derive/measure_hf_host.py \
       --out data/measured/hf-host-cpu-2026-12/hf-host-5.17-cpu.json \
-      --configs data/measured/hf-host-cpu-2026-12/configs
+      --configs data/measured/hf-host-cpu-2026-12/configs --depths 0,1,2,4 \
+      --runs data/measured/hf-host-cpu-2026-12/runs.json
 
 Why: the H200 runs leave some HF models predicted further short than BERT-base on every VM measured
 (DistilBERT 1.41-1.62x measured/predicted where BERT-base is 1.03-1.31x); whether that is their Python
@@ -23,6 +24,10 @@ structure but hidden size 64 (2 heads, FFN 256, vocabulary 1000), called as meas
 - `module_calls`: nn.Module forward calls per forward, by class (forward pre-hooks, in an untimed call);
 - `python_calls`: Python function calls per forward (sys.setprofile's "call" events), and those of
   the transformers package alone.
+With --depths, each model is also built and timed with those layer counts (`<model>-L<d>`), in the same
+passes: the slope over depth is a layer's host cost, the intercept what a forward costs outside its
+layers (the model's own Python: input checks, masks, embeddings, output), which fwtax's builders must
+carry as well.
 Measurement instruments only: fwtax's build and tests do not run this.
 """
 import argparse
@@ -44,11 +49,14 @@ import measure_gpu as mg  # noqa: E402 - the models as the GPU runs built them
 TINY = {"hidden": 64, "heads": 2, "ffn": 256, "vocab": 1000}
 
 
-def tiny(name):
-    """measure_gpu.py's model `name` with its structure and depth, hidden size 64."""
+def tiny(name, layers=None):
+    """measure_gpu.py's model `name` with its structure and depth (or `layers` layers), hidden size 64."""
     import transformers as T
     m = mg.hf(name)
     c = m.config
+    depth = {"distilbert": "n_layers", "gpt2": "n_layer"}.get(name, "num_hidden_layers")
+    if layers is not None:
+        setattr(c, depth, layers)
     if name == "distilbert":
         c2 = T.DistilBertConfig(dim=TINY["hidden"], n_heads=TINY["heads"], hidden_dim=TINY["ffn"],
                                 n_layers=c.n_layers, vocab_size=TINY["vocab"])
@@ -128,15 +136,21 @@ def main():
     ap.add_argument("--calls", type=int, default=60)
     ap.add_argument("--seq", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--depths", default="",
+                    help="also time each model with these layer counts (comma-separated, e.g. 0,1,2,4), in the same "
+                         "passes: what a forward costs outside its layers and per layer")
     ap.add_argument("--configs", help="write each model's config.json here (<model>-h64.json)")
     ap.add_argument("--runs", help="also write the timings as fwtax.runs/1 (docs/measured-runs.md), each run "
                     "carrying its model's config as `arch`, for fwtax validate --measured")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    names = a.models.split(",")
+    bases = a.models.split(",")
+    depths = [int(d) for d in a.depths.split(",") if d]
+    names = bases + [f"{n}-L{d}" for n in bases for d in depths]
     ids = torch.randint(0, TINY["vocab"], (1, a.seq))
-    models = {n: tiny(n) for n in names}
+    models = {n: tiny(n) for n in bases}
+    models.update({f"{n}-L{d}": tiny(n, d) for n in bases for d in depths})
     calls = {n: (lambda m=models[n]: m(ids)) for n in names}
     out = {"schema": "fwtax.hf-host/1", "runs": {}}
     configs = {}
@@ -152,10 +166,12 @@ def main():
                                 "(random weights), as config.to_dict() gives it")
             if a.configs:
                 os.makedirs(a.configs, exist_ok=True)
-                with open(os.path.join(a.configs, n + "-h64.json"), "w") as f:
+                file = n + "-h64.json" if n in bases else n.replace("-L", "-h64-L") + ".json"
+                with open(os.path.join(a.configs, file), "w") as f:
                     json.dump(config, f, indent=1, sort_keys=True, default=str)
             configs[n] = config
-            out["runs"][n] = {"layers": getattr(models[n].m.config, "num_hidden_layers", None),
+            c = models[n].m.config
+            out["runs"][n] = {"layers_timed": getattr(c, "n_layers", getattr(c, "n_layer", getattr(c, "num_hidden_layers", None))),
                               "params": sum(p.numel() for p in models[n].parameters()),
                               "aten_ops_total": sum(ops.values()), "aten_ops": ops,
                               "module_calls_total": sum(mods.values()), "module_calls": mods,
@@ -205,7 +221,9 @@ def main():
                 "runs": []}
         for n in names:
             r = out["runs"][n]
-            runs["runs"].append({"model": n + "-h64", "mode": "eager", "dtype": "fp32", "batch": 1, "seq": a.seq,
+            if n not in bases and r["layers_timed"] == 0:
+                continue  # fwtax's builders take one layer or more
+            runs["runs"].append({"model": n + "-h64" if n in bases else n.replace("-L", "-h64-L"), "mode": "eager", "dtype": "fp32", "batch": 1, "seq": a.seq,
                                  "image": None, "params": r["params"], "arch": configs[n],
                                  "median_s": r["thread_cpu_median_s"], "min_s": r["thread_cpu_min_s"],
                                  "p90_s": r["thread_cpu_p90_s"], "iters": r["calls"],
