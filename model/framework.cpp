@@ -163,14 +163,19 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     f.op_host_source = cr.string_or("source", "");
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
+    constexpr int model = static_cast<int>(OpClass::module_model);
     for (int i = 0; i < kOpClassCount; ++i) {
       auto key = op_class_name(static_cast<OpClass>(i));
-      host_given[i] = fallback || cr.has(key);
+      host_given[i] = fallback || cr.has(key) || i == model;
       if (fallback)
         f.op_host_s[i] = cr.number_or(key, NumberRule::non_negative, *fallback);
-      else
+      else if (i != model)
         f.op_host_s[i] = cr.number(key, NumberRule::non_negative);
     }
+    // A model's own forward: priced as a heavy module by profiles written before it had a price.
+    if (!fallback)
+      f.op_host_s[model] =
+          cr.number_or("module_model", NumberRule::non_negative, f.op_host_s[static_cast<int>(OpClass::module_heavy)]);
     cr.finish();
   }
   if (const Json* py = r.object("op_python_s", false)) {

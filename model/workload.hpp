@@ -74,6 +74,8 @@ enum class OpClass : std::uint8_t {
   module_block,     // a small user module (torchvision block, Sequential)
   module_heavy,     // a module with much Python (HF transformers layers)
   module_fastpath,  // torch.nn.TransformerEncoderLayer's fast-path checks
+  module_model,     // a library model's own forward, outside its layers (HF transformers: input checks,
+                    // mask creation, the output dataclass); a profile without it prices it as module_heavy
   count
 };
 constexpr int kOpClassCount = static_cast<int>(OpClass::count);

@@ -8,7 +8,7 @@ model's Python and dispatch cost per call, with kernels too small to matter.
       --runs data/measured/hf-host-cpu-2026-12/runs.json
 
 Why: the H200 runs leave some HF models predicted further short than BERT-base on every VM measured
-(DistilBERT 1.41-1.62x measured/predicted where BERT-base is 1.03-1.31x); whether that is their Python
+(DistilBERT 1.22-1.62x measured/predicted on H7 where BERT-base is 1.16-1.31x); whether that is their Python
 (a per-model mechanism the builders miss) or drift needs the models' own host time, which does not
 depend on the GPU: the same modules run the same Python on any device.
 

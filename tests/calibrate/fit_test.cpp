@@ -79,6 +79,10 @@ TEST_CASE("a CPU profile's Python probe prices a leaf module as the reference ho
   // The heavier module bodies keep the reference host's proportions to its leaf.
   const double ratio = cost(ref, OpClass::module_heavy) / cost(ref, OpClass::module_leaf);
   CHECK(cost(linear, OpClass::module_heavy) == test::approx(6e-6 * ratio));
+  // An HF model's own forward too (module_model: 33.3 leaf modules on the reference host).
+  const double entry = cost(ref, OpClass::module_model) / cost(ref, OpClass::module_leaf);
+  CHECK(entry == doctest::Approx(33.3).epsilon(0.01));
+  CHECK(cost(linear, OpClass::module_model) == test::approx(6e-6 * entry));
   CHECK(cost(linear, OpClass::linear) == test::approx(5e-6));
 }
 

@@ -22,12 +22,33 @@ TEST_CASE("CPU generate(): every run predicted, static cache included; per-token
   auto phase = [](const char* p, KvCache k) {
     return [p, k](const Comparison& x) { return x.run.phase == p && x.run.cache == k; };
   };
-  CHECK(mape(c, [](const Comparison&) { return true; }, &n) <= 13.5);  // 12.5%
+  CHECK(mape(c, [](const Comparison&) { return true; }, &n) <= 13.5);  // 11.2% (12.5% before HF models' own forward was priced apart)
   CHECK(n == 162);
-  CHECK(mape(c, phase("decode", KvCache::dynamic), &n) <= 11.5);  // 10.4% (19.9% with OpenBLAS's GEMM curves)
+  CHECK(mape(c, phase("decode", KvCache::dynamic), &n) <= 11.5);  // 9.0% (10.4%; 19.9% with OpenBLAS's GEMM curves)
   CHECK(n == 27);
-  CHECK(mape(c, phase("decode", KvCache::static_cache), &n) <= 15.0);  // 14.2% (24.8%; not predicted before)
+  CHECK(mape(c, phase("decode", KvCache::static_cache), &n) <= 15.0);  // 13.1% (14.2%; 24.8%; not predicted before)
   CHECK(n == 27);
-  CHECK(mape(c, phase("prefill", KvCache::dynamic), &n) <= 12.5);  // 11.4% (16.3%)
-  CHECK(mape(c, phase("prefill", KvCache::static_cache), &n) <= 14.0);  // 13.0%
+  CHECK(mape(c, phase("prefill", KvCache::dynamic), &n) <= 12.5);  // 10.5% (11.4%; 16.3%)
+  CHECK(mape(c, phase("prefill", KvCache::static_cache), &n) <= 14.0);  // 12.1% (13.0%)
+}
+
+TEST_CASE("HF encoders' host side on a CPU: full depth and 1-4 layers alike, the model's own forward priced apart") {
+  // data/measured/hf-host-cpu-2026-12: six transformers 5.17 models at hidden size 64, at their own depth
+  // and at 1, 2 and 4 layers, on the profile calibrated beside them. With a leaf module priced as a bare
+  // module call and no model-entry cost the full-depth ones were 27.1% off and the shallow ones 44.3%;
+  // with the leaf fix alone 3.8% and 24.1% (the model's own forward, outside its layers, short).
+  const std::string dir = std::string(FWTAX_SOURCE_DIR) + "/data/measured/hf-host-cpu-2026-12/";
+  auto runs = read_measured_file(dir + "runs.json", dir + "cpu-profile.json", Measure::sync);
+  auto c = compare_runs(runs, Catalog::builtin());
+  REQUIRE(c.size() == 24);
+  std::size_t n = 0;
+  auto shallow = [](const Comparison& x) { return x.run.model.find("-L") != std::string::npos; };
+  CHECK(mape(c, [&](const Comparison& x) { return !shallow(x); }, &n) <= 5.0);  // 3.3%
+  CHECK(n == 6);
+  CHECK(mape(c, shallow, &n) <= 10.0);  // 8.1%
+  CHECK(n == 18);
+  for (const auto& x : c) {
+    CAPTURE(x.run.model);
+    CHECK(x.ape <= 0.20);
+  }
 }

@@ -12,7 +12,7 @@ using TC = TransformerConfig;
 void build_albert(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate),
                E = static_cast<double>(t.emb());
-  b.module(OpClass::module_heavy, "albert");
+  b.module(OpClass::module_model, "albert");
   if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   b.view("aten::slice");

@@ -42,7 +42,7 @@ void bert_layer(Builder& b, const Dims& d, const TransformerConfig& t) {
 // `roberta`: position ids from the input ids (RobertaEmbeddings), the only difference.
 void build_bert(Builder& b, const Dims& d, const TransformerConfig& t, bool roberta) {
   const double H = static_cast<double>(t.hidden);
-  b.module(OpClass::module_heavy, "model");
+  b.module(OpClass::module_model, "model");
   if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   if (roberta) {

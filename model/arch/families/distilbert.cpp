@@ -11,7 +11,7 @@ using TC = TransformerConfig;
 // DistilBERT: 6-op embeddings, 19-op layers, no pooler.
 void build_distilbert(Builder& b, const Dims& d, const TransformerConfig& t) {
   const double H = static_cast<double>(t.hidden), I = static_cast<double>(t.intermediate);
-  b.module(OpClass::module_heavy, "distilbert");
+  b.module(OpClass::module_model, "distilbert");
   if (t.attention == "eager") eager_mask(b, d);
   b.module(OpClass::module_heavy, "embeddings");
   b.module(OpClass::module_leaf, "word_embeddings");

@@ -98,7 +98,7 @@ void build_funnel(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_leaf, "layer_norm");
     b.layer_norm(Tq, H);
   };
-  b.module(OpClass::module_heavy, "funnel");
+  b.module(OpClass::module_model, "funnel");
   b.sync_read("aten::index");  // warn_if_padding_and_no_attention_mask
   b.elementwise("aten::eq", 2 * d.B, 1);
   b.reduction("aten::any", 2 * d.B, 1);

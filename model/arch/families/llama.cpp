@@ -56,7 +56,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T * width, 2);
     if (t.fused_projections) b.concat(d.T * width);  // torch.cat([rotated, pass], dim=-1)
   };
-  b.module(OpClass::module_heavy, "model");
+  b.module(OpClass::module_model, "model");
   static_cache_mask(b, d);
   b.module(OpClass::module_leaf, "embed_tokens");
   b.embedding(d.T, H);

@@ -21,7 +21,7 @@ void build_mobilebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_leaf, "dense");
     b.linear(d.T, in, out);
   };
-  b.module(OpClass::module_heavy, "mobilebert");
+  b.module(OpClass::module_model, "mobilebert");
   b.module(OpClass::module_heavy, "embeddings");
   b.view("aten::slice");
   b.alloc_zeros(d.T);  // token_type_ids

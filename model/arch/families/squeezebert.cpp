@@ -16,7 +16,7 @@ void build_squeezebert(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.module(OpClass::module_leaf, "conv1d");
     b.conv2d(d.B, in, 1, d.S, out, 1, 1, 1, 0, 0, groups, true);
   };
-  b.module(OpClass::module_heavy, "squeezebert");
+  b.module(OpClass::module_model, "squeezebert");
   // warn_if_padding_and_no_attention_mask: a list index copied to the GPU and a Python check.
   b.sync_read("aten::index");
   b.elementwise("aten::eq", 2 * d.B, 1);
