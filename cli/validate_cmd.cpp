@@ -325,6 +325,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
         r["predicted_high_s"] = c.high_s;
         r["inside_range"] = covered(c);
         r["ape_percent"] = 100 * c.ape;
+        r["error_percent"] = 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s;  // the table's, signed
         r["regime"] = std::string(regime_name(c.regime));
         r["baseline_roofline_s"] = c.roofline_s;
         r["baseline_flops_s"] = c.flops_s;

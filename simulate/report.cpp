@@ -54,8 +54,10 @@ void write_columns(std::ostream& out, const std::vector<std::vector<std::string>
 
 namespace {
 
-std::string crossover_text(const ResultRow& r) {
-  return r.crossover_batch ? "batch " + std::to_string(*r.crossover_batch) : "not in range";
+// `lo`-`hi`: the batches the series swept; a series framework-bound at all of them leaves it beyond.
+std::string crossover_text(const ResultRow& r, long long lo, long long hi) {
+  return r.crossover_batch ? "batch " + std::to_string(*r.crossover_batch)
+                           : "not within batch " + std::to_string(lo) + "-" + std::to_string(hi);
 }
 
 }  // namespace
@@ -116,17 +118,20 @@ void write_table(std::ostream& out, const std::vector<ResultRow>& rows) {
     std::string key = r.model + " " + r.device + " " + r.framework + " " + std::string(dtype_name(r.dtype)) + " " +
                       series_label(r);
     if (!seen.insert(key).second) continue;
-    bool many = std::count_if(rows.begin(), rows.end(), [&](const ResultRow& o) {
-                  return o.model == r.model && o.device == r.device && o.framework == r.framework &&
-                         o.dtype == r.dtype && o.seq == r.seq && o.image == r.image && o.phase == r.phase &&
-                         o.context == r.context;
-                }) > 1;
-    if (!many) continue;
+    long long lo = r.batch, hi = r.batch, n = 0;
+    for (const auto& o : rows)
+      if (o.model == r.model && o.device == r.device && o.framework == r.framework && o.dtype == r.dtype &&
+          o.seq == r.seq && o.image == r.image && o.phase == r.phase && o.context == r.context) {
+        lo = std::min(lo, o.batch);
+        hi = std::max(hi, o.batch);
+        ++n;
+      }
+    if (n < 2) continue;
     if (!header) {
       out << "\nleaves the framework-bound regime at:\n";
       header = true;
     }
-    out << "  " << key << ": " << crossover_text(r) << '\n';
+    out << "  " << key << ": " << crossover_text(r, lo, hi) << '\n';
   }
 }
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -281,6 +282,16 @@ TEST_CASE("validate's table shows whole device names, the host of each row and w
   CHECK(p.out.find(" " + profile + " ") != std::string::npos);
 }
 
+TEST_CASE("a series that stays framework-bound says within which batches") {
+  Run r = run({"simulate", "--model", "distilbert", "--device", "h100", "--dtype", "fp16", "--batch", "1,8"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("leaves the framework-bound regime at:") != std::string::npos);
+  CHECK(r.out.find("distilbert h100 pytorch-eager fp16 seq 128: not within batch 1-8") != std::string::npos);
+  Run wide = run({"simulate", "--model", "distilbert", "--device", "h100", "--dtype", "fp16", "--batch", "1:256"});
+  REQUIRE(wide.status == 0);
+  CHECK(wide.out.find("distilbert h100 pytorch-eager fp16 seq 128: batch ") != std::string::npos);
+}
+
 TEST_CASE("validate's table shows each run's 10-90% range and whether the measured time is inside it") {
   std::string runs = std::string(FWTAX_SOURCE_DIR) + "/data/measured/h200-2026-11/runs.json";
   std::vector<std::string> args = {"validate", "--measured", runs, "--device", "h200-calibrated", "--model",
@@ -314,6 +325,7 @@ TEST_CASE("validate's table shows each run's 10-90% range and whether the measur
     CHECK(low < high);
     CHECK(row[16] == (measured >= low && measured <= high ? "yes" : "no"));
     CHECK(x["inside_range"].get<bool>() == (row[16] == "yes"));
+    CHECK(std::fabs(x["error_percent"].get<double>() - std::stod(row[17])) <= 0.051);  // printed to 0.1
     inside += row[16] == "yes";
   }
   REQUIRE(i == summary["runs"].size());
