@@ -150,6 +150,20 @@ TEST_CASE("the README's quick-start table is what simulate prints today") {
   CHECK(run_lines(command) == quoted);
 }
 
+TEST_CASE("the README's generate example prints what simulate prints today") {
+  const std::string readme = source_file("README.md");
+  const std::string marker = "$ build/fwtax simulate --model tinyllama,gpt2";
+  std::size_t at = readme.find(marker);
+  REQUIRE(at != std::string::npos);
+  std::size_t eol = readme.find('\n', at);
+  const std::string command = readme.substr(at + 14, eol - at - 14);
+  std::vector<std::string> quoted;
+  std::istringstream in(readme.substr(eol + 1, readme.find("```", eol) - eol - 1));
+  for (std::string line; std::getline(in, line);) quoted.push_back(line);
+  REQUIRE(quoted.size() == 5);  // the header and four rows
+  CHECK(run_lines(command) == quoted);
+}
+
 TEST_CASE("the README's CPU walkthrough runs as written, and its devices table is today's") {
   const std::string readme = source_file("README.md");
   std::vector<std::string> commands = block_after(readme, "## Predict for your CPU");
