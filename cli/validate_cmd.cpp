@@ -325,7 +325,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
         r["predicted_high_s"] = c.high_s;
         r["inside_range"] = covered(c);
         r["ape_percent"] = 100 * c.ape;
-        r["error_percent"] = 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s;  // the table's, signed
+        r["error_percent"] = error_percent(c);  // the table's, signed
         r["regime"] = std::string(regime_name(c.regime));
         r["baseline_roofline_s"] = c.roofline_s;
         r["baseline_flops_s"] = c.flops_s;
@@ -359,7 +359,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                      format_number("%.3f ms", c.run.latency_s * 1e3), format_number("%.3f ms", c.predicted_s * 1e3),
                      format_number("%.3f", c.low_s * 1e3) + format_number(" - %.3f ms", c.high_s * 1e3),
                      covered(c) ? "yes" : "no",
-                     format_number("%+.1f%%", 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s),
+                     format_number("%+.1f%%", error_percent(c)),
                      std::string(regime_name(c.regime))});
   }
   write_columns(out, cells, 5, 10);

@@ -256,7 +256,6 @@ void check_timeline_size(std::size_t configs) {
 }
 
 // The dtype warning of a device, once per device/dtype pair.
-
 void note_dtype(SweepExtras* extras, const DeviceSpec& d, DType t) { warn_once(extras, dtype_fallback_warning(d, t)); }
 
 // A stack that picks its passes by compute capability, on a GPU whose profile gives none: say which it took.

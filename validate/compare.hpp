@@ -31,6 +31,8 @@ struct Comparison {
 
 // Whether the measured latency lies inside the prediction's 10-90% range (false if not predicted).
 bool covered(const Comparison& c);
+// (predicted - measured) / measured in percent: + where fwtax predicts slower.
+double error_percent(const Comparison& c);
 
 struct ErrorStats {
   std::size_t configs = 0;

@@ -81,11 +81,7 @@ std::vector<MeasuredRun> parse_runs_json(const Json& j, const std::string& file,
            "profiles", "errors", "stages_s", "elapsed_s", "host_probe"});
   const Json* runs = r.array("runs", true);
   r.finish();
-  std::string cpu_model;
-  if (j.contains("env") && j["env"].is_object()) {
-    const Json& env = j["env"];
-    if (env.contains("cpu_model") && env["cpu_model"].is_string()) cpu_model = env["cpu_model"].get<std::string>();
-  }
+  const std::string cpu_model = j.contains("env") ? string_member(j["env"], "cpu_model", "") : "";
   if (runs) {
     for (std::size_t i = 0; i < runs->size(); ++i) {
       std::string p = "/runs/" + std::to_string(i);

@@ -49,14 +49,24 @@ import measure_gpu as mg  # noqa: E402 - the models as the GPU runs built them
 TINY = {"hidden": 64, "heads": 2, "ffn": 256, "vocab": 1000}
 
 
+def depth_attr(name):
+    """The config field holding a model's layer count."""
+    return {"distilbert": "n_layers", "gpt2": "n_layer"}.get(name, "num_hidden_layers")
+
+
+def fwtax_name(n):
+    """The name a timed model has in runs.json and configs/: bert-base -> bert-base-h64, bert-base-L2 ->
+    bert-base-h64-L2."""
+    return n.replace("-L", "-h64-L") if "-L" in n else n + "-h64"
+
+
 def tiny(name, layers=None):
     """measure_gpu.py's model `name` with its structure and depth (or `layers` layers), hidden size 64."""
     import transformers as T
     m = mg.hf(name)
     c = m.config
-    depth = {"distilbert": "n_layers", "gpt2": "n_layer"}.get(name, "num_hidden_layers")
     if layers is not None:
-        setattr(c, depth, layers)
+        setattr(c, depth_attr(name), layers)
     if name == "distilbert":
         c2 = T.DistilBertConfig(dim=TINY["hidden"], n_heads=TINY["heads"], hidden_dim=TINY["ffn"],
                                 n_layers=c.n_layers, vocab_size=TINY["vocab"])
@@ -166,12 +176,10 @@ def main():
                                 "(random weights), as config.to_dict() gives it")
             if a.configs:
                 os.makedirs(a.configs, exist_ok=True)
-                file = n + "-h64.json" if n in bases else n.replace("-L", "-h64-L") + ".json"
-                with open(os.path.join(a.configs, file), "w") as f:
+                with open(os.path.join(a.configs, fwtax_name(n) + ".json"), "w") as f:
                     json.dump(config, f, indent=1, sort_keys=True, default=str)
             configs[n] = config
-            c = models[n].m.config
-            out["runs"][n] = {"layers_timed": getattr(c, "n_layers", getattr(c, "n_layer", getattr(c, "num_hidden_layers", None))),
+            out["runs"][n] = {"layers_timed": getattr(models[n].m.config, depth_attr(n.split("-L")[0])),
                               "params": sum(p.numel() for p in models[n].parameters()),
                               "aten_ops_total": sum(ops.values()), "aten_ops": ops,
                               "module_calls_total": sum(mods.values()), "module_calls": mods,
@@ -223,7 +231,7 @@ def main():
             r = out["runs"][n]
             if n not in bases and r["layers_timed"] == 0:
                 continue  # fwtax's builders take one layer or more
-            runs["runs"].append({"model": n + "-h64" if n in bases else n.replace("-L", "-h64-L"), "mode": "eager", "dtype": "fp32", "batch": 1, "seq": a.seq,
+            runs["runs"].append({"model": fwtax_name(n), "mode": "eager", "dtype": "fp32", "batch": 1, "seq": a.seq,
                                  "image": None, "params": r["params"], "arch": configs[n],
                                  "median_s": r["thread_cpu_median_s"], "min_s": r["thread_cpu_min_s"],
                                  "p90_s": r["thread_cpu_p90_s"], "iters": r["calls"],
