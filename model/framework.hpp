@@ -91,8 +91,8 @@ struct FrameworkSpec {
   // defaulted 0: host time a fused group's node adds to its op class's cost (a JIT fuser's guard
   // and its compiled-kernel cache lookup)
   double fused_op_host_s = 0;
-  // defaulted 0: host time a half-precision convolution adds when cuDNN runs it on tensor cores (the
-  // 2022 stack's ATen, calibrate/derive/fit_half_conv_host.py)
+  // defaulted 0: host time a half-precision convolution adds when cuDNN runs it on tensor cores (today's
+  // ATen: calibrate/derive/fit_half_conv_host_2x.py; the 2022 stack's: fit_half_conv_host.py)
   double half_conv_host_s = 0;
   // defaulted absent: grouped TF32 convolutions through cuDNN's generic transpose (the 2022 stack's
   // cuDNN 8 on the GPUs it names). JSON: "grouped_tf32_conv_transpose": {"compute_capability_min",

@@ -30,7 +30,7 @@ import subprocess
 MEASURED = "data/measured/compile-costs-2026-12/torch-compile-2.15-cpu.json"
 EAGER = "data/frameworks/pytorch-eager.json"
 CPU_PROFILE = "data/measured/cpu-llm-2026-12/cpu-profile-python.json"
-MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath")
+MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model")
 GENERATED = ("elementwise", "batch_norm", "layer_norm", "softmax", "reduction", "copy", "embedding", "pool")
 FREE = ("view", "alloc")  # inductor_fusions removes them: folded into the kernels' indexing
 PASSES = ["inductor_fusions"]

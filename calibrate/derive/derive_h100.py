@@ -46,6 +46,24 @@ WINOGRAD_SOURCE = (
     "measured over predicted 0.65 with none, 0.97 at 1.7, 0.99 at 1.75, 1.01 at 1.8); below Winograd F(2x2,3x3)'s "
     "2.25x fewer multiplies. Checked on what it was not fitted to: the other pre-Ampere GPUs' fp32 VGG-16, "
     "ResNets and Wide ResNet-50 in eager (0.58-0.94 -> 0.91-1.09), Pascal's fp16 (VGG-16 0.72 -> 1.12), and TorchScript (0.81-1.22)")
+# Host time a half-precision convolution adds over a TF32 one when cuDNN runs it on tensor cores, on the
+# reference host: fitted by fit_half_conv_host_2x.py to H7's interleaved eager runs alone (the median over
+# its framework-bound CNNs of fp16/fp32 measured over predicted, 1.168 without it, 1.006 with it), 2026-12-07.
+# Not fitted to: H3's eager runs 1.162 -> 1.023 (11 CNN pairs of 6 models), H1's 1.109 -> 0.966, machine A's
+# 1.146 -> 0.986, and
+# the frozen TorchScript runs (no batch norm left) 1.260 -> 0.962 (H3) and 1.442 -> 1.098 (machine A).
+HALF_CONV_HOST_S = 1.8e-5
+HALF_CONV_SOURCE = (
+    "half_conv_host_s: host time a half-precision convolution adds over a TF32 one when cuDNN runs it on "
+    "tensor cores (not measurable without a GPU), fitted by calibrate/derive/fit_half_conv_host_2x.py to the "
+    "H200 VM H7's interleaved eager runs alone (data/measured/h200-2026-12/runs-eager.json): the host binds "
+    "both dtypes there, so its speed cancels in fp16/fp32 measured over predicted, median over the "
+    "framework-bound CNN pairs 1.168 without it, 1.006 with it; the runs it was not fitted to: H3's eager "
+    "CNNs 1.162 -> 1.023 (11 pairs, 6 models), H1's 1.109 -> 0.966, machine A's 1.146 -> 0.986, the frozen TorchScript runs (batch "
+    "norm folded away, convolutions left) 1.260 -> 0.962 (H3) and 1.442 -> 1.098 (A); transformers, without "
+    "convolutions, show no such excess. Machine B's profiled ResNet-50 traces do not show it in the "
+    "convolutions' own spans (fp16 42-50 us, fp32 49-85 us): where in the call it is spent is not known. "
+    "PyTorch 1.12's stack has its own, fitted on the 2022 paper's runs (20 us)")
 GEMM_MATH = {"fp32": "fp32_simt", "tf32": "tf32_tensor", "fp16": "fp16_tensor", "bf16": "bf16_tensor"}
 
 # How aten op names map to fwtax op classes (the same table as model/trace import).
@@ -562,7 +580,7 @@ def main():
             "name": "pytorch-eager",
             "description": "PyTorch eager mode driven from Python (model.eval(), torch.no_grad())",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"] - py["linear"]),
-            "op_host_s": eager_costs, "op_python_s": python_costs,
+            "op_host_s": eager_costs, "op_python_s": python_costs, "half_conv_host_s": HALF_CONV_HOST_S,
             "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "static_cache_decode": "torch-compile-reduce-overhead",
             "source": "PyTorch 2.11 on machine A; call_host_s is one module call (the model's own __call__); "
@@ -575,14 +593,14 @@ def main():
             "name": "libtorch",
             "description": "PyTorch eager ops called from C++ (libtorch), no Python",
             "mode": "eager", "reference_host": "h100-vm-a", "call_host_s": 0.0,
-            "op_host_s": cpp_costs, "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
+            "op_host_s": cpp_costs, "half_conv_host_s": HALF_CONV_HOST_S, "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP,
             "source": "libtorch 2.11 on machine A",
         },
         "torchscript": {
             "name": "torchscript",
             "description": "torch.jit.trace + freeze: the TorchScript interpreter dispatches the ops, BN folded",
             "mode": "script", "reference_host": "h100-vm-a", "call_host_s": r9(py["nn_linear_module"]),
-            "op_host_s": ts_costs,
+            "op_host_s": ts_costs, "half_conv_host_s": HALF_CONV_HOST_S,
             "tf32_matmul": False, "tf32_conv": True, "winograd_conv_speedup": WINOGRAD_CONV_SPEEDUP, "passes": ["drop_noop_ops", "fold_batch_norm"],
             "source": "freezing folds inference batch norm into convolutions (a weight scale and a bias, which ATen adds "
                       "after a cuDNN convolution) and removes dropout (torch.jit.freeze); "
@@ -598,6 +616,8 @@ def main():
     }
     for fw in frameworks.values():
         fw["source"] += "; " + WINOGRAD_SOURCE
+        if "half_conv_host_s" in fw:
+            fw["source"] += "; " + HALF_CONV_SOURCE
     hosts = {
         "h100-vm-a": {
             "name": "h100-vm-a", "relative_time": 1.0,
