@@ -164,18 +164,23 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     f.op_host_source = cr.string_or("source", "");
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
     constexpr int model = static_cast<int>(OpClass::module_model);
+    constexpr int generate = static_cast<int>(OpClass::module_generate);
     for (int i = 0; i < kOpClassCount; ++i) {
       auto key = op_class_name(static_cast<OpClass>(i));
-      host_given[i] = fallback || cr.has(key) || i == model;
+      host_given[i] = fallback || cr.has(key) || i == model || i == generate;
       if (fallback)
         f.op_host_s[i] = cr.number_or(key, NumberRule::non_negative, *fallback);
-      else if (i != model)
+      else if (i != model && i != generate)
         f.op_host_s[i] = cr.number(key, NumberRule::non_negative);
     }
-    // A model's own forward: priced as a heavy module by profiles written before it had a price.
-    if (!fallback)
+    // Classes that came later, for profiles written before they had a price: a model's own forward as
+    // a heavy module, generate()'s setup as its measured number of leaf module calls.
+    if (!fallback) {
       f.op_host_s[model] =
           cr.number_or("module_model", NumberRule::non_negative, f.op_host_s[static_cast<int>(OpClass::module_heavy)]);
+      f.op_host_s[generate] = cr.number_or("module_generate", NumberRule::non_negative,
+                                           kGenerateSetupLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]);
+    }
     cr.finish();
   }
   if (const Json* py = r.object("op_python_s", false)) {

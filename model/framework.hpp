@@ -56,6 +56,12 @@ std::string_view exec_mode_name(ExecMode m);
 // Host costs (per op, per call, per kernel) lie below this many seconds.
 inline constexpr double kMaxHostCostS = 1.0;
 
+// HF generate()'s own Python before its first forward, in leaf module calls (op class module_leaf) of
+// the same host: the median over Llama, Qwen2 and GPT-2 shapes of 2 and 8 layers (289-330), transformers
+// 5.17 on a CPU (data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json). What a profile without
+// a module_generate price takes; calibrate/derive/derive_h100.py prices the reference host's with it.
+inline constexpr double kGenerateSetupLeafUnits = 306;
+
 struct FrameworkSpec {
   std::string name;          // required
   std::string description;   // defaulted: ""

@@ -76,6 +76,9 @@ enum class OpClass : std::uint8_t {
   module_fastpath,  // torch.nn.TransformerEncoderLayer's fast-path checks
   module_model,     // a library model's own forward, outside its layers (HF transformers: input checks,
                     // mask creation, the output dataclass); a profile without it prices it as module_heavy
+  module_generate,  // HF generate()'s own Python before its first forward (generation config, logits
+                    // processors, stopping criteria, cache preparation), once per call; a profile without
+                    // it prices it as kGenerateSetupLeafUnits module_leaf
   count
 };
 constexpr int kOpClassCount = static_cast<int>(OpClass::count);

@@ -196,6 +196,27 @@ void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
   b.sync_read("aten::is_nonzero");
 }
 
+// What generate() does before the prefill's forward (transformers 5.17, profiled on a CPU:
+// data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json): merging and validating the generation
+// config, making the special tokens tensors, building logits processors and stopping criteria, preparing
+// the cache and its positions. Python almost whole (13-17 small ATen ops, priced with it as
+// module_generate), the same at 2 and 8 layers. A static cache adds its own setup: a scalar tensor per
+// layer and checks on the inputs (eq, sum, is_nonzero), here as ops; the Python around them, about 200 us
+// on that CPU, is not priced. Only where generate's loop runs (`sampling`): a prefill is a call's first step.
+void generate_setup(Builder& b, const Dims& d, long long layers) {
+  if (d.phase != Phase::prefill || !d.sampling) return;
+  b.unit(OpClass::module_generate, "generate");
+  if (!d.static_cache) return;
+  for (long long l = 0; l < layers + 3; ++l) b.copy("aten::to", 1);
+  for (int i = 0; i < 2; ++i) {
+    b.elementwise("aten::eq", d.B * d.S, 1);
+    b.reduction("aten::sum", d.B * d.S, 1);
+    b.sync_read("aten::is_nonzero");
+  }
+  b.elementwise("aten::bitwise_not", d.B * d.S, 1);
+  b.copy("aten::pad", d.B * d.S);
+}
+
 double encoder_params(const TransformerConfig& t, double layers, double layer) {
   double h = static_cast<double>(t.hidden), e = static_cast<double>(t.emb());
   double emb = (static_cast<double>(t.vocab) + static_cast<double>(t.max_position) + static_cast<double>(t.type_vocab)) * e;

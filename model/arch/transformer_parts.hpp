@@ -48,6 +48,8 @@ void sdpa_static_mask(Builder& b, const Dims& d);
 double attended_keys(const Dims& d);
 // The LM head, sampling and generate's end-of-sequence check after the last layer (not in forward).
 void lm_head_and_sample(Builder& b, const Dims& d, double H, double V);
+// HF generate()'s own work before its first forward, at the start of a prefill (see transformer_parts.cpp).
+void generate_setup(Builder& b, const Dims& d, long long layers);
 
 // Weights of an encoder of `layers` layers of `layer` weights each: token, position and token-type
 // embeddings, and the pooler where there is one.

@@ -162,10 +162,18 @@ TEST_CASE("a framework profile without module_model prices an HF model's own for
   // Profiles written before the class existed (a user's) keep their predictions.
   Json j = framework_to_json(Catalog::builtin().framework("pytorch-eager"));
   j["op_host_s"].erase("module_model");
+  j["op_host_s"].erase("module_generate");
   Diagnostics d("old.json");
   FrameworkSpec f = parse_framework(j, d);
   REQUIRE(d.empty());
   CHECK(f.op_host_s[static_cast<int>(OpClass::module_model)] == f.op_host_s[static_cast<int>(OpClass::module_heavy)]);
+  // generate()'s setup, without a price: kGenerateSetupLeafUnits leaf modules of the same profile; the
+  // reference host's price is that many of its leaf modules too (calibrate/derive/derive_h100.py).
+  CHECK(f.op_host_s[static_cast<int>(OpClass::module_generate)] ==
+        test::approx(kGenerateSetupLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]));
+  const FrameworkSpec& ref = Catalog::builtin().framework("pytorch-eager");
+  CHECK(ref.op_host_s[static_cast<int>(OpClass::module_generate)] ==
+        doctest::Approx(kGenerateSetupLeafUnits * ref.op_host_s[static_cast<int>(OpClass::module_leaf)]).epsilon(0.001));
   // Given, it is its own price; HF builders put it at their top-level module, once per forward.
   j["op_host_s"]["module_model"] = 1e-4;
   FrameworkSpec g = parse_framework(j, d);

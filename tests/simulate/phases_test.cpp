@@ -63,6 +63,32 @@ TEST_CASE("a decode step ends with the LM head, greedy sampling and generate's e
   CHECK(ops.back().name.find("aten::is_nonzero") == 0);  // the host waits for the GPU every token
 }
 
+TEST_CASE("a prefill starts with generate()'s own setup, once; a decode step and a forward have none") {
+  for (const char* model : {"gpt2", "tinyllama"}) {
+    CAPTURE(model);
+    for (const char* phase : {"prefill", "decode", "forward"}) {
+      CAPTURE(phase);
+      SweepRequest q;
+      q.models = {model};
+      q.phase = phase;
+      q.contexts = {std::string(phase) == "decode" ? 64LL : 0LL};
+      q.breakdown = true;
+      auto rows = run_sweep(q, Catalog::builtin());
+      REQUIRE(rows.size() == 1);
+      std::size_t setups = 0;
+      double host = 0;
+      for (const auto& t : breakdown_by_class(rows.front().breakdown))
+        if (t.key == "module_generate") setups += t.ops, host += t.host_s;
+      CHECK(setups == (std::string(phase) == "prefill" ? 1u : 0u));
+      // Priced at the reference host's: kGenerateSetupLeafUnits leaf module calls.
+      const FrameworkSpec& f = Catalog::builtin().framework("pytorch-eager");
+      if (setups)
+        CHECK(host == test::approx(f.op_host_s[static_cast<int>(OpClass::module_generate)] * rows.front().host_factor *
+                                   rows.front().python_factor));
+    }
+  }
+}
+
 TEST_CASE("generate is the prefill and one decode step per further token, the steps over a growing cache") {
   ResultRow gen = one("gpt2", "pytorch-eager", "generate", 0, 1, 64, 100);
   ResultRow prefill = one("gpt2", "pytorch-eager", "prefill", 0, 1, 64);

@@ -22,14 +22,17 @@ TEST_CASE("CPU generate(): every run predicted, static cache included; per-token
   auto phase = [](const char* p, KvCache k) {
     return [p, k](const Comparison& x) { return x.run.phase == p && x.run.cache == k; };
   };
-  CHECK(mape(c, [](const Comparison&) { return true; }, &n) <= 13.5);  // 11.2% (12.5% before HF models' own forward was priced apart)
+  CHECK(mape(c, [](const Comparison&) { return true; }, &n) <= 12.5);  // 10.6% (11.2% before generate()'s setup was
+                                                                        // priced, 12.5% before HF models' own forward)
   CHECK(n == 162);
   CHECK(mape(c, phase("decode", KvCache::dynamic), &n) <= 11.5);  // 9.0% (10.4%; 19.9% with OpenBLAS's GEMM curves)
   CHECK(n == 27);
   CHECK(mape(c, phase("decode", KvCache::static_cache), &n) <= 15.0);  // 13.1% (14.2%; 24.8%; not predicted before)
   CHECK(n == 27);
-  CHECK(mape(c, phase("prefill", KvCache::dynamic), &n) <= 12.5);  // 10.5% (11.4%; 16.3%)
-  CHECK(mape(c, phase("prefill", KvCache::static_cache), &n) <= 14.0);  // 12.1% (13.0%)
+  // The prefill is a call's time to first token: generate()'s setup (module_generate, measured on another
+  // CPU with transformers 5.17; these runs are 5.24's) and then the forward.
+  CHECK(mape(c, phase("prefill", KvCache::dynamic), &n) <= 10.5);  // 8.7% (10.5% without the setup; 11.4%; 16.3%)
+  CHECK(mape(c, phase("prefill", KvCache::static_cache), &n) <= 12.0);  // 10.3% (12.1%; 13.0%)
 }
 
 TEST_CASE("HF encoders' host side on a CPU: full depth and 1-4 layers alike, the model's own forward priced apart") {

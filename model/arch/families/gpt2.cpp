@@ -17,6 +17,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.linear(d.T, in, out);
     b.view("aten::view");
   };
+  generate_setup(b, d, t.layers);
   b.module(OpClass::module_model, "gpt2");
   b.view("aten::view");  // input_ids.view(-1, seq)
   static_cache_mask(b, d);

@@ -56,6 +56,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.elementwise("aten::add", d.T * width, 2);
     if (t.fused_projections) b.concat(d.T * width);  // torch.cat([rotated, pass], dim=-1)
   };
+  generate_setup(b, d, t.layers);
   b.module(OpClass::module_model, "model");
   static_cache_mask(b, d);
   b.module(OpClass::module_leaf, "embed_tokens");
