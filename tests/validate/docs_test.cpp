@@ -203,3 +203,31 @@ TEST_CASE("the README's CPU walkthrough runs as written, and its devices table i
     CHECK_MESSAGE(found, q[0]);
   }
 }
+
+TEST_CASE("the README's range coverage on H1's runs is what validate says today") {
+  // README, "Ranges": the runs of a VM the ranges were not fitted to, on the datasheet projection and on
+  // the H200's own calibration.
+  const std::string readme = source_file("README.md");
+  const std::string file = "data/measured/h200-2026-11/runs-machine-h1.json";
+  auto pct = [](const Json& v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f%%", v.get<double>());
+    return std::string(buf);
+  };
+  auto summary = [&](const char* device) {
+    return summarize_comparisons(
+        compare_runs(parse_runs_json(Json::parse(source_file(file)), file, device), Catalog::builtin()));
+  };
+  Json projected = summary("h200"), calibrated = summary("h200-calibrated");
+  const std::vector<std::string> quotes = {
+      pct(projected["coverage_percent"]["framework"]) + " where the host binds and\n" +
+          pct(projected["coverage_percent"]["gpu"]) + " where the GPU does",
+      pct(calibrated["coverage_percent"]["gpu"]) + " where the GPU binds (" +
+          pct(calibrated["regimes"]["compute"]["coverage_percent"]) + " where compute binds, " +
+          pct(calibrated["regimes"]["memory"]["coverage_percent"]) + " where memory does)\nand " +
+          pct(calibrated["coverage_percent"]["framework"]) + " where the host does"};
+  for (const std::string& quoted : quotes) {
+    CAPTURE(quoted);
+    CHECK(readme.find(quoted) != std::string::npos);
+  }
+}
