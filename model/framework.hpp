@@ -61,6 +61,12 @@ inline constexpr double kMaxHostCostS = 1.0;
 // 5.17 on a CPU (data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json). What a profile without
 // a module_generate price takes; calibrate/derive/derive_h100.py prices the reference host's with it.
 inline constexpr double kGenerateSetupLeafUnits = 306;
+// HF generate()'s loop per decode step outside the forward, less its sampling ops (which the builders
+// emit), in leaf module calls: the median over the same shapes, dynamic cache, of the time between two
+// stopping checks less the forward (203-224 us on that CPU) less fwtax's price there of the sampling ops
+// (42 us; 33.4-37.6 per model and depth),
+// per leaf module (data/measured/hf-host-cpu-2026-12/generate-steps-5.17-cpu.json).
+inline constexpr double kGenerateStepLeafUnits = 36;
 
 struct FrameworkSpec {
   std::string name;          // required

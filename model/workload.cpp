@@ -10,7 +10,8 @@ constexpr std::array<std::string_view, kKernelKindCount> kKindNames = {
 constexpr std::array<std::string_view, kOpClassCount> kClassNames = {
     "view",  "alloc",     "elementwise", "linear", "matmul",      "conv",         "batch_norm",
     "layer_norm", "softmax", "attention", "fused_layer", "embedding", "pool", "reduction", "copy", "other",
-    "module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate"};
+    "module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate",
+    "module_generate_step"};
 }  // namespace
 
 std::string_view elem_func_name(ElemFunc f) {
@@ -56,7 +57,8 @@ std::optional<OpClass> parse_op_class(std::string_view s) {
 }
 bool is_module_class(OpClass c) {
   return c == OpClass::module_leaf || c == OpClass::module_block || c == OpClass::module_heavy ||
-         c == OpClass::module_fastpath || c == OpClass::module_model || c == OpClass::module_generate;
+         c == OpClass::module_fastpath || c == OpClass::module_model || c == OpClass::module_generate ||
+         c == OpClass::module_generate_step;
 }
 
 std::uint32_t Workload::intern(std::string_view s) {

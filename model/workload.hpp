@@ -79,6 +79,9 @@ enum class OpClass : std::uint8_t {
   module_generate,  // HF generate()'s own Python before its first forward (generation config, logits
                     // processors, stopping criteria, cache preparation), once per call; a profile without
                     // it prices it as kGenerateSetupLeafUnits module_leaf
+  module_generate_step,  // HF generate()'s loop per decode step outside the forward and its sampling ops
+                         // (inputs prepared, kwargs updated, logits processors, the stopping check); a
+                         // profile without it prices it as kGenerateStepLeafUnits module_leaf
   count
 };
 constexpr int kOpClassCount = static_cast<int>(OpClass::count);

@@ -33,7 +33,7 @@ CPU_PROFILE = "data/measured/cpu-llm-2026-12/cpu-profile-python.json"
 MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model")
 GENERATED = ("elementwise", "batch_norm", "layer_norm", "softmax", "reduction", "copy", "embedding", "pool")
 FREE = ("view", "alloc")  # inductor_fusions removes them: folded into the kernels' indexing
-OUTSIDE = ("module_generate",)  # Python around the compiled forward (HF generate's setup): eager's; the
+OUTSIDE = ("module_generate", "module_generate_step")  # Python around the compiled forward (HF generate's setup): eager's; the
 # compiled graph drops module ops, so no compiled row prices it today (README: LLM generation)
 PASSES = ["inductor_fusions"]
 STAT = "thread_cpu_median_s"  # the steadier clock on a shared machine (measure_compile_costs.py)

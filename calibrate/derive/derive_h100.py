@@ -29,6 +29,9 @@ MODEL_ENTRY_LEAF_UNITS = 33.3  # data/measured/hf-host-cpu-2026-12/README.md
 # HF generate()'s own Python before its first forward, in leaf module calls (kGenerateSetupLeafUnits in
 # model/framework.hpp; data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json)
 GENERATE_SETUP_LEAF_UNITS = 306
+# and its loop per decode step outside the forward and the sampling ops (kGenerateStepLeafUnits;
+# data/measured/hf-host-cpu-2026-12/generate-steps-5.17-cpu.json)
+GENERATE_STEP_LEAF_UNITS = 36
 TRACES = "h100-2026-11/traces"
 
 # NVIDIA H100 SXM5 80GB datasheet / whitepaper (dense, boost clock): the peaks that efficiencies
@@ -537,6 +540,7 @@ def main():
         "module_heavy": r9(glue["module_heavy"]), "module_fastpath": r9(glue["module_fastpath"]),
         "module_model": r9(model_entry),
         "module_generate": r9(GENERATE_SETUP_LEAF_UNITS * k * leaf),
+        "module_generate_step": r9(GENERATE_STEP_LEAF_UNITS * k * leaf),
         "source": f"view, alloc, elementwise (mean of add, mul, relu, gelu), linear, matmul, layer_norm, softmax, "
                   f"copy (transpose_contiguous - view), other (add), module_leaf: {mb_src} /python_dispatch (machine A) "
                   f"times the in-model factor {k:.3f} (in-model op times in the traces over the microbenchmark; "
@@ -550,7 +554,9 @@ def main():
                   "by depth on a CPU: data/measured/hf-host-cpu-2026-12), taken out of bert-base's time before "
                   "module_heavy is spread over its other 75 module calls; module_generate: "
                   f"{GENERATE_SETUP_LEAF_UNITS} module_leaf (HF generate()'s own Python before its first forward, "
-                  "measured on a CPU: data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json)",
+                  "measured on a CPU: data/measured/hf-host-cpu-2026-12/generate-setup-5.17-cpu.json); "
+                  f"module_generate_step: {GENERATE_STEP_LEAF_UNITS} module_leaf (its loop per decode step outside the "
+                  "forward and the sampling ops: generate-steps-5.17-cpu.json there)",
     }
     cpp_costs = {
         "view": r9(k * at["view_nokernel"]), "alloc": r9(k * at["empty_alloc"]),
@@ -562,7 +568,7 @@ def main():
         "pool": r9(a_cpp_from_trace("pool")), "reduction": r9(a_cpp_from_trace("reduction")),
         "fused_layer": r9(a_cpp_from_trace("fused_layer")), "other": r9(k * at["add"]),
         "module_leaf": 0.0, "module_block": 0.0, "module_heavy": 0.0, "module_fastpath": 0.0,
-        "module_generate": 0.0,
+        "module_generate": 0.0, "module_generate_step": 0.0,
         "source": f"{mb_src} /aten_dispatch (machine A, libtorch C++ on CUDA tensors) times the in-model factor "
                   f"{k:.3f} for view, alloc, elementwise, linear, matmul, layer_norm, softmax, copy, other; "
                   f"{trace_note} for the rest; C++ module calls are plain virtual calls (0)",

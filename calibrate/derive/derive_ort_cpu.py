@@ -30,7 +30,7 @@ CONVS = "data/measured/ort-cpu-2026-12/conv-kernels.json"
 GEMMS = "data/measured/ort-cpu-2026-12/gemm-kernels.json"
 CPU_PROFILE = "data/measured/cpu-llm-2026-12/cpu-profile-python.json"
 OUT = "data/measured/ort-cpu-2026-12/cpu-profile-ort.json"
-FREE = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate", "alloc")
+FREE = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate", "module_generate_step", "alloc")
 PASSES = ["drop_noop_ops", "fold_batch_norm", "ort_fusions"]
 
 

@@ -25,7 +25,7 @@ import statistics
 
 MEASURED = "data/measured/node-costs-2026-12"
 EAGER = "data/frameworks/pytorch-eager.json"
-MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate")
+MODULES = ("module_leaf", "module_block", "module_heavy", "module_fastpath", "module_model", "module_generate", "module_generate_step")
 # Host time of an nvFuser fusion group's node beyond an elementwise op (its guard and its kernel cache),
 # on the reference host: not measurable without a GPU. fit_fused_op_host.py fits it on the RTX 8000's
 # TorchScript runs alone (12.5 us: 20.0% MAPE there against 22.2% at 0) and checks the seven other

@@ -20,6 +20,10 @@ cache_implementation="static". Per configuration:
   after warm-up calls;
 - `first_forward_s`: the same from that pre-hook to the forward's end (the prefill forward itself);
 - `tail_s`: from the last stopping check to generate()'s return;
+- `step_outside_s`, `step_forward_s` (with --new-tokens 4 or more): per decode step after the first (whose
+  allocations differ), the interval between two stopping checks less the step's forward, and the
+  forward: generate's loop per token outside the model (its inputs prepared and its kwargs updated,
+  logits processors, the sampling, the stopping check);
 - `setup_aten_ops`: the ATen ops called from Python (parent: no other ATen op) during the setup, by
   name (torch.profiler, one untimed call).
 Measurement instruments only: fwtax's build and tests do not run this.
@@ -83,6 +87,7 @@ def main():
     ap.add_argument("--depths", default="2,8")
     ap.add_argument("--passes", type=int, default=PASSES)
     ap.add_argument("--calls", type=int, default=CALLS)
+    ap.add_argument("--new-tokens", type=int, default=NEW, help="tokens per call (4 or more: decode steps timed too)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -103,7 +108,8 @@ def main():
 
     def call(m, cache):
         kw = {"cache_implementation": "static"} if cache == "static" else {}
-        return m.generate(ids, attention_mask=mask, max_new_tokens=NEW, do_sample=False, stopping_criteria=stop, **kw)
+        return m.generate(ids, attention_mask=mask, max_new_tokens=args.new_tokens, do_sample=False,
+                          stopping_criteria=stop, **kw)
 
     times = collections.defaultdict(lambda: collections.defaultdict(list))
     ops = {}
@@ -143,11 +149,17 @@ def main():
                     times[key]["setup"].append(pre[0] - t0)
                     times[key]["first_forward"].append(post[0] - pre[0])
                     times[key]["tail"].append(t1 - stops[-1])
+                    for k in range(2, len(stops)):  # decode steps after the first
+                        fwd = post[k] - pre[k]
+                        times[key]["step_forward"].append(fwd)
+                        times[key]["step_outside"].append(stops[k] - stops[k - 1] - fwd)
     results = []
     for (name, cache) in built:
         t = times[(name, cache)]
         row = {"model": name, "cache": cache}
-        for k in ("setup", "first_forward", "tail"):
+        for k in ("setup", "first_forward", "tail", "step_outside", "step_forward"):
+            if not t[k]:
+                continue
             row[f"{k}_s"] = statistics.median(t[k])
             row[f"{k}_min_s"] = min(t[k])
             row[f"{k}_p90_s"] = pct(t[k], 0.9)
@@ -159,7 +171,7 @@ def main():
         "env": {"torch": torch.__version__, "transformers": transformers.__version__,
                 "python": platform.python_version(), "cpu_model": cpu_model(), "threads": 1,
                 "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "passes": args.passes, "calls_per_pass": args.calls, "prompt": list(ids.shape), "new_tokens": NEW},
+                "passes": args.passes, "calls_per_pass": args.calls, "prompt": list(ids.shape), "new_tokens": args.new_tokens},
         "runs": results,
     }
     with open(args.out, "w") as f:
@@ -168,7 +180,9 @@ def main():
     for r in results:
         print(f"{r['model']:16s} {r['cache']:8s} setup {r['setup_s'] * 1e6:7.0f} us  first forward "
               f"{r['first_forward_s'] * 1e6:7.0f} us  tail {r['tail_s'] * 1e6:5.0f} us  "
-              f"{sum(r['setup_aten_ops'].values())} ATen ops", file=sys.stderr)
+              f"{sum(r['setup_aten_ops'].values())} ATen ops" +
+              (f"  step: outside {r['step_outside_s'] * 1e6:5.0f} us, forward {r['step_forward_s'] * 1e6:6.0f} us"
+               if "step_outside_s" in r else ""), file=sys.stderr)
     return 0
 
 

@@ -194,6 +194,10 @@ void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
   b.elementwise("aten::bitwise_and", d.B, 2);
   b.reduction("aten::max", d.B, 1);
   b.sync_read("aten::is_nonzero");
+  // The loop's own Python per token (data/measured/hf-host-cpu-2026-12/generate-steps-5.17-cpu.json):
+  // a decode step's; a prefill's is in generate_setup's measurement but for what follows its sampling,
+  // about 100 us on that CPU, not priced.
+  if (d.phase == Phase::decode) b.unit(OpClass::module_generate_step, "generate");
 }
 
 // What generate() does before the prefill's forward (transformers 5.17, profiled on a CPU:

@@ -163,6 +163,7 @@ TEST_CASE("a framework profile without module_model prices an HF model's own for
   Json j = framework_to_json(Catalog::builtin().framework("pytorch-eager"));
   j["op_host_s"].erase("module_model");
   j["op_host_s"].erase("module_generate");
+  j["op_host_s"].erase("module_generate_step");
   Diagnostics d("old.json");
   FrameworkSpec f = parse_framework(j, d);
   REQUIRE(d.empty());
@@ -171,7 +172,11 @@ TEST_CASE("a framework profile without module_model prices an HF model's own for
   // reference host's price is that many of its leaf modules too (calibrate/derive/derive_h100.py).
   CHECK(f.op_host_s[static_cast<int>(OpClass::module_generate)] ==
         test::approx(kGenerateSetupLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]));
+  CHECK(f.op_host_s[static_cast<int>(OpClass::module_generate_step)] ==
+        test::approx(kGenerateStepLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]));
   const FrameworkSpec& ref = Catalog::builtin().framework("pytorch-eager");
+  CHECK(ref.op_host_s[static_cast<int>(OpClass::module_generate_step)] ==
+        doctest::Approx(kGenerateStepLeafUnits * ref.op_host_s[static_cast<int>(OpClass::module_leaf)]).epsilon(0.001));
   CHECK(ref.op_host_s[static_cast<int>(OpClass::module_generate)] ==
         doctest::Approx(kGenerateSetupLeafUnits * ref.op_host_s[static_cast<int>(OpClass::module_leaf)]).epsilon(0.001));
   // Given, it is its own price; HF builders put it at their top-level module, once per forward.
