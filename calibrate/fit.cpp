@@ -950,9 +950,9 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
   // Heavier module bodies (HF layers, torchvision blocks, fast-path checks) in the proportions the
   // reference host measured them (data/frameworks/pytorch-eager.json), scaled to this host's leaf cost.
   const double ref_leaf = reference.op_host_s[static_cast<int>(OpClass::module_leaf)];
-  for (OpClass c : {OpClass::module_leaf, OpClass::module_block, OpClass::module_heavy, OpClass::module_fastpath,
-                    OpClass::module_model, OpClass::module_generate, OpClass::module_generate_step})
-    eager.op_host_s[static_cast<int>(c)] = leaf * (ref_leaf > 0 ? reference.op_host_s[static_cast<int>(c)] / ref_leaf : 1.0);
+  for (int c = 0; c < kOpClassCount; ++c)
+    if (is_module_class(static_cast<OpClass>(c)))
+      eager.op_host_s[c] = leaf * (ref_leaf > 0 ? reference.op_host_s[c] / ref_leaf : 1.0);
   eager.call_host_s = leaf;
   eager.op_host_source = "calibrate/python_dispatch.py on this machine (" + file + "): measured op classes directly; "
                          "the others are the libtorch cost plus the median Python binding overhead (" +

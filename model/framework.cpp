@@ -163,26 +163,25 @@ FrameworkSpec parse_framework(const Json& j, Diagnostics& diag, const std::strin
     ObjectReader cr(*costs, pointer + "/op_host_s", diag);
     f.op_host_source = cr.string_or("source", "");
     auto fallback = cr.optional_number("default", NumberRule::non_negative);
-    constexpr int model = static_cast<int>(OpClass::module_model);
-    constexpr int generate = static_cast<int>(OpClass::module_generate);
-    constexpr int step = static_cast<int>(OpClass::module_generate_step);
+    // Classes that came later, priced for profiles written before they had a price: a model's own
+    // forward as a heavy module, generate()'s setup and its loop per step as their measured numbers of
+    // leaf module calls. Read after the classes they derive from (the enum's order).
+    static_assert(OpClass::module_leaf < OpClass::module_model && OpClass::module_heavy < OpClass::module_model);
+    auto later = [&](OpClass c) -> std::optional<double> {
+      const double leaf = f.op_host_s[static_cast<int>(OpClass::module_leaf)];
+      switch (c) {
+        case OpClass::module_model: return f.op_host_s[static_cast<int>(OpClass::module_heavy)];
+        case OpClass::module_generate: return kGenerateSetupLeafUnits * leaf;
+        case OpClass::module_generate_step: return kGenerateStepLeafUnits * leaf;
+        default: return std::nullopt;
+      }
+    };
     for (int i = 0; i < kOpClassCount; ++i) {
       auto key = op_class_name(static_cast<OpClass>(i));
-      host_given[i] = fallback || cr.has(key) || i == model || i == generate || i == step;
-      if (fallback)
-        f.op_host_s[i] = cr.number_or(key, NumberRule::non_negative, *fallback);
-      else if (i != model && i != generate && i != step)
-        f.op_host_s[i] = cr.number(key, NumberRule::non_negative);
-    }
-    // Classes that came later, for profiles written before they had a price: a model's own forward as
-    // a heavy module, generate()'s setup and its loop per step as their measured numbers of leaf module calls.
-    if (!fallback) {
-      f.op_host_s[model] =
-          cr.number_or("module_model", NumberRule::non_negative, f.op_host_s[static_cast<int>(OpClass::module_heavy)]);
-      f.op_host_s[generate] = cr.number_or("module_generate", NumberRule::non_negative,
-                                           kGenerateSetupLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]);
-      f.op_host_s[step] = cr.number_or("module_generate_step", NumberRule::non_negative,
-                                       kGenerateStepLeafUnits * f.op_host_s[static_cast<int>(OpClass::module_leaf)]);
+      const auto otherwise = fallback ? fallback : later(static_cast<OpClass>(i));
+      host_given[i] = otherwise || cr.has(key);
+      f.op_host_s[i] = otherwise ? cr.number_or(key, NumberRule::non_negative, *otherwise)
+                                 : cr.number(key, NumberRule::non_negative);
     }
     cr.finish();
   }

@@ -64,8 +64,8 @@ inline constexpr double kGenerateSetupLeafUnits = 306;
 // HF generate()'s loop per decode step outside the forward, less its sampling ops (which the builders
 // emit), in leaf module calls: the median over the same shapes, dynamic cache, of the time between two
 // stopping checks less the forward (203-224 us on that CPU) less fwtax's price there of the sampling ops
-// (42 us; 33.4-37.6 per model and depth),
-// per leaf module (data/measured/hf-host-cpu-2026-12/generate-steps-5.17-cpu.json).
+// (42 us), per leaf module: 33.4-37.6 by model and depth (data/measured/hf-host-cpu-2026-12/
+// generate-steps-5.17-cpu.json).
 inline constexpr double kGenerateStepLeafUnits = 36;
 
 struct FrameworkSpec {

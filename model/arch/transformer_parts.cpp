@@ -205,7 +205,7 @@ void lm_head_and_sample(Builder& b, const Dims& d, double H, double V) {
 // config, making the special tokens tensors, building logits processors and stopping criteria, preparing
 // the cache and its positions. Python almost whole (13-17 small ATen ops, priced with it as
 // module_generate), the same at 2 and 8 layers. A static cache adds its own setup: a scalar tensor per
-// layer and checks on the inputs (eq, sum, is_nonzero), here as ops; the Python around them, about 200 us
+// layer and three more, and checks on the inputs (eq, sum, is_nonzero), here as ops; the Python around them, about 200 us
 // on that CPU, is not priced. Only where generate's loop runs (`sampling`): a prefill is a call's first step.
 void generate_setup(Builder& b, const Dims& d, long long layers) {
   if (d.phase != Phase::prefill || !d.sampling) return;
