@@ -284,7 +284,7 @@ ProbedHost host_from_python_dispatch(const Json& py, const std::string& file, co
                                     "calibrate/python_dispatch.py --device cuda output");
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
-  r.allow({"env", "source", "schema", "device", "sweeps"});
+  r.allow({"env", "source", "schema", "device", "sweeps", "models"});  // models: probe_model_runs
   const Json* ops = r.object("ops", true);
   r.finish();
   diag.throw_if_any();
@@ -889,11 +889,14 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
                            std::vector<std::string>& warnings, const Json* reference_host) {
   Diagnostics diag(file);
   ObjectReader r(py, "", diag);
-  r.allow({"env", "source", "schema", "device", "sweeps"});
+  r.allow({"env", "source", "schema", "device", "sweeps", "models"});
   const bool gpu = profile.device.kind == DeviceKind::gpu;
   const Json* ops = r.object("ops", !(gpu && py.contains("sweeps")));
   r.finish();
   diag.throw_if_any();
+  if (py.contains("models"))
+    warnings.push_back(file + ": its in-model probe (/models) is not used here; calibrate --target host --merge " +
+                       file + " fits a host's Python speed to it");
   if (gpu && py.contains("sweeps")) merge_kernel_sweeps(profile, py["sweeps"], file, warnings);
   // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
   // microbenchmarks); the Python measurement says how fast this host runs it.

@@ -9,6 +9,14 @@ Each op runs on tiny tensors (so the kernel itself costs next to nothing) in rep
 warm-up; the JSON holds the median per op and its spread, the op class fwtax files it under, and the
 cost of one bare nn.Module call.
 
+Where transformers is importable, it also times a real model's forward, its `models` section: a
+12-layer BERT of hidden size 64 (transformers' BertModel, random weights from a config, nothing
+downloaded) on input ids of 1 x 8 tokens, forward after forward. Its kernels cost next to nothing, so
+a call takes the host's time for a real model's Python and dispatch: the module calls, transformers'
+own code around the ops, its masks and outputs, which a hot loop of one op or one nn.Linear does not
+exercise. `fwtax calibrate --target host --merge` fits the host's Python speed to it. --no-models
+skips it.
+
 With --sweeps (CUDA), it also times the kernels that models run through the framework itself, where
 the library picks them by shape: nn.Linear's GEMMs (x W^T + b) in fp32 and fp16 over transformer
 shapes, fused attention (SDPA), layer norm, cuDNN's convolutions and batch norms over ResNet's layers, and the
@@ -149,12 +157,48 @@ def kernel_sweeps():
     return out
 
 
+def model_probes(dev, epochs, calls):
+    """The in-model probe (the module docstring): {name: entry}, or a string saying why there is none."""
+    try:
+        import transformers
+    except ImportError:
+        return "transformers is not importable"
+    cfg = transformers.BertConfig(hidden_size=64, num_attention_heads=2, intermediate_size=256,
+                                  vocab_size=1000, num_hidden_layers=12)
+    model = transformers.BertModel(cfg).to(dev).eval()
+    ids = torch.randint(0, 1000, (1, 8), device=dev)
+    config = cfg.to_dict()
+    config["source"] = ("calibrate/python_dispatch.py: the transformers config of the model timed (random "
+                        "weights), as config.to_dict() gives it")
+    samples = []
+    with torch.no_grad():
+        for _ in range(max(2, calls // 5)):
+            model(ids)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                model(ids)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            samples.append((time.perf_counter() - t0) / calls)
+    med = statistics.median(samples)
+    return {"hf_bert_h64": {"class": "model", "median_s": med,
+                            "mdape": statistics.median(abs(s - med) / med for s in samples),
+                            "timing": "forward after forward, no synchronization between calls (one at the end "
+                                      "of each epoch): the host's time per call",
+                            "batch": 1, "seq": 8, "dtype": "fp32",
+                            "transformers": transformers.__version__, "config": config}}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sweeps", action="store_true", help="also time linear, attention and norm kernels (CUDA)")
     ap.add_argument("--sweeps-only", action="store_true", help="only the kernel sweeps")
+    ap.add_argument("--no-models", action="store_true", help="without the in-model probe (a tiny BERT's forward)")
     a = ap.parse_args()
     if (a.sweeps or a.sweeps_only) and a.device != "cuda":
         print("python_dispatch.py: --sweeps needs --device cuda", file=sys.stderr)
@@ -232,6 +276,12 @@ def main():
            "source": "calibrate/python_dispatch.py: median over %d epochs of %d calls" % (epochs, per_epoch)}
     if not a.sweeps_only:
         out["ops"] = result
+        if not a.no_models:
+            models = model_probes(dev, epochs, 10 if a.quick else 50)
+            if isinstance(models, dict):
+                out["models"] = models
+            else:
+                print("python_dispatch.py: no in-model probe: " + models, file=sys.stderr)
     if a.sweeps or a.sweeps_only:
         out["env"]["gpu"] = torch.cuda.get_device_name(0)
         with torch.no_grad():

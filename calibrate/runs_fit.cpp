@@ -6,7 +6,10 @@
 #include <tuple>
 #include <utility>
 
+#include "model/dtype.hpp"
 #include "model/error.hpp"
+#include "model/json_spec.hpp"
+#include "simulate/report.hpp"
 
 namespace fwtax {
 
@@ -114,6 +117,77 @@ HostFit fit_host_speed(const std::vector<MeasuredRun>& given, const Catalog& cat
   }
   score(f.host_x, f.python_x, &f.mape_after_percent, nullptr, &f.framework_bound_ratios);
   return f;
+}
+
+std::vector<MeasuredRun> probe_model_runs(const Json& py, const std::string& file, const std::string& device) {
+  std::vector<MeasuredRun> runs;
+  if (!py.is_object() || !py.contains("models")) return runs;
+  Diagnostics diag(file);
+  const Json& models = py["models"];
+  if (!models.is_object()) {
+    diag.add("/models", "expected an object of in-model probes (name: {median_s, batch, seq, dtype, config}), got " +
+                            describe(models));
+    diag.throw_if_any();
+  }
+  for (auto it = models.begin(); it != models.end(); ++it) {
+    const std::string p = "/models/" + it.key();
+    ObjectReader e(it.value(), p, diag);
+    if (!e.ok()) continue;
+    e.allow({"class", "mdape", "timing", "transformers"});
+    MeasuredRun m;
+    m.model = it.key();
+    m.device = device;
+    m.framework = "pytorch-eager";
+    m.mode = "eager";
+    m.measure = Measure::pipelined;
+    m.latency_s = e.number("median_s", NumberRule::positive);
+    m.batch = e.integer("batch", 1, 1 << 20, 1);
+    m.seq = e.integer("seq", 1, 1 << 20, 1);
+    const std::string dtype = e.string("dtype", "fp32");
+    if (auto d = parse_dtype(dtype)) m.dtype = *d;
+    else diag.add(p + "/dtype", "expected fp32, fp16 or bf16, got \"" + dtype + "\"");
+    if (const Json* config = e.object("config", true)) m.arch = *config;
+    e.finish();
+    m.source = file;
+    m.where = p;
+    m.cpu_model = py.contains("env") && py["env"].is_object() ? string_member(py["env"], "cpu_model", "") : "";
+    runs.push_back(std::move(m));
+  }
+  diag.throw_if_any();
+  return runs;
+}
+
+Json fit_python_to_probe_models(HostSpec& host, const std::vector<MeasuredRun>& runs, const Catalog& catalog,
+                                std::vector<std::string>& warnings) {
+  const auto before = compare_runs(runs, catalog, 1.0, &host, false);
+  for (const auto& c : before)
+    if (!c.ok) {
+      // compare_runs names the place as a runs file's (".../arch: "); here it is the probe's config.
+      const auto at = c.reason.find("/arch: ");
+      throw InputError(c.run.source, c.run.where + "/config",
+                       at == std::string::npos ? c.reason : c.reason.substr(at + 7));
+    }
+  HostFitRequest request;
+  request.name = host.name;
+  request.speed = HostFitSpeed::python;
+  request.from = host;
+  const FittedHost f = fit_host(runs, catalog, request);
+  for (const auto& w : f.warnings) warnings.push_back("in-model probe: " + w);
+  Json out = Json::object();
+  auto after = compare_runs(runs, catalog, 1.0, &f.host, false);
+  for (std::size_t i = 0; i < runs.size() && i < after.size(); ++i) {
+    if (!after[i].ok) continue;
+    out[runs[i].model] = {{"measured_s", runs[i].latency_s},
+                          {"predicted_s_probe_python", before[i].predicted_s},
+                          {"predicted_s", after[i].predicted_s},
+                          {"device", runs[i].device}};
+  }
+  const double probe_python = host.python_time();
+  host.python_relative_time = f.host.python_relative_time;
+  host.source += "; python_relative_time refitted to the in-model probe (" + f.models + ", forward after forward on " +
+                 f.device + ", its dispatch at relative_time): " + format_number("%.3f", host.python_relative_time) +
+                 " where its nn.Module call alone gave " + format_number("%.3f", probe_python);
+  return out;
 }
 
 FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog, const HostFitRequest& request) {

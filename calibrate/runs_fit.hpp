@@ -81,6 +81,19 @@ struct FittedHost {
 // Throws InputError when the runs span several devices or none could be predicted.
 FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog, const HostFitRequest& request);
 
+// The host's in-model probe (calibrate/python_dispatch.py's `models`: a real model's forward on tiny
+// tensors, call after call, so that a call takes the host's time for that model's Python and dispatch)
+// as runs on `device` (the GPU of the reference host its ops were compared with), timed pipelined.
+// None when the probe has no `models`; InputError naming the file and the place for a bad entry.
+std::vector<MeasuredRun> probe_model_runs(const Json& py, const std::string& file, const std::string& device);
+
+// `host`'s Python side (python_relative_time) refitted to those runs, its dispatch speed (relative_time,
+// from the probe's ops) kept: a hot loop of one op or one nn.Linear leaves a real forward's Python
+// unseen (machine A's ran 4.0x slower than its probe's, H7's 1.8x). Returns what the host's file keeps
+// as fit.models: per run the measured time and the prediction before and after.
+Json fit_python_to_probe_models(HostSpec& host, const std::vector<MeasuredRun>& runs, const Catalog& catalog,
+                                std::vector<std::string>& warnings);
+
 // data/ranges.json's form: spread_to_json(fit.spread), a name, a description, what it was fitted to.
 struct FittedRanges {
   SpreadFit fit;

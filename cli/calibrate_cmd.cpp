@@ -49,7 +49,7 @@ const std::vector<FlagSpec> kFlags = {
                        "validate --run cpu does this; default 1)", "N"},
     {"--out", true, "write the profile here (default: fwtax-<target>.json; a host: <--name>.json, else fitted-host.json)", "FILE"},
     {"--name", true, "the device (host) name in the profile (default: this-cpu / this-gpu; a host: --out's file name, else fitted-host)", "NAME"},
-    {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's)", "FILES"},
+    {"--merge", true, "fold measurements into the profile: calibrate/python_dispatch.py's output, or (--target cuda) one file of validate/gpu/graph_check.py's real-model graph replays (it has `cases`), which gives the gap between dependent kernels; with --target host and no --runs, a host profile from one python_dispatch.py --device cuda output alone (its ops' time over h100-vm-a's; its Python fitted to its in-model item where it has one)", "FILES"},
     {"--from", true, "fit a probe output saved earlier instead of measuring now", "FILE"},
     {"--host", true, "for --target cuda: the host profile to pair the GPU with (default: this machine's host, its "
                      "speed measured by libtorch's dispatch on the GPU when fwtax has a CUDA libtorch; else h100-vm-a); "
@@ -224,10 +224,14 @@ int calibrate_host_from_probe(const Args& a, std::ostream& out) {
     throw InputError("--merge", "", "expected one file of calibrate/python_dispatch.py --device cuda output with --target host");
   std::vector<std::string> warnings;
   const LatencySpread spread = builtin_spread(Catalog::builtin());
-  ProbedHost p = host_from_python_dispatch(load_json_file(files[0]), files[0],
-                                           *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"), host_name(a),
-                                           warnings, spread.probed_low, spread.probed_high);
+  const Json py = load_json_file(files[0]);
+  ProbedHost p = host_from_python_dispatch(py, files[0], *Catalog::builtin().builtin_json("hosts/h100-vm-a.json"),
+                                           host_name(a), warnings, spread.probed_low, spread.probed_high);
   if (auto cpu = a.get("--cpu")) p.host.cpu = *cpu;
+  // Its in-model probe, predicted on the reference host's GPU (h100-vm-a is h100's host).
+  const std::vector<MeasuredRun> model_runs = probe_model_runs(py, files[0], "h100");
+  const double module_python = p.host.python_time();
+  if (!model_runs.empty()) p.fit["models"] = fit_python_to_probe_models(p.host, model_runs, Catalog::builtin(), warnings);
   const Json h = p.to_json();
   Diagnostics check("--out");
   parse_host(h, check);
@@ -245,6 +249,12 @@ int calibrate_host_from_probe(const Args& a, std::ostream& out) {
     for (const auto& [op, v] : ratios.items()) modules += op.ends_with("_module");
     out << " (against h100-vm-a, from " << ratios.size() - modules << " ops and " << modules
         << " module call(s) both measured)\n";
+    const Json models = p.fit.value("models", Json::object());
+    for (const auto& [name, m] : models.items())
+      out << "  in-model probe " << name << ": " << format_number("%.3g", m["measured_s"].get<double>() * 1e3)
+          << " ms a forward, predicted " << format_number("%.3g", m["predicted_s_probe_python"].get<double>() * 1e3)
+          << " ms at the nn.Module call's Python speed (" << format_number("%.3f", module_python)
+          << "): python_relative_time " << format_number("%.3f", p.host.python_relative_time) << "\n";
     if (p.host.has_spread())
       out << "  its ranges: host time x" << format_number("%.2f", p.host.spread_low) << "-"
           << format_number("%.2f", p.host.spread_high)
@@ -358,7 +368,8 @@ int cmd_calibrate(const std::vector<std::string>& argv, std::ostream& out) {
                     "--device FILE. With --target host it writes a host profile instead: how fast the host of measured "
                     "runs dispatches (its relative_time, fitted to --runs), or, from a GPU machine's "
                     "calibrate/python_dispatch.py --device cuda output (--merge, no runs), how fast that machine "
-                    "dispatches against the reference host.",
+                    "dispatches against the reference host, and, where the probe timed a real model's forward (its "
+                    "models section), how fast it runs that model's Python.",
                     kFlags);
     return 0;
   }

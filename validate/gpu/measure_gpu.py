@@ -20,8 +20,9 @@ configuration is measured N times in a new random order each pass, so that a hos
 over minutes (framework-bound runs of the same configurations on two H200 VMs were 20% apart on
 average) spreads its drift over all configurations instead of landing on one model's sweep; median_s
 is then the median of the pass medians. `host_probe` holds the host's speed at the start of each pass and at
-the end (Python calls of a tiny torch.add and an nn.Linear module), to tell a host that drifted from one
-that runs some models' code slower. The file is rewritten after every configuration, so a run cut
+the end (Python calls of a tiny torch.add and an nn.Linear module, and the forward of a 12-layer BERT of
+hidden size 64 that calibrate/python_dispatch.py's in-model probe times), to tell a host that drifted from
+one that runs some models' code slower. The file is rewritten after every configuration, so a run cut
 short keeps what it measured. Model names are fwtax's zoo names, so
 `fwtax validate --measured runs.json --device PROFILE` compares them directly.
 """
@@ -141,20 +142,43 @@ def host_probe(dev, calls=200, epochs=5):
     lin = torch.nn.Linear(8, 8, device=dev)
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
     out = {}
+    items = [("add_s", lambda: torch.add(x, x), calls), ("linear_module_s", lambda: lin(x), calls)]
+    bert = _probe_bert(dev)
+    if bert:
+        items.append(("bert_h64_s", bert, max(2, calls // 10)))
     with torch.no_grad():
-        for key, fn in (("add_s", lambda: torch.add(x, x)), ("linear_module_s", lambda: lin(x))):
-            for _ in range(20):
+        for key, fn, n in items:
+            for _ in range(max(2, n // 10)):
                 fn()
             per = []
             for _ in range(epochs):
                 sync()
                 t0 = time.perf_counter()
-                for _ in range(calls):
+                for _ in range(n):
                     fn()
                 sync()
-                per.append((time.perf_counter() - t0) / calls)
+                per.append((time.perf_counter() - t0) / n)
             out[key] = statistics.median(per)
     return out
+
+
+_BERT = {}
+
+
+def _probe_bert(dev):
+    """A forward of calibrate/python_dispatch.py's in-model probe (BertModel, hidden 64, 12 layers, 8
+    tokens), built once per device; None without transformers."""
+    if dev not in _BERT:
+        try:
+            import transformers
+            cfg = transformers.BertConfig(hidden_size=64, num_attention_heads=2, intermediate_size=256,
+                                          vocab_size=1000, num_hidden_layers=12)
+            model = transformers.BertModel(cfg).to(dev).eval()
+            ids = torch.randint(0, 1000, (1, 8), device=dev)
+            _BERT[dev] = lambda: model(ids)
+        except ImportError:
+            _BERT[dev] = None
+    return _BERT[dev]
 
 
 def env():

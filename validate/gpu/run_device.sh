@@ -5,7 +5,8 @@
 #   2. fwtax calibrate --target cuda, then the Python dispatch probe, kernel sweeps and the CUDA-graph
 #      check's replays of real models (validate/gpu/graph_check.py: the gap between kernels) merged in;
 #   3. end-to-end runs of real models (validate/gpu/measure_gpu.py);
-#   4. fwtax validate of those runs against the profile just calibrated.
+#   4. fwtax validate of those runs against the profile just calibrated, and again on the host that the
+#      dispatch probe gives with its Python fitted to its in-model item (where transformers is installed).
 # Usage: validate/gpu/run_device.sh OUTDIR [DEPS]   (DEPS: a folder from validate/gpu/pack_deps.sh,
 # for a machine without Debian's libeigen3-dev, libboost-math-dev, nlohmann-json3-dev, zlib1g-dev).
 # Every step logs to OUTDIR and a failed step does not stop the later ones. Budgets: E2E_BUDGET_S for
@@ -155,6 +156,16 @@ want validate && step validate
 if want validate && [ -s "$out/gpu-profile.json" ] && [ -s "$out/runs.json" ]; then
   build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" > "$out/validate.txt" 2>&1
   head -40 "$out/validate.txt"
+  # The host from the dispatch probe alone, its Python fitted to the probe's in-model item (a tiny
+  # BERT's forward, where transformers is installed), against the same runs.
+  if grep -q '"models"' "$out/python-dispatch.json" 2>/dev/null &&
+     build-gpu/fwtax calibrate --target host --merge "$out/python-dispatch.json" --out "$out/host-in-model.json" \
+       > "$out/host-in-model.log" 2>&1; then
+    cat "$out/host-in-model.log"
+    build-gpu/fwtax validate --measured "$out/runs.json" --device "$out/gpu-profile.json" \
+      --host "$out/host-in-model.json" > "$out/validate-host-in-model.txt" 2>&1
+    head -12 "$out/validate-host-in-model.txt"
+  fi
   if [ -s "$out/compile-runs.json" ]; then
     build-gpu/fwtax validate --measured "$out/compile-runs.json" --device "$out/gpu-profile.json" \
       > "$out/validate-compile.txt" 2>&1
