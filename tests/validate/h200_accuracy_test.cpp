@@ -290,10 +290,11 @@ TEST_CASE("a host's Python fitted to its in-model probe puts every H7 eager mode
       if (x.ok && x.regime == Regime::framework && x.run.batch <= 8)
         (*ratios)[x.run.model].push_back(x.run.latency_s / x.predicted_s);
   REQUIRE(in_model.size() == 8);
-  for (const auto& [m, r] : in_model) {
-    CAPTURE(m);
-    CHECK(median(r) >= 0.85);
-    CHECK(median(r) <= 1.15);
+  for (const auto& entry : in_model) {
+    const std::string& model = entry.first;  // clang 14 captures no structured binding
+    CAPTURE(model);
+    CHECK(median(entry.second) >= 0.85);
+    CHECK(median(entry.second) <= 1.15);
   }
   CHECK(median(probe_only["roberta-base"]) > 1.15);  // what the item adds
 }
