@@ -336,6 +336,16 @@ void Builder::gather(double elems, std::string_view aten) {
   add_kernel(n_.k_gather, KernelKind::gather, vector_math(DType::int64), 0, 3 * elems * 8);
 }
 
+namespace {
+// cuDNN's NCHW <-> NHWC transform of a [n, c, p] tensor (p: the spatial positions) moves it in 32 x 32
+// tiles of (c, p): a tensor with fewer than 32 channels or positions pays for whole tiles (a 3x3
+// weight [cout, cin, 9] for 32 / 9 times its elements). The elements its tiles span.
+double layout_tiles(double n, double c, double p) {
+  auto up = [](double x) { return std::ceil(x / 32) * 32; };
+  return n * up(c) * up(p);
+}
+}  // namespace
+
 void Builder::conv2d(double n, double cin, double h, double w, double cout, double kh, double kw, double stride,
                      double pad_h, double pad_w, double groups, bool bias) {
   begin_op(n_.conv, OpClass::conv);
@@ -406,11 +416,14 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
   } else {
     // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
     // first, and large outputs are transformed back.
-    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_);
-    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_);
+    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_).elements =
+        layout_tiles(n, cin, h * w);
+    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_).elements =
+        layout_tiles(cout, cin / groups, kh * kw);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
     if (out_elems >= b_.libraries.conv_nchw_output_min_outputs)
-      add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_);
+      add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_).elements =
+          layout_tiles(n, cout, oh * ow);
   }
   if (bias) conv_bias(static_cast<std::uint32_t>(w_.ops.size() - 1), out_elems);
 }

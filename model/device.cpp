@@ -115,6 +115,7 @@ DeviceSpec parse_device(const Json& j, Diagnostics& diag) {
     d.strided_elements_per_s = er.number_or("strided_elements_per_s", NumberRule::positive, 0);
     d.pool_elements_per_s = er.number_or("pool_elements_per_s", NumberRule::positive, 0);
     d.pool_window_elements_per_s = er.number_or("pool_window_elements_per_s", NumberRule::positive, 0);
+    d.layout_tile_elements_per_s = er.number_or("layout_tile_elements_per_s", NumberRule::positive, 0);
     if (const Json* b = er.object("batch_norm", false)) {
       ObjectReader br(*b, "/efficiency/batch_norm", diag);
       br.allow({"source"});
@@ -236,6 +237,7 @@ Json device_to_json(const DeviceSpec& d, const DeviceSources& sources) {
   if (d.strided_elements_per_s > 0) eff["strided_elements_per_s"] = d.strided_elements_per_s;
   if (d.pool_elements_per_s > 0) eff["pool_elements_per_s"] = d.pool_elements_per_s;
   if (d.pool_window_elements_per_s > 0) eff["pool_window_elements_per_s"] = d.pool_window_elements_per_s;
+  if (d.layout_tile_elements_per_s > 0) eff["layout_tile_elements_per_s"] = d.layout_tile_elements_per_s;
   Json fn;
   for (int i = 1; i < kElemFuncCount; ++i)
     if (d.function_elements_per_s[i] > 0) fn[std::string(elem_func_name(static_cast<ElemFunc>(i)))] = d.function_elements_per_s[i];

@@ -69,6 +69,11 @@ struct DeviceSpec {
   // what a generic elementwise kernel's does (strided_elements_per_s) plus each window element after the
   // first at this rate. 0: a pool is bound by its input elements at strided_elements_per_s.
   double pool_window_elements_per_s = 0;
+  // cuDNN's NCHW <-> NHWC transform (KernelKind::layout before and after its tensor-core convolutions)
+  // moves 32 x 32 tiles of (channels, positions): it takes the shortest streaming kernel plus the
+  // elements its tiles span (Kernel::elements) at this rate; a tensor with under 32 channels or positions
+  // (a 3x3 weight, a 3-channel image) pays for whole tiles. 0: bound by its bytes alone.
+  double layout_tile_elements_per_s = 0;
   // NCHW batch norm (cuDNN's inference kernel in fp32, ATen's in half precision) works plane by plane
   // (one sample's channel): it is bound by the elements it normalizes, by the planes (small spatial
   // sizes), by one plane's elements where there are too few planes to fill the GPU, and it takes at
@@ -141,8 +146,9 @@ auto element_rates(Spec& d) {
     decltype(&d.kernel_min_s) value;
     ElementScaling scaling;
   };
-  return std::array<Rate, 6>{{{&d.strided_elements_per_s, ElementScaling::sm_spread},
+  return std::array<Rate, 7>{{{&d.strided_elements_per_s, ElementScaling::sm_spread},
                               {&d.pool_window_elements_per_s, ElementScaling::sm_spread},
+                              {&d.layout_tile_elements_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.elements_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.planes_per_s, ElementScaling::sm_spread},
                               {&d.batch_norm.plane_elements_per_s, ElementScaling::per_block},

@@ -67,6 +67,10 @@ inline Parts parts(const DeviceSpec& d, const Kernel& k, const std::vector<std::
     p.elements = k.kind == KernelKind::pool && d.pool_window_elements_per_s > 0 && k.outputs > 0 && k.window > 0
                      ? k.outputs / d.strided_elements_per_s + k.outputs * (k.window - 1) / d.pool_window_elements_per_s
                      : k.elements / d.strided_elements_per_s;
+  // cuDNN's layout transform: the shortest streaming kernel plus its tiles' elements (DeviceSpec).
+  if (k.kind == KernelKind::layout && k.elements > 0 && d.layout_tile_elements_per_s > 0)
+    p.elements = std::max(p.elements, (stream_floor.empty() ? d.kernel_min_s : stream_floor.front().second) +
+                                          k.elements / d.layout_tile_elements_per_s);
   // A CPU's pooling kernel, window element by window element (calibrated on max_pool2d).
   if (k.kind == KernelKind::pool && d.pool_elements_per_s > 0)
     p.elements = std::max(p.elements, k.elements / d.pool_elements_per_s);

@@ -209,6 +209,39 @@ def pool_window_rate(traces, strided, tr_src):
     return rate, note
 
 
+def layout_tile_rate(traces, tr_src, floor_s):
+    """Elements per second of cuDNN's NCHW -> NHWC transform counted in whole 32 x 32 tiles of (channels,
+    positions) (model/builder.cpp's layout_tiles), after the device's shortest streaming kernel (`floor_s`;
+    model/kernel_time.cpp adds the two): from the ResNet-50 traces' transforms of a convolution's input
+    [n, c, h w] and weight [cout, cin, kh kw] (the first two nchwToNhwc kernels under each aten::conv2d),
+    those whose tiles span at least twice their elements (a 3x3 or 1x1 weight, the 3-channel image) and that
+    run 4 us or more. Returns (rate, note)."""
+    rates, n_elems = [], []
+    for f, (meta, tr) in sorted(traces.items()):
+        if meta["model"] != "resnet50":
+            continue
+        for t in tr["top"]:
+            dims = t.get("args", {}).get("Input Dims")
+            if t["name"] != "aten::conv2d" or not dims or len(dims) < 2:
+                continue
+            x, w = dims[0], dims[1]
+            ks = [k for k in t["kernels"] if "nchwToNhwc" in k["name"]]
+            if len(ks) != 2:
+                continue
+            for k, (n, c, p) in zip(ks, ((x[0], x[1], x[2] * x[3]), (w[0], w[1], w[2] * w[3]))):
+                tiles = n * math.ceil(c / 32) * 32 * math.ceil(p / 32) * 32
+                if tiles >= 2 * n * c * p and k["dur"] >= 4:
+                    rates.append(tiles / (k["dur"] * 1e-6 - floor_s))
+                    n_elems.append(n * c * p)
+    rate = median(rates)
+    note = (f"layout_tile_elements_per_s: {tr_src}/resnet50_*.json.gz, cuDNN's nchwToNhwc transforms of a "
+            f"convolution's input or weight whose 32 x 32 tiles of (channels, positions) span at least twice "
+            f"their elements and that take 4 us or more ({len(rates)} kernels, {min(n_elems) / 1e6:.2f}-"
+            f"{max(n_elems) / 1e6:.1f} M elements: 3x3 and 1x1 weights, the 3-channel image): median of the "
+            f"tiles' elements over the kernel's time less the shortest streaming kernel ({floor_s * 1e6:.2f} us)")
+    return rate, note
+
+
 SWEEPS = "data/measured/h200-2026-11/sweeps.json"
 
 
@@ -456,6 +489,8 @@ def main():
     norm_factor = max(1.0, median(norm_ratio))
     strided, strided_note = strided_rate()
     pool_window, pool_note = pool_window_rate(traces, float(f"{strided:.3g}"), tr_src)
+    first = min(memory)  # the memory curve's smallest kernel: the shortest streaming kernel's time
+    layout_tile, layout_note = layout_tile_rate(traces, tr_src, first[0] / (H100_BW * first[1]))
     bn_bounds, bn_note = batch_norm_bounds()
     conv_factor, conv_note = conv_factors(gemm, 4.8e12)
 
@@ -492,12 +527,13 @@ def main():
             },
             "strided_elements_per_s": float(f"{strided:.3g}"),
             "pool_window_elements_per_s": float(f"{pool_window:.3g}"),
+            "layout_tile_elements_per_s": float(f"{layout_tile:.3g}"),
             "batch_norm": bn_bounds,
             "source": f"gemm: /ceilings/gemm_sweep of {mb_src} (matmul, weights rotated through DRAM, "
                       "CUDA-graph replay of identical kernels); linear: nn.Linear GEMM kernels "
                       f"(x W^T + b) in {tr_src}/bert-base-torchnn_*.json.gz; memory: /ceilings/add_fp32_sweep "
                       "(bytes read plus written over the datasheet bandwidth); " + conv_note + "; " + strided_note +
-                      "; " + pool_note +
+                      "; " + pool_note + "; " + layout_note +
                       "; batch_norm: see its source",
         },
         "kernel_min_s": kernel_min,
