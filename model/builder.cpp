@@ -38,7 +38,10 @@ LibraryHeuristics parse_library_heuristics(const Json& j, Diagnostics& diag) {
     h.conv_workspace_min_outputs = r.number("min_outputs", positive);
     h.conv_workspace_bytes_per_output = r.number("bytes_per_output", positive);
   });
-  section("conv_nchw_output", [&](R& r) { h.conv_nchw_output_min_outputs = r.number("min_outputs", positive); });
+  section("conv_nchw_output", [&](R& r) {
+    h.conv_nchw_output_min_outputs = r.number("min_outputs", positive);
+    h.conv_nchw_output_min_outputs_half = r.number("min_outputs_half", positive);
+  });
   section("winograd", [&](R& r) { h.winograd_min_channels = r.number("min_channels", positive); });
   section("default_parallel_units", [&](R& r) {
     h.default_gpu_units = r.number("gpu", positive);
@@ -415,13 +418,16 @@ void Builder::conv2d(double n, double cin, double h, double w, double cout, doub
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
   } else {
     // cuDNN's tensor-core kernels work in NHWC: PyTorch's NCHW input and weights are transformed
-    // first, and large outputs are transformed back.
+    // first, and large outputs are transformed back. A 1x1 weight [cout, cin, 1, 1] is laid out as its
+    // NHWC form already, and is not (the H100 traces' strided 1x1 convolutions).
     add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * in_elems * elem_).elements =
         layout_tiles(n, cin, h * w);
-    add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_).elements =
-        layout_tiles(cout, cin / groups, kh * kw);
+    if (kh * kw > 1)
+      add_kernel(n_.k_to_nhwc, KernelKind::layout, vector_math(dt_), 0, 2 * w_elems * elem_).elements =
+          layout_tiles(cout, cin / groups, kh * kw);
     add_kernel(n_.k_conv, KernelKind::conv, math, flops, bytes, gm, gn, gk);
-    if (out_elems >= b_.libraries.conv_nchw_output_min_outputs)
+    if (out_elems >= (dt_ == DType::fp32 ? b_.libraries.conv_nchw_output_min_outputs
+                                          : b_.libraries.conv_nchw_output_min_outputs_half))
       add_kernel(n_.k_to_nchw, KernelKind::layout, vector_math(dt_), 0, 2 * out_elems * elem_).elements =
           layout_tiles(n, cout, oh * ow);
   }

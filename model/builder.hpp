@@ -27,7 +27,8 @@ struct LibraryHeuristics {
   double stream_k_min_outputs = 0, stream_k_bytes = 0;
   // cuDNN's 1x1 tensor-core convolutions clear a workspace (bytes per output element) from this many
   // outputs; its NHWC tensor-core convolutions transform their output back to NCHW from this many.
-  double conv_workspace_min_outputs = 0, conv_workspace_bytes_per_output = 0, conv_nchw_output_min_outputs = 0;
+  double conv_workspace_min_outputs = 0, conv_workspace_bytes_per_output = 0, conv_nchw_output_min_outputs = 0,
+         conv_nchw_output_min_outputs_half = 0;
   // cuDNN runs an ungrouped 3x3 stride-1 convolution on the CUDA cores as Winograd from this many
   // channels in and out.
   double winograd_min_channels = 0;
