@@ -895,8 +895,10 @@ void merge_python_dispatch(DeviceProfile& profile, const Json& py, const std::st
   r.finish();
   diag.throw_if_any();
   if (py.contains("models"))
-    warnings.push_back(file + ": its in-model probe (/models) is not used here; calibrate --target host --merge " +
-                       file + " fits a host's Python speed to it");
+    warnings.push_back(file + ": its in-model probe (/models) is not used here" +
+                       (string_member(py, "device", "cpu") == "cuda"
+                            ? "; calibrate --target host --merge " + file + " fits a GPU host's Python speed to it"
+                            : std::string(" (a GPU host's Python speed is fitted to a --device cuda probe's)")));
   if (gpu && py.contains("sweeps")) merge_kernel_sweeps(profile, py["sweeps"], file, warnings);
   // A GPU keeps the built-in pytorch-eager framework (its in-model costs come from traces, not from
   // microbenchmarks); the Python measurement says how fast this host runs it.

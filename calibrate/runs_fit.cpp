@@ -172,7 +172,11 @@ Json fit_python_to_probe_models(HostSpec& host, const std::vector<MeasuredRun>& 
   request.speed = HostFitSpeed::python;
   request.from = host;
   const FittedHost f = fit_host(runs, catalog, request);
-  for (const auto& w : f.warnings) warnings.push_back("in-model probe: " + w);
+  auto at_end = [](double x) { return x < kHostFitMin * 1.01 || x > kHostFitMax / 1.01; };
+  if (at_end(f.fit.host_x))
+    warnings.push_back("in-model probe: its time is beyond what a Python side 1/8x to 8x as fast as the nn.Module "
+                       "call's explains (fit stopped at " + format_number("%.3f", f.host.python_relative_time) +
+                       "): was it measured on this machine's GPU, as calibrate/python_dispatch.py --device cuda writes it?");
   Json out = Json::object();
   auto after = compare_runs(runs, catalog, 1.0, &f.host, false);
   for (std::size_t i = 0; i < runs.size() && i < after.size(); ++i) {
@@ -180,12 +184,13 @@ Json fit_python_to_probe_models(HostSpec& host, const std::vector<MeasuredRun>& 
     out[runs[i].model] = {{"measured_s", runs[i].latency_s},
                           {"predicted_s_probe_python", before[i].predicted_s},
                           {"predicted_s", after[i].predicted_s},
-                          {"device", runs[i].device}};
+                          {"predicted_on", runs[i].device}};
   }
   const double probe_python = host.python_time();
   host.python_relative_time = f.host.python_relative_time;
-  host.source += "; python_relative_time refitted to the in-model probe (" + f.models + ", forward after forward on " +
-                 f.device + ", its dispatch at relative_time): " + format_number("%.3f", host.python_relative_time) +
+  host.source += "; python_relative_time refitted to the in-model probe (" + f.models + ", forward after forward, "
+                 "its kernels next to nothing: predicted on " + f.device + ", the reference host's GPU, at this host's "
+                 "relative_time): " + format_number("%.3f", host.python_relative_time) +
                  " where its nn.Module call alone gave " + format_number("%.3f", probe_python);
   return out;
 }
