@@ -157,29 +157,41 @@ def kernel_sweeps():
     return out
 
 
-def model_probes(dev, epochs, calls):
-    """The in-model probe (the module docstring): {name: entry}, or a string saying why there is none."""
+def probe_bert(dev):
+    """The in-model probe's model (the module docstring) on `dev`: (a call of its forward on 1 x 8 token
+    ids, its transformers config), or None without transformers. validate/gpu/measure_gpu.py times the
+    same forward beside its runs."""
     try:
         import transformers
     except ImportError:
-        return "transformers is not importable"
+        return None
     cfg = transformers.BertConfig(hidden_size=64, num_attention_heads=2, intermediate_size=256,
                                   vocab_size=1000, num_hidden_layers=12)
     model = transformers.BertModel(cfg).to(dev).eval()
     ids = torch.randint(0, 1000, (1, 8), device=dev)
+    return (lambda: model(ids)), cfg
+
+
+def model_probes(dev, epochs, calls):
+    """The in-model probe (the module docstring): {name: entry}, or a string saying why there is none."""
+    probe = probe_bert(dev)
+    if probe is None:
+        return "transformers is not importable"
+    forward, cfg = probe
+    import transformers
     config = cfg.to_dict()
     config["source"] = ("calibrate/python_dispatch.py: the transformers config of the model timed (random "
                         "weights), as config.to_dict() gives it")
     samples = []
     with torch.no_grad():
         for _ in range(max(2, calls // 5)):
-            model(ids)
+            forward()
         if dev.type == "cuda":
             torch.cuda.synchronize()
         for _ in range(epochs):
             t0 = time.perf_counter()
             for _ in range(calls):
-                model(ids)
+                forward()
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             samples.append((time.perf_counter() - t0) / calls)

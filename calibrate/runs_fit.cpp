@@ -51,6 +51,9 @@ double search_speed(Objective objective, int steps) {
   return std::exp(std::min(fc, fd) < best_v ? lx : best);
 }
 
+// A fitted speed that stopped at an end of the search's range: the runs do not pin it.
+bool at_fit_range_end(double x) { return x < kHostFitMin * 1.01 || x > kHostFitMax / 1.01; }
+
 // `base` with the costs `speed` says divided by x (and, with HostFitSpeed::both, the Python side's by
 // y on top): a fit's candidate, and the host it writes.
 HostSpec scaled_host(const HostSpec& base, HostFitSpeed speed, double x, double y) {
@@ -150,7 +153,6 @@ std::vector<MeasuredRun> probe_model_runs(const Json& py, const std::string& fil
     e.finish();
     m.source = file;
     m.where = p;
-    m.cpu_model = py.contains("env") && py["env"].is_object() ? string_member(py["env"], "cpu_model", "") : "";
     runs.push_back(std::move(m));
   }
   diag.throw_if_any();
@@ -172,8 +174,7 @@ Json fit_python_to_probe_models(HostSpec& host, const std::vector<MeasuredRun>& 
   request.speed = HostFitSpeed::python;
   request.from = host;
   const FittedHost f = fit_host(runs, catalog, request);
-  auto at_end = [](double x) { return x < kHostFitMin * 1.01 || x > kHostFitMax / 1.01; };
-  if (at_end(f.fit.host_x))
+  if (at_fit_range_end(f.fit.host_x))
     warnings.push_back("in-model probe: its time is beyond what a Python side 1/8x to 8x as fast as the nn.Module "
                        "call's explains (fit stopped at " + format_number("%.3f", f.host.python_relative_time) +
                        "): was it measured on this machine's GPU, as calibrate/python_dispatch.py --device cuda writes it?");
@@ -261,8 +262,7 @@ FittedHost fit_host(const std::vector<MeasuredRun>& runs, const Catalog& catalog
   if (request.speed == HostFitSpeed::both && used.size() < 2)
     f.warnings.push_back("--fit both from runs of one model: they pin one mix of dispatch and Python, not each; "
                          "give runs of models with more and less Python (an HF model and a torchvision one)");
-  auto at_end = [](double x) { return x < kHostFitMin * 1.01 || x > kHostFitMax / 1.01; };
-  if (at_end(f.fit.host_x) || (request.speed == HostFitSpeed::both && at_end(f.fit.python_x)))
+  if (at_fit_range_end(f.fit.host_x) || (request.speed == HostFitSpeed::both && at_fit_range_end(f.fit.python_x)))
     f.warnings.push_back("the fit stopped at the end of its range (1/8x to 8x the host's speed): the runs do not pin "
                          "it; fit to runs where the host binds (eager, small batches)");
   for (const auto& r : runs)

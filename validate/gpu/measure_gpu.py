@@ -166,18 +166,13 @@ _BERT = {}
 
 
 def _probe_bert(dev):
-    """A forward of calibrate/python_dispatch.py's in-model probe (BertModel, hidden 64, 12 layers, 8
-    tokens), built once per device; None without transformers."""
+    """A forward of calibrate/python_dispatch.py's in-model probe (its probe_bert), built once per device;
+    None without transformers."""
     if dev not in _BERT:
-        try:
-            import transformers
-            cfg = transformers.BertConfig(hidden_size=64, num_attention_heads=2, intermediate_size=256,
-                                          vocab_size=1000, num_hidden_layers=12)
-            model = transformers.BertModel(cfg).to(dev).eval()
-            ids = torch.randint(0, 1000, (1, 8), device=dev)
-            _BERT[dev] = lambda: model(ids)
-        except ImportError:
-            _BERT[dev] = None
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "calibrate"))
+        from python_dispatch import probe_bert
+        probe = probe_bert(dev)
+        _BERT[dev] = probe[0] if probe else None
     return _BERT[dev]
 
 
