@@ -91,8 +91,9 @@ def kernel_sweeps():
             t = main_kernel_s(lambda i: F.layer_norm(xs[i % nx], (768,), w, bb))
             out["layer_norm"].append({"dtype": dname, "rows": rows, "cols": 768,
                                       "bytes": (2.0 * rows * 768 + 2 * 768) * es, "kernel_s": t})
-        # Convolutions as CNNs run them (NCHW, cuDNN's choice of kernel), batch 1 and 32: ResNet's 3x3
-        # and 1x1 layers, the strided 1x1 downsamples and the 7x7 stem.
+        # Convolutions as CNNs run them (NCHW, cuDNN's choice of kernel), batch 1, 32 and 128: ResNet's
+        # 3x3 and 1x1 layers, the strided 1x1 downsamples and the 7x7 stem. Past the largest batch fwtax
+        # extrapolates the last step's time per row, so the last step is taken where large batches run.
         for (cin, hw, cout, k, stride) in ((3, 224, 64, 7, 2), (64, 56, 64, 1, 1), (64, 56, 64, 3, 1),
                                            (64, 56, 256, 1, 1), (256, 56, 64, 1, 1), (128, 28, 128, 3, 1),
                                            (128, 28, 512, 1, 1), (512, 28, 128, 1, 1), (256, 14, 256, 3, 1),
@@ -101,7 +102,7 @@ def kernel_sweeps():
                                            (1024, 14, 2048, 1, 2)):
             nw = max(1, min(8, int(100e6 // (cout * cin * k * k * es))))
             ws = [torch.randn(cout, cin, k, k, device=dev, dtype=dt) for _ in range(nw)]
-            for n in (1, 32):
+            for n in (1, 32, 128):
                 x = torch.randn(n, cin, hw, hw, device=dev, dtype=dt)
                 lay = []
                 t = main_kernel_s(lambda i: F.conv2d(x, ws[i % nw], None, stride, k // 2), layout=lay)

@@ -48,9 +48,12 @@ namespace fwtax {
 // curve cannot tell them apart. Points sharing a weight shape (n, k) form a sweep over m (batch times
 // sequence), interpolated log-log in m; sweeps of other weight shapes are blended by inverse distance
 // (power 4) in log2 (m, n, k), so an uncalibrated shape takes after its nearest calibrated ones.
-// `hold_past_end`: past a sweep's largest m only n and k count, its end value holds (a GPU: the
-// largest swept GEMMs fill it; a CPU's efficiency past its sweeps depends on caches, and its tables
-// keep the blend).
+// `hold_past_end`: past a sweep's largest m only n and k count (a GPU: its sweeps reach the sizes
+// that fill it; a CPU's efficiency past its sweeps depends on caches, and its tables keep the blend),
+// and time (m over efficiency, for that n and k) goes on growing at the marginal rate between the
+// sweep's last two points: each further row costs what one cost there. A sweep that stopped where a
+// fixed part of its kernels' time still showed (cuDNN's convolutions at batch 32) does not carry
+// that part into every further row, as holding its last efficiency would.
 class ShapeEfficiency {
  public:
   ShapeEfficiency() = default;

@@ -116,11 +116,17 @@ TEST_CASE("shape efficiency: a sweep over m is interpolated log-log, whatever th
     last = s.at(m, 1024, 1024);
   }
   CHECK(s.at(4096, 1024, 1024) < 0.8 + 1e-12);
-  // On a GPU, past its largest m a swept shape keeps its end value: the GEMM already fills the device,
-  // and the rows past the sweep do not make it a stranger shape that other sweeps' values dilute
-  // (VGG-16's convolutions at batch 128 run 64x the rows of a batch-1 sweep). Without it they do.
-  CHECK(s.at(65536, 1024, 1024, true) == test::approx(0.8));
+  // On a GPU, past its largest m only the swept shape counts: the rows past the sweep do not make it
+  // a stranger shape that other sweeps' values dilute (VGG-16's convolutions at batch 128 run 64x the
+  // rows of a batch-1 sweep). Its time (m / efficiency) grows at the rate of its last step: from
+  // m = 16 to 256 it went from 80 to 320 units, one per row, so m = 65536 takes 320 + 65280.
+  CHECK(s.at(65536, 1024, 1024, true) == test::approx(65536.0 / (320 + 65280)));
+  CHECK(s.at(512, 1024, 1024, true) == test::approx(512.0 / (320 + 256)));
+  // A sweep of one point has no step: its value holds.
   CHECK(s.at(1 << 24, 64, 64, true) == test::approx(0.5));
+  // A last step whose time grew in proportion to m (a device already full) keeps the end value.
+  ShapeEfficiency full({{1024, 512, 512, 0.8}, {4096, 512, 512, 0.8}});
+  CHECK(full.at(1 << 20, 512, 512, true) == test::approx(0.8));
   CHECK(s.at(65536, 1024, 1024) < 0.79);
   // Below its smallest m the distance still counts: tiny GEMMs differ by shape.
   CHECK(s.at(1, 64, 64, true) != test::approx(0.5));
