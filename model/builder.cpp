@@ -95,6 +95,7 @@ Backend make_backend(const DeviceSpec& d, const FrameworkSpec& f) {
   b.passes = passes_for(d, f);
   b.graph_capture = f.mode == ExecMode::graph;
   b.jit_traced = f.mode == ExecMode::script;
+  b.dynamo_traced = f.mode == ExecMode::wrapper;
   b.stack_convolutions = !f.conv_flops_per_s.empty();
   b.hf_attention = f.hf_attention;
   return b;
@@ -303,11 +304,33 @@ void Builder::sdpa(double b, double h, double sq, double sk, double d, bool caus
 // cast to fp32 and copied out of their transposed (strided) layout, q and k each scaled, QK^T and PV
 // as fp32 batched GEMMs on the CUDA cores, the mask added, a "safe" softmax (isneginf, all, where:
 // rows that are all -inf give zeros), the output cast back and made contiguous, three small fills.
-void Builder::sdpa_math(double b, double h, double sq, double sk, double d) {
-  begin_op(id("aten::_scaled_dot_product_attention_math"), OpClass::attention);
+void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool decomposed) {
   const bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
   const double q = b * h * sq * d, kv = b * h * sk * d, s = b * h * sq * sk;
   const Math v = vector_math(DType::fp32);
+  if (decomposed) {
+    // The same steps as aten ops: q and k scaled (and cast), v cast, the two fp32 batched GEMMs, the
+    // mask add and the safe softmax between them, the output cast back. Inductor generates the
+    // pointwise and reduction kernels (fusing the mask add into the softmax), cuBLAS runs the GEMMs.
+    auto pointwise = [&](std::string_view aten, double n, double in_bytes, double out_bytes) {
+      begin_op(id(aten), OpClass::elementwise);
+      add_kernel(n_.k_elementwise, KernelKind::elementwise, v, n, n * (in_bytes + out_bytes)).out_bytes = n * out_bytes;
+    };
+    const double in = half ? elem_ : 4;
+    pointwise("aten::mul", q, in, 4);
+    pointwise("aten::mul", kv, in, 4);
+    if (half) pointwise("aten::_to_copy", kv, in, 4);
+    begin_op(id("aten::bmm"), OpClass::matmul);
+    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
+    pointwise("aten::add", s, 4 + 1, 4);  // + the boolean mask's additive form
+    begin_op(id("aten::_safe_softmax"), OpClass::softmax);
+    add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s).out_bytes = 4 * s;
+    begin_op(id("aten::bmm"), OpClass::matmul);
+    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
+    if (half) pointwise("aten::_to_copy", q, 4, elem_);
+    return;
+  }
+  begin_op(id("aten::_scaled_dot_product_attention_math"), OpClass::attention);
   // The casts and copies of the transposed q, k, v and the broadcast mask add run on ATen's generic
   // (non-vectorized) elementwise kernel: strided kernels, bound by the elements they process.
   for (double n : {q, kv, kv}) {

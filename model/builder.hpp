@@ -58,6 +58,7 @@ struct Backend {
   bool record_scopes = false;    // keep module paths for breakdowns (slower)
   bool graph_capture = false;    // the forward is captured in a CUDA graph (framework mode graph)
   bool jit_traced = false;       // the forward was recorded by torch.jit.trace (framework mode script)
+  bool dynamo_traced = false;    // the forward was captured by TorchDynamo for Inductor (framework mode wrapper)
   // The stack runs its own convolutions (FrameworkSpec::conv_flops_per_s: ONNX Runtime's MLAS on a
   // CPU): one convolution kernel each, with its weights laid out once, whatever ATen would pick.
   bool stack_convolutions = false;
@@ -114,7 +115,9 @@ class Builder {
   // With grouped-query attention, `kv_heads` key/value heads (0: as many as the query heads) are read.
   void sdpa(double b, double h, double sq, double sk, double d, bool causal, double kv_heads = 0);
   // SDPA's math fallback with a materialized mask (aten::_scaled_dot_product_attention_math).
-  void sdpa_math(double b, double h, double sq, double sk, double d);
+  // `decomposed`: as Inductor receives it (the math path decomposed into its aten ops, each an op of
+  // its own that the compile pass fuses or leaves to cuBLAS).
+  void sdpa_math(double b, double h, double sq, double sk, double d, bool decomposed = false);
   void embedding(double rows, double dim);
   // Index gather without a table (e.g. HF BERT's buffered token_type_ids).
   void gather(double elems, std::string_view aten = "aten::gather");

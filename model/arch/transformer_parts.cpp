@@ -64,13 +64,15 @@ void packed_sequence_check(Builder& b, const Dims& d) {
 // validate/gpu/graph_check.py, HF BertModel, torch 2.11, transformers 5.17). So does a forward
 // recorded by torch.jit.trace: the helper never skips the mask while tracing (its is_tracing check),
 // and the shared H100 and our H200 TorchScript runs of BERT at batch 64 take the CUDA graphs' time
-// (fp16: 11.5 and 10.1 ms against 4.2 ms in eager on the H200). Decoders (causal) and ViT (no mask)
-// keep the fused kernel.
+// (fp16: 11.5 and 10.1 ms against 4.2 ms in eager on the H200). So does a forward TorchDynamo captures
+// for Inductor (transformers' is_tracing includes dynamo), which gets the math path decomposed: H7's
+// reduce-overhead BERT-base runs take its time. Decoders (causal) and ViT (no mask) keep the fused kernel.
 void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal,
                bool padding_mask) {
   if (t.attention != "eager") {
-    if (padding_mask && (b.backend().graph_capture || b.backend().jit_traced) && b.backend().gpu)
-      b.sdpa_math(d.B, heads, d.S, d.K, hd);
+    if (padding_mask && (b.backend().graph_capture || b.backend().jit_traced || b.backend().dynamo_traced) &&
+        b.backend().gpu)
+      b.sdpa_math(d.B, heads, d.S, d.K, hd, b.backend().dynamo_traced);
     else {
       sdpa_static_mask(b, d);
       b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1);
