@@ -145,7 +145,7 @@ void ShapeEfficiency::build_groups() {
   }
 }
 
-double ShapeEfficiency::at(double m, double n, double k, bool hold_past_end) const {
+double ShapeEfficiency::at(double m, double n, double k, bool hold_past_end, bool extend_last_step) const {
   if (groups_.empty()) return 1.0;
   constexpr double kLog2Of10 = 3.3219280948873623;
   double lm = fast_log10(std::max(m, 1.0)) * kLog2Of10, ln = fast_log10(std::max(n, 1.0)) * kLog2Of10,
@@ -155,8 +155,8 @@ double ShapeEfficiency::at(double m, double n, double k, bool hold_past_end) con
     // Within a group's range of m, log efficiency is linear in log m (exact while a GEMM is too small
     // to fill the device and takes constant time); outside it the nearest end holds, and the distance
     // past the end counts with the distance in n and k. With hold_past_end (a GPU, whose sweeps reach
-    // GEMMs that fill it) the distance past the last m does not count: more rows follow the sweep's
-    // own last step rather than drifting towards other shapes' values.
+    // GEMMs that fill it) the distance past the last m does not count: more rows keep the sweep's
+    // efficiency (or follow its last step) rather than drifting towards other shapes' values.
     double v, dm = 0;
     std::size_t last = g.lm.size() - 1;
     if (lm <= g.lm[0]) {
@@ -165,7 +165,7 @@ double ShapeEfficiency::at(double m, double n, double k, bool hold_past_end) con
     } else if (lm >= g.lm[last]) {
       v = g.eff[last];
       if (!hold_past_end) dm = lm - g.lm[last];
-      else if (last > 0 && lm > g.lm[last]) {
+      else if (extend_last_step && last > 0 && lm > g.lm[last]) {
         // Time grows at the marginal rate of the sweep's last two points (the class comment).
         const double m1 = std::exp2(g.lm[last - 1]), m2 = std::exp2(g.lm[last]), mq = std::exp2(lm);
         const double t1 = m1 / g.eff[last - 1], t2 = m2 / g.eff[last];

@@ -48,18 +48,19 @@ namespace fwtax {
 // curve cannot tell them apart. Points sharing a weight shape (n, k) form a sweep over m (batch times
 // sequence), interpolated log-log in m; sweeps of other weight shapes are blended by inverse distance
 // (power 4) in log2 (m, n, k), so an uncalibrated shape takes after its nearest calibrated ones.
-// `hold_past_end`: past a sweep's largest m only n and k count (a GPU: its sweeps reach the sizes
-// that fill it; a CPU's efficiency past its sweeps depends on caches, and its tables keep the blend),
-// and time (m over efficiency, for that n and k) goes on growing at the marginal rate between the
-// sweep's last two points: each further row costs what one cost there. A sweep that stopped where a
-// fixed part of its kernels' time still showed (cuDNN's convolutions at batch 32) does not carry
-// that part into every further row, as holding its last efficiency would.
+// `hold_past_end`: past a sweep's largest m only n and k count, its end value holds (a GPU: the
+// largest swept GEMMs fill it; a CPU's efficiency past its sweeps depends on caches, and its tables
+// keep the blend). `extend_last_step` (with it): time (m over efficiency, for that n and k) goes on
+// growing at the marginal rate between the sweep's last two points instead, each further row costing
+// what one cost there: for a sweep that stopped where a fixed part of its kernels' time still showed
+// (cuDNN's convolutions, swept to batch 32), which holding its last efficiency would charge every
+// further row. A sweep that reached the sizes that fill the device (nn.Linear's, to 10-70 GFLOP) holds.
 class ShapeEfficiency {
  public:
   ShapeEfficiency() = default;
   explicit ShapeEfficiency(const std::vector<std::array<double, 4>>& points);  // m, n, k, efficiency
   bool empty() const { return pts_.empty(); }
-  double at(double m, double n, double k, bool hold_past_end = false) const;
+  double at(double m, double n, double k, bool hold_past_end = false, bool extend_last_step = false) const;
   // The same with m stretched like Curve::scaled_x: at'(m, n, k) = at(m * factor, n, k). A device
   // 1 / factor times faster needs 1 / factor times the rows to fill.
   ShapeEfficiency scaled_m(double factor) const;

@@ -116,17 +116,21 @@ TEST_CASE("shape efficiency: a sweep over m is interpolated log-log, whatever th
     last = s.at(m, 1024, 1024);
   }
   CHECK(s.at(4096, 1024, 1024) < 0.8 + 1e-12);
-  // On a GPU, past its largest m only the swept shape counts: the rows past the sweep do not make it
-  // a stranger shape that other sweeps' values dilute (VGG-16's convolutions at batch 128 run 64x the
-  // rows of a batch-1 sweep). Its time (m / efficiency) grows at the rate of its last step: from
-  // m = 16 to 256 it went from 80 to 320 units, one per row, so m = 65536 takes 320 + 65280.
-  CHECK(s.at(65536, 1024, 1024, true) == test::approx(65536.0 / (320 + 65280)));
-  CHECK(s.at(512, 1024, 1024, true) == test::approx(512.0 / (320 + 256)));
-  // A sweep of one point has no step: its value holds.
+  // On a GPU, past its largest m a swept shape keeps its end value: the GEMM already fills the device,
+  // and the rows past the sweep do not make it a stranger shape that other sweeps' values dilute
+  // (VGG-16's convolutions at batch 128 run 64x the rows of a batch-1 sweep). Without it they do.
+  CHECK(s.at(65536, 1024, 1024, true) == test::approx(0.8));
   CHECK(s.at(1 << 24, 64, 64, true) == test::approx(0.5));
-  // A last step whose time grew in proportion to m (a device already full) keeps the end value.
+  // A sweep that stopped short of filling the device (extend_last_step) instead grows its time at the
+  // rate of its last step: from m = 16 to 256 it went from 80 to 320 units, one per row, so m = 65536
+  // takes 320 + 65280.
+  CHECK(s.at(65536, 1024, 1024, true, true) == test::approx(65536.0 / (320 + 65280)));
+  CHECK(s.at(512, 1024, 1024, true, true) == test::approx(512.0 / (320 + 256)));
+  // A sweep of one point has no step: its value holds.
+  CHECK(s.at(1 << 24, 64, 64, true, true) == test::approx(0.5));
+  // A last step whose time grew in proportion to m keeps the end value.
   ShapeEfficiency full({{1024, 512, 512, 0.8}, {4096, 512, 512, 0.8}});
-  CHECK(full.at(1 << 20, 512, 512, true) == test::approx(0.8));
+  CHECK(full.at(1 << 20, 512, 512, true, true) == test::approx(0.8));
   CHECK(s.at(65536, 1024, 1024) < 0.79);
   // Below its smallest m the distance still counts: tiny GEMMs differ by shape.
   CHECK(s.at(1, 64, 64, true) != test::approx(0.5));
@@ -156,6 +160,14 @@ TEST_CASE("convolutions use convolution shapes only, not GEMM shapes") {
   KernelTimer timer(d);
   CHECK(timer.matrix_efficiency(conv, f) == test::approx(0.5));
   CHECK(timer.matrix_efficiency(gemm, f) == test::approx(0.1));
+  // Past the largest swept m on a GPU a convolution follows its sweep's last step, a GEMM holds: the
+  // same table (time 64 / 0.1 = 640 at m = 64, 16 / 0.05 = 320 at m = 16) for both kinds.
+  const ShapeEfficiency table({{16, 64, 64, 0.05}, {64, 64, 64, 0.1}});
+  d.gemm_shapes[f] = d.conv_shapes[f] = table;
+  KernelTimer both(d);
+  conv.m = gemm.m = 256;
+  CHECK(both.matrix_efficiency(gemm, f) == test::approx(0.1));
+  CHECK(both.matrix_efficiency(conv, f) == test::approx(256.0 / (640 + 192 * (640.0 - 320) / 48)));
 }
 
 TEST_CASE("a strided kernel is bound by the elements it processes where the device says how fast") {
