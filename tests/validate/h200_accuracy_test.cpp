@@ -332,8 +332,8 @@ std::vector<Comparison> h7_compile_comparisons() {
 
 TEST_CASE("compiled modes on an H200 (H7): eager, torch.compile and reduce-overhead at batch 1/8/64 within 30% MAPE") {
   // data/measured/h200-2026-12/compile-runs.json with h200-calibrated and H7's probed host: 36 runs of
-  // BERT-base, ResNet-50, GPT-2 and MobileNet-v2 in fp16. Today 17.6% (eager 22.4, torch-compile 20.0,
-  // reduce-overhead 10.4); torch-compile's BERT is still predicted short on the host (1.5-1.6x).
+  // BERT-base, ResNet-50, GPT-2 and MobileNet-v2 in fp16. Today 17.6% (eager 22.7, torch-compile 19.0,
+  // reduce-overhead 11.1); torch-compile's BERT is still predicted short on the host (1.5-1.6x).
   auto c = h7_compile_comparisons();
   auto all = figures(c, [](const Comparison&) { return true; });
   CHECK(all.n == 36);
