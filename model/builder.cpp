@@ -310,8 +310,9 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool
   const Math v = vector_math(DType::fp32);
   if (decomposed) {
     // The same steps as aten ops: q and k scaled (and cast), v cast, the two fp32 batched GEMMs, the
-    // mask add and the safe softmax between them, the output cast back. Inductor generates the
-    // pointwise and reduction kernels (fusing the mask add into the softmax), cuBLAS runs the GEMMs.
+    // mask add and the safe softmax between them, the output cast back (in half) and laid out for the
+    // next linear. Inductor generates the pointwise and reduction kernels (fusing the mask add into the
+    // softmax), cuBLAS runs the GEMMs.
     auto pointwise = [&](std::string_view aten, double n, double in_bytes, double out_bytes) {
       begin_op(id(aten), OpClass::elementwise);
       add_kernel(n_.k_elementwise, KernelKind::elementwise, v, n, n * (in_bytes + out_bytes)).out_bytes = n * out_bytes;
@@ -327,7 +328,7 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool
     add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s).out_bytes = 4 * s;
     begin_op(id("aten::bmm"), OpClass::matmul);
     add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
-    if (half) pointwise("aten::_to_copy", q, 4, elem_);
+    pointwise(half ? "aten::_to_copy" : "aten::clone", q, 4, half ? elem_ : 4);  // [B, S, H * D] for the next linear
     return;
   }
   begin_op(id("aten::_scaled_dot_product_attention_math"), OpClass::attention);
