@@ -398,7 +398,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
            "drift while measuring, or a library switching kernels; their errors say little about the model):";
     for (std::size_t i = 0; i < inv.size() && i < 4; ++i)
       out << (i ? ";" : "") << " " << inv[i]["model"].get<std::string>() << " " << inv[i]["device"].get<std::string>()
-          << " " << inv[i]["dtype"].get<std::string>() << " batch " << inv[i]["batch"].get<long long>() << " "
+          << " " << inv[i].value("framework", std::string()) << " " << inv[i]["dtype"].get<std::string>() << " batch " << inv[i]["batch"].get<long long>() << " "
           << format_number("%.3g", inv[i]["measured_s"].get<double>() * 1e3) << " ms < batch "
           << inv[i]["smaller_batch"].get<long long>() << " "
           << format_number("%.3g", inv[i]["smaller_batch_measured_s"].get<double>() * 1e3) << " ms";
