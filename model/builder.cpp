@@ -308,6 +308,13 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool
   const bool half = dt_ == DType::fp16 || dt_ == DType::bf16;
   const double q = b * h * sq * d, kv = b * h * sk * d, s = b * h * sq * sk;
   const Math v = vector_math(DType::fp32);
+  // QK^T and PV: fp32 batched GEMMs on the CUDA cores in either form.
+  auto scores_gemm = [&] {
+    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
+  };
+  auto context_gemm = [&] {
+    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
+  };
   if (decomposed) {
     // The same steps as aten ops: q and k scaled (and cast), v cast, the two fp32 batched GEMMs, the
     // mask add and the safe softmax between them, the output cast back (in half) and laid out for the
@@ -322,12 +329,12 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool
     pointwise("aten::mul", kv, in, 4);
     if (half) pointwise("aten::_to_copy", kv, in, 4);
     begin_op(id("aten::bmm"), OpClass::matmul);
-    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
+    scores_gemm();
     pointwise("aten::add", s, 4 + 1, 4);  // + the boolean mask's additive form
     begin_op(id("aten::_safe_softmax"), OpClass::softmax);
     add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s).out_bytes = 4 * s;
     begin_op(id("aten::bmm"), OpClass::matmul);
-    add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
+    context_gemm();
     pointwise(half ? "aten::_to_copy" : "aten::clone", q, 4, half ? elem_ : 4);  // [B, S, H * D] for the next linear
     return;
   }
@@ -340,13 +347,13 @@ void Builder::sdpa_math(double b, double h, double sq, double sk, double d, bool
   }
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, q, 8 * q);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, kv, 8 * kv);
-  add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, sk, d);
+  scores_gemm();
   add_kernel(n_.k_elementwise, KernelKind::strided, v, s, 12 * s).elements = s;  // + mask
   add_kernel(n_.k_softmax, KernelKind::softmax, v, 5 * s, 8 * s);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 5 * s);   // isneginf
   add_kernel(n_.k_reduce, KernelKind::reduction, v, s, s);              // all
   add_kernel(n_.k_elementwise, KernelKind::elementwise, v, s, 9 * s);   // where
-  add_kernel(n_.k_gemm, KernelKind::gemm, Math::fp32_simt, 2 * s * d, (q + kv + s) * 4, b * h * sq, d, sk);
+  context_gemm();
   if (half)
     for (int i = 0; i < 2; ++i) add_kernel(n_.k_copy, KernelKind::copy, v, 0, q * (4 + elem_));
   add_kernel(n_.k_copy, KernelKind::strided, v, 0, 2 * q * (half ? elem_ : 4)).elements = q;  // contiguous

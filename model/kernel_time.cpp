@@ -115,7 +115,8 @@ double KernelTimer::matrix_efficiency(const Kernel& k, int m) const {
   if (shapes) {
     for (const auto& e : memo_)
       if (e.table == shapes && e.m == k.m && e.n == k.n && e.k == k.k) return e.eff;
-    // Convolution sweeps stop at batch 32, short of filling a GPU: past it they follow their last step.
+    // Convolution sweeps stop short of filling a GPU (the committed ones at batch 32): past their end they
+    // follow their last step; GEMM and linear sweeps reach sizes that fill it and hold (ShapeEfficiency).
     const bool gpu = d_.kind == DeviceKind::gpu;
     double eff = shapes->at(k.m, k.n, k.k, gpu, gpu && conv);
     memo_[next_++ % memo_.size()] = {k.m, k.n, k.k, shapes, eff};
