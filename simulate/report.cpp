@@ -224,7 +224,9 @@ std::vector<std::vector<std::string>> total_rows(const std::vector<BreakdownTota
                    "GFLOP", "MB"});
   if (!by_module) cells[0].erase(cells[0].begin() + 1);
   for (const auto& t : totals) {
-    std::vector<std::string> row = {t.key.empty() ? "(outside any module)" : t.key, std::to_string(t.calls),
+    // A module none of whose ops ran under a Python call of it (a compiled graph runs them): "-", not 0.
+    std::vector<std::string> row = {t.key.empty() ? "(outside any module)" : t.key,
+                                    t.calls == 0 ? "-" : std::to_string(t.calls),
                                     t.ops == 0 && t.key == "call" ? "-" : std::to_string(t.ops), format_duration(t.host_s), share(t.host_s, host),
                                     format_duration(t.gpu_s), share(t.gpu_s, gpu), std::to_string(t.kernels),
                                     format_number("%.3f", t.flops / 1e9), format_number("%.2f", t.bytes / 1e6)};
@@ -276,7 +278,7 @@ Json row_to_json(const ResultRow& r) {
   j["framework_tax_fraction"] = tax_fraction(s);
   j["host_waits"] = s.host_waits;
   j["host_wait_s"] = s.host_wait_s;
-  j["guards"] = s.guards;
+  j["guards"] = std::llround(s.guards);  // a count: its Python module calls times the guards per call, rounded
   j["guard_s"] = s.guard_s;
   j["bound"] = std::string(regime_name(s.bound));
   j["crossover_batch"] = r.crossover_batch ? Json(*r.crossover_batch) : Json(nullptr);
@@ -377,7 +379,10 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   write_columns(out, total_rows(classes, false), 1, 9);
   auto modules = breakdown_by_module(r.breakdown);
   if (!modules.empty()) {
-    out << "\nby module (the innermost container module an op runs in, over all its calls; in call order)\n";
+    const bool uncalled = std::any_of(modules.begin(), modules.end(), [](const BreakdownTotal& t) { return !t.key.empty() && t.calls == 0; });
+    out << "\nby module (the innermost container module an op runs in, over all its calls; in call order"
+        << (uncalled ? "; calls -: the ops ran without a Python call of the module, from the framework's own graph" : "")
+        << ")\n";
     write_columns(out, total_rows(modules, true), 1, 10);
   }
   // Ops carry the ATen names the model is built of, also where a runtime (ONNX Runtime, TensorRT) runs
