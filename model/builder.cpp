@@ -263,10 +263,11 @@ void Builder::matmul(double batch, double m, double n, double k, std::string_vie
   gemm_kernels(m, n, k, GemmForm::matmul, false, batch);
 }
 
-void Builder::elementwise(std::string_view aten, double elems, int inputs, double flops_per_elem) {
+void Builder::elementwise(std::string_view aten, double elems, int inputs, double flops_per_elem, int rereads) {
   begin_op(id(aten), OpClass::elementwise);
   add_kernel(n_.k_elementwise, KernelKind::elementwise, vector_math(dt_), elems * flops_per_elem,
              (inputs + 1) * elems * elem_);
+  w_.kernels.back().reread_bytes = rereads * elems * elem_;
   output(elems);
   mark_function(aten, elems);
 }

@@ -107,8 +107,10 @@ class Builder {
   void linear(double rows, double in, double out, bool bias = true);
   // Batched matrix product [batch, m, k] x [batch, k, n].
   void matmul(double batch, double m, double n, double k, std::string_view aten = "aten::matmul");
-  // Streaming elementwise op reading `inputs` tensors of `elems` elements and writing one.
-  void elementwise(std::string_view aten, double elems, int inputs = 1, double flops_per_elem = 1);
+  // Streaming elementwise op reading `inputs` tensors of `elems` elements and writing one. A Python
+  // number operand (0.5 * x) is no tensor input: the kernel takes it as an argument. `rereads` of the
+  // inputs are tensors an earlier op of the same pointwise chain already read (Kernel::reread_bytes).
+  void elementwise(std::string_view aten, double elems, int inputs = 1, double flops_per_elem = 1, int rereads = 0);
   void layer_norm(double rows, double cols, std::string_view aten = "aten::layer_norm");
   void softmax(double rows, double cols);
   // Fused scaled-dot-product attention over [b, h, sq, d] x [b, h, sk, d].

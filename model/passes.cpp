@@ -204,6 +204,10 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
       k.elements = std::max(k.elements, elems);
     }
     if (i + 1 < group.size()) saved += 2 * written_bytes(group[i].kernels.back());
+    // What a later member reads again of the chain's inputs, the kernel loads once: its first reader in
+    // the group loads it (an earlier reader outside the group still counts for the group's first member).
+    if (i > 0)
+      for (const Kernel& g : group[i].kernels) saved += g.reread_bytes;
   }
   k.out_bytes = written_bytes(group.back().kernels.back());
   k.bytes = std::max(k.bytes - saved, 2 * k.out_bytes);

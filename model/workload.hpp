@@ -116,6 +116,10 @@ struct Kernel {
   bool causal = false;  // causal attention (its FLOPs count only the unmasked half)
   double out_bytes = 0;  // bytes of the tensor the kernel writes, for the pointwise and normalization
                          // kernels a fuser may merge (model/passes.cpp); 0: not recorded
+  // Bytes of its inputs that an earlier op of its pointwise chain already read (HF's gelu_new reads its
+  // input in three ops): counted in `bytes`, as a kernel of its own reads them again; a fused kernel
+  // loads them once (model/passes.cpp).
+  double reread_bytes = 0;
   ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then `elements` holds its count)
   bool clamp = false;  // a kernel a fusing pass generated evaluates a clamp (hardtanh, ReLU6): NaN-propagating
                        // min/max, which a compiler may not vectorize (FrameworkSpec::generated_*_per_s)

@@ -18,9 +18,17 @@ Dims token_dims(const WorkloadConfig& c) {
 // eight elementwise ops), relu, silu.
 void activation(Builder& b, const std::string& act, double elems) {
   if (act == "gelu_new") {
-    for (const char* op : {"aten::mul", "aten::pow", "aten::mul", "aten::add", "aten::mul", "aten::tanh", "aten::add",
-                           "aten::mul"})
-      b.elementwise(op, elems, std::string_view(op) == "aten::pow" || std::string_view(op) == "aten::tanh" ? 1 : 2);
+    // transformers' NewGELUActivation: 0.5 * x * (1.0 + tanh(sqrt(2 / pi) * (x + 0.044715 * pow(x, 3.0)))),
+    // in Python's order. Four of its ops take a Python number, read as a kernel argument: one tensor in.
+    // x is read by the first op, then again by pow and by the add (rereads).
+    struct Step {
+      const char* op;
+      int inputs, rereads;
+    };
+    for (const Step& s : {Step{"aten::mul", 1, 0}, Step{"aten::pow", 1, 1}, Step{"aten::mul", 1, 0},
+                          Step{"aten::add", 2, 1}, Step{"aten::mul", 1, 0}, Step{"aten::tanh", 1, 0},
+                          Step{"aten::add", 1, 0}, Step{"aten::mul", 2, 0}})
+      b.elementwise(s.op, elems, s.inputs, 1, s.rereads);
   } else if (act == "relu") {
     b.elementwise("aten::relu", elems, 1);
   } else if (act == "silu") {

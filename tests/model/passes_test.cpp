@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "model/arch/architecture.hpp"
+#include "model/arch/transformer_parts.hpp"
 #include "model/builder.hpp"
 #include "model/catalog.hpp"
 #include "model/engine.hpp"
@@ -389,6 +390,30 @@ TEST_CASE("Inductor's fusions: one generated kernel between library calls, views
   CHECK(w.kernels[w.ops[3].first_kernel].kind == KernelKind::softmax);
   CHECK(w.total_flops() == test::approx(flops));  // fusing moves work, it does not remove it
   for (const Op& op : w.ops) CHECK(!is_module_class(op.cls));
+}
+
+TEST_CASE("HF's gelu_new: its Python numbers are kernel arguments, and a fused kernel reads its input once") {
+  const double elems = 128 * 3072, elem = 2;  // fp16
+  Workload w;
+  w.config.dtype = DType::fp16;
+  Builder b(w, gpu_backend(), DType::fp16);
+  b.linear(128, 768, 3072);
+  parts::activation(b, "gelu_new", elems);
+  b.linear(128, 3072, 768);
+  // Eight kernels of their own: 0.5 * x, pow(x, 3), 0.044715 * _, x + _, sqrt(2 / pi) * _, tanh, 1 + _,
+  // _ * _: two read two tensors, the other six one (a number is no tensor), each writes one.
+  double eager = 0;
+  std::size_t n = 0;
+  for (const Op& op : w.ops)
+    if (op.cls == OpClass::elementwise)
+      for (std::size_t k = op.first_kernel; k < op.first_kernel + op.kernel_count; ++k) eager += w.kernels[k].bytes, ++n;
+  CHECK(n == 8);
+  CHECK(eager == test::approx((6 * 2 + 2 * 3) * elems * elem));
+  apply_passes(w, passes({"inductor_fusions"}), PassContext{true});
+  // One generated kernel: x loaded once (not by each of its three readers), the result written once.
+  REQUIRE(w.ops.size() == 3);
+  REQUIRE(w.ops[1].fused);
+  CHECK(w.kernels[w.ops[1].first_kernel].bytes == test::approx(2 * elems * elem));
 }
 
 TEST_CASE("Inductor peels a GPU convolution's bias into the kernel after it, and runs ResNets channels-last") {
