@@ -53,14 +53,46 @@ void host_check(Builder& b, double elems) {
   b.sync_read("aten::is_nonzero");
 }
 
+bool traced_forward(const Builder& b) {
+  return b.backend().graph_capture || b.backend().jit_traced || b.backend().dynamo_traced;
+}
+
+bool packed_mask(const Builder& b, const Dims& d, const TransformerConfig& t) {
+  return !t.use_cache && d.phase == Phase::forward && traced_forward(b);
+}
+
+void packed_mask_to_additive(Builder& b, const Dims& d) {
+  b.elementwise("aten::scalar_tensor", 1, 0);
+  b.elementwise("aten::where", d.B * d.S * d.K, 1);
+}
+
 void packed_sequence_check(Builder& b, const Dims& d) {
   b.view("aten::slice");
   b.elementwise("aten::sub", d.B, 1);
   b.elementwise("aten::diff", d.T, 1);
   b.elementwise("aten::ne", d.T, 1);
   b.elementwise("aten::cumsum", d.T, 1);
-  b.view("aten::select");
-  host_check(b, d.B);
+  if (!traced_forward(b)) {
+    b.view("aten::select");
+    host_check(b, d.B);
+    return;
+  }
+  // find_packed_sequence_indices skips its .all() while tracing and returns the sequence ids, so
+  // sdpa_mask builds the causal-and-same-sequence mask [B, 1, S, S] (transformers 5.17, counted with a
+  // dispatch mode: four aranges, two adds, views, a ones scalar, the causal le and its and, two
+  // gathers of the ids, their eq and the final and).
+  for (int i = 0; i < 4; ++i) b.elementwise("aten::arange", i < 2 ? 1 : d.S, 0);
+  b.elementwise("aten::add", d.S, 1);
+  b.elementwise("aten::add", d.S, 1);
+  for (int i = 0; i < 12; ++i) b.view("aten::unsqueeze");
+  b.elementwise("aten::new_ones", 1, 0);
+  b.elementwise("aten::le", d.S * d.S, 2);
+  b.elementwise("aten::bitwise_and", d.S * d.S, 1);
+  b.elementwise("aten::index", d.T, 1);
+  b.elementwise("aten::index", d.T, 1);
+  b.elementwise("aten::eq", d.B * d.S * d.S, 2);
+  b.elementwise("aten::bitwise_and", d.B * d.S * d.S, 2);
+  b.view("aten::expand");
 }
 
 // Attention after the q/k/v projections, up to the merged heads: one fused SDPA op then transpose and
@@ -83,7 +115,9 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
       b.sdpa_math(d.B, heads, d.S, d.K, hd, b.backend().dynamo_traced);
     else {
       sdpa_static_mask(b, d);
-      b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1);
+      const bool packed = causal && packed_mask(b, d, t);
+      if (packed) packed_mask_to_additive(b, d);
+      b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1 && !packed);
     }
     b.view("aten::transpose");
     b.view("aten::reshape");

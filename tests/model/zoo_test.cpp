@@ -164,6 +164,39 @@ TEST_CASE("every built-in model simulates on a GPU in eager and graph mode") {
   }
 }
 
+TEST_CASE("a decoder without a KV cache reads its packed-sequence check back in eager, and builds the mask when traced") {
+  // transformers 5.x's find_packed_sequence_indices reads (ids[:, -1] == 0).all() back unless is_tracing():
+  // under CUDA graph capture and TorchDynamo the mask is built instead, and SDPA gets it (no is_causal).
+  SweepRequest q;
+  q.models = {"gpt2"};
+  q.frameworks = {"pytorch-eager", "cuda-graphs", "torch-compile"};
+  q.dtypes = {DType::fp16};
+  q.batches = {8};
+  q.seqs = {128};
+  q.breakdown = true;
+  auto rows = run_sweep(q, Catalog::builtin());
+  REQUIRE(rows.size() == 3);
+  auto count = [](const ResultRow& r, const std::string& name) {
+    std::size_t n = 0;
+    for (const auto& o : r.breakdown) n += o.name == name;
+    return n;
+  };
+  CHECK(rows[0].sim.host_waits == 1);
+  CHECK(count(rows[0], "aten::is_nonzero") == 1);
+  CHECK(count(rows[0], "aten::where") == 0);
+  for (int i : {1, 2}) {
+    CAPTURE(rows[i].framework);
+    CHECK(rows[i].sim.host_waits == 0);
+    CHECK(count(rows[i], "aten::is_nonzero") == 0);
+  }
+  CHECK(count(rows[1], "aten::where") == 12);  // the boolean mask made additive by each layer's SDPA
+  // Attention over every block with the mask: twice the causal kernel's FLOPs.
+  double eager_attention = 0, graph_attention = 0;
+  for (const auto& o : rows[0].breakdown) eager_attention += o.op_class == "attention" ? o.flops : 0;
+  for (const auto& o : rows[1].breakdown) graph_attention += o.op_class == "attention" ? o.flops : 0;
+  CHECK(graph_attention == test::approx(2 * eager_attention).epsilon(0.01));
+}
+
 TEST_CASE("every built-in model predicts under the compiled modes, on a GPU and on a CPU (TensorRT: GPUs only)") {
   const std::string cpu = std::string(FWTAX_SOURCE_DIR) + "/data/measured/compile-costs-2026-12/cpu-profile-compile.json";
   for (const auto& a : builtin_architectures()) {
