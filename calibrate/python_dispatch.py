@@ -33,10 +33,21 @@ import argparse
 import json
 import platform
 import statistics
+import os
 import sys
 import time
 
-import torch
+# This script's folder holds calibrate/torch/ (the libtorch probes' sources), which Python would take
+# for a torch package where none is installed: import the real one, or say which Python lacks it.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+try:
+    import torch
+    torch.device  # noqa: B018 (a namespace package has no attributes)
+except (ImportError, AttributeError):
+    sys.stderr.write("python_dispatch.py: PyTorch is not importable from " + sys.executable +
+                     ": run it with a python3 that has torch (Debian's /usr/bin/python3, or your venv's)\n")
+    sys.exit(2)
 
 
 def main_kernel_s(call, calls=20, layout=None):

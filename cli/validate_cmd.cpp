@@ -324,6 +324,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
         r["predicted_low_s"] = c.low_s;
         r["predicted_high_s"] = c.high_s;
         r["inside_range"] = covered(c);
+        r["range_side"] = covered(c) ? "inside" : c.run.latency_s < c.low_s ? "below" : "above";
         r["ape_percent"] = 100 * c.ape;
         r["error_percent"] = error_percent(c);  // the table's, signed
         r["regime"] = std::string(regime_name(c.regime));

@@ -328,6 +328,7 @@ TEST_CASE("validate's table shows each run's 10-90% range and whether the measur
     CHECK(row[16] == (x["inside_range"].get<bool>() ? "yes"
                       : m_s < x["predicted_low_s"].get<double>() ? "below"
                                                                  : "above"));
+    CHECK(x["range_side"].get<std::string>() == (row[16] == "yes" ? "inside" : row[16]));
     if (measured < low) CHECK(row[16] == "below");
     if (measured > high) CHECK(row[16] == "above");
     CHECK(x["inside_range"].get<bool>() == (row[16] == "yes"));
