@@ -272,6 +272,10 @@ void Builder::elementwise(std::string_view aten, double elems, int inputs, doubl
   mark_function(aten, elems);
 }
 
+void Builder::keep_output() {
+  if (!w_.kernels.empty()) w_.kernels.back().output_kept = true;
+}
+
 void Builder::mark_function(std::string_view aten, double elems) {
   fwtax::mark_function(w_.kernels.back(), aten, elems);
 }

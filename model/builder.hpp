@@ -111,6 +111,9 @@ class Builder {
   // number operand (0.5 * x) is no tensor input: the kernel takes it as an argument. `rereads` of the
   // inputs are tensors an earlier op of the same pointwise chain already read (Kernel::reread_bytes).
   void elementwise(std::string_view aten, double elems, int inputs = 1, double flops_per_elem = 1, int rereads = 0);
+  // The last op's output is read again after the ops that follow it (Kernel::output_kept): a pre-norm
+  // block's residual add, which the next norm reads and the next residual add reads again.
+  void keep_output();
   void layer_norm(double rows, double cols, std::string_view aten = "aten::layer_norm");
   void softmax(double rows, double cols);
   // Fused scaled-dot-product attention over [b, h, sq, d] x [b, h, sk, d].

@@ -203,7 +203,8 @@ OpKernels fuse_group(Workload& w, std::vector<OpKernels>& group, std::uint32_t n
       if (is_reduction_like(g.kind)) elems = std::max(elems, g.bytes / elem - written_bytes(g) / elem);
       k.elements = std::max(k.elements, elems);
     }
-    if (i + 1 < group.size()) saved += 2 * written_bytes(group[i].kernels.back());
+    if (i + 1 < group.size())
+      saved += (group[i].kernels.back().output_kept ? 1 : 2) * written_bytes(group[i].kernels.back());
     // What a later member reads again of the chain's inputs, the kernel loads once: its first reader in
     // the group loads it (an earlier reader outside the group still counts for the group's first member).
     if (i > 0)

@@ -120,6 +120,9 @@ struct Kernel {
   // input in three ops): counted in `bytes`, as a kernel of its own reads them again; a fused kernel
   // loads them once (model/passes.cpp).
   double reread_bytes = 0;
+  // Its output is read again after the ops that follow it (a pre-norm block's residual stream): a fused
+  // kernel that takes it in reads it from registers but still writes it (model/passes.cpp).
+  bool output_kept = false;
   ElemFunc func = ElemFunc::none;  // an elementwise kernel's math function (then `elements` holds its count)
   bool clamp = false;  // a kernel a fusing pass generated evaluates a clamp (hardtanh, ReLU6): NaN-propagating
                        // min/max, which a compiler may not vectorize (FrameworkSpec::generated_*_per_s)

@@ -634,6 +634,7 @@ void build_vit(Builder& b, const WorkloadConfig& c, double patch) {
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
     b.elementwise("aten::add", T * E, 2);
+    b.keep_output();  // the residual: ln_2 reads it, and so does the block's last add
     b.module(OpClass::module_leaf, "ln_2");
     b.layer_norm(T, E);
     b.module(OpClass::module_block, "mlp");
@@ -649,6 +650,7 @@ void build_vit(Builder& b, const WorkloadConfig& c, double patch) {
     b.dropout();
     b.resume("encoder_block");
     b.elementwise("aten::add", T * E, 2);
+    if (l + 1 < 12) b.keep_output();  // the next block's ln_1 and residual add read it
   }
   b.resume("encoder");
   b.module(OpClass::module_leaf, "encoder.ln");

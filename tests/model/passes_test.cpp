@@ -416,6 +416,26 @@ TEST_CASE("HF's gelu_new: its Python numbers are kernel arguments, and a fused k
   CHECK(w.kernels[w.ops[1].first_kernel].bytes == test::approx(2 * elems * elem));
 }
 
+TEST_CASE("a fused pre-norm residual add still writes the residual stream it keeps") {
+  const double rows = 1024, cols = 768, elems = rows * cols, elem = 2;  // fp16
+  auto fused_bytes = [&](bool kept) {
+    Workload w;
+    w.config.dtype = DType::fp16;
+    Builder b(w, gpu_backend(), DType::fp16);
+    b.linear(rows, cols, cols);
+    b.elementwise("aten::add", elems, 2);
+    if (kept) b.keep_output();
+    b.layer_norm(rows, cols);
+    b.linear(rows, cols, cols);
+    apply_passes(w, passes({"inductor_fusions"}), PassContext{true});
+    REQUIRE(w.ops.size() == 3);
+    REQUIRE(w.ops[1].fused);
+    return w.kernels[w.ops[1].first_kernel].bytes;
+  };
+  // Post-norm (BERT): the sum lives in registers only. Pre-norm (GPT-2): it is written once more.
+  CHECK(fused_bytes(true) - fused_bytes(false) == test::approx(elems * elem));
+}
+
 TEST_CASE("Inductor peels a GPU convolution's bias into the kernel after it, and runs ResNets channels-last") {
   const Catalog& c = Catalog::builtin();
   DeviceSpec d = c.device("h100");

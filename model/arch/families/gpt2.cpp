@@ -54,6 +54,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.dropout();
     b.resume("h");  // the residual adds and ln_2 are the block's (GPT2Block.forward)
     b.elementwise("aten::add", d.T * H, 2);
+    b.keep_output();  // the residual: ln_2 reads it, and so does the add after the MLP
     b.module(OpClass::module_leaf, "ln_2");
     b.layer_norm(d.T, H);
     b.module(OpClass::module_heavy, "mlp");
@@ -65,6 +66,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.dropout();
     b.resume("h");
     b.elementwise("aten::add", d.T * H, 2);
+    if (l + 1 < t.layers) b.keep_output();  // the next block's ln_1 and residual add read it
   }
   b.resume("gpt2");
   b.module(OpClass::module_leaf, "ln_f");

@@ -31,16 +31,17 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     b.reduction("aten::mean", d.T * H, d.T);
     b.elementwise("aten::add", d.T, 1);
     b.elementwise("aten::rsqrt", d.T, 1);
-    b.elementwise("aten::mul", d.T * H, 2);
+    // x * rsqrt(variance + eps): x again (pow read it), the [T, 1] factor broadcast (next to nothing).
+    b.elementwise("aten::mul", d.T * H, 1, 1, 1);
     if (t.gemma) {  // output * (1.0 + self.weight.float()), then .type_as(x)
       cast(H);
       b.elementwise("aten::add", H, 1);
-      b.elementwise("aten::mul", d.T * H, 2);
+      b.elementwise("aten::mul", d.T * H, 1);  // by the [H] weight, broadcast
       cast(d.T * H);
       return;
     }
     cast(d.T * H);
-    b.elementwise("aten::mul", d.T * H, 2);
+    b.elementwise("aten::mul", d.T * H, 1);  // self.weight * x: the [H] weight broadcast
   };
   auto rotate = [&](double width) {
     if (t.fused_projections) {  // q_rot, q_pass = q[..., :rotary_dim], q[..., rotary_dim:]
@@ -125,6 +126,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
       b.resume("layer");
     }
     b.elementwise("aten::add", d.T * H, 2);
+    b.keep_output();  // the residual: the norm reads it, and so does the add after the MLP
     rms_norm();
     b.module(OpClass::module_heavy, "mlp");
     if (t.fused_projections) {  // up_states * act(gate), gate and up chunked from one GEMM
@@ -151,6 +153,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
       b.resume("layer");
     }
     b.elementwise("aten::add", d.T * H, 2);
+    if (l + 1 < t.layers) b.keep_output();  // the next layer's norm and residual add read it
   }
   rms_norm();
   lm_head_and_sample(b, d, H, static_cast<double>(t.vocab));

@@ -45,6 +45,7 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.dropout();
     b.resume("layer");  // ViTLayer's own residual add and layernorm_after
     b.elementwise("aten::add", T * H, 2);
+    b.keep_output();  // the residual: layernorm_after reads it, and so does the output's add
     b.module(OpClass::module_leaf, "layernorm_after");
     b.layer_norm(T, H);
     b.module(OpClass::module_heavy, "intermediate");
@@ -58,6 +59,7 @@ void build_hf_vit(Builder& b, const WorkloadConfig& c, const TransformerConfig& 
     b.module(OpClass::module_leaf, "dropout");
     b.dropout();
     b.elementwise("aten::add", T * H, 2);
+    if (l + 1 < t.layers) b.keep_output();  // the next layer's layernorm_before and residual add read it
   }
   b.resume("vit");
   b.module(OpClass::module_leaf, "layernorm");
