@@ -66,7 +66,7 @@ void packed_mask_to_additive(Builder& b, const Dims& d) {
   b.elementwise("aten::where", d.B * d.S * d.K, 1);
 }
 
-void packed_sequence_check(Builder& b, const Dims& d) {
+void packed_sequence_check(Builder& b, const Dims& d, long long layers) {
   b.view("aten::slice");
   b.elementwise("aten::sub", d.B, 1);
   b.elementwise("aten::diff", d.T, 1);
@@ -93,6 +93,14 @@ void packed_sequence_check(Builder& b, const Dims& d) {
   b.elementwise("aten::eq", d.B * d.S * d.S, 2);
   b.elementwise("aten::bitwise_and", d.B * d.S * d.S, 2);
   b.view("aten::expand");
+  // Each layer's SDPA makes the mask additive (packed_mask_to_additive). Those conversions depend on
+  // the mask alone, so Inductor's scheduler fuses them with its kernel (horizontal fusion of nodes
+  // that share their reads): one kernel writing a copy per layer, not one kernel per layer.
+  if (b.backend().dynamo_traced)
+    for (long long l = 0; l < layers; ++l) {
+      packed_mask_to_additive(b, d);
+      b.keep_output();  // the layer's SDPA reads it
+    }
 }
 
 // Attention after the q/k/v projections, up to the merged heads: one fused SDPA op then transpose and
@@ -116,7 +124,7 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
     else {
       sdpa_static_mask(b, d);
       const bool packed = causal && packed_mask(b, d, t);
-      if (packed) packed_mask_to_additive(b, d);
+      if (packed && !b.backend().dynamo_traced) packed_mask_to_additive(b, d);
       b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1 && !packed);
     }
     b.view("aten::transpose");

@@ -1,6 +1,7 @@
 // The model zoo: builders against traced op sequences, HF config.json and our architecture JSON.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/arch/architecture.hpp"
@@ -190,6 +191,13 @@ TEST_CASE("a decoder without a KV cache reads its packed-sequence check back in 
     CHECK(count(rows[i], "aten::is_nonzero") == 0);
   }
   CHECK(count(rows[1], "aten::where") == 12);  // the boolean mask made additive by each layer's SDPA
+  // Compiled, those twelve depend on the mask alone: Inductor computes them in the mask's kernel, which
+  // writes every layer's copy (12 x 8 x 128 x 128 fp16).
+  CHECK(count(rows[2], "aten::where") == 0);
+  double mask_kernel_bytes = 0;
+  for (const auto& o : rows[2].breakdown)
+    if (o.module == "gpt2" && o.name == "inductor::fused_kernel") mask_kernel_bytes = std::max(mask_kernel_bytes, o.bytes);
+  CHECK(mask_kernel_bytes >= 12 * 8 * 128 * 128 * 2.0);
   // Attention over every block with the mask: twice the causal kernel's FLOPs.
   double eager_attention = 0, graph_attention = 0;
   for (const auto& o : rows[0].breakdown) eager_attention += o.op_class == "attention" ? o.flops : 0;

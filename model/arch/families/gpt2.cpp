@@ -30,7 +30,7 @@ void build_gpt2(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.embedding(d.S, H);
   b.view("aten::to");
   b.elementwise("aten::add", d.T * H, 2);
-  if (!t.use_cache && d.phase == Phase::forward) packed_sequence_check(b, d);
+  if (!t.use_cache && d.phase == Phase::forward) packed_sequence_check(b, d, t.layers);
   b.module(OpClass::module_leaf, "drop");
   b.dropout();
   for (long long l = 0; l < t.layers; ++l) {

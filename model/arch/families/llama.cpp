@@ -69,7 +69,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
   b.elementwise("aten::arange", d.S, 0);
   b.elementwise("aten::add", d.S, 1);
   b.view("aten::unsqueeze");
-  if (!t.use_cache && d.phase == Phase::forward) packed_sequence_check(b, d);
+  if (!t.use_cache && d.phase == Phase::forward) packed_sequence_check(b, d, t.layers);
   b.module(OpClass::module_heavy, "rotary_emb");
   for (const char* v : {"aten::unsqueeze", "aten::unsqueeze", "aten::to", "aten::expand", "aten::to",
                         "aten::unsqueeze"})
@@ -113,7 +113,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
       for (int p = 0; p < 2; ++p) b.concat(d.T * kvh);
     sdpa_static_mask(b, d);
     const bool packed = packed_mask(b, d, t);
-    if (packed) packed_mask_to_additive(b, d);
+    if (packed && !b.backend().dynamo_traced) packed_mask_to_additive(b, d);
     b.sdpa(d.B, static_cast<double>(t.heads), d.S, attended_keys(d), hd, d.S > 1 && !packed, static_cast<double>(t.kv()));
     b.view("aten::transpose");
     b.view("aten::reshape");
