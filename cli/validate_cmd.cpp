@@ -395,6 +395,9 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
   out << "inside the predicted 10-90% range: " << share(cov["all"]) << " of the runs (framework-bound "
       << share(cov["framework"]) << ", GPU-bound " << share(cov["gpu"]) << ": compute-bound " << regime("compute")
       << ", memory-bound " << regime("memory") << ")\n";
+  if (!cov["framework"].is_null())
+    out << "(a range is as wide as what varies: where the host binds, host speed across machines and sessions, so a "
+           "run inside it can still be far from the prediction; its error says how far)\n";
   if (const Json& inv = summary["batch_inversions"]; !inv.empty()) {
     out << inv.size() << " run(s) took over 20% less time than the same configuration at a smaller batch (noise or "
            "drift while measuring, or a library switching kernels; their errors say little about the model):";

@@ -354,7 +354,12 @@ void write_breakdown(std::ostream& out, const ResultRow& r) {
   if (r.sim.guard_s > 0)
     out << "each call first evaluates about " << format_number("%.0f", r.sim.guards)
         << " guards of its compiled frame (the framework's guards per Python module call of the forward), "
-        << format_duration(r.sim.guard_s) << " of host time outside the ops below\n";
+        << format_duration(r.sim.guard_s) << " of host time outside the ops below"
+        << (r.call_host_s > r.sim.guard_s * (1 + 1e-9)
+                ? "; with the compiled call's own " + format_duration(r.call_host_s - r.sim.guard_s) +
+                      " (its wrapper, and a graph replay's launch), the call row"
+                : std::string())
+        << "\n";
   if (r.slow_layout_kernels > 0)
     out << r.slow_layout_kernels << " kernels move their tensors at a small share of the DRAM bandwidth, "
         << format_duration(r.slow_layout_gpu_s)

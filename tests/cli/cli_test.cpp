@@ -534,6 +534,7 @@ TEST_CASE("a compiled mode's rows say how many guards a call evaluates and what 
   Run b = run({"simulate", "--model", "bert-base", "--framework", "torch-compile-reduce-overhead", "--breakdown"});
   REQUIRE(b.status == 0);
   CHECK(b.out.find("each call first evaluates about") != std::string::npos);
+  CHECK(b.out.find("with the compiled call's own") != std::string::npos);  // what the call row holds besides
   // Its graph runs the modules' ops without calling them from Python: their calls show "-", not 0.
   CHECK(b.out.find("calls -: the ops ran without a Python call of the module") != std::string::npos);
   auto self = table_row(b.out, "layer.attention.self");
