@@ -55,9 +55,9 @@ SpreadFit fit_spread(const std::vector<Comparison>& c);
 // says which runs and models it was fitted to. With at least
 // kMinSpreadRuns of the runs framework-bound after the fit, their 10-90% of measured over predicted
 // time is the host's host_time_spread: the host side of the ranges of the models fitted to (others
-// stray from a host fitted to one model about as far as across machines: machine A's ResNet-50 and
-// torch.nn BERT on a host fitted to its bert-base runs x0.48-1.02, the paper's other models on its
-// machines' x0.89-1.89, so they keep data/ranges.json's).
+// stray from a host fitted to one model about as far as across machines: on hosts fitted to bert-base
+// runs alone (2026-12-08), machine A's ResNet-50 and torch.nn BERT x0.49-1.01, H3's other models
+// x0.94-2.06, H7's x0.84-1.13, the paper's x0.80-1.22 in eager, so they keep data/ranges.json's).
 inline constexpr std::size_t kMinSpreadRuns = 8;
 struct HostFitRequest {
   std::string name = "fitted-host";
