@@ -53,9 +53,14 @@ void host_check(Builder& b, double elems) {
   b.sync_read("aten::is_nonzero");
 }
 
+namespace {
+
+// transformers' is_tracing(): a CUDA graph capture, torch.jit.trace or TorchDynamo records the forward.
 bool traced_forward(const Builder& b) {
   return b.backend().graph_capture || b.backend().jit_traced || b.backend().dynamo_traced;
 }
+
+}  // namespace
 
 bool packed_mask(const Builder& b, const Dims& d, const TransformerConfig& t) {
   return !t.use_cache && d.phase == Phase::forward && traced_forward(b);
@@ -86,12 +91,13 @@ void packed_sequence_check(Builder& b, const Dims& d, long long layers) {
   b.elementwise("aten::add", d.S, 1);
   for (int i = 0; i < 12; ++i) b.view("aten::unsqueeze");
   b.elementwise("aten::new_ones", 1, 0);
-  b.elementwise("aten::le", d.S * d.S, 2);
+  // Index vectors broadcast against each other: each comparison reads next to nothing and writes its mask.
+  b.elementwise("aten::le", d.S * d.S, 0);
   b.elementwise("aten::bitwise_and", d.S * d.S, 1);
   b.elementwise("aten::index", d.T, 1);
   b.elementwise("aten::index", d.T, 1);
-  b.elementwise("aten::eq", d.B * d.S * d.S, 2);
-  b.elementwise("aten::bitwise_and", d.B * d.S * d.S, 2);
+  b.elementwise("aten::eq", d.B * d.S * d.S, 0);
+  b.elementwise("aten::bitwise_and", d.B * d.S * d.S, 1);  // and the [S, S] causal mask, broadcast
   b.view("aten::expand");
   // Each layer's SDPA makes the mask additive (packed_mask_to_additive). Those conversions depend on
   // the mask alone, so Inductor's scheduler fuses them with its kernel (horizontal fusion of nodes
