@@ -33,17 +33,15 @@ import argparse
 import json
 import platform
 import statistics
-import os
 import sys
 import time
 
-# This script's folder holds calibrate/torch/ (the libtorch probes' sources), which Python would take
-# for a torch package where none is installed: import the real one, or say which Python lacks it.
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+# This script's folder holds calibrate/torch/ (the libtorch probes' sources). An installed torch wins
+# over it, but where none is installed Python imports that folder as an empty namespace package: say
+# which Python lacks torch instead of failing on its first attribute.
 try:
     import torch
-    torch.device  # noqa: B018 (a namespace package has no attributes)
+    torch.device  # noqa: B018 (the namespace package has no attributes)
 except (ImportError, AttributeError):
     sys.stderr.write("python_dispatch.py: PyTorch is not importable from " + sys.executable +
                      ": run it with a python3 that has torch (Debian's /usr/bin/python3, or your venv's)\n")

@@ -324,7 +324,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
         r["predicted_low_s"] = c.low_s;
         r["predicted_high_s"] = c.high_s;
         r["inside_range"] = covered(c);
-        r["range_side"] = covered(c) ? "inside" : c.run.latency_s < c.low_s ? "below" : "above";
+        r["range_side"] = range_side(c);
         r["ape_percent"] = 100 * c.ape;
         r["error_percent"] = error_percent(c);  // the table's, signed
         r["regime"] = std::string(regime_name(c.regime));
@@ -359,8 +359,7 @@ int cmd_validate(const std::vector<std::string>& argv, std::ostream& out, std::o
                                                 : c.run.phase + " " + size_label(c.run.seq, c.run.image),
                      format_number("%.3f ms", c.run.latency_s * 1e3), format_number("%.3f ms", c.predicted_s * 1e3),
                      format_number("%.3f", c.low_s * 1e3) + format_number(" - %.3f ms", c.high_s * 1e3),
-                     // Which side a run left by: one that prints equal to an end (3 digits) still says so.
-                     covered(c) ? "yes" : c.run.latency_s < c.low_s ? "below" : "above",
+                     covered(c) ? "yes" : range_side(c),
                      format_number("%+.1f%%", error_percent(c)),
                      std::string(regime_name(c.regime))});
   }

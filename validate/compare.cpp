@@ -93,6 +93,9 @@ std::vector<Comparison> compare_runs(const std::vector<MeasuredRun>& runs, const
 }
 
 bool covered(const Comparison& c) { return c.ok && c.run.latency_s >= c.low_s && c.run.latency_s <= c.high_s; }
+const char* range_side(const Comparison& c) {
+  return covered(c) ? "inside" : c.run.latency_s < c.low_s ? "below" : "above";
+}
 double error_percent(const Comparison& c) { return 100 * (c.predicted_s - c.run.latency_s) / c.run.latency_s; }
 
 Json batch_inversions(const std::vector<MeasuredRun>& runs, double tolerance) {

@@ -31,6 +31,9 @@ struct Comparison {
 
 // Whether the measured latency lies inside the prediction's 10-90% range (false if not predicted).
 bool covered(const Comparison& c);
+// Where the measured latency lies against that range: "inside", "below" or "above" (from the unrounded
+// times, so a run printed equal to an end still says which side it left by).
+const char* range_side(const Comparison& c);
 // (predicted - measured) / measured in percent: + where fwtax predicts slower.
 double error_percent(const Comparison& c);
 

@@ -60,15 +60,18 @@ bool traced_forward(const Builder& b) {
   return b.backend().graph_capture || b.backend().jit_traced || b.backend().dynamo_traced;
 }
 
-}  // namespace
-
-bool packed_mask(const Builder& b, const Dims& d, const TransformerConfig& t) {
-  return !t.use_cache && d.phase == Phase::forward && traced_forward(b);
-}
-
+// SDPA given the packed-sequence mask makes it additive first (a scalar tensor, then where).
 void packed_mask_to_additive(Builder& b, const Dims& d) {
   b.elementwise("aten::scalar_tensor", 1, 0);
   b.elementwise("aten::where", d.B * d.S * d.K, 1);
+}
+
+}  // namespace
+
+bool layer_packed_mask(Builder& b, const Dims& d, const TransformerConfig& t) {
+  if (t.use_cache || d.phase != Phase::forward || !traced_forward(b)) return false;
+  if (!b.backend().dynamo_traced) packed_mask_to_additive(b, d);
+  return true;
 }
 
 void packed_sequence_check(Builder& b, const Dims& d, long long layers) {
@@ -99,7 +102,7 @@ void packed_sequence_check(Builder& b, const Dims& d, long long layers) {
   b.elementwise("aten::eq", d.B * d.S * d.S, 0);
   b.elementwise("aten::bitwise_and", d.B * d.S * d.S, 1);  // and the [S, S] causal mask, broadcast
   b.view("aten::expand");
-  // Each layer's SDPA makes the mask additive (packed_mask_to_additive). Those conversions depend on
+  // Each layer's SDPA makes the mask additive (layer_packed_mask). Those conversions depend on
   // the mask alone, so Inductor's scheduler fuses them with its kernel (horizontal fusion of nodes
   // that share their reads): one kernel writing a copy per layer, not one kernel per layer.
   if (b.backend().dynamo_traced)
@@ -129,8 +132,7 @@ void attention(Builder& b, const Dims& d, const TransformerConfig& t, double hea
       b.sdpa_math(d.B, heads, d.S, d.K, hd, b.backend().dynamo_traced);
     else {
       sdpa_static_mask(b, d);
-      const bool packed = causal && packed_mask(b, d, t);
-      if (packed && !b.backend().dynamo_traced) packed_mask_to_additive(b, d);
+      const bool packed = causal && layer_packed_mask(b, d, t);
       b.sdpa(d.B, heads, d.S, attended_keys(d), hd, causal && d.S > 1 && !packed);
     }
     b.view("aten::transpose");

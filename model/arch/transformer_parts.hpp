@@ -30,16 +30,14 @@ void projection(Builder& b, double T, double in, double out);
 // HF's data-dependent Python check on a GPU tensor: a tiny reduction and a blocking read back.
 void host_check(Builder& b, double elems);
 // create_causal_mask's packed-sequence check on the position ids, without a KV cache (decoders' forward).
-// Traced (packed_mask), the check is skipped and the mask is built instead.
+// Traced (is_tracing(): CUDA graph capture, torch.jit.trace, TorchDynamo), the check that would drop
+// the mask cannot read its result back: it is skipped and the mask is built instead.
 void packed_sequence_check(Builder& b, const Dims& d, long long layers);
-// Whether a decoder's forward builds transformers 5.x's packed-sequence mask: it has no KV cache and
-// is_tracing() holds (CUDA graph capture, torch.jit.trace, TorchDynamo), so the check that would drop
-// the mask cannot read its result back. SDPA then gets that boolean mask instead of is_causal.
-bool packed_mask(const Builder& b, const Dims& d, const TransformerConfig& t);
-// SDPA given that boolean mask makes it additive first, in every layer (a scalar tensor, then where),
-// and runs a kernel that takes a mask over every block: no causal skipping. Under TorchDynamo the
-// layers' conversions are emitted with the mask (packed_sequence_check), whose kernel Inductor fuses them into.
-void packed_mask_to_additive(Builder& b, const Dims& d);
+// In a decoder layer, before its SDPA: whether SDPA gets that boolean mask instead of is_causal (then
+// it runs a kernel that takes a mask over every block: no causal skipping). SDPA first makes the mask
+// additive, emitted here, except under TorchDynamo, where packed_sequence_check emits every layer's
+// conversion with the mask, whose kernel Inductor fuses them into.
+bool layer_packed_mask(Builder& b, const Dims& d, const TransformerConfig& t);
 // Attention after the q/k/v projections, up to the merged heads (see transformer_parts.cpp).
 void attention(Builder& b, const Dims& d, const TransformerConfig& t, double heads, double hd, bool causal,
                bool padding_mask = false);

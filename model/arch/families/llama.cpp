@@ -112,8 +112,7 @@ void build_llama(Builder& b, const Dims& d, const TransformerConfig& t) {
     else if (t.use_cache)
       for (int p = 0; p < 2; ++p) b.concat(d.T * kvh);
     sdpa_static_mask(b, d);
-    const bool packed = packed_mask(b, d, t);
-    if (packed && !b.backend().dynamo_traced) packed_mask_to_additive(b, d);
+    const bool packed = layer_packed_mask(b, d, t);
     b.sdpa(d.B, static_cast<double>(t.heads), d.S, attended_keys(d), hd, d.S > 1 && !packed, static_cast<double>(t.kv()));
     b.view("aten::transpose");
     b.view("aten::reshape");
